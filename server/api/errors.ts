@@ -1,0 +1,60 @@
+import { TRPCError } from '@trpc/server'
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc'
+import { AppError, type ErrorCode } from '../errors.ts'
+
+/** The one code → HTTP status table, used by REST and by tRPC. */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  TOO_MANY_REQUESTS: 429,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL_SERVER_ERROR: 500,
+}
+
+export const TRPC_CODE: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  NOT_FOUND: 'NOT_FOUND',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+}
+
+// Connection-level failures of Postgres (server gone, refused, timed out):
+// the client did nothing wrong and a retry may succeed, so 503, not 500.
+const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', 'P1001', 'P1017', 'P2024'])
+
+export function isDatabaseDown(err: unknown): boolean {
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && DB_DOWN_CODES.has(e.code)) return true
+    if (typeof e.message === 'string' && /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Query read timeout|Can't reach database server/i.test(e.message)) return true
+  }
+  return false
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; field?: string }
+}
+
+/** Any thrown value → the public error (code, status, body). Internal details never leak. */
+export function toPublicError(err: unknown): { status: number; body: ErrorBody } {
+  let e: unknown = err
+  if (e instanceof TRPCError && e.cause) e = e.cause
+  if (e instanceof AppError) {
+    const body: ErrorBody = { error: { code: e.code, message: e.message } }
+    if (e.field) body.error.field = e.field
+    return { status: HTTP_STATUS[e.code], body }
+  }
+  if (isDatabaseDown(e)) {
+    return { status: 503, body: { error: { code: 'SERVICE_UNAVAILABLE', message: 'the database is unavailable; try again shortly' } } }
+  }
+  return { status: 500, body: { error: { code: 'INTERNAL_SERVER_ERROR', message: 'internal error' } } }
+}
+
+/** AppError (or anything) → TRPCError carrying the same code. */
+export function toTRPCError(err: unknown): TRPCError {
+  if (err instanceof TRPCError) return err
+  const { body } = toPublicError(err)
+  return new TRPCError({ code: TRPC_CODE[body.error.code], message: body.error.message, cause: err instanceof Error ? err : undefined })
+}

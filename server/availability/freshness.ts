@@ -1,0 +1,1 @@
+export type FreshnessState = 'fresh' | 'stale' | 'never'

@@ -1,0 +1,179 @@
+import { z } from 'zod'
+
+/**
+ * Every setting slotsync reads from the environment, parsed once. Nothing else
+ * in the code base reads `process.env` (shared/contracts/configuration.md).
+ */
+const bool = (name: string, dflt: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return dflt
+      if (/^(true|1|yes|on)$/i.test(v)) return true
+      if (/^(false|0|no|off)$/i.test(v)) return false
+      ctx.addIssue({ code: 'custom', message: `${name} must be true or false, got "${v}"` })
+      return z.NEVER
+    })
+
+const int = (name: string, dflt: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return dflt
+      if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max}, got "${v}"` })
+        return z.NEVER
+      }
+      return Number(v)
+    })
+
+const url = (name: string, protocols: string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined
+      let parsed: URL
+      try {
+        parsed = new URL(v)
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `${name} is not a valid URL` })
+        return z.NEVER
+      }
+      if (!protocols.includes(parsed.protocol)) {
+        ctx.addIssue({ code: 'custom', message: `${name} must start with ${protocols.join(' or ')}//` })
+        return z.NEVER
+      }
+      return v.replace(/\/+$/, '')
+    })
+
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz })
+    return true
+  } catch {
+    return false
+  }
+}
+
+const timeZone = (name: string, dflt: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const tz = v === undefined || v === '' ? dflt : v
+      if (!isValidTimeZone(tz)) {
+        ctx.addIssue({ code: 'custom', message: `${name} is not a known IANA time zone: "${tz}"` })
+        return z.NEVER
+      }
+      return tz
+    })
+
+const productIds = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return undefined
+    const parts = v.split(',').map((p) => p.trim()).filter(Boolean)
+    const bad = parts.find((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 2_147_483_647)
+    if (bad !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `SYNC_PRODUCT_IDS must be comma-separated positive integers, got "${bad}"` })
+      return z.NEVER
+    }
+    return [...new Set(parts.map(Number))]
+  })
+
+const envSchema = z.object({
+  PORT: int('PORT', 3000, 0, 65535),
+  HOST: z.string().optional().transform((v) => v || '127.0.0.1'),
+  DATABASE_URL: url('DATABASE_URL', ['postgres:', 'postgresql:']),
+  SLOTSYNC_DATA_DIR: z.string().optional().transform((v) => v || './.data'),
+  PARTNER_BASE_URL: url('PARTNER_BASE_URL', ['http:', 'https:']),
+  PARTNER_API_KEY: z.string().optional().transform((v) => v || undefined),
+  PARTNER_RATE_LIMIT_PER_MINUTE: int('PARTNER_RATE_LIMIT_PER_MINUTE', 30, 1, 100_000),
+  SYNC_PRODUCT_IDS: productIds,
+  SYNC_TIMEZONE: timeZone('SYNC_TIMEZONE', 'Asia/Singapore'),
+  SYNC_ENABLED: bool('SYNC_ENABLED', true),
+  ADMIN_TOKEN: z.string().optional().transform((v) => v || undefined),
+  LOG_LEVEL: z
+    .string()
+    .optional()
+    .transform((v) => v || 'info')
+    .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent' })),
+  API_RATE_LIMIT_PER_MINUTE: int('API_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
+  SANDBOX_PORT: int('SANDBOX_PORT', 4010, 0, 65535),
+  SANDBOX_API_KEY: z.string().optional().transform((v) => v || 'sandbox-key'),
+  SANDBOX_RATE_LIMIT_PER_MINUTE: int('SANDBOX_RATE_LIMIT_PER_MINUTE', 30, 1, 100_000),
+  SANDBOX_PRODUCTS: int('SANDBOX_PRODUCTS', 50, 0, 100_000),
+})
+
+export type Env = z.infer<typeof envSchema>
+
+export interface Config {
+  port: number
+  host: string
+  /** Unset: start the embedded Postgres in `dataDir`. */
+  databaseUrl: string | undefined
+  dataDir: string
+  partner: {
+    /** Unset: start the partner sandbox in-process. */
+    baseUrl: string | undefined
+    apiKey: string | undefined
+    rateLimitPerMinute: number
+  }
+  sync: {
+    enabled: boolean
+    productIds: number[] | undefined
+    timeZone: string
+  }
+  /** Unset: a random token is generated and printed once at start. */
+  adminToken: string | undefined
+  logLevel: Env['LOG_LEVEL']
+  apiRateLimitPerMinute: number
+  sandbox: {
+    port: number
+    apiKey: string
+    rateLimitPerMinute: number
+    products: number
+  }
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Parses the environment; throws one ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const variable = String(i.path[0] ?? '')
+      return i.message.includes(variable) ? i.message : `${variable}: ${i.message}`
+    })
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`)
+  }
+  const e = parsed.data
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.SLOTSYNC_DATA_DIR,
+    partner: {
+      baseUrl: e.PARTNER_BASE_URL,
+      apiKey: e.PARTNER_API_KEY,
+      rateLimitPerMinute: e.PARTNER_RATE_LIMIT_PER_MINUTE,
+    },
+    sync: { enabled: e.SYNC_ENABLED, productIds: e.SYNC_PRODUCT_IDS, timeZone: e.SYNC_TIMEZONE },
+    adminToken: e.ADMIN_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+    sandbox: {
+      port: e.SANDBOX_PORT,
+      apiKey: e.SANDBOX_API_KEY,
+      rateLimitPerMinute: e.SANDBOX_RATE_LIMIT_PER_MINUTE,
+      products: e.SANDBOX_PRODUCTS,
+    },
+  }
+}

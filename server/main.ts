@@ -1,0 +1,32 @@
+import { ConfigError, loadConfig } from './config.ts'
+import { createServer } from './server.ts'
+
+let config
+try {
+  config = loadConfig()
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`slotsync: ${err.message}\n`)
+    process.exit(2)
+  }
+  throw err
+}
+
+const server = createServer(config)
+let stopping = false
+async function shutdown(signal: string) {
+  if (stopping) return
+  stopping = true
+  server.app.log.info({ signal }, 'shutting down')
+  const force = setTimeout(() => process.exit(1), 30_000)
+  force.unref()
+  await server.stop()
+  process.exit(0)
+}
+process.on('SIGINT', () => void shutdown('SIGINT'))
+process.on('SIGTERM', () => void shutdown('SIGTERM'))
+
+server.start().catch((err) => {
+  server.app.log.fatal({ err }, 'slotsync failed to start')
+  process.exitCode = 1
+})

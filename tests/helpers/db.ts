@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { inject } from 'vitest'
+import { createDatabase, type Database } from '../../server/db/client.ts'
+
+export interface TestDatabase extends Database {
+  url: string
+  name: string
+  /** Closes connections and drops the database. */
+  drop(): Promise<void>
+}
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url)
+  u.pathname = `/${name}`
+  return u.toString()
+}
+
+/** The admin URL of the run's embedded cluster (tests/helpers/global-setup.ts). */
+export function clusterUrl(database = 'postgres'): string {
+  return withDatabase(inject('pgAdminUrl'), database)
+}
+
+/**
+ * A fresh, fully migrated database of its own, cloned from the run's
+ * template in a few milliseconds.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `t_${randomBytes(6).toString('hex')}`
+  const admin = new pg.Client({ connectionString: clusterUrl() })
+  await admin.connect()
+  try {
+    // CREATE DATABASE ... TEMPLATE fails if another session is connected to the template.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('pgTemplate')}`)
+        break
+      } catch (err) {
+        if (attempt > 50 || (err as { code?: string }).code !== '55006') throw err
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    }
+  } finally {
+    await admin.end()
+  }
+  const url = clusterUrl(name)
+  const db = createDatabase(url)
+  return {
+    ...db,
+    url,
+    name,
+    async drop() {
+      await db.close()
+      const c = new pg.Client({ connectionString: clusterUrl() })
+      await c.connect()
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {})
+      await c.end()
+    },
+  }
+}

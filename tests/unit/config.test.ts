@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../../server/config.ts'
+
+describe('loadConfig', () => {
+  it('serves `npm start` with no variables set', () => {
+    const c = loadConfig({})
+    expect(c.port).toBe(3000)
+    expect(c.host).toBe('127.0.0.1')
+    expect(c.databaseUrl).toBeUndefined()
+    expect(c.dataDir).toBe('./.data')
+    expect(c.partner).toEqual({ baseUrl: undefined, apiKey: undefined, rateLimitPerMinute: 30 })
+    expect(c.sync).toEqual({ enabled: true, productIds: undefined, timeZone: 'Asia/Singapore' })
+    expect(c.adminToken).toBeUndefined()
+    expect(c.logLevel).toBe('info')
+    expect(c.sandbox).toEqual({ port: 4010, apiKey: 'sandbox-key', rateLimitPerMinute: 30, products: 50 })
+  })
+
+  it('reads every documented variable', () => {
+    const c = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgresql://u:p@db:5432/x',
+      SLOTSYNC_DATA_DIR: '/var/lib/slotsync',
+      PARTNER_BASE_URL: 'https://partner.example/',
+      PARTNER_API_KEY: 'k',
+      PARTNER_RATE_LIMIT_PER_MINUTE: '60',
+      SYNC_PRODUCT_IDS: '14, 15,14',
+      SYNC_TIMEZONE: 'Europe/Paris',
+      SYNC_ENABLED: 'false',
+      ADMIN_TOKEN: 'tok',
+      LOG_LEVEL: 'warn',
+      SANDBOX_PORT: '0',
+      SANDBOX_API_KEY: 'sk',
+      SANDBOX_RATE_LIMIT_PER_MINUTE: '120',
+      SANDBOX_PRODUCTS: '400',
+    })
+    expect(c.port).toBe(8080)
+    expect(c.host).toBe('0.0.0.0')
+    expect(c.databaseUrl).toBe('postgresql://u:p@db:5432/x')
+    expect(c.partner).toEqual({ baseUrl: 'https://partner.example', apiKey: 'k', rateLimitPerMinute: 60 })
+    expect(c.sync).toEqual({ enabled: false, productIds: [14, 15], timeZone: 'Europe/Paris' })
+    expect(c.adminToken).toBe('tok')
+    expect(c.logLevel).toBe('warn')
+    expect(c.sandbox).toEqual({ port: 0, apiKey: 'sk', rateLimitPerMinute: 120, products: 400 })
+  })
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'not a url'],
+    ['DATABASE_URL', 'mysql://x/y'],
+    ['PARTNER_BASE_URL', '::nope'],
+    ['PARTNER_RATE_LIMIT_PER_MINUTE', '0'],
+    ['SYNC_TIMEZONE', 'Mars/Olympus'],
+    ['SYNC_ENABLED', 'maybe'],
+    ['SYNC_PRODUCT_IDS', '14,x'],
+    ['LOG_LEVEL', 'loud'],
+    ['SANDBOX_PRODUCTS', '-1'],
+  ])('rejects %s=%s with a message naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
+    expect(() => loadConfig({ [name]: value })).toThrow(name)
+  })
+
+  it('never puts a secret into its error message', () => {
+    try {
+      loadConfig({ PARTNER_API_KEY: 'super-secret-key', PORT: 'x' })
+      expect.unreachable()
+    } catch (err) {
+      expect((err as Error).message).not.toContain('super-secret-key')
+    }
+  })
+})
