@@ -1,0 +1,163 @@
+import type pg from 'pg'
+import type { PartnerSlot } from '../partner/schema.ts'
+import { summarize, toColumns } from './mapping.ts'
+
+export interface DaySnapshot {
+  productId: number
+  date: string
+  slots: PartnerSlot[]
+  /** When the partner answered; an older answer never overwrites a newer one. */
+  fetchedAt: Date
+  /** When this day is due again (the planner decides); default: now. */
+  nextDueAt?: Date
+  /** Requests for "run now" made before this instant are satisfied by this fetch. */
+  forcedBefore?: Date
+}
+
+export interface SnapshotResult {
+  /** False when nothing stored differed from the answer (or the answer was older than what is stored). */
+  changed: boolean
+  /** True when a newer answer was already stored: this one was dropped. */
+  superseded: boolean
+  slotsInserted: number
+  slotsUpdated: number
+  slotsDeleted: number
+  paxInserted: number
+  paxUpdated: number
+  paxDeleted: number
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>
+
+// Upserts skip rows whose content is unchanged, so a re-fetch of an unchanged
+// day writes only its fetch state (fewer dead tuples, a cheaper steady state).
+const UPSERT_SLOTS = `
+INSERT INTO slot AS s (product_id, date, provider_slot_id, start_time, end_time, remaining, currency_code, variant_id, fetched_at)
+SELECT $1, $2::date, t.psid, t.st, t.et, t.rem, t.cur, t.var, $9
+FROM unnest($3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::int[]) AS t(psid, st, et, rem, cur, var)
+ON CONFLICT (product_id, date, provider_slot_id) DO UPDATE SET
+  start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time, remaining = EXCLUDED.remaining,
+  currency_code = EXCLUDED.currency_code, variant_id = EXCLUDED.variant_id, fetched_at = EXCLUDED.fetched_at
+WHERE (s.start_time, s.end_time, s.remaining, s.currency_code, s.variant_id)
+  IS DISTINCT FROM (EXCLUDED.start_time, EXCLUDED.end_time, EXCLUDED.remaining, EXCLUDED.currency_code, EXCLUDED.variant_id)
+RETURNING (xmax = 0) AS inserted`
+
+const DELETE_SLOTS = `
+DELETE FROM slot WHERE product_id = $1 AND date = $2::date AND NOT (provider_slot_id = ANY($3::text[]))`
+
+const UPSERT_PAX = `
+INSERT INTO pax_availability AS p (slot_id, type, name, description, is_primary, min, max, remaining, final_price, original_price, discount, currency_code)
+SELECT s.id, t.type, t.name, t.descr, t.prim, t.mn, t.mx, t.rem, t.fin, t.orig, t.disc, t.cur
+FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::int[], $9::int[], $10::int[], $11::numeric[], $12::numeric[], $13::numeric[], $14::text[])
+  AS t(psid, type, name, descr, prim, mn, mx, rem, fin, orig, disc, cur)
+JOIN slot s ON s.product_id = $1 AND s.date = $2::date AND s.provider_slot_id = t.psid
+ON CONFLICT (slot_id, type) DO UPDATE SET
+  name = EXCLUDED.name, description = EXCLUDED.description, is_primary = EXCLUDED.is_primary, min = EXCLUDED.min, max = EXCLUDED.max,
+  remaining = EXCLUDED.remaining, final_price = EXCLUDED.final_price, original_price = EXCLUDED.original_price,
+  discount = EXCLUDED.discount, currency_code = EXCLUDED.currency_code
+WHERE (p.name, p.description, p.is_primary, p.min, p.max, p.remaining, p.final_price, p.original_price, p.discount, p.currency_code)
+  IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.description, EXCLUDED.is_primary, EXCLUDED.min, EXCLUDED.max, EXCLUDED.remaining,
+                    EXCLUDED.final_price, EXCLUDED.original_price, EXCLUDED.discount, EXCLUDED.currency_code)
+RETURNING (xmax = 0) AS inserted`
+
+const DELETE_PAX = `
+DELETE FROM pax_availability p USING slot s
+WHERE p.slot_id = s.id AND s.product_id = $1 AND s.date = $2::date
+  AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[]) AS k(psid, type) WHERE k.psid = s.provider_slot_id AND k.type = p.type)`
+
+/**
+ * Makes the stored day equal the partner's answer, in one transaction:
+ * upsert slots and pax set-based, delete what vanished, record the fetch.
+ *
+ * Concurrent writers of the same day queue on its fetch-state row lock; the
+ * later one sees what the first wrote, and an answer older than the stored
+ * one is dropped, so racing runs, instances or retries converge on the
+ * newest answer and never hit a unique-constraint error.
+ */
+export async function writeDaySnapshot(pool: pg.Pool, snap: DaySnapshot): Promise<SnapshotResult> {
+  const client = await pool.connect()
+  try {
+    await client.query('BEGIN')
+    const result = await writeInTransaction(client, snap)
+    await client.query('COMMIT')
+    return result
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw err
+  } finally {
+    client.release()
+  }
+}
+
+async function lockDay(c: Queryable, productId: number, date: string): Promise<Date | null> {
+  await c.query('INSERT INTO day_fetch_state (product_id, date) VALUES ($1, $2::date) ON CONFLICT DO NOTHING', [productId, date])
+  const { rows } = await c.query<{ last_fetched_at: Date | null }>(
+    'SELECT last_fetched_at FROM day_fetch_state WHERE product_id = $1 AND date = $2::date FOR UPDATE',
+    [productId, date],
+  )
+  return rows[0]?.last_fetched_at ?? null
+}
+
+export async function writeInTransaction(c: Queryable, snap: DaySnapshot): Promise<SnapshotResult> {
+  const { productId, date, fetchedAt } = snap
+  const result: SnapshotResult = { changed: false, superseded: false, slotsInserted: 0, slotsUpdated: 0, slotsDeleted: 0, paxInserted: 0, paxUpdated: 0, paxDeleted: 0 }
+  const stored = await lockDay(c, productId, date)
+  if (stored && stored.getTime() > fetchedAt.getTime()) return { ...result, superseded: true }
+
+  const cols = toColumns(snap.slots)
+  const sc = cols.slots
+  const pc = cols.pax
+  const del = await c.query(DELETE_SLOTS, [productId, date, sc.providerSlotId])
+  result.slotsDeleted = del.rowCount ?? 0
+  if (sc.providerSlotId.length) {
+    const up = await c.query<{ inserted: boolean }>(UPSERT_SLOTS, [productId, date, sc.providerSlotId, sc.startTime, sc.endTime, sc.remaining, sc.currencyCode, sc.variantId, fetchedAt])
+    for (const r of up.rows) r.inserted ? result.slotsInserted++ : result.slotsUpdated++
+  }
+  const delPax = await c.query(DELETE_PAX, [productId, date, pc.providerSlotId, pc.type])
+  result.paxDeleted = delPax.rowCount ?? 0
+  if (pc.type.length) {
+    const up = await c.query<{ inserted: boolean }>(UPSERT_PAX, [
+      productId, date, pc.providerSlotId, pc.type, pc.name, pc.description, pc.isPrimary, pc.min, pc.max, pc.remaining,
+      pc.finalPrice, pc.originalPrice, pc.discount, pc.currencyCode,
+    ])
+    for (const r of up.rows) r.inserted ? result.paxInserted++ : result.paxUpdated++
+  }
+  result.changed = result.slotsInserted + result.slotsUpdated + result.slotsDeleted + result.paxInserted + result.paxUpdated + result.paxDeleted > 0
+
+  const sum = summarize(snap.slots)
+  await c.query(
+    `UPDATE day_fetch_state SET
+       last_attempt_at = $3, last_fetched_at = $3, last_outcome = $4::fetch_outcome, slot_count = $5, last_slot_start = $6,
+       total_remaining = $7, next_due_at = $8, consecutive_failures = 0, last_error = NULL,
+       forced_at = CASE WHEN forced_at <= $9 THEN NULL ELSE forced_at END,
+       claimed_by = NULL, claimed_until = NULL
+     WHERE product_id = $1 AND date = $2::date`,
+    [productId, date, fetchedAt, sum.slotCount ? 'ok' : 'empty', sum.slotCount, sum.lastSlotStart, sum.totalRemaining, snap.nextDueAt ?? fetchedAt, snap.forcedBefore ?? fetchedAt],
+  )
+  return result
+}
+
+export interface FetchFailure {
+  productId: number
+  date: string
+  at: Date
+  outcome: 'invalid' | 'error' | 'rate_limited'
+  error: string
+  nextDueAt: Date
+  forcedBefore?: Date
+}
+
+/** A failed or invalid fetch changes nothing but the day's fetch state. */
+export async function recordFetchFailure(pool: Pick<pg.Pool, 'query'>, f: FetchFailure): Promise<void> {
+  await pool.query(
+    `INSERT INTO day_fetch_state AS d (product_id, date, last_attempt_at, last_outcome, last_error, consecutive_failures, next_due_at)
+     VALUES ($1, $2::date, $3, $4::fetch_outcome, $5, CASE WHEN $4 = 'rate_limited' THEN 0 ELSE 1 END, $6)
+     ON CONFLICT (product_id, date) DO UPDATE SET
+       last_attempt_at = $3, last_outcome = $4::fetch_outcome, last_error = $5, next_due_at = $6,
+       consecutive_failures = d.consecutive_failures + CASE WHEN $4 = 'rate_limited' THEN 0 ELSE 1 END,
+       -- a "run now" was attempted; retrying it ahead of everything would starve the rest
+       forced_at = CASE WHEN d.forced_at <= $7 THEN NULL ELSE d.forced_at END,
+       claimed_by = NULL, claimed_until = NULL`,
+    [f.productId, f.date, f.at, f.outcome, f.error.slice(0, 1000), f.nextDueAt, f.forcedBefore ?? f.at],
+  )
+}
