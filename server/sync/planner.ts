@@ -1,0 +1,150 @@
+import { addDays, daysBetween, startOfDay, zonedTimeToInstant, type IsoDate } from '../calendar/days.ts'
+import { HOUR, MINUTE, TIERS, tierOf, type Tier, type TierName } from './tiers.ts'
+
+/**
+ * When is a (product, date) due again, and which due pair goes first.
+ * Pure: the engine feeds it rows and a clock reading.
+ */
+
+/** Learned-closed days are re-checked this often: rare, yet under the 36 h the oldest day may reach. */
+export const CLOSED_RECHECK_MS = 24 * HOUR
+/** Failures retry sooner than the tier would, doubling from this, capped at the tier's target. */
+export const FAILURE_BACKOFF_MS = 1 * MINUTE
+/** A day whose seats dropped this much since the last fetch is selling out: refresh it twice as often. */
+export const SELLING_FAST_DROP = 0.1
+
+const WEIGHT: Record<TierName, number> = { today: 4, week: 2, month: 1, horizon: 1 }
+
+export type Outcome = 'ok' | 'empty' | 'invalid' | 'error' | 'rate_limited'
+
+export interface DayAfterFetch {
+  date: IsoDate
+  timeZone: string
+  outcome: Outcome
+  consecutiveFailures: number
+  /** For ok/empty: the answer's latest slot start ("HH:mm"), if any. */
+  lastSlotStart: string | null
+  totalRemaining: number | null
+  previousTotalRemaining: number | null
+  /** The product's weekday pattern says this weekday is closed. */
+  weekdayKnownClosed: boolean
+  /** For rate_limited: when the partner allows requests again. */
+  retryAt?: number
+}
+
+/** Start of the day after `date` in its zone: when a day leaves the horizon's "today". */
+function endOfDay(date: IsoDate, timeZone: string): number {
+  return startOfDay(addDays(date, 1), timeZone)
+}
+
+/** The instant `date` enters the next more frequent tier, if that is still ahead. */
+function nextTierChange(date: IsoDate, timeZone: string, now: number, today: IsoDate): number | undefined {
+  const offset = daysBetween(today, date)
+  const current = tierOf(offset)
+  if (!current) return undefined
+  const idx = TIERS.indexOf(current)
+  if (idx <= 0) return undefined
+  // A day moves up one tier when its offset falls below the current tier's first offset.
+  const enters = startOfDay(addDays(date, -(current.fromOffset - 1)), timeZone)
+  return enters > now ? enters : undefined
+}
+
+/** The instant today's last slot starts; after it nothing about today is worth a request. */
+export function cutoffAt(date: IsoDate, lastSlotStart: string | null, timeZone: string): number | undefined {
+  return lastSlotStart ? zonedTimeToInstant(date, lastSlotStart, timeZone) : undefined
+}
+
+/**
+ * When a day is due again after a fetch at `now` that ended in `d.outcome`.
+ */
+export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate): number {
+  const offset = daysBetween(today, d.date)
+  const tier = tierOf(offset)
+  if (!tier) return now + CLOSED_RECHECK_MS // outside the horizon: not ours to refresh
+  let interval: number = tier.targetMs
+  switch (d.outcome) {
+    case 'rate_limited':
+      return Math.max(now, d.retryAt ?? now + MINUTE)
+    case 'error':
+    case 'invalid':
+      interval = Math.min(tier.targetMs, FAILURE_BACKOFF_MS * 2 ** Math.min(d.consecutiveFailures - 1, 16))
+      break
+    case 'empty':
+      // Closed weekday: expected to stay closed, check rarely. An unexpected
+      // empty day (sold out, closed period) keeps its tier.
+      if (d.weekdayKnownClosed) interval = Math.max(tier.targetMs, CLOSED_RECHECK_MS)
+      break
+    case 'ok':
+      if (d.previousTotalRemaining && d.totalRemaining !== null && d.previousTotalRemaining - d.totalRemaining >= SELLING_FAST_DROP * d.previousTotalRemaining) {
+        interval = tier.targetMs / 2
+      }
+      break
+  }
+  let due = now + interval
+  const promote = nextTierChange(d.date, d.timeZone, now, today)
+  // Entering a more frequent tier makes a day due at once, unless it is a known-closed weekday.
+  if (promote !== undefined && !(d.outcome === 'empty' && d.weekdayKnownClosed)) due = Math.min(due, promote)
+  if (offset === 0 && (d.outcome === 'ok' || d.outcome === 'empty')) {
+    const cutoff = cutoffAt(d.date, d.lastSlotStart, d.timeZone)
+    if (cutoff !== undefined && due >= cutoff) due = endOfDay(d.date, d.timeZone)
+  }
+  return due
+}
+
+export interface Candidate {
+  productId: number
+  date: IsoDate
+  timeZone: string
+  nextDueAt: number
+  forcedAt: number | null
+  lastSlotStart: string | null
+  lastFetchedAt: number | null
+}
+
+export interface Ranked extends Candidate {
+  offset: number
+  tier: Tier
+  score: number
+}
+
+/**
+ * Orders due pairs: "run now" first (oldest request first), then by how
+ * overdue each is relative to its tier's target, weighted toward near days.
+ * The score grows without bound while a pair waits, so nothing starves.
+ */
+export function rankDue(candidates: readonly Candidate[], now: number, todayOf: (tz: string) => IsoDate): Ranked[] {
+  const out: Ranked[] = []
+  for (const c of candidates) {
+    const offset = daysBetween(todayOf(c.timeZone), c.date)
+    const tier = tierOf(offset)
+    if (!tier) continue
+    if (c.forcedAt !== null) {
+      out.push({ ...c, offset, tier, score: 1e15 - c.forcedAt })
+      continue
+    }
+    if (c.nextDueAt > now) continue
+    if (isPastCutoff(c, offset, now)) continue
+    out.push({ ...c, offset, tier, score: ((now - c.nextDueAt) / tier.targetMs + 1) * WEIGHT[tier.name] })
+  }
+  return out.sort((a, b) => b.score - a.score || a.nextDueAt - b.nextDueAt || a.productId - b.productId || (a.date < b.date ? -1 : 1))
+}
+
+/** Today's pair whose last slot (as last fetched) has already started. */
+export function isPastCutoff(c: Pick<Candidate, 'date' | 'timeZone' | 'lastSlotStart' | 'lastFetchedAt'>, offset: number, now: number): boolean {
+  if (offset !== 0 || c.lastFetchedAt === null) return false
+  const cutoff = cutoffAt(c.date, c.lastSlotStart, c.timeZone)
+  return cutoff !== undefined && now >= cutoff
+}
+
+export interface WeekdayStats {
+  open: number
+  empty: number
+}
+
+/**
+ * A weekday is known closed once at least two fetched days of it were empty
+ * and none had slots, within the horizon.
+ */
+export function isWeekdayClosed(stats: WeekdayStats | undefined): boolean {
+  return !!stats && stats.open === 0 && stats.empty >= 2
+}
