@@ -1,0 +1,167 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { claimPairs } from '../../server/sync/claims.ts'
+import { createSyncWorld, type SyncWorld } from '../helpers/sync.ts'
+import { normalizeServed, storedDay } from '../helpers/stored.ts'
+
+let world: SyncWorld | undefined
+afterEach(async () => {
+  await world?.close()
+  world = undefined
+})
+
+const MINUTE = 60_000
+
+async function drain(w: SyncWorld, engines: { runPass(): Promise<{ skipped?: string; claimed: number }> }[], maxPasses = 40) {
+  for (let i = 0; i < maxPasses; i++) {
+    const reports = await Promise.all(engines.map((e) => e.runPass()))
+    if (reports.every((r) => r.skipped === 'idle')) return i
+    w.clock.advance(MINUTE + 1_000)
+  }
+  throw new Error('did not drain')
+}
+
+async function fetchStates(w: SyncWorld) {
+  const { rows } = await w.db.pool.query<{ product_id: number; date: string; last_outcome: string | null; last_fetched_at: Date | null }>(
+    'SELECT product_id, date::text AS date, last_outcome, last_fetched_at FROM day_fetch_state ORDER BY product_id, date',
+  )
+  return rows
+}
+
+describe('sync engine on a real database and sandbox', () => {
+  it('a full sync writes exactly what the sandbox served, within the budget', async () => {
+    world = await createSyncWorld()
+    const { engine } = world.makeSync()
+    await drain(world, [engine])
+    const states = await fetchStates(world)
+    expect(states).toHaveLength(120) // 2 products × 60 days
+    expect(states.every((s) => s.last_outcome === 'ok' || s.last_outcome === 'empty')).toBe(true)
+    let daysWithSlots = 0
+    for (const s of states) {
+      const served = world.sandbox.lastServed(s.product_id, s.date)
+      expect(served, `${s.product_id} ${s.date} served`).toBeDefined()
+      const expected = normalizeServed(served!.body, s.date)
+      expect(await storedDay(world.db.pool, s.product_id, s.date)).toEqual(expected)
+      if (expected.length) daysWithSlots++
+    }
+    expect(daysWithSlots).toBeGreaterThan(20) // 14 opens 3 days a week, 15 on Sundays
+    const stats = world.sandbox.stats()
+    expect(stats.rateLimited).toBe(0)
+    expect(stats.maxInAnyWindow).toBeLessThanOrEqual(30)
+    expect(Object.values(stats.perProductDate).every((n) => n === 1)).toBe(true)
+  })
+
+  it('a re-fetch after slots and pax vanished leaves no leftovers', async () => {
+    world = await createSyncWorld()
+    const { engine, control } = world.makeSync()
+    await drain(world, [engine])
+    const { rows } = await world.db.pool.query<{ date: string }>(`SELECT date::text AS date FROM day_fetch_state WHERE product_id = 14 AND slot_count > 1 ORDER BY date LIMIT 1`)
+    const date = rows[0]!.date
+    const body = world.sandbox.lastServed(14, date)!.body
+    const kept = { ...body[1]!, paxAvailability: body[1]!.paxAvailability.slice(0, 1) }
+    world.sandbox.setDay(14, date, [kept])
+    await control.run({ productId: 14, from: date, to: date })
+    const r = await engine.runPass()
+    expect(r.claimed).toBe(1)
+    expect(await storedDay(world.db.pool, 14, date)).toEqual(normalizeServed([kept], date))
+    const count = await world.db.pool.query(`SELECT count(*)::int AS n FROM pax_availability p JOIN slot s ON s.id = p.slot_id WHERE s.product_id = 14 AND s.date = $1::date`, [date])
+    expect(count.rows[0].n).toBe(1)
+  })
+
+  it('two engines on one database never fetch a pair twice and share one budget', async () => {
+    world = await createSyncWorld()
+    const a = world.makeSync({ instanceId: 'a', engine: { batchSize: 10 } })
+    const b = world.makeSync({ instanceId: 'b', engine: { batchSize: 10 } })
+    await drain(world, [a.engine, b.engine])
+    const stats = world.sandbox.stats()
+    expect(Object.keys(stats.perProductDate)).toHaveLength(120)
+    expect(Object.values(stats.perProductDate).every((n) => n === 1)).toBe(true)
+    expect(stats.maxInAnyWindow).toBeLessThanOrEqual(30)
+    expect(stats.rateLimited).toBe(0)
+    const byInstance = await world.db.pool.query<{ instance_id: string; n: number }>('SELECT instance_id, count(*)::int AS n FROM partner_request GROUP BY 1 ORDER BY 1')
+    expect(byInstance.rows.map((r) => r.instance_id)).toEqual(['a', 'b'])
+    expect(byInstance.rows.reduce((n, r) => n + r.n, 0)).toBe(120)
+    expect(world.log.lines.filter((l) => /unique|duplicate key/i.test(JSON.stringify(l)))).toEqual([])
+  })
+
+  it("a 429 halts every instance until the partner's reset", async () => {
+    // The partner allows fewer requests than slotsync was told: it will answer 429.
+    world = await createSyncWorld({ sandbox: { rateLimitPerMinute: 5 } })
+    const a = world.makeSync({ instanceId: 'a', engine: { concurrency: 1 } })
+    const b = world.makeSync({ instanceId: 'b' })
+    const first = await a.engine.runPass()
+    expect(first.failed).toBeGreaterThan(0)
+    const status = await a.control.status()
+    expect(status.budget.haltedUntil).not.toBeNull()
+    const reset = Date.parse(status.budget.haltedUntil!)
+    const before = world.sandbox.stats().requests
+    expect((await a.engine.runPass()).skipped).toBe('halted')
+    expect((await b.engine.runPass()).skipped).toBe('halted')
+    expect(world.sandbox.stats().requests).toBe(before)
+    world.clock.set(reset + 1)
+    const after = await b.engine.runPass()
+    expect(after.skipped).toBeUndefined()
+    expect(after.fetched).toBeGreaterThan(0)
+  })
+
+  it('pause is stored in the database, survives a restart, and sends nothing while paused', async () => {
+    world = await createSyncWorld()
+    const first = world.makeSync({ instanceId: 'first' })
+    expect((await first.control.pause()).paused).toBe(true)
+    await first.engine.stop()
+    const second = world.makeSync({ instanceId: 'second' })
+    expect((await second.control.status()).paused).toBe(true)
+    expect((await second.engine.runPass()).skipped).toBe('paused')
+    expect(world.sandbox.stats().requests).toBe(0)
+    await second.control.resume()
+    expect((await second.engine.runPass()).fetched).toBeGreaterThan(0)
+  })
+
+  it('pausing one product skips only that product', async () => {
+    world = await createSyncWorld()
+    const { engine, control } = world.makeSync()
+    const view = await control.pause(15)
+    expect(view).toMatchObject({ paused: true, productId: 15, pausedProducts: [15] })
+    await drain(world, [engine])
+    const fetched = Object.keys(world.sandbox.stats().perProductDate)
+    expect(fetched.length).toBe(60)
+    expect(fetched.every((k) => k.startsWith('14/'))).toBe(true)
+  })
+
+  it('a claim left by a crashed instance is taken over once it expires', async () => {
+    world = await createSyncWorld()
+    const { engine } = world.makeSync({ engine: { claimTtlMs: 2 * MINUTE } })
+    await engine.runPass() // creates the horizon rows, fetches 30
+    world.clock.advance(MINUTE + 1_000)
+    const { rows } = await world.db.pool.query<{ product_id: number; date: string }>(
+      `SELECT product_id, date::text AS date FROM day_fetch_state WHERE last_fetched_at IS NULL ORDER BY date LIMIT 5`,
+    )
+    const dead = await claimPairs(world.db.pool, rows.map((r) => ({ productId: r.product_id, date: r.date })), 'crashed', world.clock.now(), 2 * MINUTE)
+    expect(dead).toHaveLength(5)
+    const pass = await engine.runPass()
+    expect(pass.claimed).toBe(30)
+    const key = (r: { product_id: number; date: string }) => `${r.product_id}/${r.date}`
+    for (const r of rows) expect(world.sandbox.stats().perProductDate[key(r)]).toBeUndefined()
+    world.clock.advance(2 * MINUTE + 1)
+    await drain(world, [engine])
+    for (const r of rows) expect(world.sandbox.stats().perProductDate[key(r)]).toBe(1)
+    expect(Object.keys(world.sandbox.stats().perProductDate)).toHaveLength(120)
+  })
+
+  it('"run now" queues pairs ahead of everything and status shows the queue draining', async () => {
+    world = await createSyncWorld()
+    const { engine, control } = world.makeSync()
+    await drain(world, [engine])
+    const idle = await control.status()
+    expect(idle.queue).toBe(0)
+    const { queued } = await control.run({ productId: 15 })
+    expect(queued).toBe(60)
+    expect((await control.status()).queue).toBe(60)
+    await engine.runPass()
+    expect((await control.status()).queue).toBe(30)
+    world.clock.advance(MINUTE + 1_000)
+    await engine.runPass()
+    const done = await control.status()
+    expect(done.queue).toBe(0)
+    expect(done.queued).toBe(0)
+  })
+})
