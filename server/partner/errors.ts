@@ -1,0 +1,50 @@
+/**
+ * Why one fetch of (product, date) from the partner failed. The client builds
+ * every message itself from the status, the kind and the validation reason,
+ * never from request data, so the API key cannot leak into a message.
+ */
+export const PARTNER_ERROR_KINDS = ['rate_limited', 'invalid_response', 'http', 'timeout', 'network', 'unauthorized'] as const
+export type PartnerErrorKind = (typeof PARTNER_ERROR_KINDS)[number]
+
+export interface PartnerErrorOptions {
+  status?: number
+  retryAt?: number
+  retryable?: boolean
+}
+
+export class PartnerError extends Error {
+  override name = 'PartnerError'
+  readonly kind: PartnerErrorKind
+  /** The HTTP status, when the partner answered at all. */
+  readonly status?: number
+  /** Epoch ms at which the partner accepts requests again (`rate_limited`). */
+  readonly retryAt?: number
+  /**
+   * True when asking again may succeed without anything changing on our side
+   * (5xx, timeouts, dropped connections, rate limits). False for answers that
+   * will not improve by repetition: a bad key, a 4xx, a body that breaks the contract.
+   */
+  readonly retryable: boolean
+
+  constructor(kind: PartnerErrorKind, message: string, opts: PartnerErrorOptions = {}) {
+    super(message)
+    this.kind = kind
+    if (opts.status !== undefined) this.status = opts.status
+    if (opts.retryAt !== undefined) this.retryAt = opts.retryAt
+    this.retryable = opts.retryable ?? defaultRetryable(kind, opts.status)
+  }
+}
+
+function defaultRetryable(kind: PartnerErrorKind, status: number | undefined): boolean {
+  switch (kind) {
+    case 'rate_limited':
+    case 'timeout':
+    case 'network':
+      return true
+    case 'http':
+      return status !== undefined && (status >= 500 || status === 408)
+    case 'unauthorized':
+    case 'invalid_response':
+      return false
+  }
+}
