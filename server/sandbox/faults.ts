@@ -1,0 +1,149 @@
+import { z } from 'zod'
+import type { PartnerSlotInput } from '../partner/schema.ts'
+import { seededRandom } from './rng.ts'
+
+/**
+ * The partner's misbehaviour the sandbox can inject (partner-api.md, "Faults
+ * to expect"). Rates are probabilities per accepted request. The kinds other
+ * than `slow` exclude each other (their rates must sum to at most 1); `slow`
+ * is drawn on its own and delays whatever answer follows. Delays are real
+ * milliseconds even under an accelerated clock: they test the client's real
+ * timeouts, which a simulated clock cannot.
+ */
+const rate = z.number().min(0).max(1)
+const ms = z.number().int().min(0).max(600_000)
+
+export const faultConfigSchema = z
+  .object({
+    /** 5xx (500, 502, 503 or 504) with a JSON error body. */
+    errorRate: rate,
+    /** Answer normally but only after `slowMs`. */
+    slowRate: rate,
+    slowMs: ms,
+    /** Hold the request without answering for `hangMs`, then close the connection. */
+    timeoutRate: rate,
+    hangMs: ms,
+    /** Destroy the socket without a response. */
+    dropRate: rate,
+    /** 200 with a body that is not JSON. */
+    malformedRate: rate,
+    /** 200 with JSON that breaks the contract: missing fields, wrong types, negative numbers. */
+    wrongShapeRate: rate,
+    /** 200 with `[]` whatever the day holds (indistinguishable from a sold-out day, by design). */
+    emptyRate: rate,
+    /** 429 with an empty body and no Retry-After. */
+    rateLimitNoBodyRate: rate,
+  })
+  .strict()
+
+export type FaultConfig = z.infer<typeof faultConfigSchema>
+
+export const NO_FAULTS: FaultConfig = {
+  errorRate: 0,
+  slowRate: 0,
+  slowMs: 2_000,
+  timeoutRate: 0,
+  hangMs: 30_000,
+  dropRate: 0,
+  malformedRate: 0,
+  wrongShapeRate: 0,
+  emptyRate: 0,
+  rateLimitNoBodyRate: 0,
+}
+
+/** Exclusive kinds in draw order; `slow` is separate. */
+const EXCLUSIVE = [
+  ['error', 'errorRate'],
+  ['timeout', 'timeoutRate'],
+  ['drop', 'dropRate'],
+  ['malformed', 'malformedRate'],
+  ['wrongShape', 'wrongShapeRate'],
+  ['empty', 'emptyRate'],
+  ['rateLimitNoBody', 'rateLimitNoBodyRate'],
+] as const satisfies readonly (readonly [string, keyof FaultConfig])[]
+
+export type FaultKind = (typeof EXCLUSIVE)[number][0] | 'slow'
+export const FAULT_KINDS: readonly FaultKind[] = [...EXCLUSIVE.map(([k]) => k), 'slow']
+
+/** Unspecified fields fall back to NO_FAULTS (replace, not merge). Throws with a readable message. */
+export function normalizeFaults(input: unknown): FaultConfig {
+  const parsed = faultConfigSchema.partial().safeParse(input ?? {})
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    throw new RangeError(`faults.${issue.path.join('.') || '(body)'}: ${issue.message}`)
+  }
+  const cfg: FaultConfig = { ...NO_FAULTS }
+  for (const [k, v] of Object.entries(parsed.data)) if (v !== undefined) cfg[k as keyof FaultConfig] = v
+  const sum = EXCLUSIVE.reduce((n, [, key]) => n + cfg[key], 0)
+  if (sum > 1 + 1e-9) throw new RangeError(`fault rates other than slowRate must sum to at most 1, got ${sum}`)
+  return cfg
+}
+
+export interface FaultDice {
+  slow(cfg: FaultConfig): boolean
+  pick(cfg: FaultConfig): Exclude<FaultKind, 'slow'> | undefined
+  /** The stream the fault bodies draw from, so a seed reproduces them too. */
+  random: () => number
+}
+
+export function createFaultDice(seed: number): FaultDice {
+  const random = seededRandom(seed ^ 0x5eed)
+  return {
+    random,
+    slow: (cfg) => cfg.slowRate > 0 && random() < cfg.slowRate,
+    pick(cfg) {
+      if (EXCLUSIVE.every(([, key]) => cfg[key] === 0)) return undefined
+      let u = random()
+      for (const [kind, key] of EXCLUSIVE) {
+        if (u < cfg[key]) return kind
+        u -= cfg[key]
+      }
+      return undefined
+    },
+  }
+}
+
+export function errorStatus(random: () => number): number {
+  return [500, 502, 503, 504][Math.floor(random() * 4)]!
+}
+
+/** A 200 body that no JSON parser accepts. */
+export function malformedBody(body: PartnerSlotInput[], random: () => number): string {
+  const json = JSON.stringify(body)
+  const variants = [
+    () => json.slice(0, Math.max(1, Math.floor(json.length * (0.2 + 0.6 * random())))),
+    () => '<html><body><h1>502 Bad Gateway</h1></body></html>',
+    () => `${json}]`,
+    () => `[{"startDate": NaN, "remaining": Infinity}]`,
+  ]
+  return variants[Math.floor(random() * variants.length)]!()
+}
+
+/** A JSON value that breaks the contract whatever the day held. */
+export function wrongShapeBody(body: PartnerSlotInput[], random: () => number): unknown {
+  const slots = structuredClone(body) as Record<string, unknown>[]
+  const i = Math.floor(random() * slots.length)
+  const slot = slots[i]
+  const pax = (slot?.paxAvailability as Record<string, unknown>[] | undefined)?.[0]
+  const variants: (() => unknown)[] = [
+    () => ({ data: body }),
+    () => ({ message: 'ok' }),
+  ]
+  if (slot) {
+    variants.push(
+      () => (delete slot.remaining, slots),
+      () => ((slot.remaining = String(slot.remaining)), slots),
+      () => ((slot.remaining = -1 - Math.floor(random() * 10)), slots),
+      () => ((slot.startTime = 930), slots),
+      () => ((slot.paxAvailability = null), slots),
+    )
+  }
+  if (pax) {
+    variants.push(
+      () => (((pax.price as Record<string, unknown>).finalPrice = -12.5), slots),
+      () => ((pax.remaining = -3), slots),
+      () => (delete pax.price, slots),
+    )
+  }
+  return variants[Math.floor(random() * variants.length)]!()
+}

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest'
+import { addDays, dayRange, weekday, zonedTimeToInstant } from '../../server/calendar/days.ts'
+import { validateDay, type PartnerSlotInput } from '../../server/partner/schema.ts'
+import { BOOKING_STEP_MS, CATALOGUE_HORIZON_DAYS, createCatalogue, FIRST_GENERATED_ID } from '../../server/sandbox/catalogue.ts'
+
+const TZ = 'Asia/Singapore'
+const TODAY = '2026-12-01' // a Tuesday
+const NOW = zonedTimeToInstant(TODAY, '10:00', TZ)
+const HOUR = 3_600_000
+const cat = createCatalogue({ seed: 1, products: 50, timeZone: TZ })
+const horizon = dayRange(TODAY, CATALOGUE_HORIZON_DAYS)
+/** Far enough ahead that no booking window (at most 21 days) has opened. */
+const farDays = horizon.filter((_, i) => i >= 22)
+
+const everyDay = (productId: number, now = NOW) => horizon.map((date) => ({ date, slots: cat.inventory(productId, date, now) }))
+const generated = cat.productIds().filter((id) => id >= FIRST_GENERATED_ID)
+
+describe('sandbox catalogue', () => {
+  it('holds 14, 15 and the generated products, deterministically from the seed', () => {
+    expect(cat.productIds()).toEqual([14, 15, ...Array.from({ length: 50 }, (_, i) => FIRST_GENERATED_ID + i)])
+    expect(cat.has(14) && cat.has(1049)).toBe(true)
+    expect(cat.has(1050) || cat.has(16)).toBe(false)
+    expect(cat.timeZone(1003)).toBe(TZ)
+    const again = createCatalogue({ seed: 1, products: 50, timeZone: TZ })
+    const other = createCatalogue({ seed: 2, products: 50, timeZone: TZ })
+    const snapshot = (c: typeof cat) => generated.map((id) => horizon.map((d) => c.inventory(id, d, NOW)))
+    expect(snapshot(again)).toEqual(snapshot(cat))
+    expect(snapshot(other)).not.toEqual(snapshot(cat))
+  })
+
+  it('every day of every product passes the contract validation, now and weeks later', () => {
+    for (const now of [NOW, NOW + 17 * 24 * HOUR + 5 * HOUR]) {
+      for (const id of cat.productIds()) {
+        for (const date of dayRange(addDays(TODAY, -1), CATALOGUE_HORIZON_DAYS + 20)) {
+          const body = JSON.parse(JSON.stringify(cat.inventory(id, date, now)))
+          const v = validateDay(body, date)
+          expect(v.ok ? 'ok' : `${id} ${date}: ${v.reason}`).toBe('ok')
+        }
+      }
+    }
+  })
+
+  it('product 14: Tue/Thu/Sun, nine slots 04:00–08:00, remaining 2000, an adult always and a child some days', () => {
+    const days = everyDay(14).filter((d) => farDays.includes(d.date))
+    for (const { date, slots } of days) {
+      if (![0, 2, 4].includes(weekday(date))) {
+        expect(slots).toEqual([])
+        continue
+      }
+      expect(slots.map((s) => s.startTime)).toEqual(['04:00', '04:30', '05:00', '05:30', '06:00', '06:30', '07:00', '07:30', '08:00'])
+      for (const s of slots) {
+        expect(s).toMatchObject({ startDate: date, endTime: s.startTime, providerSlotId: `P14_${date}T${s.startTime}`, remaining: 2000, currencyCode: 'SGD', variantId: 14 })
+        expect(s.paxAvailability[0]).toMatchObject({ type: 'ADULT_12~99', isPrimary: true, min: 1, max: 1000, remaining: 1000 })
+        expect(s.paxAvailability.slice(1).every((p) => p.type === 'CHILD_3~11' && p.isPrimary === undefined)).toBe(true)
+      }
+    }
+    const open = days.filter((d) => d.slots.length)
+    const withChild = open.filter((d) => d.slots[0]!.paxAvailability.length === 2)
+    expect(withChild.length).toBeGreaterThan(0)
+    expect(withChild.length).toBeLessThan(open.length)
+    expect(new Set(open.map((d) => d.slots[0]!.paxAvailability[0]!.price.finalPrice)).size).toBeGreaterThan(3)
+  })
+
+  it('product 15: Sundays only, one slot at 00:00 with 170 left, adult 441 or 341, child 10, infant 10 at price 0', () => {
+    const days = everyDay(15).filter((d) => farDays.includes(d.date))
+    const prices = new Set<number>()
+    for (const { date, slots } of days) {
+      if (weekday(date) !== 0) {
+        expect(slots).toEqual([])
+        continue
+      }
+      expect(slots).toHaveLength(1)
+      const s = slots[0]!
+      expect(s).toMatchObject({ startTime: '00:00', remaining: 170, providerSlotId: `P15_${date}T00:00` })
+      const [adult, child, infant] = s.paxAvailability
+      expect(adult).toMatchObject({ isPrimary: true, remaining: 150 })
+      expect(child).toMatchObject({ type: 'CHILD_5~15', remaining: 10 })
+      expect(infant).toMatchObject({ type: 'INFANT_0~4', remaining: 10, price: { finalPrice: 0, originalPrice: 0, discount: 0 } })
+      prices.add(adult!.price.finalPrice)
+    }
+    expect([...prices].sort()).toEqual([341, 441])
+  })
+
+  it('answers [] for past days, days beyond the horizon, unknown products and impossible dates', () => {
+    const open14 = horizon.find((d) => weekday(d) === 0)!
+    expect(cat.inventory(14, open14, NOW).length).toBe(9)
+    expect(cat.inventory(14, addDays(TODAY, -5), NOW)).toEqual([]) // a Thursday, but past
+    const beyond = dayRange(addDays(TODAY, CATALOGUE_HORIZON_DAYS), 7)
+    expect(beyond.every((d) => cat.inventory(14, d, NOW).length === 0)).toBe(true)
+    const lastOpen = horizon.filter((d) => [0, 2, 4].includes(weekday(d))).at(-1)!
+    expect(cat.inventory(14, lastOpen, NOW)).toHaveLength(9)
+    expect(cat.inventory(999, open14, NOW)).toEqual([])
+    expect(cat.inventory(14, '2026-02-30', NOW)).toEqual([])
+  })
+
+  it('drops today\'s slots once they have started', () => {
+    const sunday = '2026-12-06'
+    expect(cat.inventory(14, sunday, zonedTimeToInstant(sunday, '03:00', TZ))).toHaveLength(9)
+    expect(cat.inventory(14, sunday, zonedTimeToInstant(sunday, '06:10', TZ)).map((s) => s.startTime)).toEqual(['06:30', '07:00', '07:30', '08:00'])
+    expect(cat.inventory(14, sunday, zonedTimeToInstant(sunday, '08:00', TZ))).toEqual([])
+  })
+
+  it('generated products vary: weekdays, closed periods, 1–12 slots, evening slots, sold-out slots and days', () => {
+    const days = generated.flatMap((id) => everyDay(id).map((d) => ({ id, ...d })))
+    const slotCounts = new Set(days.map((d) => d.slots.length))
+    expect(Math.min(...[...slotCounts].filter((n) => n > 0))).toBe(1)
+    expect(Math.max(...slotCounts)).toBe(12)
+    expect(days.some((d) => d.slots.some((s) => s.startTime >= '18:00'))).toBe(true)
+    expect(days.some((d) => d.slots.some((s) => s.endTime !== s.startTime))).toBe(true)
+    expect(days.some((d) => d.slots.some((s) => s.remaining === 0 && s.paxAvailability.every((p) => p.remaining === 0)))).toBe(true)
+    expect(days.some((d) => d.slots.length > 1 && d.slots.every((s) => s.remaining === 0))).toBe(true)
+    expect(days.some((d) => d.slots.some((s) => s.paxAvailability.some((p) => p.price.finalPrice === 0)))).toBe(true)
+    const openWeekdays = generated.map((id) => new Set(everyDay(id).filter((d) => d.slots.length).map((d) => weekday(d.date))).size)
+    expect(new Set(openWeekdays).size).toBeGreaterThan(3)
+    // A closed period: an open weekday with no slots on some far day (no booking or withdrawal can empty it there).
+    const closedPeriod = generated.some((id) => {
+      const far = everyDay(id).filter((d) => farDays.includes(d.date))
+      const open = new Set(far.filter((d) => d.slots.length).map((d) => weekday(d.date)))
+      return far.some((d) => open.has(weekday(d.date)) && d.slots.length === 0)
+    })
+    expect(closedPeriod).toBe(true)
+    // Prices change between days for one slot.
+    const id = generated.find((g) => everyDay(g).filter((d) => d.slots.length).length > 10)!
+    const firstSlotPrices = everyDay(id).flatMap((d) => d.slots.slice(0, 1).map((s) => s.paxAvailability[0]!.price.finalPrice))
+    expect(new Set(firstSlotPrices).size).toBeGreaterThan(5)
+  })
+
+  it('bookings lower remaining as the clock advances, step by step and never back up', () => {
+    const date = addDays(TODAY, 5)
+    const times = Array.from({ length: 5 * 24 }, (_, h) => NOW + h * HOUR)
+    let moved = 0
+    for (const id of [14, ...generated]) {
+      let prev: Map<string, number> | undefined
+      for (const t of times) {
+        const now = new Map(cat.inventory(id, date, t).map((s) => [s.providerSlotId, s.remaining]))
+        for (const [slot, remaining] of now) {
+          const before = prev?.get(slot)
+          if (before === undefined) continue
+          expect(remaining).toBeLessThanOrEqual(before)
+          if (remaining < before) moved++
+        }
+        prev = now
+      }
+    }
+    expect(moved).toBeGreaterThan(50)
+    // Within one booking step, two fetches agree.
+    const step = Math.floor(NOW / BOOKING_STEP_MS) * BOOKING_STEP_MS
+    expect(cat.inventory(1001, date, step + 1)).toEqual(cat.inventory(1001, date, step + BOOKING_STEP_MS - 1))
+  })
+
+  it('slots and pax types disappear over time', () => {
+    const ids = (slots: PartnerSlotInput[]) => slots.map((s) => s.providerSlotId)
+    const paxKeys = (slots: PartnerSlotInput[]) => slots.flatMap((s) => s.paxAvailability.map((p) => `${s.providerSlotId}/${p.type}`))
+    let slotsGone = 0
+    let paxGone = 0
+    for (const id of generated) {
+      for (const date of horizon.slice(3, 25)) {
+        const early = cat.inventory(id, date, NOW)
+        const late = cat.inventory(id, date, NOW + 2 * 24 * HOUR)
+        slotsGone += ids(early).filter((s) => !ids(late).includes(s)).length
+        paxGone += paxKeys(early).filter((k) => ids(late).includes(k.split('/')[0]!) && !paxKeys(late).includes(k)).length
+        // Nothing appears out of nowhere.
+        expect(ids(late).filter((s) => !ids(early).includes(s))).toEqual([])
+      }
+    }
+    expect(slotsGone).toBeGreaterThan(0)
+    expect(paxGone).toBeGreaterThan(0)
+  })
+})
