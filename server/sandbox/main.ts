@@ -20,7 +20,7 @@ const sandbox = await startSandbox({ port, apiKey, rateLimitPerMinute, products 
 process.stdout.write(
   [
     '',
-    `  partner sandbox listening at ${sandbox.url}`,
+    `  partner sandbox running at ${sandbox.url}`,
     `  api key: ${sandbox.apiKey}   rate limit: ${rateLimitPerMinute}/min   products: ${sandbox.catalogue.productIds().length} (14, 15 and ${products} generated)`,
     `  try: curl -H 'x-api-key: ${sandbox.apiKey}' '${sandbox.url}/api/v1/inventory/14?date=YYYY-MM-DD'`,
     `  stats: GET ${sandbox.url}/__sandbox/stats   faults: POST ${sandbox.url}/__sandbox/faults`,
