@@ -1,107 +1,56 @@
-import type { FreshnessState } from '../availability/freshness.ts'
+import type { z } from 'zod'
+import type {
+  datesResultSchema,
+  freshnessSchema,
+  paxSchema,
+  priceSchema,
+  readySchema,
+  runRequestSchema,
+  runResultSchema,
+  slotSchema,
+  slotsResultSchema,
+  syncStateSchema,
+  syncStatusSchema,
+  tierCountsSchema,
+} from './schemas.ts'
 
 /**
  * What the API needs from the rest of slotsync. Routers call these; REST
  * routes call the routers. Implementations are wired in server.ts.
+ *
+ * The view types are inferred from the zod schemas in schemas.ts (which also
+ * generate the OpenAPI document), so a field cannot change in one place only.
  */
-export interface Price {
-  finalPrice: number
-  currencyCode: string
-  originalPrice: number
-}
-
-export interface PaxView {
-  type: string
-  name: string
-  description: string
-  price: Price
-  min: number
-  max: number
-  remaining: number
-  isPrimary: boolean
-}
-
-export interface SlotView {
-  startTime: string
-  startDate: string
-  endTime: string
-  providerSlotId: string
-  price: Price | null
-  remaining: number
-  paxAvailability: PaxView[]
-}
-
-export interface Freshness {
-  fetchedAt: string | null
-  state: FreshnessState
-}
-
-export interface SlotsResult {
-  slots: SlotView[]
-  freshness: Freshness
-}
-
-export interface DatesResult {
-  dates: { date: string; price: Price }[]
-}
+export type Price = z.infer<typeof priceSchema>
+export type PaxView = z.infer<typeof paxSchema>
+export type SlotView = z.infer<typeof slotSchema>
+export type Freshness = z.infer<typeof freshnessSchema>
+export type SlotsResult = z.infer<typeof slotsResultSchema>
+export type DatesResult = z.infer<typeof datesResultSchema>
 
 export interface AvailabilityService {
+  /** A day's slots with pax, sorted; throws BadRequestError (field productId|date) or NotFoundError. */
   slots(productId: number, date: string): Promise<SlotsResult>
+  /** Days of the 60-day horizon with something left, and their lowest price. */
   dates(productId: number): Promise<DatesResult>
 }
 
-export interface RunRequest {
-  productId?: number
-  from?: string
-  to?: string
-}
+export type RunRequest = z.infer<typeof runRequestSchema>
 
 export interface SyncService {
   pause(productId?: number): Promise<SyncStateView>
   resume(productId?: number): Promise<SyncStateView>
-  run(req: RunRequest): Promise<{ queued: number }>
+  /** Queues at top priority; from/to arrive as real calendar days with from ≤ to, the horizon is the service's to check. */
+  run(req: RunRequest): Promise<z.infer<typeof runResultSchema>>
   status(): Promise<SyncStatusView>
 }
 
-export interface SyncStateView {
-  paused: boolean
-  productId?: number
-  changedAt: string
-  /** Products paused on their own while sync as a whole runs. */
-  pausedProducts: number[]
-}
-
-export interface TierCounts {
-  total: number
-  fresh: number
-  due: number
-  overdue: number
-}
-
-export interface SyncStatusView {
-  paused: boolean
-  pausedProducts: number[]
-  running: boolean
-  queue: number
-  inFlight: number
-  tiers: Record<string, TierCounts>
-  budget: {
-    limitPerMinute: number
-    usedLastMinute: number
-    leftThisMinute: number
-    usedToday: number
-    leftToday: number
-    haltedUntil: string | null
-  }
-  lastSuccessAt: string | null
-  lastError: { at: string; message: string } | null
-  oldestServedFetchedAt: string | null
-  products: { active: number; paused: number }
-  partner: { baseUrl: string; sandbox: boolean }
-}
+export type SyncStateView = z.infer<typeof syncStateSchema>
+export type TierCounts = z.infer<typeof tierCountsSchema>
+export type SyncStatusView = z.infer<typeof syncStatusSchema>
 
 export interface HealthService {
-  ready(): Promise<{ ready: boolean; database: boolean; migrations: boolean }>
+  ready(): Promise<z.infer<typeof readySchema>>
 }
 
 export interface Services {

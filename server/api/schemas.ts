@@ -1,0 +1,154 @@
+import { z } from 'zod'
+import { FRESHNESS_STATES } from '../availability/freshness.ts'
+import { isValidDate } from '../calendar/days.ts'
+import { ERROR_CODES } from '../errors.ts'
+
+/**
+ * The zod schemas both faces share: tRPC validates inputs with them, the REST
+ * routes hand the same inputs to the same procedures, and the OpenAPI
+ * document is generated from them. The view types in services.ts are
+ * inferred from the output schemas, so docs and code cannot disagree.
+ */
+
+// The product id is a Postgres integer: anything above would fail in SQL, not here.
+export const MAX_PRODUCT_ID = 2_147_483_647
+const POSITIVE_INT = `must be a positive integer (1 to ${MAX_PRODUCT_ID})`
+const required = (msg: string) => (iss: { input: unknown }) => (iss.input === undefined ? 'is required' : msg)
+
+export const productIdSchema = z
+  .number({ error: required(POSITIVE_INT) })
+  .int({ error: POSITIVE_INT })
+  .min(1, { error: POSITIVE_INT })
+  .max(MAX_PRODUCT_ID, { error: POSITIVE_INT })
+  .meta({ description: "The partner's product (experience) id", example: 14 })
+
+const DATE_FORMAT = 'must be a date written YYYY-MM-DD'
+export const isoDateSchema = z
+  .string({ error: required(DATE_FORMAT) })
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { error: DATE_FORMAT })
+  .refine(isValidDate, { error: 'is not a real calendar day', abort: true })
+  .meta({ description: "A calendar day in the product's time zone", example: '2026-12-01' })
+
+const NOT_AN_OBJECT = 'must be a JSON object'
+const strict = (iss: { code?: string; input: unknown }) => (iss.code === 'unrecognized_keys' ? 'is not a known field' : NOT_AN_OBJECT)
+
+export const slotsInput = z.object({ productId: productIdSchema, date: isoDateSchema }, { error: NOT_AN_OBJECT })
+export const datesInput = z.object({ productId: productIdSchema }, { error: NOT_AN_OBJECT })
+
+/**
+ * Pause/resume: nothing means everything. Strict, so a typo such as
+ * `{ "productID": 14 }` is refused instead of silently pausing every product.
+ */
+export const syncTargetInput = z.strictObject({ productId: productIdSchema.optional() }, { error: strict }).optional()
+
+export const runRequestSchema = z
+  .strictObject(
+    {
+      productId: productIdSchema.optional(),
+      from: isoDateSchema.optional().meta({ description: 'First day to refresh (default: today)' }),
+      to: isoDateSchema.optional().meta({ description: 'Last day to refresh (default: today + 59)' }),
+    },
+    { error: strict },
+  )
+  .refine((r) => !r.from || !r.to || r.from <= r.to, { error: 'must not be before from', path: ['to'] })
+export const runInput = runRequestSchema.optional()
+
+// ---- outputs -------------------------------------------------------------
+
+export const priceSchema = z
+  .object({
+    finalPrice: z.number().meta({ example: 242.14 }),
+    currencyCode: z.string().meta({ example: 'SGD' }),
+    originalPrice: z.number().meta({ example: 242.14 }),
+  })
+  .meta({ id: 'Price', description: 'Money as JSON numbers with at most two decimals' })
+
+export const paxSchema = z
+  .object({
+    type: z.string().meta({ example: 'ADULT_12~99' }),
+    name: z.string(),
+    description: z.string(),
+    price: priceSchema,
+    min: z.number().int(),
+    max: z.number().int(),
+    remaining: z.number().int(),
+    isPrimary: z.boolean().meta({ description: 'Flagged primary by the partner' }),
+  })
+  .meta({ id: 'PaxAvailability' })
+
+export const slotSchema = z
+  .object({
+    startTime: z.string().meta({ example: '04:00', description: 'HH:mm, product-local' }),
+    startDate: z.string().meta({ example: '2026-12-01' }),
+    endTime: z.string(),
+    providerSlotId: z.string(),
+    price: priceSchema.nullable().meta({ description: "The primary pax type's price; null for a slot without pax types" }),
+    remaining: z.number().int(),
+    paxAvailability: z.array(paxSchema).meta({ description: 'Primary first, then by type' }),
+  })
+  .meta({ id: 'Slot' })
+
+export const freshnessSchema = z
+  .object({
+    fetchedAt: z.string().nullable().meta({ description: 'Last successful fetch of this day (ISO), null if never' }),
+    state: z.enum(FRESHNESS_STATES).meta({ description: "never: not fetched yet (an empty list means nothing); fresh: within the day's target age; stale: older" }),
+  })
+  .meta({ id: 'Freshness' })
+
+export const slotsResultSchema = z.object({ slots: z.array(slotSchema), freshness: freshnessSchema }).meta({ id: 'SlotsResult' })
+
+export const datesResultSchema = z
+  .object({ dates: z.array(z.object({ date: z.string().meta({ example: '2026-12-01' }), price: priceSchema })) })
+  .meta({ id: 'DatesResult', description: 'Days from today to today + 59 with a slot left; price = lowest slot price that day' })
+
+export const syncStateSchema = z
+  .object({
+    paused: z.boolean(),
+    productId: z.number().int().optional(),
+    changedAt: z.string(),
+    pausedProducts: z.array(z.number().int()).meta({ description: 'Products paused on their own while sync as a whole runs' }),
+  })
+  .meta({ id: 'SyncState' })
+
+export const tierCountsSchema = z.object({ total: z.number().int(), fresh: z.number().int(), due: z.number().int(), overdue: z.number().int() })
+
+export const syncStatusSchema = z
+  .object({
+    paused: z.boolean(),
+    pausedProducts: z.array(z.number().int()),
+    running: z.boolean(),
+    queue: z.number().int().meta({ description: '(product, date) pairs due now, including queued by run and in flight' }),
+    inFlight: z.number().int(),
+    queued: z.number().int().meta({ description: '(product, date) pairs queued by run and not yet fetched' }),
+    neverFetched: z.number().int().meta({ description: '(product, date) pairs in the horizon never fetched yet' }),
+    tiers: z.record(z.string(), tierCountsSchema),
+    budget: z.object({
+      limitPerMinute: z.number().int(),
+      usedLastMinute: z.number().int(),
+      leftThisMinute: z.number().int(),
+      usedToday: z.number().int(),
+      leftToday: z.number().int(),
+      haltedUntil: z.string().nullable(),
+    }),
+    lastSuccessAt: z.string().nullable(),
+    lastError: z.object({ at: z.string(), message: z.string() }).nullable(),
+    oldestServedFetchedAt: z.string().nullable(),
+    products: z.object({ active: z.number().int(), paused: z.number().int() }),
+    partner: z.object({ baseUrl: z.string(), sandbox: z.boolean() }),
+  })
+  .meta({ id: 'SyncStatus' })
+
+export const runResultSchema = z.object({ queued: z.number().int() }).meta({ id: 'RunResult' })
+
+export const liveSchema = z.object({ ok: z.literal(true) })
+export const readySchema = z.object({ ready: z.boolean(), database: z.boolean(), migrations: z.boolean() })
+
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.enum(ERROR_CODES),
+      message: z.string().meta({ description: 'Names the field at fault' }),
+      field: z.string().optional(),
+    }),
+  })
+  .meta({ id: 'Error' })
