@@ -1,6 +1,7 @@
 import { TRPCError } from '@trpc/server'
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc'
-import { AppError, type ErrorCode } from '../errors.ts'
+import { ZodError } from 'zod'
+import { AppError, BadRequestError, type ErrorCode } from '../errors.ts'
 
 /** The one code → HTTP status table, used by REST and by tRPC. */
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -37,10 +38,46 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; field?: string }
 }
 
+/**
+ * A zod input error → BadRequestError naming the first bad field (its path,
+ * e.g. `date` or `productId`; `input` when the whole input is wrong). The
+ * messages come from schemas.ts, so both faces word them the same.
+ */
+export function fromZodError(err: ZodError): BadRequestError {
+  const issue = err.issues[0]
+  if (!issue) return new BadRequestError('input', 'is invalid')
+  const path = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path
+  return new BadRequestError(path.map(String).join('.') || 'input', issue.message)
+}
+
+// tRPC's own errors (malformed input JSON, unknown procedure, wrong method):
+// the client's fault, folded into the closed set.
+function fromTRPCCode(code: TRPC_ERROR_CODE_KEY): ErrorCode {
+  switch (code) {
+    case 'NOT_FOUND':
+    case 'UNAUTHORIZED':
+    case 'TOO_MANY_REQUESTS':
+    case 'SERVICE_UNAVAILABLE':
+    case 'INTERNAL_SERVER_ERROR':
+      return code
+    case 'FORBIDDEN':
+      return 'UNAUTHORIZED'
+    default:
+      return 'BAD_REQUEST'
+  }
+}
+
 /** Any thrown value → the public error (code, status, body). Internal details never leak. */
 export function toPublicError(err: unknown): { status: number; body: ErrorBody } {
   let e: unknown = err
-  if (e instanceof TRPCError && e.cause) e = e.cause
+  if (e instanceof TRPCError) {
+    if (e.cause instanceof AppError || e.cause instanceof ZodError || e.code === 'INTERNAL_SERVER_ERROR') e = e.cause ?? e
+    else {
+      const code = fromTRPCCode(e.code)
+      return { status: HTTP_STATUS[code], body: { error: { code, message: e.message } } }
+    }
+  }
+  if (e instanceof ZodError) e = fromZodError(e)
   if (e instanceof AppError) {
     const body: ErrorBody = { error: { code: e.code, message: e.message } }
     if (e.field) body.error.field = e.field
@@ -52,9 +89,15 @@ export function toPublicError(err: unknown): { status: number; body: ErrorBody }
   return { status: 500, body: { error: { code: 'INTERNAL_SERVER_ERROR', message: 'internal error' } } }
 }
 
-/** AppError (or anything) → TRPCError carrying the same code. */
+/**
+ * Anything → a TRPCError whose code (hence HTTP status) is the public one.
+ * tRPC's own client errors (malformed input, unknown procedure) pass as they
+ * are; an AppError, a zod error or a database outage gets its mapped code,
+ * keeping the original as cause so the error formatter can name the field.
+ */
 export function toTRPCError(err: unknown): TRPCError {
-  if (err instanceof TRPCError) return err
+  if (err instanceof TRPCError && err.code !== 'INTERNAL_SERVER_ERROR' && !(err.cause instanceof AppError) && !(err.cause instanceof ZodError)) return err
   const { body } = toPublicError(err)
-  return new TRPCError({ code: TRPC_CODE[body.error.code], message: body.error.message, cause: err instanceof Error ? err : undefined })
+  const cause = err instanceof TRPCError ? err.cause : err instanceof Error ? err : undefined
+  return new TRPCError({ code: TRPC_CODE[body.error.code], message: body.error.message, cause })
 }

@@ -23,7 +23,7 @@ const t = initTRPC.context<Context>().create({
 // Domain errors (AppError) thrown by services become TRPCErrors with the same code.
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next()
-  if (!result.ok) throw toTRPCError(result.error.cause ?? result.error)
+  if (!result.ok) throw toTRPCError(result.error)
   return result
 })
 
