@@ -1,38 +1,47 @@
-import type { FastifyInstance } from 'fastify'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify'
+import type { FastifyInstance } from 'fastify'
 import { toPublicError } from './errors.ts'
+import { swaggerOptions } from './openapi.ts'
+import { healthRoutes, restRoutes } from './rest.ts'
 import { appRouter, type AppRouter } from './routers/index.ts'
-import type { Context } from './trpc.ts'
 import type { Services } from './services.ts'
+import type { Context } from './trpc.ts'
 
 export interface ApiOptions {
   services: Services
   adminToken: string
+  /** Requests per minute per client IP on /api/v1 and /trpc (not /health, /ready, /docs). */
+  rateLimitPerMinute?: number
 }
 
-/** Mounts the tRPC router at /trpc and the REST face beside it. */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6000
+
+type Headers = Record<string, string | string[] | undefined>
+
+/**
+ * Mounts the public API: tRPC at /trpc, the REST face under /api/v1 (both
+ * rate limited per client IP), /health and /ready, the OpenAPI document at
+ * /openapi.json with Swagger UI at /docs, security headers, and the JSON 404
+ * and error handlers.
+ */
 export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promise<void> {
-  const createContext = ({ req }: { req: { headers: Record<string, string | string[] | undefined> } }): Context => ({
+  const context = (headers: Headers): Context => ({
     services: opts.services,
-    authorization: typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined,
+    authorization: typeof headers.authorization === 'string' ? headers.authorization : undefined,
     adminToken: opts.adminToken,
   })
-  await app.register(fastifyTRPCPlugin, {
-    prefix: '/trpc',
-    trpcOptions: { router: appRouter, createContext } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
-  })
+  const restOpts = { contextFor: (req: { headers: Headers }) => context(req.headers) }
 
-  app.get('/health', async () => ({ ok: true }))
-  app.get('/ready', async (_req, reply) => {
-    const r = await opts.services.health.ready()
-    return reply.status(r.ready ? 200 : 503).send(r)
-  })
-
+  // Before any register: child scopes copy the handlers when they are created.
   app.setNotFoundHandler((req, reply) => {
     reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } })
   })
   app.setErrorHandler((err, req, reply) => {
-    // Fastify's own 4xx (bad JSON body, too large) keep their status.
+    // Fastify's own 4xx (bad JSON body, too large, rate limited) keep their status.
     const status = (err as { statusCode?: number }).statusCode
     if (status && status >= 400 && status < 500) {
       return reply.status(status).send({ error: { code: status === 404 ? 'NOT_FOUND' : status === 429 ? 'TOO_MANY_REQUESTS' : 'BAD_REQUEST', message: (err as Error).message } })
@@ -41,4 +50,25 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     if (s >= 500) req.log.error({ err }, 'request failed')
     return reply.status(s).send(body)
   })
+
+  await app.register(helmet, {
+    // Plain-HTTP deployments (local, behind a TLS proxy) would have /docs' assets rewritten to https and fail.
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  })
+  // Swagger collects routes registered after it; only tagged (REST) routes are documented.
+  // Swagger collects the routes registered after it.
+  await app.register(swagger, swaggerOptions)
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  await app.register(healthRoutes, restOpts)
+  await app.register(async (api) => {
+    await api.register(rateLimit, { max: opts.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 })
+    await api.register(fastifyTRPCPlugin, {
+      prefix: '/trpc',
+      trpcOptions: { router: appRouter, createContext: ({ req }) => context(req.headers) } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+    })
+    await api.register(restRoutes, restOpts)
+  })
+
 }

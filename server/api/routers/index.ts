@@ -1,7 +1,11 @@
 import { router } from '../trpc.ts'
+import { availabilityRouter } from './availability.ts'
 import { healthRouter } from './health.ts'
+import { syncRouter } from './sync.ts'
 
 export const appRouter = router({
+  availability: availabilityRouter,
+  sync: syncRouter,
   health: healthRouter,
 })
 

@@ -1,0 +1,68 @@
+import type { SwaggerOptions } from '@fastify/swagger'
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
+import type { z } from 'zod'
+import { errorBodySchema } from './schemas.ts'
+
+/**
+ * The OpenAPI 3 document of the REST face, generated from the zod schemas the
+ * routes carry (schemas.ts). Only tagged routes are documented: the tRPC
+ * endpoints are described by the router's types, not here.
+ */
+export const swaggerOptions: SwaggerOptions = {
+  openapi: {
+    openapi: '3.0.3',
+    info: {
+      title: 'slotsync public API',
+      version: '1.0.0',
+      description:
+        'Availability of partner experiences from a local copy kept fresh, and sync control for operators. ' +
+        'Errors answer `{ "error": { "code", "message" } }`; the message names the field at fault.',
+    },
+    tags: [
+      { name: 'availability', description: 'Public, rate limited per client IP' },
+      { name: 'sync', description: 'pause / resume / run need `Authorization: Bearer <ADMIN_TOKEN>`' },
+      { name: 'health', description: 'Probes; not rate limited' },
+    ],
+    components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } } },
+  },
+  hideUntagged: true,
+  transform: jsonSchemaTransform,
+  transformObject: (doc) => tidy(jsonSchemaTransformObject(doc) as OpenApiDoc),
+}
+
+interface OpenApiDoc {
+  paths?: Record<string, Record<string, { requestBody?: { required?: boolean } }>>
+  components?: { schemas?: Record<string, unknown> }
+}
+
+// Sync-control bodies are optional (none means everything), which fastify-swagger cannot say.
+const OPTIONAL_BODY = /^\/api\/v1\/sync\//
+
+function tidy(doc: OpenApiDoc): OpenApiDoc {
+  for (const [path, ops] of Object.entries(doc.paths ?? {})) {
+    if (!OPTIONAL_BODY.test(path)) continue
+    for (const op of Object.values(ops)) if (op.requestBody) op.requestBody.required = false
+  }
+  // Every registered schema gets an "…Input" twin; ours are outputs only, so drop the unused twins.
+  const schemas = doc.components?.schemas
+  if (schemas) {
+    const text = JSON.stringify({ ...doc, components: { ...doc.components, schemas: Object.fromEntries(Object.entries(schemas).filter(([k]) => !k.endsWith('Input'))) } })
+    for (const name of Object.keys(schemas)) if (name.endsWith('Input') && !text.includes(`"#/components/schemas/${name}"`)) delete schemas[name]
+  }
+  return doc
+}
+
+const ERROR_MEANING: Record<number, string> = {
+  400: 'Bad input; the message names the field',
+  401: 'Missing or wrong admin bearer token',
+  404: 'Unknown product',
+  429: 'Rate limited; see Retry-After',
+  503: 'Database unavailable; retry shortly',
+}
+
+/** Response entries with a description, for a route's `schema.response`. */
+export function responses(ok: z.ZodType, ...errorCodes: number[]): Record<number, unknown> {
+  const out: Record<number, unknown> = { 200: { description: 'OK', content: { 'application/json': { schema: ok } } } }
+  for (const code of errorCodes) out[code] = { description: ERROR_MEANING[code] ?? 'Error', content: { 'application/json': { schema: errorBodySchema } } }
+  return out
+}

@@ -1,0 +1,129 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import { registerApi } from '../../server/api/index.ts'
+import type { Services, SyncService, SyncStateView, SyncStatusView } from '../../server/api/services.ts'
+import { createAvailabilityService } from '../../server/availability/service.ts'
+import { manualClock } from '../../server/clock.ts'
+import { createHealthService } from '../../server/db/health.ts'
+import type { PartnerSlotInput } from '../../server/partner/schema.ts'
+import { writeDaySnapshot } from '../../server/sync/snapshot.ts'
+import { createTestDatabase, type TestDatabase } from './db.ts'
+import { validSlots } from './partner-data.ts'
+
+export const ADMIN_TOKEN = 'test-admin-token'
+
+export interface TestApiOptions {
+  /** Reuse a database (else a fresh one is created and dropped on close). */
+  db?: TestDatabase
+  /** The API's "now" (a manual clock; move it with `clock.set`). */
+  now?: number
+  /** Default: a recording double (see fakeSyncService); pass the real one when it exists. */
+  sync?: SyncService
+  adminToken?: string
+  /** Default: high enough that tests never meet it. */
+  rateLimitPerMinute?: number
+  defaultTimeZone?: string
+}
+
+export interface TestApi {
+  app: FastifyInstance
+  db: TestDatabase
+  clock: ReturnType<typeof manualClock>
+  services: Services
+  /** Base URL after `listen()`. */
+  url: string
+  listen(): Promise<string>
+  close(): Promise<void>
+}
+
+/** A Fastify app with registerApi and the real availability and health services on a test database. */
+export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
+  const ownDb = !opts.db
+  const db = opts.db ?? (await createTestDatabase())
+  const clock = manualClock(opts.now ?? Date.now())
+  const services: Services = {
+    availability: createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: opts.defaultTimeZone ?? 'Asia/Singapore' }),
+    sync: opts.sync ?? fakeSyncService().service,
+    health: createHealthService(db.pool),
+  }
+  const app = Fastify({ logger: false })
+  await registerApi(app, { services, adminToken: opts.adminToken ?? ADMIN_TOKEN, rateLimitPerMinute: opts.rateLimitPerMinute ?? 1_000_000 })
+  const api: TestApi = {
+    app,
+    db,
+    clock,
+    services,
+    url: '',
+    async listen() {
+      api.url = await app.listen({ port: 0, host: '127.0.0.1' })
+      return api.url
+    },
+    async close() {
+      await app.close()
+      if (ownDb) await db.drop()
+    },
+  }
+  return api
+}
+
+/**
+ * Stores a day the way the sync engine does: partner-shaped slots, validated,
+ * written by the snapshot writer. `slots: []` records a closed day.
+ */
+export async function seedDay(db: TestDatabase, productId: number, date: string, slots: PartnerSlotInput[], fetchedAt: Date): Promise<void> {
+  await writeDaySnapshot(db.pool, { productId, date, slots: validSlots(date, slots), fetchedAt })
+}
+
+export type SyncCall = { method: 'pause' | 'resume' | 'run' | 'status'; arg?: unknown }
+
+/**
+ * A SyncService test double that records its calls, for the router's shape,
+ * auth and validation only; the sync engine's own tests cover the real one.
+ */
+export function fakeSyncService(): { service: SyncService; calls: SyncCall[] } {
+  const calls: SyncCall[] = []
+  let paused = false
+  const paused1 = new Set<number>()
+  const state = (productId?: number): SyncStateView => ({
+    paused: productId === undefined ? paused : paused || paused1.has(productId),
+    ...(productId === undefined ? {} : { productId }),
+    changedAt: '2026-12-01T00:00:00.000Z',
+    pausedProducts: [...paused1].sort((a, b) => a - b),
+  })
+  const service: SyncService = {
+    async pause(productId) {
+      calls.push({ method: 'pause', arg: productId })
+      productId === undefined ? (paused = true) : paused1.add(productId)
+      return state(productId)
+    },
+    async resume(productId) {
+      calls.push({ method: 'resume', arg: productId })
+      productId === undefined ? (paused = false) : paused1.delete(productId)
+      return state(productId)
+    },
+    async run(req) {
+      calls.push({ method: 'run', arg: req })
+      return { queued: req.productId === undefined ? 120 : 60 }
+    },
+    async status(): Promise<SyncStatusView> {
+      calls.push({ method: 'status' })
+      const tier = { total: 1, fresh: 1, due: 0, overdue: 0 }
+      return {
+        paused,
+        pausedProducts: [...paused1],
+        running: !paused,
+        queue: 0,
+        inFlight: 0,
+        queued: 0,
+        neverFetched: 0,
+        tiers: { today: tier, week: tier, month: tier, horizon: tier },
+        budget: { limitPerMinute: 30, usedLastMinute: 3, leftThisMinute: 27, usedToday: 100, leftToday: 43_100, haltedUntil: null },
+        lastSuccessAt: '2026-12-01T00:00:00.000Z',
+        lastError: null,
+        oldestServedFetchedAt: '2026-11-30T00:00:00.000Z',
+        products: { active: 2, paused: paused1.size },
+        partner: { baseUrl: 'http://127.0.0.1:4010', sandbox: true },
+      }
+    },
+  }
+  return { service, calls }
+}
