@@ -37,17 +37,25 @@ export async function maintainHorizon(pool: Q, now: number): Promise<{ added: nu
   return { added: added.rowCount ?? 0, pruned: pruned.rowCount ?? 0 }
 }
 
-/** Due (or "run now") pairs of active, unpaused products that nobody holds, most overdue first. */
+/**
+ * Due (or "run now") pairs of active, unpaused products that nobody holds.
+ * All of the near days (offset 0–7, where the weighting matters) plus the
+ * `limit` longest-due far days: among far days, which all share one target
+ * and weight, longest-due first is exactly the planner's order, so the
+ * planner ranks a few thousand rows instead of the whole backlog.
+ */
 export async function loadCandidates(pool: Q, now: number, limit: number): Promise<Candidate[]> {
   const { rows } = await pool.query<{ product_id: number; date: string; time_zone: string; next_due_at: Date; forced_at: Date | null; last_slot_start: string | null; last_fetched_at: Date | null }>(
-    `SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at
-     FROM day_fetch_state f JOIN product p ON p.id = f.product_id
-     WHERE p.active AND NOT p.paused
-       AND (f.next_due_at <= $1 OR f.forced_at IS NOT NULL)
-       AND (f.claimed_until IS NULL OR f.claimed_until < $1)
-       AND f.date >= ($1::timestamptz AT TIME ZONE p.time_zone)::date
-     ORDER BY f.forced_at NULLS LAST, f.next_due_at
-     LIMIT $2`,
+    `WITH due AS (
+       SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at,
+              f.date - ($1::timestamptz AT TIME ZONE p.time_zone)::date AS off
+       FROM day_fetch_state f JOIN product p ON p.id = f.product_id
+       WHERE p.active AND NOT p.paused
+         AND (f.next_due_at <= $1 OR f.forced_at IS NOT NULL)
+         AND (f.claimed_until IS NULL OR f.claimed_until < $1))
+     (SELECT * FROM due WHERE off BETWEEN 0 AND 7 OR forced_at IS NOT NULL)
+     UNION ALL
+     (SELECT * FROM due WHERE off > 7 AND forced_at IS NULL ORDER BY next_due_at LIMIT $2)`,
     [new Date(now), limit],
   )
   return rows.map((r) => ({

@@ -7,6 +7,13 @@ import type { FetchDayResult } from '../partner/client.ts'
 import type { Budget } from './budget.ts'
 import { claimPairs, loadCandidates, maintainHorizon, releaseClaim, releaseClaims, weekdayStats, type ClaimedPair } from './claims.ts'
 import { isWeekdayClosed, nextDueAfterFetch, rankDue, type Outcome } from './planner.ts'
+
+/** The planner's two decisions; swappable so a benchmark can run a naive baseline through the same engine. */
+export interface PlanStrategy {
+  nextDueAfterFetch: typeof nextDueAfterFetch
+  rankDue: typeof rankDue
+}
+export const smartStrategy: PlanStrategy = { nextDueAfterFetch, rankDue }
 import { recordFetchFailure, writeDaySnapshot } from './snapshot.ts'
 import { readControl } from './control-state.ts'
 
@@ -36,6 +43,7 @@ export interface SyncEngineOptions {
   maintenanceEveryMs?: number
   /** How many due rows a pass ranks at most. */
   candidateLimit?: number
+  strategy?: PlanStrategy
 }
 
 export interface PassReport {
@@ -68,6 +76,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
   const limit = pLimit(o.concurrency ?? 4)
   const claimTtlMs = o.claimTtlMs ?? 120_000
   const maintenanceEveryMs = o.maintenanceEveryMs ?? 60_000
+  const plan = o.strategy ?? smartStrategy
   let state: EngineState = 'idle'
   let inFlight = 0
   let lastMaintenance = -Infinity
@@ -93,7 +102,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
         const last = res.slots.reduce<string | null>((m, s) => (m === null || s.startTime > m ? s.startTime : m), null)
         const total = res.slots.reduce((n, s) => n + s.remaining, 0)
         const outcome: Outcome = res.slots.length ? 'ok' : 'empty'
-        const nextDueAt = nextDueAfterFetch(
+        const nextDueAt = plan.nextDueAfterFetch(
           { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: 0, lastSlotStart: last, totalRemaining: total, previousTotalRemaining: pair.totalRemaining, weekdayKnownClosed: closed },
           now,
           today,
@@ -104,7 +113,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       const kind = res.error.kind
       const outcome: Outcome = kind === 'rate_limited' ? 'rate_limited' : kind === 'invalid_response' ? 'invalid' : 'error'
       const failures = outcome === 'rate_limited' ? pair.consecutiveFailures : pair.consecutiveFailures + 1
-      const nextDueAt = nextDueAfterFetch(
+      const nextDueAt = plan.nextDueAfterFetch(
         { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: failures, lastSlotStart: null, totalRemaining: null, previousTotalRemaining: null, weekdayKnownClosed: closed, retryAt: res.error.retryAt },
         now,
         today,
@@ -132,8 +141,10 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     }
     if (control.haltedUntil !== null && control.haltedUntil > now) return { ...report, skipped: 'halted', nextBudgetAt: control.haltedUntil }
 
-    const candidates = await loadCandidates(o.pool, now, o.candidateLimit ?? 5_000)
-    const ranked = rankDue(candidates, now, (tz) => localDate(now, tz))
+    const candidates = await loadCandidates(o.pool, now, o.candidateLimit ?? 1_000)
+    const todays = new Map<string, string>()
+    const todayOf = (tz: string) => todays.get(tz) ?? todays.set(tz, localDate(now, tz)).get(tz)!
+    const ranked = plan.rankDue(candidates, now, todayOf)
     report.due = ranked.length
     if (!ranked.length) return { ...report, skipped: 'idle' }
 

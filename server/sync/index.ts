@@ -16,7 +16,7 @@ export interface SyncAssemblyOptions {
   limitPerMinute: number
   timeZone: string
   instanceId?: string
-  engine?: Partial<Pick<SyncEngineOptions, 'batchSize' | 'concurrency' | 'claimTtlMs' | 'tickMs' | 'maintenanceEveryMs'>>
+  engine?: Partial<Pick<SyncEngineOptions, 'batchSize' | 'concurrency' | 'claimTtlMs' | 'tickMs' | 'maintenanceEveryMs' | 'strategy'>>
   budgetMarginMs?: number
 }
 

@@ -13,6 +13,13 @@ export const FAILURE_BACKOFF_MS = 1 * MINUTE
 /** A day whose seats dropped this much since the last fetch is selling out: refresh it twice as often. */
 export const SELLING_FAST_DROP = 0.1
 
+/**
+ * Refresh this much before the target age is reached: a due pair waits up
+ * to one budget window (~1 min) for its request, and the target is a
+ * ceiling on the age clients see, not a moment to start from.
+ */
+export const REFRESH_LEAD_MS = 2 * MINUTE
+
 const WEIGHT: Record<TierName, number> = { today: 4, week: 2, month: 1, horizon: 1 }
 
 export type Outcome = 'ok' | 'empty' | 'invalid' | 'error' | 'rate_limited'
@@ -37,8 +44,8 @@ function endOfDay(date: IsoDate, timeZone: string): number {
   return startOfDay(addDays(date, 1), timeZone)
 }
 
-/** The instant `date` enters the next more frequent tier, if that is still ahead. */
-function nextTierChange(date: IsoDate, timeZone: string, now: number, today: IsoDate): number | undefined {
+/** When `date` enters the next more frequent tier (if that is still ahead), and that tier. */
+function nextTierChange(date: IsoDate, timeZone: string, now: number, today: IsoDate): { enters: number; tier: Tier } | undefined {
   const offset = daysBetween(today, date)
   const current = tierOf(offset)
   if (!current) return undefined
@@ -46,7 +53,7 @@ function nextTierChange(date: IsoDate, timeZone: string, now: number, today: Iso
   if (idx <= 0) return undefined
   // A day moves up one tier when its offset falls below the current tier's first offset.
   const enters = startOfDay(addDays(date, -(current.fromOffset - 1)), timeZone)
-  return enters > now ? enters : undefined
+  return enters > now ? { enters, tier: TIERS[idx - 1]! } : undefined
 }
 
 /** The instant today's last slot starts; after it nothing about today is worth a request. */
@@ -61,7 +68,7 @@ export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate)
   const offset = daysBetween(today, d.date)
   const tier = tierOf(offset)
   if (!tier) return now + CLOSED_RECHECK_MS // outside the horizon: not ours to refresh
-  let interval: number = tier.targetMs
+  let interval: number = tier.targetMs - REFRESH_LEAD_MS
   switch (d.outcome) {
     case 'rate_limited':
       return Math.max(now, d.retryAt ?? now + MINUTE)
@@ -72,18 +79,23 @@ export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate)
     case 'empty':
       // Closed weekday: expected to stay closed, check rarely. An unexpected
       // empty day (sold out, closed period) keeps its tier.
-      if (d.weekdayKnownClosed) interval = Math.max(tier.targetMs, CLOSED_RECHECK_MS)
+      if (d.weekdayKnownClosed) interval = Math.max(tier.targetMs, CLOSED_RECHECK_MS) - REFRESH_LEAD_MS
       break
     case 'ok':
       if (d.previousTotalRemaining && d.totalRemaining !== null && d.previousTotalRemaining - d.totalRemaining >= SELLING_FAST_DROP * d.previousTotalRemaining) {
-        interval = tier.targetMs / 2
+        interval = tier.targetMs / 2 - REFRESH_LEAD_MS
       }
       break
   }
   let due = now + interval
+  // Entering a more frequent tier (at a midnight), a day must already be
+  // fresh by that tier's standard: fetch it in the window just before, not
+  // all at once after midnight. A known-closed weekday is exempt.
   const promote = nextTierChange(d.date, d.timeZone, now, today)
-  // Entering a more frequent tier makes a day due at once, unless it is a known-closed weekday.
-  if (promote !== undefined && !(d.outcome === 'empty' && d.weekdayKnownClosed)) due = Math.min(due, promote)
+  if (promote && !(d.outcome === 'empty' && d.weekdayKnownClosed)) {
+    const windowOpens = promote.enters - (promote.tier.targetMs - REFRESH_LEAD_MS)
+    due = Math.min(due, now < windowOpens ? windowOpens : now + promote.tier.targetMs - REFRESH_LEAD_MS)
+  }
   if (offset === 0 && (d.outcome === 'ok' || d.outcome === 'empty')) {
     const cutoff = cutoffAt(d.date, d.lastSlotStart, d.timeZone)
     if (cutoff !== undefined && due >= cutoff) due = endOfDay(d.date, d.timeZone)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { zonedTimeToInstant } from '../../server/calendar/days.ts'
-import { CLOSED_RECHECK_MS, isPastCutoff, isWeekdayClosed, nextDueAfterFetch, rankDue, type Candidate, type DayAfterFetch } from '../../server/sync/planner.ts'
+import { CLOSED_RECHECK_MS, REFRESH_LEAD_MS as LEAD, isPastCutoff, isWeekdayClosed, nextDueAfterFetch, rankDue, type Candidate, type DayAfterFetch } from '../../server/sync/planner.ts'
 import { HOUR, MINUTE } from '../../server/sync/tiers.ts'
 
 const TZ = 'Asia/Singapore'
@@ -13,16 +13,17 @@ function day(over: Partial<DayAfterFetch> = {}): DayAfterFetch {
 }
 
 describe('nextDueAfterFetch: tiers', () => {
+  // Each is due a little before its target age (REFRESH_LEAD_MS), so the wait for a request stays inside it.
   it('today is due again after 15 minutes', () => {
-    expect(nextDueAfterFetch(day(), NOW, TODAY)).toBe(NOW + 15 * MINUTE)
+    expect(nextDueAfterFetch(day(), NOW, TODAY)).toBe(NOW + 15 * MINUTE - LEAD)
   })
   it('the next 7 days after 4 hours', () => {
-    expect(nextDueAfterFetch(day({ date: '2026-12-04' }), NOW, TODAY)).toBe(NOW + 4 * HOUR)
-    expect(nextDueAfterFetch(day({ date: '2026-12-08' }), NOW, TODAY)).toBe(NOW + 4 * HOUR)
+    expect(nextDueAfterFetch(day({ date: '2026-12-04' }), NOW, TODAY)).toBe(NOW + 4 * HOUR - LEAD)
+    expect(nextDueAfterFetch(day({ date: '2026-12-08' }), NOW, TODAY)).toBe(NOW + 4 * HOUR - LEAD)
   })
   it('days 8–59 daily', () => {
-    expect(nextDueAfterFetch(day({ date: '2026-12-20' }), NOW, TODAY)).toBe(NOW + 24 * HOUR)
-    expect(nextDueAfterFetch(day({ date: '2027-01-29' }), NOW, TODAY)).toBe(NOW + 24 * HOUR)
+    expect(nextDueAfterFetch(day({ date: '2026-12-20' }), NOW, TODAY)).toBe(NOW + 24 * HOUR - LEAD)
+    expect(nextDueAfterFetch(day({ date: '2027-01-29' }), NOW, TODAY)).toBe(NOW + 24 * HOUR - LEAD)
   })
   it('a day outside the horizon is never due while outside', () => {
     expect(nextDueAfterFetch(day({ date: '2026-11-30' }), NOW, TODAY)).toBeGreaterThan(NOW)
@@ -30,40 +31,44 @@ describe('nextDueAfterFetch: tiers', () => {
 })
 
 describe('nextDueAfterFetch: tier promotion', () => {
-  it('tomorrow becomes due at local midnight, when it turns into today', () => {
+  it('tomorrow is fetched in the last minutes before midnight, so it is fresh when it becomes today', () => {
     const late = at(TODAY, '22:00')
-    expect(nextDueAfterFetch(day({ date: '2026-12-02' }), late, TODAY)).toBe(at('2026-12-02', '00:00'))
+    expect(nextDueAfterFetch(day({ date: '2026-12-02' }), late, TODAY)).toBe(at('2026-12-02', '00:00') - 15 * MINUTE + LEAD)
+    // Fetched inside that window: due again one "today" period later.
+    const inWindow = at(TODAY, '23:50')
+    expect(nextDueAfterFetch(day({ date: '2026-12-02' }), inWindow, TODAY)).toBe(inWindow + 15 * MINUTE - LEAD)
   })
-  it('day 8 becomes due when it enters the 4-hour tier', () => {
+  it('day 8 is fetched within 4 hours before it enters the 4-hour tier', () => {
+    expect(nextDueAfterFetch(day({ date: '2026-12-09' }), at(TODAY, '12:00'), TODAY)).toBe(at('2026-12-02', '00:00') - 4 * HOUR + LEAD)
     const late = at(TODAY, '23:00')
-    expect(nextDueAfterFetch(day({ date: '2026-12-09' }), late, TODAY)).toBe(at('2026-12-02', '00:00'))
+    expect(nextDueAfterFetch(day({ date: '2026-12-09' }), late, TODAY)).toBe(late + 4 * HOUR - LEAD)
   })
   it('a known-closed weekday is not promoted', () => {
     const late = at(TODAY, '22:00')
-    expect(nextDueAfterFetch(day({ date: '2026-12-02', outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), late, TODAY)).toBe(late + CLOSED_RECHECK_MS)
+    expect(nextDueAfterFetch(day({ date: '2026-12-02', outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), late, TODAY)).toBe(late + CLOSED_RECHECK_MS - LEAD)
   })
 })
 
 describe('nextDueAfterFetch: spending the budget where it matters', () => {
   it('a known-closed weekday is re-checked daily, even today', () => {
-    expect(nextDueAfterFetch(day({ outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), NOW, TODAY)).toBeGreaterThanOrEqual(NOW + CLOSED_RECHECK_MS)
-    expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), NOW, TODAY)).toBe(NOW + CLOSED_RECHECK_MS)
+    expect(nextDueAfterFetch(day({ outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), NOW, TODAY)).toBeGreaterThanOrEqual(NOW + CLOSED_RECHECK_MS - LEAD)
+    expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), NOW, TODAY)).toBe(NOW + CLOSED_RECHECK_MS - LEAD)
   })
   it('an unexpectedly empty day keeps its tier', () => {
-    expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', lastSlotStart: null }), NOW, TODAY)).toBe(NOW + 4 * HOUR)
+    expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', lastSlotStart: null }), NOW, TODAY)).toBe(NOW + 4 * HOUR - LEAD)
   })
   it('today stops being refreshed once its last slot has started', () => {
     const endOfToday = at('2026-12-02', '00:00')
     expect(nextDueAfterFetch(day({ lastSlotStart: '10:05' }), NOW, TODAY)).toBe(endOfToday)
     expect(nextDueAfterFetch(day({ lastSlotStart: '09:00' }), NOW, TODAY)).toBe(endOfToday)
-    expect(nextDueAfterFetch(day({ lastSlotStart: '10:30' }), NOW, TODAY)).toBe(NOW + 15 * MINUTE)
+    expect(nextDueAfterFetch(day({ lastSlotStart: '10:30' }), NOW, TODAY)).toBe(NOW + 15 * MINUTE - LEAD)
   })
   it('the cut-off applies only to today', () => {
-    expect(nextDueAfterFetch(day({ date: '2026-12-03', lastSlotStart: '04:00' }), NOW, TODAY)).toBe(NOW + 4 * HOUR)
+    expect(nextDueAfterFetch(day({ date: '2026-12-03', lastSlotStart: '04:00' }), NOW, TODAY)).toBe(NOW + 4 * HOUR - LEAD)
   })
   it('a day selling out is refreshed twice as often', () => {
-    expect(nextDueAfterFetch(day({ date: '2026-12-03', totalRemaining: 80, previousTotalRemaining: 100 }), NOW, TODAY)).toBe(NOW + 2 * HOUR)
-    expect(nextDueAfterFetch(day({ date: '2026-12-03', totalRemaining: 95, previousTotalRemaining: 100 }), NOW, TODAY)).toBe(NOW + 4 * HOUR)
+    expect(nextDueAfterFetch(day({ date: '2026-12-03', totalRemaining: 80, previousTotalRemaining: 100 }), NOW, TODAY)).toBe(NOW + 2 * HOUR - LEAD)
+    expect(nextDueAfterFetch(day({ date: '2026-12-03', totalRemaining: 95, previousTotalRemaining: 100 }), NOW, TODAY)).toBe(NOW + 4 * HOUR - LEAD)
   })
 })
 

@@ -1,0 +1,26 @@
+import { daysBetween, type IsoDate } from '../server/calendar/days.ts'
+import type { PlanStrategy } from '../server/sync/engine.ts'
+import type { Candidate, Ranked } from '../server/sync/planner.ts'
+import { tierOf } from '../server/sync/tiers.ts'
+
+/**
+ * The baseline a smart planner has to beat: every (product, date) is
+ * refreshed at its tier's fixed interval, first come first served, with no
+ * learning (closed days, end of day, selling out) and no tier weighting.
+ */
+export const naiveStrategy: PlanStrategy = {
+  nextDueAfterFetch(d, now, today) {
+    const tier = tierOf(daysBetween(today, d.date))
+    return now + (tier?.targetMs ?? 86_400_000)
+  },
+  rankDue(candidates: readonly Candidate[], now: number, todayOf: (tz: string) => IsoDate): Ranked[] {
+    const out: Ranked[] = []
+    for (const c of candidates) {
+      const offset = daysBetween(todayOf(c.timeZone), c.date)
+      const tier = tierOf(offset)
+      if (!tier || (c.nextDueAt > now && c.forcedAt === null)) continue
+      out.push({ ...c, offset, tier, score: -c.nextDueAt })
+    }
+    return out.sort((a, b) => a.nextDueAt - b.nextDueAt || a.productId - b.productId)
+  },
+}
