@@ -188,12 +188,26 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     start() {
       if (state !== 'idle') return
       state = 'running'
+      // A failing pass (database down) backs off 1 s, 2 s, 4 s … up to 30 s
+      // instead of failing every tick; the first good pass resets it.
+      let failures = 0
+      let skipUntil = 0
       const task = new AsyncTask(
         'sync-pass',
         async () => {
-          await runPass()
+          if (Date.now() < skipUntil) return
+          try {
+            await runPass()
+            if (failures) o.logger.info({ after: failures }, 'sync passes succeed again')
+            failures = 0
+          } catch (err) {
+            failures++
+            const waitMs = Math.min(30_000, 1_000 * 2 ** (failures - 1))
+            skipUntil = Date.now() + waitMs
+            o.logger.error({ err: err instanceof Error ? err.message : String(err), failures, retryInMs: waitMs }, 'sync pass failed; backing off')
+          }
         },
-        (err) => o.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'sync pass failed; retrying next tick'),
+        (err) => o.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'sync pass failed'),
       )
       scheduler.addSimpleIntervalJob(new SimpleIntervalJob({ milliseconds: o.tickMs ?? 1_000, runImmediately: true }, task, { id: 'sync', preventOverrun: true }))
     },
