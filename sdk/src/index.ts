@@ -1,0 +1,23 @@
+export { createSlotsyncClient, type FetchLike, type HeadersInput, type SlotsyncClient, type SlotsyncClientOptions } from './client.ts'
+export { SlotsyncError, type ClientErrorCode, type ServerErrorCode, type SlotsyncErrorCode } from './errors.ts'
+export type { RetryOptions } from './retry.ts'
+export type {
+  AppRouter,
+  DatesInput,
+  DatesResult,
+  ErrorShape,
+  Freshness,
+  OpenDate,
+  PaxAvailability,
+  Price,
+  RouterInputs,
+  RouterOutputs,
+  RunInput,
+  RunResult,
+  Slot,
+  SlotsInput,
+  SlotsResult,
+  SyncState,
+  SyncStatus,
+  SyncTarget,
+} from './types.ts'

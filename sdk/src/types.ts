@@ -1,0 +1,25 @@
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server'
+import type { AppRouter } from './generated/app-router.ts'
+
+export type { AppRouter, ErrorShape } from './generated/app-router.ts'
+
+/** Every procedure's input, by path: `RouterInputs['availability']['slots']`. */
+export type RouterInputs = inferRouterInputs<AppRouter>
+/** Every procedure's result, by path: `RouterOutputs['sync']['status']`. */
+export type RouterOutputs = inferRouterOutputs<AppRouter>
+
+// Named shortcuts for what consumers pass around; all derived, none restated.
+export type SlotsInput = RouterInputs['availability']['slots']
+export type SlotsResult = RouterOutputs['availability']['slots']
+export type Slot = SlotsResult['slots'][number]
+export type PaxAvailability = Slot['paxAvailability'][number]
+export type Price = PaxAvailability['price']
+export type Freshness = SlotsResult['freshness']
+export type DatesInput = RouterInputs['availability']['dates']
+export type DatesResult = RouterOutputs['availability']['dates']
+export type OpenDate = DatesResult['dates'][number]
+export type SyncTarget = RouterInputs['sync']['pause']
+export type SyncState = RouterOutputs['sync']['pause']
+export type RunInput = RouterInputs['sync']['run']
+export type RunResult = RouterOutputs['sync']['run']
+export type SyncStatus = RouterOutputs['sync']['status']
