@@ -18,6 +18,8 @@ export interface EmbeddedDatabase {
 export interface StartEmbeddedOptions {
   dataDir: string
   log?: (message: string) => void
+  /** Default: any free port. A fixed one lets a restarted cluster keep its URL (clients reconnect to it). */
+  port?: number
 }
 
 const USER = 'postgres'
@@ -131,7 +133,7 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise
   else fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   await clearLeftovers(dataDir, log)
 
-  const port = await freePort()
+  const port = opts.port ?? (await freePort())
   const pgLog: string[] = []
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
