@@ -5,6 +5,7 @@ import { checkDateInHorizon, horizonAt, type DateCheck, type Horizon } from '../
 import type { Clock } from '../clock.ts'
 import { isValidTimeZone } from '../config.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
+import { createReadCache } from './cache.ts'
 import { freshnessOf } from './freshness.ts'
 import { choosePrimary, money, sortPax } from './pricing.ts'
 import { loadDay, lowestPricePerDay, productTimeZone, type PaxRow, type SlotRow } from './queries.ts'
@@ -14,6 +15,24 @@ export interface AvailabilityDeps {
   clock: Pick<Clock, 'now'>
   /** For a product row whose time zone the runtime does not know (should not happen). */
   defaultTimeZone: string
+  /**
+   * Reuse what was read from Postgres for this long (clock ms). 0, the
+   * default, reads on every request. A second or so costs clients nothing
+   * (the data is minutes old anyway) and takes Postgres off the hot path.
+   */
+  cacheTtlMs?: number
+}
+
+export interface CachingAvailabilityService extends AvailabilityService {
+  /** Forgets cached reads of one product (or all): for a writer in this process that wants its write visible at once. */
+  invalidate(productId?: number): void
+}
+
+interface DayView {
+  timeZone: string
+  lastFetchedAt: Date | null
+  /** Frozen: one cached array may be serialized by many requests at once (and its JSON text reused, api/json.ts). */
+  slots: readonly SlotView[]
 }
 
 const MAX_INT4 = 2_147_483_647
@@ -51,7 +70,7 @@ function toPax(p: PaxRow): PaxView {
 function toSlot(s: SlotRow, date: string): SlotView {
   const pax = s.pax.map(toPax)
   const primary = choosePrimary(pax)
-  return {
+  return deepFreeze({
     startTime: s.startTime,
     startDate: date,
     endTime: s.endTime,
@@ -59,12 +78,34 @@ function toSlot(s: SlotRow, date: string): SlotView {
     price: primary ? { ...primary.price } : null,
     remaining: s.remaining,
     paxAvailability: sortPax(pax, primary),
-  }
+  })
 }
 
-export function createAvailabilityService(deps: AvailabilityDeps): AvailabilityService {
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}
+
+export function createAvailabilityService(deps: AvailabilityDeps): CachingAvailabilityService {
   const { pool, clock } = deps
   const zone = (tz: string) => (isKnownTimeZone(tz) ? tz : deps.defaultTimeZone)
+  const cache = createReadCache({ ttlMs: deps.cacheTtlMs ?? 0, now: () => clock.now() })
+
+  // Keys start with the product id so one product can be forgotten at once.
+  const day = (productId: number, date: string) =>
+    cache.get(`${productId}|day|${date}`, async (): Promise<DayView | undefined> => {
+      const row = await loadDay(pool, productId, date)
+      return row && { timeZone: row.timeZone, lastFetchedAt: row.lastFetchedAt, slots: Object.freeze(row.slots.map((s) => toSlot(s, date))) }
+    })
+  const timeZone = (productId: number) => cache.get(`${productId}|tz`, () => productTimeZone(pool, productId))
+  const datePrices = (productId: number, h: Horizon) =>
+    cache.get(`${productId}|dates|${h.today}`, async (): Promise<DatesResult['dates']> => {
+      const rows = await lowestPricePerDay(pool, productId, h.today, h.last)
+      return deepFreeze(rows.map((r) => ({ date: r.date, price: { finalPrice: money(r.finalPrice), currencyCode: r.currencyCode, originalPrice: money(r.originalPrice) } })))
+    })
 
   return {
     async slots(productId, date): Promise<SlotsResult> {
@@ -72,30 +113,40 @@ export function createAvailabilityService(deps: AvailabilityDeps): AvailabilityS
       // Shape first: the query casts the date, so it must be a real day.
       if (!DATE_RE.test(date)) throw new BadRequestError('date', DATE_REASON.malformed(date, NO_HORIZON, ''))
       if (!isValidDate(date)) throw new BadRequestError('date', DATE_REASON.impossible(date, NO_HORIZON, ''))
-      const day = await loadDay(pool, productId, date)
-      if (!day) throw new NotFoundError(`no product ${productId}`)
+      const d = await day(productId, date)
+      if (!d) throw new NotFoundError(`no product ${productId}`)
       const now = clock.now()
-      const tz = zone(day.timeZone)
-      const h = horizonAt(now, tz)
+      const tz = zone(d.timeZone)
+      const h = horizonNow(now, tz)
       const check = checkDateInHorizon(date, h)
       if (!check.ok) throw new BadRequestError('date', DATE_REASON[check.reason](date, h, tz))
-      return {
-        slots: day.slots.map((s) => toSlot(s, date)),
-        freshness: freshnessOf(day.lastFetchedAt, check.offset, now),
-      }
+      return { slots: d.slots as SlotView[], freshness: freshnessOf(d.lastFetchedAt, check.offset, now) }
     },
 
     async dates(productId): Promise<DatesResult> {
       checkProductId(productId)
-      const tz = await productTimeZone(pool, productId)
+      const tz = await timeZone(productId)
       if (tz === undefined) throw new NotFoundError(`no product ${productId}`)
-      const h = horizonAt(clock.now(), zone(tz))
-      const rows = await lowestPricePerDay(pool, productId, h.today, h.last)
-      return {
-        dates: rows.map((r) => ({ date: r.date, price: { finalPrice: money(r.finalPrice), currencyCode: r.currencyCode, originalPrice: money(r.originalPrice) } })),
-      }
+      return { dates: await datePrices(productId, horizonNow(clock.now(), zone(tz))) }
+    },
+
+    invalidate(productId) {
+      cache.invalidate(productId === undefined ? undefined : `${productId}|`)
     },
   }
+}
+
+// Working out today in a time zone (Intl) cost ~6 µs, more than the rest of a
+// cached read. Local midnight falls on a whole minute in every current zone,
+// so today is the same all minute long.
+const horizons = new Map<string, { minute: number; horizon: Horizon }>()
+function horizonNow(now: number, tz: string): Horizon {
+  const minute = Math.floor(now / 60_000)
+  const hit = horizons.get(tz)
+  if (hit && hit.minute === minute) return hit.horizon
+  const horizon = horizonAt(now, tz)
+  horizons.set(tz, { minute, horizon })
+  return horizon
 }
 
 // Time zones come from product rows; checking one costs an Intl constructor, so once per name.

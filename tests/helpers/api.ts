@@ -22,6 +22,8 @@ export interface TestApiOptions {
   /** Default: high enough that tests never meet it. */
   rateLimitPerMinute?: number
   defaultTimeZone?: string
+  /** Availability read cache (clock ms); 0 by default so a test sees its writes at once. */
+  cacheTtlMs?: number
 }
 
 export interface TestApi {
@@ -41,7 +43,7 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
   const db = opts.db ?? (await createTestDatabase())
   const clock = manualClock(opts.now ?? Date.now())
   const services: Services = {
-    availability: createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: opts.defaultTimeZone ?? 'Asia/Singapore' }),
+    availability: createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: opts.defaultTimeZone ?? 'Asia/Singapore', cacheTtlMs: opts.cacheTtlMs ?? 0 }),
     sync: opts.sync ?? fakeSyncService().service,
     health: createHealthService(db.pool),
   }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDatabase } from '../../server/db/client.ts'
+import type { CachingAvailabilityService } from '../../server/availability/service.ts'
 import { recordFetchFailure } from '../../server/sync/snapshot.ts'
 import { createTestApi, seedDay, type TestApi } from '../helpers/api.ts'
 import { rawSlot } from '../helpers/partner-data.ts'
@@ -186,6 +187,32 @@ describe('GET /api/v1/experience/:id/dates', () => {
       expect(body.dates.map((d: { date: string }) => d.date)).toEqual(['2026-12-04', '2027-01-29', '2027-01-30'])
     } finally {
       api.clock.set(NOW)
+    }
+  })
+})
+
+describe('with the read cache on', () => {
+  it('serves what it read for the TTL (on the clock), then reads again; invalidate() forgets at once', async () => {
+    const cached = await createTestApi({ db: api.db, now: NOW, cacheTtlMs: 1000 })
+    const D = '2026-12-06'
+    const read = async () => (await cached.app.inject({ url: `/api/v1/experience/14/slots?date=${D}` })).json()
+    const dates = async () => (await cached.app.inject({ url: '/api/v1/experience/14/dates' })).json().dates.map((d: { date: string }) => d.date)
+    try {
+      expect((await read()).freshness.state).toBe('never')
+      expect(await dates()).not.toContain(D)
+      await seedDay(api.db, 14, D, [rawSlot(D, '04:00')], at(MIN))
+      expect((await read()).freshness.state).toBe('never')
+      expect(await dates()).not.toContain(D)
+      cached.clock.advance(1000)
+      expect((await read()).slots).toHaveLength(1)
+      expect(await dates()).toContain(D)
+      await seedDay(api.db, 14, D, [], at(0))
+      expect((await read()).slots).toHaveLength(1)
+      ;(cached.services.availability as CachingAvailabilityService).invalidate(14)
+      expect((await read()).slots).toHaveLength(0)
+      expect(await dates()).not.toContain(D)
+    } finally {
+      await cached.app.close()
     }
   })
 })
