@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { BadRequestError } from '../errors.ts'
 import { toPublicError } from './errors.ts'
+import { stringify } from './json.ts'
 import { responses } from './openapi.ts'
 import { appRouter, type AppRouter } from './routers/index.ts'
 import { liveSchema, productIdSchema, readySchema, runRequestSchema, runResultSchema, slotsInput, slotsResultSchema, datesResultSchema, syncStateSchema, syncStatusSchema, syncTargetInput } from './schemas.ts'
@@ -21,7 +22,7 @@ type Caller = ReturnType<typeof createCaller>
 type In = inferRouterInputs<AppRouter>
 
 export interface RestOptions {
-  contextFor(req: FastifyRequest): Context
+  context(headers: FastifyRequest['headers']): Context
 }
 
 /** Path segments are text; digits become a number for the procedure, anything else stays text so zod names it. */
@@ -33,9 +34,11 @@ function pathInt(value: string | undefined): unknown {
 type FieldNames = Record<string, string>
 
 function handler(opts: RestOptions, fields: FieldNames, call: (c: Caller, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) {
+  // Most requests carry no credentials: one caller serves them all (callers hold no state).
+  const anonymous = createCaller(opts.context({}))
   return async (req: FastifyRequest, reply: FastifyReply) => {
     try {
-      return await call(createCaller(opts.contextFor(req)), req, reply)
+      return await call(req.headers.authorization === undefined ? anonymous : createCaller(opts.context(req.headers)), req, reply)
     } catch (err) {
       const { status, body } = toPublicError(err)
       const renamed = body.error.field !== undefined ? fields[body.error.field] : undefined
@@ -56,7 +59,7 @@ const params = (req: FastifyRequest) => req.params as Record<string, string | un
 export async function restRoutes(api: FastifyInstance, opts: RestOptions): Promise<void> {
   // Validation is the procedure's; fastify must not try to compile zod schemas.
   api.setValidatorCompiler(() => (data) => ({ value: data }))
-  api.setSerializerCompiler(() => (data) => JSON.stringify(data))
+  api.setSerializerCompiler(() => stringify)
   // Forgiving bodies for the sync POSTs: none, empty with any content type, or JSON.
   api.removeAllContentTypeParsers()
   api.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
