@@ -1,6 +1,6 @@
 import { createTRPCUntypedClient, httpLink, type TRPCClient, type TRPCProcedureOptions } from '@trpc/client'
 import superjson from 'superjson'
-import { toSlotsyncError } from './errors.ts'
+import { ForeignReply, parseRetryAfter, toSlotsyncError } from './errors.ts'
 import type { AppRouter } from './generated/app-router.ts'
 import { procedureProxy } from './proxy.ts'
 import { retryPolicy, withRetry, type RetryOptions } from './retry.ts'
@@ -37,14 +37,21 @@ export type SlotsyncClient = { [K in keyof TRPCClient<AppRouter> as K extends st
 export function createSlotsyncClient(options: SlotsyncClientOptions): SlotsyncClient {
   const url = trpcUrl(options.url)
   const policy = retryPolicy(options.retry)
-  const userFetch = options.fetch
+  const baseFetch: FetchLike = options.fetch ?? ((url, init) => globalThis.fetch(url, init))
   const untyped = createTRPCUntypedClient<AppRouter>({
     links: [
       httpLink({
         url,
         transformer: superjson,
         headers: () => headersFor(options),
-        ...(userFetch ? { fetch: (input, init) => userFetch(String(input), init as RequestInit | undefined) } : {}),
+        // httpLink calls fetch(url: string, init).
+        fetch: async (input, init) => {
+          const res = await baseFetch(String(input), init as RequestInit | undefined)
+          if (!res.ok && !/\bjson\b/i.test(res.headers.get('content-type') ?? '')) {
+            throw new ForeignReply(res.status, parseRetryAfter(res.headers.get('retry-after')))
+          }
+          return res
+        },
       }),
     ],
   })

@@ -73,9 +73,28 @@ const CODE_BY_STATUS: Record<number, ServerErrorCode> = {
   504: 'SERVICE_UNAVAILABLE',
 }
 
+function codeForStatus(status: number): ServerErrorCode {
+  return CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST')
+}
+
 interface ResponseLike {
   status: number
   headers?: { get(name: string): string | null }
+}
+
+/**
+ * A reply that is not JSON, so not from slotsync (a proxy's 502 page):
+ * thrown by the SDK's fetch wrapper because tRPC, failing to parse it,
+ * would lose its status.
+ */
+export class ForeignReply extends Error {
+  override name = 'ForeignReply'
+  constructor(
+    readonly status: number,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(`HTTP ${status} with a body that is not slotsync's`)
+  }
 }
 
 /** Anything a tRPC call rejected with → a SlotsyncError. */
@@ -84,6 +103,10 @@ export function toSlotsyncError(err: unknown, path: string, signal?: AbortSignal
   const cause = err instanceof TRPCClientError ? err.cause : err
   if (signal?.aborted || (cause instanceof Error && cause.name === 'AbortError')) {
     return new SlotsyncError(`${path}: the call was aborted`, { code: 'ABORTED', path, cause: err })
+  }
+  if (cause instanceof ForeignReply) {
+    const code = codeForStatus(cause.status)
+    return new SlotsyncError(`${path}: ${cause.message}`, { code, status: cause.status, path, retryAfterMs: cause.retryAfterMs, cause: err })
   }
   const trpc = err instanceof TRPCClientError ? (err as TRPCClientError<never>) : undefined
   const data = trpc?.data as Partial<ErrorShape['data']> | undefined
@@ -95,8 +118,12 @@ export function toSlotsyncError(err: unknown, path: string, signal?: AbortSignal
     return new SlotsyncError(message, { code: data.appCode, status, field: data.field ?? undefined, path, retryAfterMs, cause: err })
   }
   if (status !== undefined) {
-    const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST')
-    return new SlotsyncError(`${path}: HTTP ${status}: ${message}`, { code, status, path, retryAfterMs, cause: err })
+    const code = codeForStatus(status)
+    // Refused before tRPC ran (the HTTP layer's rate limiter, body limits):
+    // the body is the REST face's `{ error: { message } }`, tRPC's own message is noise.
+    const rest = (trpc?.meta?.responseJSON as { error?: { message?: unknown } } | undefined)?.error?.message
+    const text = typeof rest === 'string' ? rest : message
+    return new SlotsyncError(`${path}: HTTP ${status}: ${text}`, { code, status, path, retryAfterMs, cause: err })
   }
   return new SlotsyncError(`${path}: no answer from slotsync: ${message}`, { code: 'NETWORK_ERROR', path, cause: err })
 }
