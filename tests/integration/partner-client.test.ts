@@ -240,9 +240,11 @@ describe('partner client and the rate limit', () => {
   // 40× speed: the sandbox's minute is 1.5 s real. Arrival jitter is magnified 40× too, so the pacer's
   // margin is 4 s of that clock (100 ms real) to absorb a loaded event loop.
   async function burst(withPacer: boolean) {
-    const clock = acceleratedClock(Date.UTC(2026, 11, 1, 2), 40)
+    // The margin must cover real request latency times the clock's speed:
+    // 10 s of clock at ×20 is 0.5 s real, enough on a loaded CI machine.
+    const clock = acceleratedClock(Date.UTC(2026, 11, 1, 2), 20)
     const sb = await startSandbox({ products: 3, rateLimitPerMinute: 10, clock })
-    const pacer = createPacer({ limitPerMinute: 10, clock, marginMs: 4_000 })
+    const pacer = createPacer({ limitPerMinute: 10, clock, marginMs: 10_000 })
     const c = createPartnerClient({ baseUrl: sb.url, apiKey: sb.apiKey, clock, ...(withPacer ? { acquire: () => pacer.acquire() } : {}) })
     const start = clock.now()
     try {
