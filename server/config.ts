@@ -103,6 +103,7 @@ const envSchema = z.object({
     .transform((v) => v || 'info')
     .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent' })),
   API_RATE_LIMIT_PER_MINUTE: int('API_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
+  API_CACHE_TTL_MS: int('API_CACHE_TTL_MS', 1000, 0, 3_600_000),
   SANDBOX_PORT: int('SANDBOX_PORT', 4010, 0, 65535),
   SANDBOX_API_KEY: z.string().optional().transform((v) => v || 'sandbox-key'),
   SANDBOX_RATE_LIMIT_PER_MINUTE: int('SANDBOX_RATE_LIMIT_PER_MINUTE', 30, 1, 100_000),
@@ -132,6 +133,8 @@ export interface Config {
   adminToken: string | undefined
   logLevel: Env['LOG_LEVEL']
   apiRateLimitPerMinute: number
+  /** How long a read may be served from memory (0 = never); data is minutes old anyway. */
+  apiCacheTtlMs: number
   sandbox: {
     port: number
     apiKey: string
@@ -169,6 +172,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: e.ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+    apiCacheTtlMs: e.API_CACHE_TTL_MS,
     sandbox: {
       port: e.SANDBOX_PORT,
       apiKey: e.SANDBOX_API_KEY,

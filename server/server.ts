@@ -92,7 +92,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         })
         const services = {
           health: createHealthService(db.pool),
-          availability: createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone }),
+          availability: createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs }),
           sync: sync.control,
         }
         await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute })
