@@ -4,7 +4,10 @@
  * Prints freshness, budget use, 429s and DB writes for the smart planner and
  * a naive fixed-interval baseline, side by side, in one run.
  *
- *   npm run bench:sync -- [--products 450] [--warmup-hours 30] [--hours 24] [--limit 30]
+ * The database starts pre-filled as if syncing had been running (prefill.ts),
+ * then runs a warm-up before the measured span.
+ *
+ *   npm run bench:sync -- [--products 450] [--warmup-hours 6] [--hours 24] [--limit 30]
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -19,11 +22,12 @@ import { startSandbox } from '../server/sandbox/server.ts'
 import { smartStrategy, type PlanStrategy } from '../server/sync/engine.ts'
 import { createSync } from '../server/sync/index.ts'
 import { naiveStrategy } from './naive-strategy.ts'
+import { prefill } from './prefill.ts'
 
 const { values: args } = parseArgs({
   options: {
     products: { type: 'string', default: '450' },
-    'warmup-hours': { type: 'string', default: '30' },
+    'warmup-hours': { type: 'string', default: '6' },
     hours: { type: 'string', default: '24' },
     limit: { type: 'string', default: '30' },
     strategies: { type: 'string', default: 'smart,naive' },
@@ -86,6 +90,8 @@ async function simulate(name: string, strategy: PlanStrategy, adminUrl: string, 
   const clock = manualClock(MEASURE_FROM - WARMUP_MS)
   const sandbox = await startSandbox({ products: PRODUCTS - 2, rateLimitPerMinute: LIMIT, clock, timeZone: TZ })
   await db.pool.query(`INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2`, [sandbox.catalogue.productIds(), TZ])
+  const filled = await prefill(db.pool, sandbox.catalogue, strategy, clock.now(), TZ)
+  process.stderr.write(`[${name}] pre-filled ${filled} days\n`)
   const sync = createSync({
     pool: db.pool,
     clock,
@@ -131,7 +137,7 @@ async function simulate(name: string, strategy: PlanStrategy, adminUrl: string, 
     }
     // Jump to the next moment anything can happen: a free place in the
     // budget window, a halt's end, or (when nothing is due) 30 s on.
-    const target = r.skipped === 'idle' ? now + 30_000 : Math.max(now + 1_000, r.nextBudgetAt ?? now + 1_000)
+    const target = r.skipped === 'idle' ? now + 10_000 : Math.max(now + 1_000, r.nextBudgetAt ?? now + 1_000)
     clock.set(Math.min(Math.max(target, now + 1), Math.max(nextSample, now + 1), end))
   }
   const stats = sandbox.stats()

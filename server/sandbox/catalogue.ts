@@ -106,23 +106,30 @@ const OPTIONAL_PAX = [
   { type: 'STUDENT_13~25', name: 'Student', description: 'With a valid student card', p: 0.2, priceFactor: 0.85 },
 ]
 
+// Shaped like the partner's real sample (product 14 opens three days a week,
+// 15 one): most experiences open a few days, a few every day.
 function openWeekdays(seed: number, id: number): Set<number> {
   const style = hash01(seed, id, 'weekdays')
-  if (style < 0.25) return new Set([0, 1, 2, 3, 4, 5, 6])
-  if (style < 0.4) return new Set([1, 2, 3, 4, 5])
-  if (style < 0.5) return new Set([0, 6])
-  const days = new Set([0, 1, 2, 3, 4, 5, 6].filter((d) => hash01(seed, id, 'weekday', d) < 0.55))
+  if (style < 0.1) return new Set([0, 1, 2, 3, 4, 5, 6])
+  if (style < 0.25) return new Set([2, 3, 4, 5, 6])
+  if (style < 0.45) return new Set([0, 6])
+  const days = new Set([0, 1, 2, 3, 4, 5, 6].filter((d) => hash01(seed, id, 'weekday', d) < 0.35))
   if (days.size === 0) days.add(hashInt(0, 6, seed, id, 'only-day'))
   return days
 }
 
+// Daytime experiences start between 07:00 and 13:00 and end by 18:00; one
+// in ten runs in the evening (17:00–23:30).
+const LATEST_DAY_START = 18 * 60
+
 function slotTimes(seed: number, id: number): string[] {
   let n = hashInt(1, 12, seed, id, 'slots')
-  const evening = hash01(seed, id, 'evening') < 0.2
-  const start = evening ? hashInt(34, 40, seed, id, 'start') * 30 : hashInt(14, 28, seed, id, 'start') * 30
+  const evening = hash01(seed, id, 'evening') < 0.1
+  const start = evening ? hashInt(34, 40, seed, id, 'start') * 30 : hashInt(14, 26, seed, id, 'start') * 30
+  const latest = evening ? LATEST_START : LATEST_DAY_START
   let step = [30, 45, 60, 90, 120][hashInt(0, 4, seed, id, 'step')]!
-  while (n > 1 && start + (n - 1) * step > LATEST_START && step > 15) step -= 15
-  if (n > 1) n = Math.min(n, Math.floor((LATEST_START - start) / step) + 1)
+  while (n > 1 && start + (n - 1) * step > latest && step > 15) step -= 15
+  if (n > 1) n = Math.min(n, Math.floor((latest - start) / step) + 1)
   return Array.from({ length: n }, (_, i) => hhmm(start + i * step))
 }
 

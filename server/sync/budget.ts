@@ -16,6 +16,12 @@ export interface WindowState {
   windowMs: number
   /** A 429's reset: nothing may be sent before it. */
   haltedUntil: number | null
+  /**
+   * Spreads the limit evenly: at most limit × burstMs / windowMs sends in any
+   * burstMs. Without it the whole minute's budget goes out at once and a pair
+   * that falls due just after waits up to a minute.
+   */
+  burstMs?: number
 }
 
 export interface Grant {
@@ -25,19 +31,26 @@ export interface Grant {
   usedInWindow: number
 }
 
+/** The instant a place frees when `times` (ascending, plus new sends) hold `cap` within `span`. */
+function freesAt(times: readonly number[], cap: number, span: number, now: number): number {
+  if (times.length < cap) return now
+  return times[times.length - cap]! + span
+}
+
 /** How many of `want` requests may go out at `now` (pure). */
 export function grantFromWindow(s: WindowState, want: number): Grant {
   const inWindow = s.sent.filter((t) => t > s.now - s.windowMs)
   if (s.haltedUntil !== null && s.haltedUntil > s.now) return { granted: 0, nextAt: s.haltedUntil, usedInWindow: inWindow.length }
-  const left = Math.max(0, s.limit - inWindow.length)
+  const burstMs = s.burstMs ?? s.windowMs
+  const burstCap = Math.max(1, Math.ceil((s.limit * burstMs) / s.windowMs))
+  const inBurst = inWindow.filter((t) => t > s.now - burstMs)
+  const left = Math.max(0, Math.min(s.limit - inWindow.length, burstCap - inBurst.length))
   const granted = Math.min(left, Math.max(0, want))
-  let nextAt = s.now
-  if (left - granted <= 0) {
-    // The (granted)th oldest send leaves the window first and frees a place.
-    const all = [...inWindow, ...Array<number>(granted).fill(s.now)]
-    const freeing = all[all.length - s.limit]
-    nextAt = freeing === undefined ? s.now : freeing + s.windowMs
-  }
+  const fresh = Array<number>(granted).fill(s.now)
+  const nextAt =
+    granted < left
+      ? s.now
+      : Math.max(freesAt([...inWindow, ...fresh], s.limit, s.windowMs, s.now), freesAt([...inBurst, ...fresh], burstCap, burstMs, s.now))
   return { granted, nextAt, usedInWindow: inWindow.length + granted }
 }
 
@@ -51,6 +64,8 @@ export interface BudgetOptions {
    * reaches the partner, and its clock counts arrivals.
    */
   marginMs?: number
+  /** See WindowState.burstMs; default 10 s. */
+  burstMs?: number
 }
 
 export interface Budget {
@@ -80,7 +95,7 @@ export function createBudget(pool: pg.Pool, opts: BudgetOptions): Budget {
         )
         const ctl = await client.query<{ h: string | null }>('SELECT (extract(epoch FROM halted_until) * 1000)::bigint AS h FROM sync_control WHERE id = 1')
         const grant = grantFromWindow(
-          { sent: rows.map((r) => Number(r.t)), now, limit: opts.limitPerMinute, windowMs, haltedUntil: ctl.rows[0]?.h ? Number(ctl.rows[0].h) : null },
+          { sent: rows.map((r) => Number(r.t)), now, limit: opts.limitPerMinute, windowMs, burstMs: opts.burstMs ?? 10_000, haltedUntil: ctl.rows[0]?.h ? Number(ctl.rows[0].h) : null },
           want,
         )
         if (grant.granted > 0) {

@@ -14,13 +14,13 @@ export const FAILURE_BACKOFF_MS = 1 * MINUTE
 export const SELLING_FAST_DROP = 0.1
 
 /**
- * Refresh this much before the target age is reached: a due pair waits up
- * to one budget window (~1 min) for its request, and the target is a
- * ceiling on the age clients see, not a moment to start from.
+ * Refresh this much before the target age is reached: a due pair waits for
+ * its place in the budget (spread in 10 s steps, longer when the budget is
+ * oversubscribed), and the target is a ceiling on the age clients see.
  */
-export const REFRESH_LEAD_MS = 2 * MINUTE
+export const REFRESH_LEAD_MS = 1 * MINUTE
 
-const WEIGHT: Record<TierName, number> = { today: 4, week: 2, month: 1, horizon: 1 }
+const WEIGHT: Record<TierName, number> = { today: 8, week: 4, month: 1, horizon: 1 }
 
 export type Outcome = 'ok' | 'empty' | 'invalid' | 'error' | 'rate_limited'
 

@@ -30,9 +30,9 @@ describe('grantFromWindow (sliding-window log)', () => {
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 1, max: 40 })), { minLength: 1, maxLength: 200 }), fc.integer({ min: 1, max: 40 }), (steps, limit) => {
         const sent: number[] = []
         let now = 0
-        for (const [dt, want] of steps) {
+        for (const [i, [dt, want]] of steps.entries()) {
           now += dt
-          const g = grantFromWindow({ sent, now, limit, windowMs: W, haltedUntil: null }, want)
+          const g = grantFromWindow({ sent, now, limit, windowMs: W, haltedUntil: null, burstMs: i % 2 ? 10_000 : undefined }, want)
           for (let i = 0; i < g.granted; i++) sent.push(now)
         }
         // Every window [t - W, t] ending at a send holds at most `limit` sends.
@@ -44,6 +44,16 @@ describe('grantFromWindow (sliding-window log)', () => {
       }),
       { numRuns: 300 },
     )
+  })
+  it('spreads the limit over the minute when asked (burstMs)', () => {
+    const spread = { ...base, burstMs: 10_000 }
+    expect(grantFromWindow({ ...spread, sent: [], now: 0 }, 30)).toEqual({ granted: 5, nextAt: 10_000, usedInWindow: 5 })
+    const five = [0, 0, 0, 0, 0]
+    expect(grantFromWindow({ ...spread, sent: five, now: 9_999 }, 30).granted).toBe(0)
+    expect(grantFromWindow({ ...spread, sent: five, now: 10_000 }, 30).granted).toBe(5)
+    // The minute's limit still holds: 30 sent over the last 50 s leave nothing.
+    const thirty = Array.from({ length: 30 }, (_, i) => 10_000 + Math.floor(i / 5) * 10_000)
+    expect(grantFromWindow({ ...spread, sent: thirty, now: 65_000 }, 30).granted).toBe(0)
   })
   it('a full-then-refill bucket would burst 2× across a window edge; this does not', () => {
     // 30 at t=59 s, then at t=61 s: a token bucket would allow another 30 (60 within 2 s).

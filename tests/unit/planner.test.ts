@@ -110,7 +110,7 @@ describe('rankDue', () => {
     expect(r.map((c) => c.productId)).toEqual([2, 3, 1])
   })
   it('lets a long-starved far day overtake a just-due today (aging)', () => {
-    const r = rankDue([cand({ productId: 1, date: TODAY, nextDueAt: NOW }), cand({ productId: 2, date: '2027-01-20', nextDueAt: NOW - 4 * 24 * HOUR })], NOW, todayOf)
+    const r = rankDue([cand({ productId: 1, date: TODAY, nextDueAt: NOW }), cand({ productId: 2, date: '2027-01-20', nextDueAt: NOW - 8 * 24 * HOUR })], NOW, todayOf)
     expect(r[0]!.productId).toBe(2)
   })
   it('drops today pairs past their last slot and days outside the horizon', () => {

@@ -1,0 +1,47 @@
+import pLimit from 'p-limit'
+import type pg from 'pg'
+import { daysBetween, localDate } from '../server/calendar/days.ts'
+import { HORIZON_DAYS } from '../server/calendar/horizon.ts'
+import { validateDay } from '../server/partner/schema.ts'
+import type { Catalogue } from '../server/sandbox/catalogue.ts'
+import type { PlanStrategy } from '../server/sync/engine.ts'
+import { summarize } from '../server/sync/mapping.ts'
+import { writeDaySnapshot } from '../server/sync/snapshot.ts'
+import { hash01 } from '../server/sandbox/rng.ts'
+import { tierOf } from '../server/sync/tiers.ts'
+import { addDays } from '../server/calendar/days.ts'
+
+/**
+ * Starts a simulation from a steady state instead of an empty database: a
+ * cold start spends ~15 h of budget fetching 27,000 days once, which no
+ * steady-state figure should include. Every (product, day) is written as if
+ * fetched at a random moment within its tier's target before `at`, with the
+ * answer the catalogue gave then, and scheduled by the strategy under test.
+ */
+export async function prefill(pool: pg.Pool, catalogue: Catalogue, strategy: PlanStrategy, at: number, timeZone: string): Promise<number> {
+  const limit = pLimit(8)
+  const today = localDate(at, timeZone)
+  const jobs: Promise<void>[] = []
+  for (const productId of catalogue.productIds()) {
+    for (let i = 0; i < HORIZON_DAYS; i++) {
+      const date = addDays(today, i)
+      jobs.push(
+        limit(async () => {
+          const tier = tierOf(daysBetween(today, date))!
+          const fetchedAt = at - Math.floor(hash01('prefill', productId, date) * tier.targetMs)
+          const v = validateDay(catalogue.inventory(productId, date, fetchedAt), date)
+          if (!v.ok) throw new Error(`catalogue answer invalid: ${v.reason}`)
+          const sum = summarize(v.slots)
+          const nextDueAt = strategy.nextDueAfterFetch(
+            { date, timeZone, outcome: sum.slotCount ? 'ok' : 'empty', consecutiveFailures: 0, lastSlotStart: sum.lastSlotStart, totalRemaining: sum.totalRemaining, previousTotalRemaining: null, weekdayKnownClosed: false },
+            fetchedAt,
+            localDate(fetchedAt, timeZone),
+          )
+          await writeDaySnapshot(pool, { productId, date, slots: v.slots, fetchedAt: new Date(fetchedAt), nextDueAt: new Date(nextDueAt) })
+        }),
+      )
+    }
+  }
+  await Promise.all(jobs)
+  return jobs.length
+}
