@@ -6,7 +6,7 @@
  *   npm run bench                  full sizes (the sync simulation alone takes ~15–20 min)
  *   npm run bench -- --quick       smaller sizes, a few minutes
  *   npm run bench -- --only ingest,api      a subset; the others are reported from their last JSON
- *   npm run bench -- --report-only          no runs: RESULTS.md from bench/out/*.json
+ *   npm run bench -- --report-only          no runs: RESULTS.md from bench/out/all/*.json
  */
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -33,9 +33,9 @@ interface Bench {
 }
 
 const BENCHES: Bench[] = [
-  { name: 'sync', script: 'bench/sync-sim.ts', npmScript: 'bench:sync', json: 'bench/out/sync.json', full: [], quick: ['--products', '100', '--warmup-hours', '3', '--hours', '3'] },
-  { name: 'ingest', script: 'bench/ingest.ts', npmScript: 'bench:ingest', json: 'bench/out/ingest.json', full: [], quick: ['--quick'] },
-  { name: 'api', script: 'bench/api.ts', npmScript: 'bench:api', json: 'bench/out/api.json', full: [], quick: ['--seconds', '2'] },
+  { name: 'sync', script: 'bench/sync-sim.ts', npmScript: 'bench:sync', json: 'bench/out/all/sync.json', full: [], quick: ['--products', '100', '--warmup-hours', '3', '--hours', '3'] },
+  { name: 'ingest', script: 'bench/ingest.ts', npmScript: 'bench:ingest', json: 'bench/out/all/ingest.json', full: [], quick: ['--quick'] },
+  { name: 'api', script: 'bench/api.ts', npmScript: 'bench:api', json: 'bench/out/all/api.json', full: [], quick: ['--seconds', '2'] },
 ]
 
 const scripts: Record<string, string> = JSON.parse(fs.readFileSync('package.json', 'utf8')).scripts ?? {}
@@ -49,7 +49,8 @@ interface Ran {
   seconds: number
   at: string
 }
-const ranFile = 'bench/out/runs.json'
+const ranFile = 'bench/out/all/runs.json'
+fs.mkdirSync('bench/out/all', { recursive: true })
 const ran: Record<string, Ran> = fs.existsSync(ranFile) ? JSON.parse(fs.readFileSync(ranFile, 'utf8')) : {}
 const wanted = new Set(args.only!.split(','))
 
@@ -76,7 +77,7 @@ const pct = (x: number) => `${(x * 100).toFixed(1)} %`
 const times = (a: number, b: number) => (b === 0 ? (a === 0 ? '=' : '∞') : `${(a / b).toFixed(2)}×`)
 
 function syncSection(): string {
-  const j = readJson('bench/out/sync.json')
+  const j = readJson('bench/out/all/sync.json')
   if (!j) return '_not run_'
   type R = Record<string, number | string>
   const smart: R | undefined = j.results.find((r: R) => r.strategy === 'smart')
@@ -105,15 +106,15 @@ function syncSection(): string {
 }
 
 function ingestSection(): string {
-  const j = readJson('bench/out/ingest.json')
+  const j = readJson('bench/out/all/ingest.json')
   if (!j) return '_not run_'
   const results: IngestResult[] = j.results
-  const reps = [...new Set(results.map((r) => `${r.slots} slots: ${r.reps}`))].join(', ')
-  return [`Median of ${reps} writes per method and scenario, methods interleaved; run ${j.date}. (N×) = N times faster than the naive baseline.`, '', formatIngestTable(results)].join('\n')
+  const reps = [...new Set(results.map((r) => `${r.reps} at ${r.slots.toLocaleString('en')} slots`))].join(', ')
+  return [`Median ms per day written, over ${reps} (per method and scenario, methods interleaved); run ${j.date}. (N×) = N times faster than the naive baseline.`, '', formatIngestTable(results)].join('\n')
 }
 
 function apiSection(): string {
-  const j = readJson('bench/out/api.json')
+  const j = readJson('bench/out/all/api.json')
   if (!j) return '_not run_'
   type Row = { route: string; server?: string; api: { reqPerSec: number; p99Ms: number }; bare: { reqPerSec: number; p99Ms: number }; ratio: number; bytes: number }
   const rows = (j.results as Row[]).map(
