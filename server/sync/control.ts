@@ -57,7 +57,7 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
       await pool.query('UPDATE sync_control SET paused = $1, reason = $2, changed_at = $3 WHERE id = 1', [paused, paused ? 'paused through the API' : null, at])
     } else {
       await assertProduct(pool, productId)
-      await pool.query('UPDATE product SET paused = $2, paused_at = $3, updated_at = $3 WHERE id = $1', [productId, paused, paused ? at : null])
+      await pool.query('UPDATE product SET paused = $2, paused_at = $3, updated_at = $4 WHERE id = $1', [productId, paused, paused ? at : null, at])
     }
     return stateView(productId)
   }

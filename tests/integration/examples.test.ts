@@ -212,10 +212,7 @@ describe('refresh', () => {
 
 // Last: if the server's bug below returns, product 1000 stays paused.
 describe('pause-resume for one product', () => {
-  // Fails today: resuming one product answers 500 because
-  // server/sync/control.ts sets `updated_at = NULL` (NOT NULL column) when
-  // un-pausing. Pinned with it.fails so the fix turns this red: then make it `it`.
-  it.fails('pauses and resumes product 1000 only', async () => {
+  it('pauses and resumes product 1000 only', async () => {
     const run = await example('pause-resume', ['1000'])
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)

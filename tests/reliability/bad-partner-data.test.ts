@@ -49,6 +49,8 @@ async function fetchState(productId: number, date: string) {
 
 describe('bad partner data is rejected per day, with a reason, and writes nothing', () => {
   it.each(CASES)('$name', async ({ reason, spoil }) => {
+    // A fresh budget window for each case: the budget spreads 30/min in 10 s steps.
+    world.clock.advance(61_000)
     const bad14 = structuredClone(open.body) as unknown as Body
     spoil(bad14, open.date)
     const bad15 = [rawSlot(closed, '10:00'), rawSlot(closed, '11:00')] as unknown as Body
