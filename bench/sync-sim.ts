@@ -21,6 +21,7 @@ import { applyMigrations } from '../server/db/migrate.ts'
 import { startSandbox } from '../server/sandbox/server.ts'
 import { smartStrategy, type PlanStrategy } from '../server/sync/engine.ts'
 import { createSync } from '../server/sync/index.ts'
+import { silentLogger } from '../server/logger.ts'
 import { naiveStrategy } from './naive-strategy.ts'
 import { prefill } from './prefill.ts'
 
@@ -58,7 +59,7 @@ export interface SimResult {
   realSeconds: number
 }
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} }
+const silent = silentLogger
 
 // Reads sampled every 5 simulated minutes: today's open days before their
 // last slot (target 15 min), days 1–7 with slots (target 4 h), empty days

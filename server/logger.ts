@@ -26,3 +26,13 @@ export function loggerOptions(level: string, stream?: NodeJS.WritableStream): Fa
     ...(stream ? { stream } : {}),
   }
 }
+
+/** The slice of pino the domain modules log through (pino loggers fit it; tests pass a recorder). */
+export interface Logger {
+  debug(o: object, m?: string): void
+  info(o: object, m?: string): void
+  warn(o: object, m?: string): void
+  error(o: object, m?: string): void
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} }

@@ -1,13 +1,10 @@
 import { systemClock, type Clock } from '../clock.ts'
 import { PartnerError } from './errors.ts'
 import { validateDay, type PartnerSlot } from './schema.ts'
+import { silentLogger, type Logger } from '../logger.ts'
 
-export interface PartnerLogger {
-  debug(o: object, m?: string): void
-  info(o: object, m?: string): void
-  warn(o: object, m?: string): void
-  error(o: object, m?: string): void
-}
+/** Kept as a name for this module's callers. */
+export type PartnerLogger = Logger
 
 export interface PartnerClientOptions {
   baseUrl: string
@@ -54,7 +51,7 @@ const MAX_RATE_LIMIT_WAIT_MS = 60 * 60_000
 /** A reset already past on our clock still pauses this long, so clock skew cannot make us hammer. */
 const MIN_RATE_LIMIT_WAIT_MS = 1_000
 
-const silent: PartnerLogger = { debug() {}, info() {}, warn() {}, error() {} }
+const silent = silentLogger
 
 type Attempt = { ok: true; slots: PartnerSlot[]; status: number } | { ok: false; error: PartnerError }
 

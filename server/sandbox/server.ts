@@ -7,13 +7,10 @@ import type { PartnerSlotInput } from '../partner/schema.ts'
 import { createCatalogue, type Catalogue } from './catalogue.ts'
 import { createFaultDice, errorStatus, FAULT_KINDS, malformedBody, normalizeFaults, wrongShapeBody, type FaultConfig, type FaultKind } from './faults.ts'
 import { createWindowLimiter } from './limiter.ts'
+import { silentLogger, type Logger } from '../logger.ts'
 
-export interface SandboxLogger {
-  debug(o: object, m?: string): void
-  info(o: object, m?: string): void
-  warn(o: object, m?: string): void
-  error(o: object, m?: string): void
-}
+/** Kept as a name for this module's callers. */
+export type SandboxLogger = Logger
 
 export interface SandboxOptions {
   /** Default 0: any free port. */
@@ -63,7 +60,7 @@ export interface Sandbox {
 }
 
 const INVENTORY_PATH = /^\/api\/v1\/inventory\/([^/]+)$/
-const silent: SandboxLogger = { debug() {}, info() {}, warn() {}, error() {} }
+const silent = silentLogger
 
 function emptyStats(): SandboxStats {
   return {

@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { withTransaction } from '../db/transaction.ts'
 
 /**
  * The partner budget: at most `limit` requests in ANY rolling window, shared
@@ -83,10 +84,8 @@ export function createBudget(pool: pg.Pool, opts: BudgetOptions): Budget {
   const windowMs = WINDOW_MS + (opts.marginMs ?? 1_000)
   return {
     limitPerMinute: opts.limitPerMinute,
-    async take(want, now) {
-      const client = await pool.connect()
-      try {
-        await client.query('BEGIN')
+    take(want, now) {
+      return withTransaction(pool, async (client) => {
         // Serializes budget decisions of all instances for the length of this transaction.
         await client.query('SELECT pg_advisory_xact_lock($1)', [BUDGET_LOCK_KEY])
         const { rows } = await client.query<{ t: string }>(
@@ -104,14 +103,8 @@ export function createBudget(pool: pg.Pool, opts: BudgetOptions): Budget {
             [new Date(now), opts.instanceId, grant.granted],
           )
         }
-        await client.query('COMMIT')
         return grant
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {})
-        throw err
-      } finally {
-        client.release()
-      }
+      })
     },
     async giveBack(count, now) {
       if (count <= 0) return

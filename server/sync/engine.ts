@@ -16,13 +16,10 @@ export interface PlanStrategy {
 export const smartStrategy: PlanStrategy = { nextDueAfterFetch, rankDue }
 import { recordFetchFailure, writeDaySnapshot } from './snapshot.ts'
 import { readControl } from './control-state.ts'
+import type { Logger } from '../logger.ts'
 
-export interface EngineLogger {
-  debug(o: object, m?: string): void
-  info(o: object, m?: string): void
-  warn(o: object, m?: string): void
-  error(o: object, m?: string): void
-}
+/** Kept as a name for this module's callers. */
+export type EngineLogger = Logger
 
 export interface SyncEngineOptions {
   pool: pg.Pool

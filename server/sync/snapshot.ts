@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import type { PartnerSlot } from '../partner/schema.ts'
+import { withTransaction } from '../db/transaction.ts'
 import { summarize, toColumns } from './mapping.ts'
 
 export interface DaySnapshot {
@@ -75,18 +76,7 @@ WHERE p.slot_id = s.id AND s.product_id = $1 AND s.date = $2::date
  * newest answer and never hit a unique-constraint error.
  */
 export async function writeDaySnapshot(pool: pg.Pool, snap: DaySnapshot): Promise<SnapshotResult> {
-  const client = await pool.connect()
-  try {
-    await client.query('BEGIN')
-    const result = await writeInTransaction(client, snap)
-    await client.query('COMMIT')
-    return result
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw err
-  } finally {
-    client.release()
-  }
+  return withTransaction(pool, (client) => writeInTransaction(client, snap))
 }
 
 async function lockDay(c: Queryable, productId: number, date: string): Promise<Date | null> {
