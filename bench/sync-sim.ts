@@ -193,7 +193,10 @@ async function main() {
       const strategy = strategies[name]
       if (!strategy) throw new Error(`unknown strategy ${name}`)
       process.stderr.write(`[${name}] ${PRODUCTS} products, ${LIMIT}/min, warm-up ${WARMUP_MS / 3_600_000} h, measuring ${MEASURE_MS / 3_600_000} h\n`)
-      results.push(await simulate(name, strategy, pg.url, pg.urlFor))
+      const r = await simulate(name, strategy, pg.url, pg.urlFor)
+      results.push(r)
+      // Each strategy's figures as soon as they exist: a full run takes a while.
+      process.stderr.write(`[${name}] done in ${r.realSeconds.toFixed(0)} s\n${formatSimTable([r])}\n`)
     }
   } finally {
     await pg.stop()
