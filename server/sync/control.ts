@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import { localDate, startOfDay } from '../calendar/days.ts'
-import { checkDateInHorizon, horizonAt } from '../calendar/horizon.ts'
+import { checkDateInHorizon, HORIZON_DAYS, horizonAt } from '../calendar/horizon.ts'
 import type { Clock } from '../clock.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import type { RunRequest, SyncService, SyncStateView, SyncStatusView, TierCounts } from '../api/services.ts'
@@ -71,13 +71,14 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
       if (req.productId !== undefined) await assertProduct(pool, req.productId)
       // The horizon rows must exist before they can be queued (a product added a moment ago).
       await maintainHorizon(pool, now)
-      const { rows: products } = await pool.query<{ id: number; time_zone: string }>(
-        'SELECT id, time_zone FROM product WHERE active AND ($1::int IS NULL OR id = $1)',
+      const { rows: zones } = await pool.query<{ time_zone: string }>(
+        'SELECT DISTINCT time_zone FROM product WHERE active AND ($1::int IS NULL OR id = $1)',
         [req.productId ?? null],
       )
-      let queued = 0
-      for (const p of products) {
-        const h = horizonAt(now, p.time_zone)
+      // Validate against every zone involved before queueing anything, so a
+      // bad range queues nothing rather than part of the products.
+      for (const { time_zone } of zones) {
+        const h = horizonAt(now, time_zone)
         for (const [field, value] of [['from', req.from], ['to', req.to]] as const) {
           if (value === undefined) continue
           const check = checkDateInHorizon(value, h)
@@ -86,12 +87,17 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
         const from = req.from ?? h.today
         const to = req.to ?? h.last
         if (from > to) throw new BadRequestError('from', `from (${from}) is after to (${to})`)
-        const r = await pool.query(
-          `UPDATE day_fetch_state SET forced_at = coalesce(forced_at, $4) WHERE product_id = $1 AND date BETWEEN $2::date AND $3::date`,
-          [p.id, from, to, new Date(now)],
-        )
-        queued += r.rowCount ?? 0
       }
+      // One statement for all products, each within its own zone's horizon.
+      const r = await pool.query(
+        `UPDATE day_fetch_state f SET forced_at = coalesce(f.forced_at, $1)
+         FROM product p
+         WHERE p.id = f.product_id AND p.active AND ($2::int IS NULL OR p.id = $2)
+           AND f.date BETWEEN coalesce($3::date, ($1::timestamptz AT TIME ZONE p.time_zone)::date)
+                          AND coalesce($4::date, ($1::timestamptz AT TIME ZONE p.time_zone)::date + $5::int)`,
+        [new Date(now), req.productId ?? null, req.from ?? null, req.to ?? null, HORIZON_DAYS - 1],
+      )
+      const queued = r.rowCount ?? 0
       return { queued }
     },
 

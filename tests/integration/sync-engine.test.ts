@@ -170,4 +170,15 @@ describe('sync engine on a real database and sandbox', () => {
     expect(done.queue).toBe(0)
     expect(done.queued).toBe(0)
   })
+
+  it('"run now" with a range outside the horizon queues nothing and names the field', async () => {
+    world = await createSyncWorld()
+    const { control } = world.makeSync()
+    await expect(control.run({ from: '2026-11-30' })).rejects.toMatchObject({ code: 'BAD_REQUEST', field: 'from' })
+    await expect(control.run({ to: '2027-06-01' })).rejects.toMatchObject({ code: 'BAD_REQUEST', field: 'to' })
+    await expect(control.run({ from: '2026-12-05', to: '2026-12-03' })).rejects.toMatchObject({ code: 'BAD_REQUEST', field: 'from' })
+    await expect(control.run({ productId: 999 })).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    expect((await control.status()).queued).toBe(0)
+    expect(await control.run({ from: '2026-12-01', to: '2026-12-02' })).toEqual({ queued: 4 })
+  })
 })
