@@ -134,6 +134,17 @@ export const syncStatusSchema = z
     lastError: z.object({ at: z.string(), message: z.string() }).nullable(),
     oldestServedFetchedAt: z.string().nullable(),
     products: z.object({ active: z.number().int(), paused: z.number().int() }),
+    failingProducts: z
+      .array(
+        z.object({
+          productId: z.number().int(),
+          failingDays: z.number().int(),
+          lastSuccessAt: z.string().nullable(),
+          lastError: z.string().nullable(),
+          lastErrorAt: z.string().nullable(),
+        }),
+      )
+      .meta({ description: 'Products whose latest fetch of some day failed (at most 50, most recent first), with their last success and last error' }),
     partner: z.object({ baseUrl: z.string(), sandbox: z.boolean() }),
   })
   .meta({ id: 'SyncStatus' })

@@ -107,7 +107,7 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
       const control = await readControl(pool)
       const paused = await pausedProducts(pool)
       const dayStart = startOfDay(localDate(now, o.timeZone), o.timeZone)
-      const [tierRows, summary, products, usage] = await Promise.all([
+      const [tierRows, summary, products, usage, failing] = await Promise.all([
         pool.query<{ tier: string; total: number; fresh: number; due: number; overdue: number }>(
           `WITH d AS (
              SELECT f.*, (f.date - ($1::timestamptz AT TIME ZONE p.time_zone)::date) AS off
@@ -133,6 +133,15 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
         ),
         pool.query<{ active: number }>('SELECT count(*) FILTER (WHERE active)::int AS active FROM product'),
         o.budget.usage(now, dayStart),
+        pool.query<{ product_id: number; failing_days: number; last_success: Date | null; last_error: string | null; last_error_at: Date | null }>(
+          `SELECT product_id, max(last_fetched_at) AS last_success,
+                  count(*) FILTER (WHERE consecutive_failures > 0)::int AS failing_days,
+                  (array_agg(last_error ORDER BY last_attempt_at DESC) FILTER (WHERE consecutive_failures > 0))[1] AS last_error,
+                  max(last_attempt_at) FILTER (WHERE consecutive_failures > 0) AS last_error_at
+           FROM day_fetch_state GROUP BY product_id
+           HAVING count(*) FILTER (WHERE consecutive_failures > 0) > 0
+           ORDER BY last_error_at DESC LIMIT 50`,
+        ),
       ])
       const tiers: Record<string, TierCounts> = {}
       for (const t of TIERS) tiers[t.name] = { total: 0, fresh: 0, due: 0, overdue: 0 }
@@ -161,6 +170,13 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
         lastError: control.lastError && control.lastErrorAt ? { at: new Date(control.lastErrorAt).toISOString(), message: control.lastError } : null,
         oldestServedFetchedAt: s.oldest ? s.oldest.toISOString() : null,
         products: { active: products.rows[0]!.active, paused: paused.length },
+        failingProducts: failing.rows.map((f) => ({
+          productId: f.product_id,
+          failingDays: f.failing_days,
+          lastSuccessAt: f.last_success?.toISOString() ?? null,
+          lastError: f.last_error,
+          lastErrorAt: f.last_error_at?.toISOString() ?? null,
+        })),
         partner: o.partner,
       }
     },

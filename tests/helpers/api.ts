@@ -123,6 +123,7 @@ export function fakeSyncService(): { service: SyncService; calls: SyncCall[] } {
         lastError: null,
         oldestServedFetchedAt: '2026-11-30T00:00:00.000Z',
         products: { active: 2, paused: paused1.size },
+        failingProducts: [],
         partner: { baseUrl: 'http://127.0.0.1:4010', sandbox: true },
       }
     },

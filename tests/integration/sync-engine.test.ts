@@ -171,6 +171,21 @@ describe('sync engine on a real database and sandbox', () => {
     expect(done.queued).toBe(0)
   })
 
+  it('status names the products whose days fail, with their last success and last error', async () => {
+    world = await createSyncWorld()
+    const { engine, control } = world.makeSync()
+    await drain(world, [engine])
+    expect((await control.status()).failingProducts).toEqual([])
+    const date = '2026-12-03'
+    world.sandbox.setDay(14, date, [{ ...world.sandbox.lastServed(14, date)!.body[0]!, remaining: -5 }])
+    await control.run({ productId: 14, from: date, to: date })
+    expect((await engine.runPass()).failed).toBe(1)
+    const [failing, ...rest] = (await control.status()).failingProducts
+    expect(rest).toEqual([])
+    expect(failing).toMatchObject({ productId: 14, failingDays: 1, lastError: expect.stringMatching(/remaining: must not be negative/) })
+    expect(Date.parse(failing!.lastSuccessAt!)).toBeLessThan(Date.parse(failing!.lastErrorAt!))
+  })
+
   it('"run now" with a range outside the horizon queues nothing and names the field', async () => {
     world = await createSyncWorld()
     const { control } = world.makeSync()

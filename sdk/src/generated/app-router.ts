@@ -165,6 +165,13 @@ export type AppRouter = TRPCBuiltRouter<{
                     active: number;
                     paused: number;
                 };
+                failingProducts: {
+                    productId: number;
+                    failingDays: number;
+                    lastSuccessAt: string | null;
+                    lastError: string | null;
+                    lastErrorAt: string | null;
+                }[];
                 partner: {
                     baseUrl: string;
                     sandbox: boolean;
