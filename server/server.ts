@@ -81,6 +81,9 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         const partner = await openPartner()
         const productIds = config.sync.productIds ?? sandbox?.catalogue.productIds() ?? []
         await registerProducts(db, productIds, config.sync.timeZone)
+        if (!partner.sandbox && !config.sync.productIds) {
+          log.warn('SYNC_PRODUCT_IDS is not set: only products already in the database are synced (none on a new database)')
+        }
 
         sync = createSync({
           pool: db.pool,
