@@ -104,7 +104,9 @@ const envSchema = z.object({
     .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent' })),
   API_RATE_LIMIT_PER_MINUTE: int('API_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
   API_CACHE_TTL_MS: int('API_CACHE_TTL_MS', 1000, 0, 3_600_000),
-  SANDBOX_PORT: int('SANDBOX_PORT', 4010, 0, 65535),
+  // Unset is kept apart from 4010: `npm run sandbox` listens on 4010, while the
+  // sandbox `npm start` runs takes a free port unless one is asked for.
+  SANDBOX_PORT: z.string().optional().pipe(int('SANDBOX_PORT', -1, 0, 65535)).transform((v) => (v === -1 ? undefined : v)),
   SANDBOX_API_KEY: z.string().optional().transform((v) => v || 'sandbox-key'),
   SANDBOX_RATE_LIMIT_PER_MINUTE: int('SANDBOX_RATE_LIMIT_PER_MINUTE', 30, 1, 100_000),
   SANDBOX_PRODUCTS: int('SANDBOX_PRODUCTS', 50, 0, 100_000),
@@ -136,7 +138,8 @@ export interface Config {
   /** How long a read may be served from memory (0 = never); data is minutes old anyway. */
   apiCacheTtlMs: number
   sandbox: {
-    port: number
+    /** Unset: 4010 for `npm run sandbox`, any free port when `npm start` runs it. */
+    port: number | undefined
     apiKey: string
     rateLimitPerMinute: number
     products: number

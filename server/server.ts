@@ -58,7 +58,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
       return { baseUrl: config.partner.baseUrl, apiKey: config.partner.apiKey ?? '', sandbox: false }
     }
     sandbox = await startSandbox({
-      port: 0,
+      port: config.sandbox.port ?? 0,
       apiKey: config.partner.apiKey ?? config.sandbox.apiKey,
       rateLimitPerMinute: config.sandbox.rateLimitPerMinute,
       products: config.sandbox.products,

@@ -14,7 +14,7 @@ try {
 }
 
 const { port, apiKey, rateLimitPerMinute, products } = config.sandbox
-const sandbox = await startSandbox({ port, apiKey, rateLimitPerMinute, products })
+const sandbox = await startSandbox({ port: port ?? 4010, apiKey, rateLimitPerMinute, products })
 
 // The sandbox key guards nothing real, so printing it is what makes the sandbox usable by hand.
 process.stdout.write(

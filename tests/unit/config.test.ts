@@ -12,7 +12,7 @@ describe('loadConfig', () => {
     expect(c.sync).toEqual({ enabled: true, productIds: undefined, timeZone: 'Asia/Singapore' })
     expect(c.adminToken).toBeUndefined()
     expect(c.logLevel).toBe('info')
-    expect(c.sandbox).toEqual({ port: 4010, apiKey: 'sandbox-key', rateLimitPerMinute: 30, products: 50 })
+    expect(c.sandbox).toEqual({ port: undefined, apiKey: 'sandbox-key', rateLimitPerMinute: 30, products: 50 })
   })
 
   it('reads every documented variable', () => {
