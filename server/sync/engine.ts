@@ -14,6 +14,7 @@ export interface PlanStrategy {
   rankDue: typeof rankDue
 }
 export const smartStrategy: PlanStrategy = { nextDueAfterFetch, rankDue }
+import { summarize } from './mapping.ts'
 import { recordFetchFailure, writeDaySnapshot } from './snapshot.ts'
 import { readControl } from './control-state.ts'
 import type { Logger } from '../logger.ts'
@@ -79,7 +80,6 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
   let lastMaintenance = -Infinity
   let current: Promise<PassReport> | undefined
   const scheduler = new ToadScheduler()
-  const abort = new AbortController()
 
   async function fetchAndWrite(pair: ClaimedPair, stats: Awaited<ReturnType<typeof weekdayStats>>): Promise<{ ok: boolean; changed: boolean; skipped?: boolean }> {
     // A 429 earlier in this pass halts everyone: hand the rest back unsent
@@ -91,16 +91,15 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     }
     inFlight++
     try {
-      const res = await o.partner.fetchDay(pair.productId, pair.date, abort.signal)
+      const res = await o.partner.fetchDay(pair.productId, pair.date)
       const now = o.clock.now()
       const today = localDate(now, pair.timeZone)
       const closed = isWeekdayClosed(stats.get(pair.productId)?.get(weekday(pair.date)))
       if (res.ok) {
-        const last = res.slots.reduce<string | null>((m, s) => (m === null || s.startTime > m ? s.startTime : m), null)
-        const total = res.slots.reduce((n, s) => n + s.remaining, 0)
-        const outcome: Outcome = res.slots.length ? 'ok' : 'empty'
+        const sum = summarize(res.slots)
+        const outcome: Outcome = sum.slotCount ? 'ok' : 'empty'
         const nextDueAt = plan.nextDueAfterFetch(
-          { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: 0, lastSlotStart: last, totalRemaining: total, previousTotalRemaining: pair.totalRemaining, weekdayKnownClosed: closed },
+          { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: 0, lastSlotStart: sum.lastSlotStart, totalRemaining: sum.totalRemaining, previousTotalRemaining: pair.totalRemaining, weekdayKnownClosed: closed },
           now,
           today,
         )
@@ -115,6 +114,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
         now,
         today,
       )
+      // Every instance stops sending until the partner's reset.
       if (kind === 'rate_limited' && res.error.retryAt) await o.budget.halt(res.error.retryAt)
       o.logger.warn({ productId: pair.productId, date: pair.date, kind, reason: res.error.message, attempts: res.attempts }, 'partner fetch failed')
       await recordFetchFailure(o.pool, { productId: pair.productId, date: pair.date, at: new Date(now), outcome, error: `${kind}: ${res.error.message}`, nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
@@ -162,7 +162,6 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       if (r.changed) report.changed++
     }
     if (report.fetched) await o.pool.query('UPDATE sync_control SET last_success_at = $1 WHERE id = 1', [new Date(o.clock.now())])
-    report.budgetLeft = Math.max(0, o.budget.limitPerMinute - grant.usedInWindow)
     return report
   }
 

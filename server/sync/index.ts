@@ -36,11 +36,11 @@ export function createSync(o: SyncAssemblyOptions): SyncAssembly {
     apiKey: o.partner.apiKey,
     timeoutMs: o.partner.timeoutMs,
     // Each request is granted by the shared budget before the pass claims it;
-    // a failure is retried by the planner in a later pass, through the budget again.
+    // a failure is retried by the planner in a later pass, through the budget
+    // again. A 429 is turned into a shared halt by the engine.
     maxAttempts: 1,
     clock: o.clock,
     logger: o.logger,
-    onRateLimited: (resetAt) => budget.halt(resetAt),
   })
   const engine = createSyncEngine({ pool: o.pool, partner, budget, clock: o.clock, logger: o.logger, instanceId, ...o.engine })
   const control = createSyncControl({ pool: o.pool, clock: o.clock, budget, timeZone: o.timeZone, partner: { baseUrl: o.partner.baseUrl, sandbox: o.partner.sandbox }, engine })
