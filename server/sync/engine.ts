@@ -78,6 +78,10 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
   let state: EngineState = 'idle'
   let inFlight = 0
   let lastMaintenance = -Infinity
+  // When the shared window next has room, as of this instance's last grant.
+  // Other instances can only fill it further, so until then a pass need not
+  // even load candidates (the 1 s tick would otherwise rank them every second).
+  let budgetNextAt = -Infinity
   let current: Promise<PassReport> | undefined
   const scheduler = new ToadScheduler()
 
@@ -137,6 +141,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       if (m.added || m.pruned) o.logger.debug(m, 'horizon maintained')
     }
     if (control.haltedUntil !== null && control.haltedUntil > now) return { ...report, skipped: 'halted', nextBudgetAt: control.haltedUntil }
+    if (now < budgetNextAt) return { ...report, skipped: 'budget', nextBudgetAt: budgetNextAt }
 
     const candidates = await loadCandidates(o.pool, now, o.candidateLimit ?? 1_000)
     const todays = new Map<string, string>()
@@ -148,6 +153,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     const grant = await o.budget.take(Math.min(batchSize, ranked.length), now)
     report.budgetLeft = Math.max(0, o.budget.limitPerMinute - grant.usedInWindow)
     report.nextBudgetAt = grant.nextAt
+    budgetNextAt = grant.nextAt
     if (grant.granted === 0) return { ...report, skipped: 'budget' }
     const claimed = await claimPairs(o.pool, ranked.slice(0, grant.granted), o.instanceId, now, claimTtlMs)
     report.claimed = claimed.length
