@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import { withTransaction } from '../db/transaction.ts'
+import { nextSendAt } from '../partner/pacer.ts'
 
 /**
  * The partner budget: at most `limit` requests in ANY rolling window, shared
@@ -32,12 +33,6 @@ export interface Grant {
   usedInWindow: number
 }
 
-/** The instant a place frees when `times` (ascending, plus new sends) hold `cap` within `span`. */
-function freesAt(times: readonly number[], cap: number, span: number, now: number): number {
-  if (times.length < cap) return now
-  return times[times.length - cap]! + span
-}
-
 /** How many of `want` requests may go out at `now` (pure). */
 export function grantFromWindow(s: WindowState, want: number): Grant {
   const inWindow = s.sent.filter((t) => t > s.now - s.windowMs)
@@ -51,7 +46,7 @@ export function grantFromWindow(s: WindowState, want: number): Grant {
   const nextAt =
     granted < left
       ? s.now
-      : Math.max(freesAt([...inWindow, ...fresh], s.limit, s.windowMs, s.now), freesAt([...inBurst, ...fresh], burstCap, burstMs, s.now))
+      : Math.max(nextSendAt([...inWindow, ...fresh], s.now, s.limit, s.windowMs), nextSendAt([...inBurst, ...fresh], s.now, burstCap, burstMs))
   return { granted, nextAt, usedInWindow: inWindow.length + granted }
 }
 
