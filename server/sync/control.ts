@@ -107,28 +107,22 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
       const control = await readControl(pool)
       const paused = await pausedProducts(pool)
       const dayStart = startOfDay(localDate(now, o.timeZone), o.timeZone)
-      const [tierRows, summary, products, usage, failing] = await Promise.all([
-        pool.query<{ tier: string; total: number; fresh: number; due: number; overdue: number }>(
+      const [tierRows, products, usage, failing] = await Promise.all([
+        // One scan of the horizon, grouped by tier; the totals are summed below.
+        pool.query<{ tier: string; total: number; fresh: number; due: number; overdue: number; queue: number; queued: number; in_flight: number; oldest: Date | null; never: number }>(
           `WITH d AS (
-             SELECT f.*, (f.date - ($1::timestamptz AT TIME ZONE p.time_zone)::date) AS off
+             SELECT f.*, p.paused AS product_paused, (f.date - ($1::timestamptz AT TIME ZONE p.time_zone)::date) AS off
              FROM day_fetch_state f JOIN product p ON p.id = f.product_id WHERE p.active)
            SELECT ${TIER_CASE} AS tier, count(*)::int AS total,
                   count(*) FILTER (WHERE d.next_due_at > $1 AND d.forced_at IS NULL)::int AS fresh,
                   count(*) FILTER (WHERE (d.next_due_at <= $1 OR d.forced_at IS NOT NULL) AND d.next_due_at > $1 - (${TARGET_CASE}) * interval '1 millisecond')::int AS due,
-                  count(*) FILTER (WHERE d.next_due_at <= $1 - (${TARGET_CASE}) * interval '1 millisecond')::int AS overdue
-           FROM d WHERE d.off BETWEEN 0 AND 59 GROUP BY 1`,
-          [at],
-        ),
-        pool.query<{ queue: number; queued: number; in_flight: number; oldest: Date | null; never: number }>(
-          `WITH d AS (
-             SELECT f.*, p.paused AS product_paused, (f.date - ($1::timestamptz AT TIME ZONE p.time_zone)::date) AS off
-             FROM day_fetch_state f JOIN product p ON p.id = f.product_id WHERE p.active)
-           SELECT count(*) FILTER (WHERE (d.next_due_at <= $1 OR d.forced_at IS NOT NULL OR d.claimed_until > $1) AND NOT d.product_paused)::int AS queue,
+                  count(*) FILTER (WHERE d.next_due_at <= $1 - (${TARGET_CASE}) * interval '1 millisecond')::int AS overdue,
+                  count(*) FILTER (WHERE (d.next_due_at <= $1 OR d.forced_at IS NOT NULL OR d.claimed_until > $1) AND NOT d.product_paused)::int AS queue,
                   count(*) FILTER (WHERE d.forced_at IS NOT NULL)::int AS queued,
                   count(*) FILTER (WHERE d.claimed_until > $1)::int AS in_flight,
                   min(d.last_fetched_at) AS oldest,
                   count(*) FILTER (WHERE d.last_fetched_at IS NULL)::int AS never
-           FROM d WHERE d.off BETWEEN 0 AND 59`,
+           FROM d WHERE d.off BETWEEN 0 AND 59 GROUP BY 1`,
           [at],
         ),
         pool.query<{ active: number }>('SELECT count(*) FILTER (WHERE active)::int AS active FROM product'),
@@ -145,8 +139,15 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
       ])
       const tiers: Record<string, TierCounts> = {}
       for (const t of TIERS) tiers[t.name] = { total: 0, fresh: 0, due: 0, overdue: 0 }
-      for (const r of tierRows.rows) if (r.tier) tiers[r.tier] = { total: r.total, fresh: r.fresh, due: r.due, overdue: r.overdue }
-      const s = summary.rows[0]!
+      const s = { queue: 0, queued: 0, in_flight: 0, never: 0, oldest: null as Date | null }
+      for (const r of tierRows.rows) {
+        if (r.tier) tiers[r.tier] = { total: r.total, fresh: r.fresh, due: r.due, overdue: r.overdue }
+        s.queue += r.queue
+        s.queued += r.queued
+        s.in_flight += r.in_flight
+        s.never += r.never
+        if (r.oldest && (!s.oldest || r.oldest < s.oldest)) s.oldest = r.oldest
+      }
       const limit = o.budget.limitPerMinute
       const minutesToday = 24 * 60
       return {
