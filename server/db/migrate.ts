@@ -4,7 +4,20 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url))
+/**
+ * `prisma/migrations` of the package this module runs from: the nearest one
+ * above it, so the same code finds it as `server/db/migrate.ts` under tsx and
+ * bundled into `dist/main.js` by the build.
+ */
+export function findMigrationsDir(from = path.dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'prisma', 'migrations')
+    if (fs.existsSync(candidate)) return candidate
+    if (dir === path.dirname(dir)) throw new Error(`no prisma/migrations directory above ${from}`)
+  }
+}
+
+export const MIGRATIONS_DIR = findMigrationsDir()
 
 // Any constant works; it only has to be the same for every slotsync instance.
 const MIGRATION_LOCK_KEY = 72_707_369

@@ -12,11 +12,13 @@ export interface Started {
 }
 
 /**
- * Runs `node --import tsx <script>` (the same code `npm start` runs) and
- * waits for its "running at" banner.
+ * Runs `<script>` in a child `node` and waits for its "running at" banner: a
+ * `.ts` file through tsx (the source `npm run dev` runs), a `.js` file as is
+ * (the build `npm start` runs).
  */
 export async function startProcess(script: string, env: Record<string, string>, timeoutMs = 60_000): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const args = script.endsWith('.js') ? ['--enable-source-maps', script] : ['--import', 'tsx', script]
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
