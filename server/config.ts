@@ -1,3 +1,4 @@
+import net from 'node:net'
 import { z } from 'zod'
 
 /**
@@ -85,6 +86,35 @@ const productIds = z
     return [...new Set(parts.map(Number))]
   })
 
+/** Fastify's `trustProxy`: off, on (any proxy), how many hops to trust, or which proxy addresses. */
+export type TrustProxy = boolean | number | string[]
+
+// proxy-addr's (Fastify's) names for address ranges, usable in the list.
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+const trustProxy = z
+  .string()
+  .optional()
+  .transform((v, ctx): TrustProxy => {
+    const s = v?.trim() ?? ''
+    if (s === '' || /^(false|no|off)$/i.test(s)) return false
+    if (/^(true|yes|on)$/i.test(s)) return true
+    if (/^\d+$/.test(s)) return Number(s)
+    const entries = s.split(',').map((e) => e.trim()).filter(Boolean)
+    const bad = entries.find((e) => {
+      if (PROXY_RANGES.has(e)) return false
+      const [ip, bits, ...rest] = e.split('/')
+      const family = net.isIP(ip ?? '')
+      if (!family || rest.length) return true
+      return bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))
+    })
+    if (bad !== undefined || !entries.length) {
+      ctx.addIssue({ code: 'custom', message: `TRUST_PROXY must be true, false, a hop count, or comma-separated proxy addresses (IP, IP/bits, loopback, linklocal, uniquelocal), got "${bad ?? s}"` })
+      return z.NEVER
+    }
+    return entries
+  })
+
 const envSchema = z.object({
   PORT: int('PORT', 3000, 0, 65535),
   HOST: z.string().optional().transform((v) => v || '127.0.0.1'),
@@ -104,6 +134,11 @@ const envSchema = z.object({
     .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent' })),
   API_RATE_LIMIT_PER_MINUTE: int('API_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
   API_CACHE_TTL_MS: int('API_CACHE_TTL_MS', 1000, 0, 3_600_000),
+  // Deployment (shared/contracts/configuration.md).
+  PUBLIC_URL: url('PUBLIC_URL', ['http:', 'https:']),
+  TRUST_PROXY: trustProxy,
+  DATABASE_POOL_SIZE: int('DATABASE_POOL_SIZE', 10, 1, 1000),
+  SHUTDOWN_DELAY_MS: int('SHUTDOWN_DELAY_MS', 0, 0, 600_000),
   // Unset is kept apart from 4010: `npm run sandbox` listens on 4010, while the
   // sandbox `npm start` runs takes a free port unless one is asked for.
   SANDBOX_PORT: z.string().optional().pipe(int('SANDBOX_PORT', -1, 0, 65535)).transform((v) => (v === -1 ? undefined : v)),
@@ -137,6 +172,12 @@ export interface Config {
   apiRateLimitPerMinute: number
   /** How long a read may be served from memory (0 = never); data is minutes old anyway. */
   apiCacheTtlMs: number
+  /** The address clients use; unset: the address the server listens on. */
+  publicUrl: string | undefined
+  trustProxy: TrustProxy
+  databasePoolSize: number
+  /** On SIGTERM, how long /ready answers 503 while requests are still served, before the listener closes. */
+  shutdownDelayMs: number
   sandbox: {
     /** Unset: 4010 for `npm run sandbox`, any free port when `npm start` runs it. */
     port: number | undefined
@@ -176,6 +217,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     apiCacheTtlMs: e.API_CACHE_TTL_MS,
+    publicUrl: e.PUBLIC_URL,
+    trustProxy: e.TRUST_PROXY,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     sandbox: {
       port: e.SANDBOX_PORT,
       apiKey: e.SANDBOX_API_KEY,

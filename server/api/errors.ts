@@ -22,9 +22,11 @@ export const TRPC_CODE: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 }
 
-// Connection-level failures of Postgres (server gone, refused, timed out):
-// the client did nothing wrong and a retry may succeed, so 503, not 500.
-const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', 'P1001', 'P1017', 'P2024'])
+// Connection-level failures of Postgres (server gone, refused, timed out),
+// and a table not there yet (42P01: a read-only instance whose database is
+// still unmigrated): the client did nothing wrong and a retry may succeed, so
+// 503, not 500.
+const DB_DOWN_CODES = new Set(['42P01', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', 'P1001', 'P1017', 'P2024'])
 
 export function isDatabaseDown(err: unknown): boolean {
   for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
@@ -36,6 +38,16 @@ export function isDatabaseDown(err: unknown): boolean {
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; field?: string }
+}
+
+/**
+ * The body for a 4xx that Fastify or Node raise before any route runs (bad
+ * JSON, body too large, path too long, headers too large): the same shape as
+ * every other error, the status kept.
+ */
+export function clientErrorBody(status: number, message: string): ErrorBody {
+  const code: ErrorCode = status === 401 ? 'UNAUTHORIZED' : status === 404 ? 'NOT_FOUND' : status === 429 ? 'TOO_MANY_REQUESTS' : 'BAD_REQUEST'
+  return { error: { code, message } }
 }
 
 /**

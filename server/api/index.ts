@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { toPublicError } from './errors.ts'
+import { clientErrorBody, toPublicError } from './errors.ts'
 import { swaggerOptions } from './openapi.ts'
 import { healthRoutes, restRoutes } from './rest.ts'
 import { appRouter, type AppRouter } from './routers/index.ts'
@@ -44,7 +44,7 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     // Fastify's own 4xx (bad JSON body, too large, rate limited) keep their status.
     const status = (err as { statusCode?: number }).statusCode
     if (status && status >= 400 && status < 500) {
-      return reply.status(status).send({ error: { code: status === 404 ? 'NOT_FOUND' : status === 429 ? 'TOO_MANY_REQUESTS' : 'BAD_REQUEST', message: (err as Error).message } })
+      return reply.status(status).send(clientErrorBody(status, (err as Error).message))
     }
     const { status: s, body } = toPublicError(err)
     if (s >= 500) req.log.error({ err }, 'request failed')

@@ -3,6 +3,8 @@ import { registerApi } from '../../server/api/index.ts'
 import type { Services, SyncService, SyncStateView, SyncStatusView } from '../../server/api/services.ts'
 import { createAvailabilityService } from '../../server/availability/service.ts'
 import { manualClock } from '../../server/clock.ts'
+import type { TrustProxy } from '../../server/config.ts'
+import { httpServerOptions } from '../../server/http.ts'
 import { createHealthService } from '../../server/db/health.ts'
 import type { PartnerSlotInput } from '../../server/partner/schema.ts'
 import { writeDaySnapshot } from '../../server/sync/snapshot.ts'
@@ -24,6 +26,8 @@ export interface TestApiOptions {
   defaultTimeZone?: string
   /** Availability read cache (clock ms); 0 by default so a test sees its writes at once. */
   cacheTtlMs?: number
+  /** Fastify trustProxy, as TRUST_PROXY sets it (default off). */
+  trustProxy?: TrustProxy
 }
 
 export interface TestApi {
@@ -47,7 +51,7 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
     sync: opts.sync ?? fakeSyncService().service,
     health: createHealthService(db.pool),
   }
-  const app = Fastify({ logger: false })
+  const app = Fastify({ ...httpServerOptions({ trustProxy: opts.trustProxy ?? false }), logger: false })
   await registerApi(app, { services, adminToken: opts.adminToken ?? ADMIN_TOKEN, rateLimitPerMinute: opts.rateLimitPerMinute ?? 1_000_000 })
   const api: TestApi = {
     app,

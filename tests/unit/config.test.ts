@@ -13,6 +13,10 @@ describe('loadConfig', () => {
     expect(c.adminToken).toBeUndefined()
     expect(c.logLevel).toBe('info')
     expect(c.sandbox).toEqual({ port: undefined, apiKey: 'sandbox-key', rateLimitPerMinute: 30, products: 50 })
+    expect(c.publicUrl).toBeUndefined()
+    expect(c.trustProxy).toBe(false)
+    expect(c.databasePoolSize).toBe(10)
+    expect(c.shutdownDelayMs).toBe(0)
   })
 
   it('reads every documented variable', () => {
@@ -33,6 +37,10 @@ describe('loadConfig', () => {
       SANDBOX_API_KEY: 'sk',
       SANDBOX_RATE_LIMIT_PER_MINUTE: '120',
       SANDBOX_PRODUCTS: '400',
+      PUBLIC_URL: 'https://slots.example.com/',
+      TRUST_PROXY: '2',
+      DATABASE_POOL_SIZE: '25',
+      SHUTDOWN_DELAY_MS: '5000',
     })
     expect(c.port).toBe(8080)
     expect(c.host).toBe('0.0.0.0')
@@ -42,6 +50,20 @@ describe('loadConfig', () => {
     expect(c.adminToken).toBe('tok')
     expect(c.logLevel).toBe('warn')
     expect(c.sandbox).toEqual({ port: 0, apiKey: 'sk', rateLimitPerMinute: 120, products: 400 })
+    expect(c.publicUrl).toBe('https://slots.example.com')
+    expect(c.trustProxy).toBe(2)
+    expect(c.databasePoolSize).toBe(25)
+    expect(c.shutdownDelayMs).toBe(5000)
+  })
+
+  it.each([
+    ['true', true],
+    ['off', false],
+    ['0', 0],
+    ['10.0.0.1', ['10.0.0.1']],
+    ['10.0.0.0/8, loopback,::1,fd00::/8', ['10.0.0.0/8', 'loopback', '::1', 'fd00::/8']],
+  ])('reads TRUST_PROXY=%s as Fastify trustProxy %j', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected)
   })
 
   it.each([
@@ -56,6 +78,14 @@ describe('loadConfig', () => {
     ['SYNC_PRODUCT_IDS', '14,x'],
     ['LOG_LEVEL', 'loud'],
     ['SANDBOX_PRODUCTS', '-1'],
+    ['PUBLIC_URL', 'slots.example.com'],
+    ['PUBLIC_URL', 'ftp://slots.example.com'],
+    ['TRUST_PROXY', 'maybe'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', '10.0.0.1,proxy.internal'],
+    ['DATABASE_POOL_SIZE', '0'],
+    ['DATABASE_POOL_SIZE', 'ten'],
+    ['SHUTDOWN_DELAY_MS', '-5'],
   ])('rejects %s=%s with a message naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => loadConfig({ [name]: value })).toThrow(name)

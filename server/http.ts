@@ -1,0 +1,47 @@
+import http from 'node:http'
+import type { FastifyReply, FastifyServerOptions } from 'fastify'
+import { clientErrorBody } from './api/errors.ts'
+import type { TrustProxy } from './config.ts'
+
+/**
+ * A tRPC batch names every procedure in one path segment
+ * (`/trpc/a.b,c.d,...`): Fastify's default limit of 100 characters turned a
+ * batch of more than about five into a 414. 8,000 fits a few hundred
+ * procedure names and stays under Node's 16 KiB request-head limit.
+ */
+export const MAX_PARAM_LENGTH = 8_000
+
+/**
+ * The Fastify options of slotsync's HTTP server that are not about logging:
+ * createServer and the API tests build their app with these, so the tests
+ * meet the limits production has.
+ */
+export function httpServerOptions(opts: { trustProxy: TrustProxy }): Pick<FastifyServerOptions, 'trustProxy' | 'routerOptions' | 'frameworkErrors' | 'clientErrorHandler'> {
+  return {
+    // A hop count is a number at run time (proxy-addr); Fastify's types omit it.
+    trustProxy: opts.trustProxy as Exclude<TrustProxy, number>,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Raised by the router before any route or error handler runs (a path
+    // segment over the limit, a malformed URL): without this hook Fastify
+    // answers in its own shape.
+    frameworkErrors(err, _req, reply) {
+      const status = err.statusCode ?? 400
+      const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `request path too long: one segment is over ${MAX_PARAM_LENGTH} characters (split the tRPC batch, e.g. httpBatchLink's maxURLLength)` : 'malformed request URL'
+      void (reply as FastifyReply).status(status).send(clientErrorBody(status, message))
+    },
+    // Node rejects some requests before Fastify sees them (headers over
+    // 16 KiB, a request that never completes): answered on the socket, in the
+    // same shape.
+    clientErrorHandler(err, socket) {
+      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return
+      const code = (err as NodeJS.ErrnoException).code
+      const [status, message] =
+        code === 'HPE_HEADER_OVERFLOW' ? [431, 'request headers (with the URL) are over 16 KiB'] : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'the request took too long to arrive'] : [400, 'malformed HTTP request']
+      const body = JSON.stringify(clientErrorBody(status, message))
+      if (socket.writable) {
+        socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+      }
+      socket.destroy(err)
+    },
+  }
+}
