@@ -6,7 +6,9 @@ import { systemClock, type Clock } from './clock.ts'
 import { createDatabase, type Database } from './db/client.ts'
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.ts'
 import { createHealthService } from './db/health.ts'
+import type { HealthService } from './api/services.ts'
 import { applyMigrations } from './db/migrate.ts'
+import { httpServerOptions } from './http.ts'
 import { loggerOptions } from './logger.ts'
 import { registerApi } from './api/index.ts'
 import { createAvailabilityService } from './availability/service.ts'
@@ -34,7 +36,11 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
   // One log line per request is noise at info level; it comes back at debug.
   const quietRequests = config.logLevel !== 'debug' && config.logLevel !== 'trace'
   const app = Fastify({
+    ...httpServerOptions({ trustProxy: config.trustProxy }),
     logger: loggerOptions(config.logLevel, deps.logStream),
+    // While closing, requests on open connections are still answered by the
+    // routes (so /ready gives its reason), not by Fastify's bare 503.
+    return503OnClosing: false,
     logController: new LogController({ disableRequestLogging: quietRequests }),
   })
   const log = app.log
@@ -69,19 +75,40 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
     return { baseUrl: sandbox.url, apiKey: sandbox.apiKey, sandbox: true }
   }
 
+  // Readiness follows the lifecycle: /ready answers 503 from the moment a
+  // stop begins, while requests are still served, so a load balancer stops
+  // sending before the listener closes.
+  let stopping = false
+  let listening = false
+  let schemaWatch: NodeJS.Timeout | undefined
+
+  /** A read-only instance waits for another to migrate; it says once when the schema is there. */
+  function watchSchema(health: HealthService): void {
+    const check = async () => {
+      const r = await health.ready().catch(() => undefined)
+      if (r?.migrations) return log.info('database schema is migrated: ready')
+      if (!stopping) schemaWatch = setTimeout(check, 2_000).unref()
+    }
+    void check()
+  }
+
   return {
     app,
     async start() {
       const t0 = Date.now()
+      // SYNC_ENABLED=false on a shared database: a replica that only reads,
+      // so it neither migrates nor registers products (the writers do). The
+      // embedded database has no other writer, so it is prepared as usual.
+      const readOnly = !config.sync.enabled && config.databaseUrl !== undefined
       try {
         const url = await openDatabase()
-        const migrated = await applyMigrations(url, { log: (m) => log.info(m) })
-        db = createDatabase(url, { onError: (err) => log.warn({ err: err.message }, 'database connection lost') })
+        const migrated = readOnly ? { applied: [] } : await applyMigrations(url, { log: (m) => log.info(m) })
+        db = createDatabase(url, { max: config.databasePoolSize, onError: (err) => log.warn({ err: err.message }, 'database connection lost') })
 
         const partner = await openPartner()
         const productIds = config.sync.productIds ?? sandbox?.catalogue.productIds() ?? []
-        await registerProducts(db, productIds, config.sync.timeZone)
-        if (!partner.sandbox && !config.sync.productIds) {
+        if (!readOnly) await registerProducts(db, productIds, config.sync.timeZone)
+        if (!partner.sandbox && !config.sync.productIds && !readOnly) {
           log.warn('SYNC_PRODUCT_IDS is not set: only products already in the database are synced (none on a new database)')
         }
 
@@ -93,14 +120,25 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           limitPerMinute: config.partner.rateLimitPerMinute,
           timeZone: config.sync.timeZone,
         })
+        const health = createHealthService(db.pool)
         const services = {
-          health: createHealthService(db.pool),
+          health: {
+            async ready() {
+              const r = await health.ready()
+              return stopping ? { ...r, ready: false, reason: 'shutting down' } : r
+            },
+          },
           availability: createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs }),
           sync: sync.control,
         }
         await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute })
         const address = await app.listen({ port: config.port, host: config.host })
+        listening = true
         if (config.sync.enabled) sync.engine.start()
+        if (readOnly) {
+          log.info('read-only instance (SYNC_ENABLED=false with DATABASE_URL): no migrations, no writes')
+          watchSchema(health)
+        }
         log.info(
           {
             url: address,
@@ -128,8 +166,16 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
       }
     },
     async stop() {
-      // Order matters: no new requests, then the scheduler (its in-flight
-      // fetches finish and are written), then the partner and the database.
+      stopping = true
+      clearTimeout(schemaWatch)
+      if (listening && config.shutdownDelayMs > 0) {
+        log.info({ delayMs: config.shutdownDelayMs }, 'stopping: /ready answers 503; still serving until the listener closes')
+        await new Promise((r) => setTimeout(r, config.shutdownDelayMs))
+      }
+      listening = false
+      // Order matters: no new connections and in-flight requests answered,
+      // then the scheduler (its in-flight fetches finish and are written),
+      // then the partner and the database.
       await app.close().catch((err) => log.warn({ err }, 'closing the HTTP server failed'))
       await sync?.engine.stop().catch((err) => log.warn({ err }, 'stopping sync failed'))
       await sandbox?.close().catch(() => {})

@@ -152,7 +152,7 @@ export const syncStatusSchema = z
 export const runResultSchema = z.object({ queued: z.number().int() }).meta({ id: 'RunResult' })
 
 export const liveSchema = z.object({ ok: z.literal(true) })
-export const readySchema = z.object({ ready: z.boolean(), database: z.boolean(), migrations: z.boolean() })
+export const readySchema = z.object({ ready: z.boolean(), database: z.boolean(), migrations: z.boolean(), reason: z.string().optional().meta({ description: 'Why not ready: database unreachable, schema not migrated yet, shutting down' }) })
 
 export const errorBodySchema = z
   .object({

@@ -14,7 +14,10 @@ export function createHealthService(pool: pg.Pool): HealthService {
       } catch {
         /* reported as not ready */
       }
-      return { ready: database && migrations, database, migrations }
+      if (!database) return { ready: false, database, migrations, reason: 'the database is unreachable' }
+      // A read-only instance (SYNC_ENABLED=false) never migrates: it waits here for one that does.
+      if (!migrations) return { ready: false, database, migrations, reason: 'the database schema is not migrated yet: an instance with SYNC_ENABLED=true applies the migrations at start' }
+      return { ready: true, database, migrations }
     },
   }
 }

@@ -276,7 +276,7 @@ describe('errors', () => {
         expect(r.statusCode).toBe(503)
         expect(r.json()).toEqual({ error: { code: 'SERVICE_UNAVAILABLE', message: 'the database is unavailable; try again shortly' } })
       }
-      expect((await down.app.inject({ url: '/ready' })).json()).toEqual({ ready: false, database: false, migrations: false })
+      expect((await down.app.inject({ url: '/ready' })).json()).toEqual({ ready: false, database: false, migrations: false, reason: 'the database is unreachable' })
     } finally {
       await down.app.close()
       await gone.close()

@@ -201,6 +201,7 @@ export type AppRouter = TRPCBuiltRouter<{
                 ready: boolean;
                 database: boolean;
                 migrations: boolean;
+                reason?: string | undefined;
             };
             meta: object;
             errorShape: ErrorShape;
