@@ -1,4 +1,5 @@
 import type { FastifyServerOptions } from 'fastify'
+import pretty from 'pino-pretty'
 
 /**
  * Pino options for every log line slotsync writes. Secrets are redacted by
@@ -19,11 +20,18 @@ export const REDACT_PATHS = [
   'config.adminToken',
 ]
 
-export function loggerOptions(level: string, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
+/**
+ * JSON lines for machines (a file, a pipe, a log collector); readable lines
+ * when a person watches a terminal. `pretty` is decided by the caller from
+ * process.stdout.isTTY. The pretty stream is synchronous so that the last
+ * lines before an exit are not lost.
+ */
+export function loggerOptions(level: string, stream?: NodeJS.WritableStream, opts: { pretty?: boolean } = {}): FastifyServerOptions['logger'] {
+  const out = stream ?? (opts.pretty ? pretty({ sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : undefined)
   return {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    ...(stream ? { stream } : {}),
+    ...(out ? { stream: out } : {}),
   }
 }
 

@@ -19,6 +19,12 @@ export interface ServerDeps {
   clock?: Clock
   /** Where log lines go (tests capture them); stdout by default. */
   logStream?: NodeJS.WritableStream
+  /**
+   * A terminal a person reads, the only place a generated admin token is
+   * shown. Default: stdout when it is a TTY, else none (a log file or a pipe
+   * must never receive it).
+   */
+  terminal?: NodeJS.WritableStream | null
 }
 
 export interface SlotsyncServer {
@@ -35,9 +41,11 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
   const clock = deps.clock ?? systemClock
   // One log line per request is noise at info level; it comes back at debug.
   const quietRequests = config.logLevel !== 'debug' && config.logLevel !== 'trace'
+  const stdoutIsTerminal = process.stdout.isTTY === true
+  const terminal = deps.terminal !== undefined ? deps.terminal : stdoutIsTerminal ? process.stdout : null
   const app = Fastify({
     ...httpServerOptions({ trustProxy: config.trustProxy }),
-    logger: loggerOptions(config.logLevel, deps.logStream),
+    logger: loggerOptions(config.logLevel, deps.logStream, { pretty: !deps.logStream && stdoutIsTerminal }),
     // While closing, requests on open connections are still answered by the
     // routes (so /ready gives its reason), not by Fastify's bare 503.
     return503OnClosing: false,
@@ -139,26 +147,32 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           log.info('read-only instance (SYNC_ENABLED=false with DATABASE_URL): no migrations, no writes')
           watchSchema(health)
         }
-        log.info(
+        const publicUrl = config.publicUrl ?? address
+        const generatedToken = config.adminToken ? undefined : adminToken
+        // The one start-up record: everything a person or a log search needs
+        // to find this instance, and never a secret. Written at any LOG_LEVEL
+        // but silent (LOG_LEVEL=warn still says where the service is).
+        const startupLog = config.logLevel === 'silent' ? log : log.child({}, { level: 'info' })
+        startupLog.info(
           {
             url: address,
-            database: embedded ? `embedded Postgres, data in ${embedded.dataDir}` : 'DATABASE_URL',
-            partner: partner.sandbox ? `sandbox at ${partner.baseUrl}` : partner.baseUrl,
+            publicUrl,
+            dashboard: `${publicUrl}/`,
+            docs: `${publicUrl}/docs`,
+            database: embedded ? 'embedded' : 'DATABASE_URL',
+            ...(embedded ? { dataDir: embedded.dataDir } : {}),
+            partner: new URL(partner.baseUrl).host,
+            partnerSandbox: partner.sandbox,
             products: productIds.length,
             syncEnabled: config.sync.enabled,
+            readOnly,
             migrationsApplied: migrated.applied.length,
             startupMs: Date.now() - t0,
+            ...(generatedToken ? { adminTokenHint: terminal ? 'generated for this run, shown once on the terminal; set ADMIN_TOKEN to choose one' : 'generated for this run and not shown (stdout is not a terminal): set ADMIN_TOKEN to choose one' } : {}),
           },
-          'slotsync listening',
+          'slotsync is running',
         )
-        printBanner({
-          url: address,
-          dataDir: embedded?.dataDir,
-          partner: partner.sandbox ? `partner sandbox at ${partner.baseUrl} (set PARTNER_BASE_URL for the real one)` : partner.baseUrl,
-          products: productIds.length,
-          syncEnabled: config.sync.enabled,
-          adminToken: config.adminToken ? undefined : adminToken,
-        })
+        if (generatedToken && terminal) terminal.write(`\n  admin token for this run (set ADMIN_TOKEN to choose one): ${generatedToken}\n\n`)
         return { url: address }
       } catch (err) {
         await this.stop().catch(() => {})
@@ -192,19 +206,4 @@ async function registerProducts(db: Database, ids: number[], timeZone: string): 
     `INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2 ON CONFLICT (id) DO UPDATE SET active = true WHERE NOT product.active`,
     [ids, timeZone],
   )
-}
-
-/** The few lines a newcomer needs, on stdout once, outside the JSON log. */
-function printBanner(info: { url: string; dataDir?: string; partner: string; products: number; syncEnabled: boolean; adminToken?: string }): void {
-  const lines = [
-    '',
-    `  slotsync is running at ${info.url}`,
-    `  database: ${info.dataDir ? `embedded Postgres, data in ${info.dataDir}` : 'DATABASE_URL'}`,
-    `  partner:  ${info.partner}`,
-    `  sync:     ${info.syncEnabled ? `${info.products} products, status at ${info.url}/api/v1/sync/status` : 'disabled (SYNC_ENABLED=false)'}`,
-    `  docs:     ${info.url}/docs`,
-    ...(info.adminToken ? [`  admin token (generated for this run; set ADMIN_TOKEN to choose one): ${info.adminToken}`] : []),
-    '',
-  ]
-  process.stdout.write(lines.join('\n') + '\n')
 }

@@ -11,6 +11,27 @@ export interface Started {
   exited: Promise<number | null>
 }
 
+/** The start-up record of slotsync's JSON log, if `output` holds it. */
+export function startupRecord(output: string): Record<string, unknown> | undefined {
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{') || !line.includes('"slotsync is running"')) continue
+    try {
+      const rec = JSON.parse(line) as Record<string, unknown>
+      if (rec.msg === 'slotsync is running') return rec
+    } catch {
+      /* a line cut mid-write: the next data event completes it */
+    }
+  }
+  return undefined
+}
+
+/** The URL of a started service: slotsync's start-up record, or the sandbox's "running at" line. */
+function bannerUrl(output: string): string | undefined {
+  const url = startupRecord(output)?.url
+  if (typeof url === 'string') return url
+  return /running at (http:\/\/\S+)/.exec(output)?.[1]
+}
+
 /**
  * Runs `<script>` in a child `node` and waits for its "running at" banner: a
  * `.ts` file through tsx (the source `npm run dev` runs), a `.js` file as is
@@ -30,10 +51,10 @@ export async function startProcess(script: string, env: Record<string, string>, 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no banner within ${timeoutMs} ms:\n${out}`)), timeoutMs)
     const onData = () => {
-      const m = /running at (http:\/\/\S+)/.exec(out)
-      if (m) {
+      const found = bannerUrl(out)
+      if (found) {
         clearTimeout(timer)
-        resolve(m[1]!)
+        resolve(found)
       }
     }
     child.stdout!.on('data', onData)

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { postgresPidsFor, startProcess } from '../helpers/process.ts'
+import { postgresPidsFor, startProcess, startupRecord } from '../helpers/process.ts'
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slotsync-start-'))
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }))
@@ -16,8 +16,12 @@ describe('the service as `npm start` runs it', () => {
       const ready = await fetch(`${p.url}/ready`)
       expect(ready.status).toBe(200)
       expect(await ready.json()).toEqual({ ready: true, database: true, migrations: true })
-      expect(p.output()).toContain(`data in ${path.join(dataDir, 'postgres')}`)
-      expect(p.output()).toMatch(/admin token \(generated/)
+      // One structured start-up record; the generated token stays off a pipe.
+      const banner = startupRecord(p.output())
+      expect(banner).toMatchObject({ url: p.url, dashboard: `${p.url}/`, database: 'embedded', dataDir: path.join(dataDir, 'postgres'), partnerSandbox: true, syncEnabled: true })
+      expect(banner!.adminTokenHint).toMatch(/not shown \(stdout is not a terminal\): set ADMIN_TOKEN/)
+      expect(p.output()).not.toMatch(/admin token for this run/)
+      expect(p.output().split('\n').filter((l) => l.trim() && !l.startsWith('{'))).toEqual([])
       expect(postgresPidsFor(path.join(dataDir, 'postgres')).length).toBe(1)
     } finally {
       p.child.kill('SIGTERM')
@@ -53,6 +57,18 @@ describe('the service as `npm start` runs it', () => {
     }
     expect(await second.exited).toBe(0)
     expect(postgresPidsFor(path.join(dataDir, 'postgres'))).toEqual([])
+  })
+
+  it('writes the start-up record at LOG_LEVEL=warn too, and nothing else at info', async () => {
+    const p = await startProcess('server/main.ts', { ...env, LOG_LEVEL: 'warn' })
+    try {
+      expect(startupRecord(p.output())).toMatchObject({ level: 30, url: p.url })
+      const infoLines = p.output().split('\n').filter((l) => l.startsWith('{"level":30'))
+      expect(infoLines).toHaveLength(1)
+    } finally {
+      p.child.kill('SIGTERM')
+    }
+    expect(await p.exited).toBe(0)
   })
 
   it('stops at start with one message naming a bad variable', async () => {
