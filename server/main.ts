@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config.ts'
 import { createServer } from './server.ts'
+import { StartupError } from './start-errors.ts'
 
 let config
 try {
@@ -27,6 +28,9 @@ process.on('SIGINT', () => void shutdown('SIGINT'))
 process.on('SIGTERM', () => void shutdown('SIGTERM'))
 
 server.start().catch((err) => {
-  server.app.log.fatal({ err }, 'slotsync failed to start')
+  // A cause the operator can fix gets one line naming it and the fix; anything
+  // else is a bug and keeps its stack in the log.
+  if (err instanceof StartupError) process.stderr.write(`slotsync: ${err.message}\n`)
+  else server.app.log.fatal({ err }, 'slotsync failed to start')
   process.exitCode = 1
 })

