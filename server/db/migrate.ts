@@ -64,11 +64,18 @@ export class MigrationError extends Error {
   override name = 'MigrationError'
 }
 
+type MigrationRow = { migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }
+
 /**
  * Applies the committed migrations that the database has not seen, each in
- * its own transaction, under an advisory lock so that concurrent starters
- * queue instead of racing. Refuses to continue past a failed migration or one
- * whose file changed after it was applied, as `prisma migrate deploy` does.
+ * its own transaction, so that concurrent starters queue instead of racing.
+ * Refuses to continue past a failed migration or one whose file changed
+ * after it was applied, as `prisma migrate deploy` does.
+ *
+ * The lock is transaction-scoped (pg_advisory_xact_lock), never a session
+ * lock: behind a transaction-pooling PgBouncer, statements outside one
+ * transaction may run on different server sessions, so a session lock could
+ * be taken on one and "released" on another, leaking it for good.
  */
 export async function applyMigrations(
   databaseUrl: string,
@@ -78,15 +85,29 @@ export async function applyMigrations(
   const migrations = readMigrations(opts.dir)
   const client = new pg.Client({ connectionString: databaseUrl })
   await client.connect()
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
-    await client.query(CREATE_PRISMA_MIGRATIONS)
-    const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }>(
-      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at',
-    )
+  const locked = async <T>(fn: () => Promise<T>): Promise<T> => {
+    await client.query('BEGIN')
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY])
+      const result = await fn()
+      await client.query('COMMIT')
+      return result
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw err
+    }
+  }
+  const recorded = async () => {
+    const { rows } = await client.query<MigrationRow>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at')
     const failed = rows.find((r) => r.finished_at === null && r.rolled_back_at === null)
     if (failed) throw new MigrationError(`migration ${failed.migration_name} failed earlier and was not resolved; fix the database and mark it rolled back`)
-    const done = new Map(rows.filter((r) => r.finished_at !== null).map((r) => [r.migration_name, r.checksum]))
+    return new Map(rows.filter((r) => r.finished_at !== null).map((r) => [r.migration_name, r.checksum]))
+  }
+  try {
+    const done = await locked(async () => {
+      await client.query(CREATE_PRISMA_MIGRATIONS)
+      return recorded()
+    })
     const result: MigrateResult = { applied: [], alreadyApplied: [] }
     for (const m of migrations) {
       const seen = done.get(m.name)
@@ -96,26 +117,35 @@ export async function applyMigrations(
         continue
       }
       const id = randomUUID()
-      await client.query(
-        'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
-        [id, m.checksum, m.name],
-      )
+      let applied: boolean
       try {
-        await client.query('BEGIN')
-        await client.query(m.sql)
-        await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id])
-        await client.query('COMMIT')
+        applied = await locked(async () => {
+          // Another starter may have applied it while this one waited for the lock.
+          if ((await recorded()).has(m.name)) return false
+          await client.query(
+            'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
+            [id, m.checksum, m.name],
+          )
+          await client.query(m.sql)
+          await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id])
+          return true
+        })
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {})
-        await client.query('UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1', [id, String((err as Error).message)])
+        if (err instanceof MigrationError) throw err
+        // Recorded as Prisma records a failed migration (unfinished, with its
+        // log), so that no instance builds on a half-known schema.
+        await client
+          .query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, logs, started_at, applied_steps_count) VALUES ($1, $2, $3, $4, now(), 0)', [id, m.checksum, m.name, String((err as Error).message)])
+          .catch(() => {})
         throw new MigrationError(`migration ${m.name} failed: ${(err as Error).message}`)
       }
-      log(`applied migration ${m.name}`)
-      result.applied.push(m.name)
+      if (applied) {
+        log(`applied migration ${m.name}`)
+        result.applied.push(m.name)
+      } else result.alreadyApplied.push(m.name)
     }
     return result
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {})
     await client.end()
   }
 }

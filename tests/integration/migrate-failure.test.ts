@@ -1,0 +1,41 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { applyMigrations, MigrationError } from '../../server/db/migrate.ts'
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
+
+let db: TestDatabase
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slotsync-migr-'))
+beforeAll(async () => {
+  db = await createTestDatabase()
+  await db.pool.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public')
+  const write = (name: string, sql: string) => {
+    fs.mkdirSync(path.join(dir, name))
+    fs.writeFileSync(path.join(dir, name, 'migration.sql'), sql)
+  }
+  write('20260101000000_good', 'CREATE TABLE good (id int PRIMARY KEY);')
+  write('20260102000000_bad', 'CREATE TABLE half (id int); SELECT no_such_function();')
+})
+afterAll(async () => {
+  await db?.drop()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+describe('a failing migration', () => {
+  it('is rolled back whole, recorded as failed, blocks the next start, and leaves no lock behind', async () => {
+    await expect(applyMigrations(db.url, { dir })).rejects.toThrow(/migration 20260102000000_bad failed: .*no_such_function/)
+    const tables = (await db.pool.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).rows.map((r) => r.tablename)
+    expect(tables).toEqual(['_prisma_migrations', 'good']) // no "half"
+    const rows = (await db.pool.query('SELECT migration_name, finished_at IS NOT NULL AS finished, logs FROM "_prisma_migrations" ORDER BY migration_name')).rows
+    expect(rows).toEqual([
+      { migration_name: '20260101000000_good', finished: true, logs: null },
+      { migration_name: '20260102000000_bad', finished: false, logs: expect.stringContaining('no_such_function') },
+    ])
+    const again = applyMigrations(db.url, { dir })
+    await expect(again).rejects.toBeInstanceOf(MigrationError)
+    await expect(again).rejects.toThrow(/20260102000000_bad failed earlier/)
+    // Transaction-scoped locks only: nothing survives the transactions, in any session.
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows[0].n).toBe(0)
+  })
+})
