@@ -119,7 +119,11 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         if (config.port !== 0) await assertPortFree(config.host, config.port)
         const url = await openDatabase()
         const migrated = readOnly ? { applied: [] } : await applyMigrations(url, { log: (m) => log.info(m) })
-        db = createDatabase(url, { max: config.databasePoolSize, onError: (err) => log.warn({ err: err.message }, 'database connection lost') })
+        db = createDatabase(url, {
+          max: config.databasePoolSize,
+          onError: (err) => log.warn({ err: err.message }, 'database connection lost'),
+          onUnprepared: (err) => log.warn({ err: err.message }, 'the database connection does not keep prepared statements (a transaction-pooling PgBouncer?): reads run unprepared from now on'),
+        })
 
         const partner = await openPartner()
         const productIds = config.sync.productIds ?? sandbox?.catalogue.productIds() ?? []

@@ -15,6 +15,43 @@ export interface Database {
 export interface DatabaseOptions {
   max?: number
   onError?: (err: Error) => void
+  /** Called once if the server turns out not to keep prepared statements (see preparedStatementFallback). */
+  onUnprepared?: (err: Error) => void
+}
+
+// 26000: a name the client prepared is unknown to the server session it now
+// talks to; 42P05: the session already has a statement of that name. Both
+// are raised at Parse/Bind, before anything runs, so a retry is safe.
+const LOST_PREPARED_STATEMENT = new Set(['26000', '42P05'])
+
+/**
+ * The hot reads name their statements so each session plans them once
+ * (planning the day query costs more than running it). Behind a
+ * transaction-pooling PgBouncer (before 1.21) a named statement outlives
+ * the transaction it was prepared in and meets another client's session:
+ * the first such error switches this pool to unnamed statements for good,
+ * and the query is retried unnamed, so no request fails.
+ */
+function preparedStatementFallback(pool: pg.Pool, onUnprepared?: (err: Error) => void): void {
+  const original = pool.query as (...args: unknown[]) => unknown
+  const query = (config: unknown, values?: unknown) => original.call(pool, config, values) as Promise<pg.QueryResult>
+  let named = true
+  const unnamed = (config: pg.QueryConfig) => ({ ...config, name: undefined })
+  pool.query = ((config: unknown, values?: unknown, callback?: unknown) => {
+    const cfg = config as pg.QueryConfig
+    if (typeof values === 'function' || callback !== undefined || typeof config !== 'object' || config === null || !cfg.name) {
+      return original.call(pool, config, values, callback)
+    }
+    if (!named) return query(unnamed(cfg), values)
+    return query(cfg, values).catch((err: Error & { code?: string }) => {
+      if (!err.code || !LOST_PREPARED_STATEMENT.has(err.code)) throw err
+      if (named) {
+        named = false
+        onUnprepared?.(err)
+      }
+      return query(unnamed(cfg), values)
+    })
+  }) as typeof pool.query
 }
 
 /**
@@ -32,6 +69,7 @@ export function createDatabase(url: string, opts: DatabaseOptions = {}): Databas
   })
   // An idle client losing its server (Postgres restarted) must not crash the process.
   pool.on('error', (err) => opts.onError?.(err))
+  preparedStatementFallback(pool, opts.onUnprepared)
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) })
   let closed = false
   return {

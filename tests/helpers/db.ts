@@ -16,9 +16,17 @@ function withDatabase(url: string, name: string): string {
   return u.toString()
 }
 
-/** The admin URL of the run's embedded cluster (tests/helpers/global-setup.ts). */
+/**
+ * The run's server, direct, as superuser (tests/helpers/global-setup.ts):
+ * for creating and dropping databases, which a pooler would get in the way of.
+ */
 export function clusterUrl(database = 'postgres'): string {
   return withDatabase(inject('pgAdminUrl'), database)
+}
+
+/** How tests and the service reach a database: the same server, or the pooler before it. */
+export function connectUrl(database: string): string {
+  return withDatabase(inject('pgConnectUrl'), database)
 }
 
 /**
@@ -43,7 +51,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   } finally {
     await admin.end()
   }
-  const url = clusterUrl(name)
+  const url = connectUrl(name)
   const db = createDatabase(url)
   return {
     ...db,

@@ -4,7 +4,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyMigrations } from '../../server/db/migrate.ts'
 import { startSandbox, type Sandbox } from '../../server/sandbox/server.ts'
-import { clusterUrl, createTestDatabase } from '../helpers/db.ts'
+import { clusterUrl, connectUrl, createTestDatabase } from '../helpers/db.ts'
 import { startProcess, type Started } from '../helpers/process.ts'
 import { waitFor } from '../helpers/reliability-server.ts'
 
@@ -38,7 +38,7 @@ describe('a read-only instance (SYNC_ENABLED=false on DATABASE_URL)', () => {
     await admin.connect()
     await admin.query(`CREATE DATABASE ${name}`)
     await admin.end()
-    const url = clusterUrl(name)
+    const url = connectUrl(name)
     cleanups.push(async () => {
       const c = new pg.Client({ connectionString: clusterUrl() })
       await c.connect()
@@ -89,6 +89,8 @@ describe('SIGTERM', () => {
     const p = await startProcess('server/main.ts', env(db.url, { SHUTDOWN_DELAY_MS: '1500' }))
     children.push(p)
     expect((await readyOf(p.url)).status).toBe(200)
+    // The engine works on this database too (claims, budget, snapshot writes).
+    await waitFor('a sync pass to store a day', async () => (((await (await fetch(`${p.url}/api/v1/sync/status`)).json()) as { lastSuccessAt: string | null }).lastSuccessAt ? true : undefined), 20_000)
 
     // A request in flight: its body arrives in two halves, around the signal.
     const { port, hostname } = new URL(p.url)
