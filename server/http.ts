@@ -24,8 +24,12 @@ export function httpServerOptions(opts: { trustProxy: TrustProxy }): Pick<Fastif
     // Raised by the router before any route or error handler runs (a path
     // segment over the limit, a malformed URL): without this hook Fastify
     // answers in its own shape.
-    frameworkErrors(err, _req, reply) {
+    frameworkErrors(err, req, reply) {
       const status = err.statusCode ?? 400
+      if (status >= 500) {
+        req.log.error({ err }, 'request failed before routing')
+        return void (reply as FastifyReply).status(status).send({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'internal error' } })
+      }
       const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `request path too long: one segment is over ${MAX_PARAM_LENGTH} characters (split the tRPC batch, e.g. httpBatchLink's maxURLLength)` : 'malformed request URL'
       void (reply as FastifyReply).status(status).send(clientErrorBody(status, message))
     },

@@ -62,6 +62,12 @@ describe('HTTP limits', () => {
     expect(body).toEqual({ error: { code: 'BAD_REQUEST', message: expect.stringMatching(/path too long/) } })
   })
 
+  it('answers a malformed percent-encoding in the path with 400 in the standard error shape', async () => {
+    const res = await fetch(`${api.url}/api/v1/experience/%E0%A4%A/dates`)
+    expect(res.status).toBe(400)
+    expect(await res.json()).toEqual({ error: { code: 'BAD_REQUEST', message: 'malformed request URL' } })
+  })
+
   it('answers a request head over Node\'s 16 KiB limit with 431 in the standard error shape', async () => {
     const r = await rawRequest(`GET /api/v1/experience/14/dates?pad=${'x'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`)
     expect(r.status).toBe(431)
