@@ -86,7 +86,7 @@ describe('SIGTERM', () => {
   it('turns /ready to 503 first, answers the request in flight, then exits 0', async () => {
     const db = await createTestDatabase()
     cleanups.push(() => db.drop())
-    const p = await startProcess('server/main.ts', env(db.url, { SHUTDOWN_DELAY_MS: '1500' }))
+    const p = await startProcess('server/main.ts', env(db.url, { SHUTDOWN_DELAY_MS: '3000' }))
     children.push(p)
     expect((await readyOf(p.url)).status).toBe(200)
     // The engine works on this database too (claims, budget, snapshot writes).
@@ -109,7 +109,7 @@ describe('SIGTERM', () => {
       const r = await readyOf(p.url)
       return r.status === 503 ? r : undefined
     }, 5_000, 20)
-    expect(Date.now() - t0).toBeLessThan(1_500) // before the listener closes
+    expect(Date.now() - t0).toBeLessThan(3_000) // before the listener closes
     expect(draining.body).toMatchObject({ ready: false, database: true, migrations: true, reason: 'shutting down' })
     expect((await fetch(`${p.url}/health`)).status).toBe(200) // still serving meanwhile
 
