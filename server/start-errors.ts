@@ -83,3 +83,9 @@ export function unreachableInstallError(binary: string, blockingDir: string | un
     `the embedded Postgres runs as the "postgres" user (slotsync runs as root) and cannot execute ${binary}: ${where}; move the checkout where other users can read it (e.g. /opt/slotsync), run slotsync as a non-root user, or set DATABASE_URL`,
   )
 }
+
+/** The embedded Postgres data directory cannot be created or prepared. */
+export function dataDirError(dataDir: string, code: string): StartupError {
+  const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way' : code === 'EROFS' ? 'read-only file system' : code === 'ENOSPC' ? 'no space left' : 'permission denied'
+  return new StartupError(`cannot create the embedded Postgres data directory ${dataDir} (SLOTSYNC_DATA_DIR): ${why} (${code}); point SLOTSYNC_DATA_DIR at a writable directory or set DATABASE_URL`)
+}

