@@ -11,6 +11,7 @@ import { loggerOptions } from './logger.ts'
 import { registerApi } from './api/index.ts'
 import { createAvailabilityService } from './availability/service.ts'
 import { startSandbox, type Sandbox } from './sandbox/server.ts'
+import { partnerHost } from './sync/control.ts'
 import { createSync, type SyncAssembly } from './sync/index.ts'
 
 export interface ServerDeps {
@@ -62,6 +63,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
       apiKey: config.partner.apiKey ?? config.sandbox.apiKey,
       rateLimitPerMinute: config.sandbox.rateLimitPerMinute,
       products: config.sandbox.products,
+      latency: config.sandbox.latency,
       timeZone: config.sync.timeZone,
       clock,
       logger: log.child({ module: 'sandbox' }),
@@ -89,9 +91,11 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           pool: db.pool,
           clock,
           logger: log.child({ module: 'sync' }),
-          partner,
+          partner: { ...partner, timeoutMs: config.partner.timeoutMs },
           limitPerMinute: config.partner.rateLimitPerMinute,
           timeZone: config.sync.timeZone,
+          budgetMarginMs: config.sync.budgetMarginMs,
+          engine: { maxInFlight: config.sync.maxInFlight },
         })
         const services = {
           health: createHealthService(db.pool),
@@ -105,7 +109,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           {
             url: address,
             database: embedded ? `embedded Postgres, data in ${embedded.dataDir}` : 'DATABASE_URL',
-            partner: partner.sandbox ? `sandbox at ${partner.baseUrl}` : partner.baseUrl,
+            partner: partner.sandbox ? `sandbox at ${partnerHost(partner.baseUrl)}` : partnerHost(partner.baseUrl),
             products: productIds.length,
             syncEnabled: config.sync.enabled,
             migrationsApplied: migrated.applied.length,
@@ -116,7 +120,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         printBanner({
           url: address,
           dataDir: embedded?.dataDir,
-          partner: partner.sandbox ? `partner sandbox at ${partner.baseUrl} (set PARTNER_BASE_URL for the real one)` : partner.baseUrl,
+          partner: partner.sandbox ? `partner sandbox at ${partnerHost(partner.baseUrl)} (set PARTNER_BASE_URL for the real one)` : partnerHost(partner.baseUrl),
           products: productIds.length,
           syncEnabled: config.sync.enabled,
           adminToken: config.adminToken ? undefined : adminToken,
