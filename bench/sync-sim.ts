@@ -31,6 +31,7 @@ import type { CatalogueShape } from '../server/sandbox/catalogue.ts'
 import { seededRandom } from '../server/sandbox/rng.ts'
 import { startSandbox } from '../server/sandbox/server.ts'
 import { smartStrategy, type PlanStrategy } from '../server/sync/engine.ts'
+import { TIERS } from '../server/sync/tiers.ts'
 import { createSync } from '../server/sync/index.ts'
 import { normalizeServed, storedDay, type NormalSlot } from '../tests/helpers/stored.ts'
 import { bestShares, dailyNeeds, type Needs } from './best-plan.ts'
@@ -174,8 +175,8 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   const rnd = seededRandom(42)
   let writesAtStart = 0n
   let requestsAtStart = 0
-  let busyMs = 0
-  let busyRequests = 0
+  // Per simulated minute: requests sent, and whether due work was left waiting for the window.
+  const minutes = new Map<number, { sent: number; due: boolean }>()
   let measuring = false
   while (clock.now() < end) {
     const now = clock.now()
@@ -219,6 +220,12 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
     }
     const r = await engine.runPass({ settle: false, rerank: false })
     await quiesce()
+    if (measuring) {
+      const m = minutes.get(Math.floor((now - MEASURE_FROM) / 60_000)) ?? { sent: 0, due: false }
+      m.sent += r.claimed
+      if (r.due > r.claimed - r.early && r.stoppedBy !== 'idle') m.due = true
+      minutes.set(Math.floor((now - MEASURE_FROM) / 60_000), m)
+    }
     if (Date.now() > nextProgress) {
       nextProgress = Date.now() + 15_000
       const h = ((clock.now() - MEASURE_FROM) / 3_600_000).toFixed(1)
@@ -228,10 +235,6 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
     const idle = r.skipped === 'idle' && r.claimed === 0
     const candidates = [clock.nextWakeAt(), r.nextBudgetAt !== undefined && !idle ? r.nextBudgetAt : undefined, idle ? now + IDLE_STEP_MS : undefined, measuring ? nextSample : MEASURE_FROM, end]
     const next = Math.max(now + 1, Math.min(...candidates.filter((t): t is number => t !== undefined)))
-    if (measuring && !idle) {
-      busyMs += next - now
-      busyRequests += r.claimed
-    }
     clock.set(next)
     await quiesce()
   }
@@ -240,6 +243,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   const writes = BigInt((await db.pool.query(WRITES_SQL)).rows[0].n) - writesAtStart
   const requests = stats.requests
   run.drained = run.queuedAtStart - run.leftAtEnd
+  const busy = [...minutes.values()].filter((m) => m.due)
   await engine.stop()
   await sandbox.close()
   await db.close()
@@ -258,8 +262,8 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
     accuracyReads: accuracy.reads,
     neverFetchedAtEnd: acc.never,
     utilisation: requests / ((o.measureMs / 60_000) * LIMIT),
-    utilisationWhileDue: busyMs ? busyRequests / ((busyMs / 60_000) * LIMIT) : 0,
-    busyShare: busyMs / o.measureMs,
+    utilisationWhileDue: busy.length ? busy.reduce((n, m) => n + m.sent, 0) / (busy.length * LIMIT) : 0,
+    busyShare: busy.length / (o.measureMs / 60_000),
     requests,
     requestsBeforeMeasuring: requestsAtStart,
     rateLimited: stats.rateLimited,
@@ -268,6 +272,34 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
     realSeconds: (Date.now() - t0) / 1000,
     ...(o.runAll ? { run } : {}),
   }
+}
+
+/**
+ * Reference accuracy without any engine: each sampled read sees the day as
+ * the catalogue answered it `age` ago, age uniform over the refresh interval
+ * its offset gets (an ideal schedule at exactly that rate), against what it
+ * answers now. Same read mix and count as the simulation's sampling.
+ */
+function modelAccuracy(catalogue: Awaited<ReturnType<typeof startSandbox>>['catalogue'], intervalOf: (offset: number) => number, hours: number): { slots: number; dates: number } {
+  const rnd = seededRandom(43)
+  const ids = catalogue.productIds()
+  let reads = 0
+  let slots = 0
+  let dates = 0
+  for (let t = MEASURE_FROM; t < MEASURE_FROM + hours * 3_600_000; t += SAMPLE_EVERY_MS) {
+    const today = localDate(t, TZ)
+    for (let i = 0; i < READS_PER_SAMPLE; i++) {
+      const id = ids[Math.floor(rnd() * ids.length)]!
+      const offset = pickOffset(rnd(), rnd())
+      const date = addDays(today, offset)
+      const seen = normalizeServed(catalogue.inventory(id, date, t - rnd() * intervalOf(offset)), date)
+      const truth = normalizeServed(catalogue.inventory(id, date, t), date)
+      reads++
+      if (JSON.stringify(seen) === JSON.stringify(truth)) slots++
+      if (datesEntry(seen) === datesEntry(truth)) dates++
+    }
+  }
+  return { slots: slots / reads, dates: dates / reads }
 }
 
 async function main() {
@@ -280,8 +312,16 @@ async function main() {
       if (shape !== 'sample' && shape !== 'dense') throw new Error(`unknown catalogue ${shape}`)
       const probe = await startSandbox({ products: PRODUCTS - 2, timeZone: TZ, shape })
       const needs: Needs = dailyNeeds(probe.catalogue, probe.catalogue.productIds(), DAY, TZ)
+      const targetOf = (offset: number) => TIERS.find((t) => offset >= t.fromOffset && offset <= t.toOffset)!.targetMs
+      const totalNeed = TIERS.reduce((n, t) => n + needs[t.name], 0)
+      const spread = totalNeed / USABLE_PER_DAY
+      const accuracyRef = {
+        atTargets: modelAccuracy(probe.catalogue, targetOf, MEASURE_MS / 3_600_000),
+        budgetSpread: modelAccuracy(probe.catalogue, (off) => targetOf(off) * spread, MEASURE_MS / 3_600_000),
+        spread,
+      }
       await probe.close()
-      const cat: CatalogueReport = { shape, needs, available: LIMIT * 1440, usable: USABLE_PER_DAY, best: bestShares(needs, USABLE_PER_DAY), results: [] }
+      const cat: CatalogueReport = { shape, needs, available: LIMIT * 1440, usable: USABLE_PER_DAY, best: bestShares(needs, USABLE_PER_DAY), accuracyRef, results: [] }
       report.catalogues.push(cat)
       process.stderr.write(`[${shape}] needs a day: ${JSON.stringify(needs)}; best with ${Math.round(USABLE_PER_DAY)}: ${JSON.stringify(cat.best)}\n`)
       for (const name of args.strategies!.split(',')) {

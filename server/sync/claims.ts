@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import { HORIZON_DAYS } from '../calendar/horizon.ts'
-import { dueSql, fetchableSql, offsetSql, tierTargetSql } from './due.ts'
+import { dueSql, fetchableSql, offsetSql, productsTodayCte, tierTargetSql } from './due.ts'
 import type { Candidate, WeekdayStats } from './planner.ts'
 
 /**
@@ -48,16 +48,15 @@ export async function maintainHorizon(pool: Q, now: number): Promise<{ added: nu
 export async function loadCandidates(pool: Q, now: number, limit: number): Promise<Candidate[]> {
   const { rows } = await pool.query<{ product_id: number; date: string; time_zone: string; next_due_at: Date; forced_at: Date | null; last_slot_start: string | null; last_fetched_at: Date | null }>(
     // Two branches so the next_due_at index serves the common case (few due at once).
-    `WITH due AS (
-       SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at,
-              ${offsetSql('$1::timestamptz')} AS off
-       FROM day_fetch_state f JOIN product p ON p.id = f.product_id
-       WHERE f.next_due_at <= $1 AND ${dueSql('$1::timestamptz')} AND (f.claimed_until IS NULL OR f.claimed_until < $1)
+    `WITH ${productsTodayCte('$1::timestamptz')},
+     due AS (
+       SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at, f.date - p.today AS off
+       FROM day_fetch_state f JOIN p ON p.id = f.product_id
+       WHERE f.next_due_at <= $1 AND ${dueSql('$1::timestamptz', 'p.today')} AND (f.claimed_until IS NULL OR f.claimed_until < $1)
        UNION
-       SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at,
-              ${offsetSql('$1::timestamptz')} AS off
-       FROM day_fetch_state f JOIN product p ON p.id = f.product_id
-       WHERE f.forced_at IS NOT NULL AND ${dueSql('$1::timestamptz')} AND (f.claimed_until IS NULL OR f.claimed_until < $1))
+       SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at, f.date - p.today AS off
+       FROM day_fetch_state f JOIN p ON p.id = f.product_id
+       WHERE f.forced_at IS NOT NULL AND ${dueSql('$1::timestamptz', 'p.today')} AND (f.claimed_until IS NULL OR f.claimed_until < $1))
      (SELECT * FROM due WHERE off BETWEEN 0 AND 7 OR forced_at IS NOT NULL)
      UNION ALL
      (SELECT * FROM due WHERE off > 7 AND forced_at IS NULL ORDER BY next_due_at LIMIT $2)`,
@@ -82,11 +81,12 @@ export async function loadCandidates(pool: Q, now: number, limit: number): Promi
  */
 export async function loadEarly(pool: Q, now: number, limit: number): Promise<Candidate[]> {
   const { rows } = await pool.query<{ product_id: number; date: string; time_zone: string; next_due_at: Date; last_slot_start: string | null; last_fetched_at: Date | null }>(
-    `SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.last_slot_start, f.last_fetched_at
-     FROM day_fetch_state f JOIN product p ON p.id = f.product_id
-     WHERE ${fetchableSql('$1::timestamptz')} AND f.next_due_at > $1 AND f.last_outcome = 'ok'
+    `WITH ${productsTodayCte('$1::timestamptz')}
+     SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.last_slot_start, f.last_fetched_at
+     FROM day_fetch_state f JOIN p ON p.id = f.product_id
+     WHERE f.next_due_at > $1 AND f.last_outcome = 'ok' AND ${fetchableSql('$1::timestamptz', 'p.today')}
        AND (f.claimed_until IS NULL OR f.claimed_until < $1)
-     ORDER BY extract(epoch FROM f.next_due_at - $1) * 1000 / (${tierTargetSql(offsetSql('$1::timestamptz'))}), f.product_id, f.date
+     ORDER BY extract(epoch FROM f.next_due_at - $1) * 1000 / (${tierTargetSql(offsetSql('$1::timestamptz', 'p.today'))}), f.product_id, f.date
      LIMIT $2`,
     [new Date(now), limit],
   )

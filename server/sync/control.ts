@@ -8,8 +8,8 @@ import { withTransaction } from '../db/transaction.ts'
 import { DISPATCH_LOCK_KEY, type Budget } from './budget.ts'
 import { maintainHorizon } from './claims.ts'
 import { readControl } from './control-state.ts'
-import { TIERS } from './tiers.ts'
-import { dueSql, pastCutoffSql, tierNameSql, tierTargetSql } from './due.ts'
+import { TIERS, tierOf } from './tiers.ts'
+import { dueSql, pastCutoffSql, productsTodayCte, tierTargetSql } from './due.ts'
 
 export interface SyncControlOptions {
   pool: pg.Pool
@@ -33,26 +33,29 @@ async function pausedProducts(pool: Q): Promise<number[]> {
   return rows.map((r) => r.id)
 }
 
-// One scan of the horizon of the products being synced, grouped by tier,
-// with "due" from due.ts (the rule the claim query uses): fresh = not due;
-// due = due for less than one target period; overdue = longer than that.
-const OFF = 'f.date - p.today'
-const DUE = dueSql('$1::timestamptz', 'p.today')
-const OVERDUE = `(${DUE} AND f.next_due_at <= $1::timestamptz - (${tierTargetSql(OFF)}) * interval '1 millisecond')`
-const STATUS_SQL = `
-  WITH p AS (
-    SELECT id, time_zone, active, paused, ($1::timestamptz AT TIME ZONE time_zone)::date AS today FROM product WHERE active AND NOT paused)
-  SELECT ${tierNameSql(OFF)} AS tier, count(*)::int AS total,
-         count(*) FILTER (WHERE ${DUE} AND NOT ${OVERDUE})::int AS due,
-         count(*) FILTER (WHERE ${OVERDUE})::int AS overdue,
-         count(*) FILTER (WHERE f.forced_at IS NOT NULL)::int AS queued,
-         count(*) FILTER (WHERE f.claimed_until > $1)::int AS in_flight,
-         count(*) FILTER (WHERE f.last_fetched_at IS NULL)::int AS never,
-         count(*) FILTER (WHERE ${OFF} = 0 AND f.last_outcome IS DISTINCT FROM 'empty' AND NOT ${pastCutoffSql('$1::timestamptz', 'p.today')})::int AS open_today,
-         min(f.last_fetched_at) AS oldest
-  FROM day_fetch_state f JOIN p ON p.id = f.product_id
-  WHERE f.date BETWEEN p.today AND p.today + ${HORIZON_DAYS - 1}
-  GROUP BY 1`
+// One scan of the horizon of the products being synced, grouped by day
+// offset (tiers are summed from offsets in TypeScript), with "due" from
+// due.ts (the rule the claim query uses): fresh = not due; due = due for
+// less than one target period; overdue = longer. The full rule runs only on
+// rows that can be due (past next_due_at or asked for by run), a few percent
+// of the horizon; that keeps a call near the cost of the scan itself.
+export const STATUS_SQL = `
+  WITH ${productsTodayCte('$1::timestamptz')}
+  SELECT off, count(*)::int AS total,
+         count(*) FILTER (WHERE due)::int AS due,
+         count(*) FILTER (WHERE due AND next_due_at <= $1::timestamptz - (${tierTargetSql('off')}) * interval '1 millisecond')::int AS overdue,
+         count(*) FILTER (WHERE forced_at IS NOT NULL)::int AS queued,
+         count(*) FILTER (WHERE claimed_until > $1)::int AS in_flight,
+         count(*) FILTER (WHERE last_fetched_at IS NULL)::int AS never,
+         count(*) FILTER (WHERE open_today)::int AS open_today,
+         min(last_fetched_at) AS oldest
+  FROM (
+    SELECT f.date - p.today AS off, f.next_due_at, f.forced_at, f.claimed_until, f.last_fetched_at,
+           CASE WHEN f.next_due_at <= $1 OR f.forced_at IS NOT NULL THEN ${dueSql('$1::timestamptz', 'p.today')} ELSE false END AS due,
+           CASE WHEN f.date = p.today THEN f.last_outcome IS DISTINCT FROM 'empty' AND NOT ${pastCutoffSql('$1::timestamptz', 'p.today')} ELSE false END AS open_today
+    FROM day_fetch_state f JOIN p ON p.id = f.product_id
+    WHERE p.active AND NOT p.paused AND f.date BETWEEN p.today AND p.today + ${HORIZON_DAYS - 1}) d
+  GROUP BY off`
 
 /** Host (and port) only: a URL may carry credentials or a path that is nobody's business. */
 export function partnerHost(baseUrl: string): string {
@@ -151,7 +154,7 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
       const at = new Date(now)
       const dayStart = startOfDay(localDate(now, o.timeZone), o.timeZone)
       const [tierRows, controlRows, usage, failing] = await Promise.all([
-        pool.query<{ tier: string | null; total: number; due: number; overdue: number; queued: number; in_flight: number; never: number; open_today: number; oldest: Date | null }>(STATUS_SQL, [at]),
+        pool.query<{ off: number; total: number; due: number; overdue: number; queued: number; in_flight: number; never: number; open_today: number; oldest: Date | null }>(STATUS_SQL, [at]),
         pool.query<{ paused: boolean | null; last_success_at: Date | null; last_error: string | null; last_error_at: Date | null; active: number; paused_ids: number[] }>(
           `SELECT c.paused, c.last_success_at, c.last_error, c.last_error_at,
                   (SELECT count(*)::int FROM product WHERE active) AS active,
@@ -160,13 +163,13 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
         ),
         o.budget.usage(dayStart),
         pool.query<{ product_id: number; failing_days: number; last_success: Date | null; last_error: string | null; last_error_at: Date | null }>(
-          `SELECT product_id, max(last_fetched_at) AS last_success,
-                  count(*) FILTER (WHERE consecutive_failures > 0)::int AS failing_days,
-                  (array_agg(last_error ORDER BY last_attempt_at DESC) FILTER (WHERE consecutive_failures > 0))[1] AS last_error,
-                  max(last_attempt_at) FILTER (WHERE consecutive_failures > 0) AS last_error_at
-           FROM day_fetch_state WHERE product_id IN (SELECT DISTINCT product_id FROM day_fetch_state WHERE consecutive_failures > 0)
-           GROUP BY product_id
-           ORDER BY last_error_at DESC LIMIT 50`,
+          // Failing days first (few), then each such product's last success through the primary key.
+          `WITH failing AS (
+             SELECT product_id, count(*)::int AS failing_days,
+                    (array_agg(last_error ORDER BY last_attempt_at DESC))[1] AS last_error, max(last_attempt_at) AS last_error_at
+             FROM day_fetch_state WHERE consecutive_failures > 0 GROUP BY product_id ORDER BY last_error_at DESC LIMIT 50)
+           SELECT failing.*, (SELECT max(last_fetched_at) FROM day_fetch_state d WHERE d.product_id = failing.product_id) AS last_success
+           FROM failing ORDER BY last_error_at DESC`,
         ),
       ])
       const c = controlRows.rows[0]!
@@ -174,8 +177,16 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
       for (const t of TIERS) tiers[t.name] = { total: 0, fresh: 0, due: 0, overdue: 0, oldestFetchedAt: null }
       const s = { queue: 0, queued: 0, in_flight: 0, never: 0, openToday: 0, oldest: null as Date | null }
       for (const r of tierRows.rows) {
-        if (r.tier) tiers[r.tier] = { total: r.total, fresh: r.total - r.due - r.overdue, due: r.due, overdue: r.overdue, oldestFetchedAt: r.oldest?.toISOString() ?? null }
-        s.queue += r.due + r.overdue
+        const tier = tierOf(r.off)
+        if (tier) {
+          const t = tiers[tier.name]!
+          t.total += r.total
+          t.due += r.due - r.overdue
+          t.overdue += r.overdue
+          t.fresh += r.total - r.due
+          if (r.oldest && (t.oldestFetchedAt === null || r.oldest.toISOString() < t.oldestFetchedAt)) t.oldestFetchedAt = r.oldest.toISOString()
+        }
+        s.queue += r.due
         s.queued += r.queued
         s.in_flight += r.in_flight
         s.never += r.never

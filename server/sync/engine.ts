@@ -93,6 +93,9 @@ export interface SyncEngine {
 
 type Sent = { ok: boolean; changed: boolean }
 
+/** Clock ms one list of early refreshes is used while nothing is due. */
+const EARLY_RELIST_MS = 30_000
+
 export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
   const maxInFlight = Math.max(1, o.maxInFlight ?? 8)
   const claimTtlMs = o.claimTtlMs ?? 120_000
@@ -106,6 +109,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
   let queue: Ranked[] = []
   // True when the queue holds early refreshes: nothing was due at the last ranking.
   let queueIsEarly = false
+  let earlyListedAt = -Infinity
   let rankedAt = -Infinity
   const inflight = new Set<Promise<Sent>>()
   const stopping = new AbortController()
@@ -184,12 +188,17 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     const candidates = await loadCandidates(o.pool, now, o.candidateLimit ?? 1_000)
     const todays = new Map<string, string>()
     const todayOf = (tz: string) => todays.get(tz) ?? todays.set(tz, localDate(now, tz)).get(tz)!
-    queue = plan.rankDue(candidates, now, todayOf)
-    queueIsEarly = false
-    if (!queue.length && (o.spendSpareBudget ?? true)) {
-      const early = await loadEarly(o.pool, now, 64)
-      queue = early.map((c) => ({ ...c, offset: 0, tier: TIERS[0], score: 0 }))
+    const due = plan.rankDue(candidates, now, todayOf)
+    if (due.length || !(o.spendSpareBudget ?? true)) {
+      queue = due
+      queueIsEarly = false
+    } else if (!queueIsEarly || !queue.length || now - earlyListedAt >= EARLY_RELIST_MS) {
+      // Nothing due: keep sending from one list of early refreshes (the
+      // claim skips any that was fetched meanwhile) instead of listing the
+      // whole horizon again on every ranking.
+      queue = (await loadEarly(o.pool, now, 64)).map((c) => ({ ...c, offset: 0, tier: TIERS[0], score: 0 }))
       queueIsEarly = queue.length > 0
+      earlyListedAt = now
     }
     rankedAt = now
     o.observer?.pass(performance.now() - t0)
