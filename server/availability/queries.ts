@@ -101,3 +101,72 @@ export async function lowestPricePerDay(db: Queryable, productId: number, from: 
   const { rows } = await db.query<DayPriceRow>({ name: 'availability_dates', text: DATES_SQL, values: [productId, from, to] })
   return rows
 }
+
+export interface RangeSlotRow extends SlotRow {
+  date: string
+}
+
+export interface RangeRow {
+  timeZone: string
+  /** Every stored slot of the range, ordered by date, then as a day's slots are (DAY_SQL). */
+  slots: RangeSlotRow[]
+}
+
+// Many days of a product in one round trip, in the shape DAY_SQL gives one
+// day (money as numeric text): a 60-day OCTO calendar is one query, not 60.
+// Inactive (removed) products have no row.
+const RANGE_SQL = `
+SELECT p.time_zone AS "timeZone",
+       COALESCE((
+         SELECT json_agg(json_build_object(
+                  'date', s.date::text, 'startTime', s.start_time, 'endTime', s.end_time, 'providerSlotId', s.provider_slot_id, 'remaining', s.remaining,
+                  'pax', COALESCE((
+                    SELECT json_agg(json_build_object(
+                             'type', pa.type, 'name', pa.name, 'description', pa.description, 'isPrimary', pa.is_primary,
+                             'min', pa.min, 'max', pa.max, 'remaining', pa.remaining,
+                             'finalPrice', pa.final_price::text, 'originalPrice', pa.original_price::text, 'currencyCode', pa.currency_code)
+                             ORDER BY pa.type COLLATE "C")
+                    FROM pax_availability pa WHERE pa.slot_id = s.id), '[]'::json))
+                ORDER BY s.date, s.start_time COLLATE "C", s.provider_slot_id COLLATE "C")
+         FROM slot s WHERE s.product_id = p.id AND s.date BETWEEN $2::date AND $3::date), '[]'::json) AS slots
+FROM product p
+WHERE p.id = $1 AND p.active`
+
+export async function loadRange(db: Queryable, productId: number, from: string, to: string): Promise<RangeRow | undefined> {
+  const { rows } = await db.query<RangeRow>({ name: 'availability_range', text: RANGE_SQL, values: [productId, from, to] })
+  return rows[0]
+}
+
+export interface ProductSummaryRow {
+  id: number
+  timeZone: string
+  /** Distinct "HH:mm" starts stored for today … today + days − 1 (product-local), code point order. */
+  startTimes: string[]
+  /** Pax types stored in that window, with the loosest min/max seen. */
+  paxTypes: { type: string; name: string; min: number; max: number }[]
+  currencies: string[]
+}
+
+// What the stored horizon says a product offers: start times, pax types and
+// currencies, per active product (or one). "Today" is each product's own
+// calendar day at $1 (the service's clock), like the API's horizon.
+const SUMMARY_SQL = `
+WITH h AS (
+  SELECT p.id, p.time_zone, ($1::timestamptz AT TIME ZONE p.time_zone)::date AS today
+  FROM product p WHERE p.active AND ($2::int IS NULL OR p.id = $2)
+), s AS (
+  SELECT s.* FROM h JOIN slot s ON s.product_id = h.id AND s.date BETWEEN h.today AND h.today + ($3::int - 1)
+)
+SELECT h.id, h.time_zone AS "timeZone",
+       COALESCE((SELECT json_agg(t.st ORDER BY t.st COLLATE "C") FROM (SELECT DISTINCT s.start_time AS st FROM s WHERE s.product_id = h.id) t), '[]'::json) AS "startTimes",
+       COALESCE((SELECT json_agg(json_build_object('type', u.type, 'name', u.name, 'min', u.mn, 'max', u.mx) ORDER BY u.type COLLATE "C")
+                 FROM (SELECT pa.type, min(pa.name) AS name, min(pa.min) AS mn, max(pa.max) AS mx
+                       FROM s JOIN pax_availability pa ON pa.slot_id = s.id WHERE s.product_id = h.id GROUP BY pa.type) u), '[]'::json) AS "paxTypes",
+       COALESCE((SELECT json_agg(c.cur ORDER BY c.cur) FROM (SELECT DISTINCT pa.currency_code AS cur
+                 FROM s JOIN pax_availability pa ON pa.slot_id = s.id WHERE s.product_id = h.id) c), '[]'::json) AS currencies
+FROM h ORDER BY h.id`
+
+export async function productSummaries(db: Queryable, at: Date, days: number, productId?: number): Promise<ProductSummaryRow[]> {
+  const { rows } = await db.query<ProductSummaryRow>({ name: 'availability_summaries', text: SUMMARY_SQL, values: [at, productId ?? null, days] })
+  return rows
+}
