@@ -6,7 +6,7 @@
 import type { ProductSummary, StoredRange } from '../availability/service.ts'
 import type { PaxRow, RangeSlotRow } from '../availability/queries.ts'
 import { addDays, daysBetween, localDate, localMinuteOfDay, zonedTimeToInstant } from '../calendar/days.ts'
-import { octoPricing, sumPricing, timesQuantity, type OctoPricing } from './money.ts'
+import { currencyPrecision, octoPricing, sumPricing, timesQuantity, toMinorUnits, type OctoPricing } from './money.ts'
 
 export const OPTION_ID = 'DEFAULT'
 export const PRICING = 'octo/pricing'
@@ -47,6 +47,22 @@ export interface ZonedTime {
  * after the gap and is written as the wall time then (03:30+02:00).
  */
 export function zonedTime(date: string, time: string, timeZone: string): ZonedTime {
+  // Resolving a wall time costs several Intl calls (~100 µs); a served slot's
+  // start is asked for again on every request, and zone rules do not change
+  // while the process runs.
+  const key = `${timeZone} ${date} ${time}`
+  let hit = zonedTimes.get(key)
+  if (hit === undefined) {
+    if (zonedTimes.size >= MAX_ZONED_TIMES) zonedTimes.clear()
+    zonedTimes.set(key, (hit = resolveZonedTime(date, time, timeZone)))
+  }
+  return hit
+}
+
+const MAX_ZONED_TIMES = 100_000
+const zonedTimes = new Map<string, ZonedTime>()
+
+function resolveZonedTime(date: string, time: string, timeZone: string): ZonedTime {
   const instant = zonedTimeToInstant(date, time, timeZone)
   const day = localDate(instant, timeZone)
   const minute = localMinuteOfDay(instant, timeZone)
@@ -148,15 +164,18 @@ const inHorizon = (date: string, r: Pick<StoredRange, 'horizon'>) => date >= r.h
 
 /** Per pax type, its lowest price among `slots` (retail, then original); types in code point order. */
 export function lowestUnitPrices(slots: readonly RangeSlotRow[]): PricingUnit[] {
-  const best = new Map<string, PricingUnit>()
+  // Compared on the stored text converted once per pax row; the OCTO object is built for the winners only.
+  const best = new Map<string, { pax: PaxRow; retail: number; original: number }>()
   for (const s of slots) {
     for (const p of s.pax) {
-      const price = paxPricing(p)
+      const digits = currencyPrecision(p.currencyCode)
+      const retail = toMinorUnits(p.finalPrice, digits)
+      const original = toMinorUnits(p.originalPrice, digits)
       const seen = best.get(p.type)
-      if (!seen || price.retail < seen.retail || (price.retail === seen.retail && price.original < seen.original)) best.set(p.type, price)
+      if (!seen || retail < seen.retail || (retail === seen.retail && original < seen.original)) best.set(p.type, { pax: p, retail, original })
     }
   }
-  return [...best.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((k) => best.get(k)!)
+  return [...best.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((k) => paxPricing(best.get(k)!.pax))
 }
 
 /**

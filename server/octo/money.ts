@@ -24,25 +24,24 @@ export function currencyPrecision(currency: string): number {
   return digits
 }
 
-const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/
+const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/
 
 /**
  * "242.14" with 2 digits → 24214; "1500.00" with 0 → 1500. Digits beyond the
  * currency's precision (a yen price stored as "1500.50") are rounded half
  * away from zero, the usual commercial rule, since an integer minor unit
- * cannot hold them.
+ * cannot hold them. Only digit strings are parsed (as integers, exact below
+ * 2^53), so no fraction is ever held in binary floating point.
  */
 export function toMinorUnits(decimal: string, digits: number): number {
   const m = DECIMAL.exec(decimal)
   if (!m) throw new RangeError(`not a decimal number: ${JSON.stringify(decimal)}`)
   const [, sign, whole, frac = ''] = m
-  const kept = (frac + '0'.repeat(digits)).slice(0, digits)
-  let units = BigInt(whole!) * 10n ** BigInt(digits) + BigInt(kept || '0')
-  const dropped = frac.slice(digits)
-  if (dropped !== '' && dropped[0]! >= '5') units += 1n
-  const n = Number(sign && units !== 0n ? -units : units)
-  if (!Number.isSafeInteger(n)) throw new RangeError(`amount too large for an exact integer: ${decimal}`)
-  return n
+  const kept = frac.length >= digits ? frac.slice(0, digits) : frac + '0'.repeat(digits - frac.length)
+  const roundUp = frac.length > digits && frac[digits]! >= '5' ? 1 : 0
+  const units = Number(whole + kept) + roundUp
+  if (!Number.isSafeInteger(units)) throw new RangeError(`amount too large for an exact integer: ${decimal}`)
+  return sign && units !== 0 ? -units : units
 }
 
 export interface OctoPricing {
