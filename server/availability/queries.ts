@@ -112,29 +112,57 @@ export interface RangeRow {
   slots: RangeSlotRow[]
 }
 
-// Many days of a product in one round trip, in the shape DAY_SQL gives one
-// day (money as numeric text): a 60-day OCTO calendar is one query, not 60.
-// Inactive (removed) products have no row.
+// Many days of a product in one round trip: a 60-day OCTO calendar is one
+// query, not 60. Flat rows (one per pax type, grouped here) rather than the
+// nested json_agg of DAY_SQL: for 60 days that was ~3x slower to build and
+// parse. The LEFT JOINs keep the product row when it has no slots; removed
+// (inactive) products have no row at all.
 const RANGE_SQL = `
-SELECT p.time_zone AS "timeZone",
-       COALESCE((
-         SELECT json_agg(json_build_object(
-                  'date', s.date::text, 'startTime', s.start_time, 'endTime', s.end_time, 'providerSlotId', s.provider_slot_id, 'remaining', s.remaining,
-                  'pax', COALESCE((
-                    SELECT json_agg(json_build_object(
-                             'type', pa.type, 'name', pa.name, 'description', pa.description, 'isPrimary', pa.is_primary,
-                             'min', pa.min, 'max', pa.max, 'remaining', pa.remaining,
-                             'finalPrice', pa.final_price::text, 'originalPrice', pa.original_price::text, 'currencyCode', pa.currency_code)
-                             ORDER BY pa.type COLLATE "C")
-                    FROM pax_availability pa WHERE pa.slot_id = s.id), '[]'::json))
-                ORDER BY s.date, s.start_time COLLATE "C", s.provider_slot_id COLLATE "C")
-         FROM slot s WHERE s.product_id = p.id AND s.date BETWEEN $2::date AND $3::date), '[]'::json) AS slots
+SELECT p.time_zone AS tz, s.date::text AS date, s.start_time AS st, s.end_time AS et, s.provider_slot_id AS psid, s.remaining AS rem,
+       pa.type, pa.name, pa.description AS descr, pa.is_primary AS prim, pa.min, pa.max, pa.remaining AS prem,
+       pa.final_price::text AS fin, pa.original_price::text AS orig, pa.currency_code AS cur
 FROM product p
-WHERE p.id = $1 AND p.active`
+LEFT JOIN slot s ON s.product_id = p.id AND s.date BETWEEN $2::date AND $3::date
+LEFT JOIN pax_availability pa ON pa.slot_id = s.id
+WHERE p.id = $1 AND p.active
+ORDER BY s.date, s.start_time COLLATE "C", s.provider_slot_id COLLATE "C", pa.type COLLATE "C"`
+
+interface RangeFlatRow {
+  tz: string
+  date: string | null
+  st: string
+  et: string
+  psid: string
+  rem: number
+  type: string | null
+  name: string
+  descr: string
+  prim: boolean
+  min: number
+  max: number
+  prem: number
+  fin: string
+  orig: string
+  cur: string
+}
 
 export async function loadRange(db: Queryable, productId: number, from: string, to: string): Promise<RangeRow | undefined> {
-  const { rows } = await db.query<RangeRow>({ name: 'availability_range', text: RANGE_SQL, values: [productId, from, to] })
-  return rows[0]
+  const { rows } = await db.query<RangeFlatRow>({ name: 'availability_range', text: RANGE_SQL, values: [productId, from, to] })
+  const first = rows[0]
+  if (!first) return undefined
+  const slots: RangeSlotRow[] = []
+  let slot: RangeSlotRow | undefined
+  for (const r of rows) {
+    if (r.date === null) continue // the product without slots in the range
+    if (!slot || slot.date !== r.date || slot.providerSlotId !== r.psid) {
+      slot = { date: r.date, startTime: r.st, endTime: r.et, providerSlotId: r.psid, remaining: r.rem, pax: [] }
+      slots.push(slot)
+    }
+    if (r.type !== null) {
+      slot.pax.push({ type: r.type, name: r.name, description: r.descr, isPrimary: r.prim, min: r.min, max: r.max, remaining: r.prem, finalPrice: r.fin, originalPrice: r.orig, currencyCode: r.cur })
+    }
+  }
+  return { timeZone: first.tz, slots }
 }
 
 export interface ProductSummaryRow {

@@ -22,6 +22,22 @@ export const DEFAULT_SUPPLIER: SupplierInfo = { id: 'slotsync', name: 'slotsync'
 // shaped like one: the range read answers the product row with no slots.
 const PROBE_DAY = '2000-01-01'
 
+/**
+ * Mapped answers reused while the service hands back the same (cached,
+ * frozen) rows: with the read cache on, a popular calendar is mapped once per
+ * cache period rather than per request. Keyed weakly by the rows, so nothing
+ * outlives them; with the cache off every read is new and nothing is reused.
+ */
+function createMemo() {
+  const byRows = new WeakMap<object, Map<string, unknown>>()
+  return <T>(rows: object, key: string, make: () => T): T => {
+    let answers = byRows.get(rows)
+    if (!answers) byRows.set(rows, (answers = new Map()))
+    if (!answers.has(key)) answers.set(key, make())
+    return answers.get(key) as T
+  }
+}
+
 export function createOctoAnswers(reads: OctoReads, supplier: SupplierInfo = DEFAULT_SUPPLIER) {
   async function summary(productId: string): Promise<ProductSummary> {
     const [p] = await reads.summaries(productIdNumber(productId))
@@ -43,6 +59,7 @@ export function createOctoAnswers(reads: OctoReads, supplier: SupplierInfo = DEF
     return range
   }
 
+  const memo = createMemo()
   const mapOptions = (capabilities: readonly string[], units: UnitRequest[] | undefined): MapOptions => ({ pricing: capabilities.includes(PRICING), ...(units ? { units } : {}) })
 
   return {
@@ -64,7 +81,9 @@ export function createOctoAnswers(reads: OctoReads, supplier: SupplierInfo = DEF
       const req = parseCalendarRequest(body)
       const range = await read(req.productId, req.optionId, req.localDateStart, req.localDateEnd)
       await checkUnits(req.productId, req.units)
-      return octoCalendar(range, req.localDateStart, req.localDateEnd, mapOptions(capabilities, req.units))
+      const opts = mapOptions(capabilities, req.units)
+      // Units do not change a calendar; today (the horizon) does.
+      return memo(range.slots, `${range.horizon.today} ${req.localDateStart} ${req.localDateEnd} ${opts.pricing}`, () => octoCalendar(range, req.localDateStart, req.localDateEnd, opts))
     },
 
     async availability(body: unknown, capabilities: readonly string[]) {

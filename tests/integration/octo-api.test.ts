@@ -364,3 +364,29 @@ describe('with OCTO_API_KEYS unset', () => {
     expect(Object.keys(doc.paths).filter((p) => p.startsWith('/octo'))).toEqual([])
   })
 })
+
+describe('with the read cache on', () => {
+  let cached: OctoTestApi
+  beforeAll(async () => {
+    cached = await createOctoTestApi({ now: NOW, keys: [KEY], cacheTtlMs: 60_000 })
+    await cached.db.pool.query(`INSERT INTO product (id, time_zone) VALUES (14, 'Asia/Singapore')`)
+    await seedDay(cached.db, 14, TODAY, [rawSlot(TODAY, '09:30', { remaining: 5 })], new Date(NOW))
+  })
+  afterAll(async () => cached?.close())
+  const calendar = async () => json(await cached.octo('POST', '/octo/availability/calendar', { productId: '14', optionId: 'DEFAULT', localDateStart: TODAY, localDateEnd: LAST }, { capabilities: 'octo/pricing' }))
+
+  it('serves repeats from memory (no query), and a write shows once the product is invalidated', async () => {
+    const first = await calendar()
+    cached.queries.length = 0
+    expect(await calendar()).toEqual(first)
+    expect(cached.queries).toEqual([])
+    await seedDay(cached.db, 14, TODAY, [rawSlot(TODAY, '09:30', { remaining: 0 })], new Date(NOW + 1000))
+    expect((await calendar())[0]).toMatchObject({ status: 'AVAILABLE', vacancies: 5 }) // still the cached read
+    cached.availability.invalidate(14)
+    expect((await calendar())[0]).toMatchObject({ status: 'SOLD_OUT', vacancies: 0, available: false })
+    // A new day (the clock past midnight) is a new horizon: day 1 is outside it now.
+    cached.clock.set(NOW + 86_400_000)
+    expect((await calendar())[0]).toMatchObject({ localDate: TODAY, status: 'CLOSED' })
+    cached.clock.set(NOW)
+  })
+})
