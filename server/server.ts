@@ -105,7 +105,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           sync: sync.control,
         }
         await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute })
-        if (config.octoApiKeys) await app.register(octoRoutes, { availability, apiKeys: config.octoApiKeys })
+        if (config.octoApiKeys) await app.register(octoRoutes, { availability, apiKeys: config.octoApiKeys, rateLimitPerMinute: config.apiRateLimitPerMinute })
         const address = await app.listen({ port: config.port, host: config.host })
         if (config.sync.enabled) sync.engine.start()
         log.info(

@@ -3,6 +3,7 @@
  * with its HTTP status in one table. The OCTO face answers
  * `{ error, errorMessage, ...extra }` instead of slotsync's `{ error: { code } }`.
  */
+import { isDatabaseDown } from '../api/errors.ts'
 import { AppError } from '../errors.ts'
 
 export const OCTO_ERROR_STATUS = {
@@ -13,7 +14,9 @@ export const OCTO_ERROR_STATUS = {
   INVALID_AVAILABILITY_ID: 400,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
+  TOO_MANY_REQUESTS: 429,
   INTERNAL_SERVER_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
 } as const
 export type OctoErrorCode = keyof typeof OCTO_ERROR_STATUS
 
@@ -50,7 +53,8 @@ export interface OctoErrorBody {
 /**
  * Anything thrown while answering → status and OCTO body. Fastify's own 4xx
  * (malformed JSON, body too large, unsupported media type) keep their status
- * as BAD_REQUEST; anything else is the server's fault and says nothing more.
+ * as BAD_REQUEST, the rate limit's 429 as TOO_MANY_REQUESTS; a database
+ * outage is 503; anything else is the server's fault and says nothing more.
  */
 export function toOctoError(err: unknown): { status: number; body: OctoErrorBody } {
   if (err instanceof OctoError) return { status: err.status, body: { error: err.code, errorMessage: err.message, ...err.extra } }
@@ -58,8 +62,10 @@ export function toOctoError(err: unknown): { status: number; body: OctoErrorBody
   if (err instanceof AppError && err.code === 'BAD_REQUEST') return { status: 400, body: { error: 'BAD_REQUEST', errorMessage: err.message } }
   const status = (err as { statusCode?: unknown } | null)?.statusCode
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    const code: OctoErrorCode = status === 401 ? 'UNAUTHORIZED' : status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST'
+    const code: OctoErrorCode = status === 401 ? 'UNAUTHORIZED' : status === 404 ? 'NOT_FOUND' : status === 429 ? 'TOO_MANY_REQUESTS' : 'BAD_REQUEST'
     return { status, body: { error: code, errorMessage: (err as Error).message } }
   }
+  // As on the REST face: the client did nothing wrong and a retry may succeed.
+  if (isDatabaseDown(err)) return { status: 503, body: { error: 'SERVICE_UNAVAILABLE', errorMessage: 'the database is unavailable; try again shortly' } }
   return { status: 500, body: { error: 'INTERNAL_SERVER_ERROR', errorMessage: 'internal error' } }
 }

@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { createOctoAnswers, type OctoReads, type SupplierInfo } from './answers.ts'
 import { createKeyCheck } from './auth.ts'
@@ -12,6 +13,8 @@ export interface OctoRouteOptions {
   /** The base URL clients use (supplier.endpoint = it + /octo); default: from the request's Host. */
   publicUrl?: string
   supplier?: SupplierInfo
+  /** Requests per minute per client IP (API_RATE_LIMIT_PER_MINUTE, as the REST face); unset: no limit. */
+  rateLimitPerMinute?: number
 }
 
 declare module 'fastify' {
@@ -34,12 +37,20 @@ export async function octoRoutes(app: FastifyInstance, opts: OctoRouteOptions): 
   app.setValidatorCompiler(() => (data) => ({ value: data }))
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
 
+  // Counted in onRequest (its route-level hook), before the key check below,
+  // so guessing keys is limited too.
+  if (opts.rateLimitPerMinute) await app.register(rateLimit, { max: opts.rateLimitPerMinute, timeWindow: 60_000 })
+
   app.addHook('onRequest', async (req, reply) => {
     const applied = appliedCapabilities(req.headers['octo-capabilities'])
     req.octoCapabilities = applied
     reply.header('octo-capabilities', applied.join(', '))
-    // The key is never logged or echoed: the message says only what is wrong.
+  })
+  // preParsing: after the rate limit, before any body is read. The key is
+  // never logged or echoed: the message says only what is wrong.
+  app.addHook('preParsing', async (req, _reply, payload) => {
     if (!keys.accepts(req.headers.authorization)) throw new OctoError('UNAUTHORIZED', 'a valid OCTO API key is required: Authorization: Bearer <key>')
+    return payload
   })
 
   app.setErrorHandler((err, req, reply) => {

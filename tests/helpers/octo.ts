@@ -1,6 +1,5 @@
 import { Writable } from 'node:stream'
 import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify'
-import type pg from 'pg'
 import { registerApi } from '../../server/api/index.ts'
 import { createAvailabilityService, type CachingAvailabilityService } from '../../server/availability/service.ts'
 import { manualClock } from '../../server/clock.ts'
@@ -8,6 +7,7 @@ import { createHealthService } from '../../server/db/health.ts'
 import { loggerOptions } from '../../server/logger.ts'
 import { octoRoutes } from '../../server/octo/routes.ts'
 import { ADMIN_TOKEN, fakeSyncService } from './api.ts'
+import { countingPool } from './counting-pool.ts'
 import { createTestDatabase, type TestDatabase } from './db.ts'
 
 export interface OctoTestApi {
@@ -30,16 +30,10 @@ export interface OctoTestApi {
  * when keys are given) over a test database, with a manual clock, logs
  * captured and the availability service's queries counted.
  */
-export async function createOctoTestApi(opts: { now: number; keys?: string[]; cacheTtlMs?: number }): Promise<OctoTestApi> {
+export async function createOctoTestApi(opts: { now: number; keys?: string[]; cacheTtlMs?: number; rateLimitPerMinute?: number }): Promise<OctoTestApi> {
   const db = await createTestDatabase()
   const clock = manualClock(opts.now)
-  const queries: string[] = []
-  const pool: Pick<pg.Pool, 'query'> = {
-    query: ((q: string | { name?: string; text: string }, ...rest: unknown[]) => {
-      queries.push(typeof q === 'string' ? q : (q.name ?? q.text))
-      return (db.pool.query as (...a: unknown[]) => unknown)(q, ...rest)
-    }) as pg.Pool['query'],
-  }
+  const { pool, queries } = countingPool(db.pool)
   const availability = createAvailabilityService({ pool, clock, defaultTimeZone: 'Asia/Singapore', cacheTtlMs: opts.cacheTtlMs ?? 0 })
   const logs: string[] = []
   const stream = new Writable({
@@ -50,7 +44,7 @@ export async function createOctoTestApi(opts: { now: number; keys?: string[]; ca
   })
   const app = Fastify({ logger: loggerOptions('trace', stream) })
   await registerApi(app, { services: { availability, sync: fakeSyncService().service, health: createHealthService(db.pool) }, adminToken: ADMIN_TOKEN, rateLimitPerMinute: 1_000_000 })
-  if (opts.keys) await app.register(octoRoutes, { availability, apiKeys: opts.keys })
+  if (opts.keys) await app.register(octoRoutes, { availability, apiKeys: opts.keys, ...(opts.rateLimitPerMinute ? { rateLimitPerMinute: opts.rateLimitPerMinute } : {}) })
   await app.ready()
   const firstKey = opts.keys?.[0]
   return {

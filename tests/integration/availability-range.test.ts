@@ -5,6 +5,7 @@ import { addDays } from '../../server/calendar/days.ts'
 import { manualClock } from '../../server/clock.ts'
 import type { PartnerSlotInput } from '../../server/partner/schema.ts'
 import { seedDay } from '../helpers/api.ts'
+import { countingPool } from '../helpers/counting-pool.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 import { rawSlot } from '../helpers/partner-data.ts'
 
@@ -26,18 +27,14 @@ const pax = (type: string, finalPrice: number, over: Partial<Pax> = {}, currency
 })
 
 let db: TestDatabase
-const queries: string[] = []
-// The real pool, counted: how many statements a read costs.
-const counting: Pick<pg.Pool, 'query'> = {
-  query: ((q: string | { name?: string; text: string }, ...rest: unknown[]) => {
-    queries.push(typeof q === 'string' ? q : (q.name ?? q.text))
-    return (db.pool.query as (...a: unknown[]) => unknown)(q, ...rest)
-  }) as pg.Pool['query'],
-}
-const service = () => createAvailabilityService({ pool: counting, clock: manualClock(NOW), defaultTimeZone: 'Asia/Singapore' })
+// Statement names the service sent, to count what a read costs.
+let queries: string[]
+let counted: Pick<pg.Pool, 'query'>
+const service = () => createAvailabilityService({ pool: counted, clock: manualClock(NOW), defaultTimeZone: 'Asia/Singapore' })
 
 beforeAll(async () => {
   db = await createTestDatabase()
+  ;({ pool: counted, queries } = countingPool(db.pool))
   await db.pool.query(`INSERT INTO product (id, time_zone, active) VALUES (14, 'Asia/Singapore', true), (15, 'Asia/Singapore', true), (16, 'Asia/Singapore', false), (21, 'Europe/Amsterdam', true)`)
   for (let i = 0; i < 60; i++) {
     const date = addDays(TODAY, i)

@@ -1,7 +1,12 @@
 import { zAvailability, zAvailabilityCalendar, zErrorInvalidAvailabilityId, zErrorInvalidOptionId, zErrorInvalidProductId, zErrorInvalidUnitId, zProduct, zSupplier } from '@octocloud/types'
+import Fastify from 'fastify'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createAvailabilityService } from '../../server/availability/service.ts'
 import { addDays } from '../../server/calendar/days.ts'
+import { manualClock } from '../../server/clock.ts'
 import { toMinorUnits } from '../../server/octo/money.ts'
+import { octoRoutes } from '../../server/octo/routes.ts'
 import { validateDay, type PartnerSlotInput } from '../../server/partner/schema.ts'
 import { createCatalogue } from '../../server/sandbox/catalogue.ts'
 import { writeDaySnapshot } from '../../server/sync/snapshot.ts'
@@ -388,5 +393,36 @@ describe('with the read cache on', () => {
     cached.clock.set(NOW + 86_400_000)
     expect((await calendar())[0]).toMatchObject({ localDate: TODAY, status: 'CLOSED' })
     cached.clock.set(NOW)
+  })
+})
+
+describe('limits and outages', () => {
+  it('past the per-IP rate limit: 429 TOO_MANY_REQUESTS in OCTO shape, wrong keys counted too', async () => {
+    const limited = await createOctoTestApi({ now: NOW, keys: [KEY], rateLimitPerMinute: 3 })
+    try {
+      const statuses = []
+      for (const key of [KEY, 'guess-1', 'guess-2', KEY]) statuses.push((await limited.octo('GET', '/octo/supplier', undefined, { key })).statusCode)
+      expect(statuses).toEqual([200, 401, 401, 429])
+      const r = await limited.octo('GET', '/octo/products')
+      expect(r.statusCode).toBe(429)
+      expect(json(r)).toEqual({ error: 'TOO_MANY_REQUESTS', errorMessage: expect.any(String) })
+    } finally {
+      await limited.close()
+    }
+  })
+
+  it('with the database unreachable: 503 SERVICE_UNAVAILABLE, not a 500', async () => {
+    const dead = new pg.Pool({ connectionString: 'postgresql://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 2000 })
+    const app = Fastify({ logger: false })
+    try {
+      const availability = createAvailabilityService({ pool: dead, clock: manualClock(NOW), defaultTimeZone: 'Asia/Singapore' })
+      await app.register(octoRoutes, { availability, apiKeys: [KEY] })
+      const r = await app.inject({ method: 'POST', url: '/octo/availability/calendar', headers: { authorization: `Bearer ${KEY}` }, payload: { productId: '14', optionId: 'DEFAULT', localDateStart: TODAY, localDateEnd: TODAY } })
+      expect(r.statusCode).toBe(503)
+      expect(json(r)).toEqual({ error: 'SERVICE_UNAVAILABLE', errorMessage: expect.any(String) })
+    } finally {
+      await app.close()
+      await dead.end()
+    }
   })
 })
