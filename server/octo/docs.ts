@@ -63,6 +63,8 @@ function responses(ok: z.ZodType, withBadRequest: boolean) {
     200: { description: 'OK (the Octo-Capabilities header lists the capabilities applied)', content: { 'application/json': { schema: ok } } },
     ...(withBadRequest ? { 400: err('BAD_REQUEST or INVALID_PRODUCT_ID / INVALID_OPTION_ID / INVALID_UNIT_ID / INVALID_AVAILABILITY_ID with the id') } : {}),
     401: err('UNAUTHORIZED: no key or an unknown key'),
+    429: err('TOO_MANY_REQUESTS: the per-IP limit (API_RATE_LIMIT_PER_MINUTE); see Retry-After'),
+    503: err('SERVICE_UNAVAILABLE: the database is unreachable; retry shortly'),
   }
 }
 

@@ -17,12 +17,6 @@ export interface OctoRouteOptions {
   rateLimitPerMinute?: number
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    octoCapabilities?: string[]
-  }
-}
-
 /**
  * The OCTO face under /octo: bearer keys, the Octo-Capabilities headers and
  * OCTO error bodies. Register it only when keys are configured (without it,
@@ -41,10 +35,10 @@ export async function octoRoutes(app: FastifyInstance, opts: OctoRouteOptions): 
   // so guessing keys is limited too.
   if (opts.rateLimitPerMinute) await app.register(rateLimit, { max: opts.rateLimitPerMinute, timeWindow: 60_000 })
 
+  // The capabilities applied to this answer, on every answer (errors too).
+  const caps = (req: FastifyRequest) => appliedCapabilities(req.headers['octo-capabilities'])
   app.addHook('onRequest', async (req, reply) => {
-    const applied = appliedCapabilities(req.headers['octo-capabilities'])
-    req.octoCapabilities = applied
-    reply.header('octo-capabilities', applied.join(', '))
+    reply.header('octo-capabilities', caps(req).join(', '))
   })
   // preParsing: after the rate limit, before any body is read. The key is
   // never logged or echoed: the message says only what is wrong.
@@ -59,7 +53,6 @@ export async function octoRoutes(app: FastifyInstance, opts: OctoRouteOptions): 
     return reply.status(status).send(body)
   })
 
-  const caps = (req: FastifyRequest) => req.octoCapabilities ?? []
   const endpoint = (req: FastifyRequest) => `${opts.publicUrl ?? requestOrigin(req)}/octo`
 
   app.get('/octo/supplier', { schema: OCTO_DOCS.supplier }, async (req) => answers.supplier(endpoint(req)))
