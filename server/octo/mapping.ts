@@ -181,9 +181,9 @@ export function lowestUnitPrices(slots: readonly RangeSlotRow[]): PricingUnit[] 
 /**
  * One OCTO calendar day per day of the range, in order. A day outside the
  * served horizon, or with no slots, is CLOSED; with slots but none left,
- * SOLD_OUT. `unitPricingFrom` is each unit's lowest price among the slots
- * one can still book (all the day's slots when none is left), the rule
- * /dates uses for its price.
+ * SOLD_OUT. `unitPricingFrom` is each unit's lowest price among the day's
+ * slots, sold out or not, as the contract words it (/dates, by its own
+ * contract, looks only at slots with something left).
  */
 export function octoCalendar(range: Pick<StoredRange, 'horizon' | 'slots'>, from: string, to: string, opts: MapOptions) {
   const days = byDate(range.slots)
@@ -199,7 +199,7 @@ export function octoCalendar(range: Pick<StoredRange, 'horizon' | 'slots'>, from
       vacancies,
       capacity: null,
       openingHours: [] as { from: string; to: string }[],
-      ...(opts.pricing ? { unitPricingFrom: lowestUnitPrices(open.length ? open : slots) } : {}),
+      ...(opts.pricing ? { unitPricingFrom: lowestUnitPrices(slots) } : {}),
     }
   })
 }

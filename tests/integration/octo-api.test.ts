@@ -294,6 +294,10 @@ describe('the OCTO face and the REST face answer the same', () => {
           compared++
         }
       })
+      // The calendar's "from" price per unit: the lowest among the day's slots in /slots.
+      const lowest = new Map<string, number>()
+      for (const s of rest) for (const p of s.paxAvailability) lowest.set(p.type, Math.min(lowest.get(p.type) ?? Infinity, minor(p.price.finalPrice)))
+      expect(Object.fromEntries(day.unitPricingFrom.map((u: { unitId: string; retail: number }) => [u.unitId, u.retail]))).toEqual(Object.fromEntries(lowest))
       // /dates' price is the lowest primary-pax price among slots with something left.
       const open = dates.find((d) => d.date === day.localDate)
       if (open) {

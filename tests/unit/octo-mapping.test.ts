@@ -159,13 +159,13 @@ describe('octoCalendar', () => {
     expect(days.map((d) => d.status)).toEqual(['CLOSED', 'CLOSED'])
   })
 
-  it('with pricing: each unit from its lowest price among bookable slots', () => {
+  it("with pricing: each unit from its lowest price among the day's slots, sold out or not (the contract's words)", () => {
     const [, dec1, dec2] = octoCalendar(range, '2026-11-30', '2026-12-02', { pricing: true })
     expect(dec1!.unitPricingFrom).toEqual([
-      { unitId: 'ADULT_12~99', retail: 11050, original: 13000, net: null, currency: 'SGD', currencyPrecision: 2, includedTaxes: [] },
+      { unitId: 'ADULT_12~99', retail: 10000, original: 10000, net: null, currency: 'SGD', currencyPrecision: 2, includedTaxes: [] },
       { unitId: 'CHILD_3~11', retail: 8000, original: 8000, net: null, currency: 'SGD', currencyPrecision: 2, includedTaxes: [] },
     ])
-    // Sold out: the day's slots still say what it costs.
+    // A sold-out day still says what it costs.
     expect(dec2!.unitPricingFrom!.map((u) => u.retail)).toEqual([9900])
     expect(zAvailabilityCalendar.safeParse(dec1).success).toBe(true)
   })
