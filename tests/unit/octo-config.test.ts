@@ -1,5 +1,8 @@
+import { Writable } from 'node:stream'
+import Fastify from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../server/config.ts'
+import { loggerOptions } from '../../server/logger.ts'
 import { createKeyCheck } from '../../server/octo/auth.ts'
 
 describe('OCTO_API_KEYS', () => {
@@ -47,5 +50,19 @@ describe('createKeyCheck', () => {
   })
   it('keeps no key in clear text', () => {
     expect(JSON.stringify(check)).not.toContain('alpha')
+  })
+})
+
+describe('log redaction, the second line of defence', () => {
+  it('a config object logged by mistake does not show the OCTO keys', async () => {
+    const lines: string[] = []
+    const stream = new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) })
+    const app = Fastify({ logger: loggerOptions('info', stream) })
+    const config = loadConfig({ OCTO_API_KEYS: 'redact-me-1,redact-me-2' })
+    app.log.info({ config }, 'config')
+    app.log.info({ octoApiKeys: config.octoApiKeys }, 'keys')
+    await app.close()
+    expect(lines.join('')).toContain('[redacted]')
+    expect(lines.join('')).not.toContain('redact-me')
   })
 })
