@@ -177,22 +177,34 @@ export interface ProductSummaryRow {
 
 // What the stored horizon says a product offers: start times, pax types and
 // currencies, per active product (or one). "Today" is each product's own
-// calendar day at $1 (the service's clock), like the API's horizon.
+// calendar day at $1 (the service's clock), like the API's horizon. Grouped
+// by product in one pass over the horizon's rows: per-product subqueries
+// rescanned them and took ~360 ms for 100 products × 60 days.
 const SUMMARY_SQL = `
 WITH h AS (
   SELECT p.id, p.time_zone, ($1::timestamptz AT TIME ZONE p.time_zone)::date AS today
   FROM product p WHERE p.active AND ($2::int IS NULL OR p.id = $2)
-), s AS (
-  SELECT s.* FROM h JOIN slot s ON s.product_id = h.id AND s.date BETWEEN h.today AND h.today + ($3::int - 1)
+), s AS MATERIALIZED (
+  SELECT s.id, s.product_id, s.start_time FROM h JOIN slot s ON s.product_id = h.id AND s.date BETWEEN h.today AND h.today + ($3::int - 1)
+), pax AS MATERIALIZED (
+  SELECT s.product_id, pa.type, pa.name, pa.min, pa.max, pa.currency_code FROM s JOIN pax_availability pa ON pa.slot_id = s.id
+), starts AS (
+  SELECT product_id, json_agg(start_time ORDER BY start_time COLLATE "C") AS v
+  FROM (SELECT DISTINCT product_id, start_time FROM s) t GROUP BY product_id
+), types AS (
+  SELECT product_id, json_agg(json_build_object('type', type, 'name', name, 'min', mn, 'max', mx) ORDER BY type COLLATE "C") AS v
+  FROM (SELECT product_id, type, min(name) AS name, min(min) AS mn, max(max) AS mx FROM pax GROUP BY product_id, type) u GROUP BY product_id
+), currencies AS (
+  SELECT product_id, json_agg(cur ORDER BY cur) AS v
+  FROM (SELECT DISTINCT product_id, currency_code AS cur FROM pax) c GROUP BY product_id
 )
 SELECT h.id, h.time_zone AS "timeZone",
-       COALESCE((SELECT json_agg(t.st ORDER BY t.st COLLATE "C") FROM (SELECT DISTINCT s.start_time AS st FROM s WHERE s.product_id = h.id) t), '[]'::json) AS "startTimes",
-       COALESCE((SELECT json_agg(json_build_object('type', u.type, 'name', u.name, 'min', u.mn, 'max', u.mx) ORDER BY u.type COLLATE "C")
-                 FROM (SELECT pa.type, min(pa.name) AS name, min(pa.min) AS mn, max(pa.max) AS mx
-                       FROM s JOIN pax_availability pa ON pa.slot_id = s.id WHERE s.product_id = h.id GROUP BY pa.type) u), '[]'::json) AS "paxTypes",
-       COALESCE((SELECT json_agg(c.cur ORDER BY c.cur) FROM (SELECT DISTINCT pa.currency_code AS cur
-                 FROM s JOIN pax_availability pa ON pa.slot_id = s.id WHERE s.product_id = h.id) c), '[]'::json) AS currencies
-FROM h ORDER BY h.id`
+       COALESCE(starts.v, '[]'::json) AS "startTimes", COALESCE(types.v, '[]'::json) AS "paxTypes", COALESCE(currencies.v, '[]'::json) AS currencies
+FROM h
+LEFT JOIN starts ON starts.product_id = h.id
+LEFT JOIN types ON types.product_id = h.id
+LEFT JOIN currencies ON currencies.product_id = h.id
+ORDER BY h.id`
 
 export async function productSummaries(db: Queryable, at: Date, days: number, productId?: number): Promise<ProductSummaryRow[]> {
   const { rows } = await db.query<ProductSummaryRow>({ name: 'availability_summaries', text: SUMMARY_SQL, values: [at, productId ?? null, days] })
