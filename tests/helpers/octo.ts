@@ -3,9 +3,13 @@ import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestR
 import { registerApi } from '../../server/api/index.ts'
 import { createAvailabilityService, type CachingAvailabilityService } from '../../server/availability/service.ts'
 import { manualClock } from '../../server/clock.ts'
+import { addDays } from '../../server/calendar/days.ts'
 import { createHealthService } from '../../server/db/health.ts'
 import { loggerOptions } from '../../server/logger.ts'
 import { octoRoutes } from '../../server/octo/routes.ts'
+import { validateDay } from '../../server/partner/schema.ts'
+import { createCatalogue } from '../../server/sandbox/catalogue.ts'
+import { writeDaySnapshot } from '../../server/sync/snapshot.ts'
 import { ADMIN_TOKEN, fakeSyncService } from './api.ts'
 import { countingPool } from './counting-pool.ts'
 import { createTestDatabase, type TestDatabase } from './db.ts'
@@ -68,5 +72,16 @@ export async function createOctoTestApi(opts: { now: number; keys?: string[]; ca
       await app.close()
       await db.drop()
     },
+  }
+}
+
+/** The sandbox catalogue's answers for `days` days from `today`, written as the sync engine writes them. */
+export async function seedCatalogue(db: TestDatabase, productId: number, today: string, days: number, now: number): Promise<void> {
+  const catalogue = createCatalogue({ seed: 7, products: 0, timeZone: 'Asia/Singapore' })
+  for (let i = 0; i < days; i++) {
+    const date = addDays(today, i)
+    const v = validateDay(catalogue.inventory(productId, date, now), date)
+    if (!v.ok) throw new Error(v.reason)
+    await writeDaySnapshot(db.pool, { productId, date, slots: v.slots, fetchedAt: new Date(now) })
   }
 }
