@@ -102,7 +102,21 @@ function apiSection(): string {
     '| route | server | req/s | p99 | bare req/s (baseline) | bare p99 | ratio to baseline | body |',
     '|---|---|---:|---:|---:|---:|---:|---:|',
     ...rows,
+    ...octoLines(j.octo),
   ].join('\n')
+}
+
+/** The OCTO calendar beside /dates (bench/api-octo.ts), when the run measured it. */
+function octoLines(octo: { queriesPerRequest: { calendar: number; dates: number }; servers: { server: string; calendar: { reqPerSec: number; p99Ms: number }; dates: { reqPerSec: number }; ratioToDates: number }[] } | undefined): string[] {
+  if (!octo) return []
+  return [
+    '',
+    `OCTO: \`POST /octo/availability/calendar\` over the 60-day horizon with \`octo/pricing\`, beside \`GET /dates\` on the same servers in the same run. Statements per request, counted on the real stack without cache: calendar ${octo.queriesPerRequest.calendar}, /dates ${octo.queriesPerRequest.dates}.`,
+    '',
+    '| server | calendar req/s | calendar p99 | /dates req/s | calendar ÷ /dates |',
+    '|---|---:|---:|---:|---:|',
+    ...octo.servers.map((o) => `| ${o.server} | ${o.calendar.reqPerSec.toLocaleString('en')} | ${o.calendar.p99Ms} ms | ${o.dates.reqPerSec.toLocaleString('en')} | ${o.ratioToDates.toFixed(2)} |`),
+  ]
 }
 
 const cpu = os.cpus()

@@ -108,6 +108,21 @@ const latency = (name: string) =>
       return parsed
     })
 
+// Bearer keys for /octo/*: unset or blank turns the OCTO face off. The
+// message never echoes the value (it is a secret).
+const octoApiKeys = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const keys = [...new Set((v ?? '').split(',').map((k) => k.trim()).filter(Boolean))]
+    if (keys.length === 0) return undefined
+    if (keys.some((k) => /\s/.test(k))) {
+      ctx.addIssue({ code: 'custom', message: 'OCTO_API_KEYS must be comma-separated keys without spaces inside a key' })
+      return z.NEVER
+    }
+    return keys
+  })
+
 const envSchema = z.object({
   PORT: int('PORT', 3000, 0, 65535),
   HOST: z.string().optional().transform((v) => v || '127.0.0.1'),
@@ -137,6 +152,7 @@ const envSchema = z.object({
   SANDBOX_RATE_LIMIT_PER_MINUTE: int('SANDBOX_RATE_LIMIT_PER_MINUTE', 30, 1, 100_000),
   SANDBOX_PRODUCTS: int('SANDBOX_PRODUCTS', 50, 0, 100_000),
   SANDBOX_LATENCY_MS: latency('SANDBOX_LATENCY_MS'),
+  OCTO_API_KEYS: octoApiKeys,
 })
 
 export type Env = z.infer<typeof envSchema>
@@ -170,6 +186,8 @@ export interface Config {
   apiRateLimitPerMinute: number
   /** How long a read may be served from memory (0 = never); data is minutes old anyway. */
   apiCacheTtlMs: number
+  /** Bearer keys of the OCTO face (/octo/*); undefined: the face is off (404). Secrets: never logged. */
+  octoApiKeys: string[] | undefined
   sandbox: {
     /** Unset: 4010 for `npm run sandbox`, any free port when `npm start` runs it. */
     port: number | undefined
@@ -218,6 +236,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     apiCacheTtlMs: e.API_CACHE_TTL_MS,
+    octoApiKeys: e.OCTO_API_KEYS,
     sandbox: {
       port: e.SANDBOX_PORT,
       apiKey: e.SANDBOX_API_KEY,

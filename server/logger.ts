@@ -17,6 +17,9 @@ export const REDACT_PATHS = [
   'partner.apiKey',
   'config.partner.apiKey',
   'config.adminToken',
+  'octoApiKeys',
+  '*.octoApiKeys',
+  'config.octoApiKeys',
 ]
 
 export function loggerOptions(level: string, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {

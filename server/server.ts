@@ -10,6 +10,7 @@ import { applyMigrations } from './db/migrate.ts'
 import { loggerOptions } from './logger.ts'
 import { registerApi } from './api/index.ts'
 import { createAvailabilityService } from './availability/service.ts'
+import { octoRoutes } from './octo/routes.ts'
 import { startSandbox, type Sandbox } from './sandbox/server.ts'
 import { partnerHost } from './sync/control.ts'
 import { createSync, type SyncAssembly } from './sync/index.ts'
@@ -97,12 +98,14 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           budgetMarginMs: config.sync.budgetMarginMs,
           engine: { maxInFlight: config.sync.maxInFlight },
         })
+        const availability = createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs })
         const services = {
           health: createHealthService(db.pool),
-          availability: createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs }),
+          availability,
           sync: sync.control,
         }
         await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute })
+        if (config.octoApiKeys) await app.register(octoRoutes, { availability, apiKeys: config.octoApiKeys, rateLimitPerMinute: config.apiRateLimitPerMinute })
         const address = await app.listen({ port: config.port, host: config.host })
         if (config.sync.enabled) sync.engine.start()
         log.info(
