@@ -18,6 +18,9 @@ export const REDACT_PATHS = [
   'partner.apiKey',
   'config.partner.apiKey',
   'config.adminToken',
+  'octoApiKeys',
+  '*.octoApiKeys',
+  'config.octoApiKeys',
 ]
 
 /**

@@ -15,7 +15,9 @@ import { databaseStartupError, listenStartupError } from './start-errors.ts'
 import { loggerOptions } from './logger.ts'
 import { registerApi } from './api/index.ts'
 import { createAvailabilityService } from './availability/service.ts'
+import { octoRoutes } from './octo/routes.ts'
 import { startSandbox, type Sandbox } from './sandbox/server.ts'
+import { partnerHost } from './sync/control.ts'
 import { createSync, type SyncAssembly } from './sync/index.ts'
 
 export interface ServerDeps {
@@ -82,6 +84,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
       apiKey: config.partner.apiKey ?? config.sandbox.apiKey,
       rateLimitPerMinute: config.sandbox.rateLimitPerMinute,
       products: config.sandbox.products,
+      latency: config.sandbox.latency,
       timeZone: config.sync.timeZone,
       clock,
       logger: log.child({ module: 'sandbox' }),
@@ -136,11 +139,14 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           pool: db.pool,
           clock,
           logger: log.child({ module: 'sync' }),
-          partner,
+          partner: { ...partner, timeoutMs: config.partner.timeoutMs },
           limitPerMinute: config.partner.rateLimitPerMinute,
           timeZone: config.sync.timeZone,
+          budgetMarginMs: config.sync.budgetMarginMs,
+          engine: { maxInFlight: config.sync.maxInFlight },
         })
         const health = createHealthService(db.pool)
+        const availability = createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs })
         const services = {
           health: {
             async ready() {
@@ -148,10 +154,11 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
               return stopping ? { ...r, ready: false, reason: 'shutting down' } : r
             },
           },
-          availability: createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs }),
+          availability,
           sync: sync.control,
         }
         await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute })
+        if (config.octoApiKeys) await app.register(octoRoutes, { availability, apiKeys: config.octoApiKeys, rateLimitPerMinute: config.apiRateLimitPerMinute })
         const address = await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
           throw listenStartupError(err, config.host, config.port)
         })
@@ -175,7 +182,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
             docs: `${publicUrl}/docs`,
             database: embedded ? 'embedded' : 'DATABASE_URL',
             ...(embedded ? { dataDir: embedded.dataDir } : {}),
-            partner: new URL(partner.baseUrl).host,
+            partner: partnerHost(partner.baseUrl),
             partnerSandbox: partner.sandbox,
             products: productIds.length,
             syncEnabled: config.sync.enabled,

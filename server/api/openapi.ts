@@ -22,8 +22,14 @@ export const swaggerOptions: SwaggerOptions = {
       { name: 'availability', description: 'Public, rate limited per client IP' },
       { name: 'sync', description: 'pause / resume / run need `Authorization: Bearer <ADMIN_TOKEN>`' },
       { name: 'health', description: 'Probes; not rate limited' },
+      { name: 'octo', description: 'OCTO standard (read-only: supplier, products, availability); on when OCTO_API_KEYS is set; `Authorization: Bearer <key>`; errors answer OCTO\'s `{ "error", "errorMessage" }`' },
     ],
-    components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } } },
+    components: {
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },
+        octoBearer: { type: 'http', scheme: 'bearer', description: 'One of OCTO_API_KEYS' },
+      },
+    },
   },
   hideUntagged: true,
   transform: jsonSchemaTransform,

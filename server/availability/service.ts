@@ -1,14 +1,14 @@
 import type pg from 'pg'
 import type { AvailabilityService, DatesResult, PaxView, SlotsResult, SlotView } from '../api/services.ts'
 import { isValidDate } from '../calendar/days.ts'
-import { checkDateInHorizon, horizonAt, type DateCheck, type Horizon } from '../calendar/horizon.ts'
+import { checkDateInHorizon, HORIZON_DAYS, horizonAt, type DateCheck, type Horizon } from '../calendar/horizon.ts'
 import type { Clock } from '../clock.ts'
 import { isValidTimeZone } from '../config.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import { createReadCache } from './cache.ts'
 import { freshnessOf } from './freshness.ts'
 import { choosePrimary, money, sortPax } from './pricing.ts'
-import { loadDay, lowestPricePerDay, productTimeZone, type PaxRow, type SlotRow } from './queries.ts'
+import { loadDay, loadRange, lowestPricePerDay, productSummaries, productTimeZone, type PaxRow, type ProductSummaryRow, type RangeSlotRow, type SlotRow } from './queries.ts'
 
 export interface AvailabilityDeps {
   pool: Pick<pg.Pool, 'query'>
@@ -23,9 +23,24 @@ export interface AvailabilityDeps {
   cacheTtlMs?: number
 }
 
+/** Stored days of one product with money as the stored decimal text, for faces that convert money themselves (OCTO). */
+export interface StoredRange {
+  timeZone: string
+  /** The product's served horizon now: days outside it are not served. */
+  horizon: Horizon
+  /** Slots of the days asked for, ordered by date then start (as /slots orders them); pax by type. */
+  slots: readonly RangeSlotRow[]
+}
+
+export type ProductSummary = ProductSummaryRow
+
 export interface CachingAvailabilityService extends AvailabilityService {
   /** Forgets cached reads of one product (or all): for a writer in this process that wants its write visible at once. */
   invalidate(productId?: number): void
+  /** A product's stored slots from `from` to `to` (real days, from ≤ to) in one query; undefined for an unknown product. */
+  range(productId: number, from: string, to: string): Promise<StoredRange | undefined>
+  /** Start times, pax types and currencies each active product (or one) has in its stored horizon, in one query. */
+  summaries(productId?: number): Promise<readonly ProductSummary[]>
 }
 
 interface DayView {
@@ -130,8 +145,34 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
       return { dates: await datePrices(productId, horizonNow(clock.now(), zone(tz))) }
     },
 
+    async range(productId, from, to) {
+      checkProductId(productId)
+      if (!isValidDate(from)) throw new BadRequestError('from', DATE_REASON.impossible(from, NO_HORIZON, ''))
+      if (!isValidDate(to)) throw new BadRequestError('to', DATE_REASON.impossible(to, NO_HORIZON, ''))
+      const row = await cache.get(`${productId}|range|${from}|${to}`, async () => {
+        const r = await loadRange(pool, productId, from, to)
+        return r && deepFreeze(r)
+      })
+      if (!row) return undefined
+      const tz = zone(row.timeZone)
+      return { timeZone: tz, horizon: horizonNow(clock.now(), tz), slots: row.slots }
+    },
+
+    async summaries(productId) {
+      if (productId !== undefined) checkProductId(productId)
+      // Keyed by the minute: "today" (each product's) moves at most at a minute boundary.
+      const minute = Math.floor(clock.now() / 60_000)
+      const key = productId === undefined ? `|summaries|${minute}` : `${productId}|summary|${minute}`
+      return cache.get(key, async () => {
+        const rows = await productSummaries(pool, new Date(clock.now()), HORIZON_DAYS, productId)
+        return deepFreeze(rows.map((r) => ({ ...r, timeZone: zone(r.timeZone) })))
+      })
+    },
+
     invalidate(productId) {
       cache.invalidate(productId === undefined ? undefined : `${productId}|`)
+      // The all-products summary holds this product too.
+      if (productId !== undefined) cache.invalidate('|summaries|')
     },
   }
 }

@@ -146,7 +146,12 @@ export type AppRouter = TRPCBuiltRouter<{
                     fresh: number;
                     due: number;
                     overdue: number;
+                    oldestFetchedAt: string | null;
                 }>;
+                run: {
+                    queued: number;
+                    etaAt: string | null;
+                };
                 budget: {
                     limitPerMinute: number;
                     usedLastMinute: number;
@@ -173,7 +178,7 @@ export type AppRouter = TRPCBuiltRouter<{
                     lastErrorAt: string | null;
                 }[];
                 partner: {
-                    baseUrl: string;
+                    host: string;
                     sandbox: boolean;
                 };
             };

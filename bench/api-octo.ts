@@ -1,0 +1,55 @@
+/**
+ * The OCTO part of bench/api.ts: a 60-day POST /octo/availability/calendar
+ * beside GET /dates on the same servers in the same run (ratio), and how many
+ * statements each costs per request, counted on the real stack (the point of
+ * the range read: one query for 60 days, not one per day).
+ */
+import { randomBytes } from 'node:crypto'
+import Fastify from 'fastify'
+import type pg from 'pg'
+import { registerApi } from '../server/api/index.ts'
+import type { SyncService } from '../server/api/services.ts'
+import { createAvailabilityService } from '../server/availability/service.ts'
+import { horizonAt } from '../server/calendar/horizon.ts'
+import { systemClock } from '../server/clock.ts'
+import { createHealthService } from '../server/db/health.ts'
+import { octoRoutes } from '../server/octo/routes.ts'
+
+/** A key for this run only. */
+export const OCTO_BENCH_KEY = randomBytes(16).toString('hex')
+
+export const octoHeaders = { authorization: `Bearer ${OCTO_BENCH_KEY}`, 'content-type': 'application/json', 'octo-capabilities': 'octo/pricing' }
+
+/** The whole served horizon of a product, as a reseller's calendar view asks for it. */
+export function calendarBody(productId: number, timeZone: string) {
+  const h = horizonAt(systemClock.now(), timeZone)
+  return { productId: String(productId), optionId: 'DEFAULT', localDateStart: h.today, localDateEnd: h.last }
+}
+
+/** Statements sent per request for /dates and the 60-day calendar, over `n` requests each, no cache. */
+export async function queriesPerRequest(pool: pg.Pool, productId: number, timeZone: string, sync: SyncService, n = 50): Promise<{ dates: number; calendar: number }> {
+  let count = 0
+  const counting: Pick<pg.Pool, 'query'> = {
+    query: ((...args: unknown[]) => {
+      count++
+      return (pool.query as (...a: unknown[]) => unknown)(...args)
+    }) as pg.Pool['query'],
+  }
+  const availability = createAvailabilityService({ pool: counting, clock: systemClock, defaultTimeZone: timeZone, cacheTtlMs: 0 })
+  const app = Fastify({ logger: false })
+  try {
+    await registerApi(app, { services: { availability, sync, health: createHealthService(pool) }, adminToken: randomBytes(16).toString('hex'), rateLimitPerMinute: 1e9 })
+    await app.register(octoRoutes, { availability, apiKeys: [OCTO_BENCH_KEY] })
+    const per = async (send: () => Promise<{ statusCode: number }>) => {
+      count = 0
+      for (let i = 0; i < n; i++) if ((await send()).statusCode !== 200) throw new Error('a counted request failed')
+      return count / n
+    }
+    return {
+      dates: await per(() => app.inject({ url: `/api/v1/experience/${productId}/dates` })),
+      calendar: await per(() => app.inject({ method: 'POST', url: '/octo/availability/calendar', headers: octoHeaders, payload: calendarBody(productId, timeZone) })),
+    }
+  } finally {
+    await app.close()
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * `sync/status` and the dispatcher's queries at full size: 450 products ×
+ * 60 days of fetch state and a full day of partner requests (43,200 rows),
+ * on the embedded Postgres. Prints median and p99 ms of each against a bare
+ * `SELECT 1` round trip on the same pool (the baseline). Target: status < 20 ms.
+ *
+ *   npm run bench:status -- [--products 450] [--reps 200]
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { zonedTimeToInstant } from '../server/calendar/days.ts'
+import { manualClock } from '../server/clock.ts'
+import { createDatabase } from '../server/db/client.ts'
+import { ensureDatabase, startEmbeddedPostgres } from '../server/db/embedded-postgres.ts'
+import { applyMigrations } from '../server/db/migrate.ts'
+import { silentLogger } from '../server/logger.ts'
+import { loadCandidates, loadEarly } from '../server/sync/claims.ts'
+import { createSync } from '../server/sync/index.ts'
+
+const { values: args } = parseArgs({
+  options: {
+    products: { type: 'string', default: '450' },
+    reps: { type: 'string', default: '200' },
+    out: { type: 'string', default: 'bench/out/status.json' },
+  },
+})
+const PRODUCTS = Number(args.products)
+const REPS = Number(args.reps)
+const TZ = 'Asia/Singapore'
+const NOW = zonedTimeToInstant('2026-12-01', '10:00', TZ)
+
+/** A horizon in mid-life: most days fetched within their tier, some due, some failing, some never fetched, a run queued. */
+const SEED = `
+INSERT INTO product (id, time_zone) SELECT g, $2 FROM generate_series(1, $3) g WHERE $1::timestamptz IS NOT NULL;
+INSERT INTO day_fetch_state (product_id, date, last_attempt_at, last_fetched_at, last_outcome, slot_count, last_slot_start, total_remaining, next_due_at, consecutive_failures, last_error, forced_at)
+SELECT p, d::date,
+       $1::timestamptz - (h * interval '1 hour'),
+       CASE WHEN (p * 31 + o) % 97 = 0 THEN NULL ELSE $1::timestamptz - (h * interval '1 hour') END,
+       (CASE WHEN (p + o) % 3 = 0 THEN 'empty' ELSE 'ok' END)::fetch_outcome,
+       CASE WHEN (p + o) % 3 = 0 THEN 0 ELSE 6 END,
+       CASE WHEN (p + o) % 3 = 0 THEN NULL ELSE lpad(((8 + p % 12))::text, 2, '0') || ':30' END,
+       100,
+       $1::timestamptz + (((p * 7 + o * 13) % 240) - 60) * interval '1 minute',
+       CASE WHEN (p * 11 + o) % 211 = 0 THEN 2 ELSE 0 END,
+       CASE WHEN (p * 11 + o) % 211 = 0 THEN 'http: partner answered HTTP 503' END,
+       CASE WHEN p % 50 = 0 THEN $1::timestamptz END
+FROM generate_series(1, $3) p, generate_series(0, 59) o,
+     LATERAL (SELECT ($1::timestamptz AT TIME ZONE $2)::date + o AS d, ((p * 17 + o * 5) % 100) / 100.0 * CASE WHEN o = 0 THEN 0.25 WHEN o <= 7 THEN 4 ELSE 24 END AS h) x;
+INSERT INTO partner_request (sent_at, instance_id) SELECT $1::timestamptz - (g * interval '2 seconds'), 'seed' || $2 || $3 FROM generate_series(0, 43199) g;
+ANALYZE`
+
+function quantiles(ms: number[]) {
+  const s = [...ms].sort((a, b) => a - b)
+  return { p50: s[Math.floor(s.length * 0.5)]!, p99: s[Math.min(s.length - 1, Math.floor(s.length * 0.99))]! }
+}
+
+async function time(reps: number, fn: () => Promise<unknown>) {
+  for (let i = 0; i < 5; i++) await fn()
+  const ms: number[] = []
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now()
+    await fn()
+    ms.push(performance.now() - t0)
+  }
+  return quantiles(ms)
+}
+
+async function main() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slotsync-bench-status-'))
+  const pg = await startEmbeddedPostgres({ dataDir })
+  try {
+    await ensureDatabase(pg.url, 'status')
+    await applyMigrations(pg.urlFor('status'))
+    const db = createDatabase(pg.urlFor('status'))
+    for (const stmt of SEED.split(';').map((x) => x.trim()).filter(Boolean)) {
+      await db.pool.query(stmt, stmt === 'ANALYZE' ? [] : [new Date(NOW), TZ, PRODUCTS])
+    }
+    const clock = manualClock(NOW)
+    const sync = createSync({ pool: db.pool, clock, budgetClock: clock, logger: silentLogger, partner: { baseUrl: 'http://127.0.0.1:9', apiKey: 'x', sandbox: true }, limitPerMinute: 30, timeZone: TZ })
+    const status = await sync.control.status()
+    const results = {
+      date: new Date().toISOString(),
+      pairs: PRODUCTS * 60,
+      reps: REPS,
+      baseline: await time(REPS, () => db.pool.query('SELECT 1')),
+      status: await time(REPS, () => sync.control.status()),
+      candidates: await time(Math.ceil(REPS / 4), () => loadCandidates(db.pool, NOW, 1_000)),
+      early: await time(Math.ceil(REPS / 4), () => loadEarly(db.pool, NOW, 64)),
+      queue: status.queue,
+    }
+    await db.close()
+    fs.mkdirSync(path.dirname(args.out!), { recursive: true })
+    fs.writeFileSync(args.out!, JSON.stringify(results, null, 2))
+    process.stdout.write(`${formatStatusTable(results)}\n`)
+  } finally {
+    await pg.stop()
+    fs.rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+type Q = { p50: number; p99: number }
+export function formatStatusTable(r: { pairs: number; reps: number; baseline: Q; status: Q; candidates: Q; early: Q }): string {
+  const row = (label: string, q: Q, target = '') => `| ${label} | ${q.p50.toFixed(2)} ms | ${q.p99.toFixed(2)} ms | ${(q.p50 / r.baseline.p50).toFixed(1)}× | ${target} |`
+  return [
+    `${r.pairs.toLocaleString('en')} (product, date) pairs and 43,200 partner requests in the log; ${r.reps} calls each (a quarter for the dispatcher's lists).`,
+    '',
+    '| call | median | p99 | median ÷ SELECT 1 | target |',
+    '|---|---:|---:|---:|---|',
+    row('SELECT 1 round trip (baseline)', r.baseline),
+    row('sync/status (the service call behind the route)', r.status, '< 20 ms'),
+    row("dispatcher: list due pairs (every 5 s)", r.candidates),
+    row('dispatcher: list early refreshes (when nothing is due)', r.early),
+  ].join('\n')
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main()

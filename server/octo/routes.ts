@@ -1,0 +1,73 @@
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { createOctoAnswers, type OctoReads, type SupplierInfo } from './answers.ts'
+import { createKeyCheck } from './auth.ts'
+import { OCTO_DOCS } from './docs.ts'
+import { OctoError, toOctoError } from './errors.ts'
+import { appliedCapabilities } from './requests.ts'
+
+export interface OctoRouteOptions {
+  availability: OctoReads
+  /** OCTO_API_KEYS: at least one. */
+  apiKeys: readonly string[]
+  /** The base URL clients use (supplier.endpoint = it + /octo); default: from the request's Host. */
+  publicUrl?: string
+  supplier?: SupplierInfo
+  /** Requests per minute per client IP (API_RATE_LIMIT_PER_MINUTE, as the REST face); unset: no limit. */
+  rateLimitPerMinute?: number
+}
+
+/**
+ * The OCTO face under /octo: bearer keys, the Octo-Capabilities headers and
+ * OCTO error bodies. Register it only when keys are configured (without it,
+ * every /octo/* route is the app's 404). An encapsulated plugin: its hooks,
+ * error handler and body handling touch no other route.
+ */
+export async function octoRoutes(app: FastifyInstance, opts: OctoRouteOptions): Promise<void> {
+  const keys = createKeyCheck(opts.apiKeys)
+  const answers = createOctoAnswers(opts.availability, opts.supplier)
+
+  // The zod schemas on the routes are for /openapi.json only: answers.ts validates, with OCTO's codes.
+  app.setValidatorCompiler(() => (data) => ({ value: data }))
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data))
+
+  // Counted in onRequest (its route-level hook), before the key check below,
+  // so guessing keys is limited too.
+  if (opts.rateLimitPerMinute) await app.register(rateLimit, { max: opts.rateLimitPerMinute, timeWindow: 60_000 })
+
+  // The capabilities applied to this answer, on every answer (errors too).
+  const caps = (req: FastifyRequest) => appliedCapabilities(req.headers['octo-capabilities'])
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('octo-capabilities', caps(req).join(', '))
+  })
+  // preParsing: after the rate limit, before any body is read. The key is
+  // never logged or echoed: the message says only what is wrong.
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    if (!keys.accepts(req.headers.authorization)) throw new OctoError('UNAUTHORIZED', 'a valid OCTO API key is required: Authorization: Bearer <key>')
+    return payload
+  })
+
+  app.setErrorHandler((err, req, reply) => {
+    const { status, body } = toOctoError(err)
+    if (status >= 500) req.log.error({ err, url: req.url.split('?')[0] }, 'OCTO request failed')
+    return reply.status(status).send(body)
+  })
+
+  const endpoint = (req: FastifyRequest) => `${opts.publicUrl ?? requestOrigin(req)}/octo`
+
+  app.get('/octo/supplier', { schema: OCTO_DOCS.supplier }, async (req) => answers.supplier(endpoint(req)))
+  app.get('/octo/products', { schema: OCTO_DOCS.products }, async (req) => answers.products(caps(req)))
+  app.get('/octo/products/:id', { schema: OCTO_DOCS.product }, async (req) => answers.product((req.params as { id: string }).id, caps(req)))
+  app.post('/octo/availability/calendar', { schema: OCTO_DOCS.calendar }, async (req) => answers.calendar(req.body, caps(req)))
+  app.post('/octo/availability', { schema: OCTO_DOCS.availability }, async (req) => answers.availability(req.body, caps(req)))
+}
+
+/** `http://host:port` as the client addressed us; a Host header that is not one falls back to localhost. */
+function requestOrigin(req: FastifyRequest): string {
+  try {
+    const origin = new URL(`${req.protocol}://${req.host}`).origin
+    return origin === 'null' ? 'http://localhost' : origin
+  } catch {
+    return 'http://localhost'
+  }
+}

@@ -1,0 +1,87 @@
+import { Writable } from 'node:stream'
+import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify'
+import { registerApi } from '../../server/api/index.ts'
+import { createAvailabilityService, type CachingAvailabilityService } from '../../server/availability/service.ts'
+import { manualClock } from '../../server/clock.ts'
+import { addDays } from '../../server/calendar/days.ts'
+import { createHealthService } from '../../server/db/health.ts'
+import { loggerOptions } from '../../server/logger.ts'
+import { octoRoutes } from '../../server/octo/routes.ts'
+import { validateDay } from '../../server/partner/schema.ts'
+import { createCatalogue } from '../../server/sandbox/catalogue.ts'
+import { writeDaySnapshot } from '../../server/sync/snapshot.ts'
+import { ADMIN_TOKEN, fakeSyncService } from './api.ts'
+import { countingPool } from './counting-pool.ts'
+import { createTestDatabase, type TestDatabase } from './db.ts'
+
+export interface OctoTestApi {
+  app: FastifyInstance
+  db: TestDatabase
+  clock: ReturnType<typeof manualClock>
+  availability: CachingAvailabilityService
+  /** Every log line the app wrote (trace level, request logging on). */
+  logs: string[]
+  /** Names of the statements the availability service sent, for counting. */
+  queries: string[]
+  /** A request with the first key (or `key`) and optional capabilities. */
+  octo(method: 'GET' | 'POST', url: string, body?: unknown, opts?: { key?: string | null; capabilities?: string }): Promise<LightMyRequestResponse>
+  inject(opts: InjectOptions): Promise<LightMyRequestResponse>
+  close(): Promise<void>
+}
+
+/**
+ * The public API as server.ts wires it (registerApi, then the OCTO routes
+ * when keys are given) over a test database, with a manual clock, logs
+ * captured and the availability service's queries counted.
+ */
+export async function createOctoTestApi(opts: { now: number; keys?: string[]; cacheTtlMs?: number; rateLimitPerMinute?: number }): Promise<OctoTestApi> {
+  const db = await createTestDatabase()
+  const clock = manualClock(opts.now)
+  const { pool, queries } = countingPool(db.pool)
+  const availability = createAvailabilityService({ pool, clock, defaultTimeZone: 'Asia/Singapore', cacheTtlMs: opts.cacheTtlMs ?? 0 })
+  const logs: string[] = []
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk))
+      done()
+    },
+  })
+  const app = Fastify({ logger: loggerOptions('trace', stream) })
+  await registerApi(app, { services: { availability, sync: fakeSyncService().service, health: createHealthService(db.pool) }, adminToken: ADMIN_TOKEN, rateLimitPerMinute: 1_000_000 })
+  if (opts.keys) await app.register(octoRoutes, { availability, apiKeys: opts.keys, ...(opts.rateLimitPerMinute ? { rateLimitPerMinute: opts.rateLimitPerMinute } : {}) })
+  await app.ready()
+  const firstKey = opts.keys?.[0]
+  return {
+    app,
+    db,
+    clock,
+    availability,
+    logs,
+    queries,
+    octo(method, url, body, o = {}) {
+      const key = o.key === undefined ? firstKey : o.key
+      return app.inject({
+        method,
+        url,
+        headers: { ...(key === null || key === undefined ? {} : { authorization: `Bearer ${key}` }), ...(o.capabilities !== undefined ? { 'octo-capabilities': o.capabilities } : {}) },
+        ...(body !== undefined ? { payload: body as object } : {}),
+      })
+    },
+    inject: (o) => app.inject(o),
+    async close() {
+      await app.close()
+      await db.drop()
+    },
+  }
+}
+
+/** The sandbox catalogue's answers for `days` days from `today`, written as the sync engine writes them. */
+export async function seedCatalogue(db: TestDatabase, productId: number, today: string, days: number, now: number): Promise<void> {
+  const catalogue = createCatalogue({ seed: 7, products: 0, timeZone: 'Asia/Singapore' })
+  for (let i = 0; i < days; i++) {
+    const date = addDays(today, i)
+    const v = validateDay(catalogue.inventory(productId, date, now), date)
+    if (!v.ok) throw new Error(v.reason)
+    await writeDaySnapshot(db.pool, { productId, date, slots: v.slots, fetchedAt: new Date(now) })
+  }
+}
