@@ -10,6 +10,7 @@ import { applyMigrations } from './db/migrate.ts'
 import { loggerOptions } from './logger.ts'
 import { registerApi } from './api/index.ts'
 import { createAvailabilityService } from './availability/service.ts'
+import { createSyncReads } from './observability/sync-reads.ts'
 import { startSandbox, type Sandbox } from './sandbox/server.ts'
 import { partnerHost } from './sync/control.ts'
 import { createSync, type SyncAssembly } from './sync/index.ts'
@@ -101,6 +102,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           health: createHealthService(db.pool),
           availability: createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs }),
           sync: sync.control,
+          syncReads: createSyncReads({ pool: db.pool, clock }),
         }
         await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute })
         const address = await app.listen({ port: config.port, host: config.host })
