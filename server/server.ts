@@ -10,6 +10,8 @@ import { applyMigrations } from './db/migrate.ts'
 import { loggerOptions } from './logger.ts'
 import { registerApi } from './api/index.ts'
 import { createAvailabilityService } from './availability/service.ts'
+import { createMetrics } from './observability/metrics.ts'
+import { observabilityRoutes } from './observability/routes.ts'
 import { createSyncReads } from './observability/sync-reads.ts'
 import { startSandbox, type Sandbox } from './sandbox/server.ts'
 import { partnerHost } from './sync/control.ts'
@@ -45,6 +47,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
   let db: Database | undefined
   let sandbox: Sandbox | undefined
   let sync: SyncAssembly | undefined
+  // Gauges read sync status at each scrape; before sync is wired there is none to read.
+  const metrics = createMetrics({ syncStatus: () => sync?.control.status() })
 
   async function openDatabase(): Promise<string> {
     if (config.databaseUrl) return config.databaseUrl
@@ -104,7 +108,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           sync: sync.control,
           syncReads: createSyncReads({ pool: db.pool, clock }),
         }
+        // Before registerApi: a hook counts only the routes registered after it.
+        app.addHook('onResponse', metrics.onResponse)
         await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute })
+        await app.register(observabilityRoutes, { metrics })
         const address = await app.listen({ port: config.port, host: config.host })
         if (config.sync.enabled) sync.engine.start()
         log.info(
