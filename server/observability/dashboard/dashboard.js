@@ -70,7 +70,7 @@ function renderStatus(s, nowMs) {
   $('partner').textContent = `${s.partner.host ?? hostOf(s.partner.baseUrl)}${s.partner.sandbox ? ' (sandbox)' : ''}`
   $('updated').textContent = new Date(nowMs).toLocaleTimeString()
   $('oldest-served').textContent = s.oldestServedFetchedAt ? `${fmtAge(ageOf(s.oldestServedFetchedAt, nowMs))} old` : '–'
-  $('halted').textContent = halted ? `halted until ${new Date(s.budget.haltedUntil).toLocaleTimeString()}` : ''
+  $('halted').textContent = halted ? ` · halted by a 429 until ${new Date(s.budget.haltedUntil).toLocaleTimeString()}` : ''
   $('run-eta').textContent = s.run && s.run.etaAt ? ` · run done ≈ ${new Date(s.run.etaAt).toLocaleTimeString()}` : ''
   renderTiers(s, nowMs)
 
@@ -110,14 +110,16 @@ function renderTiers(s, nowMs) {
 function renderHistory(h, limit) {
   const svg = $('history')
   const peak = Math.max(...h.minutes.map((m) => m.requests))
-  const top = Math.max(peak, limit || 0, 1) * 1.1
+  // Scaled to the limit when the budget is in use, else to the peak, so the
+  // hour's shape stays visible under a limit far above the traffic.
+  const top = limit && limit <= 3 * peak ? Math.max(limit, peak) * 1.1 : Math.max(peak, 1) * 1.15
   const w = 600 / h.minutes.length
   const bars = h.minutes.map((m, i) =>
     el('rect', { x: i * w + 1, y: 120 - (120 * m.requests) / top, width: w - 2, height: (120 * m.requests) / top }, el('title', {}, `${new Date(m.at).toLocaleTimeString()}: ${m.requests} requests`)),
   )
-  const lines = limit ? [el('line', { x1: 0, x2: 600, y1: 120 - (120 * limit) / top, y2: 120 - (120 * limit) / top }, el('title', {}, `limit ${limit}/min`))] : []
+  const lines = limit && limit <= top ? [el('line', { x1: 0, x2: 600, y1: 120 - (120 * limit) / top, y2: 120 - (120 * limit) / top }, el('title', {}, `limit ${limit}/min`))] : []
   svg.replaceChildren(...bars, ...lines)
-  $('history-peak').textContent = `peak ${fmtInt(peak)}/min${limit ? ` · limit ${fmtInt(limit)}/min (dashed)` : ''}`
+  $('history-peak').textContent = `peak ${fmtInt(peak)}/min${limit ? ` · limit ${fmtInt(limit)}/min${limit <= top ? ' (dashed)' : ''}` : ''}`
 }
 
 function cellClass(age, target) {
