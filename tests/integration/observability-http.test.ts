@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SyncStatusView } from '../../server/api/services.ts'
 import { loadConfig } from '../../server/config.ts'
+import { dashboardDir } from '../../server/observability/routes.ts'
 import { createServer, type SlotsyncServer } from '../../server/server.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 import { parseExposition, sampleValue } from '../helpers/prometheus.ts'
@@ -63,6 +64,12 @@ describe('/metrics on the running service', () => {
     for (const raw of ['999999', 'abc', '/no/such', 'secret']) expect(labelValues.join(' ')).not.toContain(raw)
   })
 
+  it('shows no secret: neither the admin token nor the partner key', async () => {
+    const body = await (await fetch(`${url}/metrics`)).text()
+    expect(body).toContain('slotsync_sync_pairs')
+    for (const secret of [ADMIN, 'sandbox-key']) expect(body).not.toContain(secret)
+  })
+
   it('sync gauges equal sync status (sync paused so neither moves)', async () => {
     await waitFor('some days fetched', async () => ((await status()).neverFetched < 120 ? true : undefined))
     const pause = await fetch(`${url}/api/v1/sync/pause`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } })
@@ -84,6 +91,13 @@ describe('/metrics on the running service', () => {
 })
 
 describe('the dashboard is served at /', () => {
+  it('its files are found from source and from a compiled build’s folder', () => {
+    const fromSource = dashboardDir()
+    expect(fromSource.pathname).toMatch(/\/server\/observability\/dashboard\/$/)
+    expect(dashboardDir(new URL('dist/server/', new URL('../..', import.meta.url))).pathname).toBe(fromSource.pathname)
+    expect(() => dashboardDir(new URL('file:///tmp/'))).toThrow(/server\/observability\/dashboard/)
+  })
+
   it('an HTML page whose script and style come from this server, under the security headers', async () => {
     const page = await fetch(`${url}/`)
     expect(page.status).toBe(200)
