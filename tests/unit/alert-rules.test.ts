@@ -11,6 +11,7 @@ import { ROOT } from '../helpers/process.ts'
 // exports, and (promtool) valid PromQL whose alerts fire when they should.
 const RULES = path.join(ROOT, 'deploy/prometheus/alerts.yml')
 const RULE_TESTS = path.join(ROOT, 'deploy/prometheus/alerts.test.yml')
+const CONFIG = path.join(ROOT, 'deploy/prometheus/prometheus.yml')
 
 type Rule = { alert: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
 
@@ -61,7 +62,7 @@ describe('alert rules', () => {
     for (const name of used) expect(exported.has(name), name).toBe(true)
   })
 
-  it('pass promtool: valid PromQL, and the unit tests in alerts.test.yml (each alert fires on its case, not on the look-alike)', () => {
+  it('pass promtool: valid PromQL, the unit tests in alerts.test.yml (each alert fires on its case, not on the look-alike), and the example configuration', () => {
     let promtool: string
     try {
       promtool = execFileSync('sh', ['-c', 'command -v promtool']).toString().trim()
@@ -76,5 +77,6 @@ describe('alert rules', () => {
     }
     expect(run('check', 'rules', RULES)).toMatch(/SUCCESS: 5 rules found/)
     expect(run('test', 'rules', RULE_TESTS)).toMatch(/SUCCESS/)
+    expect(run('check', 'config', CONFIG)).toMatch(/SUCCESS: 1 rule files found/)
   })
 })
