@@ -21,7 +21,7 @@ type Status = {
   paused: boolean
   running: boolean
   neverFetched: number
-  tiers: Record<string, { total: number; fresh: number; due: number; overdue: number }>
+  tiers: Record<string, { total: number; fresh: number; due: number; overdue: number; oldestFetchedAt?: string | null }>
   budget: { limitPerMinute: number }
   products: { active: number }
   failingProducts: { productId: number; lastError: string | null }[]
@@ -82,7 +82,13 @@ describe('dashboard in chromium', () => {
     const shown = await page.$$eval('[data-k]', (els) => els.map((e) => [e.getAttribute('data-k')!, e.textContent] as const))
     expect(shown.length).toBeGreaterThanOrEqual(8 + 4 * Object.keys(status.tiers).length)
     for (const [key, text] of shown) expect(digits(text), key).toBe(String(pick(status, key)))
-    for (const tier of Object.keys(status.tiers)) expect(await page.locator(`tr[data-tier="${tier}"]`).count(), tier).toBe(1)
+    for (const [tier, t] of Object.entries(status.tiers)) {
+      expect(await page.locator(`tr[data-tier="${tier}"]`).count(), tier).toBe(1)
+      // The per-tier oldest age: shown when the status reports it, a dash when it does not.
+      const oldest = await page.textContent(`td[data-oldest="${tier}"]`)
+      if (!('oldestFetchedAt' in t)) expect(oldest, tier).toBe('–')
+      else expect(oldest, tier).toMatch(t.oldestFetchedAt ? /^\d+(\.\d)? (s|min|h|d)$/ : /^never$/)
+    }
     expect(await page.textContent('#state')).toBe(status.paused ? 'paused' : 'running')
     const total = Object.values(status.tiers).reduce((a, t) => a + t.total, 0)
     expect(total).toBe(12 * 60)
@@ -109,6 +115,7 @@ describe('dashboard in chromium', () => {
 
     await page.screenshot({ path: SCREENSHOT, fullPage: true })
     expect(fs.readFileSync(SCREENSHOT).subarray(1, 4).toString()).toBe('PNG')
+    if (!SCREENSHOT.startsWith(ROOT)) fs.rmSync(SCREENSHOT)
     expect([...requested].filter((p) => !ALLOWED.has(p))).toEqual([])
     expect(errors).toEqual([])
     await page.context().close()
