@@ -101,6 +101,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           timeZone: config.sync.timeZone,
           budgetMarginMs: config.sync.budgetMarginMs,
           engine: { maxInFlight: config.sync.maxInFlight },
+          observer: metrics.observer,
         })
         const services = {
           health: createHealthService(db.pool),

@@ -70,6 +70,17 @@ describe('/metrics on the running service', () => {
     for (const secret of [ADMIN, 'sandbox-key']) expect(body).not.toContain(secret)
   })
 
+  it('the engine reports each partner request and pass through the observer', async () => {
+    await waitFor('some days fetched', async () => ((await status()).neverFetched < 120 ? true : undefined))
+    const f = await metrics()
+    const ok = sampleValue(f, 'slotsync_partner_requests_total', { outcome: 'ok' })! + sampleValue(f, 'slotsync_partner_requests_total', { outcome: 'empty' })!
+    expect(ok).toBeGreaterThan(0)
+    // Every request counted is in the latency histogram too.
+    const all = ['ok', 'empty', 'error', 'invalid', 'rate_limited'].reduce((a, outcome) => a + sampleValue(f, 'slotsync_partner_requests_total', { outcome })!, 0)
+    expect(sampleValue(f, 'slotsync_partner_request_duration_seconds_count')).toBe(all)
+    expect(sampleValue(f, 'slotsync_sync_pass_duration_seconds_count')).toBeGreaterThan(0)
+  })
+
   it('sync gauges equal sync status (sync paused so neither moves)', async () => {
     await waitFor('some days fetched', async () => ((await status()).neverFetched < 120 ? true : undefined))
     const pause = await fetch(`${url}/api/v1/sync/pause`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } })
@@ -84,7 +95,11 @@ describe('/metrics on the running service', () => {
     expect(sampleValue(f, 'slotsync_partner_budget_limit_requests')).toBe(6000)
     for (const [tier, c] of Object.entries(s.tiers)) {
       for (const state of ['fresh', 'due', 'overdue'] as const) expect(sampleValue(f, 'slotsync_sync_pairs', { tier, state }), `${tier} ${state}`).toBe(c[state])
+      // Per-tier oldest age: present exactly for the tiers with a fetched day.
+      if (c.oldestFetchedAt) expect(sampleValue(f, 'slotsync_sync_oldest_age_seconds', { tier }), tier).toBeGreaterThanOrEqual(0)
+      else expect(sampleValue(f, 'slotsync_sync_oldest_age_seconds', { tier }), tier).toBeUndefined()
     }
+    expect(Object.values(s.tiers).some((t) => t.oldestFetchedAt)).toBe(true)
     expect(Object.values(s.tiers).reduce((a, t) => a + t.total, 0)).toBe(120)
     expect(sampleValue(f, 'slotsync_sync_oldest_served_age_seconds')).toBeGreaterThan(0)
   })
