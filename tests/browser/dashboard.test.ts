@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -143,6 +144,37 @@ describe('dashboard in chromium', () => {
     expect((await server.get<Status>('/api/v1/sync/status')).paused).toBe(false)
     expect(errors).toEqual([])
     await page.context().close()
+  }, 60_000)
+
+  it('works behind a proxy that serves slotsync under a path prefix', async () => {
+    // A minimal reverse proxy: /ops/slotsync/<path> → the service's /<path>.
+    const target = new URL(server.url)
+    const proxy = http.createServer((req, res) => {
+      const path = req.url!.replace(/^\/ops\/slotsync/, '')
+      if (path === req.url) return void res.writeHead(404).end()
+      const up = http.request({ host: target.hostname, port: target.port, path, method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode!, r.headers)
+        r.pipe(res)
+      })
+      req.pipe(up)
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    try {
+      const context = await browser.newContext()
+      const page = await context.newPage()
+      const requested: string[] = []
+      page.on('request', (r) => requested.push(new URL(r.url()).pathname))
+      await page.goto(`http://127.0.0.1:${(proxy.address() as { port: number }).port}/ops/slotsync/`)
+      await page.waitForSelector('body[data-slow-loaded]')
+      expect(await page.textContent('#state')).toMatch(/^(running|paused)$/)
+      expect(await page.locator('#grid tbody tr').count()).toBe(12)
+      expect(requested.length).toBeGreaterThanOrEqual(6)
+      for (const p of requested) expect(p).toMatch(/^\/ops\/slotsync\//)
+      await context.close()
+    } finally {
+      proxy.closeAllConnections()
+      await new Promise((resolve) => proxy.close(resolve))
+    }
   }, 60_000)
 
   it('a wrong token changes nothing and is forgotten', async () => {

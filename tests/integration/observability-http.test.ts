@@ -119,10 +119,11 @@ describe('the dashboard is served at /', () => {
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8')
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'")
     const html = await page.text()
-    expect(html).toContain('<script src="/dashboard.js" defer></script>')
+    // Relative, so the page works under a proxy's path prefix too.
+    expect(html).toContain('<script src="dashboard.js" defer></script>')
     const js = await fetch(`${url}/dashboard.js`)
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
-    expect(await js.text()).toContain('/api/v1/sync/status')
+    expect(await js.text()).toContain("getJson('api/v1/sync/status')")
     expect((await fetch(`${url}/dashboard.css`)).headers.get('content-type')).toBe('text/css; charset=utf-8')
   })
 })

@@ -1,5 +1,7 @@
 // slotsync dashboard: reads the public sync procedures' REST twins (the same
 // numbers every client gets) and draws them. No build step, no library.
+// Paths are relative to the page, so it also works behind a proxy that
+// serves slotsync under a prefix (https://ops.example/slotsync/).
 'use strict'
 
 const STATUS_EVERY_MS = 5_000
@@ -151,7 +153,7 @@ function renderGrid(g) {
 
 async function refreshStatus() {
   try {
-    status = await getJson('/api/v1/sync/status')
+    status = await getJson('api/v1/sync/status')
     renderStatus(status, Date.now())
     document.body.dataset.statusLoaded = String(Date.now())
   } catch (err) {
@@ -163,7 +165,7 @@ async function refreshStatus() {
 
 async function refreshSlow() {
   try {
-    const [g, h] = await Promise.all([getJson('/api/v1/sync/freshness'), getJson('/api/v1/sync/budget-history')])
+    const [g, h] = await Promise.all([getJson('api/v1/sync/freshness'), getJson('api/v1/sync/budget-history')])
     grid = g
     renderGrid(g)
     renderHistory(h, status && status.budget.limitPerMinute)
@@ -187,7 +189,7 @@ async function sendToggle(action) {
   }
   $('toggle').disabled = true
   try {
-    const res = await fetch(`/api/v1/sync/${action}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+    const res = await fetch(`api/v1/sync/${action}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
     if (res.status === 401) {
       sessionStorage.removeItem(TOKEN_KEY)
       showMessage('The admin token was refused; enter it again.', true)
