@@ -10,6 +10,9 @@ import { applyMigrations } from './db/migrate.ts'
 import { loggerOptions } from './logger.ts'
 import { registerApi } from './api/index.ts'
 import { createAvailabilityService } from './availability/service.ts'
+import { createMetrics } from './observability/metrics.ts'
+import { observabilityRoutes } from './observability/routes.ts'
+import { createSyncReads } from './observability/sync-reads.ts'
 import { octoRoutes } from './octo/routes.ts'
 import { startSandbox, type Sandbox } from './sandbox/server.ts'
 import { partnerHost } from './sync/control.ts'
@@ -45,6 +48,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
   let db: Database | undefined
   let sandbox: Sandbox | undefined
   let sync: SyncAssembly | undefined
+  // Gauges read sync status at each scrape; before sync is wired there is none to read.
+  const metrics = createMetrics({ syncStatus: () => sync?.control.status() })
 
   async function openDatabase(): Promise<string> {
     if (config.databaseUrl) return config.databaseUrl
@@ -97,15 +102,20 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           timeZone: config.sync.timeZone,
           budgetMarginMs: config.sync.budgetMarginMs,
           engine: { maxInFlight: config.sync.maxInFlight },
+          observer: metrics.observer,
         })
         const availability = createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs })
         const services = {
           health: createHealthService(db.pool),
           availability,
           sync: sync.control,
+          syncReads: createSyncReads({ pool: db.pool, clock }),
         }
+        // Before registerApi: a hook counts only the routes registered after it.
+        app.addHook('onResponse', metrics.onResponse)
         await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute })
         if (config.octoApiKeys) await app.register(octoRoutes, { availability, apiKeys: config.octoApiKeys, rateLimitPerMinute: config.apiRateLimitPerMinute })
+        await app.register(observabilityRoutes, { metrics })
         const address = await app.listen({ port: config.port, host: config.host })
         if (config.sync.enabled) sync.engine.start()
         log.info(

@@ -7,6 +7,7 @@ import { stringify } from './json.ts'
 import { responses } from './openapi.ts'
 import { appRouter, type AppRouter } from './routers/index.ts'
 import { liveSchema, productIdSchema, readySchema, runRequestSchema, runResultSchema, slotsInput, slotsResultSchema, datesResultSchema, syncStateSchema, syncStatusSchema, syncTargetInput } from './schemas.ts'
+import { budgetHistorySchema, freshnessGridSchema } from './sync-read-schemas.ts'
 import { createCallerFactory, type Context } from './trpc.ts'
 
 /**
@@ -114,6 +115,14 @@ export async function restRoutes(api: FastifyInstance, opts: RestOptions): Promi
   api.get('/api/v1/sync/status', {
     schema: { tags: ['sync'], summary: 'Pause state, queue, freshness per tier, partner budget', response: responses(syncStatusSchema, 429, 503) },
     handler: handler(opts, {}, (c) => c.sync.status()),
+  })
+  api.get('/api/v1/sync/freshness', {
+    schema: { tags: ['sync'], summary: 'Active products × the next 14 days: when each day was last fetched', response: responses(freshnessGridSchema, 429, 503) },
+    handler: handler(opts, {}, (c) => c.sync.freshness()),
+  })
+  api.get('/api/v1/sync/budget-history', {
+    schema: { tags: ['sync'], summary: 'Partner requests per minute over the last hour', response: responses(budgetHistorySchema, 429, 503) },
+    handler: handler(opts, {}, (c) => c.sync.budgetHistory()),
   })
 }
 

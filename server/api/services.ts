@@ -13,6 +13,7 @@ import type {
   syncStatusSchema,
   tierCountsSchema,
 } from './schemas.ts'
+import type { SyncReadService } from './sync-read-schemas.ts'
 
 /**
  * What the API needs from the rest of slotsync. Routers call these; REST
@@ -57,4 +58,6 @@ export interface Services {
   availability: AvailabilityService
   sync: SyncService
   health: HealthService
+  /** Read-only sync views (freshness grid, budget history). */
+  syncReads: SyncReadService
 }

@@ -5,6 +5,7 @@ import { createAvailabilityService } from '../../server/availability/service.ts'
 import { manualClock } from '../../server/clock.ts'
 import { createHealthService } from '../../server/db/health.ts'
 import type { PartnerSlotInput } from '../../server/partner/schema.ts'
+import { createSyncReads } from '../../server/observability/sync-reads.ts'
 import { writeDaySnapshot } from '../../server/sync/snapshot.ts'
 import { createTestDatabase, type TestDatabase } from './db.ts'
 import { validSlots } from './partner-data.ts'
@@ -46,6 +47,7 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
     availability: createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: opts.defaultTimeZone ?? 'Asia/Singapore', cacheTtlMs: opts.cacheTtlMs ?? 0 }),
     sync: opts.sync ?? fakeSyncService().service,
     health: createHealthService(db.pool),
+    syncReads: createSyncReads({ pool: db.pool, clock }),
   }
   const app = Fastify({ logger: false })
   await registerApi(app, { services, adminToken: opts.adminToken ?? ADMIN_TOKEN, rateLimitPerMinute: opts.rateLimitPerMinute ?? 1_000_000 })

@@ -112,6 +112,8 @@ describe('OpenAPI and Swagger UI', () => {
     expect(Object.keys(body.paths).sort()).toEqual([
       '/api/v1/experience/{id}/dates',
       '/api/v1/experience/{id}/slots',
+      '/api/v1/sync/budget-history',
+      '/api/v1/sync/freshness',
       '/api/v1/sync/pause',
       '/api/v1/sync/resume',
       '/api/v1/sync/run',

@@ -93,6 +93,39 @@ export type AppRouter = TRPCBuiltRouter<{
         errorShape: ErrorShape;
         transformer: true;
     }, TRPCDecorateCreateRouterOptions<{
+        freshness: TRPCQueryProcedure<{
+            input: void;
+            output: {
+                at: string;
+                days: number;
+                tiers: {
+                    name: string;
+                    fromOffset: number;
+                    toOffset: number;
+                    targetSeconds: number;
+                }[];
+                products: {
+                    productId: number;
+                    paused: boolean;
+                    fetchedAt: (string | null)[];
+                    failing: number[];
+                }[];
+            };
+            meta: object;
+            errorShape: ErrorShape;
+        }>;
+        budgetHistory: TRPCQueryProcedure<{
+            input: void;
+            output: {
+                at: string;
+                minutes: {
+                    at: string;
+                    requests: number;
+                }[];
+            };
+            meta: object;
+            errorShape: ErrorShape;
+        }>;
         pause: TRPCMutationProcedure<{
             input: {
                 productId?: number | undefined;
