@@ -10,6 +10,8 @@ import { applyMigrations } from './db/migrate.ts'
 import { loggerOptions } from './logger.ts'
 import { registerApi } from './api/index.ts'
 import { createAvailabilityService } from './availability/service.ts'
+import { createCatalogueService } from './catalogue/service.ts'
+import { createChangeFeed, type ChangeFeed } from './changes/feed.ts'
 import { startSandbox, type Sandbox } from './sandbox/server.ts'
 import { createSync, type SyncAssembly } from './sync/index.ts'
 
@@ -43,6 +45,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
   let db: Database | undefined
   let sandbox: Sandbox | undefined
   let sync: SyncAssembly | undefined
+  let changes: ChangeFeed | undefined
 
   async function openDatabase(): Promise<string> {
     if (config.databaseUrl) return config.databaseUrl
@@ -93,10 +96,16 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           limitPerMinute: config.partner.rateLimitPerMinute,
           timeZone: config.sync.timeZone,
         })
+        changes = createChangeFeed({ connectionString: url, pool: db.pool, logger: log.child({ module: 'changes' }) })
+        await changes.start()
+        const availability = createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs })
         const services = {
           health: createHealthService(db.pool),
-          availability: createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs }),
+          availability,
           sync: sync.control,
+          // Other instances' read caches expire within API_CACHE_TTL_MS.
+          catalogue: createCatalogueService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, onRemoved: (id) => availability.invalidate(id) }),
+          changes,
         }
         await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute })
         const address = await app.listen({ port: config.port, host: config.host })
@@ -128,10 +137,13 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
       }
     },
     async stop() {
-      // Order matters: no new requests, then the scheduler (its in-flight
+      // Order matters: no new requests (open change streams end first, or
+      // they would hold the server open), then the scheduler (its in-flight
       // fetches finish and are written), then the partner and the database.
+      changes?.closeStreams()
       await app.close().catch((err) => log.warn({ err }, 'closing the HTTP server failed'))
       await sync?.engine.stop().catch((err) => log.warn({ err }, 'stopping sync failed'))
+      await changes?.stop().catch(() => {})
       await sandbox?.close().catch(() => {})
       await db?.close()
       await embedded?.stop()
