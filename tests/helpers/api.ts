@@ -3,7 +3,7 @@ import { registerApi } from '../../server/api/index.ts'
 import type { Services, SyncService, SyncStateView, SyncStatusView } from '../../server/api/services.ts'
 import { createAvailabilityService } from '../../server/availability/service.ts'
 import { createCatalogueService } from '../../server/catalogue/service.ts'
-import { createChangeFeed } from '../../server/changes/feed.ts'
+import { createChangeFeed, type ChangeFeed } from '../../server/changes/feed.ts'
 import { manualClock } from '../../server/clock.ts'
 import { createHealthService } from '../../server/db/health.ts'
 import type { PartnerSlotInput } from '../../server/partner/schema.ts'
@@ -33,6 +33,8 @@ export interface TestApi {
   db: TestDatabase
   clock: ReturnType<typeof manualClock>
   services: Services
+  /** This instance's change feed (its own LISTEN connection), e.g. to end its streams as a shutdown does. */
+  changes: ChangeFeed
   /** Base URL after `listen()`. */
   url: string
   listen(): Promise<string>
@@ -61,6 +63,7 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
     db,
     clock,
     services,
+    changes,
     url: '',
     async listen() {
       api.url = await app.listen({ port: 0, host: '127.0.0.1' })
