@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { sseMessage, type ChangeEvent } from '../changes/event.ts'
 import { createCaller, pathInt, sendError, type In, type RestOptions } from './rest.ts'
@@ -44,7 +44,7 @@ export async function changesRoute(api: FastifyInstance, opts: RestOptions): Pro
   })
 }
 
-async function stream(req: FastifyRequest, reply: import('fastify').FastifyReply, events: AsyncIterable<unknown>, ac: AbortController): Promise<void> {
+async function stream(req: FastifyRequest, reply: FastifyReply, events: AsyncIterable<unknown>, ac: AbortController): Promise<void> {
   reply.hijack()
   const res = reply.raw
   res.writeHead(200, {
