@@ -102,19 +102,21 @@ async function holdProduct(c: Queryable, productId: number): Promise<boolean> {
   return (rowCount ?? 0) > 0
 }
 
-/** Locks the day's fetch state; returns the last fetch and the seats stored before this write (null: never fetched). */
+/**
+ * Locks the day's fetch state; returns the last fetch and the seats stored
+ * before this write (null: never fetched). The seats come from the locked
+ * row itself (every write keeps `total_remaining` equal to its slots' sum),
+ * so a writer that waited on the lock compares with what the previous writer
+ * left, at no extra query.
+ */
 async function lockDay(c: Queryable, productId: number, date: string): Promise<{ lastFetchedAt: Date | null; remainingBefore: number | null }> {
   await c.query('INSERT INTO day_fetch_state (product_id, date) VALUES ($1, $2::date) ON CONFLICT DO NOTHING', [productId, date])
-  const { rows } = await c.query<{ last_fetched_at: Date | null; remaining: number; slots: number }>(
-    `SELECT f.last_fetched_at, s.remaining, s.slots
-     FROM day_fetch_state f,
-          LATERAL (SELECT coalesce(sum(remaining), 0)::int AS remaining, count(*)::int AS slots FROM slot WHERE product_id = $1 AND date = $2::date) s
-     WHERE f.product_id = $1 AND f.date = $2::date FOR UPDATE OF f`,
+  const { rows } = await c.query<{ last_fetched_at: Date | null; total_remaining: number | null }>(
+    'SELECT last_fetched_at, total_remaining FROM day_fetch_state WHERE product_id = $1 AND date = $2::date FOR UPDATE',
     [productId, date],
   )
   const r = rows[0]
-  if (!r) return { lastFetchedAt: null, remainingBefore: null }
-  return { lastFetchedAt: r.last_fetched_at, remainingBefore: r.last_fetched_at === null && r.slots === 0 ? null : r.remaining }
+  return { lastFetchedAt: r?.last_fetched_at ?? null, remainingBefore: r?.last_fetched_at ? r.total_remaining : null }
 }
 
 export async function writeInTransaction(c: Queryable, snap: DaySnapshot): Promise<SnapshotResult> {

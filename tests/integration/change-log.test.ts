@@ -2,7 +2,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHANGES_CHANNEL, parseNotifyPayload, type ChangeEvent } from '../../server/changes/event.ts'
 import { pruneChanges, readChangesAfter } from '../../server/changes/log.ts'
-import { recordFetchFailure, writeDaySnapshot } from '../../server/sync/snapshot.ts'
+import { recordFetchFailure, writeDaySnapshot, writeInTransaction } from '../../server/sync/snapshot.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 import { rawSlot, validSlots } from '../helpers/partner-data.ts'
 
@@ -75,6 +75,26 @@ describe('change events from snapshot writes', () => {
     await write(15, D, [rawSlot(D, '04:00', { remaining: 2 }), rawSlot(D, '05:00', { remaining: 0 })], 3)
     const events = await eventsOf(15, D)
     expect(events.map((e) => [e.slotsChanged, e.soldOut])).toEqual([[0, false], [2, true], [1, false]])
+  })
+
+  it('a writer that waited on the day behind the one that sold it out does not call it sold out again', async () => {
+    const D = '2026-12-09'
+    await write(15, D, [rawSlot(D, '04:00', { remaining: 5 })], 1)
+    const first = await db.pool.connect()
+    try {
+      await first.query('BEGIN')
+      await writeInTransaction(first, { productId: 15, date: D, slots: validSlots(D, [rawSlot(D, '04:00', { remaining: 0 })]), fetchedAt: at(2) })
+      // The second writer queues on the day's lock while the first is uncommitted.
+      const repriced = rawSlot(D, '04:00', { remaining: 0 })
+      repriced.paxAvailability[0]!.price.finalPrice = 1
+      const second = write(15, D, [repriced], 3)
+      await new Promise((r) => setTimeout(r, 100))
+      await first.query('COMMIT')
+      expect(await second).toMatchObject({ changed: true, soldOut: false })
+    } finally {
+      first.release()
+    }
+    expect((await eventsOf(15, D)).map((e) => e.soldOut)).toEqual([false, true, false])
   })
 
   it('a day already without seats on its first fetch is not "sold out" (it went nowhere)', async () => {
