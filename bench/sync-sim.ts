@@ -101,7 +101,7 @@ async function simulate(name: string, strategy: PlanStrategy, adminUrl: string, 
     limitPerMinute: LIMIT,
     timeZone: TZ,
     instanceId: `bench-${name}`,
-    engine: { batchSize: LIMIT, concurrency: 8, strategy },
+    engine: { strategy },
   })
   const t0 = Date.now()
   const end = MEASURE_FROM + MEASURE_MS

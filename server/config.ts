@@ -85,6 +85,29 @@ const productIds = z
     return [...new Set(parts.map(Number))]
   })
 
+/** `0`, `n` or `a-b` milliseconds (SANDBOX_LATENCY_MS). */
+export function parseLatency(v: string): { minMs: number; maxMs: number } | undefined {
+  const m = /^\s*(\d{1,6})\s*(?:-\s*(\d{1,6})\s*)?$/.exec(v)
+  if (!m) return undefined
+  const minMs = Number(m[1])
+  const maxMs = m[2] === undefined ? minMs : Number(m[2])
+  return minMs <= maxMs ? { minMs, maxMs } : undefined
+}
+
+const latency = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return { minMs: 0, maxMs: 0 }
+      const parsed = parseLatency(v)
+      if (!parsed) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be milliseconds as "n" or "a-b" with a ≤ b, got "${v}"` })
+        return z.NEVER
+      }
+      return parsed
+    })
+
 const envSchema = z.object({
   PORT: int('PORT', 3000, 0, 65535),
   HOST: z.string().optional().transform((v) => v || '127.0.0.1'),
@@ -96,6 +119,9 @@ const envSchema = z.object({
   SYNC_PRODUCT_IDS: productIds,
   SYNC_TIMEZONE: timeZone('SYNC_TIMEZONE', 'Asia/Singapore'),
   SYNC_ENABLED: bool('SYNC_ENABLED', true),
+  PARTNER_TIMEOUT_MS: int('PARTNER_TIMEOUT_MS', 10_000, 100, 600_000),
+  SYNC_MAX_IN_FLIGHT: int('SYNC_MAX_IN_FLIGHT', 8, 1, 1_000),
+  SYNC_BUDGET_MARGIN_MS: int('SYNC_BUDGET_MARGIN_MS', 1_000, 0, 60_000),
   ADMIN_TOKEN: z.string().optional().transform((v) => v || undefined),
   LOG_LEVEL: z
     .string()
@@ -110,6 +136,7 @@ const envSchema = z.object({
   SANDBOX_API_KEY: z.string().optional().transform((v) => v || 'sandbox-key'),
   SANDBOX_RATE_LIMIT_PER_MINUTE: int('SANDBOX_RATE_LIMIT_PER_MINUTE', 30, 1, 100_000),
   SANDBOX_PRODUCTS: int('SANDBOX_PRODUCTS', 50, 0, 100_000),
+  SANDBOX_LATENCY_MS: latency('SANDBOX_LATENCY_MS'),
 })
 
 export type Env = z.infer<typeof envSchema>
@@ -125,11 +152,17 @@ export interface Config {
     baseUrl: string | undefined
     apiKey: string | undefined
     rateLimitPerMinute: number
+    /** One request's time limit (PARTNER_TIMEOUT_MS). */
+    timeoutMs: number
   }
   sync: {
     enabled: boolean
     productIds: number[] | undefined
     timeZone: string
+    /** Partner requests in flight at once per instance. */
+    maxInFlight: number
+    /** Added to the partner's 60 s window (network time, clock differences). */
+    budgetMarginMs: number
   }
   /** Unset: a random token is generated and printed once at start. */
   adminToken: string | undefined
@@ -143,6 +176,8 @@ export interface Config {
     apiKey: string
     rateLimitPerMinute: number
     products: number
+    /** How long each answer takes after the request arrives, drawn uniformly. */
+    latency: { minMs: number; maxMs: number }
   }
 }
 
@@ -170,8 +205,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       baseUrl: e.PARTNER_BASE_URL,
       apiKey: e.PARTNER_API_KEY,
       rateLimitPerMinute: e.PARTNER_RATE_LIMIT_PER_MINUTE,
+      timeoutMs: e.PARTNER_TIMEOUT_MS,
     },
-    sync: { enabled: e.SYNC_ENABLED, productIds: e.SYNC_PRODUCT_IDS, timeZone: e.SYNC_TIMEZONE },
+    sync: {
+      enabled: e.SYNC_ENABLED,
+      productIds: e.SYNC_PRODUCT_IDS,
+      timeZone: e.SYNC_TIMEZONE,
+      maxInFlight: e.SYNC_MAX_IN_FLIGHT,
+      budgetMarginMs: e.SYNC_BUDGET_MARGIN_MS,
+    },
     adminToken: e.ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
@@ -181,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiKey: e.SANDBOX_API_KEY,
       rateLimitPerMinute: e.SANDBOX_RATE_LIMIT_PER_MINUTE,
       products: e.SANDBOX_PRODUCTS,
+      latency: e.SANDBOX_LATENCY_MS,
     },
   }
 }

@@ -13,6 +13,7 @@ import { createAvailabilityService } from './availability/service.ts'
 import { createCatalogueService } from './catalogue/service.ts'
 import { createChangeFeed, type ChangeFeed } from './changes/feed.ts'
 import { startSandbox, type Sandbox } from './sandbox/server.ts'
+import { partnerHost } from './sync/control.ts'
 import { createSync, type SyncAssembly } from './sync/index.ts'
 
 export interface ServerDeps {
@@ -65,6 +66,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
       apiKey: config.partner.apiKey ?? config.sandbox.apiKey,
       rateLimitPerMinute: config.sandbox.rateLimitPerMinute,
       products: config.sandbox.products,
+      latency: config.sandbox.latency,
       timeZone: config.sync.timeZone,
       clock,
       logger: log.child({ module: 'sandbox' }),
@@ -92,9 +94,11 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           pool: db.pool,
           clock,
           logger: log.child({ module: 'sync' }),
-          partner,
+          partner: { ...partner, timeoutMs: config.partner.timeoutMs },
           limitPerMinute: config.partner.rateLimitPerMinute,
           timeZone: config.sync.timeZone,
+          budgetMarginMs: config.sync.budgetMarginMs,
+          engine: { maxInFlight: config.sync.maxInFlight },
         })
         changes = createChangeFeed({ connectionString: url, pool: db.pool, logger: log.child({ module: 'changes' }) })
         await changes.start()
@@ -114,7 +118,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           {
             url: address,
             database: embedded ? `embedded Postgres, data in ${embedded.dataDir}` : 'DATABASE_URL',
-            partner: partner.sandbox ? `sandbox at ${partner.baseUrl}` : partner.baseUrl,
+            partner: partner.sandbox ? `sandbox at ${partnerHost(partner.baseUrl)}` : partnerHost(partner.baseUrl),
             products: productIds.length,
             syncEnabled: config.sync.enabled,
             migrationsApplied: migrated.applied.length,
@@ -125,7 +129,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         printBanner({
           url: address,
           dataDir: embedded?.dataDir,
-          partner: partner.sandbox ? `partner sandbox at ${partner.baseUrl} (set PARTNER_BASE_URL for the real one)` : partner.baseUrl,
+          partner: partner.sandbox ? `partner sandbox at ${partnerHost(partner.baseUrl)} (set PARTNER_BASE_URL for the real one)` : partnerHost(partner.baseUrl),
           products: productIds.length,
           syncEnabled: config.sync.enabled,
           adminToken: config.adminToken ? undefined : adminToken,

@@ -147,18 +147,27 @@ export const syncStateSchema = z
   })
   .meta({ id: 'SyncState' })
 
-export const tierCountsSchema = z.object({ total: z.number().int(), fresh: z.number().int(), due: z.number().int(), overdue: z.number().int() })
+export const tierCountsSchema = z.object({
+  total: z.number().int(),
+  fresh: z.number().int(),
+  due: z.number().int(),
+  overdue: z.number().int(),
+  oldestFetchedAt: z.string().nullable().meta({ description: 'The oldest successful fetch among the tier\'s days (null: none fetched yet)' }),
+})
 
 export const syncStatusSchema = z
   .object({
     paused: z.boolean(),
     pausedProducts: z.array(z.number().int()),
     running: z.boolean(),
-    queue: z.number().int().meta({ description: '(product, date) pairs due now, including queued by run and in flight' }),
+    queue: z.number().int().meta({ description: '(product, date) pairs the engine will still fetch: due now, queued by run, or in flight until written' }),
     inFlight: z.number().int(),
     queued: z.number().int().meta({ description: '(product, date) pairs queued by run and not yet fetched' }),
     neverFetched: z.number().int().meta({ description: '(product, date) pairs in the horizon never fetched yet' }),
     tiers: z.record(z.string(), tierCountsSchema),
+    run: z
+      .object({ queued: z.number().int(), etaAt: z.string().nullable() })
+      .meta({ description: 'A "run now" backlog: pairs left and when they should all be fetched, at the budget today\'s days leave' }),
     budget: z.object({
       limitPerMinute: z.number().int(),
       usedLastMinute: z.number().int(),
@@ -182,7 +191,7 @@ export const syncStatusSchema = z
         }),
       )
       .meta({ description: 'Products whose latest fetch of some day failed (at most 50, most recent first), with their last success and last error' }),
-    partner: z.object({ baseUrl: z.string(), sandbox: z.boolean() }),
+    partner: z.object({ host: z.string(), sandbox: z.boolean() }).meta({ description: 'The partner, host only' }),
   })
   .meta({ id: 'SyncStatus' })
 

@@ -20,6 +20,13 @@ export interface PartnerClientOptions {
   logger?: PartnerLogger
   /** Called before EVERY HTTP attempt (retries too); resolves when the shared budget allows one request. */
   acquire?: (req: { productId: number; date: string; attempt: number }) => Promise<void>
+  /**
+   * After a 429, hold every later request of this client until the reset.
+   * Default true. The sync engine turns it off: its halt is shared through
+   * the database and checked before a request is stamped into the window; a
+   * second, local hold would delay a request already stamped as sent.
+   */
+  holdWhileRateLimited?: boolean
   /** Called when the partner answers 429, with the instant (epoch ms) requests are allowed again. */
   onRateLimited?: (resetAt: number) => void | Promise<void>
   fetch?: typeof fetch
@@ -67,8 +74,10 @@ export function createPartnerClient(opts: PartnerClientOptions): PartnerClient {
   const doFetch = opts.fetch ?? globalThis.fetch
   let halted = 0
 
+  const hold = opts.holdWhileRateLimited ?? true
+
   async function waitWhileHalted(signal?: AbortSignal) {
-    while (clock.now() < halted) {
+    while (hold && clock.now() < halted) {
       await clock.sleep(halted - clock.now(), signal)
       signal?.throwIfAborted()
     }
@@ -81,7 +90,7 @@ export function createPartnerClient(opts: PartnerClientOptions): PartnerClient {
       signal?.throwIfAborted()
       await opts.acquire?.({ productId, date, attempt })
       signal?.throwIfAborted()
-      if (clock.now() >= halted) return
+      if (!hold || clock.now() >= halted) return
     }
   }
 

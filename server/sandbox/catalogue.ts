@@ -16,11 +16,20 @@ export interface Catalogue {
   inventory(productId: number, date: string, nowMs: number): PartnerSlotInput[]
 }
 
+/**
+ * `sample`: shaped like the partner's real sample (most products open a few
+ * days a week). `dense`: every generated product open 6–7 days a week, like
+ * museums: the budget is oversubscribed. A shape beside the sample, not a
+ * change of it, so figures measured on the sample stay comparable.
+ */
+export type CatalogueShape = 'sample' | 'dense'
+
 export interface CatalogueOptions {
   seed: number
   /** Generated products besides 14 and 15. */
   products: number
   timeZone: string
+  shape?: CatalogueShape
 }
 
 /** Days served from today on (a little beyond slotsync's 60, as the partner's "about two months"). */
@@ -133,7 +142,14 @@ function slotTimes(seed: number, id: number): string[] {
   return Array.from({ length: n }, (_, i) => hhmm(start + i * step))
 }
 
-function generatedProduct(seed: number, id: number): ProductSpec {
+// Museums: open every day, or every day but one (a Monday more often than not).
+function denseWeekdays(seed: number, id: number): Set<number> {
+  const days = new Set([0, 1, 2, 3, 4, 5, 6])
+  if (hash01(seed, id, 'dense-closed') < 0.6) days.delete(hash01(seed, id, 'dense-day') < 0.7 ? 1 : hashInt(0, 6, seed, id, 'dense-which'))
+  return days
+}
+
+function generatedProduct(seed: number, id: number, shape: CatalogueShape): ProductSpec {
   const pax: PaxSpec[] = [
     { type: 'ADULT_12~99', name: 'Adult', description: '12 years and above', primary: true, capacity: hashInt(10, 500, seed, id, 'cap'), priceFactor: 1 },
   ]
@@ -144,7 +160,7 @@ function generatedProduct(seed: number, id: number): ProductSpec {
   return {
     id,
     generated: true,
-    openWeekdays: openWeekdays(seed, id),
+    openWeekdays: shape === 'dense' ? denseWeekdays(seed, id) : openWeekdays(seed, id),
     times: slotTimes(seed, id),
     durationMin: hash01(seed, id, 'has-duration') < 0.5 ? 0 : hashInt(1, 8, seed, id, 'duration') * 30,
     pax,
@@ -174,7 +190,7 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
   const { seed, timeZone } = opts
   const specs = new Map<number, ProductSpec>()
   for (const spec of [product14(seed), product15(seed)]) specs.set(spec.id, spec)
-  for (let i = 0; i < opts.products; i++) specs.set(FIRST_GENERATED_ID + i, generatedProduct(seed, FIRST_GENERATED_ID + i))
+  for (let i = 0; i < opts.products; i++) specs.set(FIRST_GENERATED_ID + i, generatedProduct(seed, FIRST_GENERATED_ID + i, opts.shape ?? 'sample'))
 
   // Resolving a wall time in a time zone is the costliest step, and products share slot times.
   const starts = new Map<string, number>()

@@ -13,8 +13,8 @@ try {
   throw err
 }
 
-const { port, apiKey, rateLimitPerMinute, products } = config.sandbox
-const sandbox = await startSandbox({ port: port ?? 4010, apiKey, rateLimitPerMinute, products })
+const { port, apiKey, rateLimitPerMinute, products, latency } = config.sandbox
+const sandbox = await startSandbox({ port: port ?? 4010, apiKey, rateLimitPerMinute, products, latency })
 
 // The sandbox key guards nothing real, so printing it is what makes the sandbox usable by hand.
 process.stdout.write(

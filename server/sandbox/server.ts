@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net'
 import { isValidDate } from '../calendar/days.ts'
 import { systemClock, type Clock } from '../clock.ts'
 import type { PartnerSlotInput } from '../partner/schema.ts'
-import { createCatalogue, type Catalogue } from './catalogue.ts'
+import { createCatalogue, type Catalogue, type CatalogueShape } from './catalogue.ts'
+import { hash01 } from './rng.ts'
 import { createFaultDice, errorStatus, FAULT_KINDS, malformedBody, normalizeFaults, wrongShapeBody, type FaultConfig, type FaultKind } from './faults.ts'
 import { createWindowLimiter } from './limiter.ts'
 import { silentLogger, type Logger } from '../logger.ts'
@@ -25,6 +26,10 @@ export interface SandboxOptions {
   timeZone?: string
   faults?: Partial<FaultConfig>
   logger?: SandboxLogger
+  /** How long each answer takes after the request arrives (clock ms, drawn uniformly): SANDBOX_LATENCY_MS. */
+  latency?: { minMs: number; maxMs: number }
+  /** The catalogue's shape: the partner's sample (default) or every product open 6–7 days a week. */
+  shape?: CatalogueShape
 }
 
 export interface SandboxStats {
@@ -38,6 +43,8 @@ export interface SandboxStats {
   unauthorized: number
   /** The most accepted requests of one key in any rolling 60 s of the clock. */
   maxInAnyWindow: number
+  /** The most requests that ARRIVED (accepted or not, any key) in any rolling 60 s, counted on arrival. */
+  maxArrivalsInAnyWindow: number
   faults: Record<FaultKind, number>
   /** Accepted requests per `productId/date`. */
   perProductDate: Record<string, number>
@@ -54,6 +61,8 @@ export interface Sandbox {
   setFaults(f: Partial<FaultConfig>): void
   /** Force the answer for one day (tests: remove slots/pax); undefined = back to the catalogue. */
   setDay(productId: number, date: string, body: PartnerSlotInput[] | undefined): void
+  /** Answers waiting out their latency (the simulation waits for the rest to be written). */
+  pendingAnswers(): number
   /** The last well-formed 200 body served for (product, date) and when (clock ms, on arrival). */
   lastServed(productId: number, date: string): { at: number; body: PartnerSlotInput[] } | undefined
   close(): Promise<void>
@@ -70,6 +79,7 @@ function emptyStats(): SandboxStats {
     rateLimited: 0,
     unauthorized: 0,
     maxInAnyWindow: 0,
+    maxArrivalsInAnyWindow: 0,
     faults: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>,
     perProductDate: {},
   }
@@ -80,7 +90,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const clock = opts.clock ?? systemClock
   const log = opts.logger ?? silent
   const limit = opts.rateLimitPerMinute ?? 30
-  const catalogue = createCatalogue({ seed: opts.seed ?? 1, products: opts.products ?? 50, timeZone: opts.timeZone ?? 'Asia/Singapore' })
+  const catalogue = createCatalogue({ seed: opts.seed ?? 1, products: opts.products ?? 50, timeZone: opts.timeZone ?? 'Asia/Singapore', shape: opts.shape })
+  const latency = opts.latency ?? { minMs: 0, maxMs: 0 }
+  let latencyDraws = 0
+  let pending = 0
+  const closing = new AbortController()
+  // Every arrival's clock time, to count arrivals per window (accepted or refused) the way the partner does.
+  let arrivals: number[] = []
   const limiter = createWindowLimiter(limit)
   const dice = createFaultDice(opts.seed ?? 1)
   let faults = normalizeFaults(opts.faults ?? {})
@@ -114,8 +130,29 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     return got.length === keyBuf.length && timingSafeEqual(got, keyBuf)
   }
 
+  function countArrival(now: number) {
+    arrivals.push(now)
+    if (arrivals.length > 10_000) arrivals = arrivals.slice(-5_000)
+    let first = arrivals.length - 1
+    while (first > 0 && arrivals[first - 1]! > now - 60_000) first--
+    stats.maxArrivalsInAnyWindow = Math.max(stats.maxArrivalsInAnyWindow, arrivals.length - first)
+  }
+
+  /** The answer leaves this long after the request arrived (clock time, so a simulated clock drives it too). */
+  async function answerDelay() {
+    if (latency.maxMs <= 0) return
+    const ms = latency.minMs + (latency.maxMs - latency.minMs) * hash01(opts.seed ?? 1, 'latency', latencyDraws++)
+    pending++
+    try {
+      await clock.sleep(ms, closing.signal)
+    } finally {
+      pending--
+    }
+  }
+
   async function inventory(req: http.IncomingMessage, res: http.ServerResponse, rawId: string, url: URL) {
     stats.requests++
+    countArrival(clock.now())
     if (!authorized(req.headers['x-api-key'])) {
       stats.unauthorized++
       return sendJson(res, 401, { message: 'Unauthorized' })
@@ -137,6 +174,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     // Unknown products answer [] like closed days: the contract has no "not found", and an empty array already means "nothing on sale".
     const body = overrides.get(key) ?? catalogue.inventory(productId, date, now)
     const fault = dice.pick(faults)
+    await answerDelay()
     if (dice.slow(faults)) {
       stats.faults.slow++
       await delay(faults.slowMs)
@@ -230,8 +268,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     apiKey,
     catalogue,
     stats: () => structuredClone(stats),
+    pendingAnswers: () => pending,
     resetStats() {
       stats = emptyStats()
+      arrivals = []
       limiter.resetMax()
     },
     setFaults(f) {
@@ -246,6 +286,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       return s && structuredClone(s)
     },
     async close() {
+      closing.abort()
       for (const t of timers) clearTimeout(t)
       timers.clear()
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))

@@ -1,6 +1,7 @@
 import type pg from 'pg'
 import { withTransaction } from '../db/transaction.ts'
 import { nextSendAt } from '../partner/pacer.ts'
+import type { Clock } from '../clock.ts'
 
 /**
  * The partner budget: at most `limit` requests in ANY rolling window, shared
@@ -50,80 +51,119 @@ export function grantFromWindow(s: WindowState, want: number): Grant {
   return { granted, nextAt, usedInWindow: inWindow.length + granted }
 }
 
-const BUDGET_LOCK_KEY = 72_707_370
+/**
+ * The advisory lock every send decision of every instance holds while it
+ * decides. Pausing and removing a product take it too, so once they have
+ * answered no instance is halfway through deciding to send.
+ */
+export const DISPATCH_LOCK_KEY = 72_707_370
+
+type Q = Pick<pg.PoolClient, 'query'>
 
 export interface BudgetOptions {
   limitPerMinute: number
   instanceId: string
   /**
-   * Widens the window a little: our send time is stamped before the request
-   * reaches the partner, and its clock counts arrivals.
+   * Added to the partner's 60 s window: the partner counts a request when it
+   * arrives, a moment after we stamp it, and its clock is not ours.
    */
   marginMs?: number
   /** See WindowState.burstMs; default 10 s. */
   burstMs?: number
+  /**
+   * The clock the shared window is stamped and read with. Default: the
+   * database's (`clock_timestamp()`), one clock for every instance however
+   * far their own clocks drift. Tests and the simulation pass theirs.
+   */
+  clock?: Clock
+}
+
+export type PermitSkip = 'paused' | 'halted' | 'budget' | 'idle'
+
+export interface Permit<T> {
+  /** What the claim returned; the request it stands for was stamped into the window. */
+  granted?: T
+  skipped?: PermitSkip
+  /** The window's clock when decided. */
+  now: number
+  /** When the next request could go out, on the window's clock. */
+  nextAt: number
+  usedInWindow: number
 }
 
 export interface Budget {
   readonly limitPerMinute: number
-  /** Takes up to `want` requests from the shared window (atomically across instances). */
-  take(want: number, now: number): Promise<Grant>
-  /** Gives back requests taken but not sent (fewer pairs were due than expected). */
-  giveBack(count: number, now: number): Promise<void>
+  readonly windowMs: number
+  /**
+   * Decides one send, atomically across instances: under the dispatch lock,
+   * if sync is not paused or halted and the window has room now, runs
+   * `claim` in the same transaction and, if it returns something, stamps one
+   * request into the window at this instant. The caller sends right after.
+   */
+  permit<T>(claim: (tx: Q) => Promise<T | undefined>): Promise<Permit<T>>
   /** Halts every instance until `until` (a 429's reset). */
   halt(until: number): Promise<void>
-  usage(now: number, sinceDayStart: number): Promise<{ usedInWindow: number; usedToday: number; haltedUntil: number | null }>
+  /** The window's clock now. */
+  now(): Promise<number>
+  usage(sinceDayStart?: number): Promise<{ now: number; usedInWindow: number; usedToday: number; haltedUntil: number | null }>
 }
+
+const NOW_SQL = 'coalesce($1::timestamptz, clock_timestamp())'
+const ms = (col: string) => `floor(extract(epoch FROM ${col}) * 1000)::bigint`
 
 export function createBudget(pool: pg.Pool, opts: BudgetOptions): Budget {
   const windowMs = WINDOW_MS + (opts.marginMs ?? 1_000)
+  const clockParam = () => (opts.clock ? new Date(opts.clock.now()) : null)
   return {
     limitPerMinute: opts.limitPerMinute,
-    take(want, now) {
-      return withTransaction(pool, async (client) => {
-        // Serializes budget decisions of all instances for the length of this transaction.
-        await client.query('SELECT pg_advisory_xact_lock($1)', [BUDGET_LOCK_KEY])
-        const { rows } = await client.query<{ t: string }>(
-          `SELECT (extract(epoch FROM sent_at) * 1000)::bigint AS t FROM partner_request WHERE sent_at > $1 ORDER BY sent_at`,
-          [new Date(now - windowMs)],
+    windowMs,
+    permit(claim) {
+      return withTransaction(pool, async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [DISPATCH_LOCK_KEY])
+        // Read after the lock: a pause or halt committed while we waited is seen.
+        const { rows } = await tx.query<{ now: string; paused: boolean | null; halted: string | null; sent: string[] }>(
+          `WITH n AS (SELECT ${NOW_SQL} AS now)
+           SELECT ${ms('n.now')} AS now, c.paused, ${ms('c.halted_until')} AS halted,
+                  ARRAY(SELECT ${ms('r.sent_at')} FROM partner_request r WHERE r.sent_at > n.now - $2 * interval '1 millisecond' ORDER BY r.sent_at) AS sent
+           FROM n LEFT JOIN sync_control c ON c.id = 1`,
+          [clockParam(), windowMs],
         )
-        const ctl = await client.query<{ h: string | null }>('SELECT (extract(epoch FROM halted_until) * 1000)::bigint AS h FROM sync_control WHERE id = 1')
-        const grant = grantFromWindow(
-          { sent: rows.map((r) => Number(r.t)), now, limit: opts.limitPerMinute, windowMs, burstMs: opts.burstMs ?? 10_000, haltedUntil: ctl.rows[0]?.h ? Number(ctl.rows[0].h) : null },
-          want,
-        )
-        if (grant.granted > 0) {
-          await client.query(
-            `INSERT INTO partner_request (sent_at, instance_id) SELECT $1, $2 FROM generate_series(1, $3)`,
-            [new Date(now), opts.instanceId, grant.granted],
-          )
-        }
-        return grant
+        const r = rows[0]!
+        const now = Number(r.now)
+        const sent = r.sent.map(Number)
+        const haltedUntil = r.halted === null ? null : Number(r.halted)
+        const g = grantFromWindow({ sent, now, limit: opts.limitPerMinute, windowMs, burstMs: opts.burstMs ?? 10_000, haltedUntil }, 1)
+        const base = { now, nextAt: g.nextAt, usedInWindow: sent.length }
+        if (r.paused) return { ...base, skipped: 'paused' as const }
+        if (haltedUntil !== null && haltedUntil > now) return { ...base, skipped: 'halted' as const }
+        if (!g.granted) return { ...base, skipped: 'budget' as const }
+        const granted = await claim(tx)
+        if (granted === undefined) return { ...base, nextAt: now, skipped: 'idle' as const }
+        await tx.query('INSERT INTO partner_request (sent_at, instance_id) VALUES ($1, $2)', [new Date(now), opts.instanceId])
+        return { ...base, granted, usedInWindow: g.usedInWindow }
       })
     },
-    async giveBack(count, now) {
-      if (count <= 0) return
-      await pool.query(
-        `DELETE FROM partner_request WHERE id IN (
-           SELECT id FROM partner_request WHERE instance_id = $1 AND sent_at = $2 ORDER BY id DESC LIMIT $3)`,
-        [opts.instanceId, new Date(now), count],
-      )
-    },
     async halt(until) {
-      await pool.query(
-        `UPDATE sync_control SET halted_until = GREATEST(coalesce(halted_until, to_timestamp(0)), $1) WHERE id = 1`,
-        [new Date(until)],
-      )
+      await pool.query(`UPDATE sync_control SET halted_until = GREATEST(coalesce(halted_until, to_timestamp(0)), $1) WHERE id = 1`, [new Date(until)])
     },
-    async usage(now, sinceDayStart) {
-      const { rows } = await pool.query<{ w: number; d: number; h: string | null }>(
-        `SELECT (SELECT count(*)::int FROM partner_request WHERE sent_at > $1 AND sent_at <= $3) AS w,
-                (SELECT count(*)::int FROM partner_request WHERE sent_at >= $2 AND sent_at <= $3) AS d,
-                (SELECT (extract(epoch FROM halted_until) * 1000)::bigint FROM sync_control WHERE id = 1) AS h`,
-        [new Date(now - WINDOW_MS), new Date(sinceDayStart), new Date(now)],
+    async now() {
+      if (opts.clock) return opts.clock.now()
+      const { rows } = await pool.query<{ now: string }>(`SELECT ${ms('clock_timestamp()')} AS now`)
+      return Number(rows[0]!.now)
+    },
+    async usage(sinceDayStart) {
+      const { rows } = await pool.query<{ now: string; w: number; d: number; h: string | null }>(
+        `WITH n AS (SELECT ${NOW_SQL} AS now)
+         SELECT ${ms('n.now')} AS now,
+                (SELECT count(*)::int FROM partner_request WHERE sent_at > n.now - interval '60 seconds' AND sent_at <= n.now) AS w,
+                (SELECT count(*)::int FROM partner_request WHERE sent_at >= $2 AND sent_at <= n.now) AS d,
+                (SELECT ${ms('halted_until')} FROM sync_control WHERE id = 1) AS h
+         FROM n`,
+        [clockParam(), new Date(sinceDayStart ?? 0)],
       )
       const r = rows[0]!
-      return { usedInWindow: r.w, usedToday: r.d, haltedUntil: r.h && Number(r.h) > now ? Number(r.h) : null }
+      const now = Number(r.now)
+      return { now, usedInWindow: r.w, usedToday: r.d, haltedUntil: r.h && Number(r.h) > now ? Number(r.h) : null }
     },
   }
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import { HORIZON_DAYS } from '../calendar/horizon.ts'
+import { dueSql, offsetSql } from './due.ts'
 import type { Candidate, WeekdayStats } from './planner.ts'
 
 /**
@@ -38,20 +39,19 @@ export async function maintainHorizon(pool: Q, now: number): Promise<{ added: nu
 }
 
 /**
- * Due (or "run now") pairs of active, unpaused products that nobody holds.
- * All of the near days (offset 0–7, where the weighting matters) plus the
- * `limit` longest-due far days: among far days, which all share one target
- * and weight, longest-due first is exactly the planner's order, so the
- * planner ranks a few thousand rows instead of the whole backlog.
+ * Due pairs (due.ts) that nobody holds. All of the near days (offset 0–7,
+ * where the weighting matters) and everything "run now" asked for, plus the
+ * `limit` longest-due far days: among far days of one tier, longest-due
+ * first is the planner's order, so it ranks a few thousand rows instead of
+ * the whole backlog.
  */
 export async function loadCandidates(pool: Q, now: number, limit: number): Promise<Candidate[]> {
   const { rows } = await pool.query<{ product_id: number; date: string; time_zone: string; next_due_at: Date; forced_at: Date | null; last_slot_start: string | null; last_fetched_at: Date | null }>(
     `WITH due AS (
        SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at,
-              f.date - ($1::timestamptz AT TIME ZONE p.time_zone)::date AS off
+              ${offsetSql('$1::timestamptz')} AS off
        FROM day_fetch_state f JOIN product p ON p.id = f.product_id
-       WHERE p.active AND NOT p.paused
-         AND (f.next_due_at <= $1 OR f.forced_at IS NOT NULL)
+       WHERE ${dueSql('$1::timestamptz')}
          AND (f.claimed_until IS NULL OR f.claimed_until < $1))
      (SELECT * FROM due WHERE off BETWEEN 0 AND 7 OR forced_at IS NOT NULL)
      UNION ALL
@@ -106,6 +106,39 @@ export async function claimPairs(pool: Q, pairs: { productId: number; date: stri
     consecutiveFailures: r.consecutive_failures,
     claimedAt: now,
   }))
+}
+
+/**
+ * Claims the first pair of `ranked` (the planner's order) that is still due,
+ * unclaimed and not locked by another instance, in one statement. Runs inside
+ * the budget's transaction (dispatch): a place in the window and a pair are
+ * taken together, at the moment of sending, or neither is. `skipped` is how
+ * many leading pairs were no longer available (another instance took them,
+ * the product was paused or removed), so the caller can drop them.
+ */
+export async function claimNext(tx: Q, ranked: readonly { productId: number; date: string }[], instanceId: string, now: number, ttlMs: number): Promise<{ pair?: ClaimedPair; skipped: number }> {
+  if (!ranked.length) return { skipped: 0 }
+  const { rows } = await tx.query<{ product_id: number; date: string; time_zone: string; total_remaining: number | null; consecutive_failures: number; ord: string }>(
+    `WITH want AS (SELECT * FROM unnest($1::int[], $2::date[]) WITH ORDINALITY AS w(product_id, date, ord)),
+     c AS (
+       SELECT f.product_id, f.date, want.ord FROM want
+       JOIN day_fetch_state f ON f.product_id = want.product_id AND f.date = want.date
+       JOIN product p ON p.id = f.product_id
+       WHERE ${dueSql('$3::timestamptz')} AND (f.claimed_until IS NULL OR f.claimed_until < $3)
+       ORDER BY want.ord LIMIT 1
+       FOR UPDATE OF f SKIP LOCKED)
+     UPDATE day_fetch_state f SET claimed_by = $4, claimed_until = $5
+     FROM c, product p
+     WHERE f.product_id = c.product_id AND f.date = c.date AND p.id = f.product_id
+     RETURNING f.product_id, f.date::text AS date, p.time_zone, f.total_remaining, f.consecutive_failures, c.ord`,
+    [ranked.map((p) => p.productId), ranked.map((p) => p.date), new Date(now), instanceId, new Date(now + ttlMs)],
+  )
+  const r = rows[0]
+  if (!r) return { skipped: ranked.length }
+  return {
+    pair: { productId: r.product_id, date: r.date, timeZone: r.time_zone, totalRemaining: r.total_remaining, consecutiveFailures: r.consecutive_failures, claimedAt: now },
+    skipped: Number(r.ord) - 1,
+  }
 }
 
 /** Hands one unfetched pair back (its fetch was not sent). */

@@ -4,10 +4,12 @@ import { checkDateInHorizon, HORIZON_DAYS, horizonAt } from '../calendar/horizon
 import type { Clock } from '../clock.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import type { RunRequest, SyncService, SyncStateView, SyncStatusView, TierCounts } from '../api/services.ts'
-import type { Budget } from './budget.ts'
+import { withTransaction } from '../db/transaction.ts'
+import { DISPATCH_LOCK_KEY, type Budget } from './budget.ts'
 import { maintainHorizon } from './claims.ts'
 import { readControl } from './control-state.ts'
 import { TIERS } from './tiers.ts'
+import { dueSql, pastCutoffSql, tierNameSql, tierTargetSql } from './due.ts'
 
 export interface SyncControlOptions {
   pool: pg.Pool
@@ -31,10 +33,49 @@ async function pausedProducts(pool: Q): Promise<number[]> {
   return rows.map((r) => r.id)
 }
 
-// Per tier (by day offset in each product's zone): fresh = not due yet;
-// due = due, for less than one target period; overdue = longer than that.
-const TIER_CASE = `CASE ${TIERS.map((t) => `WHEN d.off BETWEEN ${t.fromOffset} AND ${t.toOffset} THEN '${t.name}'`).join(' ')} END`
-const TARGET_CASE = `CASE ${TIERS.map((t) => `WHEN d.off BETWEEN ${t.fromOffset} AND ${t.toOffset} THEN ${t.targetMs}`).join(' ')} END`
+// One scan of the horizon of the products being synced, grouped by tier,
+// with "due" from due.ts (the rule the claim query uses): fresh = not due;
+// due = due for less than one target period; overdue = longer than that.
+const OFF = 'f.date - p.today'
+const DUE = dueSql('$1::timestamptz', 'p.today')
+const OVERDUE = `(${DUE} AND f.next_due_at <= $1::timestamptz - (${tierTargetSql(OFF)}) * interval '1 millisecond')`
+const STATUS_SQL = `
+  WITH p AS (
+    SELECT id, time_zone, active, paused, ($1::timestamptz AT TIME ZONE time_zone)::date AS today FROM product WHERE active AND NOT paused)
+  SELECT ${tierNameSql(OFF)} AS tier, count(*)::int AS total,
+         count(*) FILTER (WHERE ${DUE} AND NOT ${OVERDUE})::int AS due,
+         count(*) FILTER (WHERE ${OVERDUE})::int AS overdue,
+         count(*) FILTER (WHERE f.forced_at IS NOT NULL)::int AS queued,
+         count(*) FILTER (WHERE f.claimed_until > $1)::int AS in_flight,
+         count(*) FILTER (WHERE f.last_fetched_at IS NULL)::int AS never,
+         count(*) FILTER (WHERE ${OFF} = 0 AND f.last_outcome IS DISTINCT FROM 'empty' AND NOT ${pastCutoffSql('$1::timestamptz', 'p.today')})::int AS open_today,
+         min(f.last_fetched_at) AS oldest
+  FROM day_fetch_state f JOIN p ON p.id = f.product_id
+  WHERE f.date BETWEEN p.today AND p.today + ${HORIZON_DAYS - 1}
+  GROUP BY 1`
+
+/** Host (and port) only: a URL may carry credentials or a path that is nobody's business. */
+export function partnerHost(baseUrl: string): string {
+  try {
+    return new URL(baseUrl).host
+  } catch {
+    return 'unknown'
+  }
+}
+
+/**
+ * When a "run now" backlog will be fetched: it gets what the budget leaves
+ * after today's open days, each due every (target − lead) (planner.ts ranks
+ * today first). Pure, so the estimate is testable.
+ */
+export function runEta(o: { queued: number; openToday: number; limitPerMinute: number; windowMs: number; now: number }): number | null {
+  if (!o.queued) return null
+  const today = TIERS[0]
+  const perMinute = (o.limitPerMinute * 60_000) / o.windowMs
+  const todayNeed = (o.openToday * 60_000) / (today.targetMs - today.leadMs)
+  const left = Math.max(perMinute * 0.05, perMinute - todayNeed)
+  return o.now + Math.ceil((o.queued / left) * 60_000)
+}
 
 /**
  * Pause, resume, "run now" and status: the sync engine's controls, kept in
@@ -53,12 +94,16 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
 
   async function setPaused(paused: boolean, productId?: number): Promise<SyncStateView> {
     const at = new Date(clock.now())
-    if (productId === undefined) {
-      await pool.query('UPDATE sync_control SET paused = $1, reason = $2, changed_at = $3 WHERE id = 1', [paused, paused ? 'paused through the API' : null, at])
-    } else {
-      await assertProduct(pool, productId)
-      await pool.query('UPDATE product SET paused = $2, paused_at = $3, updated_at = $4 WHERE id = $1', [productId, paused, paused ? at : null, at])
-    }
+    if (productId !== undefined) await assertProduct(pool, productId)
+    await withTransaction(pool, async (tx) => {
+      // Waits for any send decision in progress on any instance; every later one sees the new state.
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [DISPATCH_LOCK_KEY])
+      if (productId === undefined) {
+        await tx.query('UPDATE sync_control SET paused = $1, reason = $2, changed_at = $3 WHERE id = 1', [paused, paused ? 'paused through the API' : null, at])
+      } else {
+        await tx.query('UPDATE product SET paused = $2, paused_at = $3, updated_at = $4 WHERE id = $1', [productId, paused, paused ? at : null, at])
+      }
+    })
     return stateView(productId)
   }
 
@@ -104,61 +149,52 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
     async status(): Promise<SyncStatusView> {
       const now = clock.now()
       const at = new Date(now)
-      const control = await readControl(pool)
-      const paused = await pausedProducts(pool)
       const dayStart = startOfDay(localDate(now, o.timeZone), o.timeZone)
-      const [tierRows, products, usage, failing] = await Promise.all([
-        // One scan of the horizon, grouped by tier; the totals are summed below.
-        pool.query<{ tier: string; total: number; fresh: number; due: number; overdue: number; queue: number; queued: number; in_flight: number; oldest: Date | null; never: number }>(
-          `WITH d AS (
-             SELECT f.*, p.paused AS product_paused, (f.date - ($1::timestamptz AT TIME ZONE p.time_zone)::date) AS off
-             FROM day_fetch_state f JOIN product p ON p.id = f.product_id WHERE p.active)
-           SELECT ${TIER_CASE} AS tier, count(*)::int AS total,
-                  count(*) FILTER (WHERE d.next_due_at > $1 AND d.forced_at IS NULL)::int AS fresh,
-                  count(*) FILTER (WHERE (d.next_due_at <= $1 OR d.forced_at IS NOT NULL) AND d.next_due_at > $1 - (${TARGET_CASE}) * interval '1 millisecond')::int AS due,
-                  count(*) FILTER (WHERE d.next_due_at <= $1 - (${TARGET_CASE}) * interval '1 millisecond')::int AS overdue,
-                  count(*) FILTER (WHERE (d.next_due_at <= $1 OR d.forced_at IS NOT NULL OR d.claimed_until > $1) AND NOT d.product_paused)::int AS queue,
-                  count(*) FILTER (WHERE d.forced_at IS NOT NULL)::int AS queued,
-                  count(*) FILTER (WHERE d.claimed_until > $1)::int AS in_flight,
-                  min(d.last_fetched_at) AS oldest,
-                  count(*) FILTER (WHERE d.last_fetched_at IS NULL)::int AS never
-           FROM d WHERE d.off BETWEEN 0 AND 59 GROUP BY 1`,
-          [at],
+      const [tierRows, controlRows, usage, failing] = await Promise.all([
+        pool.query<{ tier: string | null; total: number; due: number; overdue: number; queued: number; in_flight: number; never: number; open_today: number; oldest: Date | null }>(STATUS_SQL, [at]),
+        pool.query<{ paused: boolean | null; last_success_at: Date | null; last_error: string | null; last_error_at: Date | null; active: number; paused_ids: number[] }>(
+          `SELECT c.paused, c.last_success_at, c.last_error, c.last_error_at,
+                  (SELECT count(*)::int FROM product WHERE active) AS active,
+                  ARRAY(SELECT id FROM product WHERE paused ORDER BY id) AS paused_ids
+           FROM (SELECT 1) one LEFT JOIN sync_control c ON c.id = 1`,
         ),
-        pool.query<{ active: number }>('SELECT count(*) FILTER (WHERE active)::int AS active FROM product'),
-        o.budget.usage(now, dayStart),
+        o.budget.usage(dayStart),
         pool.query<{ product_id: number; failing_days: number; last_success: Date | null; last_error: string | null; last_error_at: Date | null }>(
           `SELECT product_id, max(last_fetched_at) AS last_success,
                   count(*) FILTER (WHERE consecutive_failures > 0)::int AS failing_days,
                   (array_agg(last_error ORDER BY last_attempt_at DESC) FILTER (WHERE consecutive_failures > 0))[1] AS last_error,
                   max(last_attempt_at) FILTER (WHERE consecutive_failures > 0) AS last_error_at
-           FROM day_fetch_state GROUP BY product_id
-           HAVING count(*) FILTER (WHERE consecutive_failures > 0) > 0
+           FROM day_fetch_state WHERE product_id IN (SELECT DISTINCT product_id FROM day_fetch_state WHERE consecutive_failures > 0)
+           GROUP BY product_id
            ORDER BY last_error_at DESC LIMIT 50`,
         ),
       ])
+      const c = controlRows.rows[0]!
       const tiers: Record<string, TierCounts> = {}
-      for (const t of TIERS) tiers[t.name] = { total: 0, fresh: 0, due: 0, overdue: 0 }
-      const s = { queue: 0, queued: 0, in_flight: 0, never: 0, oldest: null as Date | null }
+      for (const t of TIERS) tiers[t.name] = { total: 0, fresh: 0, due: 0, overdue: 0, oldestFetchedAt: null }
+      const s = { queue: 0, queued: 0, in_flight: 0, never: 0, openToday: 0, oldest: null as Date | null }
       for (const r of tierRows.rows) {
-        if (r.tier) tiers[r.tier] = { total: r.total, fresh: r.fresh, due: r.due, overdue: r.overdue }
-        s.queue += r.queue
+        if (r.tier) tiers[r.tier] = { total: r.total, fresh: r.total - r.due - r.overdue, due: r.due, overdue: r.overdue, oldestFetchedAt: r.oldest?.toISOString() ?? null }
+        s.queue += r.due + r.overdue
         s.queued += r.queued
         s.in_flight += r.in_flight
         s.never += r.never
+        s.openToday += r.open_today
         if (r.oldest && (!s.oldest || r.oldest < s.oldest)) s.oldest = r.oldest
       }
       const limit = o.budget.limitPerMinute
       const minutesToday = 24 * 60
+      const etaAt = runEta({ queued: s.queued, openToday: s.openToday, limitPerMinute: limit, windowMs: o.budget.windowMs, now })
       return {
-        paused: control.paused,
-        pausedProducts: paused,
-        running: (o.engine?.state ?? 'disabled') === 'running' && !control.paused,
+        paused: c.paused ?? false,
+        pausedProducts: c.paused_ids,
+        running: (o.engine?.state ?? 'disabled') === 'running' && !c.paused,
         queue: s.queue,
         queued: s.queued,
         inFlight: s.in_flight,
         neverFetched: s.never,
         tiers,
+        run: { queued: s.queued, etaAt: etaAt === null ? null : new Date(etaAt).toISOString() },
         budget: {
           limitPerMinute: limit,
           usedLastMinute: usage.usedInWindow,
@@ -167,10 +203,10 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
           leftToday: Math.max(0, limit * minutesToday - usage.usedToday),
           haltedUntil: usage.haltedUntil ? new Date(usage.haltedUntil).toISOString() : null,
         },
-        lastSuccessAt: control.lastSuccessAt ? new Date(control.lastSuccessAt).toISOString() : null,
-        lastError: control.lastError && control.lastErrorAt ? { at: new Date(control.lastErrorAt).toISOString(), message: control.lastError } : null,
+        lastSuccessAt: c.last_success_at?.toISOString() ?? null,
+        lastError: c.last_error && c.last_error_at ? { at: c.last_error_at.toISOString(), message: c.last_error } : null,
         oldestServedFetchedAt: s.oldest ? s.oldest.toISOString() : null,
-        products: { active: products.rows[0]!.active, paused: paused.length },
+        products: { active: c.active, paused: c.paused_ids.length },
         failingProducts: failing.rows.map((f) => ({
           productId: f.product_id,
           failingDays: f.failing_days,
@@ -178,7 +214,7 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
           lastError: f.last_error,
           lastErrorAt: f.last_error_at?.toISOString() ?? null,
         })),
-        partner: o.partner,
+        partner: { host: partnerHost(o.partner.baseUrl), sandbox: o.partner.sandbox },
       }
     },
   }

@@ -1,12 +1,13 @@
-import pLimit from 'p-limit'
 import type pg from 'pg'
-import { ToadScheduler, SimpleIntervalJob, AsyncTask } from 'toad-scheduler'
 import { localDate, weekday } from '../calendar/days.ts'
 import type { Clock } from '../clock.ts'
+import type { Logger } from '../logger.ts'
 import type { FetchDayResult } from '../partner/client.ts'
-import type { Budget } from './budget.ts'
-import { claimPairs, loadCandidates, maintainHorizon, releaseClaim, releaseClaims, weekdayStats, type ClaimedPair } from './claims.ts'
-import { isWeekdayClosed, nextDueAfterFetch, rankDue, type Outcome } from './planner.ts'
+import type { Budget, PermitSkip } from './budget.ts'
+import { claimNext, loadCandidates, maintainHorizon, releaseClaims, weekdayStats, type ClaimedPair } from './claims.ts'
+import { summarize } from './mapping.ts'
+import { isWeekdayClosed, nextDueAfterFetch, rankDue, type Outcome, type Ranked } from './planner.ts'
+import { recordFetchFailure, writeDaySnapshot } from './snapshot.ts'
 
 /** The planner's two decisions; swappable so a benchmark can run a naive baseline through the same engine. */
 export interface PlanStrategy {
@@ -14,218 +15,308 @@ export interface PlanStrategy {
   rankDue: typeof rankDue
 }
 export const smartStrategy: PlanStrategy = { nextDueAfterFetch, rankDue }
-import { summarize } from './mapping.ts'
-import { recordFetchFailure, writeDaySnapshot } from './snapshot.ts'
-import { readControl } from './control-state.ts'
-import type { Logger } from '../logger.ts'
 
 /** Kept as a name for this module's callers. */
 export type EngineLogger = Logger
 
+/** Hooks for metrics; called synchronously, must not throw. */
+export interface SyncObserver {
+  partnerRequest(outcome: Outcome, latencyMs: number): void
+  /** One planning pass (list and rank the due pairs). */
+  pass(durationMs: number): void
+}
+
 export interface SyncEngineOptions {
   pool: pg.Pool
-  partner: { fetchDay(productId: number, date: string, signal?: AbortSignal): Promise<FetchDayResult>; haltedUntil(): number }
+  partner: { fetchDay(productId: number, date: string, signal?: AbortSignal): Promise<FetchDayResult> }
   budget: Budget
   clock: Clock
   logger: EngineLogger
   instanceId: string
-  /** Most pairs one pass takes. */
-  batchSize?: number
-  /** Requests in flight at once within a pass. */
-  concurrency?: number
-  /** How long a claim holds before another instance may take the pair over. */
+  /** Partner requests in flight at once from this instance (SYNC_MAX_IN_FLIGHT). */
+  maxInFlight?: number
+  /** How long a claim holds before another instance may take the pair over; must outlast a request. */
   claimTtlMs?: number
-  /** Real milliseconds between passes when started with start(). */
-  tickMs?: number
   /** Clock ms between horizon upkeep runs (new days in, past days out). */
   maintenanceEveryMs?: number
-  /** How many due rows a pass ranks at most. */
+  /** How many far due rows a planning pass ranks at most. */
   candidateLimit?: number
+  /** Clock ms a ranking is used before the due pairs are listed again. */
+  rankEveryMs?: number
+  /** Real ms the dispatcher waits before looking again when nothing is due or sync is paused. */
+  idleWaitMs?: number
   strategy?: PlanStrategy
+  observer?: SyncObserver
 }
 
 export interface PassReport {
-  skipped?: 'paused' | 'stopping' | 'halted' | 'budget' | 'idle'
+  skipped?: PermitSkip | 'stopping' | 'in-flight'
   due: number
   claimed: number
   fetched: number
   changed: number
   failed: number
   budgetLeft: number
+  /** When the window next has room (the budget's clock), when the step stopped for the budget or a halt. */
   nextBudgetAt?: number
 }
 
-/** idle → running → stopping → stopped: start() and stop() move it; a pass runs only while running. */
+/** idle → running → stopping → stopped: start() and stop() move it. */
 export const ENGINE_STATES = ['idle', 'running', 'stopping', 'stopped'] as const
 export type EngineState = (typeof ENGINE_STATES)[number]
 
 export interface SyncEngine {
-  /** One scheduling pass: claim what the budget allows, fetch, write. Also what tests and the simulation call. */
-  runPass(): Promise<PassReport>
+  /** Production: send continuously, each request the moment the shared window has room. */
   start(): void
-  /** Stops scheduling; in-flight fetches finish and are written (graceful), then claims are released. */
+  /** Stops the next send at once; in-flight fetches finish and are written; then claims are released. */
   stop(): Promise<void>
+  /**
+   * One deterministic step at this clock reading (tests, simulation): rank
+   * afresh, send what the window and the in-flight cap allow, and (with
+   * `settle`, the default) wait until every answer is written.
+   */
+  runPass(opts?: { settle?: boolean }): Promise<PassReport>
+  /** Resolves when every request in flight has been answered and written. */
+  settled(): Promise<void>
   readonly state: EngineState
   readonly inFlight: number
 }
 
+type Sent = { ok: boolean; changed: boolean }
+
 export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
-  const batchSize = o.batchSize ?? 10
-  const limit = pLimit(o.concurrency ?? 4)
+  const maxInFlight = Math.max(1, o.maxInFlight ?? 8)
   const claimTtlMs = o.claimTtlMs ?? 120_000
   const maintenanceEveryMs = o.maintenanceEveryMs ?? 60_000
+  const rankEveryMs = o.rankEveryMs ?? 5_000
+  const idleWaitMs = o.idleWaitMs ?? 2_000
   const plan = o.strategy ?? smartStrategy
+  const log = o.logger
   let state: EngineState = 'idle'
-  let inFlight = 0
   let lastMaintenance = -Infinity
-  // When the shared window next has room, as of this instance's last grant.
-  // Other instances can only fill it further, so until then a pass need not
-  // even load candidates (the 1 s tick would otherwise rank them every second).
-  let budgetNextAt = -Infinity
-  let current: Promise<PassReport> | undefined
-  const scheduler = new ToadScheduler()
+  let queue: Ranked[] = []
+  let rankedAt = -Infinity
+  const inflight = new Set<Promise<Sent>>()
+  const stopping = new AbortController()
+  let loop: Promise<void> | undefined
+  // Counts since the last progress line.
+  let progress = { sent: 0, ok: 0, failed: 0, changed: 0, since: -Infinity }
 
-  async function fetchAndWrite(pair: ClaimedPair, stats: Awaited<ReturnType<typeof weekdayStats>>): Promise<{ ok: boolean; changed: boolean; skipped?: boolean }> {
-    // A 429 earlier in this pass halts everyone: hand the rest back unsent
-    // rather than queue them inside the client until the reset.
-    if (o.partner.haltedUntil() > o.clock.now() || state === 'stopping') {
-      await releaseClaim(o.pool, o.instanceId, pair)
-      await o.budget.giveBack(1, pair.claimedAt)
-      return { ok: false, changed: false, skipped: true }
-    }
-    inFlight++
-    try {
-      const res = await o.partner.fetchDay(pair.productId, pair.date)
-      const now = o.clock.now()
-      const today = localDate(now, pair.timeZone)
-      const closed = isWeekdayClosed(stats.get(pair.productId)?.get(weekday(pair.date)))
-      if (res.ok) {
-        const sum = summarize(res.slots)
-        const outcome: Outcome = sum.slotCount ? 'ok' : 'empty'
-        const nextDueAt = plan.nextDueAfterFetch(
-          { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: 0, lastSlotStart: sum.lastSlotStart, totalRemaining: sum.totalRemaining, previousTotalRemaining: pair.totalRemaining, weekdayKnownClosed: closed },
-          now,
-          today,
-        )
-        const w = await writeDaySnapshot(o.pool, { productId: pair.productId, date: pair.date, slots: res.slots, fetchedAt: new Date(now), nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
-        return { ok: true, changed: w.changed }
-      }
-      const kind = res.error.kind
-      const outcome: Outcome = kind === 'rate_limited' ? 'rate_limited' : kind === 'invalid_response' ? 'invalid' : 'error'
-      const failures = outcome === 'rate_limited' ? pair.consecutiveFailures : pair.consecutiveFailures + 1
+  async function fetchAndWrite(pair: ClaimedPair): Promise<Sent> {
+    const res = await o.partner.fetchDay(pair.productId, pair.date)
+    const now = o.clock.now()
+    const today = localDate(now, pair.timeZone)
+    const stats = await weekdayStats(o.pool, [pair.productId])
+    const closed = isWeekdayClosed(stats.get(pair.productId)?.get(weekday(pair.date)))
+    if (res.ok) {
+      const sum = summarize(res.slots)
+      const outcome: Outcome = sum.slotCount ? 'ok' : 'empty'
+      o.observer?.partnerRequest(outcome, res.latencyMs)
       const nextDueAt = plan.nextDueAfterFetch(
-        { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: failures, lastSlotStart: null, totalRemaining: null, previousTotalRemaining: null, weekdayKnownClosed: closed, retryAt: res.error.retryAt },
+        { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: 0, lastSlotStart: sum.lastSlotStart, totalRemaining: sum.totalRemaining, previousTotalRemaining: pair.totalRemaining, weekdayKnownClosed: closed },
         now,
         today,
       )
-      // Every instance stops sending until the partner's reset.
-      if (kind === 'rate_limited' && res.error.retryAt) await o.budget.halt(res.error.retryAt)
-      o.logger.warn({ productId: pair.productId, date: pair.date, kind, reason: res.error.message, attempts: res.attempts }, 'partner fetch failed')
-      await recordFetchFailure(o.pool, { productId: pair.productId, date: pair.date, at: new Date(now), outcome, error: `${kind}: ${res.error.message}`, nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
-      await o.pool.query('UPDATE sync_control SET last_error = $1, last_error_at = $2 WHERE id = 1', [`${pair.productId} ${pair.date} ${kind}: ${res.error.message}`.slice(0, 1000), new Date(now)])
-      return { ok: false, changed: false }
-    } finally {
-      inFlight--
+      const w = await writeDaySnapshot(o.pool, { productId: pair.productId, date: pair.date, slots: res.slots, fetchedAt: new Date(now), nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
+      return { ok: true, changed: w.changed }
     }
+    const kind = res.error.kind
+    const outcome: Outcome = kind === 'rate_limited' ? 'rate_limited' : kind === 'invalid_response' ? 'invalid' : 'error'
+    o.observer?.partnerRequest(outcome, res.latencyMs)
+    const failures = outcome === 'rate_limited' ? pair.consecutiveFailures : pair.consecutiveFailures + 1
+    const nextDueAt = plan.nextDueAfterFetch(
+      { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: failures, lastSlotStart: null, totalRemaining: null, previousTotalRemaining: null, weekdayKnownClosed: closed, retryAt: res.error.retryAt },
+      now,
+      today,
+    )
+    // Every instance stops sending until the partner's reset.
+    if (kind === 'rate_limited' && res.error.retryAt) await o.budget.halt(res.error.retryAt)
+    log.warn({ productId: pair.productId, date: pair.date, kind, reason: res.error.message, attempts: res.attempts }, 'partner fetch failed')
+    await recordFetchFailure(o.pool, { productId: pair.productId, date: pair.date, at: new Date(now), outcome, error: `${kind}: ${res.error.message}`, nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
+    await o.pool.query('UPDATE sync_control SET last_error = $1, last_error_at = $2 WHERE id = 1', [`${pair.productId} ${pair.date} ${kind}: ${res.error.message}`.slice(0, 1000), new Date(now)])
+    return { ok: false, changed: false }
   }
 
-  async function pass(): Promise<PassReport> {
-    const report: PassReport = { due: 0, claimed: 0, fetched: 0, changed: 0, failed: 0, budgetLeft: 0 }
-    if (state === 'stopping' || state === 'stopped') return { ...report, skipped: 'stopping' }
-    const now = o.clock.now()
-    const control = await readControl(o.pool)
-    if (control.paused) return { ...report, skipped: 'paused' }
+  /** Sends one claimed pair; its answer is written whenever it comes, without holding up the next send. */
+  function launch(pair: ClaimedPair): Promise<Sent> {
+    progress.sent++
+    const p = fetchAndWrite(pair).then(
+      (r) => {
+        if (r.ok) progress.ok++
+        else progress.failed++
+        if (r.changed) progress.changed++
+        if (r.ok) o.pool.query('UPDATE sync_control SET last_success_at = $1 WHERE id = 1', [new Date(o.clock.now())]).catch(() => {})
+        return r
+      },
+      (err: unknown) => {
+        // The database failed under the write: the claim expires and the pair is fetched again.
+        progress.failed++
+        log.error({ productId: pair.productId, date: pair.date, err: err instanceof Error ? err.message : String(err) }, 'writing a fetched day failed')
+        return { ok: false, changed: false }
+      },
+    )
+    inflight.add(p)
+    void p.finally(() => {
+      inflight.delete(p)
+      wake()
+    })
+    return p
+  }
+
+  async function rank(now: number): Promise<void> {
+    const t0 = performance.now()
     if (now - lastMaintenance >= maintenanceEveryMs) {
       const m = await maintainHorizon(o.pool, now)
       lastMaintenance = now
-      if (m.added || m.pruned) o.logger.debug(m, 'horizon maintained')
+      if (m.added || m.pruned) log.debug(m, 'horizon maintained')
     }
-    if (control.haltedUntil !== null && control.haltedUntil > now) return { ...report, skipped: 'halted', nextBudgetAt: control.haltedUntil }
-    if (now < budgetNextAt) return { ...report, skipped: 'budget', nextBudgetAt: budgetNextAt }
-
     const candidates = await loadCandidates(o.pool, now, o.candidateLimit ?? 1_000)
     const todays = new Map<string, string>()
     const todayOf = (tz: string) => todays.get(tz) ?? todays.set(tz, localDate(now, tz)).get(tz)!
-    const ranked = plan.rankDue(candidates, now, todayOf)
-    report.due = ranked.length
-    if (!ranked.length) return { ...report, skipped: 'idle' }
-
-    const grant = await o.budget.take(Math.min(batchSize, ranked.length), now)
-    report.budgetLeft = Math.max(0, o.budget.limitPerMinute - grant.usedInWindow)
-    report.nextBudgetAt = grant.nextAt
-    budgetNextAt = grant.nextAt
-    if (grant.granted === 0) return { ...report, skipped: 'budget' }
-    const claimed = await claimPairs(o.pool, ranked.slice(0, grant.granted), o.instanceId, now, claimTtlMs)
-    report.claimed = claimed.length
-    if (claimed.length < grant.granted) await o.budget.giveBack(grant.granted - claimed.length, now)
-
-    const stats = await weekdayStats(o.pool, [...new Set(claimed.map((c) => c.productId))])
-    const results = await Promise.all(claimed.map((pair) => limit(() => fetchAndWrite(pair, stats))))
-    for (const r of results) {
-      if (r.skipped) continue
-      if (r.ok) report.fetched++
-      else report.failed++
-      if (r.changed) report.changed++
-    }
-    if (report.fetched) await o.pool.query('UPDATE sync_control SET last_success_at = $1 WHERE id = 1', [new Date(o.clock.now())])
-    return report
+    queue = plan.rankDue(candidates, now, todayOf)
+    rankedAt = now
+    o.observer?.pass(performance.now() - t0)
+    reportProgress(now)
   }
 
-  async function runPass(): Promise<PassReport> {
-    // One pass at a time per instance: the scheduler's tick and a manual call never overlap.
-    while (current) await current.catch(() => {})
-    current = pass()
-    try {
-      const r = await current
-      if (r.claimed) o.logger.info({ pass: r }, 'sync pass')
-      else o.logger.debug({ pass: r }, 'sync pass')
-      return r
-    } finally {
-      current = undefined
+  type Step = { sent: true; done: Promise<Sent> } | { sent: false; retry: true } | { sent: false; retry?: false; skipped: PermitSkip; now: number; nextAt: number; usedInWindow: number }
+
+  /** One send decision: the next ranked pair and a place in the shared window, taken together, now. */
+  async function dispatchOne(): Promise<Step> {
+    const now = o.clock.now()
+    if (!queue.length || now - rankedAt >= rankEveryMs) await rank(now)
+    // Nothing due still asks the budget, so a pause or halt is reported as such.
+    const head = queue.slice(0, 32)
+    let skippedPairs = 0
+    const permit = await o.budget.permit(async (tx) => {
+      if (!head.length) return undefined
+      const r = await claimNext(tx, head, o.instanceId, now, claimTtlMs)
+      skippedPairs = r.skipped
+      return r.pair
+    })
+    if (permit.granted) {
+      queue.splice(0, skippedPairs + 1)
+      return { sent: true, done: launch(permit.granted) }
     }
+    if (permit.skipped === 'idle' && head.length) {
+      // All of the head was taken by others or paused meanwhile: look further.
+      queue.splice(0, head.length)
+      return { sent: false, retry: true }
+    }
+    return { sent: false, skipped: permit.skipped!, now: permit.now, nextAt: permit.nextAt, usedInWindow: permit.usedInWindow }
+  }
+
+  let wakeUp: (() => void) | undefined
+  function wake() {
+    wakeUp?.()
+    wakeUp = undefined
+  }
+  /** Until an in-flight request finishes, `ms` pass (real time on the engine's clock) or stop() is called. */
+  function waitForWake(ms: number): Promise<void> {
+    const woken = new Promise<void>((resolve) => (wakeUp = resolve))
+    return Promise.race([woken, o.clock.sleep(ms, stopping.signal)])
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0
+    while (state === 'running') {
+      if (inflight.size >= maxInFlight) {
+        await waitForWake(idleWaitMs)
+        continue
+      }
+      let step: Step
+      try {
+        step = await dispatchOne()
+        if (failures) log.info({ after: failures }, 'sync passes succeed again')
+        failures = 0
+      } catch (err) {
+        // Database down: back off 1 s, 2 s, 4 s … up to 30 s instead of spinning.
+        failures++
+        const waitMs = Math.min(30_000, 1_000 * 2 ** (failures - 1))
+        log.error({ err: err instanceof Error ? err.message : String(err), failures, retryInMs: waitMs }, 'sync pass failed; backing off')
+        await o.clock.sleep(waitMs, stopping.signal)
+        continue
+      }
+      if (step.sent || step.retry) continue
+      const waitMs = step.skipped === 'budget' || step.skipped === 'halted' ? Math.max(1, step.nextAt - step.now) : idleWaitMs
+      await waitForWake(Math.min(waitMs, 60_000))
+    }
+  }
+
+  /** At most one line a minute (the first at once): what the last minute's passes planned and sent. */
+  function reportProgress(now: number) {
+    if (now - progress.since < 60_000) return
+    const { since, ...counts } = progress
+    log.info({ pass: { due: queue.length, ...counts, inFlight: inflight.size, sinceMs: Number.isFinite(since) ? now - since : 0 } }, 'sync pass')
+    progress = { sent: 0, ok: 0, failed: 0, changed: 0, since: now }
+  }
+
+  async function settled(): Promise<void> {
+    while (inflight.size) await Promise.allSettled([...inflight])
   }
 
   return {
-    runPass,
     start() {
       if (state !== 'idle') return
       state = 'running'
-      // A failing pass (database down) backs off 1 s, 2 s, 4 s … up to 30 s
-      // instead of failing every tick; the first good pass resets it.
-      let failures = 0
-      let skipUntil = 0
-      const task = new AsyncTask(
-        'sync-pass',
-        async () => {
-          if (Date.now() < skipUntil) return
-          try {
-            await runPass()
-            if (failures) o.logger.info({ after: failures }, 'sync passes succeed again')
-            failures = 0
-          } catch (err) {
-            failures++
-            const waitMs = Math.min(30_000, 1_000 * 2 ** (failures - 1))
-            skipUntil = Date.now() + waitMs
-            o.logger.error({ err: err instanceof Error ? err.message : String(err), failures, retryInMs: waitMs }, 'sync pass failed; backing off')
-          }
-        },
-        (err) => o.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'sync pass failed'),
-      )
-      scheduler.addSimpleIntervalJob(new SimpleIntervalJob({ milliseconds: o.tickMs ?? 1_000, runImmediately: true }, task, { id: 'sync', preventOverrun: true }))
+      loop = run()
     },
     async stop() {
       if (state === 'stopped') return
       state = 'stopping'
-      scheduler.stop()
-      await current?.catch(() => {})
+      stopping.abort()
+      wake()
+      await loop
+      await settled()
       await releaseClaims(o.pool, o.instanceId).catch(() => {})
       state = 'stopped'
     },
+    async runPass(opts = {}) {
+      const report: PassReport = { due: 0, claimed: 0, fetched: 0, changed: 0, failed: 0, budgetLeft: 0 }
+      if (state === 'stopping' || state === 'stopped') return { ...report, skipped: 'stopping' }
+      const mine: Promise<Sent>[] = []
+      await rank(o.clock.now())
+      report.due = queue.length
+      let last: Extract<Step, { skipped: PermitSkip }> | undefined
+      for (;;) {
+        if (inflight.size >= maxInFlight) {
+          if (opts.settle === false) {
+            report.skipped = 'in-flight'
+            break
+          }
+          await Promise.race(inflight)
+          continue
+        }
+        const step = await dispatchOne()
+        if (step.sent) {
+          report.claimed++
+          mine.push(step.done)
+        }
+        if (step.sent || step.retry) continue
+        last = step
+        break
+      }
+      if (last) {
+        report.budgetLeft = Math.max(0, o.budget.limitPerMinute - last.usedInWindow)
+        report.nextBudgetAt = last.nextAt
+        if (!report.claimed) report.skipped = last.skipped
+      }
+      if (opts.settle !== false) {
+        for (const r of await Promise.all(mine)) {
+          if (r.ok) report.fetched++
+          else report.failed++
+          if (r.changed) report.changed++
+        }
+      }
+      log.debug({ pass: report }, 'sync step')
+      return report
+    },
+    settled,
     get state() {
       return state
     },
     get inFlight() {
-      return inFlight
+      return inflight.size
     },
   }
 }

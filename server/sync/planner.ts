@@ -1,5 +1,5 @@
 import { addDays, daysBetween, startOfDay, zonedTimeToInstant, type IsoDate } from '../calendar/days.ts'
-import { HOUR, MINUTE, TIERS, tierOf, type Tier, type TierName } from './tiers.ts'
+import { HOUR, MINUTE, TIERS, tierOf, type Tier } from './tiers.ts'
 
 /**
  * When is a (product, date) due again, and which due pair goes first.
@@ -13,14 +13,8 @@ export const FAILURE_BACKOFF_MS = 1 * MINUTE
 /** A day whose seats dropped this much since the last fetch is selling out: refresh it twice as often. */
 export const SELLING_FAST_DROP = 0.1
 
-/**
- * Refresh this much before the target age is reached: a due pair waits for
- * its place in the budget (spread in 10 s steps, longer when the budget is
- * oversubscribed), and the target is a ceiling on the age clients see.
- */
-export const REFRESH_LEAD_MS = 1 * MINUTE
-
-const WEIGHT: Record<TierName, number> = { today: 8, week: 4, month: 1, horizon: 1 }
+/** A never-fetched far day weighs like the 7-day tier: one request buys a day `/dates` can show at all. */
+const NEVER_FETCHED_WEIGHT = TIERS[1].weight
 
 export type Outcome = 'ok' | 'empty' | 'invalid' | 'error' | 'rate_limited'
 
@@ -68,7 +62,7 @@ export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate)
   const offset = daysBetween(today, d.date)
   const tier = tierOf(offset)
   if (!tier) return now + CLOSED_RECHECK_MS // outside the horizon: not ours to refresh
-  let interval: number = tier.targetMs - REFRESH_LEAD_MS
+  let interval: number = tier.targetMs - tier.leadMs
   switch (d.outcome) {
     case 'rate_limited':
       return Math.max(now, d.retryAt ?? now + MINUTE)
@@ -79,11 +73,11 @@ export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate)
     case 'empty':
       // Closed weekday: expected to stay closed, check rarely. An unexpected
       // empty day (sold out, closed period) keeps its tier.
-      if (d.weekdayKnownClosed) interval = Math.max(tier.targetMs, CLOSED_RECHECK_MS) - REFRESH_LEAD_MS
+      if (d.weekdayKnownClosed) interval = Math.max(tier.targetMs, CLOSED_RECHECK_MS) - tier.leadMs
       break
     case 'ok':
       if (d.previousTotalRemaining && d.totalRemaining !== null && d.previousTotalRemaining - d.totalRemaining >= SELLING_FAST_DROP * d.previousTotalRemaining) {
-        interval = tier.targetMs / 2 - REFRESH_LEAD_MS
+        interval = tier.targetMs / 2 - tier.leadMs
       }
       break
   }
@@ -93,8 +87,8 @@ export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate)
   // all at once after midnight. A known-closed weekday is exempt.
   const promote = nextTierChange(d.date, d.timeZone, now, today)
   if (promote && !(d.outcome === 'empty' && d.weekdayKnownClosed)) {
-    const windowOpens = promote.enters - (promote.tier.targetMs - REFRESH_LEAD_MS)
-    due = Math.min(due, now < windowOpens ? windowOpens : now + promote.tier.targetMs - REFRESH_LEAD_MS)
+    const windowOpens = promote.enters - (promote.tier.targetMs - promote.tier.leadMs)
+    due = Math.min(due, now < windowOpens ? windowOpens : now + promote.tier.targetMs - promote.tier.leadMs)
   }
   if (offset === 0 && (d.outcome === 'ok' || d.outcome === 'empty')) {
     const cutoff = cutoffAt(d.date, d.lastSlotStart, d.timeZone)
@@ -119,10 +113,17 @@ export interface Ranked extends Candidate {
   score: number
 }
 
+// Three classes, highest first, folded into one number so a plain sort orders them.
+const TODAY_CLASS = 3e15
+const RUN_CLASS = 2e15
+
 /**
- * Orders due pairs: "run now" first (oldest request first), then by how
- * overdue each is relative to its tier's target, weighted toward near days.
- * The score grows without bound while a pair waits, so nothing starves.
+ * Orders due pairs. Today's due days always go first: the 15-minute tier is
+ * what clients read most and it needs a fixed share of the budget. Then
+ * "run now" requests (oldest request first, nearer days first), so a big run
+ * drains at the rate today leaves. Then everything else by lateness relative
+ * to its tier's target, times the tier's weight: near days win, and a far
+ * day's score keeps growing while it waits, so it is served stale, not never.
  */
 export function rankDue(candidates: readonly Candidate[], now: number, todayOf: (tz: string) => IsoDate): Ranked[] {
   const out: Ranked[] = []
@@ -130,13 +131,18 @@ export function rankDue(candidates: readonly Candidate[], now: number, todayOf: 
     const offset = daysBetween(todayOf(c.timeZone), c.date)
     const tier = tierOf(offset)
     if (!tier) continue
-    if (c.forcedAt !== null) {
-      out.push({ ...c, offset, tier, score: 1e15 - c.forcedAt })
+    const lateness = (now - c.nextDueAt) / tier.targetMs
+    if (tier.name === 'today' && (c.forcedAt !== null || (c.nextDueAt <= now && !isPastCutoff(c, offset, now)))) {
+      out.push({ ...c, offset, tier, score: TODAY_CLASS + Math.max(0, now - Math.min(c.nextDueAt, c.forcedAt ?? Infinity)) })
       continue
     }
-    if (c.nextDueAt > now) continue
-    if (isPastCutoff(c, offset, now)) continue
-    out.push({ ...c, offset, tier, score: ((now - c.nextDueAt) / tier.targetMs + 1) * WEIGHT[tier.name] })
+    if (c.forcedAt !== null) {
+      out.push({ ...c, offset, tier, score: RUN_CLASS - c.forcedAt - offset / 100 })
+      continue
+    }
+    if (c.nextDueAt > now || isPastCutoff(c, offset, now)) continue
+    const weight = c.lastFetchedAt === null ? Math.max(tier.weight, NEVER_FETCHED_WEIGHT) : tier.weight
+    out.push({ ...c, offset, tier, score: (lateness + 1) * weight })
   }
   return out.sort((a, b) => b.score - a.score || a.nextDueAt - b.nextDueAt || a.productId - b.productId || (a.date < b.date ? -1 : 1))
 }

@@ -1,18 +1,25 @@
 /**
  * Freshness tiers: how old a day's data may be, by how far ahead the day is
  * (in the product's calendar). One fetch serves every tier; the tier only
- * decides when the next one is due.
+ * decides when the next one is due and how much a late day weighs.
+ *
+ * `leadMs`: a day is due this much before its target age, so the wait for a
+ * place in the budget stays inside the target (longer tiers wait longer
+ * behind nearer ones, so they lead more).
+ * `weight`: how much one target period of lateness counts when the budget
+ * is oversubscribed. Today is not weighted: it always goes first (planner).
  */
 export const MINUTE = 60_000
 export const HOUR = 60 * MINUTE
 
 export const TIERS = [
-  { name: 'today', fromOffset: 0, toOffset: 0, targetMs: 15 * MINUTE },
-  { name: 'week', fromOffset: 1, toOffset: 7, targetMs: 4 * HOUR },
-  { name: 'month', fromOffset: 8, toOffset: 30, targetMs: 24 * HOUR },
-  // /dates reaches 60 days; beyond the business's 30-day tier a daily refresh
-  // keeps the oldest day under 36 h when the budget allows.
-  { name: 'horizon', fromOffset: 31, toOffset: 59, targetMs: 24 * HOUR },
+  { name: 'today', fromOffset: 0, toOffset: 0, targetMs: 15 * MINUTE, leadMs: 1 * MINUTE, weight: 1000 },
+  { name: 'week', fromOffset: 1, toOffset: 7, targetMs: 4 * HOUR, leadMs: 5 * MINUTE, weight: 100 },
+  { name: 'month', fromOffset: 8, toOffset: 30, targetMs: 24 * HOUR, leadMs: 30 * MINUTE, weight: 5 },
+  // /dates reaches 60 days, but the business asked no freshness of days
+  // 31–59: they get what the nearer tiers leave (every 3 days when the budget
+  // allows), and never the priority of the 30-day tier.
+  { name: 'horizon', fromOffset: 31, toOffset: 59, targetMs: 72 * HOUR, leadMs: 30 * MINUTE, weight: 1 },
 ] as const
 
 export type TierName = (typeof TIERS)[number]['name']

@@ -120,7 +120,7 @@ export function fakeSyncService(): { service: SyncService; calls: SyncCall[] } {
     },
     async status(): Promise<SyncStatusView> {
       calls.push({ method: 'status' })
-      const tier = { total: 1, fresh: 1, due: 0, overdue: 0 }
+      const tier = { total: 1, fresh: 1, due: 0, overdue: 0, oldestFetchedAt: '2026-11-30T00:00:00.000Z' }
       return {
         paused,
         pausedProducts: [...paused1],
@@ -130,13 +130,14 @@ export function fakeSyncService(): { service: SyncService; calls: SyncCall[] } {
         queued: 0,
         neverFetched: 0,
         tiers: { today: tier, week: tier, month: tier, horizon: tier },
+        run: { queued: 0, etaAt: null },
         budget: { limitPerMinute: 30, usedLastMinute: 3, leftThisMinute: 27, usedToday: 100, leftToday: 43_100, haltedUntil: null },
         lastSuccessAt: '2026-12-01T00:00:00.000Z',
         lastError: null,
         oldestServedFetchedAt: '2026-11-30T00:00:00.000Z',
         products: { active: 2, paused: paused1.size },
         failingProducts: [],
-        partner: { baseUrl: 'http://127.0.0.1:4010', sandbox: true },
+        partner: { host: '127.0.0.1:4010', sandbox: true },
       }
     },
   }

@@ -28,7 +28,8 @@ export interface SyncWorld {
 
 /**
  * A real database, a real HTTP sandbox and a hand-moved clock shared by
- * both, so a test decides exactly when time passes.
+ * both, so a test decides exactly when time passes. (The real-time test in
+ * tests/reliability/real-partner.test.ts shares no clock.)
  */
 export async function createSyncWorld(opts: { start?: number; products?: number[]; sandbox?: SandboxOptions } = {}): Promise<SyncWorld> {
   const clock = manualClock(opts.start ?? zonedTimeToInstant('2026-12-01', '06:00', TZ))
@@ -51,9 +52,10 @@ export async function createSyncWorld(opts: { start?: number; products?: number[
         partner: { baseUrl: sandbox.url, apiKey: sandbox.apiKey, sandbox: true, timeoutMs: 5_000 },
         limitPerMinute: 30,
         timeZone: TZ,
-        budgetMarginMs: 0,
+        // The shared window on the test's clock, so moving it frees the budget.
+        budgetClock: clock,
         ...over,
-        engine: { batchSize: 30, concurrency: 4, ...over.engine },
+        engine: { maxInFlight: 4, ...over.engine },
       })
       syncs.push(s)
       return s

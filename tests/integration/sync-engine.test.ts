@@ -72,8 +72,8 @@ describe('sync engine on a real database and sandbox', () => {
 
   it('two engines on one database never fetch a pair twice and share one budget', async () => {
     world = await createSyncWorld()
-    const a = world.makeSync({ instanceId: 'a', engine: { batchSize: 3 } })
-    const b = world.makeSync({ instanceId: 'b', engine: { batchSize: 3 } })
+    const a = world.makeSync({ instanceId: 'a', engine: { maxInFlight: 2 } })
+    const b = world.makeSync({ instanceId: 'b', engine: { maxInFlight: 2 } })
     await drain(world, [a.engine, b.engine])
     const stats = world.sandbox.stats()
     expect(Object.keys(stats.perProductDate)).toHaveLength(120)
@@ -89,7 +89,7 @@ describe('sync engine on a real database and sandbox', () => {
   it("a 429 halts every instance until the partner's reset", async () => {
     // The partner allows fewer requests than slotsync was told: it will answer 429.
     world = await createSyncWorld({ sandbox: { rateLimitPerMinute: 3 } })
-    const a = world.makeSync({ instanceId: 'a', engine: { concurrency: 1 } })
+    const a = world.makeSync({ instanceId: 'a', engine: { maxInFlight: 1 } })
     const b = world.makeSync({ instanceId: 'b' })
     const first = await a.engine.runPass()
     expect(first.failed).toBeGreaterThan(0)

@@ -8,11 +8,11 @@ describe('loadConfig', () => {
     expect(c.host).toBe('127.0.0.1')
     expect(c.databaseUrl).toBeUndefined()
     expect(c.dataDir).toBe('./.data')
-    expect(c.partner).toEqual({ baseUrl: undefined, apiKey: undefined, rateLimitPerMinute: 30 })
-    expect(c.sync).toEqual({ enabled: true, productIds: undefined, timeZone: 'Asia/Singapore' })
+    expect(c.partner).toEqual({ baseUrl: undefined, apiKey: undefined, rateLimitPerMinute: 30, timeoutMs: 10_000 })
+    expect(c.sync).toEqual({ enabled: true, productIds: undefined, timeZone: 'Asia/Singapore', maxInFlight: 8, budgetMarginMs: 1_000 })
     expect(c.adminToken).toBeUndefined()
     expect(c.logLevel).toBe('info')
-    expect(c.sandbox).toEqual({ port: undefined, apiKey: 'sandbox-key', rateLimitPerMinute: 30, products: 50 })
+    expect(c.sandbox).toEqual({ port: undefined, apiKey: 'sandbox-key', rateLimitPerMinute: 30, products: 50, latency: { minMs: 0, maxMs: 0 } })
   })
 
   it('reads every documented variable', () => {
@@ -33,15 +33,20 @@ describe('loadConfig', () => {
       SANDBOX_API_KEY: 'sk',
       SANDBOX_RATE_LIMIT_PER_MINUTE: '120',
       SANDBOX_PRODUCTS: '400',
+      SANDBOX_LATENCY_MS: '300-4000',
+      PARTNER_TIMEOUT_MS: '5000',
+      SYNC_MAX_IN_FLIGHT: '4',
+      SYNC_BUDGET_MARGIN_MS: '2500',
     })
     expect(c.port).toBe(8080)
     expect(c.host).toBe('0.0.0.0')
     expect(c.databaseUrl).toBe('postgresql://u:p@db:5432/x')
-    expect(c.partner).toEqual({ baseUrl: 'https://partner.example', apiKey: 'k', rateLimitPerMinute: 60 })
-    expect(c.sync).toEqual({ enabled: false, productIds: [14, 15], timeZone: 'Europe/Paris' })
+    expect(c.partner).toEqual({ baseUrl: 'https://partner.example', apiKey: 'k', rateLimitPerMinute: 60, timeoutMs: 5_000 })
+    expect(c.sync).toEqual({ enabled: false, productIds: [14, 15], timeZone: 'Europe/Paris', maxInFlight: 4, budgetMarginMs: 2_500 })
     expect(c.adminToken).toBe('tok')
     expect(c.logLevel).toBe('warn')
-    expect(c.sandbox).toEqual({ port: 0, apiKey: 'sk', rateLimitPerMinute: 120, products: 400 })
+    expect(c.sandbox).toEqual({ port: 0, apiKey: 'sk', rateLimitPerMinute: 120, products: 400, latency: { minMs: 300, maxMs: 4_000 } })
+    expect(loadConfig({ SANDBOX_LATENCY_MS: '250' }).sandbox.latency).toEqual({ minMs: 250, maxMs: 250 })
   })
 
   it.each([
@@ -56,6 +61,11 @@ describe('loadConfig', () => {
     ['SYNC_PRODUCT_IDS', '14,x'],
     ['LOG_LEVEL', 'loud'],
     ['SANDBOX_PRODUCTS', '-1'],
+    ['SANDBOX_LATENCY_MS', '4000-300'],
+    ['SANDBOX_LATENCY_MS', 'slow'],
+    ['PARTNER_TIMEOUT_MS', '0'],
+    ['SYNC_MAX_IN_FLIGHT', '0'],
+    ['SYNC_BUDGET_MARGIN_MS', '-5'],
   ])('rejects %s=%s with a message naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => loadConfig({ [name]: value })).toThrow(name)

@@ -18,7 +18,8 @@ describe('freshnessOf', () => {
     [8, 24 * 60 * MIN, 'fresh'],
     [30, 24 * 60 * MIN + 1, 'stale'],
     [31, 23 * 60 * MIN, 'fresh'],
-    [59, 25 * 60 * MIN, 'stale'],
+    [59, 72 * 60 * MIN, 'fresh'],
+    [59, 72 * 60 * MIN + 1, 'stale'],
   ])('day +%i fetched %i ms ago is %s (its tier target decides)', (offset, age, state) => {
     expect(freshnessOf(ago(age), offset, NOW)).toEqual({ fetchedAt: ago(age).toISOString(), state })
   })

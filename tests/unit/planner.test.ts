@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { zonedTimeToInstant } from '../../server/calendar/days.ts'
-import { CLOSED_RECHECK_MS, REFRESH_LEAD_MS as LEAD, isPastCutoff, isWeekdayClosed, nextDueAfterFetch, rankDue, type Candidate, type DayAfterFetch } from '../../server/sync/planner.ts'
-import { HOUR, MINUTE } from '../../server/sync/tiers.ts'
+import { CLOSED_RECHECK_MS, isPastCutoff, isWeekdayClosed, nextDueAfterFetch, rankDue, type Candidate, type DayAfterFetch } from '../../server/sync/planner.ts'
+import { HOUR, MINUTE, TIERS } from '../../server/sync/tiers.ts'
+
+// Each tier is due a little before its target age (its leadMs), so the wait for a request stays inside it.
+const [T, W, M, H] = TIERS.map((t) => t.leadMs) as [number, number, number, number]
 
 const TZ = 'Asia/Singapore'
 const at = (date: string, time: string) => zonedTimeToInstant(date, time, TZ)
@@ -13,17 +16,22 @@ function day(over: Partial<DayAfterFetch> = {}): DayAfterFetch {
 }
 
 describe('nextDueAfterFetch: tiers', () => {
-  // Each is due a little before its target age (REFRESH_LEAD_MS), so the wait for a request stays inside it.
   it('today is due again after 15 minutes', () => {
-    expect(nextDueAfterFetch(day(), NOW, TODAY)).toBe(NOW + 15 * MINUTE - LEAD)
+    expect(nextDueAfterFetch(day(), NOW, TODAY)).toBe(NOW + 15 * MINUTE - T)
   })
   it('the next 7 days after 4 hours', () => {
-    expect(nextDueAfterFetch(day({ date: '2026-12-04' }), NOW, TODAY)).toBe(NOW + 4 * HOUR - LEAD)
-    expect(nextDueAfterFetch(day({ date: '2026-12-08' }), NOW, TODAY)).toBe(NOW + 4 * HOUR - LEAD)
+    expect(nextDueAfterFetch(day({ date: '2026-12-04' }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
+    expect(nextDueAfterFetch(day({ date: '2026-12-08' }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
   })
-  it('days 8–59 daily', () => {
-    expect(nextDueAfterFetch(day({ date: '2026-12-20' }), NOW, TODAY)).toBe(NOW + 24 * HOUR - LEAD)
-    expect(nextDueAfterFetch(day({ date: '2027-01-29' }), NOW, TODAY)).toBe(NOW + 24 * HOUR - LEAD)
+  it('days 8–30 daily, days 31–59 every three days (the business asked nothing of them)', () => {
+    expect(nextDueAfterFetch(day({ date: '2026-12-20' }), NOW, TODAY)).toBe(NOW + 24 * HOUR - M)
+    expect(nextDueAfterFetch(day({ date: '2027-01-29' }), NOW, TODAY)).toBe(NOW + 72 * HOUR - H)
+  })
+  it('day 31 is refreshed within the day before it enters the 30-day tier', () => {
+    // 2027-01-02 is day 32 on 2026-12-01 and enters the daily tier at 2026-12-03 00:00: due in the day before.
+    expect(nextDueAfterFetch(day({ date: '2027-01-02' }), NOW, TODAY)).toBe(at('2026-12-03', '00:00') - 24 * HOUR + M)
+    // Day 31 enters it at the coming midnight, less than a day away: due a daily period from now.
+    expect(nextDueAfterFetch(day({ date: '2027-01-01' }), NOW, TODAY)).toBe(NOW + 24 * HOUR - M)
   })
   it('a day outside the horizon is never due while outside', () => {
     expect(nextDueAfterFetch(day({ date: '2026-11-30' }), NOW, TODAY)).toBeGreaterThan(NOW)
@@ -33,42 +41,42 @@ describe('nextDueAfterFetch: tiers', () => {
 describe('nextDueAfterFetch: tier promotion', () => {
   it('tomorrow is fetched in the last minutes before midnight, so it is fresh when it becomes today', () => {
     const late = at(TODAY, '22:00')
-    expect(nextDueAfterFetch(day({ date: '2026-12-02' }), late, TODAY)).toBe(at('2026-12-02', '00:00') - 15 * MINUTE + LEAD)
+    expect(nextDueAfterFetch(day({ date: '2026-12-02' }), late, TODAY)).toBe(at('2026-12-02', '00:00') - 15 * MINUTE + T)
     // Fetched inside that window: due again one "today" period later.
     const inWindow = at(TODAY, '23:50')
-    expect(nextDueAfterFetch(day({ date: '2026-12-02' }), inWindow, TODAY)).toBe(inWindow + 15 * MINUTE - LEAD)
+    expect(nextDueAfterFetch(day({ date: '2026-12-02' }), inWindow, TODAY)).toBe(inWindow + 15 * MINUTE - T)
   })
   it('day 8 is fetched within 4 hours before it enters the 4-hour tier', () => {
-    expect(nextDueAfterFetch(day({ date: '2026-12-09' }), at(TODAY, '12:00'), TODAY)).toBe(at('2026-12-02', '00:00') - 4 * HOUR + LEAD)
+    expect(nextDueAfterFetch(day({ date: '2026-12-09' }), at(TODAY, '12:00'), TODAY)).toBe(at('2026-12-02', '00:00') - 4 * HOUR + W)
     const late = at(TODAY, '23:00')
-    expect(nextDueAfterFetch(day({ date: '2026-12-09' }), late, TODAY)).toBe(late + 4 * HOUR - LEAD)
+    expect(nextDueAfterFetch(day({ date: '2026-12-09' }), late, TODAY)).toBe(late + 4 * HOUR - W)
   })
   it('a known-closed weekday is not promoted', () => {
     const late = at(TODAY, '22:00')
-    expect(nextDueAfterFetch(day({ date: '2026-12-02', outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), late, TODAY)).toBe(late + CLOSED_RECHECK_MS - LEAD)
+    expect(nextDueAfterFetch(day({ date: '2026-12-02', outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), late, TODAY)).toBe(late + CLOSED_RECHECK_MS - W)
   })
 })
 
 describe('nextDueAfterFetch: spending the budget where it matters', () => {
   it('a known-closed weekday is re-checked daily, even today', () => {
-    expect(nextDueAfterFetch(day({ outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), NOW, TODAY)).toBeGreaterThanOrEqual(NOW + CLOSED_RECHECK_MS - LEAD)
-    expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), NOW, TODAY)).toBe(NOW + CLOSED_RECHECK_MS - LEAD)
+    expect(nextDueAfterFetch(day({ outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), NOW, TODAY)).toBeGreaterThanOrEqual(NOW + CLOSED_RECHECK_MS - T)
+    expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), NOW, TODAY)).toBe(NOW + CLOSED_RECHECK_MS - W)
   })
   it('an unexpectedly empty day keeps its tier', () => {
-    expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', lastSlotStart: null }), NOW, TODAY)).toBe(NOW + 4 * HOUR - LEAD)
+    expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', lastSlotStart: null }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
   })
   it('today stops being refreshed once its last slot has started', () => {
     const endOfToday = at('2026-12-02', '00:00')
     expect(nextDueAfterFetch(day({ lastSlotStart: '10:05' }), NOW, TODAY)).toBe(endOfToday)
     expect(nextDueAfterFetch(day({ lastSlotStart: '09:00' }), NOW, TODAY)).toBe(endOfToday)
-    expect(nextDueAfterFetch(day({ lastSlotStart: '10:30' }), NOW, TODAY)).toBe(NOW + 15 * MINUTE - LEAD)
+    expect(nextDueAfterFetch(day({ lastSlotStart: '10:30' }), NOW, TODAY)).toBe(NOW + 15 * MINUTE - T)
   })
   it('the cut-off applies only to today', () => {
-    expect(nextDueAfterFetch(day({ date: '2026-12-03', lastSlotStart: '04:00' }), NOW, TODAY)).toBe(NOW + 4 * HOUR - LEAD)
+    expect(nextDueAfterFetch(day({ date: '2026-12-03', lastSlotStart: '04:00' }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
   })
   it('a day selling out is refreshed twice as often', () => {
-    expect(nextDueAfterFetch(day({ date: '2026-12-03', totalRemaining: 80, previousTotalRemaining: 100 }), NOW, TODAY)).toBe(NOW + 2 * HOUR - LEAD)
-    expect(nextDueAfterFetch(day({ date: '2026-12-03', totalRemaining: 95, previousTotalRemaining: 100 }), NOW, TODAY)).toBe(NOW + 4 * HOUR - LEAD)
+    expect(nextDueAfterFetch(day({ date: '2026-12-03', totalRemaining: 80, previousTotalRemaining: 100 }), NOW, TODAY)).toBe(NOW + 2 * HOUR - W)
+    expect(nextDueAfterFetch(day({ date: '2026-12-03', totalRemaining: 95, previousTotalRemaining: 100 }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
   })
 })
 
@@ -90,28 +98,47 @@ describe('rankDue', () => {
   const todayOf = () => TODAY
   const cand = (over: Partial<Candidate>): Candidate => ({ productId: 1, date: TODAY, timeZone: TZ, nextDueAt: NOW, forcedAt: null, lastSlotStart: null, lastFetchedAt: null, ...over })
 
-  it('puts "run now" first, oldest request first', () => {
-    const r = rankDue([cand({ productId: 1 }), cand({ productId: 2, forcedAt: NOW - 5, date: '2027-01-20', nextDueAt: NOW + HOUR }), cand({ productId: 3, forcedAt: NOW - 10, date: '2027-01-20' })], NOW, todayOf)
-    expect(r.map((c) => c.productId)).toEqual([3, 2, 1])
+  it('puts today first, then "run now" (oldest request first), then the rest', () => {
+    const r = rankDue(
+      [
+        cand({ productId: 1, date: '2026-12-03', nextDueAt: NOW - 10 * HOUR }),
+        cand({ productId: 2, forcedAt: NOW - 5, date: '2027-01-20', nextDueAt: NOW + HOUR }),
+        cand({ productId: 3, forcedAt: NOW - 10, date: '2027-01-20' }),
+        cand({ productId: 4, date: TODAY, nextDueAt: NOW }),
+      ],
+      NOW,
+      todayOf,
+    )
+    expect(r.map((c) => c.productId)).toEqual([4, 3, 2, 1])
+  })
+  it('a run never delays a due day of today, however old the run', () => {
+    const r = rankDue([cand({ productId: 1, forcedAt: NOW - 24 * HOUR, date: '2026-12-03' }), cand({ productId: 2, date: TODAY, nextDueAt: NOW })], NOW, todayOf)
+    expect(r.map((c) => c.productId)).toEqual([2, 1])
   })
   it('skips pairs not yet due', () => {
     expect(rankDue([cand({ nextDueAt: NOW + 1 })], NOW, todayOf)).toEqual([])
   })
   it('orders by lateness relative to the tier target, near days weighted up', () => {
+    const fetched = NOW - 30 * HOUR
     const r = rankDue(
       [
-        cand({ productId: 1, date: '2026-12-20', nextDueAt: NOW - 6 * HOUR }), // month tier, 0.25 late ×1 → 1.25
-        cand({ productId: 2, date: TODAY, nextDueAt: NOW - 1 * MINUTE }), // today, ×4 → ~4.27
-        cand({ productId: 3, date: '2026-12-03', nextDueAt: NOW - 4 * HOUR }), // week, 1 late ×2 → 4
+        cand({ productId: 1, date: '2026-12-20', nextDueAt: NOW - 24 * HOUR, lastFetchedAt: fetched }), // month: 2 × 5 = 10
+        cand({ productId: 2, date: '2027-01-20', nextDueAt: NOW - 72 * HOUR, lastFetchedAt: fetched }), // horizon: 2 × 1 = 2
+        cand({ productId: 3, date: '2026-12-03', nextDueAt: NOW, lastFetchedAt: fetched }), // week: 1 × 100
       ],
       NOW,
       todayOf,
     )
-    expect(r.map((c) => c.productId)).toEqual([2, 3, 1])
+    expect(r.map((c) => c.productId)).toEqual([3, 1, 2])
   })
-  it('lets a long-starved far day overtake a just-due today (aging)', () => {
-    const r = rankDue([cand({ productId: 1, date: TODAY, nextDueAt: NOW }), cand({ productId: 2, date: '2027-01-20', nextDueAt: NOW - 8 * 24 * HOUR })], NOW, todayOf)
+  it('lets a long-late far day overtake a just-due week day (aging), so nothing starves', () => {
+    const fetched = NOW - 40 * 24 * HOUR
+    const r = rankDue([cand({ productId: 1, date: '2026-12-03', nextDueAt: NOW, lastFetchedAt: fetched }), cand({ productId: 2, date: '2026-12-20', nextDueAt: NOW - 25 * 24 * HOUR, lastFetchedAt: fetched })], NOW, todayOf)
     expect(r[0]!.productId).toBe(2)
+  })
+  it('a never-fetched far day weighs like the 7-day tier', () => {
+    const r = rankDue([cand({ productId: 1, date: '2026-12-20', nextDueAt: NOW - HOUR, lastFetchedAt: NOW - 30 * HOUR }), cand({ productId: 2, date: '2027-01-20', nextDueAt: NOW - MINUTE })], NOW, todayOf)
+    expect(r.map((c) => c.productId)).toEqual([2, 1])
   })
   it('drops today pairs past their last slot and days outside the horizon', () => {
     const r = rankDue(

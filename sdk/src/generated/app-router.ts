@@ -165,7 +165,12 @@ export type AppRouter = TRPCBuiltRouter<{
                     fresh: number;
                     due: number;
                     overdue: number;
+                    oldestFetchedAt: string | null;
                 }>;
+                run: {
+                    queued: number;
+                    etaAt: string | null;
+                };
                 budget: {
                     limitPerMinute: number;
                     usedLastMinute: number;
@@ -192,7 +197,7 @@ export type AppRouter = TRPCBuiltRouter<{
                     lastErrorAt: string | null;
                 }[];
                 partner: {
-                    baseUrl: string;
+                    host: string;
                     sandbox: boolean;
                 };
             };

@@ -1,0 +1,42 @@
+import { HORIZON_DAYS } from '../calendar/horizon.ts'
+import { TIERS } from './tiers.ts'
+
+/**
+ * "Will the engine still fetch this pair?" as SQL, for the statements that
+ * list, claim and count due pairs (claims.ts, control.ts). It is the same
+ * rule the planner applies in TypeScript (planner.ts `rankDue` and
+ * `isPastCutoff`), generated from the same tier table; a test runs both over
+ * the same rows and requires them to agree.
+ *
+ * Expects `f` = day_fetch_state, `p` = product, and `now` a timestamptz
+ * expression (a parameter); `today` may be passed precomputed per product.
+ */
+export function todaySql(now: string): string {
+  return `(${now} AT TIME ZONE p.time_zone)::date`
+}
+
+export function offsetSql(now: string, today = todaySql(now)): string {
+  return `(f.date - ${today})`
+}
+
+/** Today's day whose last slot (as last fetched) has started: nothing about it is worth a request. */
+export function pastCutoffSql(now: string, today = todaySql(now)): string {
+  return `(f.date = ${today} AND f.last_fetched_at IS NOT NULL AND f.last_slot_start IS NOT NULL
+           AND ((f.date + f.last_slot_start::time) AT TIME ZONE p.time_zone) <= ${now})`
+}
+
+/** Due: an active, unpaused product's day in the horizon, asked for by "run now", or past its due time and not past today's cut-off. */
+export function dueSql(now: string, today = todaySql(now)): string {
+  return `(p.active AND NOT p.paused AND ${offsetSql(now, today)} BETWEEN 0 AND ${HORIZON_DAYS - 1}
+           AND (f.forced_at IS NOT NULL OR (f.next_due_at <= ${now} AND NOT ${pastCutoffSql(now, today)})))`
+}
+
+/** The tier name of a day offset (an SQL expression), from the one tier table. */
+export function tierNameSql(off: string): string {
+  return `CASE ${TIERS.map((t) => `WHEN ${off} BETWEEN ${t.fromOffset} AND ${t.toOffset} THEN '${t.name}'`).join(' ')} END`
+}
+
+/** The tier's target age in milliseconds for a day offset (an SQL expression). */
+export function tierTargetSql(off: string): string {
+  return `CASE ${TIERS.map((t) => `WHEN ${off} BETWEEN ${t.fromOffset} AND ${t.toOffset} THEN ${t.targetMs}`).join(' ')} END`
+}
