@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts'
 import { isValidTimeZone } from '../config.ts'
 import { withTransaction } from '../db/transaction.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
+import { DISPATCH_LOCK_KEY } from '../sync/budget.ts'
 import { maintainHorizon } from '../sync/claims.ts'
 
 /**
@@ -40,14 +41,6 @@ export interface CatalogueDeps {
   /** Told after a removal commits (this process's read cache forgets the product). */
   onRemoved?: (productId: number) => void
 }
-
-/**
- * The partner budget's lock (server/sync/budget.ts). The dispatcher takes it
- * for every send decision and checks, inside it, that the product still
- * exists: once a removal holding it commits, no instance sends for the
- * product again.
- */
-export const BUDGET_LOCK_KEY = 72_707_370
 
 const MAX_INT4 = 2_147_483_647
 
@@ -129,10 +122,12 @@ export function createCatalogueService(deps: CatalogueDeps): CatalogueService {
     async remove(productId) {
       checkProductId(productId)
       await withTransaction(pool, async (c) => {
-        // Budget lock first (see BUDGET_LOCK_KEY), then the product row: FOR
-        // UPDATE waits for snapshot writers holding it FOR KEY SHARE, and a
-        // writer arriving later finds no row and writes nothing.
-        await c.query('SELECT pg_advisory_xact_lock($1)', [BUDGET_LOCK_KEY])
+        // The dispatcher's lock first: every send decision holds it and checks
+        // inside it that the product exists, so once this commits no instance
+        // sends for the product. Then the product row: FOR UPDATE waits for
+        // snapshot writers holding it FOR KEY SHARE, and a writer arriving
+        // later finds no row and writes nothing.
+        await c.query('SELECT pg_advisory_xact_lock($1)', [DISPATCH_LOCK_KEY])
         const found = await c.query('SELECT 1 FROM product WHERE id = $1 FOR UPDATE', [productId])
         if (!found.rowCount) throw new NotFoundError(`no product ${productId}`)
         await c.query('DELETE FROM pax_availability p USING slot s WHERE p.slot_id = s.id AND s.product_id = $1', [productId])
