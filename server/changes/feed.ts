@@ -46,8 +46,23 @@ export function createChangeFeed(o: ChangeFeedOptions): ChangeFeed {
       pruneTimer.unref()
     },
     stream(opts) {
-      const signal = opts.signal ? AbortSignal.any([opts.signal, closing.signal]) : closing.signal
-      return changeStream({ hub, pool: o.pool }, { ...opts, signal })
+      // One signal for "the client left or the feed closes". Listeners are
+      // removed when the stream ends: a long-lived feed sees many short
+      // streams, and each must not stay attached to the feed's own signal.
+      const ac = new AbortController()
+      const abort = () => ac.abort()
+      closing.signal.addEventListener('abort', abort)
+      opts.signal?.addEventListener('abort', abort)
+      if (closing.signal.aborted || opts.signal?.aborted) ac.abort()
+      const events = changeStream({ hub, pool: o.pool }, { ...opts, signal: ac.signal })
+      return (async function* () {
+        try {
+          yield* events
+        } finally {
+          closing.signal.removeEventListener('abort', abort)
+          opts.signal?.removeEventListener('abort', abort)
+        }
+      })()
     },
     closeStreams() {
       closing.abort()
