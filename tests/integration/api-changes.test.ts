@@ -35,6 +35,7 @@ describe('GET /api/v1/changes', () => {
   it('streams events as text/event-stream with their ids, filtered by product', async () => {
     const all = await sse()
     const only15 = await sse('?productId=15')
+    const both = await sse('?productId=15&productId=14')
     expect(all.status).toBe(200)
     expect(all.contentType).toMatch(/^text\/event-stream/)
     await write(14, '2026-12-02', 5)
@@ -46,6 +47,7 @@ describe('GET /api/v1/changes', () => {
     expect(events[0]!.id).toBeLessThan(events[1]!.id)
     const e15 = await only15.waitFor(2)
     expect(e15.map((e) => e.id)).toEqual(events.slice(1).map((e) => e.id))
+    expect((await both.waitFor(3)).map((e) => e.id)).toEqual(events.map((e) => e.id))
   })
 
   it('Last-Event-ID resumes: every later event once, in id order, then live ones', async () => {
