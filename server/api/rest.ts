@@ -7,8 +7,6 @@ import { stringify } from './json.ts'
 import { responses } from './openapi.ts'
 import { appRouter, type AppRouter } from './routers/index.ts'
 import { liveSchema, productIdSchema, readySchema, runRequestSchema, runResultSchema, slotsInput, slotsResultSchema, datesResultSchema, syncStateSchema, syncStatusSchema, syncTargetInput } from './schemas.ts'
-import { changesRoute } from './rest-changes.ts'
-import { productRoutes } from './rest-products.ts'
 import { createCallerFactory, type Context } from './trpc.ts'
 
 /**
@@ -123,9 +121,6 @@ export async function restRoutes(api: FastifyInstance, opts: RestOptions): Promi
     schema: { tags: ['sync'], summary: 'Pause state, queue, freshness per tier, partner budget', response: responses(syncStatusSchema, 429, 503) },
     handler: handler(opts, {}, (c) => c.sync.status()),
   })
-
-  await productRoutes(api, opts)
-  await changesRoute(api, opts)
 }
 
 /** /health and /ready: outside the rate limit, so probes never see a 429. */
