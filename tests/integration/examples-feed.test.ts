@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { zonedTimeToInstant } from '../../server/calendar/days.ts'
 import { ADMIN_TOKEN, createTestApi, seedDay, type TestApi } from '../helpers/api.ts'
 import { rawSlot } from '../helpers/partner-data.ts'
-import { ROOT } from '../helpers/process.ts'
+import { startExample } from '../helpers/process.ts'
 
 // examples/products.ts and examples/watch-sold-out.ts as a user runs them,
 // against the real API (HTTP, tRPC over SSE) on a real database.
@@ -16,19 +15,7 @@ beforeAll(async () => {
 })
 afterAll(async () => api?.close())
 
-function start(name: string, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', `examples/${name}.ts`, ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', SLOTSYNC_URL: api.url, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => (stdout += d))
-  child.stderr.on('data', (d) => (stderr += d))
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
-  return { child, done, stderr: () => stderr }
-}
+const start = (name: string, args: string[], env: Record<string, string> = {}) => startExample(name, args, { SLOTSYNC_URL: api.url, ...env })
 const admin = { SLOTSYNC_ADMIN_TOKEN: ADMIN_TOKEN }
 
 describe('products.ts', () => {
@@ -60,7 +47,7 @@ describe('watch-sold-out.ts', () => {
     await seedDay(api.db, 14, D, [rawSlot(D, '04:00', { remaining: 2 })], new Date(NOW - 60_000))
     await seedDay(api.db, 15, D, [rawSlot(D, '04:00', { remaining: 2 })], new Date(NOW - 60_000))
     const w = start('watch-sold-out', ['14', '--limit', '1'])
-    for (let i = 0; i < 200 && !w.stderr().includes('watching'); i++) await new Promise((r) => setTimeout(r, 25))
+    for (let i = 0; i < 200 && !w.errors().includes('watching'); i++) await new Promise((r) => setTimeout(r, 25))
     // Give the subscription a moment to open: without --from-id it starts at "now".
     await new Promise((r) => setTimeout(r, 1_000))
     await seedDay(api.db, 15, D, [rawSlot(D, '04:00', { remaining: 0 })], new Date(NOW - 30_000))
