@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addDays } from '../../server/calendar/days.ts'
+import { horizonAt } from '../../server/calendar/horizon.ts'
 import { startSandbox, type Sandbox } from '../../server/sandbox/server.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 import { startInstance, type Instance } from '../helpers/instance.ts'
@@ -40,6 +42,15 @@ const requestsFor = (productId: number) =>
   Object.entries(sandbox.stats().perProductDate)
     .filter(([k]) => k.startsWith(`${productId}/`))
     .reduce((n, [, c]) => n + c, 0)
+/** Days of the horizon the sandbox served for the product at or after `since`, with when. */
+function servedSince(productId: number, since: number, first: string, last: string): { date: string; at: number }[] {
+  const out: { date: string; at: number }[] = []
+  for (let d = first; d <= last; d = addDays(d, 1)) {
+    const s = sandbox.lastServed(productId, d)
+    if (s && s.at >= since) out.push({ date: d, at: s.at })
+  }
+  return out
+}
 async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
   const t0 = Date.now()
   while (!(await check())) {
@@ -102,5 +113,10 @@ describe('products.remove under a running engine', () => {
     expect(old.rows[0].n).toBe(0)
     await until('the re-added product fetched again', async () => (await db.pool.query('SELECT count(*)::int AS n FROM slot WHERE product_id = $1', [P])).rows[0].n > 0)
     expect(requestsFor(P)).toBeGreaterThan(settled)
+    // Today first: of the days the partner served for 15 since the re-add, today's came earliest.
+    const { today, last } = horizonAt(Date.now(), 'Asia/Singapore')
+    await until('a few days of 15 served again', () => servedSince(P, readdedAt, today, last).length >= 3)
+    const served = servedSince(P, readdedAt, today, last).sort((x, y) => x.at - y.at)
+    expect(served[0]!.date).toBe(today)
   })
 })
