@@ -45,6 +45,11 @@ export async function changesRoute(api: FastifyInstance, opts: RestOptions): Pro
 }
 
 async function stream(req: FastifyRequest, reply: FastifyReply, events: AsyncIterable<unknown>, ac: AbortController): Promise<void> {
+  // Start the stream before the headers go out: it subscribes to the live
+  // events at once, so a client that has the 200 misses nothing from then on.
+  const it = events[Symbol.asyncIterator]()
+  const first = it.next()
+  first.catch(() => {}) // handled below; the headers go out first
   reply.hijack()
   const res = reply.raw
   res.writeHead(200, {
@@ -61,9 +66,9 @@ async function stream(req: FastifyRequest, reply: FastifyReply, events: AsyncIte
   res.on('close', () => ac.abort())
   const ping = setInterval(() => res.write(': ping\n\n'), PING_MS)
   try {
-    for await (const item of events) {
+    for (let r = await first; !r.done; r = await it.next()) {
       // The procedure yields tracked(id, event) envelopes: [id, event, symbol].
-      const e = (Array.isArray(item) ? item[1] : item) as ChangeEvent
+      const e = (Array.isArray(r.value) ? r.value[1] : r.value) as ChangeEvent
       if (!res.write(sseMessage(e))) await once(res, 'drain', { signal: ac.signal }).catch(() => {})
       if (ac.signal.aborted) break
     }
@@ -72,6 +77,7 @@ async function stream(req: FastifyRequest, reply: FastifyReply, events: AsyncIte
   } finally {
     clearInterval(ping)
     ac.abort()
+    await it.return?.().catch(() => {})
     res.end()
   }
 }

@@ -47,9 +47,9 @@ describe('watch-sold-out.ts', () => {
     await seedDay(api.db, 14, D, [rawSlot(D, '04:00', { remaining: 2 })], new Date(NOW - 60_000))
     await seedDay(api.db, 15, D, [rawSlot(D, '04:00', { remaining: 2 })], new Date(NOW - 60_000))
     const w = start('watch-sold-out', ['14', '--limit', '1'])
-    for (let i = 0; i < 200 && !w.errors().includes('watching'); i++) await new Promise((r) => setTimeout(r, 25))
-    // Give the subscription a moment to open: without --from-id it starts at "now".
-    await new Promise((r) => setTimeout(r, 1_000))
+    // Without --from-id it starts at "now": wait until the server has it subscribed.
+    for (let i = 0; i < 800 && api.changes.stats().subscribers < 1; i++) await new Promise((r) => setTimeout(r, 25))
+    expect(api.changes.stats().subscribers).toBe(1)
     await seedDay(api.db, 15, D, [rawSlot(D, '04:00', { remaining: 0 })], new Date(NOW - 30_000))
     await seedDay(api.db, 14, D, [rawSlot(D, '04:00', { remaining: 1 })], new Date(NOW - 30_000))
     await seedDay(api.db, 14, D, [rawSlot(D, '04:00', { remaining: 0 })], new Date(NOW - 20_000))

@@ -44,8 +44,8 @@ describe('watchChanges', () => {
     const got: ChangeEvent[] = []
     const watch = client.watchChanges({ productIds: [15], onEvent: (e) => got.push(e) })
     try {
-      // Give the subscription time to open: without lastEventId it starts at "now".
-      await new Promise((r) => setTimeout(r, 300))
+      // Without lastEventId it starts at "now": wait until the server has it subscribed.
+      await until('the subscription on the server', () => a.changes.stats().subscribers >= 1)
       await write(14, '2026-12-02', 3)
       await write(15, '2026-12-02', 3)
       await write(15, '2026-12-02', 0)
