@@ -4,14 +4,17 @@ import type { Candidate, Ranked } from '../server/sync/planner.ts'
 import { tierOf } from '../server/sync/tiers.ts'
 
 /**
- * The baseline a smart planner has to beat: every (product, date) is
- * refreshed at its tier's fixed interval, first come first served, with no
- * learning (closed days, end of day, selling out) and no tier weighting.
+ * The baseline a smart planner has to beat: the business's ask taken
+ * literally. Every (product, date) is refreshed at a fixed interval (today
+ * 15 min, days 1–7 4 h, every later day daily, as /dates shows them), first
+ * come first served, with no learning (closed days, end of day, selling out)
+ * and no tier weighting.
  */
+const DAILY = 86_400_000
 export const naiveStrategy: PlanStrategy = {
   nextDueAfterFetch(d, now, today) {
     const tier = tierOf(daysBetween(today, d.date))
-    return now + (tier?.targetMs ?? 86_400_000)
+    return now + Math.min(tier?.targetMs ?? DAILY, DAILY)
   },
   rankDue(candidates: readonly Candidate[], now: number, todayOf: (tz: string) => IsoDate): Ranked[] {
     const out: Ranked[] = []

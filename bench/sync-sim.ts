@@ -1,36 +1,52 @@
 /**
  * A simulated day of syncing: the real planner, budget, engine and database,
- * the real HTTP sandbox, on a clock that jumps from one pass to the next.
- * Prints freshness, budget use, 429s and DB writes for the smart planner and
- * a naive fixed-interval baseline, side by side, in one run.
+ * the real HTTP sandbox answering after its latency, with production
+ * settings (1 s window margin, 8 requests in flight, 10 s timeout), on a
+ * discrete-event clock that jumps to the next thing that can happen (a place
+ * in the window, an answer leaving the sandbox, a sample).
  *
- * The database starts pre-filled as if syncing had been running (prefill.ts),
- * then runs a warm-up before the measured span.
+ * For each catalogue shape it prints what each tier needs a day to be 100 %
+ * fresh against the budget, the best any planner could do with that budget
+ * (best-plan.ts), and beside it what the smart planner and a naive baseline
+ * measured: freshness per tier, the age of days 31–59, accuracy (sampled reads
+ * whose stored answer equals what the partner answers at that instant), budget
+ * use, 429s and arrivals per 60 s at the sandbox. `--run-hours` adds a
+ * scenario: a "run now" of the whole horizon, with today's freshness while it
+ * drains.
  *
- *   npm run bench:sync -- [--products 450] [--warmup-hours 6] [--hours 24] [--limit 30]
+ *   npm run bench:sync -- [--catalogue sample,dense] [--products 450] [--warmup-hours 3] [--hours 24] [--run-hours 6]
  */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { zonedTimeToInstant } from '../server/calendar/days.ts'
+import { parseLatency } from '../server/config.ts'
+import { addDays, localDate, zonedTimeToInstant } from '../server/calendar/days.ts'
 import { manualClock } from '../server/clock.ts'
 import { createDatabase } from '../server/db/client.ts'
 import { ensureDatabase, startEmbeddedPostgres } from '../server/db/embedded-postgres.ts'
 import { applyMigrations } from '../server/db/migrate.ts'
+import { silentLogger } from '../server/logger.ts'
+import type { CatalogueShape } from '../server/sandbox/catalogue.ts'
+import { seededRandom } from '../server/sandbox/rng.ts'
 import { startSandbox } from '../server/sandbox/server.ts'
 import { smartStrategy, type PlanStrategy } from '../server/sync/engine.ts'
 import { createSync } from '../server/sync/index.ts'
-import { silentLogger } from '../server/logger.ts'
+import { normalizeServed, storedDay, type NormalSlot } from '../tests/helpers/stored.ts'
+import { bestShares, dailyNeeds, type Needs } from './best-plan.ts'
 import { naiveStrategy } from './naive-strategy.ts'
 import { prefill } from './prefill.ts'
+import { formatSimReport, type CatalogueReport, type RunResult, type SimReport, type SimResult } from './sync-report.ts'
 
 const { values: args } = parseArgs({
   options: {
     products: { type: 'string', default: '450' },
-    'warmup-hours': { type: 'string', default: '6' },
+    'warmup-hours': { type: 'string', default: '3' },
     hours: { type: 'string', default: '24' },
+    'run-hours': { type: 'string', default: '6' },
     limit: { type: 'string', default: '30' },
+    latency: { type: 'string', default: '300-4000' },
+    catalogue: { type: 'string', default: 'sample,dense' },
     strategies: { type: 'string', default: 'smart,naive' },
     out: { type: 'string', default: 'bench/out/sync.json' },
   },
@@ -38,78 +54,128 @@ const { values: args } = parseArgs({
 const PRODUCTS = Number(args.products)
 const WARMUP_MS = Number(args['warmup-hours']) * 3_600_000
 const MEASURE_MS = Number(args.hours) * 3_600_000
+const RUN_MS = Number(args['run-hours']) * 3_600_000
 const LIMIT = Number(args.limit)
+const LATENCY = parseLatency(args.latency!)
+if (!LATENCY) throw new Error(`--latency must be "n" or "a-b" milliseconds, got ${args.latency}`)
 const TZ = 'Asia/Singapore'
+const DAY = '2026-12-01'
+const MEASURE_FROM = zonedTimeToInstant(DAY, '00:00', TZ)
 const SAMPLE_EVERY_MS = 5 * 60_000
-const MEASURE_FROM = zonedTimeToInstant('2026-12-01', '00:00', TZ)
+const READS_PER_SAMPLE = 40
+const IDLE_STEP_MS = 10_000
+/** The window a production instance uses: 60 s + the default 1 s margin. */
+const USABLE_PER_DAY = (LIMIT * 86_400_000) / 61_000
 
-export interface SimResult {
-  strategy: string
-  products: number
-  todayWithinTarget: number
-  weekWithinTarget: number
-  closedWithin24h: number
-  oldestHours: number
-  neverFetchedAtEnd: number
-  utilisation: number
-  requests: number
-  rateLimited: number
-  maxInAnyWindow: number
-  dbWrites: number
-  realSeconds: number
-}
-
-const silent = silentLogger
-
-// Reads sampled every 5 simulated minutes: today's open days before their
-// last slot (target 15 min), days 1–7 with slots (target 4 h), empty days
-// (re-checked within 24 h), and the oldest fetch anywhere in the horizon.
+// Freshness of what clients read, every 5 simulated minutes, over all products:
+// today's open days before their last slot (15 min), days 1–7 and 8–30 with
+// slots (4 h, 24 h), empty days (24 h), and the age of days 31–59.
 const SAMPLE_SQL = `
 WITH d AS (
   SELECT f.*, (f.date - ($1::timestamptz AT TIME ZONE p.time_zone)::date) AS off,
          CASE WHEN f.last_slot_start IS NULL THEN NULL ELSE ((f.date + f.last_slot_start::time) AT TIME ZONE p.time_zone) END AS cutoff,
-         $1::timestamptz - f.last_fetched_at AS age
+         extract(epoch FROM $1::timestamptz - f.last_fetched_at) AS age
   FROM day_fetch_state f JOIN product p ON p.id = f.product_id)
 SELECT
   count(*) FILTER (WHERE off = 0 AND last_outcome = 'ok' AND cutoff > $1)::int AS today_reads,
-  count(*) FILTER (WHERE off = 0 AND last_outcome = 'ok' AND cutoff > $1 AND age <= interval '15 minutes')::int AS today_ok,
+  count(*) FILTER (WHERE off = 0 AND last_outcome = 'ok' AND cutoff > $1 AND age <= 900)::int AS today_ok,
   count(*) FILTER (WHERE off BETWEEN 1 AND 7 AND last_outcome = 'ok')::int AS week_reads,
-  count(*) FILTER (WHERE off BETWEEN 1 AND 7 AND last_outcome = 'ok' AND age <= interval '4 hours')::int AS week_ok,
+  count(*) FILTER (WHERE off BETWEEN 1 AND 7 AND last_outcome = 'ok' AND age <= 14400)::int AS week_ok,
+  count(*) FILTER (WHERE off BETWEEN 8 AND 30 AND last_outcome = 'ok')::int AS month_reads,
+  count(*) FILTER (WHERE off BETWEEN 8 AND 30 AND last_outcome = 'ok' AND age <= 86400)::int AS month_ok,
   count(*) FILTER (WHERE off BETWEEN 0 AND 59 AND last_outcome = 'empty')::int AS closed_reads,
-  count(*) FILTER (WHERE off BETWEEN 0 AND 59 AND last_outcome = 'empty' AND age <= interval '24 hours')::int AS closed_ok,
-  extract(epoch FROM max(age) FILTER (WHERE off BETWEEN 0 AND 59)) AS oldest_s,
-  count(*) FILTER (WHERE off BETWEEN 0 AND 59 AND last_fetched_at IS NULL)::int AS never
+  count(*) FILTER (WHERE off BETWEEN 0 AND 59 AND last_outcome = 'empty' AND age <= 86400)::int AS closed_ok,
+  coalesce(avg(age) FILTER (WHERE off BETWEEN 31 AND 59), 0)::float8 AS far_avg_s,
+  coalesce(max(age) FILTER (WHERE off BETWEEN 31 AND 59), 0)::float8 AS far_max_s,
+  count(*) FILTER (WHERE off BETWEEN 0 AND 59 AND last_fetched_at IS NULL)::int AS never,
+  count(*) FILTER (WHERE forced_at IS NOT NULL)::int AS forced
 FROM d`
 
 const WRITES_SQL = `SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint AS n FROM pg_stat_user_tables WHERE relname IN ('slot', 'pax_availability')`
 
-async function simulate(name: string, strategy: PlanStrategy, adminUrl: string, urlFor: (db: string) => string): Promise<SimResult> {
-  const dbName = `sim_${name}_${Date.now()}`
+/** Where reads fall, as traffic does: near days most (offset → weight). */
+const READ_WEIGHTS: [number, number, number][] = [
+  [0, 0, 0.15],
+  [1, 7, 0.4],
+  [8, 30, 0.35],
+  [31, 59, 0.1],
+]
+
+function pickOffset(r: number, u: number): number {
+  let acc = 0
+  for (const [from, to, w] of READ_WEIGHTS) {
+    acc += w
+    if (r < acc || to === 59) return from + Math.floor(u * (to - from + 1))
+  }
+  return 0
+}
+
+/** The /dates view of a day: open or not, and its lowest price among slots with seats. */
+function datesEntry(slots: NormalSlot[]): string {
+  const open = slots.filter((s) => s.remaining > 0)
+  if (!open.length) return 'closed'
+  const prices = open.map((s) => Number((s.pax.find((p) => p.isPrimary) ?? s.pax[0])?.finalPrice ?? Infinity))
+  return `open ${Math.min(...prices)}`
+}
+
+interface SimOptions {
+  name: string
+  strategy: PlanStrategy
+  shape: CatalogueShape
+  /** A run-now of everything at the start of the measured span. */
+  runAll?: boolean
+  measureMs: number
+}
+
+async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) => string): Promise<SimResult> {
+  const dbName = `sim_${o.shape}_${o.name}_${Date.now()}`
   await ensureDatabase(adminUrl, dbName)
   await applyMigrations(urlFor(dbName))
   const db = createDatabase(urlFor(dbName), { max: 12 })
   const clock = manualClock(MEASURE_FROM - WARMUP_MS)
-  const sandbox = await startSandbox({ products: PRODUCTS - 2, rateLimitPerMinute: LIMIT, clock, timeZone: TZ })
+  const sandbox = await startSandbox({ products: PRODUCTS - 2, rateLimitPerMinute: LIMIT, clock, timeZone: TZ, latency: LATENCY, shape: o.shape })
   await db.pool.query(`INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2`, [sandbox.catalogue.productIds(), TZ])
-  const filled = await prefill(db.pool, sandbox.catalogue, strategy, clock.now(), TZ)
-  process.stderr.write(`[${name}] pre-filled ${filled} days\n`)
+  const filled = await prefill(db.pool, sandbox.catalogue, o.strategy, clock.now(), TZ)
+  const tag = `[${o.shape}/${o.name}${o.runAll ? '+run' : ''}]`
+  process.stderr.write(`${tag} pre-filled ${filled} days\n`)
+  // Production settings: default margin and in-flight limit; the shared
+  // window on the simulated clock (the database's clock cannot be simulated).
   const sync = createSync({
     pool: db.pool,
     clock,
-    logger: silent,
+    budgetClock: clock,
+    logger: silentLogger,
     partner: { baseUrl: sandbox.url, apiKey: sandbox.apiKey, sandbox: true },
     limitPerMinute: LIMIT,
     timeZone: TZ,
-    instanceId: `bench-${name}`,
-    engine: { strategy },
+    instanceId: `bench-${o.name}`,
+    engine: { strategy: o.strategy },
   })
+  const engine = sync.engine
+  /** Until every request in flight is parked in the sandbox's latency (or answered and written). */
+  async function quiesce() {
+    for (let stable = 0; stable < 2; ) {
+      await new Promise((r) => setImmediate(r))
+      if (engine.inFlight === sandbox.pendingAnswers()) stable++
+      else {
+        stable = 0
+        await new Promise((r) => setTimeout(r, 1))
+      }
+    }
+  }
+
   const t0 = Date.now()
-  const end = MEASURE_FROM + MEASURE_MS
+  const end = MEASURE_FROM + o.measureMs
   let nextSample = MEASURE_FROM
-  let nextProgress = Date.now() + 10_000
-  const acc = { todayReads: 0, todayOk: 0, weekReads: 0, weekOk: 0, closedReads: 0, closedOk: 0, oldest: 0, never: 0 }
+  let nextProgress = Date.now() + 15_000
+  const acc = { todayReads: 0, todayOk: 0, weekReads: 0, weekOk: 0, monthReads: 0, monthOk: 0, closedReads: 0, closedOk: 0, farAvgSum: 0, farMax: 0, samples: 0, never: 0 }
+  const accuracy = { reads: 0, slotsEqual: 0, datesEqual: 0 }
+  const run: RunResult = { queuedAtStart: 0, etaAtStart: null, drained: 0, leftAtEnd: 0 }
+  const rnd = seededRandom(42)
   let writesAtStart = 0n
   let requestsAtStart = 0
+  let busyMs = 0
+  let busyRequests = 0
   let measuring = false
   while (clock.now() < end) {
     const now = clock.now()
@@ -117,6 +183,11 @@ async function simulate(name: string, strategy: PlanStrategy, adminUrl: string, 
       measuring = true
       writesAtStart = BigInt((await db.pool.query(WRITES_SQL)).rows[0].n)
       requestsAtStart = sandbox.stats().requests
+      sandbox.resetStats()
+      if (o.runAll) {
+        run.queuedAtStart = (await sync.control.run({})).queued
+        run.etaAtStart = (await sync.control.status()).run.etaAt
+      }
     }
     if (measuring && now >= nextSample) {
       const s = (await db.pool.query(SAMPLE_SQL, [new Date(now)])).rows[0]
@@ -124,87 +195,115 @@ async function simulate(name: string, strategy: PlanStrategy, adminUrl: string, 
       acc.todayOk += s.today_ok
       acc.weekReads += s.week_reads
       acc.weekOk += s.week_ok
+      acc.monthReads += s.month_reads
+      acc.monthOk += s.month_ok
       acc.closedReads += s.closed_reads
       acc.closedOk += s.closed_ok
-      acc.oldest = Math.max(acc.oldest, Number(s.oldest_s ?? 0))
+      acc.farAvgSum += s.far_avg_s
+      acc.farMax = Math.max(acc.farMax, s.far_max_s)
+      acc.samples++
       acc.never = s.never
+      run.leftAtEnd = s.forced
+      const ids = sandbox.catalogue.productIds()
+      const today = localDate(now, TZ)
+      for (let i = 0; i < READS_PER_SAMPLE; i++) {
+        const id = ids[Math.floor(rnd() * ids.length)]!
+        const date = addDays(today, pickOffset(rnd(), rnd()))
+        const stored = await storedDay(db.pool, id, date)
+        const truth = normalizeServed(sandbox.catalogue.inventory(id, date, now), date)
+        accuracy.reads++
+        if (JSON.stringify(stored) === JSON.stringify(truth)) accuracy.slotsEqual++
+        if (datesEntry(stored) === datesEntry(truth)) accuracy.datesEqual++
+      }
       nextSample += SAMPLE_EVERY_MS
     }
-    const r = await sync.engine.runPass()
+    const r = await engine.runPass({ settle: false, rerank: false })
+    await quiesce()
     if (Date.now() > nextProgress) {
-      nextProgress = Date.now() + 10_000
+      nextProgress = Date.now() + 15_000
       const h = ((clock.now() - MEASURE_FROM) / 3_600_000).toFixed(1)
-      process.stderr.write(`[${name}] sim hour ${h} (${measuring ? 'measuring' : 'warm-up'}), ${sandbox.stats().requests} requests, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`)
+      process.stderr.write(`${tag} sim hour ${h} (${measuring ? 'measuring' : 'warm-up'}), ${sandbox.stats().requests} requests, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`)
     }
-    // Jump to the next moment anything can happen: a free place in the
-    // budget window, a halt's end, or (when nothing is due) 30 s on.
-    const target = r.skipped === 'idle' ? now + 10_000 : Math.max(now + 1_000, r.nextBudgetAt ?? now + 1_000)
-    clock.set(Math.min(Math.max(target, now + 1), Math.max(nextSample, now + 1), end))
+    // Jump to the next moment anything can happen.
+    const idle = r.skipped === 'idle' && r.claimed === 0
+    const candidates = [clock.nextWakeAt(), r.nextBudgetAt !== undefined && !idle ? r.nextBudgetAt : undefined, idle ? now + IDLE_STEP_MS : undefined, measuring ? nextSample : MEASURE_FROM, end]
+    const next = Math.max(now + 1, Math.min(...candidates.filter((t): t is number => t !== undefined)))
+    if (measuring && !idle) {
+      busyMs += next - now
+      busyRequests += r.claimed
+    }
+    clock.set(next)
+    await quiesce()
   }
+  await engine.settled()
   const stats = sandbox.stats()
   const writes = BigInt((await db.pool.query(WRITES_SQL)).rows[0].n) - writesAtStart
-  const requests = stats.requests - requestsAtStart
-  await sync.engine.stop()
+  const requests = stats.requests
+  run.drained = run.queuedAtStart - run.leftAtEnd
+  await engine.stop()
   await sandbox.close()
   await db.close()
   return {
-    strategy: name,
-    products: PRODUCTS,
+    strategy: o.name,
+    scenario: o.runAll ? 'run' : 'steady',
+    hours: o.measureMs / 3_600_000,
     todayWithinTarget: acc.todayOk / Math.max(1, acc.todayReads),
     weekWithinTarget: acc.weekOk / Math.max(1, acc.weekReads),
+    monthWithinTarget: acc.monthOk / Math.max(1, acc.monthReads),
     closedWithin24h: acc.closedOk / Math.max(1, acc.closedReads),
-    oldestHours: acc.oldest / 3600,
+    farAvgAgeHours: acc.farAvgSum / Math.max(1, acc.samples) / 3600,
+    farMaxAgeHours: acc.farMax / 3600,
+    accuracySlots: accuracy.slotsEqual / Math.max(1, accuracy.reads),
+    accuracyDates: accuracy.datesEqual / Math.max(1, accuracy.reads),
+    accuracyReads: accuracy.reads,
     neverFetchedAtEnd: acc.never,
-    utilisation: requests / ((MEASURE_MS / 60_000) * LIMIT),
+    utilisation: requests / ((o.measureMs / 60_000) * LIMIT),
+    utilisationWhileDue: busyMs ? busyRequests / ((busyMs / 60_000) * LIMIT) : 0,
+    busyShare: busyMs / o.measureMs,
     requests,
+    requestsBeforeMeasuring: requestsAtStart,
     rateLimited: stats.rateLimited,
-    maxInAnyWindow: stats.maxInAnyWindow,
+    maxArrivalsInAnyWindow: stats.maxArrivalsInAnyWindow,
     dbWrites: Number(writes),
     realSeconds: (Date.now() - t0) / 1000,
+    ...(o.runAll ? { run } : {}),
   }
-}
-
-const pct = (x: number) => `${(x * 100).toFixed(1)} %`
-
-export function formatSimTable(results: SimResult[]): string {
-  const rows: [string, (r: SimResult) => string, string][] = [
-    ["today's reads within 15 min", (r) => pct(r.todayWithinTarget), '≥ 99 %'],
-    ['days 1–7 reads within 4 h', (r) => pct(r.weekWithinTarget), '≥ 95 %'],
-    ['oldest day in the 60-day horizon', (r) => `${r.oldestHours.toFixed(1)} h`, '< 36 h'],
-    ['closed/empty days re-checked within 24 h', (r) => pct(r.closedWithin24h), ''],
-    ['budget utilisation', (r) => pct(r.utilisation), '≥ 95 %'],
-    ['429s provoked', (r) => String(r.rateLimited), '0'],
-    ['max requests in any 60 s', (r) => String(r.maxInAnyWindow), `≤ ${LIMIT}`],
-    ['DB row writes (slot + pax)', (r) => r.dbWrites.toLocaleString('en'), ''],
-    ['pairs never fetched at the end', (r) => String(r.neverFetchedAtEnd), '0'],
-  ]
-  const head = `| figure | ${results.map((r) => r.strategy).join(' | ')} | target |\n|---|${results.map(() => '---|').join('')}---|`
-  const body = rows.map(([label, f, target]) => `| ${label} | ${results.map(f).join(' | ')} | ${target} |`).join('\n')
-  return `${head}\n${body}`
 }
 
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slotsync-bench-sim-'))
   const pg = await startEmbeddedPostgres({ dataDir })
-  const results: SimResult[] = []
+  const strategies: Record<string, PlanStrategy> = { smart: smartStrategy, naive: naiveStrategy }
+  const report: SimReport = { date: new Date().toISOString(), cores: os.cpus().length, limit: LIMIT, products: PRODUCTS, latency: args.latency!, warmupHours: WARMUP_MS / 3_600_000, catalogues: [] }
   try {
-    const strategies: Record<string, PlanStrategy> = { smart: smartStrategy, naive: naiveStrategy }
-    for (const name of args.strategies!.split(',')) {
-      const strategy = strategies[name]
-      if (!strategy) throw new Error(`unknown strategy ${name}`)
-      process.stderr.write(`[${name}] ${PRODUCTS} products, ${LIMIT}/min, warm-up ${WARMUP_MS / 3_600_000} h, measuring ${MEASURE_MS / 3_600_000} h\n`)
-      const r = await simulate(name, strategy, pg.url, pg.urlFor)
-      results.push(r)
-      // Each strategy's figures as soon as they exist: a full run takes a while.
-      process.stderr.write(`[${name}] done in ${r.realSeconds.toFixed(0)} s\n${formatSimTable([r])}\n`)
+    for (const shape of args.catalogue!.split(',') as CatalogueShape[]) {
+      if (shape !== 'sample' && shape !== 'dense') throw new Error(`unknown catalogue ${shape}`)
+      const probe = await startSandbox({ products: PRODUCTS - 2, timeZone: TZ, shape })
+      const needs: Needs = dailyNeeds(probe.catalogue, probe.catalogue.productIds(), DAY, TZ)
+      await probe.close()
+      const cat: CatalogueReport = { shape, needs, available: LIMIT * 1440, usable: USABLE_PER_DAY, best: bestShares(needs, USABLE_PER_DAY), results: [] }
+      report.catalogues.push(cat)
+      process.stderr.write(`[${shape}] needs a day: ${JSON.stringify(needs)}; best with ${Math.round(USABLE_PER_DAY)}: ${JSON.stringify(cat.best)}\n`)
+      for (const name of args.strategies!.split(',')) {
+        const strategy = strategies[name]
+        if (!strategy) throw new Error(`unknown strategy ${name}`)
+        const r = await simulate({ name, strategy, shape, measureMs: MEASURE_MS }, pg.url, pg.urlFor)
+        cat.results.push(r)
+        process.stderr.write(`[${shape}/${name}] done in ${r.realSeconds.toFixed(0)} s: ${JSON.stringify(r)}\n`)
+      }
+      if (RUN_MS > 0 && shape === 'sample') {
+        const r = await simulate({ name: 'smart', strategy: smartStrategy, shape, runAll: true, measureMs: RUN_MS }, pg.url, pg.urlFor)
+        cat.results.push(r)
+        process.stderr.write(`[${shape}/smart+run] done in ${r.realSeconds.toFixed(0)} s: ${JSON.stringify(r)}\n`)
+      }
+      fs.mkdirSync(path.dirname(args.out!), { recursive: true })
+      fs.writeFileSync(args.out!, JSON.stringify(report, null, 2))
     }
   } finally {
     await pg.stop()
     fs.rmSync(dataDir, { recursive: true, force: true })
   }
-  fs.mkdirSync(path.dirname(args.out!), { recursive: true })
-  fs.writeFileSync(args.out!, JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, limit: LIMIT, results }, null, 2))
-  process.stdout.write(`\nSync simulation: ${PRODUCTS} products, ${LIMIT} requests/min, ${MEASURE_MS / 3_600_000} h measured after ${WARMUP_MS / 3_600_000} h warm-up\n\n${formatSimTable(results)}\n`)
+  process.stdout.write(`\n${formatSimReport(report)}\n`)
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main()

@@ -41,7 +41,7 @@ export function acceleratedClock(start: number, speed: number): Clock & { speed:
 }
 
 /** A clock that moves only when told to: for unit tests. */
-export function manualClock(start: number): Clock & { set(ms: number): void; advance(ms: number): void } {
+export function manualClock(start: number): Clock & { set(ms: number): void; advance(ms: number): void; nextWakeAt(): number | undefined } {
   let now = start
   const waiters: { until: number; resolve: () => void }[] = []
   const wake = () => {
@@ -63,11 +63,24 @@ export function manualClock(start: number): Clock & { set(ms: number): void; adv
       now += ms
       wake()
     },
+    /** The earliest instant a sleeper waits for (a discrete-event simulation jumps there). */
+    nextWakeAt() {
+      return waiters.length ? Math.min(...waiters.map((w) => w.until)) : undefined
+    },
     sleep(ms, signal) {
       return new Promise((resolve) => {
         if (ms <= 0 || signal?.aborted) return resolve()
-        waiters.push({ until: now + ms, resolve })
-        signal?.addEventListener('abort', () => resolve(), { once: true })
+        const w = { until: now + ms, resolve }
+        waiters.push(w)
+        signal?.addEventListener(
+          'abort',
+          () => {
+            const i = waiters.indexOf(w)
+            if (i >= 0) waiters.splice(i, 1)
+            resolve()
+          },
+          { once: true },
+        )
       })
     },
   }

@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import { HORIZON_DAYS } from '../calendar/horizon.ts'
-import { dueSql, offsetSql } from './due.ts'
+import { dueSql, fetchableSql, offsetSql, tierTargetSql } from './due.ts'
 import type { Candidate, WeekdayStats } from './planner.ts'
 
 /**
@@ -47,12 +47,17 @@ export async function maintainHorizon(pool: Q, now: number): Promise<{ added: nu
  */
 export async function loadCandidates(pool: Q, now: number, limit: number): Promise<Candidate[]> {
   const { rows } = await pool.query<{ product_id: number; date: string; time_zone: string; next_due_at: Date; forced_at: Date | null; last_slot_start: string | null; last_fetched_at: Date | null }>(
+    // Two branches so the next_due_at index serves the common case (few due at once).
     `WITH due AS (
        SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at,
               ${offsetSql('$1::timestamptz')} AS off
        FROM day_fetch_state f JOIN product p ON p.id = f.product_id
-       WHERE ${dueSql('$1::timestamptz')}
-         AND (f.claimed_until IS NULL OR f.claimed_until < $1))
+       WHERE f.next_due_at <= $1 AND ${dueSql('$1::timestamptz')} AND (f.claimed_until IS NULL OR f.claimed_until < $1)
+       UNION
+       SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at,
+              ${offsetSql('$1::timestamptz')} AS off
+       FROM day_fetch_state f JOIN product p ON p.id = f.product_id
+       WHERE f.forced_at IS NOT NULL AND ${dueSql('$1::timestamptz')} AND (f.claimed_until IS NULL OR f.claimed_until < $1))
      (SELECT * FROM due WHERE off BETWEEN 0 AND 7 OR forced_at IS NOT NULL)
      UNION ALL
      (SELECT * FROM due WHERE off > 7 AND forced_at IS NULL ORDER BY next_due_at LIMIT $2)`,
@@ -64,6 +69,33 @@ export async function loadCandidates(pool: Q, now: number, limit: number): Promi
     timeZone: r.time_zone,
     nextDueAt: r.next_due_at.getTime(),
     forcedAt: r.forced_at ? r.forced_at.getTime() : null,
+    lastSlotStart: r.last_slot_start,
+    lastFetchedAt: r.last_fetched_at ? r.last_fetched_at.getTime() : null,
+  }))
+}
+
+/**
+ * When nothing is due, the budget left this minute is lost unless spent:
+ * these are the pairs to refresh early, the most elapsed share of their
+ * refresh interval first (so every tier is refreshed a little sooner, in
+ * proportion). Days last seen empty are left alone (they rarely change).
+ */
+export async function loadEarly(pool: Q, now: number, limit: number): Promise<Candidate[]> {
+  const { rows } = await pool.query<{ product_id: number; date: string; time_zone: string; next_due_at: Date; last_slot_start: string | null; last_fetched_at: Date | null }>(
+    `SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.last_slot_start, f.last_fetched_at
+     FROM day_fetch_state f JOIN product p ON p.id = f.product_id
+     WHERE ${fetchableSql('$1::timestamptz')} AND f.next_due_at > $1 AND f.last_outcome = 'ok'
+       AND (f.claimed_until IS NULL OR f.claimed_until < $1)
+     ORDER BY extract(epoch FROM f.next_due_at - $1) * 1000 / (${tierTargetSql(offsetSql('$1::timestamptz'))}), f.product_id, f.date
+     LIMIT $2`,
+    [new Date(now), limit],
+  )
+  return rows.map((r) => ({
+    productId: r.product_id,
+    date: r.date,
+    timeZone: r.time_zone,
+    nextDueAt: r.next_due_at.getTime(),
+    forcedAt: null,
     lastSlotStart: r.last_slot_start,
     lastFetchedAt: r.last_fetched_at ? r.last_fetched_at.getTime() : null,
   }))
@@ -112,26 +144,36 @@ export async function claimPairs(pool: Q, pairs: { productId: number; date: stri
  * Claims the first pair of `ranked` (the planner's order) that is still due,
  * unclaimed and not locked by another instance, in one statement. Runs inside
  * the budget's transaction (dispatch): a place in the window and a pair are
- * taken together, at the moment of sending, or neither is. `skipped` is how
+ * taken together, at the moment of sending, or neither is. With `early`,
+ * pairs not yet due may be claimed (spare budget, see loadEarly), but only
+ * if nobody fetched them since they were listed. `skipped` is how
  * many leading pairs were no longer available (another instance took them,
  * the product was paused or removed), so the caller can drop them.
  */
-export async function claimNext(tx: Q, ranked: readonly { productId: number; date: string }[], instanceId: string, now: number, ttlMs: number): Promise<{ pair?: ClaimedPair; skipped: number }> {
+export async function claimNext(
+  tx: Q,
+  ranked: readonly { productId: number; date: string; nextDueAt: number }[],
+  instanceId: string,
+  now: number,
+  ttlMs: number,
+  opts: { early?: boolean } = {},
+): Promise<{ pair?: ClaimedPair; skipped: number }> {
   if (!ranked.length) return { skipped: 0 }
   const { rows } = await tx.query<{ product_id: number; date: string; time_zone: string; total_remaining: number | null; consecutive_failures: number; ord: string }>(
-    `WITH want AS (SELECT * FROM unnest($1::int[], $2::date[]) WITH ORDINALITY AS w(product_id, date, ord)),
+    `WITH want AS (SELECT * FROM unnest($1::int[], $2::date[], $6::timestamptz[]) WITH ORDINALITY AS w(product_id, date, next_due_at, ord)),
      c AS (
        SELECT f.product_id, f.date, want.ord FROM want
        JOIN day_fetch_state f ON f.product_id = want.product_id AND f.date = want.date
        JOIN product p ON p.id = f.product_id
-       WHERE ${dueSql('$3::timestamptz')} AND (f.claimed_until IS NULL OR f.claimed_until < $3)
+       WHERE ${opts.early ? `${fetchableSql('$3::timestamptz')} AND f.next_due_at = want.next_due_at` : dueSql('$3::timestamptz')}
+         AND (f.claimed_until IS NULL OR f.claimed_until < $3)
        ORDER BY want.ord LIMIT 1
        FOR UPDATE OF f SKIP LOCKED)
      UPDATE day_fetch_state f SET claimed_by = $4, claimed_until = $5
      FROM c, product p
      WHERE f.product_id = c.product_id AND f.date = c.date AND p.id = f.product_id
      RETURNING f.product_id, f.date::text AS date, p.time_zone, f.total_remaining, f.consecutive_failures, c.ord`,
-    [ranked.map((p) => p.productId), ranked.map((p) => p.date), new Date(now), instanceId, new Date(now + ttlMs)],
+    [ranked.map((p) => p.productId), ranked.map((p) => p.date), new Date(now), instanceId, new Date(now + ttlMs), ranked.map((p) => new Date(p.nextDueAt))],
   )
   const r = rows[0]
   if (!r) return { skipped: ranked.length }

@@ -25,10 +25,15 @@ export function pastCutoffSql(now: string, today = todaySql(now)): string {
            AND ((f.date + f.last_slot_start::time) AT TIME ZONE p.time_zone) <= ${now})`
 }
 
-/** Due: an active, unpaused product's day in the horizon, asked for by "run now", or past its due time and not past today's cut-off. */
-export function dueSql(now: string, today = todaySql(now)): string {
+/** Worth a request at all: an active, unpaused product's day in the horizon, asked for by "run now" or not past today's cut-off. */
+export function fetchableSql(now: string, today = todaySql(now)): string {
   return `(p.active AND NOT p.paused AND ${offsetSql(now, today)} BETWEEN 0 AND ${HORIZON_DAYS - 1}
-           AND (f.forced_at IS NOT NULL OR (f.next_due_at <= ${now} AND NOT ${pastCutoffSql(now, today)})))`
+           AND (f.forced_at IS NOT NULL OR NOT ${pastCutoffSql(now, today)}))`
+}
+
+/** Due: fetchable, and asked for by "run now" or past its due time. */
+export function dueSql(now: string, today = todaySql(now)): string {
+  return `(${fetchableSql(now, today)} AND (f.forced_at IS NOT NULL OR f.next_due_at <= ${now}))`
 }
 
 /** The tier name of a day offset (an SQL expression), from the one tier table. */

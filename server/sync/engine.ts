@@ -4,10 +4,11 @@ import type { Clock } from '../clock.ts'
 import type { Logger } from '../logger.ts'
 import type { FetchDayResult } from '../partner/client.ts'
 import type { Budget, PermitSkip } from './budget.ts'
-import { claimNext, loadCandidates, maintainHorizon, releaseClaims, weekdayStats, type ClaimedPair } from './claims.ts'
+import { claimNext, loadCandidates, loadEarly, maintainHorizon, releaseClaims, weekdayStats, type ClaimedPair } from './claims.ts'
 import { summarize } from './mapping.ts'
 import { isWeekdayClosed, nextDueAfterFetch, rankDue, type Outcome, type Ranked } from './planner.ts'
 import { recordFetchFailure, writeDaySnapshot } from './snapshot.ts'
+import { TIERS } from './tiers.ts'
 
 /** The planner's two decisions; swappable so a benchmark can run a naive baseline through the same engine. */
 export interface PlanStrategy {
@@ -45,13 +46,20 @@ export interface SyncEngineOptions {
   rankEveryMs?: number
   /** Real ms the dispatcher waits before looking again when nothing is due or sync is paused. */
   idleWaitMs?: number
+  /** When nothing is due, spend the window's room on refreshing pairs early (default true). */
+  spendSpareBudget?: boolean
   strategy?: PlanStrategy
   observer?: SyncObserver
 }
 
 export interface PassReport {
   skipped?: PermitSkip | 'stopping' | 'in-flight'
+  /** Why the step stopped sending (also when it sent some first). */
+  stoppedBy?: PermitSkip | 'in-flight'
+  /** Pairs due when the step ranked them (0 when only early refreshes were left). */
   due: number
+  /** Of `claimed`, sent ahead of their due time with budget nothing due needed. */
+  early: number
   claimed: number
   fetched: number
   changed: number
@@ -72,10 +80,11 @@ export interface SyncEngine {
   stop(): Promise<void>
   /**
    * One deterministic step at this clock reading (tests, simulation): rank
-   * afresh, send what the window and the in-flight cap allow, and (with
+   * afresh (`rerank`, default; else when the ranking is stale, as in
+   * production), send what the window and the in-flight cap allow, and (with
    * `settle`, the default) wait until every answer is written.
    */
-  runPass(opts?: { settle?: boolean }): Promise<PassReport>
+  runPass(opts?: { settle?: boolean; rerank?: boolean }): Promise<PassReport>
   /** Resolves when every request in flight has been answered and written. */
   settled(): Promise<void>
   readonly state: EngineState
@@ -95,6 +104,8 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
   let state: EngineState = 'idle'
   let lastMaintenance = -Infinity
   let queue: Ranked[] = []
+  // True when the queue holds early refreshes: nothing was due at the last ranking.
+  let queueIsEarly = false
   let rankedAt = -Infinity
   const inflight = new Set<Promise<Sent>>()
   const stopping = new AbortController()
@@ -174,12 +185,18 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     const todays = new Map<string, string>()
     const todayOf = (tz: string) => todays.get(tz) ?? todays.set(tz, localDate(now, tz)).get(tz)!
     queue = plan.rankDue(candidates, now, todayOf)
+    queueIsEarly = false
+    if (!queue.length && (o.spendSpareBudget ?? true)) {
+      const early = await loadEarly(o.pool, now, 64)
+      queue = early.map((c) => ({ ...c, offset: 0, tier: TIERS[0], score: 0 }))
+      queueIsEarly = queue.length > 0
+    }
     rankedAt = now
     o.observer?.pass(performance.now() - t0)
     reportProgress(now)
   }
 
-  type Step = { sent: true; done: Promise<Sent> } | { sent: false; retry: true } | { sent: false; retry?: false; skipped: PermitSkip; now: number; nextAt: number; usedInWindow: number }
+  type Step = { sent: true; done: Promise<Sent>; early: boolean } | { sent: false; retry: true } | { sent: false; retry?: false; skipped: PermitSkip; now: number; nextAt: number; usedInWindow: number }
 
   /** One send decision: the next ranked pair and a place in the shared window, taken together, now. */
   async function dispatchOne(): Promise<Step> {
@@ -187,16 +204,17 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     if (!queue.length || now - rankedAt >= rankEveryMs) await rank(now)
     // Nothing due still asks the budget, so a pause or halt is reported as such.
     const head = queue.slice(0, 32)
+    const early = queueIsEarly
     let skippedPairs = 0
     const permit = await o.budget.permit(async (tx) => {
       if (!head.length) return undefined
-      const r = await claimNext(tx, head, o.instanceId, now, claimTtlMs)
+      const r = await claimNext(tx, head, o.instanceId, now, claimTtlMs, { early })
       skippedPairs = r.skipped
       return r.pair
     })
     if (permit.granted) {
       queue.splice(0, skippedPairs + 1)
-      return { sent: true, done: launch(permit.granted) }
+      return { sent: true, done: launch(permit.granted), early }
     }
     if (permit.skipped === 'idle' && head.length) {
       // All of the head was taken by others or paused meanwhile: look further.
@@ -272,16 +290,16 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       state = 'stopped'
     },
     async runPass(opts = {}) {
-      const report: PassReport = { due: 0, claimed: 0, fetched: 0, changed: 0, failed: 0, budgetLeft: 0 }
+      const report: PassReport = { due: 0, early: 0, claimed: 0, fetched: 0, changed: 0, failed: 0, budgetLeft: 0 }
       if (state === 'stopping' || state === 'stopped') return { ...report, skipped: 'stopping' }
       const mine: Promise<Sent>[] = []
-      await rank(o.clock.now())
-      report.due = queue.length
+      if (opts.rerank !== false || !queue.length || o.clock.now() - rankedAt >= rankEveryMs) await rank(o.clock.now())
+      report.due = queueIsEarly ? 0 : queue.length
       let last: Extract<Step, { skipped: PermitSkip }> | undefined
       for (;;) {
         if (inflight.size >= maxInFlight) {
           if (opts.settle === false) {
-            report.skipped = 'in-flight'
+            report.skipped = report.stoppedBy = 'in-flight'
             break
           }
           await Promise.race(inflight)
@@ -290,6 +308,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
         const step = await dispatchOne()
         if (step.sent) {
           report.claimed++
+          if (step.early) report.early++
           mine.push(step.done)
         }
         if (step.sent || step.retry) continue
@@ -299,6 +318,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       if (last) {
         report.budgetLeft = Math.max(0, o.budget.limitPerMinute - last.usedInWindow)
         report.nextBudgetAt = last.nextAt
+        report.stoppedBy = last.skipped
         if (!report.claimed) report.skipped = last.skipped
       }
       if (opts.settle !== false) {

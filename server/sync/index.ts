@@ -17,7 +17,7 @@ export interface SyncAssemblyOptions {
   limitPerMinute: number
   timeZone: string
   instanceId?: string
-  engine?: Partial<Pick<SyncEngineOptions, 'maxInFlight' | 'claimTtlMs' | 'maintenanceEveryMs' | 'rankEveryMs' | 'idleWaitMs' | 'strategy'>>
+  engine?: Partial<Pick<SyncEngineOptions, 'maxInFlight' | 'claimTtlMs' | 'maintenanceEveryMs' | 'rankEveryMs' | 'idleWaitMs' | 'spendSpareBudget' | 'strategy'>>
   /** SYNC_BUDGET_MARGIN_MS: added to the partner's 60 s window. */
   budgetMarginMs?: number
   /** The shared window's clock; default the database's, one for all instances. */

@@ -106,6 +106,30 @@ describe('sync engine on a real database and sandbox', () => {
     expect(after.fetched).toBeGreaterThan(0)
   })
 
+  it('spends budget nothing due needs on refreshing open days early, the most elapsed first, and two instances never both take one', async () => {
+    world = await createSyncWorld()
+    const { engine } = world.makeSync()
+    await drain(world, [engine])
+    const before = world.sandbox.stats().perProductDate
+    world.clock.advance(3 * MINUTE) // nothing is due yet: today's day is due again after 14 min
+    const e1 = world.makeSync({ instanceId: 'e1', engine: { spendSpareBudget: true } })
+    const e2 = world.makeSync({ instanceId: 'e2', engine: { spendSpareBudget: true } })
+    const [r1, r2] = await Promise.all([e1.engine.runPass(), e2.engine.runPass()])
+    expect([r1!.due, r2!.due]).toEqual([0, 0])
+    expect(r1!.early + r2!.early).toBeGreaterThan(0)
+    expect([r1!.early, r2!.early]).toEqual([r1!.claimed, r2!.claimed])
+    const after = world.sandbox.stats().perProductDate
+    const again = Object.keys(after).filter((k) => after[k]! > (before[k] ?? 0))
+    expect(again).toHaveLength(r1!.early + r2!.early)
+    expect(again.every((k) => after[k] === (before[k] ?? 0) + 1)).toBe(true)
+    // Today's open day has used the largest share of its (15 min) interval: it goes first.
+    expect(again).toContain('14/2026-12-01')
+    // Only days that had slots: an empty day rarely changes.
+    const { rows } = await world.db.pool.query<{ k: string }>(`SELECT product_id || '/' || date::text AS k FROM day_fetch_state WHERE last_outcome = 'empty'`)
+    expect(again.filter((k) => rows.some((r) => r.k === k))).toEqual([])
+    expect(world.sandbox.stats().rateLimited).toBe(0)
+  })
+
   it('pause is stored in the database, survives a restart, and sends nothing while paused', async () => {
     world = await createSyncWorld()
     const first = world.makeSync({ instanceId: 'first' })
