@@ -144,7 +144,7 @@ describe('a consumer project', () => {
       const m = /\/\/ expect-error (TS\d+): (.*)$/.exec(l)
       return m ? [{ line: i + 2, code: m[1]!, text: m[2]! }] : []
     })
-    expect(expected.length).toBe(5)
+    expect(expected.length).toBe(7)
     const reported = [...r.out.matchAll(/^bad\.mts\((\d+),\d+\): error (TS\d+): (.*)$/gm)].map((m) => ({ line: Number(m[1]), code: m[2]!, text: m[3]! }))
     for (const e of expected) {
       expect(reported.find((x) => x.line === e.line && x.code === e.code && x.text.startsWith(e.text)), `${e.code} on line ${e.line}:\n${r.out}`).toBeDefined()
