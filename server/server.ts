@@ -14,6 +14,8 @@ import { createMetrics } from './observability/metrics.ts'
 import { observabilityRoutes } from './observability/routes.ts'
 import { createSyncReads } from './observability/sync-reads.ts'
 import { octoRoutes } from './octo/routes.ts'
+import { createCatalogueService } from './catalogue/service.ts'
+import { createChangeFeed, type ChangeFeed } from './changes/feed.ts'
 import { startSandbox, type Sandbox } from './sandbox/server.ts'
 import { partnerHost } from './sync/control.ts'
 import { createSync, type SyncAssembly } from './sync/index.ts'
@@ -50,6 +52,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
   let sync: SyncAssembly | undefined
   // Gauges read sync status at each scrape; before sync is wired there is none to read.
   const metrics = createMetrics({ syncStatus: () => sync?.control.status() })
+  let changes: ChangeFeed | undefined
 
   async function openDatabase(): Promise<string> {
     if (config.databaseUrl) return config.databaseUrl
@@ -102,14 +105,19 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           timeZone: config.sync.timeZone,
           budgetMarginMs: config.sync.budgetMarginMs,
           engine: { maxInFlight: config.sync.maxInFlight },
-          observer: metrics.observer,
+          observer: { ...metrics.observer, changeEvent: () => metrics.changeEvents(1) },
         })
+        changes = createChangeFeed({ connectionString: url, pool: db.pool, logger: log.child({ module: 'changes' }) })
+        await changes.start()
         const availability = createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs })
         const services = {
           health: createHealthService(db.pool),
           availability,
           sync: sync.control,
           syncReads: createSyncReads({ pool: db.pool, clock }),
+          // Other instances' read caches expire within API_CACHE_TTL_MS.
+          catalogue: createCatalogueService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, onRemoved: (id) => availability.invalidate(id) }),
+          changes,
         }
         // Before registerApi: a hook counts only the routes registered after it.
         app.addHook('onResponse', metrics.onResponse)
@@ -145,10 +153,13 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
       }
     },
     async stop() {
-      // Order matters: no new requests, then the scheduler (its in-flight
+      // Order matters: no new requests (open change streams end first, or
+      // they would hold the server open), then the scheduler (its in-flight
       // fetches finish and are written), then the partner and the database.
+      changes?.closeStreams()
       await app.close().catch((err) => log.warn({ err }, 'closing the HTTP server failed'))
       await sync?.engine.stop().catch((err) => log.warn({ err }, 'stopping sync failed'))
+      await changes?.stop().catch(() => {})
       await sandbox?.close().catch(() => {})
       await db?.close()
       await embedded?.stop()
