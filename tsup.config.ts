@@ -15,7 +15,7 @@ export default defineConfig({
   platform: 'neutral',
   // Runtime deps stay imports, resolved in the consumer's node_modules;
   // @trpc/server is only ever a type import, erased from the JS.
-  external: ['@trpc/client', '@trpc/server'],
+  external: ['@trpc/client', '@trpc/server', 'eventsource'],
   // superjson 2 (with copy-anything, is-what) ships ESM only, which require()
   // loads only on Node >= 20.19 and not at all in CJS tools such as Jest: the
   // CJS build carries its own copy, the ESM build imports the dependency.

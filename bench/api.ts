@@ -24,6 +24,7 @@ import { systemClock } from '../server/clock.ts'
 import { createDatabase } from '../server/db/client.ts'
 import { ensureDatabase, startEmbeddedPostgres } from '../server/db/embedded-postgres.ts'
 import { createHealthService } from '../server/db/health.ts'
+import { createSyncReads } from '../server/observability/sync-reads.ts'
 import { applyMigrations } from '../server/db/migrate.ts'
 import { validateDay } from '../server/partner/schema.ts'
 import { createCatalogue } from '../server/sandbox/catalogue.ts'
@@ -31,6 +32,8 @@ import { writeDaySnapshot } from '../server/sync/snapshot.ts'
 import { addDays } from '../server/calendar/days.ts'
 import { octoRoutes } from '../server/octo/routes.ts'
 import { calendarBody, OCTO_BENCH_KEY, octoHeaders, queriesPerRequest } from './api-octo.ts'
+import { createCatalogueService } from '../server/catalogue/service.ts'
+import { createChangeFeed } from '../server/changes/feed.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -101,7 +104,11 @@ async function main() {
       const app = Fastify({ logger: false })
       const availability = createAvailabilityService({ pool: db.pool, clock: systemClock, defaultTimeZone: TZ, cacheTtlMs })
       // The real plugins (security headers, rate limit, tRPC, swagger) stay on; the limit is just out of reach.
-      await registerApi(app, { services: { availability, sync: noSync, health: createHealthService(db.pool) }, adminToken: randomBytes(16).toString('hex'), rateLimitPerMinute: 1e9 })
+      // The catalogue and change feed are not measured here; the feed is never started (no LISTEN connection).
+      const catalogue = createCatalogueService({ pool: db.pool, clock: systemClock, defaultTimeZone: TZ })
+      const changes = createChangeFeed({ connectionString: pg.urlFor('bench_api'), pool: db.pool, logger: { info() {}, warn() {} } })
+      const syncReads = createSyncReads({ pool: db.pool, clock: systemClock })
+      await registerApi(app, { services: { availability, sync: noSync, health: createHealthService(db.pool), syncReads, catalogue, changes }, adminToken: randomBytes(16).toString('hex'), rateLimitPerMinute: 1e9 })
       await app.register(octoRoutes, { availability, apiKeys: [OCTO_BENCH_KEY] })
       servers.push({ name: cacheTtlMs ? `api, cache ${cacheTtlMs} ms` : 'api, no cache', url: await app.listen({ port: 0, host: '127.0.0.1' }), app })
       closers.unshift(() => app.close())

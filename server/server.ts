@@ -15,7 +15,12 @@ import { databaseStartupError, listenStartupError } from './start-errors.ts'
 import { loggerOptions } from './logger.ts'
 import { registerApi } from './api/index.ts'
 import { createAvailabilityService } from './availability/service.ts'
+import { createMetrics } from './observability/metrics.ts'
+import { observabilityRoutes } from './observability/routes.ts'
+import { createSyncReads } from './observability/sync-reads.ts'
 import { octoRoutes } from './octo/routes.ts'
+import { createCatalogueService } from './catalogue/service.ts'
+import { createChangeFeed, type ChangeFeed } from './changes/feed.ts'
 import { startSandbox, type Sandbox } from './sandbox/server.ts'
 import { partnerHost } from './sync/control.ts'
 import { createSync, type SyncAssembly } from './sync/index.ts'
@@ -62,6 +67,9 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
   let db: Database | undefined
   let sandbox: Sandbox | undefined
   let sync: SyncAssembly | undefined
+  // Gauges read sync status at each scrape; before sync is wired there is none to read.
+  const metrics = createMetrics({ syncStatus: () => sync?.control.status() })
+  let changes: ChangeFeed | undefined
 
   async function openDatabase(): Promise<string> {
     if (config.databaseUrl) {
@@ -144,7 +152,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           timeZone: config.sync.timeZone,
           budgetMarginMs: config.sync.budgetMarginMs,
           engine: { maxInFlight: config.sync.maxInFlight },
+          observer: { ...metrics.observer, changeEvent: () => metrics.changeEvents(1) },
         })
+        changes = createChangeFeed({ connectionString: url, pool: db.pool, logger: log.child({ module: 'changes' }) })
+        await changes.start()
         const health = createHealthService(db.pool)
         const availability = createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs })
         const services = {
@@ -156,9 +167,16 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           },
           availability,
           sync: sync.control,
+          syncReads: createSyncReads({ pool: db.pool, clock }),
+          // Other instances' read caches expire within API_CACHE_TTL_MS.
+          catalogue: createCatalogueService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, onRemoved: (id) => availability.invalidate(id) }),
+          changes,
         }
+        // Before registerApi: a hook counts only the routes registered after it.
+        app.addHook('onResponse', metrics.onResponse)
         await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute })
         if (config.octoApiKeys) await app.register(octoRoutes, { availability, apiKeys: config.octoApiKeys, rateLimitPerMinute: config.apiRateLimitPerMinute })
+        await app.register(observabilityRoutes, { metrics })
         const address = await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
           throw listenStartupError(err, config.host, config.port)
         })
@@ -208,11 +226,14 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         await new Promise((r) => setTimeout(r, config.shutdownDelayMs))
       }
       listening = false
-      // Order matters: no new connections and in-flight requests answered,
+      // Order matters: no new connections and in-flight requests answered
+      // (open change streams end first, or they would hold the server open),
       // then the scheduler (its in-flight fetches finish and are written),
       // then the partner and the database.
+      changes?.closeStreams()
       await app.close().catch((err) => log.warn({ err }, 'closing the HTTP server failed'))
       await sync?.engine.stop().catch((err) => log.warn({ err }, 'stopping sync failed'))
+      await changes?.stop().catch(() => {})
       await sandbox?.close().catch(() => {})
       await db?.close()
       await embedded?.stop()

@@ -48,14 +48,19 @@ export function toSdkModule(declaration: string): string {
   const m = /export declare const appRouter: ([\s\S]*?);\nexport type AppRouter = typeof appRouter;/.exec(declaration)
   if (!m) fail(`unexpected declaration shape:\n${declaration.slice(0, 400)}`)
   const trpcNames = new Set<string>()
+  const coreNames = new Set<string>()
   const body = m[1]!
     // The context is server-only (services, token); clients never see it.
     .replace(/import\("[^"]*\/trpc(?:\.ts|\.js)?"\)\.Context\b/g, 'object')
     .replace(/import\("@trpc\/server"\)\.(\w+)/g, (_, name: string) => (trpcNames.add(name), name))
+    // A subscription's tracked() events are typed `TrackedData` ({ id, data }), which tRPC exports only from here.
+    .replace(/import\("@trpc\/server\/unstable-core-do-not-import"\)\.(TrackedData)\b/g, (_, name: string) => (coreNames.add(name), name))
   // Anything else would reach into server code (or zod, Prisma...) from the published types.
   const leftovers = [...body.matchAll(/import\("([^"]+)"\)(?:\.\w+)?/g)].map((x) => x[0])
   if (leftovers.length) fail(`the router's type refers to modules the SDK cannot ship:\n  ${[...new Set(leftovers)].join('\n  ')}`)
-  const imports = `import type { ${[...trpcNames].sort().join(', ')} } from '@trpc/server'\n`
+  const imports =
+    `import type { ${[...trpcNames].sort().join(', ')} } from '@trpc/server'\n` +
+    (coreNames.size ? `import type { ${[...coreNames].sort().join(', ')} } from '@trpc/server/unstable-core-do-not-import'\n` : '')
   const { errorShape, router } = shareErrorShape(body)
   return `${HEADER}${imports}
 /** The \`error\` of a failed call as the server shapes it (\`data.appCode\`, \`data.field\`). */

@@ -1,5 +1,7 @@
-import { createTRPCUntypedClient, httpLink, type TRPCClient, type TRPCProcedureOptions } from '@trpc/client'
+import { createTRPCUntypedClient, httpLink, httpSubscriptionLink, splitLink, type TRPCClient, type TRPCProcedureOptions } from '@trpc/client'
+import { EventSource } from 'eventsource'
 import superjson from 'superjson'
+import { watchChanges, type ChangeWatch, type SubscribeChanges, type WatchChangesOptions } from './changes.ts'
 import { ForeignReply, parseRetryAfter, toSlotsyncError } from './errors.ts'
 import type { AppRouter } from './generated/app-router.ts'
 import { procedureProxy } from './proxy.ts'
@@ -30,17 +32,38 @@ export interface SlotsyncClientOptions {
 /**
  * The typed client: `client.availability.slots.query({ productId, date })`,
  * `client.sync.pause.mutate()`... Every call rejects with `SlotsyncError` only.
+ * `watchChanges` follows the change feed, resuming by itself after drops.
  */
-export type SlotsyncClient = { [K in keyof TRPCClient<AppRouter> as K extends string ? K : never]: TRPCClient<AppRouter>[K] }
+export type SlotsyncClient = { [K in keyof TRPCClient<AppRouter> as K extends string ? K : never]: TRPCClient<AppRouter>[K] } & {
+  /** Calls `onEvent` for each change event, once and in id order, reconnecting (with the last id) after drops. */
+  watchChanges(options: WatchChangesOptions): ChangeWatch
+}
 
 /** Creates a typed client for a slotsync server. Throws TypeError on invalid options. */
 export function createSlotsyncClient(options: SlotsyncClientOptions): SlotsyncClient {
   const url = trpcUrl(options.url)
   const policy = retryPolicy(options.retry)
   const baseFetch: FetchLike = options.fetch ?? ((url, init) => globalThis.fetch(url, init))
+  // Subscriptions (availability.changes) go over Server-Sent Events; the
+  // `eventsource` package's EventSource takes a fetch, so the SDK's fetch and
+  // headers (the token) apply to them as well, in Node as in browsers.
+  const subscriptionLink = httpSubscriptionLink({
+    url,
+    transformer: superjson,
+    EventSource,
+    eventSourceOptions: async () => {
+      const headers = await headersFor(options)
+      return {
+        fetch: (input: string | URL, init?: RequestInit) => baseFetch(String(input), { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), ...headers } }),
+      }
+    },
+  })
   const untyped = createTRPCUntypedClient<AppRouter>({
     links: [
-      httpLink({
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: subscriptionLink,
+        false: httpLink({
         url,
         transformer: superjson,
         headers: () => headersFor(options),
@@ -52,17 +75,25 @@ export function createSlotsyncClient(options: SlotsyncClientOptions): SlotsyncCl
           }
           return res
         },
+        }),
       }),
     ],
   })
 
+  // With callbacks, tRPC's subscription() returns what stops it (its other overload is the async iterator).
+  const subscribe = untyped.subscription.bind(untyped) as (path: string, input: unknown, opts: object) => { unsubscribe(): void }
+  const subscribeChanges: SubscribeChanges = (input, handlers) => subscribe('availability.changes', input, handlers)
+  const root = { watchChanges: (o: WatchChangesOptions) => watchChanges(subscribeChanges, o) }
+
   return procedureProxy((type, path, input, opts) => {
+    // Subscriptions answer through their callbacks (tRPC's errors as they are); watchChanges maps them to SlotsyncError.
+    if (type === 'subscription') return subscribe(path, input, (opts ?? {}) as object)
     const o = opts as TRPCProcedureOptions | undefined
     const once = () => untyped[type](path, input, o).catch((err: unknown) => Promise.reject(toSlotsyncError(err, path, o?.signal)))
     // Only queries are retried: a mutation whose answer was lost may have
     // been applied, and queuing a `run` twice is not what the caller asked.
     return type === 'query' ? withRetry(once, policy, path, o?.signal) : once()
-  }) as SlotsyncClient
+  }, [], root) as SlotsyncClient
 }
 
 function trpcUrl(input: string | URL): string {

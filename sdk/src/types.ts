@@ -23,3 +23,10 @@ export type SyncState = RouterOutputs['sync']['pause']
 export type RunInput = RouterInputs['sync']['run']
 export type RunResult = RouterOutputs['sync']['run']
 export type SyncStatus = RouterOutputs['sync']['status']
+export type ChangesInput = RouterInputs['availability']['changes']
+/** One change-feed event: a stored day changed (`soldOut`: it went from some seats to none). */
+export type ChangeEvent = (RouterOutputs['availability']['changes'] extends AsyncIterable<infer T> ? T : never) extends { data: infer D } ? D : never
+export type Product = RouterOutputs['products']['upsert']
+export type ProductsResult = RouterOutputs['products']['list']
+export type ProductUpsertInput = RouterInputs['products']['upsert']
+export type ProductRemoveInput = RouterInputs['products']['remove']

@@ -6,6 +6,8 @@ import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/a
 import Fastify, { type FastifyInstance } from 'fastify'
 import { clientErrorBody, toPublicError } from './errors.ts'
 import { swaggerOptions } from './openapi.ts'
+import { changesRoute } from './rest-changes.ts'
+import { productRoutes } from './rest-products.ts'
 import { healthRoutes, restRoutes } from './rest.ts'
 import { appRouter, type AppRouter } from './routers/index.ts'
 import type { Services } from './services.ts'
@@ -71,7 +73,12 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
       prefix: '/trpc',
       trpcOptions: { router: appRouter, createContext: ({ req }) => context(req.headers) } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
     })
-    await api.register(restRoutes, restOpts)
+    // One scope: the product and change routes use the REST scope's validator, serializer and body parsing.
+    await api.register(async (rest) => {
+      await restRoutes(rest, restOpts)
+      await productRoutes(rest, restOpts)
+      await changesRoute(rest, restOpts)
+    })
   })
 }
 

@@ -21,6 +21,7 @@ export const swaggerOptions: SwaggerOptions = {
     tags: [
       { name: 'availability', description: 'Public, rate limited per client IP' },
       { name: 'sync', description: 'pause / resume / run need `Authorization: Bearer <ADMIN_TOKEN>`' },
+      { name: 'products', description: 'Catalogue management; every route needs `Authorization: Bearer <ADMIN_TOKEN>`' },
       { name: 'health', description: 'Probes; not rate limited' },
       { name: 'octo', description: 'OCTO standard (read-only: supplier, products, availability); on when OCTO_API_KEYS is set; `Authorization: Bearer <key>`; errors answer OCTO\'s `{ "error", "errorMessage" }`' },
     ],

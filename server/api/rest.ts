@@ -7,6 +7,7 @@ import { stringify } from './json.ts'
 import { responses } from './openapi.ts'
 import { appRouter, type AppRouter } from './routers/index.ts'
 import { liveSchema, productIdSchema, readySchema, runRequestSchema, runResultSchema, slotsInput, slotsResultSchema, datesResultSchema, syncStateSchema, syncStatusSchema, syncTargetInput } from './schemas.ts'
+import { budgetHistorySchema, freshnessGridSchema } from './sync-read-schemas.ts'
 import { createCallerFactory, type Context } from './trpc.ts'
 
 /**
@@ -16,40 +17,46 @@ import { createCallerFactory, type Context } from './trpc.ts'
  * procedure, so the two faces cannot drift. The zod schemas on the routes
  * only describe them for OpenAPI; the procedure is what validates.
  */
-const createCaller = createCallerFactory(appRouter)
+export const createCaller = createCallerFactory(appRouter)
 type Caller = ReturnType<typeof createCaller>
 // Inputs go to the procedures unchecked on purpose: their zod schemas check them.
-type In = inferRouterInputs<AppRouter>
+export type In = inferRouterInputs<AppRouter>
 
 export interface RestOptions {
   context(headers: FastifyRequest['headers']): Context
 }
 
 /** Path segments are text; digits become a number for the procedure, anything else stays text so zod names it. */
-function pathInt(value: string | undefined): unknown {
+export function pathInt(value: string | undefined): unknown {
   return value !== undefined && /^\d{1,16}$/.test(value) ? Number(value) : value
 }
 
 // REST names the product id `id` (its path segment) and the whole input `body`.
-type FieldNames = Record<string, string>
+export type FieldNames = Record<string, string>
 
-function handler(opts: RestOptions, fields: FieldNames, call: (c: Caller, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) {
+export function handler(opts: RestOptions, fields: FieldNames, call: (c: Caller, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) {
   // Most requests carry no credentials: one caller serves them all (callers hold no state).
   const anonymous = createCaller(opts.context({}))
   return async (req: FastifyRequest, reply: FastifyReply) => {
     try {
       return await call(req.headers.authorization === undefined ? anonymous : createCaller(opts.context(req.headers)), req, reply)
     } catch (err) {
-      const { status, body } = toPublicError(err)
-      const renamed = body.error.field !== undefined ? fields[body.error.field] : undefined
-      if (renamed !== undefined && body.error.field !== undefined) {
-        body.error.message = body.error.message.replace(body.error.field, renamed)
-        body.error.field = renamed
-      }
-      if (status >= 500) req.log.error({ err }, 'request failed')
-      return reply.status(status).send(body)
+      return sendError(req, reply, err, fields)
     }
   }
+}
+
+/** Renders what a procedure threw, the field named as REST names it (`productIds.0` is renamed by its first segment). */
+export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown, fields: FieldNames) {
+  const { status, body } = toPublicError(err)
+  const field = body.error.field
+  const renamed = field !== undefined ? (fields[field] ?? fields[field.split('.')[0]!]) : undefined
+  if (renamed !== undefined && field !== undefined) {
+    body.error.message = body.error.message.replace(field, renamed)
+    body.error.field = renamed
+  }
+  if (status >= 500) req.log.error({ err }, 'request failed')
+  return reply.status(status).send(body)
 }
 
 const query = (req: FastifyRequest) => req.query as Record<string, unknown>
@@ -114,6 +121,14 @@ export async function restRoutes(api: FastifyInstance, opts: RestOptions): Promi
   api.get('/api/v1/sync/status', {
     schema: { tags: ['sync'], summary: 'Pause state, queue, freshness per tier, partner budget', response: responses(syncStatusSchema, 429, 503) },
     handler: handler(opts, {}, (c) => c.sync.status()),
+  })
+  api.get('/api/v1/sync/freshness', {
+    schema: { tags: ['sync'], summary: 'Active products × the next 14 days: when each day was last fetched', response: responses(freshnessGridSchema, 429, 503) },
+    handler: handler(opts, {}, (c) => c.sync.freshness()),
+  })
+  api.get('/api/v1/sync/budget-history', {
+    schema: { tags: ['sync'], summary: 'Partner requests per minute over the last hour', response: responses(budgetHistorySchema, 429, 503) },
+    handler: handler(opts, {}, (c) => c.sync.budgetHistory()),
   })
 }
 

@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { FRESHNESS_STATES } from '../availability/freshness.ts'
 import { isValidDate } from '../calendar/days.ts'
+import { parseEventId } from '../changes/event.ts'
+import { isValidTimeZone } from '../config.ts'
 import { ERROR_CODES } from '../errors.ts'
 
 /**
@@ -52,6 +54,41 @@ export const runRequestSchema = z
   )
   .refine((r) => !r.from || !r.to || r.from <= r.to, { error: 'must not be before from', path: ['to'] })
 export const runInput = runRequestSchema.optional()
+
+const TIME_ZONE = 'must be an IANA time zone name such as Asia/Singapore'
+export const timeZoneSchema = z
+  .string({ error: TIME_ZONE })
+  .min(1, { error: TIME_ZONE })
+  .max(64, { error: TIME_ZONE })
+  .refine(isValidTimeZone, { error: (iss) => `is not a known IANA time zone: "${String(iss.input)}"` })
+  .meta({ description: "The product's time zone: its calendar days are local to it", example: 'Asia/Singapore' })
+
+export const productUpsertInput = z.strictObject({ productId: productIdSchema, timeZone: timeZoneSchema.optional() }, { error: strict })
+export const productRemoveInput = z.strictObject({ productId: productIdSchema }, { error: strict })
+
+const EVENT_ID = 'must be the id of a change event (a non-negative integer)'
+/** tRPC hands a reconnecting client's last id in as a string; a caller may give a number. */
+export const eventIdSchema = z
+  .union([z.string(), z.number()], { error: EVENT_ID })
+  .transform((v, ctx) => {
+    const id = parseEventId(v)
+    if (id === undefined) {
+      ctx.addIssue({ code: 'custom', message: EVENT_ID })
+      return z.NEVER
+    }
+    return id
+  })
+  .meta({ description: 'Resume after this event id (the last one received)' })
+
+export const changesInput = z
+  .object(
+    {
+      productIds: z.array(productIdSchema, { error: 'must be a list of product ids' }).max(1000, { error: 'must name at most 1000 products' }).optional(),
+      lastEventId: eventIdSchema.optional(),
+    },
+    { error: NOT_AN_OBJECT },
+  )
+  .optional()
 
 // ---- outputs -------------------------------------------------------------
 
@@ -159,6 +196,32 @@ export const syncStatusSchema = z
   .meta({ id: 'SyncStatus' })
 
 export const runResultSchema = z.object({ queued: z.number().int() }).meta({ id: 'RunResult' })
+
+export const productSchema = z
+  .object({
+    id: z.number().int().meta({ example: 14 }),
+    timeZone: z.string().meta({ example: 'Asia/Singapore' }),
+    paused: z.boolean(),
+    addedAt: z.string().meta({ description: 'When the product was added (ISO)' }),
+    lastSuccessAt: z.string().nullable().meta({ description: 'Its latest successful fetch of any day (ISO)' }),
+    lastError: z.string().nullable().meta({ description: 'The error of its latest failing day, if any' }),
+  })
+  .meta({ id: 'Product' })
+export const productsResultSchema = z.object({ products: z.array(productSchema) }).meta({ id: 'ProductsResult' })
+export const productRemovedSchema = z.object({ removed: z.number().int() }).meta({ id: 'ProductRemoved' })
+
+export const changeEventSchema = z
+  .object({
+    id: z.number().int().meta({ description: 'Grows with every event; resume after the last one seen' }),
+    productId: z.number().int(),
+    date: z.string().meta({ example: '2026-12-01' }),
+    fetchedAt: z.string().meta({ description: 'When the partner answered (ISO)' }),
+    slotsAdded: z.number().int(),
+    slotsRemoved: z.number().int(),
+    slotsChanged: z.number().int(),
+    soldOut: z.boolean().meta({ description: 'The day went from some remaining to none' }),
+  })
+  .meta({ id: 'ChangeEvent' })
 
 export const liveSchema = z.object({ ok: z.literal(true) })
 export const readySchema = z.object({ ready: z.boolean(), database: z.boolean(), migrations: z.boolean(), reason: z.string().optional().meta({ description: 'Why not ready: database unreachable, schema not migrated yet, shutting down' }) })

@@ -1,9 +1,13 @@
 import type { z } from 'zod'
 import type {
+  changeEventSchema,
   datesResultSchema,
   freshnessSchema,
   paxSchema,
   priceSchema,
+  productRemovedSchema,
+  productSchema,
+  productsResultSchema,
   readySchema,
   runRequestSchema,
   runResultSchema,
@@ -13,6 +17,7 @@ import type {
   syncStatusSchema,
   tierCountsSchema,
 } from './schemas.ts'
+import type { SyncReadService } from './sync-read-schemas.ts'
 
 /**
  * What the API needs from the rest of slotsync. Routers call these; REST
@@ -53,8 +58,30 @@ export interface HealthService {
   ready(): Promise<z.infer<typeof readySchema>>
 }
 
+export type ProductView = z.infer<typeof productSchema>
+
+/** Products at run time (server/catalogue). */
+export interface CatalogueApi {
+  list(): Promise<z.infer<typeof productsResultSchema>>
+  /** Adds or updates; throws BadRequestError (field timeZone) for a zone Postgres does not know. */
+  upsert(productId: number, timeZone?: string): Promise<ProductView>
+  /** Throws NotFoundError for an unknown product. */
+  remove(productId: number): Promise<z.infer<typeof productRemovedSchema>>
+}
+
+export type ChangeEventView = z.infer<typeof changeEventSchema>
+
+/** The change feed (server/changes): one subscriber's events, each once, in id order. */
+export interface ChangesApi {
+  stream(opts: { productIds?: readonly number[] | undefined; lastEventId?: number | undefined; signal?: AbortSignal | undefined }): AsyncIterable<ChangeEventView>
+}
+
 export interface Services {
   availability: AvailabilityService
   sync: SyncService
   health: HealthService
+  /** Read-only sync views (freshness grid, budget history). */
+  syncReads: SyncReadService
+  catalogue: CatalogueApi
+  changes: ChangesApi
 }

@@ -16,6 +16,10 @@ export interface Context {
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
+  // Subscriptions (availability.changes) over SSE: a comment line every 15 s
+  // keeps proxies from closing a quiet stream, and a client that hears
+  // nothing for 40 s reconnects (with its last event id) instead of waiting forever.
+  sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 40_000 } },
   // Domain errors (AppError) thrown by services, zod input errors and database
   // outages get their public code and HTTP status here, once. (The status
   // tRPC sends is the shape's data.httpStatus.) A middleware doing the same on

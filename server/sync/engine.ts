@@ -25,6 +25,8 @@ export interface SyncObserver {
   partnerRequest(outcome: Outcome, latencyMs: number): void
   /** One planning pass (list and rank the due pairs). */
   pass(durationMs: number): void
+  /** A write changed stored data and appended change event `eventId`. */
+  changeEvent?(eventId: number): void
 }
 
 export interface SyncEngineOptions {
@@ -133,6 +135,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
         today,
       )
       const w = await writeDaySnapshot(o.pool, { productId: pair.productId, date: pair.date, slots: res.slots, fetchedAt: new Date(now), nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
+      if (w.eventId !== undefined) o.observer?.changeEvent?.(w.eventId)
       return { ok: true, changed: w.changed }
     }
     const kind = res.error.kind

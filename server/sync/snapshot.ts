@@ -1,6 +1,8 @@
 import type pg from 'pg'
 import type { PartnerSlot } from '../partner/schema.ts'
 import { withTransaction } from '../db/transaction.ts'
+import { countSlotChanges, isSoldOut } from '../changes/event.ts'
+import { appendChangeEvent } from '../changes/log.ts'
 import { summarize, toColumns } from './mapping.ts'
 
 export interface DaySnapshot {
@@ -20,6 +22,11 @@ export interface SnapshotResult {
   changed: boolean
   /** True when a newer answer was already stored: this one was dropped. */
   superseded: boolean
+  /** True when the product was removed meanwhile: nothing was written. */
+  dropped: boolean
+  /** The change event appended for this write (only when stored data changed). */
+  eventId?: number
+  soldOut: boolean
   slotsInserted: number
   slotsUpdated: number
   slotsDeleted: number
@@ -41,7 +48,7 @@ ON CONFLICT (product_id, date, provider_slot_id) DO UPDATE SET
   currency_code = EXCLUDED.currency_code, variant_id = EXCLUDED.variant_id, fetched_at = EXCLUDED.fetched_at
 WHERE (s.start_time, s.end_time, s.remaining, s.currency_code, s.variant_id)
   IS DISTINCT FROM (EXCLUDED.start_time, EXCLUDED.end_time, EXCLUDED.remaining, EXCLUDED.currency_code, EXCLUDED.variant_id)
-RETURNING (xmax = 0) AS inserted`
+RETURNING s.id::text, (xmax = 0) AS inserted`
 
 const DELETE_SLOTS = `
 DELETE FROM slot WHERE product_id = $1 AND date = $2::date AND NOT (provider_slot_id = ANY($3::text[]))`
@@ -59,59 +66,96 @@ ON CONFLICT (slot_id, type) DO UPDATE SET
 WHERE (p.name, p.description, p.is_primary, p.min, p.max, p.remaining, p.final_price, p.original_price, p.discount, p.currency_code)
   IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.description, EXCLUDED.is_primary, EXCLUDED.min, EXCLUDED.max, EXCLUDED.remaining,
                     EXCLUDED.final_price, EXCLUDED.original_price, EXCLUDED.discount, EXCLUDED.currency_code)
-RETURNING (xmax = 0) AS inserted`
+RETURNING p.slot_id::text, (xmax = 0) AS inserted`
 
 const DELETE_PAX = `
 DELETE FROM pax_availability p USING slot s
 WHERE p.slot_id = s.id AND s.product_id = $1 AND s.date = $2::date
-  AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[]) AS k(psid, type) WHERE k.psid = s.provider_slot_id AND k.type = p.type)`
+  AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[]) AS k(psid, type) WHERE k.psid = s.provider_slot_id AND k.type = p.type)
+RETURNING p.slot_id::text`
 
 /**
  * Makes the stored day equal the partner's answer, in one transaction:
- * upsert slots and pax set-based, delete what vanished, record the fetch.
+ * upsert slots and pax set-based, delete what vanished, record the fetch,
+ * and when stored data changed append a change event (and NOTIFY).
  *
  * Concurrent writers of the same day queue on its fetch-state row lock; the
  * later one sees what the first wrote, and an answer older than the stored
  * one is dropped, so racing runs, instances or retries converge on the
  * newest answer and never hit a unique-constraint error.
+ *
+ * An answer for a product removed meanwhile (products.remove while the
+ * request was in flight) is dropped: `dropped: true`, nothing written.
  */
 export async function writeDaySnapshot(pool: pg.Pool, snap: DaySnapshot): Promise<SnapshotResult> {
   return withTransaction(pool, (client) => writeInTransaction(client, snap))
 }
 
-async function lockDay(c: Queryable, productId: number, date: string): Promise<Date | null> {
+/**
+ * Keeps the product from being removed until this transaction ends, or says
+ * it is gone. products.remove deletes the row (a FOR UPDATE lock), so it waits
+ * for writers holding this lock, and a writer waiting behind a removal finds
+ * no row once it commits: never a foreign-key error, never a write-back.
+ */
+async function holdProduct(c: Queryable, productId: number): Promise<boolean> {
+  const { rowCount } = await c.query('SELECT 1 FROM product WHERE id = $1 FOR KEY SHARE', [productId])
+  return (rowCount ?? 0) > 0
+}
+
+/**
+ * Locks the day's fetch state; returns the last fetch and the seats stored
+ * before this write (null: never fetched). The seats come from the locked
+ * row itself (every write keeps `total_remaining` equal to its slots' sum),
+ * so a writer that waited on the lock compares with what the previous writer
+ * left, at no extra query.
+ */
+async function lockDay(c: Queryable, productId: number, date: string): Promise<{ lastFetchedAt: Date | null; remainingBefore: number | null }> {
   await c.query('INSERT INTO day_fetch_state (product_id, date) VALUES ($1, $2::date) ON CONFLICT DO NOTHING', [productId, date])
-  const { rows } = await c.query<{ last_fetched_at: Date | null }>(
-    'SELECT last_fetched_at FROM day_fetch_state WHERE product_id = $1 AND date = $2::date FOR UPDATE',
+  const { rows } = await c.query<{ last_fetched_at: Date | null; total_remaining: number | null }>(
+    'SELECT last_fetched_at, total_remaining FROM day_fetch_state WHERE product_id = $1 AND date = $2::date FOR UPDATE',
     [productId, date],
   )
-  return rows[0]?.last_fetched_at ?? null
+  const r = rows[0]
+  return { lastFetchedAt: r?.last_fetched_at ?? null, remainingBefore: r?.last_fetched_at ? r.total_remaining : null }
 }
 
 export async function writeInTransaction(c: Queryable, snap: DaySnapshot): Promise<SnapshotResult> {
   const { productId, date, fetchedAt } = snap
-  const result: SnapshotResult = { changed: false, superseded: false, slotsInserted: 0, slotsUpdated: 0, slotsDeleted: 0, paxInserted: 0, paxUpdated: 0, paxDeleted: 0 }
+  const result: SnapshotResult = {
+    changed: false, superseded: false, dropped: false, soldOut: false,
+    slotsInserted: 0, slotsUpdated: 0, slotsDeleted: 0, paxInserted: 0, paxUpdated: 0, paxDeleted: 0,
+  }
+  if (!(await holdProduct(c, productId))) return { ...result, dropped: true }
   const stored = await lockDay(c, productId, date)
-  if (stored && stored.getTime() > fetchedAt.getTime()) return { ...result, superseded: true }
+  if (stored.lastFetchedAt && stored.lastFetchedAt.getTime() > fetchedAt.getTime()) return { ...result, superseded: true }
 
   const cols = toColumns(snap.slots)
   const sc = cols.slots
   const pc = cols.pax
+  const inserted: string[] = []
+  const updated: string[] = []
+  const paxTouched: string[] = []
   const del = await c.query(DELETE_SLOTS, [productId, date, sc.providerSlotId])
   result.slotsDeleted = del.rowCount ?? 0
   if (sc.providerSlotId.length) {
-    const up = await c.query<{ inserted: boolean }>(UPSERT_SLOTS, [productId, date, sc.providerSlotId, sc.startTime, sc.endTime, sc.remaining, sc.currencyCode, sc.variantId, fetchedAt])
-    for (const r of up.rows) r.inserted ? result.slotsInserted++ : result.slotsUpdated++
+    const up = await c.query<{ id: string; inserted: boolean }>(UPSERT_SLOTS, [productId, date, sc.providerSlotId, sc.startTime, sc.endTime, sc.remaining, sc.currencyCode, sc.variantId, fetchedAt])
+    for (const r of up.rows) (r.inserted ? inserted : updated).push(r.id)
   }
-  const delPax = await c.query(DELETE_PAX, [productId, date, pc.providerSlotId, pc.type])
+  const delPax = await c.query<{ slot_id: string }>(DELETE_PAX, [productId, date, pc.providerSlotId, pc.type])
   result.paxDeleted = delPax.rowCount ?? 0
+  for (const r of delPax.rows) paxTouched.push(r.slot_id)
   if (pc.type.length) {
-    const up = await c.query<{ inserted: boolean }>(UPSERT_PAX, [
+    const up = await c.query<{ slot_id: string; inserted: boolean }>(UPSERT_PAX, [
       productId, date, pc.providerSlotId, pc.type, pc.name, pc.description, pc.isPrimary, pc.min, pc.max, pc.remaining,
       pc.finalPrice, pc.originalPrice, pc.discount, pc.currencyCode,
     ])
-    for (const r of up.rows) r.inserted ? result.paxInserted++ : result.paxUpdated++
+    for (const r of up.rows) {
+      r.inserted ? result.paxInserted++ : result.paxUpdated++
+      paxTouched.push(r.slot_id)
+    }
   }
+  result.slotsInserted = inserted.length
+  result.slotsUpdated = updated.length
   result.changed = result.slotsInserted + result.slotsUpdated + result.slotsDeleted + result.paxInserted + result.paxUpdated + result.paxDeleted > 0
 
   const sum = summarize(snap.slots)
@@ -124,6 +168,12 @@ export async function writeInTransaction(c: Queryable, snap: DaySnapshot): Promi
      WHERE product_id = $1 AND date = $2::date`,
     [productId, date, fetchedAt, sum.slotCount ? 'ok' : 'empty', sum.slotCount, sum.lastSlotStart, sum.totalRemaining, snap.nextDueAt ?? fetchedAt, snap.forcedBefore ?? fetchedAt],
   )
+  if (result.changed) {
+    // Last, so the change log's lock (held to commit) is held for as short as possible.
+    const counts = countSlotChanges({ insertedSlotIds: inserted, updatedSlotIds: updated, deletedSlots: result.slotsDeleted, paxTouchedSlotIds: paxTouched })
+    result.soldOut = isSoldOut(stored.remainingBefore, sum.totalRemaining)
+    result.eventId = await appendChangeEvent(c, { productId, date, fetchedAt, soldOut: result.soldOut, ...counts })
+  }
   return result
 }
 
@@ -137,11 +187,16 @@ export interface FetchFailure {
   forcedBefore?: Date
 }
 
-/** A failed or invalid fetch changes nothing but the day's fetch state. */
-export async function recordFetchFailure(pool: Pick<pg.Pool, 'query'>, f: FetchFailure): Promise<void> {
-  await pool.query(
-    `INSERT INTO day_fetch_state AS d (product_id, date, last_attempt_at, last_outcome, last_error, consecutive_failures, next_due_at)
-     VALUES ($1, $2::date, $3, $4::fetch_outcome, $5, CASE WHEN $4 = 'rate_limited' THEN 0 ELSE 1 END, $6)
+/**
+ * A failed or invalid fetch changes nothing but the day's fetch state. For a
+ * product removed meanwhile nothing is written (`dropped: true`): the CTE
+ * locks the product row first (see holdProduct), in the same statement.
+ */
+export async function recordFetchFailure(pool: Pick<pg.Pool, 'query'>, f: FetchFailure): Promise<{ dropped: boolean }> {
+  const r = await pool.query(
+    `WITH p AS (SELECT id FROM product WHERE id = $1 FOR KEY SHARE)
+     INSERT INTO day_fetch_state AS d (product_id, date, last_attempt_at, last_outcome, last_error, consecutive_failures, next_due_at)
+     SELECT p.id, $2::date, $3, $4::fetch_outcome, $5, CASE WHEN $4 = 'rate_limited' THEN 0 ELSE 1 END, $6 FROM p
      ON CONFLICT (product_id, date) DO UPDATE SET
        last_attempt_at = $3, last_outcome = $4::fetch_outcome, last_error = $5, next_due_at = $6,
        consecutive_failures = d.consecutive_failures + CASE WHEN $4 = 'rate_limited' THEN 0 ELSE 1 END,
@@ -150,4 +205,5 @@ export async function recordFetchFailure(pool: Pick<pg.Pool, 'query'>, f: FetchF
        claimed_by = NULL, claimed_until = NULL`,
     [f.productId, f.date, f.at, f.outcome, f.error.slice(0, 1000), f.nextDueAt, f.forcedBefore ?? f.at],
   )
+  return { dropped: (r.rowCount ?? 0) === 0 }
 }

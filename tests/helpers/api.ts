@@ -2,11 +2,14 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { registerApi } from '../../server/api/index.ts'
 import type { Services, SyncService, SyncStateView, SyncStatusView } from '../../server/api/services.ts'
 import { createAvailabilityService } from '../../server/availability/service.ts'
+import { createCatalogueService } from '../../server/catalogue/service.ts'
+import { createChangeFeed, type ChangeFeed } from '../../server/changes/feed.ts'
 import { manualClock } from '../../server/clock.ts'
 import type { TrustProxy } from '../../server/config.ts'
 import { httpServerOptions } from '../../server/http.ts'
 import { createHealthService } from '../../server/db/health.ts'
 import type { PartnerSlotInput } from '../../server/partner/schema.ts'
+import { createSyncReads } from '../../server/observability/sync-reads.ts'
 import { writeDaySnapshot } from '../../server/sync/snapshot.ts'
 import { createTestDatabase, type TestDatabase } from './db.ts'
 import { validSlots } from './partner-data.ts'
@@ -35,6 +38,8 @@ export interface TestApi {
   db: TestDatabase
   clock: ReturnType<typeof manualClock>
   services: Services
+  /** This instance's change feed (its own LISTEN connection), e.g. to end its streams as a shutdown does. */
+  changes: ChangeFeed
   /** Base URL after `listen()`. */
   url: string
   listen(): Promise<string>
@@ -46,10 +51,16 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
   const ownDb = !opts.db
   const db = opts.db ?? (await createTestDatabase())
   const clock = manualClock(opts.now ?? Date.now())
+  const availability = createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: opts.defaultTimeZone ?? 'Asia/Singapore', cacheTtlMs: opts.cacheTtlMs ?? 0 })
+  const changes = createChangeFeed({ connectionString: db.url, pool: db.pool, logger: { info() {}, warn() {} } })
+  await changes.start()
   const services: Services = {
-    availability: createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: opts.defaultTimeZone ?? 'Asia/Singapore', cacheTtlMs: opts.cacheTtlMs ?? 0 }),
+    availability,
     sync: opts.sync ?? fakeSyncService().service,
     health: createHealthService(db.pool),
+    syncReads: createSyncReads({ pool: db.pool, clock }),
+    catalogue: createCatalogueService({ pool: db.pool, clock, defaultTimeZone: opts.defaultTimeZone ?? 'Asia/Singapore', onRemoved: (id) => availability.invalidate(id) }),
+    changes,
   }
   const app = Fastify({ ...httpServerOptions({ trustProxy: opts.trustProxy ?? false }), logger: false })
   await registerApi(app, { services, adminToken: opts.adminToken ?? ADMIN_TOKEN, rateLimitPerMinute: opts.rateLimitPerMinute ?? 1_000_000 })
@@ -58,13 +69,16 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
     db,
     clock,
     services,
+    changes,
     url: '',
     async listen() {
       api.url = await app.listen({ port: 0, host: '127.0.0.1' })
       return api.url
     },
     async close() {
+      changes.closeStreams()
       await app.close()
+      await changes.stop()
       if (ownDb) await db.drop()
     },
   }

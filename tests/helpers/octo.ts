@@ -6,6 +6,9 @@ import { manualClock } from '../../server/clock.ts'
 import { addDays } from '../../server/calendar/days.ts'
 import { createHealthService } from '../../server/db/health.ts'
 import { loggerOptions } from '../../server/logger.ts'
+import { createCatalogueService } from '../../server/catalogue/service.ts'
+import { createChangeFeed } from '../../server/changes/feed.ts'
+import { createSyncReads } from '../../server/observability/sync-reads.ts'
 import { octoRoutes } from '../../server/octo/routes.ts'
 import { validateDay } from '../../server/partner/schema.ts'
 import { createCatalogue } from '../../server/sandbox/catalogue.ts'
@@ -47,7 +50,16 @@ export async function createOctoTestApi(opts: { now: number; keys?: string[]; ca
     },
   })
   const app = Fastify({ logger: loggerOptions('trace', stream) })
-  await registerApi(app, { services: { availability, sync: fakeSyncService().service, health: createHealthService(db.pool) }, adminToken: ADMIN_TOKEN, rateLimitPerMinute: 1_000_000 })
+  // The feed is created for the API's sake and never started: no LISTEN connection.
+  const services = {
+    availability,
+    sync: fakeSyncService().service,
+    health: createHealthService(db.pool),
+    syncReads: createSyncReads({ pool: db.pool, clock }),
+    catalogue: createCatalogueService({ pool: db.pool, clock, defaultTimeZone: 'Asia/Singapore' }),
+    changes: createChangeFeed({ connectionString: db.url, pool: db.pool, logger: { info() {}, warn() {} } }),
+  }
+  await registerApi(app, { services, adminToken: ADMIN_TOKEN, rateLimitPerMinute: 1_000_000 })
   if (opts.keys) await app.register(octoRoutes, { availability, apiKeys: opts.keys, ...(opts.rateLimitPerMinute ? { rateLimitPerMinute: opts.rateLimitPerMinute } : {}) })
   await app.ready()
   const firstKey = opts.keys?.[0]

@@ -74,3 +74,24 @@ export function postgresPidsFor(dataDir: string): number[] {
     return []
   }
 }
+
+export interface ExampleRun {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Starts `examples/<name>.ts` as a user runs it; `output()`/`errors()` are what it printed so far, `done` its end. */
+export function startExample(name: string, args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', `examples/${name}.ts`, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (d) => (stdout += d))
+  child.stderr!.on('data', (d) => (stderr += d))
+  const done = new Promise<ExampleRun>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
+  return { child, done, output: () => stdout, errors: () => stderr }
+}

@@ -110,8 +110,13 @@ describe('OpenAPI and Swagger UI', () => {
     expect(status).toBe(200)
     expect(body.openapi).toMatch(/^3\./)
     expect(Object.keys(body.paths).sort()).toEqual([
+      '/api/v1/changes',
       '/api/v1/experience/{id}/dates',
       '/api/v1/experience/{id}/slots',
+      '/api/v1/sync/budget-history',
+      '/api/v1/sync/freshness',
+      '/api/v1/products',
+      '/api/v1/products/{id}',
       '/api/v1/sync/pause',
       '/api/v1/sync/resume',
       '/api/v1/sync/run',

@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT } from '../helpers/process.ts'
+import { startExample } from '../helpers/process.ts'
 import { startLiveServer, type LiveServer } from '../helpers/server.ts'
 
 // Each example as a user runs it (`node --import tsx examples/<x>.ts`)
@@ -28,25 +27,9 @@ beforeAll(async () => {
 }, 60_000)
 afterAll(async () => server?.stop())
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-/** Starts an example; `output()` is what it printed so far, `done` its end. */
+/** Starts an example against the live server, with the admin token unless `env` says otherwise. */
 function start(name: string, args: string[] = [], env: Record<string, string> = { SLOTSYNC_ADMIN_TOKEN: server.adminToken }) {
-  const child = spawn(process.execPath, ['--import', 'tsx', `examples/${name}.ts`, ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', SLOTSYNC_URL: server.url, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => (stdout += d))
-  child.stderr.on('data', (d) => (stderr += d))
-  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
-  return { child, done, output: () => stdout }
+  return startExample(name, args, { SLOTSYNC_URL: server.url, ...env })
 }
 
 const example = (name: string, args?: string[], env?: Record<string, string>) => start(name, args, env).done

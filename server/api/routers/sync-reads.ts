@@ -1,0 +1,9 @@
+import { publicProcedure } from '../trpc.ts'
+
+/** Public read-only sync views (the dashboard draws them); spread into the sync router. */
+export const syncReadProcedures = {
+  /** `GET /api/v1/sync/freshness` */
+  freshness: publicProcedure.query(({ ctx }) => ctx.services.syncReads.freshness()),
+  /** `GET /api/v1/sync/budget-history` */
+  budgetHistory: publicProcedure.query(({ ctx }) => ctx.services.syncReads.budgetHistory()),
+}

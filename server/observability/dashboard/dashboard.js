@@ -1,0 +1,231 @@
+// slotsync dashboard: reads the public sync procedures' REST twins (the same
+// numbers every client gets) and draws them. No build step, no library.
+// Paths are relative to the page, so it also works behind a proxy that
+// serves slotsync under a prefix (https://ops.example/slotsync/).
+'use strict'
+
+const STATUS_EVERY_MS = 5_000
+const SLOW_EVERY_MS = 15_000
+const TOKEN_KEY = 'slotsync.adminToken'
+const $ = (id) => document.getElementById(id)
+const fmtInt = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : '–')
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElementNS(tag === 'svg' || tag === 'rect' || tag === 'line' || tag === 'title' ? 'http://www.w3.org/2000/svg' : 'http://www.w3.org/1999/xhtml', tag)
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) e.setAttribute(k, String(v))
+  // Text goes in as text: error messages come from the partner.
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)))
+  return e
+}
+
+function fmtAge(seconds) {
+  if (seconds === null || seconds === undefined) return '–'
+  if (seconds < 90) return `${Math.round(seconds)} s`
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`
+  if (seconds < 36 * 3600) return `${(seconds / 3600).toFixed(1)} h`
+  return `${(seconds / 86400).toFixed(1)} d`
+}
+
+function fmtDuration(minutes) {
+  if (minutes < 1) return 'under a minute'
+  const h = Math.floor(minutes / 60)
+  const m = Math.round(minutes % 60)
+  return h ? `${h} h ${m} min` : `${m} min`
+}
+
+const ageOf = (iso, nowMs) => (iso ? Math.max(0, (nowMs - Date.parse(iso)) / 1000) : null)
+const pick = (obj, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj)
+const hostOf = (url) => {
+  try {
+    return new URL(url).host
+  } catch {
+    return '–'
+  }
+}
+
+async function getJson(path) {
+  const res = await fetch(path, { cache: 'no-store', headers: { accept: 'application/json' } })
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`)
+  return res.json()
+}
+
+let status = null
+let grid = null
+
+function showMessage(text, isError = false) {
+  const m = $('message')
+  m.hidden = !text
+  m.textContent = text || ''
+  m.className = isError ? 'error' : ''
+}
+
+function renderStatus(s, nowMs) {
+  for (const node of document.querySelectorAll('[data-k]')) node.textContent = fmtInt(pick(s, node.dataset.k))
+  const halted = s.budget.haltedUntil && Date.parse(s.budget.haltedUntil) > nowMs
+  const state = s.paused ? 'paused' : halted ? 'halted' : s.running ? 'running' : 'stopped'
+  const badge = $('state')
+  badge.dataset.state = state
+  badge.textContent = { paused: 'paused', halted: 'halted by a 429', running: 'running', stopped: 'not syncing' }[state]
+  const toggle = $('toggle')
+  toggle.disabled = false
+  toggle.textContent = s.paused ? 'Resume sync' : 'Pause sync'
+  $('partner').textContent = `${s.partner.host ?? hostOf(s.partner.baseUrl)}${s.partner.sandbox ? ' (sandbox)' : ''}`
+  $('updated').textContent = new Date(nowMs).toLocaleTimeString()
+  $('oldest-served').textContent = s.oldestServedFetchedAt ? `${fmtAge(ageOf(s.oldestServedFetchedAt, nowMs))} old` : '–'
+  $('halted').textContent = halted ? ` · halted by a 429 until ${new Date(s.budget.haltedUntil).toLocaleTimeString()}` : ''
+  $('run-eta').textContent = s.run && s.run.etaAt ? ` · run done ≈ ${new Date(s.run.etaAt).toLocaleTimeString()}` : ''
+  renderTiers(s, nowMs)
+
+  const total = Object.values(s.tiers).reduce((a, t) => a + t.total, 0)
+  $('pairs-total').textContent = fmtInt(total)
+  $('first-pass-bar').style.width = total ? `${(100 * (total - s.neverFetched)) / total}%` : '0%'
+  $('first-pass-eta').textContent =
+    s.neverFetched === 0 ? 'first pass complete' : `≈ ${fmtDuration(s.neverFetched / s.budget.limitPerMinute)} to complete at ${fmtInt(s.budget.limitPerMinute)} requests/min`
+
+  const failing = $('failing').tBodies[0]
+  failing.replaceChildren(
+    ...s.failingProducts.map((f) =>
+      el('tr', { 'data-product': f.productId }, el('td', {}, f.productId), el('td', {}, f.failingDays), el('td', {}, f.lastSuccessAt ? `${fmtAge(ageOf(f.lastSuccessAt, nowMs))} ago` : 'never'), el('td', {}, f.lastError ?? '')),
+    ),
+  )
+  if (!s.failingProducts.length) failing.append(el('tr', {}, el('td', { colspan: 4, class: 'muted' }, 'none')))
+  $('last-error').textContent = s.lastError ? `Last error ${fmtAge(ageOf(s.lastError.at, nowMs))} ago: ${s.lastError.message}` : ''
+}
+
+function renderTiers(s, nowMs) {
+  const ranges = new Map((grid ? grid.tiers : []).map((t) => [t.name, t.fromOffset === t.toOffset ? `${t.fromOffset}` : `${t.fromOffset}–${t.toOffset}`]))
+  $('tiers').tBodies[0].replaceChildren(
+    ...Object.entries(s.tiers).map(([name, t]) =>
+      el(
+        'tr',
+        { 'data-tier': name },
+        el('td', {}, name),
+        el('td', { class: 'muted' }, ranges.get(name) ?? ''),
+        ...['fresh', 'due', 'overdue', 'total'].map((k) => el('td', { 'data-k': `tiers.${name}.${k}` }, fmtInt(t[k]))),
+        // Reported per tier by newer servers; older ones only give the overall oldest.
+        el('td', { 'data-oldest': name }, 'oldestFetchedAt' in t ? (t.oldestFetchedAt ? fmtAge(ageOf(t.oldestFetchedAt, nowMs)) : 'never') : '–'),
+      ),
+    ),
+  )
+}
+
+function renderHistory(h, limit) {
+  const svg = $('history')
+  const peak = Math.max(...h.minutes.map((m) => m.requests))
+  // Scaled to the limit when the budget is in use, else to the peak, so the
+  // hour's shape stays visible under a limit far above the traffic.
+  const top = limit && limit <= 3 * peak ? Math.max(limit, peak) * 1.1 : Math.max(peak, 1) * 1.15
+  const w = 600 / h.minutes.length
+  const bars = h.minutes.map((m, i) =>
+    el('rect', { x: i * w + 1, y: 120 - (120 * m.requests) / top, width: w - 2, height: (120 * m.requests) / top }, el('title', {}, `${new Date(m.at).toLocaleTimeString()}: ${m.requests} requests`)),
+  )
+  const lines = limit && limit <= top ? [el('line', { x1: 0, x2: 600, y1: 120 - (120 * limit) / top, y2: 120 - (120 * limit) / top }, el('title', {}, `limit ${limit}/min`))] : []
+  svg.replaceChildren(...bars, ...lines)
+  $('history-peak').textContent = `peak ${fmtInt(peak)}/min${limit ? ` · limit ${fmtInt(limit)}/min${limit <= top ? ' (dashed)' : ''}` : ''}`
+}
+
+function cellClass(age, target) {
+  if (age === null) return 'never'
+  if (age <= target) return 'fresh'
+  return age <= 2 * target ? 'due' : 'overdue'
+}
+
+function renderGrid(g) {
+  const nowMs = Date.parse(g.at)
+  const targetOf = (off) => (g.tiers.find((t) => off >= t.fromOffset && off <= t.toOffset) || { targetSeconds: 86400 }).targetSeconds
+  const head = el('tr', {}, el('th', {}, 'product'), ...Array.from({ length: g.days }, (_, i) => el('th', {}, i === 0 ? 'today' : `+${i}`)))
+  $('grid').tHead.replaceChildren(head)
+  $('grid').tBodies[0].replaceChildren(
+    ...g.products.map((p) =>
+      el(
+        'tr',
+        { 'data-product': p.productId, style: p.paused ? 'opacity:.4' : undefined },
+        el('td', { class: 'p' }, p.productId + (p.paused ? ' (paused)' : '')),
+        ...p.fetchedAt.map((iso, off) => {
+          const age = ageOf(iso, nowMs)
+          const failing = p.failing.includes(off)
+          return el('td', { class: `c ${cellClass(age, targetOf(off))}${failing ? ' failing' : ''}`, title: `product ${p.productId}, day +${off}: ${iso ? `fetched ${fmtAge(age)} ago` : 'never fetched'}${failing ? ', last fetch failed' : ''}` })
+        }),
+      ),
+    ),
+  )
+}
+
+async function refreshStatus() {
+  try {
+    status = await getJson('api/v1/sync/status')
+    renderStatus(status, Date.now())
+    document.body.dataset.statusLoaded = String(Date.now())
+  } catch (err) {
+    $('state').dataset.state = 'error'
+    $('state').textContent = 'status unavailable'
+    showMessage(String(err.message || err), true)
+  }
+}
+
+async function refreshSlow() {
+  try {
+    const [g, h] = await Promise.all([getJson('api/v1/sync/freshness'), getJson('api/v1/sync/budget-history')])
+    grid = g
+    renderGrid(g)
+    renderHistory(h, status && status.budget.limitPerMinute)
+    if (status) renderTiers(status, Date.now())
+    document.body.dataset.slowLoaded = String(Date.now())
+  } catch (err) {
+    showMessage(String(err.message || err), true)
+  }
+}
+
+// ---- pause / resume: the admin token stays in this tab's sessionStorage only.
+let pendingAction = null
+
+async function sendToggle(action) {
+  const token = sessionStorage.getItem(TOKEN_KEY)
+  if (!token) {
+    pendingAction = action
+    $('token-form').hidden = false
+    $('token').focus()
+    return
+  }
+  $('toggle').disabled = true
+  try {
+    const res = await fetch(`api/v1/sync/${action}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+    if (res.status === 401) {
+      sessionStorage.removeItem(TOKEN_KEY)
+      showMessage('The admin token was refused; enter it again.', true)
+      pendingAction = action
+      $('token-form').hidden = false
+      return
+    }
+    if (!res.ok) throw new Error(`${action}: HTTP ${res.status}`)
+    const state = await res.json()
+    showMessage(state.paused ? 'Sync paused.' : 'Sync resumed.')
+    await refreshStatus()
+  } catch (err) {
+    showMessage(String(err.message || err), true)
+  } finally {
+    $('toggle').disabled = false
+  }
+}
+
+function start() {
+  $('toggle').addEventListener('click', () => sendToggle(status && status.paused ? 'resume' : 'pause'))
+  $('token-form').addEventListener('submit', (ev) => {
+    ev.preventDefault()
+    sessionStorage.setItem(TOKEN_KEY, $('token').value.trim())
+    $('token').value = ''
+    $('token-form').hidden = true
+    showMessage('')
+    if (pendingAction) sendToggle(pendingAction)
+    pendingAction = null
+  })
+  $('token-cancel').addEventListener('click', () => {
+    $('token-form').hidden = true
+    pendingAction = null
+  })
+  refreshStatus().then(refreshSlow)
+  setInterval(refreshStatus, STATUS_EVERY_MS)
+  setInterval(refreshSlow, SLOW_EVERY_MS)
+}
+
+start()

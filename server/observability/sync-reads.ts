@@ -1,0 +1,60 @@
+import type pg from 'pg'
+import type { BudgetHistory, FreshnessGrid, SyncReadService } from '../api/sync-read-schemas.ts'
+import type { Clock } from '../clock.ts'
+import { TIERS } from '../sync/tiers.ts'
+
+export const GRID_DAYS = 14
+export const HISTORY_MINUTES = 60
+const MINUTE_MS = 60_000
+
+/**
+ * The dashboard's two reads beyond sync status, one query each: the
+ * freshness grid (primary-key range per product) and the budget's last hour
+ * (the partner_request log's sent_at index).
+ */
+export function createSyncReads(o: { pool: pg.Pool; clock: Clock }): SyncReadService {
+  return {
+    async freshness(): Promise<FreshnessGrid> {
+      const at = new Date(o.clock.now())
+      // LEFT JOIN: a product added a moment ago has no days yet and still gets a row.
+      const { rows } = await o.pool.query<{ id: number; paused: boolean; off: number | null; fetched: Date | null; failing: boolean | null }>(
+        `SELECT p.id, p.paused, f.date - ($1::timestamptz AT TIME ZONE p.time_zone)::date AS off,
+                f.last_fetched_at AS fetched, f.consecutive_failures > 0 AS failing
+         FROM product p
+         LEFT JOIN day_fetch_state f ON f.product_id = p.id
+           AND f.date BETWEEN ($1::timestamptz AT TIME ZONE p.time_zone)::date AND ($1::timestamptz AT TIME ZONE p.time_zone)::date + $2::int
+         WHERE p.active ORDER BY p.id`,
+        [at, GRID_DAYS - 1],
+      )
+      const products: FreshnessGrid['products'] = []
+      for (const r of rows) {
+        let p = products.at(-1)
+        if (p?.productId !== r.id) products.push((p = { productId: r.id, paused: r.paused, fetchedAt: Array<string | null>(GRID_DAYS).fill(null), failing: [] }))
+        if (r.off === null) continue
+        p.fetchedAt[r.off] = r.fetched?.toISOString() ?? null
+        if (r.failing) p.failing.push(r.off)
+      }
+      return {
+        at: at.toISOString(),
+        days: GRID_DAYS,
+        tiers: TIERS.map((t) => ({ name: t.name, fromOffset: t.fromOffset, toOffset: t.toOffset, targetSeconds: t.targetMs / 1000 })),
+        products,
+      }
+    },
+
+    async budgetHistory(): Promise<BudgetHistory> {
+      const now = o.clock.now()
+      const first = Math.floor(now / MINUTE_MS) - (HISTORY_MINUTES - 1)
+      const { rows } = await o.pool.query<{ m: string; n: number }>(
+        `SELECT floor(extract(epoch FROM sent_at) / 60)::bigint AS m, count(*)::int AS n
+         FROM partner_request WHERE sent_at >= $1 AND sent_at <= $2 GROUP BY 1`,
+        [new Date(first * MINUTE_MS), new Date(now)],
+      )
+      const byMinute = new Map(rows.map((r) => [Number(r.m), r.n]))
+      return {
+        at: new Date(now).toISOString(),
+        minutes: Array.from({ length: HISTORY_MINUTES }, (_, i) => ({ at: new Date((first + i) * MINUTE_MS).toISOString(), requests: byMinute.get(first + i) ?? 0 })),
+      }
+    },
+  }
+}
