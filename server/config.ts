@@ -179,6 +179,9 @@ const envSchema = z.object({
   PUBLIC_URL: url('PUBLIC_URL', ['http:', 'https:']),
   TRUST_PROXY: trustProxy,
   DATABASE_POOL_SIZE: int('DATABASE_POOL_SIZE', 10, 1, 1000),
+  // The change feed's one LISTEN connection must reach Postgres itself: a
+  // transaction-pooling PgBouncer in DATABASE_URL never delivers NOTIFY.
+  DATABASE_DIRECT_URL: url('DATABASE_DIRECT_URL', ['postgres:', 'postgresql:']),
   SHUTDOWN_DELAY_MS: int('SHUTDOWN_DELAY_MS', 0, 0, 600_000),
   // Unset is kept apart from 4010: `npm run sandbox` listens on 4010, while the
   // sandbox `npm start` runs takes a free port unless one is asked for.
@@ -225,6 +228,8 @@ export interface Config {
   publicUrl: string | undefined
   trustProxy: TrustProxy
   databasePoolSize: number
+  /** For the change feed's LISTEN connection; unset: DATABASE_URL (or the embedded database). */
+  databaseDirectUrl: string | undefined
   /** On SIGTERM, how long /ready answers 503 while requests are still served, before the listener closes. */
   shutdownDelayMs: number
   /** Bearer keys of the OCTO face (/octo/*); undefined: the face is off (404). Secrets: never logged. */
@@ -280,6 +285,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: e.PUBLIC_URL,
     trustProxy: e.TRUST_PROXY,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseDirectUrl: e.DATABASE_DIRECT_URL,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     octoApiKeys: e.OCTO_API_KEYS,
     sandbox: {

@@ -154,7 +154,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           engine: { maxInFlight: config.sync.maxInFlight },
           observer: { ...metrics.observer, changeEvent: () => metrics.changeEvents(1) },
         })
-        changes = createChangeFeed({ connectionString: url, pool: db.pool, logger: log.child({ module: 'changes' }) })
+        changes = createChangeFeed({ connectionString: config.databaseDirectUrl ?? url, pool: db.pool, logger: log.child({ module: 'changes' }) })
         await changes.start()
         const health = createHealthService(db.pool)
         const availability = createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs })

@@ -52,7 +52,7 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
   const db = opts.db ?? (await createTestDatabase())
   const clock = manualClock(opts.now ?? Date.now())
   const availability = createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: opts.defaultTimeZone ?? 'Asia/Singapore', cacheTtlMs: opts.cacheTtlMs ?? 0 })
-  const changes = createChangeFeed({ connectionString: db.url, pool: db.pool, logger: { info() {}, warn() {} } })
+  const changes = createChangeFeed({ connectionString: db.directUrl, pool: db.pool, logger: { info() {}, warn() {} } })
   await changes.start()
   const services: Services = {
     availability,

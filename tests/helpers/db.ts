@@ -4,7 +4,10 @@ import { inject } from 'vitest'
 import { createDatabase, type Database } from '../../server/db/client.ts'
 
 export interface TestDatabase extends Database {
+  /** How the code under test connects (through the pooler in CI's PgBouncer leg). */
   url: string
+  /** Postgres itself, never a pooler: for LISTEN (the service's DATABASE_DIRECT_URL). */
+  directUrl: string
   name: string
   /** Closes connections and drops the database. */
   drop(): Promise<void>
@@ -56,6 +59,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     ...db,
     url,
+    directUrl: clusterUrl(name),
     name,
     async drop() {
       await db.close()

@@ -269,7 +269,7 @@ describe('errors', () => {
     // Nothing listens on port 1: every query fails to connect, as with Postgres down.
     const url = 'postgresql://nobody:nothing@127.0.0.1:1/gone'
     const gone = createDatabase(url)
-    const down = await createTestApi({ db: { ...gone, url, name: 'gone', drop: gone.close }, now: NOW })
+    const down = await createTestApi({ db: { ...gone, url, directUrl: url, name: 'gone', drop: gone.close }, now: NOW })
     try {
       for (const path of ['/api/v1/experience/14/dates', '/api/v1/experience/14/slots?date=2026-12-01']) {
         const r = await down.app.inject({ url: path })

@@ -15,7 +15,7 @@ const warnings: string[] = []
 beforeAll(async () => {
   db = await createTestDatabase()
   await db.prisma.product.createMany({ data: [{ id: 14 }, { id: 15 }] })
-  hub = createChangeHub({ connectionString: db.url, pool: db.pool, logger: { info() {}, warn: (_o, msg) => void warnings.push(String(msg)) }, reconnectMs: 50 })
+  hub = createChangeHub({ connectionString: db.directUrl, pool: db.pool, logger: { info() {}, warn: (_o, msg) => void warnings.push(String(msg)) }, reconnectMs: 50 })
   await hub.start()
 })
 afterAll(async () => {

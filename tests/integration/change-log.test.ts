@@ -14,7 +14,7 @@ const heard: ChangeEvent[] = []
 beforeAll(async () => {
   db = await createTestDatabase()
   await db.prisma.product.createMany({ data: [{ id: 14 }, { id: 15 }, { id: 16 }] })
-  listener = new pg.Client({ connectionString: db.url })
+  listener = new pg.Client({ connectionString: db.directUrl })
   await listener.connect()
   listener.on('notification', (n) => {
     const e = parseNotifyPayload(n.payload)

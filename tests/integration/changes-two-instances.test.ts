@@ -17,7 +17,7 @@ const clients: SseClient[] = []
 beforeAll(async () => {
   db = await createTestDatabase()
   sandbox = await startSandbox({ products: 0, rateLimitPerMinute: 100_000 })
-  const env = { DATABASE_URL: db.url, PARTNER_BASE_URL: sandbox.url, PARTNER_API_KEY: sandbox.apiKey, ADMIN_TOKEN: ADMIN }
+  const env = { DATABASE_URL: db.url, DATABASE_DIRECT_URL: db.directUrl, PARTNER_BASE_URL: sandbox.url, PARTNER_API_KEY: sandbox.apiKey, ADMIN_TOKEN: ADMIN }
   a = await startInstance({ ...env, SYNC_ENABLED: 'false' })
   clients.push(await openSse(`${a.url}/api/v1/changes`))
   // B starts syncing 14 and 15 (each day's first write is an event) only once A's subscriber listens.

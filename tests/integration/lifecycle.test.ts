@@ -7,6 +7,7 @@ import { startSandbox, type Sandbox } from '../../server/sandbox/server.ts'
 import { clusterUrl, connectUrl, createTestDatabase } from '../helpers/db.ts'
 import { startProcess, type Started } from '../helpers/process.ts'
 import { waitFor } from '../helpers/reliability-server.ts'
+import { openSse } from '../helpers/sse.ts'
 
 // Real child processes on the run's Postgres, against an in-test partner.
 const ADMIN = `adm_${randomBytes(8).toString('hex')}`
@@ -77,6 +78,26 @@ describe('a read-only instance (SYNC_ENABLED=false on DATABASE_URL)', () => {
     await c.end()
     expect(products).toBe(0) // SYNC_PRODUCT_IDS is the writers' job
     expect(partner.stats().requests).toBe(0)
+    p.child.kill('SIGTERM')
+    expect(await p.exited).toBe(0)
+  })
+})
+
+describe('behind a pooler (DATABASE_URL) with DATABASE_DIRECT_URL for LISTEN', () => {
+  // In CI's PgBouncer leg DATABASE_URL is the transaction pooler, which never
+  // delivers NOTIFY; elsewhere both name the same server.
+  it('delivers change events live to a subscriber', async () => {
+    const db = await createTestDatabase()
+    cleanups.push(() => db.drop())
+    const p = await startProcess('server/main.ts', env(db.url, { DATABASE_DIRECT_URL: db.directUrl, PARTNER_RATE_LIMIT_PER_MINUTE: '600' }))
+    children.push(p)
+    const sse = await openSse(`${p.url}/api/v1/changes`)
+    try {
+      const events = await sse.waitFor(1, 30_000)
+      expect(events[0]).toMatchObject({ productId: 14 })
+    } finally {
+      sse.close()
+    }
     p.child.kill('SIGTERM')
     expect(await p.exited).toBe(0)
   })

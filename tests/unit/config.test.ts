@@ -16,6 +16,7 @@ describe('loadConfig', () => {
     expect(c.publicUrl).toBeUndefined()
     expect(c.trustProxy).toBe(false)
     expect(c.databasePoolSize).toBe(10)
+    expect(c.databaseDirectUrl).toBeUndefined()
     expect(c.shutdownDelayMs).toBe(0)
   })
 
@@ -40,6 +41,7 @@ describe('loadConfig', () => {
       PUBLIC_URL: 'https://slots.example.com/',
       TRUST_PROXY: '2',
       DATABASE_POOL_SIZE: '25',
+      DATABASE_DIRECT_URL: 'postgresql://u:p@db-primary:5432/x',
       SHUTDOWN_DELAY_MS: '5000',
       SANDBOX_LATENCY_MS: '300-4000',
       PARTNER_TIMEOUT_MS: '5000',
@@ -58,6 +60,7 @@ describe('loadConfig', () => {
     expect(c.publicUrl).toBe('https://slots.example.com')
     expect(c.trustProxy).toBe(2)
     expect(c.databasePoolSize).toBe(25)
+    expect(c.databaseDirectUrl).toBe('postgresql://u:p@db-primary:5432/x')
     expect(c.shutdownDelayMs).toBe(5000)
   })
 
@@ -89,6 +92,7 @@ describe('loadConfig', () => {
     ['TRUST_PROXY', '10.0.0.0/33'],
     ['TRUST_PROXY', '10.0.0.1,proxy.internal'],
     ['DATABASE_POOL_SIZE', '0'],
+    ['DATABASE_DIRECT_URL', 'http://db:5432/x'],
     ['DATABASE_POOL_SIZE', 'ten'],
     ['SHUTDOWN_DELAY_MS', '-5'],
     ['SANDBOX_LATENCY_MS', '4000-300'],
