@@ -38,6 +38,18 @@ export async function maintainHorizon(pool: Q, now: number): Promise<{ added: nu
   return { added: added.rowCount ?? 0, pruned: pruned.rowCount ?? 0 }
 }
 
+type CandidateRow = { product_id: number; date: string; time_zone: string; next_due_at: Date; forced_at: Date | null; last_slot_start: string | null; last_fetched_at: Date | null }
+
+const toCandidate = (r: CandidateRow): Candidate => ({
+  productId: r.product_id,
+  date: r.date,
+  timeZone: r.time_zone,
+  nextDueAt: r.next_due_at.getTime(),
+  forcedAt: r.forced_at ? r.forced_at.getTime() : null,
+  lastSlotStart: r.last_slot_start,
+  lastFetchedAt: r.last_fetched_at ? r.last_fetched_at.getTime() : null,
+})
+
 /**
  * Due pairs (due.ts) that nobody holds. All of the near days (offset 0–7,
  * where the weighting matters) and everything "run now" asked for, plus the
@@ -46,7 +58,7 @@ export async function maintainHorizon(pool: Q, now: number): Promise<{ added: nu
  * the whole backlog.
  */
 export async function loadCandidates(pool: Q, now: number, limit: number): Promise<Candidate[]> {
-  const { rows } = await pool.query<{ product_id: number; date: string; time_zone: string; next_due_at: Date; forced_at: Date | null; last_slot_start: string | null; last_fetched_at: Date | null }>(
+  const { rows } = await pool.query<CandidateRow>(
     // Two branches so the next_due_at index serves the common case (few due at once).
     `WITH ${productsTodayCte('$1::timestamptz')},
      due AS (
@@ -62,15 +74,7 @@ export async function loadCandidates(pool: Q, now: number, limit: number): Promi
      (SELECT * FROM due WHERE off > 7 AND forced_at IS NULL ORDER BY next_due_at LIMIT $2)`,
     [new Date(now), limit],
   )
-  return rows.map((r) => ({
-    productId: r.product_id,
-    date: r.date,
-    timeZone: r.time_zone,
-    nextDueAt: r.next_due_at.getTime(),
-    forcedAt: r.forced_at ? r.forced_at.getTime() : null,
-    lastSlotStart: r.last_slot_start,
-    lastFetchedAt: r.last_fetched_at ? r.last_fetched_at.getTime() : null,
-  }))
+  return rows.map(toCandidate)
 }
 
 /**
@@ -89,9 +93,9 @@ export const EARLY_AT_SHARE = 0.5
  * little sooner, in proportion. Days last seen empty are left alone (they rarely change).
  */
 export async function loadEarly(pool: Q, now: number, limit: number): Promise<Candidate[]> {
-  const { rows } = await pool.query<{ product_id: number; date: string; time_zone: string; next_due_at: Date; last_slot_start: string | null; last_fetched_at: Date | null }>(
+  const { rows } = await pool.query<CandidateRow>(
     `WITH ${productsTodayCte('$1::timestamptz')}
-     SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.last_slot_start, f.last_fetched_at
+     SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, NULL::timestamptz AS forced_at, f.last_slot_start, f.last_fetched_at
      FROM day_fetch_state f JOIN p ON p.id = f.product_id
      WHERE f.next_due_at > $1 AND f.last_outcome = 'ok' AND ${fetchableSql('$1::timestamptz', 'p.today')}
        AND $1 - f.last_fetched_at >= ${EARLY_AT_SHARE} * (f.next_due_at - f.last_fetched_at)
@@ -100,15 +104,7 @@ export async function loadEarly(pool: Q, now: number, limit: number): Promise<Ca
      LIMIT $2`,
     [new Date(now), limit],
   )
-  return rows.map((r) => ({
-    productId: r.product_id,
-    date: r.date,
-    timeZone: r.time_zone,
-    nextDueAt: r.next_due_at.getTime(),
-    forcedAt: null,
-    lastSlotStart: r.last_slot_start,
-    lastFetchedAt: r.last_fetched_at ? r.last_fetched_at.getTime() : null,
-  }))
+  return rows.map(toCandidate)
 }
 
 export interface ClaimedPair {
