@@ -14,18 +14,19 @@ import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { formatIngestTable, type IngestResult } from './ingest.ts'
 import { formatSimReport } from './sync-report.ts'
+import { formatStatusTable } from './status.ts'
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'sync,ingest,api' },
+    only: { type: 'string', default: 'sync,status,ingest,api' },
     'report-only': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/RESULTS.md' },
   },
 })
 
 interface Bench {
-  name: 'sync' | 'ingest' | 'api'
+  name: 'sync' | 'status' | 'ingest' | 'api'
   script: string
   npmScript: string
   json: string
@@ -35,6 +36,7 @@ interface Bench {
 
 const BENCHES: Bench[] = [
   { name: 'sync', script: 'bench/sync-sim.ts', npmScript: 'bench:sync', json: 'bench/out/all/sync.json', full: [], quick: ['--products', '100', '--warmup-hours', '1', '--hours', '3', '--run-hours', '1'] },
+  { name: 'status', script: 'bench/status.ts', npmScript: 'bench:status', json: 'bench/out/all/status.json', full: [], quick: ['--reps', '50'] },
   { name: 'ingest', script: 'bench/ingest.ts', npmScript: 'bench:ingest', json: 'bench/out/all/ingest.json', full: [], quick: ['--quick'] },
   { name: 'api', script: 'bench/api.ts', npmScript: 'bench:api', json: 'bench/out/all/api.json', full: [], quick: ['--seconds', '2'] },
 ]
@@ -79,6 +81,12 @@ function syncSection(): string {
   const j = readJson('bench/out/all/sync.json')
   if (!j) return '_not run_'
   return formatSimReport(j)
+}
+
+function statusSection(): string {
+  const j = readJson('bench/out/all/status.json')
+  if (!j) return '_not run_'
+  return `Run ${j.date}. ${formatStatusTable(j)}`
 }
 
 function ingestSection(): string {
@@ -144,6 +152,13 @@ same engine, on two catalogue shapes: \`sample\` (shaped like the partner's samp
 open a few days a week) and \`dense\` (every product open 6–7 days a week: oversubscribed).
 
 ${syncSection()}
+
+## Sync status and the dispatcher's queries at full size
+
+\`GET /api/v1/sync/status\` is public and polled by dashboards; the dispatcher lists due pairs every 5 s
+(bench/status.ts).
+
+${statusSection()}
 
 ## Ingest: writing one partner day
 

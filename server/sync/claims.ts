@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import { HORIZON_DAYS } from '../calendar/horizon.ts'
-import { dueSql, fetchableSql, offsetSql, productsTodayCte, tierTargetSql } from './due.ts'
+import { dueSql, fetchableSql, productsTodayCte } from './due.ts'
 import type { Candidate, WeekdayStats } from './planner.ts'
 
 /**
@@ -38,6 +38,18 @@ export async function maintainHorizon(pool: Q, now: number): Promise<{ added: nu
   return { added: added.rowCount ?? 0, pruned: pruned.rowCount ?? 0 }
 }
 
+type CandidateRow = { product_id: number; date: string; time_zone: string; next_due_at: Date; forced_at: Date | null; last_slot_start: string | null; last_fetched_at: Date | null }
+
+const toCandidate = (r: CandidateRow): Candidate => ({
+  productId: r.product_id,
+  date: r.date,
+  timeZone: r.time_zone,
+  nextDueAt: r.next_due_at.getTime(),
+  forcedAt: r.forced_at ? r.forced_at.getTime() : null,
+  lastSlotStart: r.last_slot_start,
+  lastFetchedAt: r.last_fetched_at ? r.last_fetched_at.getTime() : null,
+})
+
 /**
  * Due pairs (due.ts) that nobody holds. All of the near days (offset 0–7,
  * where the weighting matters) and everything "run now" asked for, plus the
@@ -46,7 +58,7 @@ export async function maintainHorizon(pool: Q, now: number): Promise<{ added: nu
  * the whole backlog.
  */
 export async function loadCandidates(pool: Q, now: number, limit: number): Promise<Candidate[]> {
-  const { rows } = await pool.query<{ product_id: number; date: string; time_zone: string; next_due_at: Date; forced_at: Date | null; last_slot_start: string | null; last_fetched_at: Date | null }>(
+  const { rows } = await pool.query<CandidateRow>(
     // Two branches so the next_due_at index serves the common case (few due at once).
     `WITH ${productsTodayCte('$1::timestamptz')},
      due AS (
@@ -62,43 +74,37 @@ export async function loadCandidates(pool: Q, now: number, limit: number): Promi
      (SELECT * FROM due WHERE off > 7 AND forced_at IS NULL ORDER BY next_due_at LIMIT $2)`,
     [new Date(now), limit],
   )
-  return rows.map((r) => ({
-    productId: r.product_id,
-    date: r.date,
-    timeZone: r.time_zone,
-    nextDueAt: r.next_due_at.getTime(),
-    forcedAt: r.forced_at ? r.forced_at.getTime() : null,
-    lastSlotStart: r.last_slot_start,
-    lastFetchedAt: r.last_fetched_at ? r.last_fetched_at.getTime() : null,
-  }))
+  return rows.map(toCandidate)
 }
 
 /**
+ * Early only once this share of the interval from a day's last fetch to its
+ * next due time has passed: at most twice the refreshes the planner asks
+ * for, so spare budget is spent without hammering the partner (whose key
+ * other systems may share) when the limit is far above what the catalogue
+ * needs.
+ */
+export const EARLY_AT_SHARE = 0.5
+
+/**
  * When nothing is due, the budget left this minute is lost unless spent:
- * these are the pairs to refresh early, the most elapsed share of their
- * refresh interval first (so every tier is refreshed a little sooner, in
- * proportion). Days last seen empty are left alone (they rarely change).
+ * these are the pairs to refresh early, the largest elapsed share of their
+ * interval (last fetch → next due) first, so every tier is refreshed a
+ * little sooner, in proportion. Days last seen empty are left alone (they rarely change).
  */
 export async function loadEarly(pool: Q, now: number, limit: number): Promise<Candidate[]> {
-  const { rows } = await pool.query<{ product_id: number; date: string; time_zone: string; next_due_at: Date; last_slot_start: string | null; last_fetched_at: Date | null }>(
+  const { rows } = await pool.query<CandidateRow>(
     `WITH ${productsTodayCte('$1::timestamptz')}
-     SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.last_slot_start, f.last_fetched_at
+     SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, NULL::timestamptz AS forced_at, f.last_slot_start, f.last_fetched_at
      FROM day_fetch_state f JOIN p ON p.id = f.product_id
      WHERE f.next_due_at > $1 AND f.last_outcome = 'ok' AND ${fetchableSql('$1::timestamptz', 'p.today')}
+       AND $1 - f.last_fetched_at >= ${EARLY_AT_SHARE} * (f.next_due_at - f.last_fetched_at)
        AND (f.claimed_until IS NULL OR f.claimed_until < $1)
-     ORDER BY extract(epoch FROM f.next_due_at - $1) * 1000 / (${tierTargetSql(offsetSql('$1::timestamptz', 'p.today'))}), f.product_id, f.date
+     ORDER BY extract(epoch FROM $1 - f.last_fetched_at) / nullif(extract(epoch FROM f.next_due_at - f.last_fetched_at), 0) DESC, f.product_id, f.date
      LIMIT $2`,
     [new Date(now), limit],
   )
-  return rows.map((r) => ({
-    productId: r.product_id,
-    date: r.date,
-    timeZone: r.time_zone,
-    nextDueAt: r.next_due_at.getTime(),
-    forcedAt: null,
-    lastSlotStart: r.last_slot_start,
-    lastFetchedAt: r.last_fetched_at ? r.last_fetched_at.getTime() : null,
-  }))
+  return rows.map(toCandidate)
 }
 
 export interface ClaimedPair {

@@ -1,13 +1,12 @@
 import type pg from 'pg'
-import { localDate, weekday } from '../calendar/days.ts'
+import { localDate } from '../calendar/days.ts'
 import type { Clock } from '../clock.ts'
 import type { Logger } from '../logger.ts'
 import type { FetchDayResult } from '../partner/client.ts'
 import type { Budget, PermitSkip } from './budget.ts'
-import { claimNext, loadCandidates, loadEarly, maintainHorizon, releaseClaims, weekdayStats, type ClaimedPair } from './claims.ts'
-import { summarize } from './mapping.ts'
-import { isWeekdayClosed, nextDueAfterFetch, rankDue, type Outcome, type Ranked } from './planner.ts'
-import { recordFetchFailure, writeDaySnapshot } from './snapshot.ts'
+import { claimNext, loadCandidates, loadEarly, maintainHorizon, releaseClaims, type ClaimedPair } from './claims.ts'
+import { nextDueAfterFetch, rankDue, type Outcome, type Ranked } from './planner.ts'
+import { fetchDayInto, type Sent } from './worker.ts'
 import { TIERS } from './tiers.ts'
 
 /** The planner's two decisions; swappable so a benchmark can run a naive baseline through the same engine. */
@@ -93,7 +92,6 @@ export interface SyncEngine {
   readonly inFlight: number
 }
 
-type Sent = { ok: boolean; changed: boolean }
 
 /** Clock ms one list of early refreshes is used while nothing is due. */
 const EARLY_RELIST_MS = 30_000
@@ -119,41 +117,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
   // Counts since the last progress line.
   let progress = { sent: 0, ok: 0, failed: 0, changed: 0, since: -Infinity }
 
-  async function fetchAndWrite(pair: ClaimedPair): Promise<Sent> {
-    const res = await o.partner.fetchDay(pair.productId, pair.date)
-    const now = o.clock.now()
-    const today = localDate(now, pair.timeZone)
-    const stats = await weekdayStats(o.pool, [pair.productId])
-    const closed = isWeekdayClosed(stats.get(pair.productId)?.get(weekday(pair.date)))
-    if (res.ok) {
-      const sum = summarize(res.slots)
-      const outcome: Outcome = sum.slotCount ? 'ok' : 'empty'
-      o.observer?.partnerRequest(outcome, res.latencyMs)
-      const nextDueAt = plan.nextDueAfterFetch(
-        { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: 0, lastSlotStart: sum.lastSlotStart, totalRemaining: sum.totalRemaining, previousTotalRemaining: pair.totalRemaining, weekdayKnownClosed: closed },
-        now,
-        today,
-      )
-      const w = await writeDaySnapshot(o.pool, { productId: pair.productId, date: pair.date, slots: res.slots, fetchedAt: new Date(now), nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
-      if (w.eventId !== undefined) o.observer?.changeEvent?.(w.eventId)
-      return { ok: true, changed: w.changed }
-    }
-    const kind = res.error.kind
-    const outcome: Outcome = kind === 'rate_limited' ? 'rate_limited' : kind === 'invalid_response' ? 'invalid' : 'error'
-    o.observer?.partnerRequest(outcome, res.latencyMs)
-    const failures = outcome === 'rate_limited' ? pair.consecutiveFailures : pair.consecutiveFailures + 1
-    const nextDueAt = plan.nextDueAfterFetch(
-      { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: failures, lastSlotStart: null, totalRemaining: null, previousTotalRemaining: null, weekdayKnownClosed: closed, retryAt: res.error.retryAt },
-      now,
-      today,
-    )
-    // Every instance stops sending until the partner's reset.
-    if (kind === 'rate_limited' && res.error.retryAt) await o.budget.halt(res.error.retryAt)
-    log.warn({ productId: pair.productId, date: pair.date, kind, reason: res.error.message, attempts: res.attempts }, 'partner fetch failed')
-    await recordFetchFailure(o.pool, { productId: pair.productId, date: pair.date, at: new Date(now), outcome, error: `${kind}: ${res.error.message}`, nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
-    await o.pool.query('UPDATE sync_control SET last_error = $1, last_error_at = $2 WHERE id = 1', [`${pair.productId} ${pair.date} ${kind}: ${res.error.message}`.slice(0, 1000), new Date(now)])
-    return { ok: false, changed: false }
-  }
+  const fetchAndWrite = (pair: ClaimedPair) => fetchDayInto(o, plan, pair)
 
   /** Sends one claimed pair; its answer is written whenever it comes, without holding up the next send. */
   function launch(pair: ClaimedPair): Promise<Sent> {
@@ -219,7 +183,8 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     const early = queueIsEarly
     let skippedPairs = 0
     const permit = await o.budget.permit(async (tx) => {
-      if (!head.length) return undefined
+      // stop() may have been called while this decision waited for the lock.
+      if (!head.length || stopping.signal.aborted) return undefined
       const r = await claimNext(tx, head, o.instanceId, now, claimTtlMs, { early })
       skippedPairs = r.skipped
       return r.pair
@@ -309,6 +274,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       report.due = queueIsEarly ? 0 : queue.length
       let last: Extract<Step, { skipped: PermitSkip }> | undefined
       for (;;) {
+        if (stopping.signal.aborted) break
         if (inflight.size >= maxInFlight) {
           if (opts.settle === false) {
             report.skipped = report.stoppedBy = 'in-flight'

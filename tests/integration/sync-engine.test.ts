@@ -111,7 +111,8 @@ describe('sync engine on a real database and sandbox', () => {
     const { engine } = world.makeSync()
     await drain(world, [engine])
     const before = world.sandbox.stats().perProductDate
-    world.clock.advance(3 * MINUTE) // nothing is due yet: today's day is due again after 14 min
+    // Nothing is due yet (today's day again after 14 min), but today's day has used over half of its interval.
+    world.clock.advance(8 * MINUTE)
     const e1 = world.makeSync({ instanceId: 'e1', engine: { spendSpareBudget: true } })
     const e2 = world.makeSync({ instanceId: 'e2', engine: { spendSpareBudget: true } })
     const [r1, r2] = await Promise.all([e1.engine.runPass(), e2.engine.runPass()])
@@ -122,8 +123,8 @@ describe('sync engine on a real database and sandbox', () => {
     const again = Object.keys(after).filter((k) => after[k]! > (before[k] ?? 0))
     expect(again).toHaveLength(r1!.early + r2!.early)
     expect(again.every((k) => after[k] === (before[k] ?? 0) + 1)).toBe(true)
-    // Today's open day has used the largest share of its (15 min) interval: it goes first.
-    expect(again).toContain('14/2026-12-01')
+    // Only today's open day has used half its interval (a week day needs 2 h of its 4): it alone is refreshed.
+    expect(again).toEqual(['14/2026-12-01'])
     // Only days that had slots: an empty day rarely changes.
     const { rows } = await world.db.pool.query<{ k: string }>(`SELECT product_id || '/' || date::text AS k FROM day_fetch_state WHERE last_outcome = 'empty'`)
     expect(again.filter((k) => rows.some((r) => r.k === k))).toEqual([])

@@ -1,0 +1,64 @@
+import type pg from 'pg'
+import { localDate, weekday } from '../calendar/days.ts'
+import type { Clock } from '../clock.ts'
+import type { Logger } from '../logger.ts'
+import type { FetchDayResult } from '../partner/client.ts'
+import type { Budget } from './budget.ts'
+import { weekdayStats, type ClaimedPair } from './claims.ts'
+import type { PlanStrategy, SyncObserver } from './engine.ts'
+import { summarize } from './mapping.ts'
+import { isWeekdayClosed, type Outcome } from './planner.ts'
+import { recordFetchFailure, writeDaySnapshot } from './snapshot.ts'
+
+/**
+ * The worker's part: one claimed (product, date) from the partner into the
+ * database. The answer is written whole (or the failure recorded), the next
+ * due time decided by the planner, a 429 turned into a halt for everyone.
+ * Partner problems come back as `ok: false`; only the database can throw.
+ */
+export interface WorkerDeps {
+  pool: pg.Pool
+  partner: { fetchDay(productId: number, date: string, signal?: AbortSignal): Promise<FetchDayResult> }
+  budget: Pick<Budget, 'halt'>
+  clock: Clock
+  logger: Logger
+  observer?: SyncObserver
+}
+
+export type Sent = { ok: boolean; changed: boolean }
+
+export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: ClaimedPair): Promise<Sent> {
+  const res = await o.partner.fetchDay(pair.productId, pair.date)
+  const now = o.clock.now()
+  const today = localDate(now, pair.timeZone)
+  const stats = await weekdayStats(o.pool, [pair.productId])
+  const closed = isWeekdayClosed(stats.get(pair.productId)?.get(weekday(pair.date)))
+  if (res.ok) {
+    const sum = summarize(res.slots)
+    const outcome: Outcome = sum.slotCount ? 'ok' : 'empty'
+    o.observer?.partnerRequest(outcome, res.latencyMs)
+    const nextDueAt = plan.nextDueAfterFetch(
+      { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: 0, lastSlotStart: sum.lastSlotStart, totalRemaining: sum.totalRemaining, previousTotalRemaining: pair.totalRemaining, weekdayKnownClosed: closed },
+      now,
+      today,
+    )
+    const w = await writeDaySnapshot(o.pool, { productId: pair.productId, date: pair.date, slots: res.slots, fetchedAt: new Date(now), nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
+    if (w.eventId !== undefined) o.observer?.changeEvent?.(w.eventId)
+    return { ok: true, changed: w.changed }
+  }
+  const kind = res.error.kind
+  const outcome: Outcome = kind === 'rate_limited' ? 'rate_limited' : kind === 'invalid_response' ? 'invalid' : 'error'
+  o.observer?.partnerRequest(outcome, res.latencyMs)
+  const failures = outcome === 'rate_limited' ? pair.consecutiveFailures : pair.consecutiveFailures + 1
+  const nextDueAt = plan.nextDueAfterFetch(
+    { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: failures, lastSlotStart: null, totalRemaining: null, previousTotalRemaining: null, weekdayKnownClosed: closed, retryAt: res.error.retryAt },
+    now,
+    today,
+  )
+  // Every instance stops sending until the partner's reset.
+  if (kind === 'rate_limited' && res.error.retryAt) await o.budget.halt(res.error.retryAt)
+  o.logger.warn({ productId: pair.productId, date: pair.date, kind, reason: res.error.message, attempts: res.attempts }, 'partner fetch failed')
+  await recordFetchFailure(o.pool, { productId: pair.productId, date: pair.date, at: new Date(now), outcome, error: `${kind}: ${res.error.message}`, nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
+  await o.pool.query('UPDATE sync_control SET last_error = $1, last_error_at = $2 WHERE id = 1', [`${pair.productId} ${pair.date} ${kind}: ${res.error.message}`.slice(0, 1000), new Date(now)])
+  return { ok: false, changed: false }
+}
