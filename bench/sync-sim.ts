@@ -240,6 +240,19 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   }
   await engine.settled()
   const stats = sandbox.stats()
+  if (process.env.SIM_DIAG) {
+    const { rows } = await db.pool.query<{ k: string; outcome: string; off: number; total_remaining: number | null }>(
+      `SELECT f.product_id || '/' || f.date::text AS k, f.last_outcome AS outcome, (f.date - ($1::timestamptz AT TIME ZONE $2)::date) AS off FROM day_fetch_state f`,
+      [new Date(clock.now()), TZ],
+    )
+    const by: Record<string, number> = {}
+    for (const r of rows) {
+      const n = stats.perProductDate[r.k] ?? 0
+      const tier = r.off <= 0 ? `off${r.off}` : r.off <= 7 ? 'week' : r.off <= 30 ? 'month' : 'horizon'
+      by[`${tier}/${r.outcome}`] = (by[`${tier}/${r.outcome}`] ?? 0) + n
+    }
+    process.stderr.write(`${tag} requests by tier/outcome (at the end): ${JSON.stringify(by)}\n`)
+  }
   const writes = BigInt((await db.pool.query(WRITES_SQL)).rows[0].n) - writesAtStart
   const requests = stats.requests
   run.drained = run.queuedAtStart - run.leftAtEnd

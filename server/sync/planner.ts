@@ -10,7 +10,12 @@ import { HOUR, MINUTE, TIERS, tierOf, type Tier } from './tiers.ts'
 export const CLOSED_RECHECK_MS = 24 * HOUR
 /** Failures retry sooner than the tier would, doubling from this, capped at the tier's target. */
 export const FAILURE_BACKOFF_MS = 1 * MINUTE
-/** A day whose seats dropped this much since the last fetch is selling out: refresh it twice as often. */
+/**
+ * A future day whose seats dropped this much since the last fetch is selling
+ * out: refresh it twice as often. Not today: its 15-minute cycle is already
+ * the tightest and the largest share of the budget; halving it starved the
+ * 30-day tier in the 450-product simulation.
+ */
 export const SELLING_FAST_DROP = 0.1
 
 /** A never-fetched far day weighs like the 7-day tier: one request buys a day `/dates` can show at all. */
@@ -76,7 +81,7 @@ export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate)
       if (d.weekdayKnownClosed) interval = Math.max(tier.targetMs, CLOSED_RECHECK_MS) - tier.leadMs
       break
     case 'ok':
-      if (d.previousTotalRemaining && d.totalRemaining !== null && d.previousTotalRemaining - d.totalRemaining >= SELLING_FAST_DROP * d.previousTotalRemaining) {
+      if (offset > 0 && d.previousTotalRemaining && d.totalRemaining !== null && d.previousTotalRemaining - d.totalRemaining >= SELLING_FAST_DROP * d.previousTotalRemaining) {
         interval = tier.targetMs / 2 - tier.leadMs
       }
       break

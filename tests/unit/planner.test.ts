@@ -74,7 +74,10 @@ describe('nextDueAfterFetch: spending the budget where it matters', () => {
   it('the cut-off applies only to today', () => {
     expect(nextDueAfterFetch(day({ date: '2026-12-03', lastSlotStart: '04:00' }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
   })
-  it('a day selling out is refreshed twice as often', () => {
+  it('today keeps its 15 minutes even when selling out (it is the tightest cycle already)', () => {
+    expect(nextDueAfterFetch(day({ totalRemaining: 50, previousTotalRemaining: 100 }), NOW, TODAY)).toBe(NOW + 15 * MINUTE - T)
+  })
+  it('a future day selling out is refreshed twice as often', () => {
     expect(nextDueAfterFetch(day({ date: '2026-12-03', totalRemaining: 80, previousTotalRemaining: 100 }), NOW, TODAY)).toBe(NOW + 2 * HOUR - W)
     expect(nextDueAfterFetch(day({ date: '2026-12-03', totalRemaining: 95, previousTotalRemaining: 100 }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
   })
