@@ -175,7 +175,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         // Before registerApi: a hook counts only the routes registered after it.
         app.addHook('onResponse', metrics.onResponse)
         await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute })
-        if (config.octoApiKeys) await app.register(octoRoutes, { availability, apiKeys: config.octoApiKeys, rateLimitPerMinute: config.apiRateLimitPerMinute })
+        if (config.octoApiKeys) await app.register(octoRoutes, { availability, apiKeys: config.octoApiKeys, rateLimitPerMinute: config.apiRateLimitPerMinute, publicUrl: config.publicUrl })
         await app.register(observabilityRoutes, { metrics })
         const address = await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
           throw listenStartupError(err, config.host, config.port)
