@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { zonedTimeToInstant } from '../../server/calendar/days.ts'
-import { CLOSED_RECHECK_MS, isPastCutoff, isWeekdayClosed, nextDueAfterFetch, rankDue, type Candidate, type DayAfterFetch } from '../../server/sync/planner.ts'
+import { CLOSED_RECHECK_MS, FAR_CLOSED_RECHECK_MS, isPastCutoff, isWeekdayClosed, nextDueAfterFetch, rankDue, type Candidate, type DayAfterFetch } from '../../server/sync/planner.ts'
 import { HOUR, MINUTE, TIERS } from '../../server/sync/tiers.ts'
 
 // Each tier is due a little before its target age (its leadMs), so the wait for a request stays inside it.
@@ -61,6 +61,9 @@ describe('nextDueAfterFetch: spending the budget where it matters', () => {
   it('a known-closed weekday is re-checked daily, even today', () => {
     expect(nextDueAfterFetch(day({ outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), NOW, TODAY)).toBeGreaterThanOrEqual(NOW + CLOSED_RECHECK_MS - T)
     expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), NOW, TODAY)).toBe(NOW + CLOSED_RECHECK_MS - W)
+  })
+  it('a known-closed day beyond the 7-day tier is re-checked every 3 days', () => {
+    expect(nextDueAfterFetch(day({ date: '2026-12-20', outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), NOW, TODAY)).toBe(NOW + FAR_CLOSED_RECHECK_MS - M)
   })
   it('an unexpectedly empty day keeps its tier', () => {
     expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', lastSlotStart: null }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
