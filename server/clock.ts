@@ -70,17 +70,22 @@ export function manualClock(start: number): Clock & { set(ms: number): void; adv
     sleep(ms, signal) {
       return new Promise((resolve) => {
         if (ms <= 0 || signal?.aborted) return resolve()
-        const w = { until: now + ms, resolve }
-        waiters.push(w)
-        signal?.addEventListener(
-          'abort',
-          () => {
-            const i = waiters.indexOf(w)
-            if (i >= 0) waiters.splice(i, 1)
+        // The abort listener goes when the sleep ends either way: a long
+        // simulation sleeps a million times on one signal.
+        const onAbort = () => {
+          const i = waiters.indexOf(w)
+          if (i >= 0) waiters.splice(i, 1)
+          resolve()
+        }
+        const w = {
+          until: now + ms,
+          resolve: () => {
+            signal?.removeEventListener('abort', onAbort)
             resolve()
           },
-          { once: true },
-        )
+        }
+        waiters.push(w)
+        signal?.addEventListener('abort', onAbort, { once: true })
       })
     },
   }
