@@ -9,31 +9,54 @@ import { summarize } from '../server/sync/mapping.ts'
 import { writeDaySnapshot } from '../server/sync/snapshot.ts'
 import { hash01 } from '../server/sandbox/rng.ts'
 import { tierOf } from '../server/sync/tiers.ts'
-import { addDays } from '../server/calendar/days.ts'
+import { addDays, weekday } from '../server/calendar/days.ts'
+import { isWeekdayClosed, type WeekdayStats } from '../server/sync/planner.ts'
 
 /**
  * Starts a simulation from a steady state instead of an empty database: a
  * cold start spends ~15 h of budget fetching 27,000 days once, which no
  * steady-state figure should include. Every (product, day) is written as if
  * fetched at a random moment within its tier's target before `at`, with the
- * answer the catalogue gave then, and scheduled by the strategy under test.
+ * answer the catalogue gave then, and scheduled by the strategy under test
+ * with what it would have learned (weekdays closed across the horizon):
+ * otherwise the first simulated day is spent learning closed days again.
  */
 export async function prefill(pool: pg.Pool, catalogue: Catalogue, strategy: PlanStrategy, at: number, timeZone: string): Promise<number> {
   const limit = pLimit(8)
   const today = localDate(at, timeZone)
   const jobs: Promise<void>[] = []
   for (const productId of catalogue.productIds()) {
-    for (let i = 0; i < HORIZON_DAYS; i++) {
+    // What the engine would have learned by now: a weekday with no open day in the horizon is known closed.
+    const answers = Array.from({ length: HORIZON_DAYS }, (_, i) => {
       const date = addDays(today, i)
+      const tier = tierOf(daysBetween(today, date))!
+      const fetchedAt = at - Math.floor(hash01('prefill', productId, date) * tier.targetMs)
+      return { date, fetchedAt, body: catalogue.inventory(productId, date, fetchedAt) }
+    })
+    const byWeekday = new Map<number, WeekdayStats>()
+    for (const a of answers) {
+      const s = byWeekday.get(weekday(a.date)) ?? { open: 0, empty: 0 }
+      if (a.body.length) s.open++
+      else s.empty++
+      byWeekday.set(weekday(a.date), s)
+    }
+    for (const { date, fetchedAt, body } of answers) {
       jobs.push(
         limit(async () => {
-          const tier = tierOf(daysBetween(today, date))!
-          const fetchedAt = at - Math.floor(hash01('prefill', productId, date) * tier.targetMs)
-          const v = validateDay(catalogue.inventory(productId, date, fetchedAt), date)
+          const v = validateDay(body, date)
           if (!v.ok) throw new Error(`catalogue answer invalid: ${v.reason}`)
           const sum = summarize(v.slots)
           const nextDueAt = strategy.nextDueAfterFetch(
-            { date, timeZone, outcome: sum.slotCount ? 'ok' : 'empty', consecutiveFailures: 0, lastSlotStart: sum.lastSlotStart, totalRemaining: sum.totalRemaining, previousTotalRemaining: null, weekdayKnownClosed: false },
+            {
+              date,
+              timeZone,
+              outcome: sum.slotCount ? 'ok' : 'empty',
+              consecutiveFailures: 0,
+              lastSlotStart: sum.lastSlotStart,
+              totalRemaining: sum.totalRemaining,
+              previousTotalRemaining: null,
+              weekdayKnownClosed: isWeekdayClosed(byWeekday.get(weekday(date))),
+            },
             fetchedAt,
             localDate(fetchedAt, timeZone),
           )
