@@ -45,11 +45,6 @@ export function dueSql(now: string, today = todaySql(now)): string {
   return `(${fetchableSql(now, today)} AND (f.forced_at IS NOT NULL OR f.next_due_at <= ${now}))`
 }
 
-/** The tier name of a day offset (an SQL expression), from the one tier table. */
-export function tierNameSql(off: string): string {
-  return `CASE ${TIERS.map((t) => `WHEN ${off} BETWEEN ${t.fromOffset} AND ${t.toOffset} THEN '${t.name}'`).join(' ')} END`
-}
-
 /** The tier's target age in milliseconds for a day offset (an SQL expression). */
 export function tierTargetSql(off: string): string {
   return `CASE ${TIERS.map((t) => `WHEN ${off} BETWEEN ${t.fromOffset} AND ${t.toOffset} THEN ${t.targetMs}`).join(' ')} END`
