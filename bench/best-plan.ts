@@ -1,4 +1,4 @@
-import { addDays, startOfDay, zonedTimeToInstant } from '../server/calendar/days.ts'
+import { addDays, localDate, startOfDay, zonedTimeToInstant } from '../server/calendar/days.ts'
 import type { Catalogue } from '../server/sandbox/catalogue.ts'
 import { TIERS, type TierName } from '../server/sync/tiers.ts'
 
@@ -50,4 +50,97 @@ export function bestShares(needs: Needs, budgetPerDay: number): Record<TierName,
     left -= spent
   }
   return out
+}
+
+/**
+ * The same "tiers served in order" best, resolved in time: the daily sums
+ * above hide that today's need is not spread over the day. From midnight
+ * until the first last-slot has started, every open product's today needs a
+ * request each 15 min; in a catalogue where most products open every day
+ * that alone is the whole key, and nothing is left for days 1–7 however
+ * well the day averages out.
+ *
+ * A fluid upper bound, minute by minute: at an instant `t` a tier can have at
+ * most as many fresh days as requests it could have had in the last target
+ * period, after the tiers before it took what they needed (today first:
+ * min(budget, open todays / 15 min); then days 1–7 at their steady rate,
+ * plus the catch-up of those left stale meanwhile).
+ * No planner beats it; a perfect one reaches it. Shares are weighted by the
+ * days counted at each sample instant, as the simulation's are.
+ */
+export interface BestOverTimeOptions {
+  timeZone: string
+  from: number
+  to: number
+  sampleEveryMs: number
+  perMinute: number
+}
+
+const MIN = 60_000
+
+export function bestOverTime(catalogue: Catalogue, productIds: readonly number[], o: BestOverTimeOptions): Record<'today' | 'week' | 'month', number> {
+  const [today, week, month] = TIERS
+  const lastStarts = new Map<string, number[]>() // date → instants of each open product's last slot start
+  const openCounts = new Map<string, number>() // date → products with slots that day
+  const dayInfo = (date: string) => {
+    if (!lastStarts.has(date)) {
+      const at = startOfDay(date, o.timeZone)
+      const lasts: number[] = []
+      for (const id of productIds) {
+        const slots = catalogue.inventory(id, date, at)
+        if (!slots.length) continue
+        lasts.push(zonedTimeToInstant(date, slots.reduce((m, s) => (s.startTime > m ? s.startTime : m), '00:00'), o.timeZone))
+      }
+      lastStarts.set(date, lasts)
+      openCounts.set(date, lasts.length)
+    }
+    return lastStarts.get(date)!
+  }
+  const openIn = (date: string, fromOff: number, toOff: number) => {
+    let n = 0
+    for (let off = fromOff; off <= toOff; off++) {
+      const d = addDays(date, off)
+      dayInfo(d)
+      n += openCounts.get(d)!
+    }
+    return n
+  }
+  const counts = (t: number) => {
+    const date = localDate(t, o.timeZone)
+    return { today: dayInfo(date).filter((last) => last > t).length, week: openIn(date, week.fromOffset, week.toOffset), month: openIn(date, month.fromOffset, month.toOffset) }
+  }
+  // Leftover budget per minute after today (l1) and after days 1–7 (l2), from a day before `from`.
+  const start = o.from - month.targetMs
+  const minutes = Math.ceil((o.to - start) / MIN)
+  const l1 = new Float64Array(minutes)
+  const l2 = new Float64Array(minutes)
+  // Days 1–7 left stale while today took the key are owed afterwards (at
+  // most one request each): the catch-up comes before days 8–30 get any.
+  let owed = 0
+  for (let i = 0; i < minutes; i++) {
+    const n = counts(start + i * MIN)
+    l1[i] = o.perMinute - Math.min(o.perMinute, n.today / (today.targetMs / MIN))
+    const want = n.week / (week.targetMs / MIN) + owed
+    const served = Math.min(l1[i]!, want)
+    owed = Math.min(n.week, want - served)
+    l2[i] = l1[i]! - served
+  }
+  const sum = (arr: Float64Array, end: number, spanMs: number) => {
+    let s = 0
+    for (let i = Math.max(0, end - spanMs / MIN); i < end; i++) s += arr[i]!
+    return s
+  }
+  const fresh = { today: 0, week: 0, month: 0 }
+  const total = { today: 0, week: 0, month: 0 }
+  for (let t = o.from; t < o.to; t += o.sampleEveryMs) {
+    const i = Math.round((t - start) / MIN)
+    const n = counts(t)
+    total.today += n.today
+    total.week += n.week
+    total.month += n.month
+    fresh.today += Math.min(n.today, (o.perMinute * today.targetMs) / MIN)
+    fresh.week += Math.min(n.week, sum(l1, i, week.targetMs))
+    fresh.month += Math.min(n.month, sum(l2, i, month.targetMs))
+  }
+  return { today: fresh.today / Math.max(1, total.today), week: fresh.week / Math.max(1, total.week), month: fresh.month / Math.max(1, total.month) }
 }

@@ -34,7 +34,7 @@ import { smartStrategy, type PlanStrategy } from '../server/sync/engine.ts'
 import { TIERS } from '../server/sync/tiers.ts'
 import { createSync } from '../server/sync/index.ts'
 import { normalizeServed, storedDay, type NormalSlot } from '../tests/helpers/stored.ts'
-import { bestShares, dailyNeeds, type Needs } from './best-plan.ts'
+import { bestOverTime, bestShares, dailyNeeds, type Needs } from './best-plan.ts'
 import { naiveStrategy } from './naive-strategy.ts'
 import { prefill } from './prefill.ts'
 import { formatSimReport, type CatalogueReport, type RunResult, type SimReport, type SimResult } from './sync-report.ts'
@@ -334,9 +334,10 @@ async function main() {
         spread,
       }
       await probe.close()
-      const cat: CatalogueReport = { shape, needs, available: LIMIT * 1440, usable: USABLE_PER_DAY, best: bestShares(needs, USABLE_PER_DAY), accuracyRef, results: [] }
+      const bestInTime = bestOverTime(probe.catalogue, probe.catalogue.productIds(), { timeZone: TZ, from: MEASURE_FROM, to: MEASURE_FROM + MEASURE_MS, sampleEveryMs: SAMPLE_EVERY_MS, perMinute: USABLE_PER_DAY / 1440 })
+      const cat: CatalogueReport = { shape, warmupHours: WARMUP_MS / 3_600_000, needs, available: LIMIT * 1440, usable: USABLE_PER_DAY, best: bestShares(needs, USABLE_PER_DAY), bestInTime, accuracyRef, results: [] }
       report.catalogues.push(cat)
-      process.stderr.write(`[${shape}] needs a day: ${JSON.stringify(needs)}; best with ${Math.round(USABLE_PER_DAY)}: ${JSON.stringify(cat.best)}\n`)
+      process.stderr.write(`[${shape}] needs a day: ${JSON.stringify(needs)}; best with ${Math.round(USABLE_PER_DAY)}: ${JSON.stringify(cat.best)}, in time: ${JSON.stringify(bestInTime)}\n`)
       for (const name of args.strategies!.split(',')) {
         const strategy = strategies[name]
         if (!strategy) throw new Error(`unknown strategy ${name}`)

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest'
+import { bestOverTime, bestShares, dailyNeeds } from '../../bench/best-plan.ts'
+import { zonedTimeToInstant } from '../../server/calendar/days.ts'
+import type { Catalogue } from '../../server/sandbox/catalogue.ts'
+import type { PartnerSlotInput } from '../../server/partner/schema.ts'
+
+const TZ = 'Asia/Singapore'
+const DAY = '2026-12-01'
+const FROM = zonedTimeToInstant(DAY, '00:00', TZ)
+
+/** Every product open every day, one slot whose start is `last` (the day's cut-off). */
+function everyDay(products: number, last: string): Catalogue {
+  const slot = { startTime: last } as unknown as PartnerSlotInput
+  return { productIds: () => Array.from({ length: products }, (_, i) => i + 1), inventory: () => [slot] } as unknown as Catalogue
+}
+
+describe('best-plan: the best a planner could do with the budget', () => {
+  it('serves the tiers in order from the day sums', () => {
+    expect(bestShares({ today: 100, week: 100, month: 100, horizon: 100 }, 250)).toEqual({ today: 1, week: 1, month: 0.5, horizon: 0 })
+  })
+
+  it('counts today from midnight to the last slot, 6 a day for days 1–7 and 1 a day for days 8–30', () => {
+    const needs = dailyNeeds(everyDay(2, '12:00'), [1, 2], DAY, TZ)
+    expect(needs.today).toBe(2 * 48)
+    expect(needs.week).toBe(2 * 7 * 6)
+    expect(needs.month).toBe(2 * 23)
+  })
+
+  it('in time: nothing is left for days 1–7 while open todays take the whole key, though the day sums fit', () => {
+    // 300 products open until 12:00 need 20/min from midnight: at 20/min nothing is left until noon.
+    const cat = everyDay(300, '12:00')
+    const ids = cat.productIds()
+    const daily = bestShares(dailyNeeds(cat, ids, DAY, TZ), 20 * 1440)
+    expect(daily.week).toBe(1)
+    const morning = bestOverTime(cat, ids, { timeZone: TZ, from: FROM + 4 * 3_600_000, to: FROM + 12 * 3_600_000, sampleEveryMs: 300_000, perMinute: 20 })
+    expect(morning.today).toBe(1)
+    expect(morning.week).toBe(0)
+    // From noon the whole key is free again: after 4 h every day 1–7 can be fresh (2,100 days, 4,800 requests).
+    const afternoon = bestOverTime(cat, ids, { timeZone: TZ, from: FROM + 16 * 3_600_000, to: FROM + 20 * 3_600_000, sampleEveryMs: 300_000, perMinute: 20 })
+    expect(afternoon.week).toBe(1)
+  })
+
+  it('in time: today short of budget is capped at what 15 minutes of the key can refresh', () => {
+    const cat = everyDay(600, '23:00')
+    const b = bestOverTime(cat, cat.productIds(), { timeZone: TZ, from: FROM, to: FROM + 6 * 3_600_000, sampleEveryMs: 300_000, perMinute: 30 })
+    expect(b.today).toBeCloseTo(450 / 600, 6)
+    // Yesterday's last hour (after its 23:00 cut-off) was free: 1,800 requests keep days 1–7 partly fresh until 04:00, none after.
+    expect(b.week).toBeGreaterThan(0)
+    const late = bestOverTime(cat, cat.productIds(), { timeZone: TZ, from: FROM + 4 * 3_600_000, to: FROM + 6 * 3_600_000, sampleEveryMs: 300_000, perMinute: 30 })
+    expect(late.week).toBe(0)
+  })
+})
