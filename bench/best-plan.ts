@@ -25,7 +25,7 @@ export function dailyNeeds(catalogue: Catalogue, productIds: readonly number[], 
   for (const id of productIds) {
     const slots = catalogue.inventory(id, day, dayStart)
     if (slots.length) {
-      const last = slots.reduce((m, s) => (s.startTime > m ? s.startTime : m), '00:00')
+      const last = slots.map((s) => s.startTime).sort().at(-1)!
       const span = zonedTimeToInstant(day, last, timeZone) - dayStart
       needs.today += Math.max(1, Math.ceil(span / today.targetMs))
     }
@@ -89,7 +89,7 @@ export function bestOverTime(catalogue: Catalogue, productIds: readonly number[]
       for (const id of productIds) {
         const slots = catalogue.inventory(id, date, at)
         if (!slots.length) continue
-        lasts.push(zonedTimeToInstant(date, slots.reduce((m, s) => (s.startTime > m ? s.startTime : m), '00:00'), o.timeZone))
+        lasts.push(zonedTimeToInstant(date, slots.map((s) => s.startTime).sort().at(-1)!, o.timeZone))
       }
       lastStarts.set(date, lasts)
       openCounts.set(date, lasts.length)

@@ -119,6 +119,6 @@ export function formatSimReport(j: SimReport): string {
   return [
     `${j.products} products, ${j.limit} requests/min, partner latency ${j.latency} ms, production settings (1 s margin, 8 in flight); ${j.warmupHours} h warm-up from a pre-filled steady state, then ${hours} h measured (the calendar day 2026-12-01, Asia/Singapore); run ${j.date}, ${Math.round(j.catalogues.flatMap((c) => c.results).reduce((n, r) => n + r.realSeconds, 0))} s real time. Reads are sampled every 5 simulated minutes; accuracy samples 40 reads each time (15 % today, 40 % days 1–7, 35 % days 8–30, 10 % days 31–59) and compares the stored day with what the catalogue answers at that instant.`,
     '',
-    ...j.catalogues.map((c) => catalogueSection(c, j.limit) + '\n'),
+    ...j.catalogues.map((c) => `${catalogueSection(c, j.limit)}\n`),
   ].join('\n')
 }

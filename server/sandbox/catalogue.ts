@@ -199,7 +199,8 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
     let at = starts.get(key)
     if (at === undefined) {
       if (starts.size > 100_000) starts.clear()
-      starts.set(key, (at = zonedTimeToInstant(date, time, timeZone)))
+      at = zonedTimeToInstant(date, time, timeZone)
+      starts.set(key, at)
     }
     return at
   }

@@ -129,20 +129,37 @@ export function wrongShapeBody(body: PartnerSlotInput[], random: () => number): 
     () => ({ data: body }),
     () => ({ message: 'ok' }),
   ]
+  // Each variant breaks one field of the copied answer, then returns it.
+  const breaking = (change: () => void) => () => {
+    change()
+    return slots
+  }
   if (slot) {
     variants.push(
-      () => (delete slot.remaining, slots),
-      () => ((slot.remaining = String(slot.remaining)), slots),
-      () => ((slot.remaining = -1 - Math.floor(random() * 10)), slots),
-      () => ((slot.startTime = 930), slots),
-      () => ((slot.paxAvailability = null), slots),
+      breaking(() => delete slot.remaining),
+      breaking(() => {
+        slot.remaining = String(slot.remaining)
+      }),
+      breaking(() => {
+        slot.remaining = -1 - Math.floor(random() * 10)
+      }),
+      breaking(() => {
+        slot.startTime = 930
+      }),
+      breaking(() => {
+        slot.paxAvailability = null
+      }),
     )
   }
   if (pax) {
     variants.push(
-      () => (((pax.price as Record<string, unknown>).finalPrice = -12.5), slots),
-      () => ((pax.remaining = -3), slots),
-      () => (delete pax.price, slots),
+      breaking(() => {
+        ;(pax.price as Record<string, unknown>).finalPrice = -12.5
+      }),
+      breaking(() => {
+        pax.remaining = -3
+      }),
+      breaking(() => delete pax.price),
     )
   }
   return variants[Math.floor(random() * variants.length)]!()

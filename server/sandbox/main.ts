@@ -1,8 +1,8 @@
-import { ConfigError, loadConfig } from '../config.ts'
+import { type Config, ConfigError, loadConfig } from '../config.ts'
 import { startSandbox } from './server.ts'
 
 /** `npm run sandbox`: the partner sandbox on its own, configured by SANDBOX_* variables. */
-let config
+let config: Config
 try {
   config = loadConfig()
 } catch (err) {
@@ -18,14 +18,14 @@ const sandbox = await startSandbox({ port: port ?? 4010, apiKey, rateLimitPerMin
 
 // The sandbox key guards nothing real, so printing it is what makes the sandbox usable by hand.
 process.stdout.write(
-  [
+  `${[
     '',
     `  partner sandbox running at ${sandbox.url}`,
     `  api key: ${sandbox.apiKey}   rate limit: ${rateLimitPerMinute}/min   products: ${sandbox.catalogue.productIds().length} (14, 15 and ${products} generated)`,
     `  try: curl -H 'x-api-key: ${sandbox.apiKey}' '${sandbox.url}/api/v1/inventory/14?date=YYYY-MM-DD'`,
     `  stats: GET ${sandbox.url}/__sandbox/stats   faults: POST ${sandbox.url}/__sandbox/faults`,
     '',
-  ].join('\n') + '\n',
+  ].join('\n')}\n`,
 )
 
 let stopping = false

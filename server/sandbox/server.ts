@@ -111,7 +111,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   }
   const delay = (ms: number) =>
     new Promise<void>((resolve) => {
-      const t = setTimeout(() => (timers.delete(t), resolve()), ms)
+      const t = setTimeout(() => {
+        timers.delete(t)
+        resolve()
+      }, ms)
       timers.add(t)
     })
   const send = (res: http.ServerResponse, status: number, body: string | undefined, counted = true) => {

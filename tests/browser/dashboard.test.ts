@@ -51,7 +51,7 @@ afterAll(async () => {
 })
 
 const digits = (text: string | null) => (text ?? '').replace(/,/g, '').trim()
-const pick = (obj: unknown, key: string) => key.split('.').reduce<any>((o, k) => (o == null ? undefined : o[k]), obj)
+const pick = (obj: unknown, key: string) => key.split('.').reduce<unknown>((o, k) => (o == null ? undefined : (o as Record<string, unknown>)[k]), obj)
 
 /** Opens the page with its timers under the test's control, so the numbers cannot move while read. */
 async function openDashboard(): Promise<{ page: Page; requested: Set<string>; errors: string[]; status: Status; grid: Grid }> {

@@ -69,7 +69,9 @@ const postRequest: fc.Arbitrary<InjectOptions> = fc
   .tuple(fc.constantFrom('pause', 'resume', 'run'), jsonish, contentType, auth)
   .map(([route, body, ct, a]) => {
     const headers: Record<string, string> = {}
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point (a header cannot carry them)
     if (ct !== undefined) headers['content-type'] = ct.replace(/[\r\n\u0000-\u001f\u007f-\uffff]/g, '')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point (a header cannot carry them)
     if (a !== undefined) headers.authorization = a.replace(/[\r\n\u0000-\u001f\u007f-\uffff]/g, '')
     return { method: 'POST', url: `/api/v1/sync/${route}`, headers, payload: body }
   })

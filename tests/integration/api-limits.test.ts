@@ -38,7 +38,11 @@ describe('HTTP limits', () => {
   it('serves a 20-procedure tRPC batch (httpBatchLink) in one request', async () => {
     const urls: string[] = []
     const client = createTRPCClient<AppRouter>({
-      links: [httpBatchLink({ url: `${api.url}/trpc`, transformer: superjson, fetch: (url, init) => (urls.push(String(url)), fetch(url, init)) })],
+      links: [httpBatchLink({ url: `${api.url}/trpc`, transformer: superjson, fetch: (url, init) => {
+          urls.push(String(url))
+          return fetch(url, init)
+        },
+      })],
     })
     const results = await Promise.all([
       ...PRODUCTS.map((productId) => client.availability.dates.query({ productId })),
@@ -50,7 +54,7 @@ describe('HTTP limits', () => {
     expect(new URL(urls[0]!).pathname.length).toBeGreaterThan(100) // Fastify's default limit, which this used to break
     const dates = results.slice(0, 18) as { dates: { date: string }[] }[]
     expect(dates[6]!.dates.map((d) => d.date)).toEqual(['2026-12-03'])
-    expect(dates.filter((d, i) => i !== 6).every((d) => d.dates.length === 0)).toBe(true)
+    expect(dates.filter((_, i) => i !== 6).every((d) => d.dates.length === 0)).toBe(true)
     expect(results[18]).toEqual({ ok: true })
     expect(results[19]).toMatchObject({ budget: { limitPerMinute: 30 } })
   })

@@ -18,6 +18,7 @@ afterAll(async () => {
   await db?.drop()
 })
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC
 const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '')
 
 describe('on a terminal', () => {

@@ -12,12 +12,18 @@ type Pax = Record<string, unknown>
 
 /** Breaks a valid day's answer one way; the day asked for is `date`. */
 const CASES: { name: string; reason: RegExp; spoil(body: Body, date: string): void }[] = [
-  { name: 'negative slot remaining', reason: /(^|: )\d+\.remaining: must not be negative/, spoil: (b) => void (b[0]!.remaining = -4) },
-  { name: 'negative pax remaining', reason: /paxAvailability\.0\.remaining: must not be negative/, spoil: (b) => void ((b[0]!.paxAvailability as Pax[])[0]!.remaining = -1) },
+  { name: 'negative slot remaining', reason: /(^|: )\d+\.remaining: must not be negative/, spoil: (b) => {
+      b[0]!.remaining = -4
+    } },
+  { name: 'negative pax remaining', reason: /paxAvailability\.0\.remaining: must not be negative/, spoil: (b) => {
+      ;(b[0]!.paxAvailability as Pax[])[0]!.remaining = -1
+    } },
   { name: 'a missing slot field', reason: /(^|: )\d+\.providerSlotId: /, spoil: (b) => void delete b[0]!.providerSlotId },
   { name: 'a missing pax price', reason: /paxAvailability\.0\.price: /, spoil: (b) => void delete (b[0]!.paxAvailability as Pax[])[0]!.price },
   { name: 'duplicate slot ids in one answer', reason: /providerSlotId: duplicate/, spoil: (b) => void b.push({ ...structuredClone(b[0]!), startTime: '23:59' }) },
-  { name: 'a date other than the one asked', reason: /not the day asked for/, spoil: (b, date) => void (b[b.length - 1]!.startDate = addDays(date, 1)) },
+  { name: 'a date other than the one asked', reason: /not the day asked for/, spoil: (b, date) => {
+      b[b.length - 1]!.startDate = addDays(date, 1)
+    } },
 ]
 
 let world: SyncWorld

@@ -71,7 +71,10 @@ describe('metrics: sync gauges come from the status at scrape time', () => {
   it('one status read per scrape feeds every gauge', async () => {
     let reads = 0
     let s = status()
-    const m = createMetrics({ syncStatus: async () => (reads++, s), now: () => NOW, processDefaults: false })
+    const m = createMetrics({ syncStatus: async () => {
+        reads++
+        return s
+      }, now: () => NOW, processDefaults: false })
     let f = await scrape(m)
     expect(reads).toBe(1)
     expect(sampleValue(f, 'slotsync_sync_status_up')).toBe(1)

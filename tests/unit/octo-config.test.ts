@@ -56,7 +56,11 @@ describe('createKeyCheck', () => {
 describe('log redaction, the second line of defence', () => {
   it('a config object logged by mistake does not show the OCTO keys', async () => {
     const lines: string[] = []
-    const stream = new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) })
+    const stream = new Writable({ write: (c, _e, done) => {
+        lines.push(String(c))
+        done()
+      },
+    })
     const app = Fastify({ logger: loggerOptions('info', stream) })
     const config = loadConfig({ OCTO_API_KEYS: 'redact-me-1,redact-me-2' })
     app.log.info({ config }, 'config')

@@ -13,7 +13,11 @@ function scripted() {
   const subscribe: SubscribeChanges = (input, h) => {
     const call = { input, h, unsubscribed: false }
     calls.push(call)
-    return { unsubscribe: () => void (call.unsubscribed = true) }
+    return {
+      unsubscribe: () => {
+        call.unsubscribed = true
+      },
+    }
   }
   return { calls, subscribe }
 }
