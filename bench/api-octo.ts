@@ -12,6 +12,7 @@ import type { SyncService } from '../server/api/services.ts'
 import { createAvailabilityService } from '../server/availability/service.ts'
 import { horizonAt } from '../server/calendar/horizon.ts'
 import { systemClock } from '../server/clock.ts'
+import type { Database } from '../server/db/client.ts'
 import { createHealthService } from '../server/db/health.ts'
 import { createCatalogueService } from '../server/catalogue/service.ts'
 import { createChangeFeed } from '../server/changes/feed.ts'
@@ -30,12 +31,12 @@ export function calendarBody(productId: number, timeZone: string) {
 }
 
 /** Statements sent per request for /dates and the 60-day calendar, over `n` requests each, no cache. */
-export async function queriesPerRequest(pool: pg.Pool, productId: number, timeZone: string, sync: SyncService, n = 50): Promise<{ dates: number; calendar: number }> {
+export async function queriesPerRequest(db: Pick<Database, 'pool' | 'prisma'>, productId: number, timeZone: string, sync: SyncService, n = 50): Promise<{ dates: number; calendar: number }> {
   let count = 0
   const counting: Pick<pg.Pool, 'query'> = {
     query: ((...args: unknown[]) => {
       count++
-      return (pool.query as (...a: unknown[]) => unknown)(...args)
+      return (db.pool.query as (...a: unknown[]) => unknown)(...args)
     }) as pg.Pool['query'],
   }
   const availability = createAvailabilityService({ pool: counting, clock: systemClock, defaultTimeZone: timeZone, cacheTtlMs: 0 })
@@ -45,10 +46,10 @@ export async function queriesPerRequest(pool: pg.Pool, productId: number, timeZo
     const services = {
       availability,
       sync,
-      health: createHealthService(pool),
-      syncReads: createSyncReads({ pool, clock: systemClock }),
-      catalogue: createCatalogueService({ pool, clock: systemClock, defaultTimeZone: timeZone }),
-      changes: createChangeFeed({ connectionString: pool.options.connectionString ?? '', pool, logger: { info() {}, warn() {} } }),
+      health: createHealthService(db.prisma),
+      syncReads: createSyncReads({ prisma: db.prisma, clock: systemClock }),
+      catalogue: createCatalogueService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: timeZone }),
+      changes: createChangeFeed({ connectionString: db.pool.options.connectionString ?? '', pool: db.pool, logger: { info() {}, warn() {} } }),
     }
     await registerApi(app, { services, adminToken: randomBytes(16).toString('hex'), rateLimitPerMinute: 1e9 })
     await app.register(octoRoutes, { availability, apiKeys: [OCTO_BENCH_KEY] })

@@ -105,10 +105,10 @@ async function main() {
       const availability = createAvailabilityService({ pool: db.pool, clock: systemClock, defaultTimeZone: TZ, cacheTtlMs })
       // The real plugins (security headers, rate limit, tRPC, swagger) stay on; the limit is just out of reach.
       // The catalogue and change feed are not measured here; the feed is never started (no LISTEN connection).
-      const catalogue = createCatalogueService({ pool: db.pool, clock: systemClock, defaultTimeZone: TZ })
+      const catalogue = createCatalogueService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: TZ })
       const changes = createChangeFeed({ connectionString: pg.urlFor('bench_api'), pool: db.pool, logger: { info() {}, warn() {} } })
-      const syncReads = createSyncReads({ pool: db.pool, clock: systemClock })
-      await registerApi(app, { services: { availability, sync: noSync, health: createHealthService(db.pool), syncReads, catalogue, changes }, adminToken: randomBytes(16).toString('hex'), rateLimitPerMinute: 1e9 })
+      const syncReads = createSyncReads({ prisma: db.prisma, clock: systemClock })
+      await registerApi(app, { services: { availability, sync: noSync, health: createHealthService(db.prisma), syncReads, catalogue, changes }, adminToken: randomBytes(16).toString('hex'), rateLimitPerMinute: 1e9 })
       await app.register(octoRoutes, { availability, apiKeys: [OCTO_BENCH_KEY] })
       servers.push({ name: cacheTtlMs ? `api, cache ${cacheTtlMs} ms` : 'api, no cache', url: await app.listen({ port: 0, host: '127.0.0.1' }), app })
       closers.unshift(() => app.close())
@@ -151,7 +151,7 @@ async function main() {
       const dates = results.find((r) => r.route === 'dates' && r.server === s.name)!.api
       octo.push({ server: s.name, calendar: api, dates, ratioToDates: Math.round((api.reqPerSec / dates.reqPerSec) * 100) / 100 })
     }
-    const queries = await queriesPerRequest(db.pool, 14, TZ, noSync)
+    const queries = await queriesPerRequest(db, 14, TZ, noSync)
 
     console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per run, one process, ${os.cpus().length} cores\n`)
     console.log('route  server                  req/s     p99   bare req/s  bare p99  ratio   body')

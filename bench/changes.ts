@@ -115,10 +115,10 @@ async function main() {
     const services = {
       availability: createAvailabilityService({ pool: db.pool, clock: systemClock, defaultTimeZone: 'Asia/Singapore' }),
       sync: noSync,
-      health: createHealthService(db.pool),
-      catalogue: createCatalogueService({ pool: db.pool, clock: systemClock, defaultTimeZone: 'Asia/Singapore' }),
+      health: createHealthService(db.prisma),
+      catalogue: createCatalogueService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: 'Asia/Singapore' }),
       changes,
-      syncReads: createSyncReads({ pool: db.pool, clock: systemClock }),
+      syncReads: createSyncReads({ prisma: db.prisma, clock: systemClock }),
     }
     await registerApi(app, { services, adminToken: 'bench', rateLimitPerMinute: 1e9 })
     const base = await app.listen({ port: 0, host: '127.0.0.1' })

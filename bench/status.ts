@@ -2,7 +2,7 @@
  * `sync/status` and the dispatcher's queries at full size: 450 products ×
  * 60 days of fetch state and a full day of partner requests (43,200 rows),
  * on the embedded Postgres. Prints median and p99 ms of each against a bare
- * `SELECT 1` round trip on the same pool (the baseline). Target: status < 20 ms.
+ * `SELECT 1` round trip through the same PrismaClient (the baseline). Target: status < 20 ms.
  *
  *   npm run bench:status -- [--products 450] [--reps 200]
  */
@@ -75,19 +75,21 @@ async function main() {
     await applyMigrations(pg.urlFor('status'))
     const db = createDatabase(pg.urlFor('status'))
     for (const stmt of SEED.split(';').map((x) => x.trim()).filter(Boolean)) {
-      await db.pool.query(stmt, stmt === 'ANALYZE' ? [] : [new Date(NOW), TZ, PRODUCTS])
+      // Constant seed text with positional parameters, bound (never interpolated).
+      if (stmt === 'ANALYZE') await db.prisma.$executeRawUnsafe(stmt)
+      else await db.prisma.$executeRawUnsafe(stmt, new Date(NOW), TZ, PRODUCTS)
     }
     const clock = manualClock(NOW)
-    const sync = createSync({ pool: db.pool, clock, budgetClock: clock, logger: silentLogger, partner: { baseUrl: 'http://127.0.0.1:9', apiKey: 'x', sandbox: true }, limitPerMinute: 30, timeZone: TZ })
+    const sync = createSync({ db, clock, budgetClock: clock, logger: silentLogger, partner: { baseUrl: 'http://127.0.0.1:9', apiKey: 'x', sandbox: true }, limitPerMinute: 30, timeZone: TZ })
     const status = await sync.control.status()
     const results = {
       date: new Date().toISOString(),
       pairs: PRODUCTS * 60,
       reps: REPS,
-      baseline: await time(REPS, () => db.pool.query('SELECT 1')),
+      baseline: await time(REPS, () => db.prisma.$executeRaw`SELECT 1`),
       status: await time(REPS, () => sync.control.status()),
-      candidates: await time(Math.ceil(REPS / 4), () => loadCandidates(db.pool, NOW, 1_000)),
-      early: await time(Math.ceil(REPS / 4), () => loadEarly(db.pool, NOW, 64)),
+      candidates: await time(Math.ceil(REPS / 4), () => loadCandidates(db.prisma, NOW, 1_000)),
+      early: await time(Math.ceil(REPS / 4), () => loadEarly(db.prisma, NOW, 64)),
       queue: status.queue,
     }
     await db.close()

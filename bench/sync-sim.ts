@@ -142,7 +142,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   // Production settings: default margin and in-flight limit; the shared
   // window on the simulated clock (the database's clock cannot be simulated).
   const sync = createSync({
-    pool: db.pool,
+    db,
     clock,
     budgetClock: clock,
     logger: silentLogger,

@@ -144,7 +144,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         }
 
         sync = createSync({
-          pool: db.pool,
+          db,
           clock,
           logger: log.child({ module: 'sync' }),
           partner: { ...partner, timeoutMs: config.partner.timeoutMs },
@@ -156,7 +156,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         })
         changes = createChangeFeed({ connectionString: config.databaseDirectUrl ?? url, pool: db.pool, logger: log.child({ module: 'changes' }) })
         await changes.start()
-        const health = createHealthService(db.pool)
+        const health = createHealthService(db.prisma)
         const availability = createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs })
         const services = {
           health: {
@@ -167,9 +167,9 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           },
           availability,
           sync: sync.control,
-          syncReads: createSyncReads({ pool: db.pool, clock }),
+          syncReads: createSyncReads({ prisma: db.prisma, clock }),
           // Other instances' read caches expire within API_CACHE_TTL_MS.
-          catalogue: createCatalogueService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, onRemoved: (id) => availability.invalidate(id) }),
+          catalogue: createCatalogueService({ prisma: db.prisma, clock, defaultTimeZone: config.sync.timeZone, onRemoved: (id) => availability.invalidate(id) }),
           changes,
         }
         // Before registerApi: a hook counts only the routes registered after it.
@@ -241,7 +241,12 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
   }
 }
 
-/** One connection to DATABASE_URL, so an unreachable database is one clear line, not a stack trace later. */
+/**
+ * One connection to DATABASE_URL, so an unreachable database is one clear
+ * line, not a stack trace later. A short-lived pg.Client rather than Prisma:
+ * it runs before the PrismaClient exists, and start-errors.ts reads the
+ * driver's own error codes (refused, auth, unknown database).
+ */
 async function probeDatabase(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 })
   client.on('error', () => {}) // a connection dropped after the probe is not a start-up failure
@@ -267,8 +272,6 @@ function assertPortFree(host: string, port: number): Promise<void> {
 /** Products to sync are added (never removed) at start; a product's own time zone is kept. */
 async function registerProducts(db: Database, ids: number[], timeZone: string): Promise<void> {
   if (!ids.length) return
-  await db.pool.query(
-    `INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2 ON CONFLICT (id) DO UPDATE SET active = true WHERE NOT product.active`,
-    [ids, timeZone],
-  )
+  await db.prisma.product.createMany({ data: ids.map((id) => ({ id, timeZone })), skipDuplicates: true })
+  await db.prisma.product.updateMany({ where: { id: { in: ids }, active: false }, data: { active: true } })
 }

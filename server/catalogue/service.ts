@@ -1,7 +1,7 @@
-import type pg from 'pg'
 import type { Clock } from '../clock.ts'
 import { isValidTimeZone } from '../config.ts'
-import { withTransaction } from '../db/transaction.ts'
+import { Prisma, type PrismaClient } from '../db/client.ts'
+import { sqlState, transaction, TX } from '../db/transaction.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import { DISPATCH_LOCK_KEY } from '../sync/budget.ts'
 import { maintainHorizon } from '../sync/claims.ts'
@@ -34,7 +34,7 @@ export interface CatalogueService {
 }
 
 export interface CatalogueDeps {
-  pool: pg.Pool
+  prisma: PrismaClient
   clock: Pick<Clock, 'now'>
   /** A new product's time zone when the caller names none. */
   defaultTimeZone: string
@@ -44,7 +44,8 @@ export interface CatalogueDeps {
 
 const MAX_INT4 = 2_147_483_647
 
-const VIEW_SQL = `
+// Raw: two per-product lookups (last success, latest error) in one statement, which model queries would make one per product.
+const VIEW_SQL = Prisma.sql`
 SELECT p.id, p.time_zone, p.paused, p.created_at, f.last_success_at, e.last_error
 FROM product p
 LEFT JOIN LATERAL (SELECT max(last_fetched_at) AS last_success_at FROM day_fetch_state WHERE product_id = p.id) f ON true
@@ -77,10 +78,10 @@ function checkProductId(productId: number): void {
 }
 
 export function createCatalogueService(deps: CatalogueDeps): CatalogueService {
-  const { pool } = deps
+  const { prisma } = deps
 
   async function view(productId: number): Promise<ProductView | undefined> {
-    const { rows } = await pool.query<ViewRow>(`${VIEW_SQL} WHERE p.id = $1`, [productId])
+    const rows = await prisma.$queryRaw<ViewRow[]>`${VIEW_SQL} WHERE p.id = ${productId}`
     return rows[0] && toView(rows[0])
   }
 
@@ -89,16 +90,16 @@ export function createCatalogueService(deps: CatalogueDeps): CatalogueService {
     const unknown = () => new BadRequestError('timeZone', `is not a known IANA time zone: "${tz}"`)
     if (!isValidTimeZone(tz)) throw unknown()
     try {
-      await pool.query('SELECT now() AT TIME ZONE $1', [tz])
+      await prisma.$queryRaw`SELECT (now() AT TIME ZONE ${tz})::text`
     } catch (err) {
-      if ((err as { code?: string }).code === '22023') throw unknown()
+      if (sqlState(err) === '22023') throw unknown()
       throw err
     }
   }
 
   return {
     async list() {
-      const { rows } = await pool.query<ViewRow>(`${VIEW_SQL} ORDER BY p.id`)
+      const rows = await prisma.$queryRaw<ViewRow[]>`${VIEW_SQL} ORDER BY p.id`
       return { products: rows.map(toView) }
     },
 
@@ -106,14 +107,13 @@ export function createCatalogueService(deps: CatalogueDeps): CatalogueService {
       checkProductId(productId)
       if (timeZone !== undefined) await checkTimeZone(timeZone)
       // Writes only when something differs, so a repeated call changes nothing (idempotent).
-      const { rowCount } = await pool.query(
-        `INSERT INTO product (id, time_zone) VALUES ($1, coalesce($2, $3))
-         ON CONFLICT (id) DO UPDATE SET time_zone = coalesce($2, product.time_zone), active = true, updated_at = now()
-         WHERE product.time_zone IS DISTINCT FROM coalesce($2, product.time_zone) OR NOT product.active`,
-        [productId, timeZone ?? null, deps.defaultTimeZone],
-      )
+      // Raw: a conditional ON CONFLICT update, which Prisma's upsert cannot express.
+      const written = await prisma.$executeRaw`
+        INSERT INTO product (id, time_zone) VALUES (${productId}, coalesce(${timeZone ?? null}, ${deps.defaultTimeZone}))
+        ON CONFLICT (id) DO UPDATE SET time_zone = coalesce(${timeZone ?? null}, product.time_zone), active = true, updated_at = now()
+        WHERE product.time_zone IS DISTINCT FROM coalesce(${timeZone ?? null}, product.time_zone) OR NOT product.active`
       // The new days are due now and never fetched; the planner takes today first.
-      if (rowCount) await maintainHorizon(pool, deps.clock.now())
+      if (written) await maintainHorizon(prisma, deps.clock.now())
       const v = await view(productId)
       if (!v) throw new NotFoundError(`no product ${productId}`) // removed concurrently
       return v
@@ -121,23 +121,24 @@ export function createCatalogueService(deps: CatalogueDeps): CatalogueService {
 
     async remove(productId) {
       checkProductId(productId)
-      await withTransaction(pool, async (c) => {
+      await transaction(prisma, TX.control, async (tx) => {
         // The dispatcher's lock first: every send decision holds it and checks
         // inside it that the product exists, so once this commits no instance
         // sends for the product. Then the product row: FOR UPDATE waits for
         // snapshot writers holding it FOR KEY SHARE, and a writer arriving
         // later finds no row and writes nothing.
-        await c.query('SELECT pg_advisory_xact_lock($1)', [DISPATCH_LOCK_KEY])
-        const found = await c.query('SELECT 1 FROM product WHERE id = $1 FOR UPDATE', [productId])
-        if (!found.rowCount) throw new NotFoundError(`no product ${productId}`)
-        await c.query('DELETE FROM pax_availability p USING slot s WHERE p.slot_id = s.id AND s.product_id = $1', [productId])
-        await c.query('DELETE FROM slot WHERE product_id = $1', [productId])
-        await c.query('DELETE FROM day_fetch_state WHERE product_id = $1', [productId])
-        await c.query('DELETE FROM change_event WHERE product_id = $1', [productId])
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${DISPATCH_LOCK_KEY})`
+        const found = await tx.$executeRaw`SELECT 1 FROM product WHERE id = ${productId} FOR UPDATE`
+        if (!found) throw new NotFoundError(`no product ${productId}`)
+        // One join delete: a relation filter in deleteMany would list the slot ids first.
+        await tx.$executeRaw`DELETE FROM pax_availability p USING slot s WHERE p.slot_id = s.id AND s.product_id = ${productId}`
+        await tx.slot.deleteMany({ where: { productId } })
+        await tx.dayFetchState.deleteMany({ where: { productId } })
+        await tx.changeEvent.deleteMany({ where: { productId } })
         // The partner budget's window counts these requests until they age out:
         // deleting them would let instances overspend it, so they only forget the product.
-        await c.query('UPDATE partner_request SET product_id = NULL, date = NULL WHERE product_id = $1', [productId])
-        await c.query('DELETE FROM product WHERE id = $1', [productId])
+        await tx.partnerRequest.updateMany({ where: { productId }, data: { productId: null, date: null } })
+        await tx.product.delete({ where: { id: productId } })
       })
       deps.onRemoved?.(productId)
       return { removed: productId }

@@ -4,12 +4,15 @@ import { CHANGES_CHANNEL, parseNotifyPayload, type ChangeEvent } from './event.t
 import { latestEventId, readChangesAfter } from './log.ts'
 
 /**
- * One LISTEN connection per instance (the one exception to "one pool": a
- * pooled connection cannot hold a LISTEN) fanning change events out to this
- * process's subscribers. Events reach every instance through NOTIFY in id
- * order; if the connection drops, the hub reconnects and reads what it
- * missed from the log before passing on new notifications, so subscribers
- * still see every id once, in order.
+ * One LISTEN connection per instance, a dedicated pg.Client: the one
+ * exception to "Prisma is the data layer", because Prisma has no API for
+ * notifications and a pooled connection cannot hold a LISTEN (behind a
+ * transaction-pooling PgBouncer it would not even stay on one server
+ * session; it connects to DATABASE_DIRECT_URL for that). It fans change
+ * events out to this process's subscribers. Events reach every instance
+ * through NOTIFY in id order; if the connection drops, the hub reconnects
+ * and reads what it missed from the log before passing on new
+ * notifications, so subscribers still see every id once, in order.
  */
 export interface ChangeHub {
   start(): Promise<void>
@@ -23,7 +26,7 @@ export interface ChangeHub {
 
 export interface ChangeHubOptions {
   connectionString: string
-  /** For the catch-up read after a reconnect. */
+  /** For the catch-up read after a reconnect: the deprecated `Database.pool` until changes/log.ts moves to Prisma. */
   pool: Pick<pg.Pool, 'query'>
   logger: Pick<Logger, 'info' | 'warn'>
   /** First delay before reconnecting; doubles up to 30 s. */

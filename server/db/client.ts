@@ -1,13 +1,21 @@
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
-import { PrismaClient } from './generated/client.ts'
+import { Prisma, PrismaClient } from './generated/client.ts'
 
+export { Prisma }
 export type { PrismaClient }
 
+/** The client itself or the one a `$transaction` callback receives: what a function that may run inside either takes. */
+export type Db = PrismaClient | Prisma.TransactionClient
+
 export interface Database {
-  /** Typed access for ordinary reads and writes. */
+  /** The data layer: model queries, and `$queryRaw`/`$executeRaw` for set-based SQL. */
   prisma: PrismaClient
-  /** The same connections, for set-based SQL (snapshot writes, claims, aggregates). */
+  /**
+   * @deprecated The pool under `prisma`, for the modules not moved to Prisma
+   * yet (sync/snapshot.ts, availability/, changes/log.ts). Same connections,
+   * not a second pool; new code uses `prisma`.
+   */
   pool: pg.Pool
   close(): Promise<void>
 }
@@ -25,12 +33,14 @@ export interface DatabaseOptions {
 const LOST_PREPARED_STATEMENT = new Set(['26000', '42P05'])
 
 /**
- * The hot reads name their statements so each session plans them once
- * (planning the day query costs more than running it). Behind a
- * transaction-pooling PgBouncer (before 1.21) a named statement outlives
- * the transaction it was prepared in and meets another client's session:
- * the first such error switches this pool to unnamed statements for good,
- * and the query is retried unnamed, so no request fails.
+ * The availability reads (still on the deprecated `pool`) name their
+ * statements so each session plans them once. Behind a transaction-pooling
+ * PgBouncer (before 1.21) a named statement outlives the transaction it was
+ * prepared in and meets another client's session: the first such error
+ * switches this pool to unnamed statements for good, and the query is
+ * retried unnamed, so no request fails. Prisma's adapter never names a
+ * statement (no `statementNameGenerator` is given), so this goes when the
+ * last named query moves to Prisma.
  */
 function preparedStatementFallback(pool: pg.Pool, onUnprepared?: (err: Error) => void): void {
   const original = pool.query as (...args: unknown[]) => unknown
@@ -55,8 +65,9 @@ function preparedStatementFallback(pool: pg.Pool, onUnprepared?: (err: Error) =>
 }
 
 /**
- * One pg pool shared by Prisma (through its driver adapter) and by the raw SQL
- * of the hot paths, so the two never compete for connections.
+ * One pg pool per process, under one PrismaClient (through its driver
+ * adapter). The pool is built here rather than by the adapter so that its
+ * timeouts and idle-error handling are ours.
  */
 export function createDatabase(url: string, opts: DatabaseOptions = {}): Database {
   const pool = new pg.Pool({

@@ -1,16 +1,16 @@
-import type pg from 'pg'
+import type { PrismaClient } from './client.ts'
 import { migrationsUpToDate } from './migrate.ts'
 import type { HealthService } from '../api/services.ts'
 
-export function createHealthService(pool: pg.Pool): HealthService {
+export function createHealthService(prisma: PrismaClient): HealthService {
   return {
     async ready() {
       let database = false
       let migrations = false
       try {
-        await pool.query('SELECT 1')
+        await prisma.$executeRaw`SELECT 1`
         database = true
-        migrations = await migrationsUpToDate(async (sql) => (await pool.query(sql)).rows)
+        migrations = await migrationsUpToDate(prisma)
       } catch {
         /* reported as not ready */
       }

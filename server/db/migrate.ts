@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
+import type { PrismaClient } from './client.ts'
 
 /**
  * `prisma/migrations` of the package this module runs from: the nearest one
@@ -83,6 +84,10 @@ export async function applyMigrations(
 ): Promise<MigrateResult> {
   const log = opts.log ?? (() => {})
   const migrations = readMigrations(opts.dir)
+  // A short-lived pg.Client of its own, not Prisma: a migration file holds
+  // many statements, which only the simple query protocol runs in one call,
+  // and Prisma's raw API always binds (extended protocol, one statement).
+  // It also runs before the process's PrismaClient exists.
   const client = new pg.Client({ connectionString: databaseUrl })
   await client.connect()
   const locked = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -151,10 +156,10 @@ export async function applyMigrations(
 }
 
 /** True when every committed migration is recorded as finished. */
-export async function migrationsUpToDate(query: (sql: string) => Promise<{ migration_name: string }[]>, dir?: string): Promise<boolean> {
+export async function migrationsUpToDate(prisma: Pick<PrismaClient, '$queryRaw'>, dir?: string): Promise<boolean> {
   const wanted = readMigrations(dir).map((m) => m.name)
   try {
-    const rows = await query('SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL')
+    const rows = await prisma.$queryRaw<{ migration_name: string }[]>`SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL`
     const have = new Set(rows.map((r) => r.migration_name))
     return wanted.every((n) => have.has(n))
   } catch {

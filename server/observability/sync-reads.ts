@@ -1,6 +1,6 @@
-import type pg from 'pg'
 import type { BudgetHistory, FreshnessGrid, SyncReadService } from '../api/sync-read-schemas.ts'
 import type { Clock } from '../clock.ts'
+import type { PrismaClient } from '../db/client.ts'
 import { TIERS } from '../sync/tiers.ts'
 
 export const GRID_DAYS = 14
@@ -12,20 +12,18 @@ const MINUTE_MS = 60_000
  * freshness grid (primary-key range per product) and the budget's last hour
  * (the partner_request log's sent_at index).
  */
-export function createSyncReads(o: { pool: pg.Pool; clock: Clock }): SyncReadService {
+export function createSyncReads(o: { prisma: PrismaClient; clock: Clock }): SyncReadService {
   return {
     async freshness(): Promise<FreshnessGrid> {
       const at = new Date(o.clock.now())
       // LEFT JOIN: a product added a moment ago has no days yet and still gets a row.
-      const { rows } = await o.pool.query<{ id: number; paused: boolean; off: number | null; fetched: Date | null; failing: boolean | null }>(
-        `SELECT p.id, p.paused, f.date - ($1::timestamptz AT TIME ZONE p.time_zone)::date AS off,
-                f.last_fetched_at AS fetched, f.consecutive_failures > 0 AS failing
-         FROM product p
-         LEFT JOIN day_fetch_state f ON f.product_id = p.id
-           AND f.date BETWEEN ($1::timestamptz AT TIME ZONE p.time_zone)::date AND ($1::timestamptz AT TIME ZONE p.time_zone)::date + $2::int
-         WHERE p.active ORDER BY p.id`,
-        [at, GRID_DAYS - 1],
-      )
+      const rows = await o.prisma.$queryRaw<{ id: number; paused: boolean; off: number | null; fetched: Date | null; failing: boolean | null }[]>`
+        SELECT p.id, p.paused, f.date - (${at}::timestamptz AT TIME ZONE p.time_zone)::date AS off,
+               f.last_fetched_at AS fetched, f.consecutive_failures > 0 AS failing
+        FROM product p
+        LEFT JOIN day_fetch_state f ON f.product_id = p.id
+          AND f.date BETWEEN (${at}::timestamptz AT TIME ZONE p.time_zone)::date AND (${at}::timestamptz AT TIME ZONE p.time_zone)::date + ${GRID_DAYS - 1}::int
+        WHERE p.active ORDER BY p.id`
       const products: FreshnessGrid['products'] = []
       for (const r of rows) {
         let p = products.at(-1)
@@ -45,11 +43,9 @@ export function createSyncReads(o: { pool: pg.Pool; clock: Clock }): SyncReadSer
     async budgetHistory(): Promise<BudgetHistory> {
       const now = o.clock.now()
       const first = Math.floor(now / MINUTE_MS) - (HISTORY_MINUTES - 1)
-      const { rows } = await o.pool.query<{ m: string; n: number }>(
-        `SELECT floor(extract(epoch FROM sent_at) / 60)::bigint AS m, count(*)::int AS n
-         FROM partner_request WHERE sent_at >= $1 AND sent_at <= $2 GROUP BY 1`,
-        [new Date(first * MINUTE_MS), new Date(now)],
-      )
+      const rows = await o.prisma.$queryRaw<{ m: bigint; n: number }[]>`
+        SELECT floor(extract(epoch FROM sent_at) / 60)::bigint AS m, count(*)::int AS n
+        FROM partner_request WHERE sent_at >= ${new Date(first * MINUTE_MS)} AND sent_at <= ${new Date(now)} GROUP BY 1`
       const byMinute = new Map(rows.map((r) => [Number(r.m), r.n]))
       return {
         at: new Date(now).toISOString(),

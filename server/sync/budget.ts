@@ -1,5 +1,5 @@
-import type pg from 'pg'
-import { withTransaction } from '../db/transaction.ts'
+import { Prisma, type PrismaClient } from '../db/client.ts'
+import { transaction, TX } from '../db/transaction.ts'
 import { nextSendAt } from '../partner/pacer.ts'
 import type { Clock } from '../clock.ts'
 
@@ -58,8 +58,6 @@ export function grantFromWindow(s: WindowState, want: number): Grant {
  */
 export const DISPATCH_LOCK_KEY = 72_707_370
 
-type Q = Pick<pg.PoolClient, 'query'>
-
 export interface BudgetOptions {
   limitPerMinute: number
   instanceId: string
@@ -100,7 +98,7 @@ export interface Budget {
    * `claim` in the same transaction and, if it returns something, stamps one
    * request into the window at this instant. The caller sends right after.
    */
-  permit<T>(claim: (tx: Q) => Promise<T | undefined>): Promise<Permit<T>>
+  permit<T>(claim: (tx: Prisma.TransactionClient) => Promise<T | undefined>): Promise<Permit<T>>
   /** Halts every instance until `until` (a 429's reset). */
   halt(until: number): Promise<void>
   /** The window's clock now. */
@@ -108,26 +106,26 @@ export interface Budget {
   usage(sinceDayStart?: number): Promise<{ now: number; usedInWindow: number; usedToday: number; haltedUntil: number | null }>
 }
 
-const NOW_SQL = 'coalesce($1::timestamptz, clock_timestamp())'
-const ms = (col: string) => `floor(extract(epoch FROM ${col}) * 1000)::bigint`
+/** The window's instant: the caller's clock when it has one, else the database's. */
+const nowSql = (clock: Date | null) => Prisma.sql`coalesce(${clock}::timestamptz, clock_timestamp())`
+/** Epoch milliseconds of a timestamptz column or expression (a constant fragment of this file). */
+const ms = (col: string) => Prisma.raw(`floor(extract(epoch FROM ${col}) * 1000)::bigint`)
 
-export function createBudget(pool: pg.Pool, opts: BudgetOptions): Budget {
+export function createBudget(prisma: PrismaClient, opts: BudgetOptions): Budget {
   const windowMs = WINDOW_MS + (opts.marginMs ?? 1_000)
   const clockParam = () => (opts.clock ? new Date(opts.clock.now()) : null)
   return {
     limitPerMinute: opts.limitPerMinute,
     windowMs,
     permit(claim) {
-      return withTransaction(pool, async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock($1)', [DISPATCH_LOCK_KEY])
+      return transaction(prisma, TX.dispatch, async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${DISPATCH_LOCK_KEY})`
         // Read after the lock: a pause or halt committed while we waited is seen.
-        const { rows } = await tx.query<{ now: string; paused: boolean | null; halted: string | null; sent: string[] }>(
-          `WITH n AS (SELECT ${NOW_SQL} AS now)
-           SELECT ${ms('n.now')} AS now, c.paused, ${ms('c.halted_until')} AS halted,
-                  ARRAY(SELECT ${ms('r.sent_at')} FROM partner_request r WHERE r.sent_at > n.now - $2 * interval '1 millisecond' ORDER BY r.sent_at) AS sent
-           FROM n LEFT JOIN sync_control c ON c.id = 1`,
-          [clockParam(), windowMs],
-        )
+        const rows = await tx.$queryRaw<{ now: bigint; paused: boolean | null; halted: bigint | null; sent: bigint[] }[]>`
+          WITH n AS (SELECT ${nowSql(clockParam())} AS now)
+          SELECT ${ms('n.now')} AS now, c.paused, ${ms('c.halted_until')} AS halted,
+                 ARRAY(SELECT ${ms('r.sent_at')} FROM partner_request r WHERE r.sent_at > n.now - ${windowMs} * interval '1 millisecond' ORDER BY r.sent_at) AS sent
+          FROM n LEFT JOIN sync_control c ON c.id = 1`
         const r = rows[0]!
         const now = Number(r.now)
         const sent = r.sent.map(Number)
@@ -139,31 +137,29 @@ export function createBudget(pool: pg.Pool, opts: BudgetOptions): Budget {
         if (!g.granted) return { ...base, skipped: 'budget' as const }
         const granted = await claim(tx)
         if (granted === undefined) return { ...base, nextAt: now, skipped: 'idle' as const }
-        await tx.query('INSERT INTO partner_request (sent_at, instance_id) VALUES ($1, $2)', [new Date(now), opts.instanceId])
+        await tx.partnerRequest.create({ data: { sentAt: new Date(now), instanceId: opts.instanceId }, select: { id: true } })
         return { ...base, granted, usedInWindow: g.usedInWindow }
       })
     },
     async halt(until) {
-      await pool.query(`UPDATE sync_control SET halted_until = GREATEST(coalesce(halted_until, to_timestamp(0)), $1) WHERE id = 1`, [new Date(until)])
+      await prisma.$executeRaw`UPDATE sync_control SET halted_until = GREATEST(coalesce(halted_until, to_timestamp(0)), ${new Date(until)}) WHERE id = 1`
     },
     async now() {
       if (opts.clock) return opts.clock.now()
-      const { rows } = await pool.query<{ now: string }>(`SELECT ${ms('clock_timestamp()')} AS now`)
+      const rows = await prisma.$queryRaw<{ now: bigint }[]>`SELECT ${ms('clock_timestamp()')} AS now`
       return Number(rows[0]!.now)
     },
     async usage(sinceDayStart) {
-      const { rows } = await pool.query<{ now: string; w: number; d: number; h: string | null }>(
-        `WITH n AS (SELECT ${NOW_SQL} AS now)
-         SELECT ${ms('n.now')} AS now,
-                (SELECT count(*)::int FROM partner_request WHERE sent_at > n.now - interval '60 seconds' AND sent_at <= n.now) AS w,
-                (SELECT count(*)::int FROM partner_request WHERE sent_at >= $2 AND sent_at <= n.now) AS d,
-                (SELECT ${ms('halted_until')} FROM sync_control WHERE id = 1) AS h
-         FROM n`,
-        [clockParam(), new Date(sinceDayStart ?? 0)],
-      )
+      const rows = await prisma.$queryRaw<{ now: bigint; w: number; d: number; h: bigint | null }[]>`
+        WITH n AS (SELECT ${nowSql(clockParam())} AS now)
+        SELECT ${ms('n.now')} AS now,
+               (SELECT count(*)::int FROM partner_request WHERE sent_at > n.now - interval '60 seconds' AND sent_at <= n.now) AS w,
+               (SELECT count(*)::int FROM partner_request WHERE sent_at >= ${new Date(sinceDayStart ?? 0)} AND sent_at <= n.now) AS d,
+               (SELECT ${ms('halted_until')} FROM sync_control WHERE id = 1) AS h
+        FROM n`
       const r = rows[0]!
       const now = Number(r.now)
-      return { now, usedInWindow: r.w, usedToday: r.d, haltedUntil: r.h && Number(r.h) > now ? Number(r.h) : null }
+      return { now, usedInWindow: r.w, usedToday: r.d, haltedUntil: r.h !== null && Number(r.h) > now ? Number(r.h) : null }
     },
   }
 }

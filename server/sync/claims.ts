@@ -1,5 +1,5 @@
-import type pg from 'pg'
 import { HORIZON_DAYS } from '../calendar/horizon.ts'
+import { Prisma, type Db } from '../db/client.ts'
 import { dueSql, fetchableSql, productsTodayCte } from './due.ts'
 import type { Candidate, WeekdayStats } from './planner.ts'
 
@@ -10,32 +10,53 @@ import type { Candidate, WeekdayStats } from './planner.ts'
  * clock (parameters), never from the database's now(), so a simulated clock
  * drives the same code.
  */
-type Q = Pick<pg.Pool, 'query'>
+
+/**
+ * due.ts writes its rules as SQL text around an expression for "now"; here
+ * that expression is the statement's first parameter. Prisma numbers
+ * parameters in the order they appear, so `nowFirst` checks that the
+ * instant is the first value of each statement built with `NOW`.
+ */
+const NOW = '$1::timestamptz'
+const raw = Prisma.raw
+/** The instant again, after its first (bound) mention. */
+const AT_NOW = raw(NOW)
+function nowFirst(at: Date, q: Prisma.Sql): Prisma.Sql {
+  if (q.values[0] !== at) throw new Error('a statement using due.ts fragments must bind the instant first')
+  return q
+}
+
+/** A `date` column value as Prisma passes it (midnight UTC). */
+const dateValue = (date: string) => new Date(`${date}T00:00:00Z`)
+
+// The rules of due.ts, built once (constant text: safe as raw SQL).
+const P_TODAY = raw(productsTodayCte(NOW))
+const DUE_TODAY = raw(dueSql(NOW, 'p.today'))
+const FETCHABLE_TODAY = raw(fetchableSql(NOW, 'p.today'))
+const DUE = raw(dueSql(NOW))
+/** Spare budget: worth a request, and nobody fetched it since it was listed. */
+const EARLY_CLAIMABLE = raw(`${fetchableSql(NOW)} AND f.next_due_at = want.next_due_at`)
 
 /** Adds the horizon's new days for active products and drops days that are past. */
-export async function maintainHorizon(pool: Q, now: number): Promise<{ added: number; pruned: number }> {
+export async function maintainHorizon(db: Db, now: number): Promise<{ added: number; pruned: number }> {
   const at = new Date(now)
-  const added = await pool.query(
-    `INSERT INTO day_fetch_state (product_id, date, next_due_at)
-     SELECT p.id, d::date, $1
-     FROM product p
-     CROSS JOIN LATERAL generate_series(($1::timestamptz AT TIME ZONE p.time_zone)::date,
-                                        ($1::timestamptz AT TIME ZONE p.time_zone)::date + $2::int, interval '1 day') AS d
-     WHERE p.active
-     ON CONFLICT DO NOTHING`,
-    [at, HORIZON_DAYS - 1],
-  )
+  const added = await db.$executeRaw`
+    INSERT INTO day_fetch_state (product_id, date, next_due_at)
+    SELECT p.id, d::date, ${at}::timestamptz
+    FROM product p
+    CROSS JOIN LATERAL generate_series((${at}::timestamptz AT TIME ZONE p.time_zone)::date,
+                                       (${at}::timestamptz AT TIME ZONE p.time_zone)::date + ${HORIZON_DAYS - 1}::int, interval '1 day') AS d
+    WHERE p.active
+    ON CONFLICT DO NOTHING`
   // Yesterday is kept: a client a few minutes behind midnight may still ask for it.
-  const pruned = await pool.query(
-    `WITH gone AS (
-       DELETE FROM day_fetch_state f USING product p
-       WHERE p.id = f.product_id AND f.date < ($1::timestamptz AT TIME ZONE p.time_zone)::date - 1
-       RETURNING f.product_id, f.date)
-     DELETE FROM slot s USING gone WHERE s.product_id = gone.product_id AND s.date = gone.date`,
-    [at],
-  )
-  await pool.query(`DELETE FROM partner_request WHERE sent_at < $1`, [new Date(now - 2 * 86_400_000)])
-  return { added: added.rowCount ?? 0, pruned: pruned.rowCount ?? 0 }
+  const pruned = await db.$executeRaw`
+    WITH gone AS (
+      DELETE FROM day_fetch_state f USING product p
+      WHERE p.id = f.product_id AND f.date < (${at}::timestamptz AT TIME ZONE p.time_zone)::date - 1
+      RETURNING f.product_id, f.date)
+    DELETE FROM slot s USING gone WHERE s.product_id = gone.product_id AND s.date = gone.date`
+  await db.partnerRequest.deleteMany({ where: { sentAt: { lt: new Date(now - 2 * 86_400_000) } } })
+  return { added, pruned }
 }
 
 type CandidateRow = { product_id: number; date: string; time_zone: string; next_due_at: Date; forced_at: Date | null; last_slot_start: string | null; last_fetched_at: Date | null }
@@ -57,22 +78,26 @@ const toCandidate = (r: CandidateRow): Candidate => ({
  * first is the planner's order, so it ranks a few thousand rows instead of
  * the whole backlog.
  */
-export async function loadCandidates(pool: Q, now: number, limit: number): Promise<Candidate[]> {
-  const { rows } = await pool.query<CandidateRow>(
-    // Two branches so the next_due_at index serves the common case (few due at once).
-    `WITH ${productsTodayCte('$1::timestamptz')},
-     due AS (
-       SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at, f.date - p.today AS off
-       FROM day_fetch_state f JOIN p ON p.id = f.product_id
-       WHERE f.next_due_at <= $1 AND ${dueSql('$1::timestamptz', 'p.today')} AND (f.claimed_until IS NULL OR f.claimed_until < $1)
-       UNION
-       SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at, f.date - p.today AS off
-       FROM day_fetch_state f JOIN p ON p.id = f.product_id
-       WHERE f.forced_at IS NOT NULL AND ${dueSql('$1::timestamptz', 'p.today')} AND (f.claimed_until IS NULL OR f.claimed_until < $1))
-     (SELECT * FROM due WHERE off BETWEEN 0 AND 7 OR forced_at IS NOT NULL)
-     UNION ALL
-     (SELECT * FROM due WHERE off > 7 AND forced_at IS NULL ORDER BY next_due_at LIMIT $2)`,
-    [new Date(now), limit],
+export async function loadCandidates(db: Db, now: number, limit: number): Promise<Candidate[]> {
+  const at = new Date(now)
+  // Two branches so the next_due_at index serves the common case (few due at once).
+  const rows = await db.$queryRaw<CandidateRow[]>(
+    nowFirst(
+      at,
+      Prisma.sql`
+        WITH ${P_TODAY},
+        due AS (
+          SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at, f.date - p.today AS off
+          FROM day_fetch_state f JOIN p ON p.id = f.product_id
+          WHERE f.next_due_at <= ${at} AND ${DUE_TODAY} AND (f.claimed_until IS NULL OR f.claimed_until < ${AT_NOW})
+          UNION
+          SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at, f.date - p.today AS off
+          FROM day_fetch_state f JOIN p ON p.id = f.product_id
+          WHERE f.forced_at IS NOT NULL AND ${DUE_TODAY} AND (f.claimed_until IS NULL OR f.claimed_until < ${AT_NOW}))
+        (SELECT * FROM due WHERE off BETWEEN 0 AND 7 OR forced_at IS NOT NULL)
+        UNION ALL
+        (SELECT * FROM due WHERE off > 7 AND forced_at IS NULL ORDER BY next_due_at LIMIT ${limit})`,
+    ),
   )
   return rows.map(toCandidate)
 }
@@ -92,20 +117,35 @@ export const EARLY_AT_SHARE = 0.5
  * interval (last fetch → next due) first, so every tier is refreshed a
  * little sooner, in proportion. Days last seen empty are left alone (they rarely change).
  */
-export async function loadEarly(pool: Q, now: number, limit: number): Promise<Candidate[]> {
-  const { rows } = await pool.query<CandidateRow>(
-    `WITH ${productsTodayCte('$1::timestamptz')}
-     SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, NULL::timestamptz AS forced_at, f.last_slot_start, f.last_fetched_at
-     FROM day_fetch_state f JOIN p ON p.id = f.product_id
-     WHERE f.next_due_at > $1 AND f.last_outcome = 'ok' AND ${fetchableSql('$1::timestamptz', 'p.today')}
-       AND $1 - f.last_fetched_at >= ${EARLY_AT_SHARE} * (f.next_due_at - f.last_fetched_at)
-       AND (f.claimed_until IS NULL OR f.claimed_until < $1)
-     ORDER BY extract(epoch FROM $1 - f.last_fetched_at) / nullif(extract(epoch FROM f.next_due_at - f.last_fetched_at), 0) DESC, f.product_id, f.date
-     LIMIT $2`,
-    [new Date(now), limit],
+export async function loadEarly(db: Db, now: number, limit: number): Promise<Candidate[]> {
+  const at = new Date(now)
+  const rows = await db.$queryRaw<CandidateRow[]>(
+    nowFirst(
+      at,
+      Prisma.sql`
+        WITH ${P_TODAY}
+        SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, NULL::timestamptz AS forced_at, f.last_slot_start, f.last_fetched_at
+        FROM day_fetch_state f JOIN p ON p.id = f.product_id
+        WHERE f.next_due_at > ${at} AND f.last_outcome = 'ok' AND ${FETCHABLE_TODAY}
+          AND ${AT_NOW} - f.last_fetched_at >= ${raw(String(EARLY_AT_SHARE))} * (f.next_due_at - f.last_fetched_at)
+          AND (f.claimed_until IS NULL OR f.claimed_until < ${AT_NOW})
+        ORDER BY extract(epoch FROM ${AT_NOW} - f.last_fetched_at) / nullif(extract(epoch FROM f.next_due_at - f.last_fetched_at), 0) DESC, f.product_id, f.date
+        LIMIT ${limit}`,
+    ),
   )
   return rows.map(toCandidate)
 }
+
+type ClaimRow = { product_id: number; date: string; time_zone: string; total_remaining: number | null; consecutive_failures: number }
+
+const toClaimed = (r: ClaimRow, now: number): ClaimedPair => ({
+  productId: r.product_id,
+  date: r.date,
+  timeZone: r.time_zone,
+  totalRemaining: r.total_remaining,
+  consecutiveFailures: r.consecutive_failures,
+  claimedAt: now,
+})
 
 export interface ClaimedPair {
   productId: number
@@ -122,28 +162,20 @@ export interface ClaimedPair {
  * so two instances never fetch one pair at once; a claim whose holder died
  * expires and is taken over.
  */
-export async function claimPairs(pool: Q, pairs: { productId: number; date: string }[], instanceId: string, now: number, ttlMs: number): Promise<ClaimedPair[]> {
+export async function claimPairs(db: Db, pairs: { productId: number; date: string }[], instanceId: string, now: number, ttlMs: number): Promise<ClaimedPair[]> {
   if (!pairs.length) return []
-  const { rows } = await pool.query<{ product_id: number; date: string; time_zone: string; total_remaining: number | null; consecutive_failures: number }>(
-    `WITH want AS (SELECT * FROM unnest($1::int[], $2::date[]) AS w(product_id, date)),
-     c AS (
-       SELECT f.product_id, f.date FROM day_fetch_state f JOIN want ON want.product_id = f.product_id AND want.date = f.date
-       WHERE (f.claimed_until IS NULL OR f.claimed_until < $3) AND (f.next_due_at <= $3 OR f.forced_at IS NOT NULL)
-       FOR UPDATE OF f SKIP LOCKED)
-     UPDATE day_fetch_state f SET claimed_by = $4, claimed_until = $5
-     FROM c, product p
-     WHERE f.product_id = c.product_id AND f.date = c.date AND p.id = f.product_id
-     RETURNING f.product_id, f.date::text AS date, p.time_zone, f.total_remaining, f.consecutive_failures`,
-    [pairs.map((p) => p.productId), pairs.map((p) => p.date), new Date(now), instanceId, new Date(now + ttlMs)],
-  )
-  return rows.map((r) => ({
-    productId: r.product_id,
-    date: r.date,
-    timeZone: r.time_zone,
-    totalRemaining: r.total_remaining,
-    consecutiveFailures: r.consecutive_failures,
-    claimedAt: now,
-  }))
+  const at = new Date(now)
+  const rows = await db.$queryRaw<ClaimRow[]>`
+    WITH want AS (SELECT * FROM unnest(${pairs.map((p) => p.productId)}::int[], ${pairs.map((p) => p.date)}::date[]) AS w(product_id, date)),
+    c AS (
+      SELECT f.product_id, f.date FROM day_fetch_state f JOIN want ON want.product_id = f.product_id AND want.date = f.date
+      WHERE (f.claimed_until IS NULL OR f.claimed_until < ${at}) AND (f.next_due_at <= ${at} OR f.forced_at IS NOT NULL)
+      FOR UPDATE OF f SKIP LOCKED)
+    UPDATE day_fetch_state f SET claimed_by = ${instanceId}, claimed_until = ${new Date(now + ttlMs)}
+    FROM c, product p
+    WHERE f.product_id = c.product_id AND f.date = c.date AND p.id = f.product_id
+    RETURNING f.product_id, f.date::text AS date, p.time_zone, f.total_remaining, f.consecutive_failures`
+  return rows.map((r) => toClaimed(r, now))
 }
 
 /**
@@ -157,7 +189,7 @@ export async function claimPairs(pool: Q, pairs: { productId: number; date: stri
  * the product was paused or removed), so the caller can drop them.
  */
 export async function claimNext(
-  tx: Q,
+  tx: Db,
   ranked: readonly { productId: number; date: string; nextDueAt: number }[],
   instanceId: string,
   now: number,
@@ -165,52 +197,53 @@ export async function claimNext(
   opts: { early?: boolean } = {},
 ): Promise<{ pair?: ClaimedPair; skipped: number }> {
   if (!ranked.length) return { skipped: 0 }
-  const { rows } = await tx.query<{ product_id: number; date: string; time_zone: string; total_remaining: number | null; consecutive_failures: number; ord: string }>(
-    `WITH want AS (SELECT * FROM unnest($1::int[], $2::date[], $6::timestamptz[]) WITH ORDINALITY AS w(product_id, date, next_due_at, ord)),
-     c AS (
-       SELECT f.product_id, f.date, want.ord FROM want
-       JOIN day_fetch_state f ON f.product_id = want.product_id AND f.date = want.date
-       JOIN product p ON p.id = f.product_id
-       WHERE ${opts.early ? `${fetchableSql('$3::timestamptz')} AND f.next_due_at = want.next_due_at` : dueSql('$3::timestamptz')}
-         AND (f.claimed_until IS NULL OR f.claimed_until < $3)
-       ORDER BY want.ord LIMIT 1
-       FOR UPDATE OF f SKIP LOCKED)
-     UPDATE day_fetch_state f SET claimed_by = $4, claimed_until = $5
-     FROM c, product p
-     WHERE f.product_id = c.product_id AND f.date = c.date AND p.id = f.product_id
-     RETURNING f.product_id, f.date::text AS date, p.time_zone, f.total_remaining, f.consecutive_failures, c.ord`,
-    [ranked.map((p) => p.productId), ranked.map((p) => p.date), new Date(now), instanceId, new Date(now + ttlMs), ranked.map((p) => new Date(p.nextDueAt))],
+  const at = new Date(now)
+  const rows = await tx.$queryRaw<(ClaimRow & { ord: bigint })[]>(
+    nowFirst(
+      at,
+      Prisma.sql`
+        WITH want AS (
+          SELECT ${at}::timestamptz AS now, w.*
+          FROM unnest(${ranked.map((p) => p.productId)}::int[], ${ranked.map((p) => p.date)}::date[], ${ranked.map((p) => new Date(p.nextDueAt))}::timestamptz[])
+               WITH ORDINALITY AS w(product_id, date, next_due_at, ord)),
+        c AS (
+          SELECT f.product_id, f.date, want.ord FROM want
+          JOIN day_fetch_state f ON f.product_id = want.product_id AND f.date = want.date
+          JOIN product p ON p.id = f.product_id
+          WHERE ${opts.early ? EARLY_CLAIMABLE : DUE} AND (f.claimed_until IS NULL OR f.claimed_until < want.now)
+          ORDER BY want.ord LIMIT 1
+          FOR UPDATE OF f SKIP LOCKED)
+        UPDATE day_fetch_state f SET claimed_by = ${instanceId}, claimed_until = ${new Date(now + ttlMs)}
+        FROM c, product p
+        WHERE f.product_id = c.product_id AND f.date = c.date AND p.id = f.product_id
+        RETURNING f.product_id, f.date::text AS date, p.time_zone, f.total_remaining, f.consecutive_failures, c.ord`,
+    ),
   )
   const r = rows[0]
   if (!r) return { skipped: ranked.length }
-  return {
-    pair: { productId: r.product_id, date: r.date, timeZone: r.time_zone, totalRemaining: r.total_remaining, consecutiveFailures: r.consecutive_failures, claimedAt: now },
-    skipped: Number(r.ord) - 1,
-  }
+  return { pair: toClaimed(r, now), skipped: Number(r.ord) - 1 }
 }
 
 /** Hands one unfetched pair back (its fetch was not sent). */
-export async function releaseClaim(pool: Q, instanceId: string, pair: { productId: number; date: string }): Promise<void> {
-  await pool.query(`UPDATE day_fetch_state SET claimed_by = NULL, claimed_until = NULL WHERE product_id = $1 AND date = $2::date AND claimed_by = $3`, [pair.productId, pair.date, instanceId])
+export async function releaseClaim(db: Db, instanceId: string, pair: { productId: number; date: string }): Promise<void> {
+  await db.dayFetchState.updateMany({ where: { productId: pair.productId, date: dateValue(pair.date), claimedBy: instanceId }, data: { claimedBy: null, claimedUntil: null } })
 }
 
 /** On a graceful stop: hand back what this instance holds but did not fetch. */
-export async function releaseClaims(pool: Q, instanceId: string): Promise<number> {
-  const r = await pool.query(`UPDATE day_fetch_state SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1`, [instanceId])
-  return r.rowCount ?? 0
+export async function releaseClaims(db: Db, instanceId: string): Promise<number> {
+  const r = await db.dayFetchState.updateMany({ where: { claimedBy: instanceId }, data: { claimedBy: null, claimedUntil: null } })
+  return r.count
 }
 
 /** Per product and weekday (0 = Sunday): fetched days with slots vs. empty, within the horizon. */
-export async function weekdayStats(pool: Q, productIds: number[]): Promise<Map<number, Map<number, WeekdayStats>>> {
+export async function weekdayStats(db: Db, productIds: number[]): Promise<Map<number, Map<number, WeekdayStats>>> {
   const out = new Map<number, Map<number, WeekdayStats>>()
   if (!productIds.length) return out
-  const { rows } = await pool.query<{ product_id: number; dow: number; open: number; empty: number }>(
-    `SELECT product_id, extract(dow FROM date)::int AS dow,
-            count(*) FILTER (WHERE last_outcome = 'ok')::int AS open,
-            count(*) FILTER (WHERE last_outcome = 'empty')::int AS empty
-     FROM day_fetch_state WHERE product_id = ANY($1::int[]) GROUP BY 1, 2`,
-    [productIds],
-  )
+  const rows = await db.$queryRaw<{ product_id: number; dow: number; open: number; empty: number }[]>`
+    SELECT product_id, extract(dow FROM date)::int AS dow,
+           count(*) FILTER (WHERE last_outcome = 'ok')::int AS open,
+           count(*) FILTER (WHERE last_outcome = 'empty')::int AS empty
+    FROM day_fetch_state WHERE product_id = ANY(${productIds}::int[]) GROUP BY 1, 2`
   for (const r of rows) {
     if (!out.has(r.product_id)) out.set(r.product_id, new Map())
     out.get(r.product_id)!.set(r.dow, { open: r.open, empty: r.empty })

@@ -1,10 +1,10 @@
-import type pg from 'pg'
 import { localDate, startOfDay } from '../calendar/days.ts'
 import { checkDateInHorizon, HORIZON_DAYS, horizonAt } from '../calendar/horizon.ts'
 import type { Clock } from '../clock.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import type { RunRequest, SyncService, SyncStateView, SyncStatusView, TierCounts } from '../api/services.ts'
-import { withTransaction } from '../db/transaction.ts'
+import { Prisma, type Db, type PrismaClient } from '../db/client.ts'
+import { transaction, TX } from '../db/transaction.ts'
 import { DISPATCH_LOCK_KEY, type Budget } from './budget.ts'
 import { maintainHorizon } from './claims.ts'
 import { readControl } from './control-state.ts'
@@ -12,7 +12,7 @@ import { TIERS, tierOf } from './tiers.ts'
 import { dueSql, pastCutoffSql, productsTodayCte, tierTargetSql } from './due.ts'
 
 export interface SyncControlOptions {
-  pool: pg.Pool
+  prisma: PrismaClient
   clock: Clock
   budget: Budget
   /** The zone whose calendar day "today" means for the budget's daily count. */
@@ -21,17 +21,17 @@ export interface SyncControlOptions {
   engine?: { readonly state: string; readonly inFlight: number }
 }
 
-type Q = Pick<pg.Pool, 'query'>
-
-async function assertProduct(pool: Q, productId: number): Promise<void> {
-  const { rowCount } = await pool.query('SELECT 1 FROM product WHERE id = $1', [productId])
-  if (!rowCount) throw new NotFoundError(`product ${productId} is not known to slotsync`)
+async function assertProduct(db: Db, productId: number): Promise<void> {
+  const found = await db.product.findUnique({ where: { id: productId }, select: { id: true } })
+  if (!found) throw new NotFoundError(`product ${productId} is not known to slotsync`)
 }
 
-async function pausedProducts(pool: Q): Promise<number[]> {
-  const { rows } = await pool.query<{ id: number }>('SELECT id FROM product WHERE paused ORDER BY id')
+async function pausedProducts(db: Db): Promise<number[]> {
+  const rows = await db.product.findMany({ where: { paused: true }, select: { id: true }, orderBy: { id: 'asc' } })
   return rows.map((r) => r.id)
 }
+
+type TierRow = { off: number; total: number; due: number; overdue: number; queued: number; in_flight: number; never: number; open_today: number; oldest: Date | null }
 
 // One scan of the horizon of the products being synced, grouped by day
 // offset (tiers are summed from offsets in TypeScript), with "due" from
@@ -85,11 +85,11 @@ export function runEta(o: { queued: number; openToday: number; limitPerMinute: n
  * the database so they hold for every instance and survive restarts.
  */
 export function createSyncControl(o: SyncControlOptions): SyncService {
-  const { pool, clock } = o
+  const { prisma, clock } = o
 
   async function stateView(productId?: number): Promise<SyncStateView> {
-    const c = await readControl(pool)
-    const paused = await pausedProducts(pool)
+    const c = await readControl(prisma)
+    const paused = await pausedProducts(prisma)
     const view: SyncStateView = { paused: productId === undefined ? c.paused : c.paused || paused.includes(productId), changedAt: new Date(c.changedAt).toISOString(), pausedProducts: paused }
     if (productId !== undefined) view.productId = productId
     return view
@@ -97,14 +97,15 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
 
   async function setPaused(paused: boolean, productId?: number): Promise<SyncStateView> {
     const at = new Date(clock.now())
-    if (productId !== undefined) await assertProduct(pool, productId)
-    await withTransaction(pool, async (tx) => {
+    if (productId !== undefined) await assertProduct(prisma, productId)
+    await transaction(prisma, TX.control, async (tx) => {
       // Waits for any send decision in progress on any instance; every later one sees the new state.
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [DISPATCH_LOCK_KEY])
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${DISPATCH_LOCK_KEY})`
+      // updateMany: no error when the row is gone (a product removed meanwhile), as a plain UPDATE.
       if (productId === undefined) {
-        await tx.query('UPDATE sync_control SET paused = $1, reason = $2, changed_at = $3 WHERE id = 1', [paused, paused ? 'paused through the API' : null, at])
+        await tx.syncControl.updateMany({ where: { id: 1 }, data: { paused, reason: paused ? 'paused through the API' : null, changedAt: at } })
       } else {
-        await tx.query('UPDATE product SET paused = $2, paused_at = $3, updated_at = $4 WHERE id = $1', [productId, paused, paused ? at : null, at])
+        await tx.product.updateMany({ where: { id: productId }, data: { paused, pausedAt: paused ? at : null, updatedAt: at } })
       }
     })
     return stateView(productId)
@@ -116,17 +117,14 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
 
     async run(req: RunRequest) {
       const now = clock.now()
-      if (req.productId !== undefined) await assertProduct(pool, req.productId)
+      if (req.productId !== undefined) await assertProduct(prisma, req.productId)
       // The horizon rows must exist before they can be queued (a product added a moment ago).
-      await maintainHorizon(pool, now)
-      const { rows: zones } = await pool.query<{ time_zone: string }>(
-        'SELECT DISTINCT time_zone FROM product WHERE active AND ($1::int IS NULL OR id = $1)',
-        [req.productId ?? null],
-      )
+      await maintainHorizon(prisma, now)
+      const zones = await prisma.product.findMany({ where: { active: true, id: req.productId }, select: { timeZone: true }, distinct: ['timeZone'] })
       // Validate against every zone involved before queueing anything, so a
       // bad range queues nothing rather than part of the products.
-      for (const { time_zone } of zones) {
-        const h = horizonAt(now, time_zone)
+      for (const { timeZone } of zones) {
+        const h = horizonAt(now, timeZone)
         for (const [field, value] of [['from', req.from], ['to', req.to]] as const) {
           if (value === undefined) continue
           const check = checkDateInHorizon(value, h)
@@ -137,15 +135,13 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
         if (from > to) throw new BadRequestError('from', `from (${from}) is after to (${to})`)
       }
       // One statement for all products, each within its own zone's horizon.
-      const r = await pool.query(
-        `UPDATE day_fetch_state f SET forced_at = coalesce(f.forced_at, $1)
-         FROM product p
-         WHERE p.id = f.product_id AND p.active AND ($2::int IS NULL OR p.id = $2)
-           AND f.date BETWEEN coalesce($3::date, ($1::timestamptz AT TIME ZONE p.time_zone)::date)
-                          AND coalesce($4::date, ($1::timestamptz AT TIME ZONE p.time_zone)::date + $5::int)`,
-        [new Date(now), req.productId ?? null, req.from ?? null, req.to ?? null, HORIZON_DAYS - 1],
-      )
-      const queued = r.rowCount ?? 0
+      const at = new Date(now)
+      const queued = await prisma.$executeRaw`
+        UPDATE day_fetch_state f SET forced_at = coalesce(f.forced_at, ${at})
+        FROM product p
+        WHERE p.id = f.product_id AND p.active ${req.productId === undefined ? Prisma.empty : Prisma.sql`AND p.id = ${req.productId}`}
+          AND f.date BETWEEN coalesce(${req.from ?? null}::date, (${at}::timestamptz AT TIME ZONE p.time_zone)::date)
+                         AND coalesce(${req.to ?? null}::date, (${at}::timestamptz AT TIME ZONE p.time_zone)::date + ${HORIZON_DAYS - 1}::int)`
       return { queued }
     },
 
@@ -154,29 +150,28 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
       const at = new Date(now)
       const dayStart = startOfDay(localDate(now, o.timeZone), o.timeZone)
       const [tierRows, controlRows, usage, failing] = await Promise.all([
-        pool.query<{ off: number; total: number; due: number; overdue: number; queued: number; in_flight: number; never: number; open_today: number; oldest: Date | null }>(STATUS_SQL, [at]),
-        pool.query<{ paused: boolean | null; last_success_at: Date | null; last_error: string | null; last_error_at: Date | null; active: number; paused_ids: number[] }>(
-          `SELECT c.paused, c.last_success_at, c.last_error, c.last_error_at,
-                  (SELECT count(*)::int FROM product WHERE active) AS active,
-                  ARRAY(SELECT id FROM product WHERE paused ORDER BY id) AS paused_ids
-           FROM (SELECT 1) one LEFT JOIN sync_control c ON c.id = 1`,
-        ),
+        // STATUS_SQL is constant text that names its one parameter `$1` (the due.ts fragments need it as text): bound here, never interpolated.
+        prisma.$queryRawUnsafe<TierRow[]>(STATUS_SQL, at),
+        prisma.$queryRaw<{ paused: boolean | null; last_success_at: Date | null; last_error: string | null; last_error_at: Date | null; active: number; paused_ids: number[] }[]>`
+          SELECT c.paused, c.last_success_at, c.last_error, c.last_error_at,
+                 (SELECT count(*)::int FROM product WHERE active) AS active,
+                 ARRAY(SELECT id FROM product WHERE paused ORDER BY id) AS paused_ids
+          FROM (SELECT 1) one LEFT JOIN sync_control c ON c.id = 1`,
         o.budget.usage(dayStart),
-        pool.query<{ product_id: number; failing_days: number; last_success: Date | null; last_error: string | null; last_error_at: Date | null }>(
-          // Failing days first (few), then each such product's last success through the primary key.
-          `WITH failing AS (
-             SELECT product_id, count(*)::int AS failing_days,
-                    (array_agg(last_error ORDER BY last_attempt_at DESC))[1] AS last_error, max(last_attempt_at) AS last_error_at
-             FROM day_fetch_state WHERE consecutive_failures > 0 GROUP BY product_id ORDER BY last_error_at DESC LIMIT 50)
-           SELECT failing.*, (SELECT max(last_fetched_at) FROM day_fetch_state d WHERE d.product_id = failing.product_id) AS last_success
-           FROM failing ORDER BY last_error_at DESC`,
-        ),
+        // Failing days first (few), then each such product's last success through the primary key.
+        prisma.$queryRaw<{ product_id: number; failing_days: number; last_success: Date | null; last_error: string | null; last_error_at: Date | null }[]>`
+          WITH failing AS (
+            SELECT product_id, count(*)::int AS failing_days,
+                   (array_agg(last_error ORDER BY last_attempt_at DESC))[1] AS last_error, max(last_attempt_at) AS last_error_at
+            FROM day_fetch_state WHERE consecutive_failures > 0 GROUP BY product_id ORDER BY last_error_at DESC LIMIT 50)
+          SELECT failing.*, (SELECT max(last_fetched_at) FROM day_fetch_state d WHERE d.product_id = failing.product_id) AS last_success
+          FROM failing ORDER BY last_error_at DESC`,
       ])
-      const c = controlRows.rows[0]!
+      const c = controlRows[0]!
       const tiers: Record<string, TierCounts> = {}
       for (const t of TIERS) tiers[t.name] = { total: 0, fresh: 0, due: 0, overdue: 0, oldestFetchedAt: null }
       const s = { queue: 0, queued: 0, in_flight: 0, never: 0, openToday: 0, oldest: null as Date | null }
-      for (const r of tierRows.rows) {
+      for (const r of tierRows) {
         const tier = tierOf(r.off)
         if (tier) {
           const t = tiers[tier.name]!
@@ -218,7 +213,7 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
         lastError: c.last_error && c.last_error_at ? { at: c.last_error_at.toISOString(), message: c.last_error } : null,
         oldestServedFetchedAt: s.oldest ? s.oldest.toISOString() : null,
         products: { active: c.active, paused: c.paused_ids.length },
-        failingProducts: failing.rows.map((f) => ({
+        failingProducts: failing.map((f) => ({
           productId: f.product_id,
           failingDays: f.failing_days,
           lastSuccessAt: f.last_success?.toISOString() ?? null,

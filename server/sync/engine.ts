@@ -1,6 +1,6 @@
-import type pg from 'pg'
 import { localDate } from '../calendar/days.ts'
 import type { Clock } from '../clock.ts'
+import type { Database } from '../db/client.ts'
 import type { Logger } from '../logger.ts'
 import type { FetchDayResult } from '../partner/client.ts'
 import type { Budget, PermitSkip } from './budget.ts'
@@ -29,7 +29,7 @@ export interface SyncObserver {
 }
 
 export interface SyncEngineOptions {
-  pool: pg.Pool
+  db: Database
   partner: { fetchDay(productId: number, date: string, signal?: AbortSignal): Promise<FetchDayResult> }
   budget: Budget
   clock: Clock
@@ -127,7 +127,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
         if (r.ok) progress.ok++
         else progress.failed++
         if (r.changed) progress.changed++
-        if (r.ok) o.pool.query('UPDATE sync_control SET last_success_at = $1 WHERE id = 1', [new Date(o.clock.now())]).catch(() => {})
+        if (r.ok) o.db.prisma.syncControl.updateMany({ where: { id: 1 }, data: { lastSuccessAt: new Date(o.clock.now()) } }).catch(() => {})
         return r
       },
       (err: unknown) => {
@@ -148,11 +148,11 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
   async function rank(now: number): Promise<void> {
     const t0 = performance.now()
     if (now - lastMaintenance >= maintenanceEveryMs) {
-      const m = await maintainHorizon(o.pool, now)
+      const m = await maintainHorizon(o.db.prisma, now)
       lastMaintenance = now
       if (m.added || m.pruned) log.debug(m, 'horizon maintained')
     }
-    const candidates = await loadCandidates(o.pool, now, o.candidateLimit ?? 1_000)
+    const candidates = await loadCandidates(o.db.prisma, now, o.candidateLimit ?? 1_000)
     const todays = new Map<string, string>()
     const todayOf = (tz: string) => todays.get(tz) ?? todays.set(tz, localDate(now, tz)).get(tz)!
     const due = plan.rankDue(candidates, now, todayOf)
@@ -163,7 +163,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       // Nothing due: keep sending from one list of early refreshes (the
       // claim skips any that was fetched meanwhile) instead of listing the
       // whole horizon again on every ranking.
-      queue = (await loadEarly(o.pool, now, 64)).map((c) => ({ ...c, offset: 0, tier: TIERS[0], score: 0 }))
+      queue = (await loadEarly(o.db.prisma, now, 64)).map((c) => ({ ...c, offset: 0, tier: TIERS[0], score: 0 }))
       queueIsEarly = queue.length > 0
       earlyListedAt = now
     }
@@ -263,7 +263,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       wake()
       await loop
       await settled()
-      await releaseClaims(o.pool, o.instanceId).catch(() => {})
+      await releaseClaims(o.db.prisma, o.instanceId).catch(() => {})
       state = 'stopped'
     },
     async runPass(opts = {}) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import os from 'node:os'
-import type pg from 'pg'
 import type { Clock } from '../clock.ts'
+import type { Database } from '../db/client.ts'
 import { createPartnerClient } from '../partner/client.ts'
 import type { SyncService } from '../api/services.ts'
 import { createBudget, type Budget } from './budget.ts'
@@ -9,7 +9,7 @@ import { createSyncControl } from './control.ts'
 import { createSyncEngine, type EngineLogger, type SyncEngine, type SyncEngineOptions, type SyncObserver } from './engine.ts'
 
 export interface SyncAssemblyOptions {
-  pool: pg.Pool
+  db: Database
   /** The instance's clock: plans, due times, fetchedAt. */
   clock: Clock
   logger: EngineLogger
@@ -39,7 +39,7 @@ const claimTtlFor = (timeoutMs: number) => Math.max(120_000, 3 * timeoutMs)
 export function createSync(o: SyncAssemblyOptions): SyncAssembly {
   const instanceId = o.instanceId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
   const timeoutMs = o.partner.timeoutMs ?? 10_000
-  const budget = createBudget(o.pool, { limitPerMinute: o.limitPerMinute, instanceId, marginMs: o.budgetMarginMs, clock: o.budgetClock })
+  const budget = createBudget(o.db.prisma, { limitPerMinute: o.limitPerMinute, instanceId, marginMs: o.budgetMarginMs, clock: o.budgetClock })
   const partner = createPartnerClient({
     baseUrl: o.partner.baseUrl,
     apiKey: o.partner.apiKey,
@@ -52,7 +52,7 @@ export function createSync(o: SyncAssemblyOptions): SyncAssembly {
     clock: o.clock,
     logger: o.logger,
   })
-  const engine = createSyncEngine({ pool: o.pool, partner, budget, clock: o.clock, logger: o.logger, instanceId, claimTtlMs: claimTtlFor(timeoutMs), observer: o.observer, ...o.engine })
-  const control = createSyncControl({ pool: o.pool, clock: o.clock, budget, timeZone: o.timeZone, partner: { baseUrl: o.partner.baseUrl, sandbox: o.partner.sandbox }, engine })
+  const engine = createSyncEngine({ db: o.db, partner, budget, clock: o.clock, logger: o.logger, instanceId, claimTtlMs: claimTtlFor(timeoutMs), observer: o.observer, ...o.engine })
+  const control = createSyncControl({ prisma: o.db.prisma, clock: o.clock, budget, timeZone: o.timeZone, partner: { baseUrl: o.partner.baseUrl, sandbox: o.partner.sandbox }, engine })
   return { engine, control, budget, instanceId }
 }

@@ -57,9 +57,9 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
   const services: Services = {
     availability,
     sync: opts.sync ?? fakeSyncService().service,
-    health: createHealthService(db.pool),
-    syncReads: createSyncReads({ pool: db.pool, clock }),
-    catalogue: createCatalogueService({ pool: db.pool, clock, defaultTimeZone: opts.defaultTimeZone ?? 'Asia/Singapore', onRemoved: (id) => availability.invalidate(id) }),
+    health: createHealthService(db.prisma),
+    syncReads: createSyncReads({ prisma: db.prisma, clock }),
+    catalogue: createCatalogueService({ prisma: db.prisma, clock, defaultTimeZone: opts.defaultTimeZone ?? 'Asia/Singapore', onRemoved: (id) => availability.invalidate(id) }),
     changes,
   }
   const app = Fastify({ ...httpServerOptions({ trustProxy: opts.trustProxy ?? false }), logger: false })

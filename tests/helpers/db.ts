@@ -38,6 +38,7 @@ export function connectUrl(database: string): string {
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `t_${randomBytes(6).toString('hex')}`
+  // Bootstrapping, before the database (and its PrismaClient) exists: a short-lived client to the maintenance database.
   const admin = new pg.Client({ connectionString: clusterUrl() })
   await admin.connect()
   try {

@@ -54,9 +54,9 @@ export async function createOctoTestApi(opts: { now: number; keys?: string[]; ca
   const services = {
     availability,
     sync: fakeSyncService().service,
-    health: createHealthService(db.pool),
-    syncReads: createSyncReads({ pool: db.pool, clock }),
-    catalogue: createCatalogueService({ pool: db.pool, clock, defaultTimeZone: 'Asia/Singapore' }),
+    health: createHealthService(db.prisma),
+    syncReads: createSyncReads({ prisma: db.prisma, clock }),
+    catalogue: createCatalogueService({ prisma: db.prisma, clock, defaultTimeZone: 'Asia/Singapore' }),
     changes: createChangeFeed({ connectionString: db.url, pool: db.pool, logger: { info() {}, warn() {} } }),
   }
   await registerApi(app, { services, adminToken: ADMIN_TOKEN, rateLimitPerMinute: 1_000_000 })

@@ -46,7 +46,7 @@ export async function createSyncWorld(opts: { start?: number; products?: number[
     log,
     makeSync(over = {}) {
       const s = createSync({
-        pool: db.pool,
+        db,
         clock,
         logger: log.logger,
         partner: { baseUrl: sandbox.url, apiKey: sandbox.apiKey, sandbox: true, timeoutMs: 5_000 },

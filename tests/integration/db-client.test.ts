@@ -38,3 +38,23 @@ describe('named statements on a connection that loses them (as behind a transact
     await expect(db.pool.query({ name: 'test_bad', text: 'SELECT 1/0' })).rejects.toMatchObject({ code: '22012' })
   })
 })
+
+describe("Prisma's statements (adapter-pg)", () => {
+  let db: Database
+  beforeAll(() => {
+    // One direct connection, so the session checked below is the one Prisma used.
+    db = createDatabase(clusterUrl(base.name), { max: 1 })
+  })
+  afterAll(async () => db?.close())
+
+  it('leave no prepared statement in the session, so a transaction-pooling PgBouncer cannot mix them up', async () => {
+    expect(await db.prisma.$queryRaw<{ n: number }[]>`SELECT ${41}::int + 1 AS n`).toEqual([{ n: 42 }])
+    expect(await db.prisma.product.findMany({ where: { id: 1 } })).toEqual([])
+    await db.prisma.$transaction(async (tx) => {
+      await tx.syncControl.findUnique({ where: { id: 1 } })
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${1})`
+    })
+    const left = await db.prisma.$queryRaw<{ name: string }[]>`SELECT name FROM pg_prepared_statements`
+    expect(left).toEqual([])
+  })
+})

@@ -75,7 +75,7 @@ describe('the due rule', () => {
     expect(sql.length).toBeGreaterThan(500)
     expect(sql).toEqual([...ranked].sort())
     // The candidate list the engine ranks is the same set.
-    const loaded = (await loadCandidates(db.pool, NOW, 100_000)).map((c) => `${c.productId}/${c.date}`).sort()
+    const loaded = (await loadCandidates(db.prisma, NOW, 100_000)).map((c) => `${c.productId}/${c.date}`).sort()
     expect(loaded).toEqual(sql)
   })
 

@@ -167,7 +167,7 @@ describe('sync engine on a real database and sandbox', () => {
     const { rows } = await world.db.pool.query<{ product_id: number; date: string }>(
       `SELECT product_id, date::text AS date FROM day_fetch_state WHERE last_fetched_at IS NULL ORDER BY date LIMIT 5`,
     )
-    const dead = await claimPairs(world.db.pool, rows.map((r) => ({ productId: r.product_id, date: r.date })), 'crashed', world.clock.now(), 2 * MINUTE)
+    const dead = await claimPairs(world.db.prisma, rows.map((r) => ({ productId: r.product_id, date: r.date })), 'crashed', world.clock.now(), 2 * MINUTE)
     expect(dead).toHaveLength(5)
     const pass = await engine.runPass()
     expect(pass.claimed).toBe(5)

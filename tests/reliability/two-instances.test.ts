@@ -37,7 +37,7 @@ describe('two instances on one database for a simulated hour', () => {
     const logB = timedLogger(w.clock)
     // Small batches so both instances win budget in the same minute and race for the same due pairs.
     const a = w.makeSync({ instanceId: 'a', logger: logA.logger, engine: { maxInFlight: 3 } })
-    const b = w.makeSync({ instanceId: 'b', pool: extra.pool, logger: logB.logger, engine: { maxInFlight: 3 } })
+    const b = w.makeSync({ instanceId: 'b', db: extra, logger: logB.logger, engine: { maxInFlight: 3 } })
 
     await drive(w.clock, [a.engine, b.engine], { until: w.clock.now() + HOUR })
 
