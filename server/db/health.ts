@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import { migrationsUpToDate } from './migrate.ts'
-import type { HealthService } from '../api/services.ts'
+import type { HealthService } from './health-types.ts'
 
 export function createHealthService(pool: pg.Pool): HealthService {
   return {
