@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import { withTransaction } from '../db/transaction.ts'
-import { nextSendAt } from '../partner/pacer.ts'
+import { nextSendAt } from '../partner/rate-window.ts'
 import type { Clock } from '../clock.ts'
 
 /**

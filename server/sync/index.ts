@@ -44,11 +44,6 @@ export function createSync(o: SyncAssemblyOptions): SyncAssembly {
     baseUrl: o.partner.baseUrl,
     apiKey: o.partner.apiKey,
     timeoutMs,
-    // Each request is stamped into the shared window as it is sent; a
-    // failure is retried by the planner later, through the window again. A
-    // 429 is turned into a shared halt by the engine.
-    maxAttempts: 1,
-    holdWhileRateLimited: false,
     clock: o.clock,
     logger: o.logger,
   })
