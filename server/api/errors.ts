@@ -1,7 +1,8 @@
 import { TRPCError } from '@trpc/server'
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc'
 import { ZodError } from 'zod'
-import { AppError, BadRequestError, type ErrorCode } from '../errors.ts'
+import { AppError, type ErrorCode } from '../errors.ts'
+import { fromRouteValidation, fromZodError } from './validation.ts'
 
 /** The one code → HTTP status table, used by REST and by tRPC. */
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -50,18 +51,6 @@ export function clientErrorBody(status: number, message: string): ErrorBody {
   return { error: { code, message } }
 }
 
-/**
- * A zod input error → BadRequestError naming the first bad field (its path,
- * e.g. `date` or `productId`; `input` when the whole input is wrong). The
- * messages come from schemas.ts, so both faces word them the same.
- */
-export function fromZodError(err: ZodError): BadRequestError {
-  const issue = err.issues[0]
-  if (!issue) return new BadRequestError('input', 'is invalid')
-  const path = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path
-  return new BadRequestError(path.map(String).join('.') || 'input', issue.message)
-}
-
 // tRPC's own errors (malformed input JSON, unknown procedure, wrong method):
 // the client's fault, folded into the closed set.
 function fromTRPCCode(code: TRPC_ERROR_CODE_KEY): ErrorCode {
@@ -90,6 +79,7 @@ export function toPublicError(err: unknown): { status: number; body: ErrorBody }
     }
   }
   if (e instanceof ZodError) e = fromZodError(e)
+  e = fromRouteValidation(e) ?? e
   if (e instanceof AppError) {
     const body: ErrorBody = { error: { code: e.code, message: e.message } }
     if (e.field) body.error.field = e.field

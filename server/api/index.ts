@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { clientErrorBody, toPublicError } from './errors.ts'
 import { swaggerOptions } from './openapi.ts'
 import { changesRoute } from './rest-changes.ts'
@@ -43,9 +44,10 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } })
   })
   app.setErrorHandler((err, req, reply) => {
-    // Fastify's own 4xx (bad JSON body, too large, rate limited) keep their status.
+    // Fastify's own 4xx (bad JSON body, too large, rate limited) keep their status; a route's
+    // input validation (also a 400 to Fastify) names its field through toPublicError.
     const status = (err as { statusCode?: number }).statusCode
-    if (status && status >= 400 && status < 500) {
+    if (status && status >= 400 && status < 500 && !hasZodFastifySchemaValidationErrors(err)) {
       return reply.status(status).send(clientErrorBody(status, (err as Error).message))
     }
     const { status: s, body } = toPublicError(err)

@@ -1,44 +1,36 @@
 import { once } from 'node:events'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { z } from 'zod'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { sseMessage, type ChangeEvent } from '../changes/event.ts'
-import { createCaller, pathInt, sendError, type In, type RestOptions } from './rest.ts'
-import { productIdSchema } from './schemas.ts'
+import { createCaller, type RestOptions } from './rest.ts'
+import { changesHeaders, changesQuery } from './rest-schemas.ts'
 
 const PING_MS = 15_000
 
 /**
  * `GET /api/v1/changes`: the change feed as Server-Sent Events for clients
  * without tRPC. The stream is the availability.changes procedure's (same
- * validation, same events); each message carries its id, so an EventSource
- * resumes after a drop by sending `Last-Event-ID`.
+ * events); each message carries its id, so an EventSource resumes after a
+ * drop by sending `Last-Event-ID`.
  */
-export async function changesRoute(api: FastifyInstance, opts: RestOptions): Promise<void> {
-  api.get('/api/v1/changes', {
+export async function changesRoute(fastify: FastifyInstance, opts: RestOptions): Promise<void> {
+  fastify.withTypeProvider<ZodTypeProvider>().get('/api/v1/changes', {
     schema: {
       tags: ['availability'],
       summary: 'What changed, as it happens (text/event-stream); resume with Last-Event-ID',
-      querystring: z.object({
-        productId: z.union([productIdSchema, z.array(productIdSchema)]).optional().meta({ description: 'Only these products (repeat the parameter for several)' }),
-        lastEventId: z.string().optional().meta({ description: 'For clients that cannot send the Last-Event-ID header' }),
-      }),
-      headers: z.object({ 'last-event-id': z.string().optional() }),
+      querystring: changesQuery,
+      headers: changesHeaders,
     },
     handler: async (req, reply) => {
-      const q = req.query as Record<string, string | string[] | undefined>
-      const header = req.headers['last-event-id']
-      const lastEventId = typeof header === 'string' ? header : typeof q.lastEventId === 'string' ? q.lastEventId : undefined
-      const productIds = q.productId === undefined ? undefined : (Array.isArray(q.productId) ? q.productId : [q.productId]).map(pathInt)
-      const fields = { productIds: 'productId', lastEventId: typeof header === 'string' ? 'Last-Event-ID' : 'lastEventId', input: 'query' }
-
+      // The header is what a reconnecting EventSource sends; it wins over the query parameter.
+      const lastEventId = req.headers['last-event-id'] ?? req.query.lastEventId
+      const productIds = req.query.productId
       const ac = new AbortController()
-      let events: AsyncIterable<unknown>
-      try {
-        const input = { ...(productIds ? { productIds } : {}), ...(lastEventId !== undefined ? { lastEventId } : {}) }
-        events = await createCaller(opts.context(req.headers), { signal: ac.signal }).availability.changes(input as In['availability']['changes'])
-      } catch (err) {
-        return sendError(req, reply, err, fields)
-      }
+      // Before the stream starts, a failure (an unknown event id, the database down) is an ordinary error answer.
+      const events = await createCaller(opts.context(req.headers), { signal: ac.signal }).availability.changes({
+        ...(productIds ? { productIds } : {}),
+        ...(lastEventId !== undefined ? { lastEventId } : {}),
+      })
       return stream(req, reply, events, ac)
     },
   })

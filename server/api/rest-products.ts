@@ -1,49 +1,43 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { z } from 'zod'
+import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { responses } from './openapi.ts'
-import { handler, pathInt, type In, type RestOptions } from './rest.ts'
-import { productIdSchema, productRemovedSchema, productSchema, productsResultSchema, timeZoneSchema } from './schemas.ts'
+import { adminOnly, callers, type RestOptions } from './rest.ts'
+import { productIdParams, productUpsertBody } from './rest-schemas.ts'
+import { productRemovedSchema, productSchema, productsResultSchema } from './schemas.ts'
 
-/** Catalogue management (admin token): the REST twins of products.list / upsert / remove. */
-export async function productRoutes(api: FastifyInstance, opts: RestOptions): Promise<void> {
+/** Catalogue management (admin token): the REST twins of products.list / upsert / remove. Registered in the REST scope (its compilers and body parsing). */
+export async function productRoutes(fastify: FastifyInstance, opts: RestOptions): Promise<void> {
+  const api = fastify.withTypeProvider<ZodTypeProvider>()
+  const caller = callers(opts)
   const admin = { tags: ['products'], security: [{ bearerAuth: [] }] }
-  const idParams = z.object({ id: productIdSchema })
-  // REST names the product id `id` (its path segment) and the whole input `body`.
-  const fields = { productId: 'id', input: 'body' }
-  const id = (req: FastifyRequest) => pathInt((req.params as { id?: string }).id)
+  const preValidation = adminOnly(opts)
 
   api.get('/api/v1/products', {
     schema: { ...admin, summary: 'Every product slotsync syncs, with its last success and error', response: responses(productsResultSchema, 401, 429, 503) },
-    handler: handler(opts, {}, (c) => c.products.list()),
+    handler: (req) => caller(req).products.list(),
   })
 
   api.put('/api/v1/products/:id', {
     schema: {
       ...admin,
       summary: 'Add a product (fetched today first) or change its time zone; idempotent',
-      params: idParams,
-      body: z.object({ timeZone: timeZoneSchema.optional() }).optional(),
+      params: productIdParams,
+      body: productUpsertBody,
       response: responses(productSchema, 400, 401, 429, 503),
     },
-    handler: handler(opts, fields, (c, req) => {
-      // No body means "no changes besides adding"; a non-object body is handed on for zod to refuse, naming `body`.
-      const body = req.body ?? undefined
-      const input = body === undefined ? { productId: id(req) } : isPlainObject(body) ? { ...body, productId: id(req) } : body
-      return c.products.upsert(input as In['products']['upsert'])
-    }),
+    preValidation,
+    // No body means "no changes besides adding".
+    handler: (req) => caller(req).products.upsert({ ...req.body, productId: req.params.id }),
   })
 
   api.delete('/api/v1/products/:id', {
     schema: {
       ...admin,
       summary: 'Stop syncing a product and delete everything stored for it, at once',
-      params: idParams,
+      params: productIdParams,
       response: responses(productRemovedSchema, 400, 401, 404, 429, 503),
     },
-    handler: handler(opts, fields, (c, req) => c.products.remove({ productId: id(req) } as In['products']['remove'])),
+    preValidation,
+    handler: (req) => caller(req).products.remove({ productId: req.params.id }),
   })
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }

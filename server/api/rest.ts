@@ -1,72 +1,52 @@
-import type { inferRouterInputs } from '@trpc/server'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { z } from 'zod'
-import { BadRequestError } from '../errors.ts'
-import { toPublicError } from './errors.ts'
+import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify'
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { BadRequestError, UnauthorizedError } from '../errors.ts'
 import { stringify } from './json.ts'
 import { responses } from './openapi.ts'
-import { appRouter, type AppRouter } from './routers/index.ts'
-import { liveSchema, productIdSchema, readySchema, runRequestSchema, runResultSchema, slotsInput, slotsResultSchema, datesResultSchema, syncStateSchema, syncStatusSchema, syncTargetInput } from './schemas.ts'
+import { productIdParams, runBody, slotsQuery, syncTargetBody } from './rest-schemas.ts'
+import { appRouter } from './routers/index.ts'
+import { liveSchema, readySchema, runResultSchema, slotsResultSchema, datesResultSchema, syncStateSchema, syncStatusSchema } from './schemas.ts'
 import { budgetHistorySchema, freshnessGridSchema } from './sync-read-schemas.ts'
-import { createCallerFactory, type Context } from './trpc.ts'
+import { createCallerFactory, isAdmin, type Context } from './trpc.ts'
 
 /**
- * The REST face: each route hands its path, query and body to the tRPC
- * procedure of the same name through createCaller, and renders what it
- * returns or throws. Validation, auth and business rules live behind the
- * procedure, so the two faces cannot drift. The zod schemas on the routes
- * only describe them for OpenAPI; the procedure is what validates.
+ * The REST face: each route validates its path, query and body with the zod
+ * schemas it documents (rest-schemas.ts; a failure becomes the contract's
+ * error in validation.ts), then hands them to the tRPC procedure of the same
+ * name through createCaller. Business rules and auth live behind the
+ * procedure, so the two faces cannot drift; what a procedure throws reaches
+ * the API's error handler (index.ts).
  */
 export const createCaller = createCallerFactory(appRouter)
 type Caller = ReturnType<typeof createCaller>
-// Inputs go to the procedures unchecked on purpose: their zod schemas check them.
-export type In = inferRouterInputs<AppRouter>
 
 export interface RestOptions {
   context(headers: FastifyRequest['headers']): Context
 }
 
-/** Path segments are text; digits become a number for the procedure, anything else stays text so zod names it. */
-export function pathInt(value: string | undefined): unknown {
-  return value !== undefined && /^\d{1,16}$/.test(value) ? Number(value) : value
-}
-
-// REST names the product id `id` (its path segment) and the whole input `body`.
-export type FieldNames = Record<string, string>
-
-export function handler(opts: RestOptions, fields: FieldNames, call: (c: Caller, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) {
-  // Most requests carry no credentials: one caller serves them all (callers hold no state).
+/** A caller for one request; most carry no credentials and share one (callers hold no state). */
+export function callers(opts: RestOptions): (req: FastifyRequest) => Caller {
   const anonymous = createCaller(opts.context({}))
-  return async (req: FastifyRequest, reply: FastifyReply) => {
-    try {
-      return await call(req.headers.authorization === undefined ? anonymous : createCaller(opts.context(req.headers)), req, reply)
-    } catch (err) {
-      return sendError(req, reply, err, fields)
-    }
-  }
+  return (req) => (req.headers.authorization === undefined ? anonymous : createCaller(opts.context(req.headers)))
 }
 
-/** Renders what a procedure threw, the field named as REST names it (`productIds.0` is renamed by its first segment). */
-export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown, fields: FieldNames) {
-  const { status, body } = toPublicError(err)
-  const field = body.error.field
-  const renamed = field !== undefined ? (fields[field] ?? fields[field.split('.')[0]!]) : undefined
-  if (renamed !== undefined && field !== undefined) {
-    body.error.message = body.error.message.replace(field, renamed)
-    body.error.field = renamed
-  }
-  if (status >= 500) req.log.error({ err }, 'request failed')
-  return reply.status(status).send(body)
+/** Admin routes refuse a missing or wrong token before looking at the input, as the procedures do: an anonymous caller learns nothing about the input rules. */
+export function adminOnly(opts: RestOptions): preValidationHookHandler {
+  return (req, _reply, done) => done(isAdmin(opts.context(req.headers)) ? undefined : new UnauthorizedError())
 }
 
-const query = (req: FastifyRequest) => req.query as Record<string, unknown>
-const params = (req: FastifyRequest) => req.params as Record<string, string | undefined>
+/** One scope's REST plumbing: zod validation and the cached JSON serializer (body parsing is restRoutes'). */
+export function useRestCompilers(api: FastifyInstance): void {
+  api.setValidatorCompiler(validatorCompiler)
+  // Responses are the procedures' own typed values; the serializer reuses the text of cached (frozen) views.
+  api.setSerializerCompiler(() => stringify)
+}
 
 /** The documented REST routes under /api/v1. Register inside a scope of their own. */
-export async function restRoutes(api: FastifyInstance, opts: RestOptions): Promise<void> {
-  // Validation is the procedure's; fastify must not try to compile zod schemas.
-  api.setValidatorCompiler(() => (data) => ({ value: data }))
-  api.setSerializerCompiler(() => stringify)
+export async function restRoutes(fastify: FastifyInstance, opts: RestOptions): Promise<void> {
+  useRestCompilers(fastify)
+  const api = fastify.withTypeProvider<ZodTypeProvider>()
+  const caller = callers(opts)
   // Forgiving bodies for the sync POSTs: none, empty with any content type, or JSON.
   api.removeAllContentTypeParsers()
   api.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
@@ -79,72 +59,72 @@ export async function restRoutes(api: FastifyInstance, opts: RestOptions): Promi
     }
   })
 
-  const idField = { productId: 'id' }
-  const idParams = z.object({ id: productIdSchema })
   api.get('/api/v1/experience/:id/slots', {
     schema: {
       tags: ['availability'],
       summary: "A day's slots with pax availability and prices",
-      params: idParams,
-      querystring: slotsInput.pick({ date: true }),
+      params: productIdParams,
+      querystring: slotsQuery,
       response: responses(slotsResultSchema, 400, 404, 429, 503),
     },
-    handler: handler(opts, idField, (c, req) => c.availability.slots({ productId: pathInt(params(req).id), date: query(req).date } as In['availability']['slots'])),
+    handler: (req) => caller(req).availability.slots({ productId: req.params.id, date: req.query.date }),
   })
 
   api.get('/api/v1/experience/:id/dates', {
     schema: {
       tags: ['availability'],
       summary: 'Days of the next 60 with something left, and their lowest price',
-      params: idParams,
+      params: productIdParams,
       response: responses(datesResultSchema, 400, 404, 429, 503),
     },
-    handler: handler(opts, idField, (c, req) => c.availability.dates({ productId: pathInt(params(req).id) } as In['availability']['dates'])),
+    handler: (req) => caller(req).availability.dates({ productId: req.params.id }),
   })
 
-  const bodyField = { input: 'body' }
-  // Fastify gives null for a POST without a body; `null` sent as JSON is taken the same way.
-  const body = (req: FastifyRequest) => req.body ?? undefined
   const admin = { tags: ['sync'], security: [{ bearerAuth: [] }] }
+  const preValidation = adminOnly(opts)
   api.post('/api/v1/sync/pause', {
-    schema: { ...admin, summary: 'Pause scheduled fetching (all, or one product)', body: syncTargetInput, response: responses(syncStateSchema, 400, 401, 429, 503) },
-    handler: handler(opts, bodyField, (c, req) => c.sync.pause(body(req) as In['sync']['pause'])),
+    schema: { ...admin, summary: 'Pause scheduled fetching (all, or one product)', body: syncTargetBody, response: responses(syncStateSchema, 400, 401, 429, 503) },
+    preValidation,
+    handler: (req) => caller(req).sync.pause(req.body),
   })
   api.post('/api/v1/sync/resume', {
-    schema: { ...admin, summary: 'Resume scheduled fetching (all, or one product)', body: syncTargetInput, response: responses(syncStateSchema, 400, 401, 429, 503) },
-    handler: handler(opts, bodyField, (c, req) => c.sync.resume(body(req) as In['sync']['resume'])),
+    schema: { ...admin, summary: 'Resume scheduled fetching (all, or one product)', body: syncTargetBody, response: responses(syncStateSchema, 400, 401, 429, 503) },
+    preValidation,
+    handler: (req) => caller(req).sync.resume(req.body),
   })
   api.post('/api/v1/sync/run', {
-    schema: { ...admin, summary: 'Refresh now, ahead of schedule', body: runRequestSchema.optional(), response: responses(runResultSchema, 400, 401, 429, 503) },
-    handler: handler(opts, bodyField, (c, req) => c.sync.run(body(req) as In['sync']['run'])),
+    schema: { ...admin, summary: 'Refresh now, ahead of schedule', body: runBody, response: responses(runResultSchema, 400, 401, 429, 503) },
+    preValidation,
+    handler: (req) => caller(req).sync.run(req.body),
   })
   api.get('/api/v1/sync/status', {
     schema: { tags: ['sync'], summary: 'Pause state, queue, freshness per tier, partner budget', response: responses(syncStatusSchema, 429, 503) },
-    handler: handler(opts, {}, (c) => c.sync.status()),
+    handler: (req) => caller(req).sync.status(),
   })
   api.get('/api/v1/sync/freshness', {
     schema: { tags: ['sync'], summary: 'Active products × the next 14 days: when each day was last fetched', response: responses(freshnessGridSchema, 429, 503) },
-    handler: handler(opts, {}, (c) => c.sync.freshness()),
+    handler: (req) => caller(req).sync.freshness(),
   })
   api.get('/api/v1/sync/budget-history', {
     schema: { tags: ['sync'], summary: 'Partner requests per minute over the last hour', response: responses(budgetHistorySchema, 429, 503) },
-    handler: handler(opts, {}, (c) => c.sync.budgetHistory()),
+    handler: (req) => caller(req).sync.budgetHistory(),
   })
 }
 
 /** /health and /ready: outside the rate limit, so probes never see a 429. */
 export async function healthRoutes(app: FastifyInstance, opts: RestOptions): Promise<void> {
-  app.setValidatorCompiler(() => (data) => ({ value: data }))
+  app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
+  const caller = callers(opts)
   app.get('/health', {
     schema: { tags: ['health'], summary: 'Liveness', response: responses(liveSchema) },
-    handler: handler(opts, {}, (c) => c.health.live()),
+    handler: (req) => caller(req).health.live(),
   })
   app.get('/ready', {
     schema: { tags: ['health'], summary: 'Database reachable and migrations applied', response: { ...responses(readySchema), 503: { description: 'Not ready', content: { 'application/json': { schema: readySchema } } } } },
-    handler: handler(opts, {}, async (c, _req, reply) => {
-      const r = await c.health.ready()
-      return reply.status(r.ready ? 200 : 503).send(r)
-    }),
+    handler: async (req, reply) => {
+      const r = await caller(req).health.ready()
+      return r.ready ? r : reply.status(503).send(r)
+    },
   })
 }

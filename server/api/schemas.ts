@@ -80,10 +80,12 @@ export const eventIdSchema = z
   })
   .meta({ description: 'Resume after this event id (the last one received)' })
 
+export const productIdListSchema = z.array(productIdSchema, { error: 'must be a list of product ids' }).max(1000, { error: 'must name at most 1000 products' })
+
 export const changesInput = z
   .object(
     {
-      productIds: z.array(productIdSchema, { error: 'must be a list of product ids' }).max(1000, { error: 'must name at most 1000 products' }).optional(),
+      productIds: productIdListSchema.optional(),
       lastEventId: eventIdSchema.optional(),
     },
     { error: NOT_AN_OBJECT },

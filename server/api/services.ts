@@ -1,4 +1,7 @@
 import type { z } from 'zod'
+import type * as Availability from '../availability/types.ts'
+import type * as Health from '../db/health-types.ts'
+import type * as Sync from '../sync/types.ts'
 import type {
   changeEventSchema,
   datesResultSchema,
@@ -25,6 +28,14 @@ import type { SyncReadService } from './sync-read-schemas.ts'
  *
  * The view types are inferred from the zod schemas in schemas.ts (which also
  * generate the OpenAPI document), so a field cannot change in one place only.
+ * Inferred types are spelled out wherever they are used, which keeps the
+ * router's emitted type (and so the SDK's generated copy) free of imports.
+ *
+ * The domain rooms define the same shapes in their own words
+ * (availability/types.ts, sync/types.ts, db/health-types.ts) and never
+ * import from here; the check at the end of this file fails the type-check
+ * if the two ever disagree, and server.ts hands the domain's services in
+ * where these interfaces are expected.
  */
 export type Price = z.infer<typeof priceSchema>
 export type PaxView = z.infer<typeof paxSchema>
@@ -85,3 +96,24 @@ export interface Services {
   catalogue: CatalogueApi
   changes: ChangesApi
 }
+
+/** true only if A and B are the same type: no field added (even optional), dropped or retyped on one side. */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
+const domainTypesAgree: [
+  Same<Price, Availability.Price>,
+  Same<PaxView, Availability.PaxView>,
+  Same<SlotView, Availability.SlotView>,
+  Same<Freshness, Availability.Freshness>,
+  Same<SlotsResult, Availability.SlotsResult>,
+  Same<DatesResult, Availability.DatesResult>,
+  Same<AvailabilityService, Availability.AvailabilityService>,
+  Same<RunRequest, Sync.RunRequest>,
+  Same<z.infer<typeof runResultSchema>, Sync.RunResult>,
+  Same<SyncStateView, Sync.SyncStateView>,
+  Same<TierCounts, Sync.TierCounts>,
+  Same<SyncStatusView, Sync.SyncStatusView>,
+  Same<SyncService, Sync.SyncService>,
+  Same<z.infer<typeof readySchema>, Health.ReadyView>,
+  Same<HealthService, Health.HealthService>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true]
+void domainTypesAgree

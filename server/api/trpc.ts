@@ -51,8 +51,13 @@ export const createCallerFactory = t.createCallerFactory
  * TRPCError's cause.
  */
 export const publicProcedure = t.procedure
-export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
+/** Whether the request carries the admin bearer token (REST checks it before validating input, too). */
+export function isAdmin(ctx: Pick<Context, 'authorization' | 'adminToken'>): boolean {
   const m = /^Bearer\s+(.+)$/i.exec(ctx.authorization ?? '')
-  if (!m || !sameToken(m[1]!.trim(), ctx.adminToken)) throw new UnauthorizedError()
+  return m !== null && sameToken(m[1]!.trim(), ctx.adminToken)
+}
+
+export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!isAdmin(ctx)) throw new UnauthorizedError()
   return next({ ctx: { ...ctx, admin: true as const } })
 })

@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import type { AvailabilityService, DatesResult, PaxView, SlotsResult, SlotView } from '../api/services.ts'
+import type { AvailabilityService, DatesResult, PaxView, SlotsResult, SlotView } from './types.ts'
 import { isValidDate } from '../calendar/days.ts'
 import { checkDateInHorizon, HORIZON_DAYS, horizonAt, type DateCheck, type Horizon } from '../calendar/horizon.ts'
 import type { Clock } from '../clock.ts'

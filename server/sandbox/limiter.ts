@@ -1,7 +1,7 @@
 /**
  * The partner's rate limit as the contract asks clients to assume it: at most
  * `limit` accepted requests per key in ANY rolling window, here (t − windowMs, t].
- * Written independently of the client's pacer on purpose: if both shared one
+ * Written independently of the budget's window rule (partner/rate-window.ts) on purpose: if both shared one
  * function, a bug in it would be invisible to the tests that pit them.
  */
 export type LimitDecision = { ok: true } | { ok: false; reset: number }

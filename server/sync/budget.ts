@@ -1,6 +1,6 @@
 import { Prisma, type PrismaClient } from '../db/client.ts'
 import { transaction, TX } from '../db/transaction.ts'
-import { nextSendAt } from '../partner/pacer.ts'
+import { nextSendAt } from '../partner/rate-window.ts'
 import type { Clock } from '../clock.ts'
 
 /**

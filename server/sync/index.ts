@@ -3,7 +3,7 @@ import os from 'node:os'
 import type { Clock } from '../clock.ts'
 import type { Database } from '../db/client.ts'
 import { createPartnerClient } from '../partner/client.ts'
-import type { SyncService } from '../api/services.ts'
+import type { SyncService } from './types.ts'
 import { createBudget, type Budget } from './budget.ts'
 import { createSyncControl } from './control.ts'
 import { createSyncEngine, type EngineLogger, type SyncEngine, type SyncEngineOptions, type SyncObserver } from './engine.ts'
@@ -44,11 +44,6 @@ export function createSync(o: SyncAssemblyOptions): SyncAssembly {
     baseUrl: o.partner.baseUrl,
     apiKey: o.partner.apiKey,
     timeoutMs,
-    // Each request is stamped into the shared window as it is sent; a
-    // failure is retried by the planner later, through the window again. A
-    // 429 is turned into a shared halt by the engine.
-    maxAttempts: 1,
-    holdWhileRateLimited: false,
     clock: o.clock,
     logger: o.logger,
   })

@@ -128,13 +128,29 @@ let node16Build: Promise<{ code: number; out: string }> | undefined
 const compileNode16 = () => (node16Build ??= sh(process.execPath, [TSC, '-p', 'tsconfig.node16.json'], consumer))
 
 describe('a consumer project', () => {
-  it('type-checks: node16 ESM and CJS with Node types, bundler without them (library types checked too)', async () => {
+  it('type-checks with the README\'s settings (skipLibCheck false, lib with DOM and ESNext.Disposable): node16 ESM and CJS with Node types, bundler without them', async () => {
+    for (const config of ['tsconfig.node16.json', 'tsconfig.bundler.json']) {
+      const options = (JSON.parse(fs.readFileSync(path.join(FIXTURE, config), 'utf8')) as { compilerOptions: { skipLibCheck?: boolean; lib?: string[] } }).compilerOptions
+      expect(options.skipLibCheck, config).toBe(false)
+      expect(options.lib?.map((l) => l.toLowerCase()), config).toEqual(expect.arrayContaining(['dom', 'esnext.disposable']))
+    }
     const [node16, bundler] = await Promise.all([compileNode16(), sh(process.execPath, [TSC, '-p', 'tsconfig.bundler.json'], consumer)])
     expect(node16.out).toBe('')
     expect(node16.code).toBe(0)
     expect(bundler.out).toBe('')
     expect(bundler.code).toBe(0)
-  }, 60_000)
+  }, 120_000)
+
+  it('fails without ESNext.Disposable, on @trpc/server\'s Disposable, as the README says', async () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'sdk/README.md'), 'utf8')
+    expect(readme).toContain('"lib": ["ES2022", "DOM", "ESNext.Disposable"]')
+    expect(readme).toContain("error TS2304: Cannot find name 'Disposable'")
+    const r = await sh(process.execPath, [TSC, '-p', 'tsconfig.no-disposable.json'], consumer)
+    expect(r.code).toBe(2)
+    expect(r.out).toMatch(/^node_modules\/@trpc\/server\/dist\/[^(]+\(\d+,\d+\): error TS2304: Cannot find name 'Disposable'\.$/m)
+    // Nothing else is missing: the lib entry is the whole difference from tsconfig.bundler.json.
+    expect(new Set([...r.out.matchAll(/error TS\d+: (.*)$/gm)].map((m) => m[1]))).toEqual(new Set(["Cannot find name 'Disposable'.", "Cannot find name 'AsyncDisposable'."]))
+  }, 120_000)
 
   it('does not compile misuse, with the errors bad.mts expects on the lines it expects them', async () => {
     const r = await sh(process.execPath, [TSC, '-p', 'tsconfig.bad.json'], consumer)

@@ -34,13 +34,9 @@ describe('when a 429 allows requests again', () => {
 })
 
 describe('PartnerError', () => {
-  it('says which failures are worth asking again', () => {
-    expect(new PartnerError('http', 'x', { status: 503 }).retryable).toBe(true)
-    expect(new PartnerError('http', 'x', { status: 404 }).retryable).toBe(false)
-    expect(new PartnerError('timeout', 'x').retryable).toBe(true)
-    expect(new PartnerError('network', 'x').retryable).toBe(true)
-    expect(new PartnerError('rate_limited', 'x', { retryAt: NOW }).retryAt).toBe(NOW)
-    expect(new PartnerError('invalid_response', 'x').retryable).toBe(false)
-    expect(new PartnerError('unauthorized', 'x', { status: 401 })).toMatchObject({ name: 'PartnerError', kind: 'unauthorized', status: 401, retryable: false })
+  it('carries kind, status and the reset instant', () => {
+    expect(new PartnerError('rate_limited', 'x', { status: 429, retryAt: NOW })).toMatchObject({ name: 'PartnerError', kind: 'rate_limited', status: 429, retryAt: NOW })
+    expect(new PartnerError('unauthorized', 'x', { status: 401 })).toMatchObject({ name: 'PartnerError', kind: 'unauthorized', status: 401 })
+    expect(new PartnerError('timeout', 'x').status).toBeUndefined()
   })
 })

@@ -1,7 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { manualClock } from '../../server/clock.ts'
-import { createPacer, nextSendAt } from '../../server/partner/pacer.ts'
+import { nextSendAt } from '../../server/partner/rate-window.ts'
 
 const MIN = 60_000
 
@@ -63,53 +62,5 @@ describe('nextSendAt', () => {
         expect(sends.filter((s) => s === 2 * MIN)).toHaveLength(limit)
       }),
     )
-  })
-})
-
-describe('createPacer', () => {
-  const flush = () => new Promise((r) => setImmediate(r))
-
-  it('lets `limit` through at once, then holds the next until the first leaves the window plus the margin', async () => {
-    const clock = manualClock(1_000_000)
-    const pacer = createPacer({ limitPerMinute: 3, clock, marginMs: 100 })
-    const done: number[] = []
-    const all = Array.from({ length: 5 }, (_, i) => pacer.acquire().then(() => done.push(i)))
-    await flush()
-    expect(done).toEqual([0, 1, 2])
-    clock.advance(MIN + 99)
-    await flush()
-    expect(done).toEqual([0, 1, 2])
-    clock.advance(1)
-    await flush()
-    await flush()
-    expect(done).toEqual([0, 1, 2, 3, 4])
-    await Promise.all(all)
-    expect(pacer.inWindow()).toBe(2)
-  })
-
-  it('serves waiters in arrival order and keeps every window within the limit over a long run', async () => {
-    const clock = manualClock(0)
-    const pacer = createPacer({ limitPerMinute: 4, clock, marginMs: 0 })
-    const sentAt: number[] = []
-    const order: number[] = []
-    const all = Array.from({ length: 13 }, (_, i) =>
-      pacer.acquire().then(() => {
-        sentAt.push(clock.now())
-        order.push(i)
-      }),
-    )
-    for (let step = 0; step < 200 && order.length < 13; step++) {
-      await flush()
-      clock.advance(1_000)
-    }
-    await Promise.all(all)
-    expect(order).toEqual([...order].sort((a, b) => a - b))
-    expect(maxInWindow(sentAt)).toBe(4)
-    // 13 sends at 4 a minute need three full windows after the first burst.
-    expect(sentAt.at(-1)).toBe(3 * MIN)
-  })
-
-  it('rejects a non-positive limit', () => {
-    expect(() => createPacer({ limitPerMinute: 0, clock: manualClock(0) })).toThrow(RangeError)
   })
 })
