@@ -4,6 +4,7 @@ import { withTransaction } from '../db/transaction.ts'
 import { countSlotChanges, isSoldOut } from '../changes/event.ts'
 import { appendChangeEvent } from '../changes/log.ts'
 import { summarize, toColumns } from './mapping.ts'
+import { dayPrice, slotClientPrice } from '../availability/precompute.ts'
 
 export interface DaySnapshot {
   productId: number
@@ -40,14 +41,19 @@ type Queryable = Pick<pg.PoolClient, 'query'>
 // Upserts skip rows whose content is unchanged, so a re-fetch of an unchanged
 // day writes only its fetch state (fewer dead tuples, a cheaper steady state).
 const UPSERT_SLOTS = `
-INSERT INTO slot AS s (product_id, date, provider_slot_id, start_time, end_time, remaining, currency_code, variant_id, fetched_at)
-SELECT $1, $2::date, t.psid, t.st, t.et, t.rem, t.cur, t.var, $9
-FROM unnest($3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::int[]) AS t(psid, st, et, rem, cur, var)
+INSERT INTO slot AS s (product_id, date, provider_slot_id, start_time, end_time, remaining, currency_code, variant_id, fetched_at,
+                       price_final, price_original, price_currency, primary_pax_type)
+SELECT $1, $2::date, t.psid, t.st, t.et, t.rem, t.cur, t.var, $9, t.pf, t.po, t.pc, t.pt
+FROM unnest($3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::int[], $10::numeric[], $11::numeric[], $12::text[], $13::text[])
+  AS t(psid, st, et, rem, cur, var, pf, po, pc, pt)
 ON CONFLICT (product_id, date, provider_slot_id) DO UPDATE SET
   start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time, remaining = EXCLUDED.remaining,
-  currency_code = EXCLUDED.currency_code, variant_id = EXCLUDED.variant_id, fetched_at = EXCLUDED.fetched_at
-WHERE (s.start_time, s.end_time, s.remaining, s.currency_code, s.variant_id)
-  IS DISTINCT FROM (EXCLUDED.start_time, EXCLUDED.end_time, EXCLUDED.remaining, EXCLUDED.currency_code, EXCLUDED.variant_id)
+  currency_code = EXCLUDED.currency_code, variant_id = EXCLUDED.variant_id, fetched_at = EXCLUDED.fetched_at,
+  price_final = EXCLUDED.price_final, price_original = EXCLUDED.price_original, price_currency = EXCLUDED.price_currency,
+  primary_pax_type = EXCLUDED.primary_pax_type
+WHERE (s.start_time, s.end_time, s.remaining, s.currency_code, s.variant_id, s.price_final, s.price_original, s.price_currency, s.primary_pax_type)
+  IS DISTINCT FROM (EXCLUDED.start_time, EXCLUDED.end_time, EXCLUDED.remaining, EXCLUDED.currency_code, EXCLUDED.variant_id,
+                    EXCLUDED.price_final, EXCLUDED.price_original, EXCLUDED.price_currency, EXCLUDED.primary_pax_type)
 RETURNING s.id::text, (xmax = 0) AS inserted`
 
 const DELETE_SLOTS = `
@@ -76,8 +82,9 @@ RETURNING p.slot_id::text`
 
 /**
  * Makes the stored day equal the partner's answer, in one transaction:
- * upsert slots and pax set-based, delete what vanished, record the fetch,
- * and when stored data changed append a change event (and NOTIFY).
+ * upsert slots (with their client price) and pax set-based, delete what
+ * vanished, record the fetch and the day's summary for reads, and when
+ * stored data changed append a change event (and NOTIFY).
  *
  * Concurrent writers of the same day queue on its fetch-state row lock; the
  * later one sees what the first wrote, and an answer older than the stored
@@ -130,6 +137,8 @@ export async function writeInTransaction(c: Queryable, snap: DaySnapshot): Promi
   if (stored.lastFetchedAt && stored.lastFetchedAt.getTime() > fetchedAt.getTime()) return { ...result, superseded: true }
 
   const cols = toColumns(snap.slots)
+  // What reads need, from the same answer: the price rule runs here, once per write, never per request.
+  const prices = snap.slots.map(slotClientPrice)
   const sc = cols.slots
   const pc = cols.pax
   const inserted: string[] = []
@@ -138,7 +147,11 @@ export async function writeInTransaction(c: Queryable, snap: DaySnapshot): Promi
   const del = await c.query(DELETE_SLOTS, [productId, date, sc.providerSlotId])
   result.slotsDeleted = del.rowCount ?? 0
   if (sc.providerSlotId.length) {
-    const up = await c.query<{ id: string; inserted: boolean }>(UPSERT_SLOTS, [productId, date, sc.providerSlotId, sc.startTime, sc.endTime, sc.remaining, sc.currencyCode, sc.variantId, fetchedAt])
+    const up = await c.query<{ id: string; inserted: boolean }>(UPSERT_SLOTS, [
+      productId, date, sc.providerSlotId, sc.startTime, sc.endTime, sc.remaining, sc.currencyCode, sc.variantId, fetchedAt,
+      prices.map((p) => p?.price.finalPrice ?? null), prices.map((p) => p?.price.originalPrice ?? null),
+      prices.map((p) => p?.price.currencyCode ?? null), prices.map((p) => p?.primaryType ?? null),
+    ])
     for (const r of up.rows) (r.inserted ? inserted : updated).push(r.id)
   }
   const delPax = await c.query<{ slot_id: string }>(DELETE_PAX, [productId, date, pc.providerSlotId, pc.type])
@@ -159,14 +172,26 @@ export async function writeInTransaction(c: Queryable, snap: DaySnapshot): Promi
   result.changed = result.slotsInserted + result.slotsUpdated + result.slotsDeleted + result.paxInserted + result.paxUpdated + result.paxDeleted > 0
 
   const sum = summarize(snap.slots)
+  const day = dayPrice(snap.slots, prices)
+  // One statement for both rows: the summary changes with every write (its fetched_at), so it costs no extra round trip.
   await c.query(
-    `UPDATE day_fetch_state SET
+    `WITH summary AS (
+       INSERT INTO day_summary AS d (product_id, date, open, lowest_final_price, lowest_original_price, lowest_currency, slot_count, total_remaining, fetched_at)
+       VALUES ($1, $2::date, $10, $11::numeric, $12::numeric, $13, $5, $7, $3)
+       ON CONFLICT (product_id, date) DO UPDATE SET
+         open = EXCLUDED.open, lowest_final_price = EXCLUDED.lowest_final_price, lowest_original_price = EXCLUDED.lowest_original_price,
+         lowest_currency = EXCLUDED.lowest_currency, slot_count = EXCLUDED.slot_count, total_remaining = EXCLUDED.total_remaining,
+         fetched_at = EXCLUDED.fetched_at)
+     UPDATE day_fetch_state SET
        last_attempt_at = $3, last_fetched_at = $3, last_outcome = $4::fetch_outcome, slot_count = $5, last_slot_start = $6,
        total_remaining = $7, next_due_at = $8, consecutive_failures = 0, last_error = NULL,
        forced_at = CASE WHEN forced_at <= $9 THEN NULL ELSE forced_at END,
        claimed_by = NULL, claimed_until = NULL
      WHERE product_id = $1 AND date = $2::date`,
-    [productId, date, fetchedAt, sum.slotCount ? 'ok' : 'empty', sum.slotCount, sum.lastSlotStart, sum.totalRemaining, snap.nextDueAt ?? fetchedAt, snap.forcedBefore ?? fetchedAt],
+    [
+      productId, date, fetchedAt, sum.slotCount ? 'ok' : 'empty', sum.slotCount, sum.lastSlotStart, sum.totalRemaining, snap.nextDueAt ?? fetchedAt, snap.forcedBefore ?? fetchedAt,
+      day.open, day.lowest?.finalPrice ?? null, day.lowest?.originalPrice ?? null, day.lowest?.currencyCode ?? null,
+    ],
   )
   if (result.changed) {
     // Last, so the change log's lock (held to commit) is held for as short as possible.
