@@ -82,7 +82,7 @@ async function seed(db: Database, ids: number[], today: string, now: number): Pr
         const v = validateDay(catalogue.inventory(id, date, now), date)
         if (!v.ok) throw new Error(`catalogue answer invalid: ${v.reason}`)
         slots += v.slots.length
-        await writeDaySnapshot(db.pool, { productId: id, date, slots: v.slots, fetchedAt: new Date(now) })
+        await writeDaySnapshot(db.prisma, { productId: id, date, slots: v.slots, fetchedAt: new Date(now) })
       }
     }),
   )

@@ -61,7 +61,7 @@ async function main() {
     await q(`INSERT INTO partner_request (sent_at, instance_id) SELECT $1::timestamptz - g * interval '2 seconds', 'bench' FROM generate_series(0, 43199) g`, [new Date(now)])
     await q('ANALYZE')
 
-    const sync = createSync({ pool: db.pool, clock: systemClock, logger: silentLogger, partner: { baseUrl: 'http://127.0.0.1:9', apiKey: '', sandbox: false }, limitPerMinute: 30, timeZone: 'Asia/Singapore' })
+    const sync = createSync({ pool: db.pool, prisma: db.prisma, clock: systemClock, logger: silentLogger, partner: { baseUrl: 'http://127.0.0.1:9', apiKey: '', sandbox: false }, limitPerMinute: 30, timeZone: 'Asia/Singapore' })
     const metrics = createMetrics({ syncStatus: () => sync.control.status() })
     const bare = createMetrics({ syncStatus: () => undefined })
     const reads = createSyncReads({ pool: db.pool, clock: systemClock })

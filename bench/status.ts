@@ -78,7 +78,7 @@ async function main() {
       await db.pool.query(stmt, stmt === 'ANALYZE' ? [] : [new Date(NOW), TZ, PRODUCTS])
     }
     const clock = manualClock(NOW)
-    const sync = createSync({ pool: db.pool, clock, budgetClock: clock, logger: silentLogger, partner: { baseUrl: 'http://127.0.0.1:9', apiKey: 'x', sandbox: true }, limitPerMinute: 30, timeZone: TZ })
+    const sync = createSync({ pool: db.pool, prisma: db.prisma, clock, budgetClock: clock, logger: silentLogger, partner: { baseUrl: 'http://127.0.0.1:9', apiKey: 'x', sandbox: true }, limitPerMinute: 30, timeZone: TZ })
     const status = await sync.control.status()
     const results = {
       date: new Date().toISOString(),

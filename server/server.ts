@@ -145,6 +145,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
 
         sync = createSync({
           pool: db.pool,
+          prisma: db.prisma,
           clock,
           logger: log.child({ module: 'sync' }),
           partner: { ...partner, timeoutMs: config.partner.timeoutMs },

@@ -1,6 +1,7 @@
 import type pg from 'pg'
 import { localDate } from '../calendar/days.ts'
 import type { Clock } from '../clock.ts'
+import type { PrismaClient } from '../db/generated/client.ts'
 import type { Logger } from '../logger.ts'
 import type { FetchDayResult } from '../partner/client.ts'
 import type { Budget, PermitSkip } from './budget.ts'
@@ -30,6 +31,8 @@ export interface SyncObserver {
 
 export interface SyncEngineOptions {
   pool: pg.Pool
+  /** Over the same connections as `pool`: the snapshot writer's transactions. */
+  prisma: PrismaClient
   partner: { fetchDay(productId: number, date: string, signal?: AbortSignal): Promise<FetchDayResult> }
   budget: Budget
   clock: Clock

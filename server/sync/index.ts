@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import os from 'node:os'
 import type pg from 'pg'
 import type { Clock } from '../clock.ts'
+import type { PrismaClient } from '../db/generated/client.ts'
 import { createPartnerClient } from '../partner/client.ts'
 import type { SyncService } from '../api/services.ts'
 import { createBudget, type Budget } from './budget.ts'
@@ -10,6 +11,8 @@ import { createSyncEngine, type EngineLogger, type SyncEngine, type SyncEngineOp
 
 export interface SyncAssemblyOptions {
   pool: pg.Pool
+  /** Over the same connections as `pool`: the snapshot writer's transactions. */
+  prisma: PrismaClient
   /** The instance's clock: plans, due times, fetchedAt. */
   clock: Clock
   logger: EngineLogger
@@ -52,7 +55,7 @@ export function createSync(o: SyncAssemblyOptions): SyncAssembly {
     clock: o.clock,
     logger: o.logger,
   })
-  const engine = createSyncEngine({ pool: o.pool, partner, budget, clock: o.clock, logger: o.logger, instanceId, claimTtlMs: claimTtlFor(timeoutMs), observer: o.observer, ...o.engine })
+  const engine = createSyncEngine({ pool: o.pool, prisma: o.prisma, partner, budget, clock: o.clock, logger: o.logger, instanceId, claimTtlMs: claimTtlFor(timeoutMs), observer: o.observer, ...o.engine })
   const control = createSyncControl({ pool: o.pool, clock: o.clock, budget, timeZone: o.timeZone, partner: { baseUrl: o.partner.baseUrl, sandbox: o.partner.sandbox }, engine })
   return { engine, control, budget, instanceId }
 }

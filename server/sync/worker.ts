@@ -1,6 +1,7 @@
 import type pg from 'pg'
 import { localDate, weekday } from '../calendar/days.ts'
 import type { Clock } from '../clock.ts'
+import type { PrismaClient } from '../db/generated/client.ts'
 import type { Logger } from '../logger.ts'
 import type { FetchDayResult } from '../partner/client.ts'
 import type { Budget } from './budget.ts'
@@ -18,6 +19,7 @@ import { recordFetchFailure, writeDaySnapshot } from './snapshot.ts'
  */
 export interface WorkerDeps {
   pool: pg.Pool
+  prisma: PrismaClient
   partner: { fetchDay(productId: number, date: string, signal?: AbortSignal): Promise<FetchDayResult> }
   budget: Pick<Budget, 'halt'>
   clock: Clock
@@ -42,7 +44,7 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
       now,
       today,
     )
-    const w = await writeDaySnapshot(o.pool, { productId: pair.productId, date: pair.date, slots: res.slots, fetchedAt: new Date(now), nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
+    const w = await writeDaySnapshot(o.prisma, { productId: pair.productId, date: pair.date, slots: res.slots, fetchedAt: new Date(now), nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
     if (w.eventId !== undefined) o.observer?.changeEvent?.(w.eventId)
     return { ok: true, changed: w.changed }
   }
@@ -58,7 +60,7 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
   // Every instance stops sending until the partner's reset.
   if (kind === 'rate_limited' && res.error.retryAt) await o.budget.halt(res.error.retryAt)
   o.logger.warn({ productId: pair.productId, date: pair.date, kind, reason: res.error.message, attempts: res.attempts }, 'partner fetch failed')
-  await recordFetchFailure(o.pool, { productId: pair.productId, date: pair.date, at: new Date(now), outcome, error: `${kind}: ${res.error.message}`, nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
+  await recordFetchFailure(o.prisma, { productId: pair.productId, date: pair.date, at: new Date(now), outcome, error: `${kind}: ${res.error.message}`, nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
   await o.pool.query('UPDATE sync_control SET last_error = $1, last_error_at = $2 WHERE id = 1', [`${pair.productId} ${pair.date} ${kind}: ${res.error.message}`.slice(0, 1000), new Date(now)])
   return { ok: false, changed: false }
 }

@@ -47,6 +47,7 @@ export async function createSyncWorld(opts: { start?: number; products?: number[
     makeSync(over = {}) {
       const s = createSync({
         pool: db.pool,
+        prisma: db.prisma,
         clock,
         logger: log.logger,
         partner: { baseUrl: sandbox.url, apiKey: sandbox.apiKey, sandbox: true, timeoutMs: 5_000 },

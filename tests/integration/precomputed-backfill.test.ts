@@ -82,7 +82,7 @@ describe(`migration ${MIGRATION}`, () => {
     const r = rng(15)
     for (let i = 0; i < 60; i++) await seedDay(api.db, 90, addDays(TODAY, i), trickyDay(addDays(TODAY, i), r), new Date(NOW))
     // A day only ever failed: fetch state but nothing fetched, so no summary.
-    await recordFetchFailure(api.db.pool, { productId: 90, date: addDays(TODAY, 60), at: new Date(NOW), outcome: 'error', error: 'boom', nextDueAt: new Date(NOW) })
+    await recordFetchFailure(api.db.prisma, { productId: 90, date: addDays(TODAY, 60), at: new Date(NOW), outcome: 'error', error: 'boom', nextDueAt: new Date(NOW) })
 
     const written = await stored()
     const answers = async () => Promise.all(

@@ -39,10 +39,10 @@ describe('against a slow partner in real time, two instances with skewed clocks'
     other = createDatabase(db.url)
     await db.pool.query(`INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2`, [sandbox.catalogue.productIds(), TZ])
     const logs = [captureLogger(), captureLogger()]
-    const make = (instanceId: string, pool: Database['pool'], clock: Clock, logger: ReturnType<typeof captureLogger>['logger']) =>
-      createSync({ pool, clock, logger, instanceId, partner: { baseUrl: sandbox!.url, apiKey: sandbox!.apiKey, sandbox: true }, limitPerMinute: LIMIT, timeZone: TZ })
-    const a = make('ahead', db.pool, skewed(+400), logs[0]!.logger)
-    const b = make('behind', other.pool, skewed(-400), logs[1]!.logger)
+    const make = (instanceId: string, d: Pick<Database, 'pool' | 'prisma'>, clock: Clock, logger: ReturnType<typeof captureLogger>['logger']) =>
+      createSync({ pool: d.pool, prisma: d.prisma, clock, logger, instanceId, partner: { baseUrl: sandbox!.url, apiKey: sandbox!.apiKey, sandbox: true }, limitPerMinute: LIMIT, timeZone: TZ })
+    const a = make('ahead', db, skewed(+400), logs[0]!.logger)
+    const b = make('behind', other, skewed(-400), logs[1]!.logger)
     syncs.push(a, b)
     const t0 = Date.now()
     a.engine.start()
