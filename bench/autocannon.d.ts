@@ -8,6 +8,8 @@ declare module 'autocannon' {
     headers?: Record<string, string>
     method?: string
     body?: string
+    /** Cycled through in order; `setupRequest` may rewrite each request before it is sent. */
+    requests?: { method?: string; path?: string; body?: string; setupRequest?: (req: Record<string, unknown>) => Record<string, unknown> }[]
   }
   interface Histogram {
     average: number

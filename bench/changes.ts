@@ -162,7 +162,7 @@ async function main() {
         paxAvailability: [{ type: 'ADULT', name: 'Adult', description: '', isPrimary: true, min: 1, max: 10, remaining: 1000 - i, price: { discount: 0, finalPrice: 100, originalPrice: 100, currencyCode: 'SGD' } }] }]
       const v = validateDay(raw, date)
       if (!v.ok) throw new Error(v.reason)
-      const r = await writeDaySnapshot(writer.pool, { productId: 14, date, slots: v.slots, fetchedAt: new Date() })
+      const r = await writeDaySnapshot(writer.prisma, { productId: 14, date, slots: v.slots, fetchedAt: new Date() })
       committed.set(String(r.eventId), now())
       await new Promise((res) => setTimeout(res, INTERVAL_MS))
     }

@@ -3,11 +3,13 @@
  * (server/sync/snapshot.ts): a naive per-row upsert as the baseline, and
  * COPY into temp tables plus one set-based merge as the ceiling. Both do
  * what the snapshot writer does around its writes (lock the day's fetch
- * state, delete what vanished, record the fetch), so only the writing differs.
+ * state, delete what vanished, store each slot's client price, record the
+ * fetch and the day's summary), so only the writing differs.
  */
 import type pg from 'pg'
 import type { PartnerSlot } from '../server/partner/schema.ts'
 import type { DayColumns } from '../server/sync/mapping.ts'
+import { dayPrice, slotClientPrice, type SlotPrice } from '../server/availability/precompute.ts'
 
 type Q = pg.PoolClient
 export interface Snap {
@@ -23,15 +25,26 @@ async function lockDay(c: Q, s: Snap) {
   await c.query('INSERT INTO day_fetch_state (product_id, date) VALUES ($1, $2::date) ON CONFLICT DO NOTHING', [s.productId, s.date])
   await c.query('SELECT last_fetched_at FROM day_fetch_state WHERE product_id = $1 AND date = $2::date FOR UPDATE', [s.productId, s.date])
 }
-async function recordFetch(c: Q, s: Snap) {
+async function recordFetch(c: Q, s: Snap, prices: readonly (SlotPrice | null)[]) {
+  const day = dayPrice(s.slots, prices)
+  const total = s.slots.reduce((n, x) => n + x.remaining, 0)
   await c.query(
     `UPDATE day_fetch_state SET last_attempt_at = $3, last_fetched_at = $3, last_outcome = 'ok', slot_count = $4, next_due_at = $3 WHERE product_id = $1 AND date = $2::date`,
     [s.productId, s.date, s.fetchedAt, s.slots.length],
+  )
+  await c.query(
+    `INSERT INTO day_summary (product_id, date, open, lowest_final_price, lowest_original_price, lowest_currency, slot_count, total_remaining, fetched_at)
+     VALUES ($1, $2::date, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (product_id, date) DO UPDATE SET open = EXCLUDED.open, lowest_final_price = EXCLUDED.lowest_final_price,
+       lowest_original_price = EXCLUDED.lowest_original_price, lowest_currency = EXCLUDED.lowest_currency, slot_count = EXCLUDED.slot_count,
+       total_remaining = EXCLUDED.total_remaining, fetched_at = EXCLUDED.fetched_at`,
+    [s.productId, s.date, day.open, day.lowest?.finalPrice ?? null, day.lowest?.originalPrice ?? null, day.lowest?.currencyCode ?? null, s.slots.length, total, s.fetchedAt],
   )
 }
 /** The baseline: one upsert per slot and one per pax type, always writing. */
 export async function naiveDay(c: Q, s: Snap): Promise<void> {
   await lockDay(c, s)
+  const prices = s.slots.map(slotClientPrice)
   // Nothing vanishes in these scenarios; each writer still runs its deletes (one statement per table, as the snapshot writer does).
   const ids = s.slots.map((x) => x.providerSlotId)
   await c.query(`DELETE FROM slot WHERE product_id = $1 AND date = $2::date AND NOT (provider_slot_id = ANY($3::text[]))`, [s.productId, s.date, ids])
@@ -40,14 +53,19 @@ export async function naiveDay(c: Q, s: Snap): Promise<void> {
        AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[]) AS k(psid, type) WHERE k.psid = s.provider_slot_id AND k.type = p.type)`,
     [s.productId, s.date, s.slots.flatMap((x) => x.paxAvailability.map(() => x.providerSlotId)), s.slots.flatMap((x) => x.paxAvailability.map((p) => p.type))],
   )
-  for (const slot of s.slots) {
+  for (const [i, slot] of s.slots.entries()) {
+    const price = prices[i]
     const { rows } = await c.query<{ id: string }>(
-      `INSERT INTO slot (product_id, date, provider_slot_id, start_time, end_time, remaining, currency_code, variant_id, fetched_at)
-       VALUES ($1, $2::date, $3, $4, $5, $6, $7, $8, $9)
+      `INSERT INTO slot (product_id, date, provider_slot_id, start_time, end_time, remaining, currency_code, variant_id, fetched_at,
+                         price_final, price_original, price_currency, primary_pax_type)
+       VALUES ($1, $2::date, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT (product_id, date, provider_slot_id) DO UPDATE SET start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time,
-         remaining = EXCLUDED.remaining, currency_code = EXCLUDED.currency_code, variant_id = EXCLUDED.variant_id, fetched_at = EXCLUDED.fetched_at
+         remaining = EXCLUDED.remaining, currency_code = EXCLUDED.currency_code, variant_id = EXCLUDED.variant_id, fetched_at = EXCLUDED.fetched_at,
+         price_final = EXCLUDED.price_final, price_original = EXCLUDED.price_original, price_currency = EXCLUDED.price_currency,
+         primary_pax_type = EXCLUDED.primary_pax_type
        RETURNING id`,
-      [s.productId, s.date, slot.providerSlotId, slot.startTime, slot.endTime, slot.remaining, slot.currencyCode, slot.variantId, s.fetchedAt],
+      [s.productId, s.date, slot.providerSlotId, slot.startTime, slot.endTime, slot.remaining, slot.currencyCode, slot.variantId, s.fetchedAt,
+        price?.price.finalPrice ?? null, price?.price.originalPrice ?? null, price?.price.currencyCode ?? null, price?.primaryType ?? null],
     )
     for (const p of slot.paxAvailability) {
       await c.query(
@@ -60,7 +78,7 @@ export async function naiveDay(c: Q, s: Snap): Promise<void> {
       )
     }
   }
-  await recordFetch(c, s)
+  await recordFetch(c, s, prices)
 }
 
 /** COPY's text format: tab-separated, backslash escapes, \N for null. */
@@ -107,14 +125,16 @@ const withTempTables = new WeakSet<Q>()
 /** The ceiling: COPY both tables' rows into temp tables, then the same set-based merge. */
 export async function copyDay(c: Q, s: Snap, cols: DayColumns): Promise<void> {
   if (!withTempTables.has(c)) {
-    await c.query(`CREATE TEMP TABLE in_slot (psid text, st text, et text, rem int, cur text, var int) ON COMMIT DELETE ROWS`)
+    await c.query(`CREATE TEMP TABLE in_slot (psid text, st text, et text, rem int, cur text, var int, pf numeric, po numeric, pc text, pt text) ON COMMIT DELETE ROWS`)
     await c.query(`CREATE TEMP TABLE in_pax (psid text, type text, name text, descr text, prim bool, mn int, mx int, rem int, fin numeric, orig numeric, disc numeric, cur text) ON COMMIT DELETE ROWS`)
     withTempTables.add(c)
   }
   await lockDay(c, s)
+  const prices = s.slots.map(slotClientPrice)
   const sc = cols.slots
   const pc = cols.pax
-  await copyIn(c, 'COPY in_slot FROM STDIN', copyText([sc.providerSlotId, sc.startTime, sc.endTime, sc.remaining, sc.currencyCode, sc.variantId]))
+  await copyIn(c, 'COPY in_slot FROM STDIN', copyText([sc.providerSlotId, sc.startTime, sc.endTime, sc.remaining, sc.currencyCode, sc.variantId,
+    prices.map((p) => p?.price.finalPrice), prices.map((p) => p?.price.originalPrice), prices.map((p) => p?.price.currencyCode), prices.map((p) => p?.primaryType)]))
   await copyIn(c, 'COPY in_pax FROM STDIN', copyText([pc.providerSlotId, pc.type, pc.name, pc.description, pc.isPrimary, pc.min, pc.max, pc.remaining, pc.finalPrice, pc.originalPrice, pc.discount, pc.currencyCode]))
   await c.query(`DELETE FROM slot WHERE product_id = $1 AND date = $2::date AND provider_slot_id NOT IN (SELECT psid FROM in_slot)`, [s.productId, s.date])
   await c.query(
@@ -123,12 +143,16 @@ export async function copyDay(c: Q, s: Snap, cols: DayColumns): Promise<void> {
     [s.productId, s.date],
   )
   await c.query(
-    `INSERT INTO slot AS s (product_id, date, provider_slot_id, start_time, end_time, remaining, currency_code, variant_id, fetched_at)
-     SELECT $1, $2::date, psid, st, et, rem, cur, var, $3 FROM in_slot
+    `INSERT INTO slot AS s (product_id, date, provider_slot_id, start_time, end_time, remaining, currency_code, variant_id, fetched_at,
+                            price_final, price_original, price_currency, primary_pax_type)
+     SELECT $1, $2::date, psid, st, et, rem, cur, var, $3, pf, po, pc, pt FROM in_slot
      ON CONFLICT (product_id, date, provider_slot_id) DO UPDATE SET start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time,
-       remaining = EXCLUDED.remaining, currency_code = EXCLUDED.currency_code, variant_id = EXCLUDED.variant_id, fetched_at = EXCLUDED.fetched_at
-     WHERE (s.start_time, s.end_time, s.remaining, s.currency_code, s.variant_id)
-       IS DISTINCT FROM (EXCLUDED.start_time, EXCLUDED.end_time, EXCLUDED.remaining, EXCLUDED.currency_code, EXCLUDED.variant_id)`,
+       remaining = EXCLUDED.remaining, currency_code = EXCLUDED.currency_code, variant_id = EXCLUDED.variant_id, fetched_at = EXCLUDED.fetched_at,
+       price_final = EXCLUDED.price_final, price_original = EXCLUDED.price_original, price_currency = EXCLUDED.price_currency,
+       primary_pax_type = EXCLUDED.primary_pax_type
+     WHERE (s.start_time, s.end_time, s.remaining, s.currency_code, s.variant_id, s.price_final, s.price_original, s.price_currency, s.primary_pax_type)
+       IS DISTINCT FROM (EXCLUDED.start_time, EXCLUDED.end_time, EXCLUDED.remaining, EXCLUDED.currency_code, EXCLUDED.variant_id,
+                         EXCLUDED.price_final, EXCLUDED.price_original, EXCLUDED.price_currency, EXCLUDED.primary_pax_type)`,
     [s.productId, s.date, s.fetchedAt],
   )
   await c.query(
@@ -143,5 +167,5 @@ export async function copyDay(c: Q, s: Snap, cols: DayColumns): Promise<void> {
                          EXCLUDED.final_price, EXCLUDED.original_price, EXCLUDED.discount, EXCLUDED.currency_code)`,
     [s.productId, s.date],
   )
-  await recordFetch(c, s)
+  await recordFetch(c, s, prices)
 }

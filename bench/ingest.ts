@@ -12,9 +12,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import pg from 'pg'
 import { addDays } from '../server/calendar/days.ts'
 import { ensureDatabase, startEmbeddedPostgres } from '../server/db/embedded-postgres.ts'
+import { createDatabase, type Database } from '../server/db/client.ts'
 import { applyMigrations } from '../server/db/migrate.ts'
 import { validateDay, type PartnerSlot, type PartnerSlotInput } from '../server/partner/schema.ts'
 import { toColumns } from '../server/sync/mapping.ts'
@@ -83,7 +83,8 @@ function repsFor(slots: number, scale: number): number {
   return Math.max(3, Math.round(base * scale))
 }
 
-async function run(pool: pg.Pool, scale: number): Promise<IngestResult[]> {
+async function run(db: Database, scale: number): Promise<IngestResult[]> {
+  const pool = db.pool
   // Each method writes its own product, so all three see tables of the same size.
   const productOf: Record<Method, number> = { naive: 1, snapshot: 2, copy: 3 }
   await pool.query(`INSERT INTO product (id, time_zone) VALUES (1, 'Asia/Singapore'), (2, 'Asia/Singapore'), (3, 'Asia/Singapore')`)
@@ -91,7 +92,7 @@ async function run(pool: pg.Pool, scale: number): Promise<IngestResult[]> {
   let freshDay = 0
   const write = async (method: Method, date: string, slots: PartnerSlot[]) => {
     const snap = { productId: productOf[method], date, slots, fetchedAt: new Date((clock += 1_000)) }
-    if (method === 'snapshot') return void (await writeDaySnapshot(pool, snap))
+    if (method === 'snapshot') return void (await writeDaySnapshot(db.prisma, snap))
     const client = await pool.connect()
     try {
       await client.query('BEGIN')
@@ -135,7 +136,10 @@ async function run(pool: pg.Pool, scale: number): Promise<IngestResult[]> {
   }
   // The three writers must have stored the same thing, or the comparison means nothing.
   const { rows } = await pool.query(
-    `SELECT s.product_id, count(DISTINCT s.id)::int AS slots, count(p.id)::int AS pax, sum(p.remaining)::bigint AS pax_left, sum(p.final_price)::text AS money
+    `SELECT s.product_id, count(DISTINCT s.id)::int AS slots, count(p.id)::int AS pax, sum(p.remaining)::bigint AS pax_left, sum(p.final_price)::text AS money,
+            (SELECT sum(x.price_final)::text FROM slot x WHERE x.product_id = s.product_id) AS slot_prices, count(DISTINCT s.primary_pax_type)::int AS primaries,
+            (SELECT json_agg(json_build_object('open', d.open, 'low', d.lowest_final_price, 'n', d.slot_count, 'left', d.total_remaining) ORDER BY d.date)
+             FROM day_summary d WHERE d.product_id = s.product_id)::text AS summaries
      FROM slot s LEFT JOIN pax_availability p ON p.slot_id = s.id GROUP BY 1 ORDER BY 1`,
   )
   const shapes = new Set(rows.map((r) => JSON.stringify({ ...r, product_id: undefined })))
@@ -177,12 +181,14 @@ async function main() {
   try {
     await ensureDatabase(cluster.url, 'bench_ingest')
     await applyMigrations(cluster.urlFor('bench_ingest'))
-    // One connection, no statement timeout: the three writers on equal terms.
-    const pool = new pg.Pool({ connectionString: cluster.urlFor('bench_ingest'), max: 1 })
+    // One connection for all three writers, on equal terms: the baselines
+    // talk pg directly (COPY has no Prisma API), the snapshot writer goes
+    // through Prisma Client over that same connection, as in the service.
+    const db = createDatabase(cluster.urlFor('bench_ingest'), { max: 1 })
     try {
-      results = await run(pool, scale)
+      results = await run(db, scale)
     } finally {
-      await pool.end()
+      await db.close()
     }
   } finally {
     await cluster.stop()

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit'
-import type pg from 'pg'
+import type { PrismaClient } from '../server/db/generated/client.ts'
 import { daysBetween, localDate } from '../server/calendar/days.ts'
 import { HORIZON_DAYS } from '../server/calendar/horizon.ts'
 import { validateDay } from '../server/partner/schema.ts'
@@ -21,7 +21,7 @@ import { isWeekdayClosed, type WeekdayStats } from '../server/sync/planner.ts'
  * with what it would have learned (weekdays closed across the horizon):
  * otherwise the first simulated day is spent learning closed days again.
  */
-export async function prefill(pool: pg.Pool, catalogue: Catalogue, strategy: PlanStrategy, at: number, timeZone: string): Promise<number> {
+export async function prefill(prisma: PrismaClient, catalogue: Catalogue, strategy: PlanStrategy, at: number, timeZone: string): Promise<number> {
   const limit = pLimit(8)
   const today = localDate(at, timeZone)
   const jobs: Promise<void>[] = []
@@ -60,7 +60,7 @@ export async function prefill(pool: pg.Pool, catalogue: Catalogue, strategy: Pla
             fetchedAt,
             localDate(fetchedAt, timeZone),
           )
-          await writeDaySnapshot(pool, { productId, date, slots: v.slots, fetchedAt: new Date(fetchedAt), nextDueAt: new Date(nextDueAt) })
+          await writeDaySnapshot(prisma, { productId, date, slots: v.slots, fetchedAt: new Date(fetchedAt), nextDueAt: new Date(nextDueAt) })
         }),
       )
     }

@@ -100,15 +100,15 @@ function ingestSection(): string {
 function apiSection(): string {
   const j = readJson('bench/out/all/api.json')
   if (!j) return '_not run_'
-  type Row = { route: string; server?: string; api: { reqPerSec: number; p99Ms: number }; bare: { reqPerSec: number; p99Ms: number }; ratio: number; bytes: number }
+  type Row = { route: string; distribution: string; server: string; api: { reqPerSec: number; p99Ms: number }; bare: { reqPerSec: number; p99Ms: number }; ratio: number; meanBytes: number }
   const rows = (j.results as Row[]).map(
-    (r) => `| ${r.route} | ${r.server ?? 'api'} | ${r.api.reqPerSec.toLocaleString('en')} | ${r.api.p99Ms} ms | ${r.bare.reqPerSec.toLocaleString('en')} | ${r.bare.p99Ms} ms | ${r.ratio.toFixed(2)} | ${r.bytes} B |`,
+    (r) => `| ${r.route} | ${r.distribution} | ${r.server} | ${r.api.reqPerSec.toLocaleString('en')} | ${r.api.p99Ms} ms | ${r.bare.reqPerSec.toLocaleString('en')} | ${r.bare.p99Ms} ms | ${r.ratio.toFixed(2)} | ${r.meanBytes} B |`,
   )
   return [
-    `${j.products} products × 60 days in Postgres, ${j.connections} connections, ${j.seconds} s per measurement${j.cacheMs !== undefined ? `, read cache ${j.cacheMs} ms where on` : ''}; run ${j.at}. The baseline is a bare Fastify route returning the same JSON from memory, in the same process. Target: ratio ≥ 0.5, p99 < 10 ms.`,
+    `${j.products} products × ${j.days} days in Postgres (written by the snapshot writer from the sandbox catalogue), keys drawn uniformly or Zipf-like (s = ${j.zipfS}) over every product and day, ${j.connections} connections, ${j.seconds} s per measurement, median of ${j.rounds} rounds, read cache ${j.cacheMs} ms where on, load generator (autocannon) in its own process; run ${j.at}, load average ${j.loadAverage.map((l: number) => l.toFixed(1)).join(' ')} on ${j.cores} cores. The baseline is a bare Fastify route returning the same JSON from memory for the same keys. Target without the cache: ratio ≥ 0.5, p99 < 10 ms.`,
     '',
-    '| route | server | req/s | p99 | bare req/s (baseline) | bare p99 | ratio to baseline | body |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
+    '| route | keys | server | req/s | p99 | bare req/s (baseline) | bare p99 | ratio to baseline | mean body |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|',
     ...rows,
     ...octoLines(j.octo),
   ].join('\n')

@@ -136,7 +136,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   const clock = manualClock(MEASURE_FROM - WARMUP_MS)
   const sandbox = await startSandbox({ products: PRODUCTS - 2, rateLimitPerMinute: LIMIT, clock, timeZone: TZ, latency: LATENCY, shape: o.shape })
   await db.pool.query(`INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2`, [sandbox.catalogue.productIds(), TZ])
-  const filled = await prefill(db.pool, sandbox.catalogue, o.strategy, clock.now(), TZ)
+  const filled = await prefill(db.prisma, sandbox.catalogue, o.strategy, clock.now(), TZ)
   const tag = `[${o.shape}/${o.name}${o.runAll ? '+run' : ''}]`
   process.stderr.write(`${tag} pre-filled ${filled} days\n`)
   // Production settings: default margin and in-flight limit; the shared

@@ -1,10 +1,12 @@
 /**
  * Which price a client sees: the rules of shared/contracts/public-api.md, pure.
  *
- * The same rules run in SQL for /dates (queries.ts, PRIMARY_PAX_ORDER); the
- * order below is written so the two agree on every input, ties included:
- * rank (flagged, then ADULT, then the rest), price only among the rest,
- * then type in code point order (Postgres `COLLATE "C"`).
+ * The one definition: the snapshot writer applies it once per write
+ * (precompute.ts) and reads serve what it chose. The migration that added
+ * the stored price backfilled old rows with a one-time SQL translation, so
+ * the order below is one SQL can express, ties included: rank (flagged, then
+ * ADULT, then the rest), price only among the rest, then type in code point
+ * order (Postgres `COLLATE "C"`).
  */
 export interface Price {
   finalPrice: number
@@ -18,7 +20,7 @@ export interface PricedPax {
   price: Price
 }
 
-// ASCII-only on purpose: SQL's upper(left(type, 5)) = 'ADULT' must agree.
+// ASCII-only on purpose: the backfill's upper(left(type, 5)) = 'ADULT' had to agree.
 const ADULT = /^adult/i
 
 export function isAdultType(type: string): boolean {
@@ -59,20 +61,4 @@ export function choosePrimary<P extends PricedPax>(pax: readonly P[]): P | undef
   let best: P | undefined
   for (const p of pax) if (best === undefined || comparePrimary(p, best) < 0) best = p
   return best
-}
-
-/** Primary first (flagged or not), then by type. Returns a new array. */
-export function sortPax<P extends PricedPax>(pax: readonly P[], primary: P | undefined = choosePrimary(pax)): P[] {
-  return [...pax].sort((a, b) => (a === primary ? -1 : b === primary ? 1 : compareCodePoints(a.type, b.type)))
-}
-
-/** A slot's price is its primary pax type's price; null when it has no pax types. */
-export function slotPrice(pax: readonly PricedPax[]): Price | null {
-  const p = choosePrimary(pax)
-  return p ? { ...p.price } : null
-}
-
-/** A numeric(12,2) as text → a JSON number (exact to two decimals). */
-export function money(text: string): number {
-  return Number(text)
 }

@@ -28,31 +28,66 @@ export interface SlotRow {
   pax: PaxRow[]
 }
 
+/** A price as /slots and /dates show it: money already a JSON number. */
+export interface PriceJson {
+  finalPrice: number
+  currencyCode: string
+  originalPrice: number
+}
+
+/** A slot exactly as /slots answers it (field order included). */
+export interface SlotJson {
+  startTime: string
+  startDate: string
+  endTime: string
+  providerSlotId: string
+  price: PriceJson | null
+  remaining: number
+  paxAvailability: {
+    type: string
+    name: string
+    description: string
+    price: PriceJson
+    min: number
+    max: number
+    remaining: number
+    isPrimary: boolean
+  }[]
+}
+
 export interface DayRow {
   timeZone: string
   lastFetchedAt: Date | null
-  slots: SlotRow[]
+  slots: SlotJson[]
 }
 
-// The product row, the day's fetch state and its slots with their pax in one
-// round trip: the slot index (product_id, date, start_time) finds the day, the
-// (slot_id, type) unique index the pax. No product → no row.
+// Postgres writes a numeric as a JSON number with its scale (242.10), which
+// parses to the same double as Number('242.10'): the value the API has always sent.
+const PRICE = (f: string, o: string, c: string) => `json_build_object('finalPrice', ${f}, 'currencyCode', ${c}, 'originalPrice', ${o})`
+
+// One indexed read: the product row, the day's summary (when it was fetched)
+// and its slots with their pax, already in the answer's shape. The price and
+// the primary pax type were chosen when the day was written (snapshot.ts), so
+// nothing here decides anything. No product → no row.
 const DAY_SQL = `
 SELECT p.time_zone AS "timeZone",
-       f.last_fetched_at AS "lastFetchedAt",
+       d.fetched_at AS "lastFetchedAt",
        COALESCE((
          SELECT json_agg(json_build_object(
-                  'startTime', s.start_time, 'endTime', s.end_time, 'providerSlotId', s.provider_slot_id, 'remaining', s.remaining,
-                  'pax', COALESCE((
+                  'startTime', s.start_time, 'startDate', $2::text, 'endTime', s.end_time, 'providerSlotId', s.provider_slot_id,
+                  'price', CASE WHEN s.price_final IS NULL THEN NULL ELSE ${PRICE('s.price_final', 's.price_original', 's.price_currency')} END,
+                  'remaining', s.remaining,
+                  'paxAvailability', COALESCE((
                     SELECT json_agg(json_build_object(
-                             'type', pa.type, 'name', pa.name, 'description', pa.description, 'isPrimary', pa.is_primary,
-                             'min', pa.min, 'max', pa.max, 'remaining', pa.remaining,
-                             'finalPrice', pa.final_price::text, 'originalPrice', pa.original_price::text, 'currencyCode', pa.currency_code))
+                             'type', pa.type, 'name', pa.name, 'description', pa.description,
+                             'price', ${PRICE('pa.final_price', 'pa.original_price', 'pa.currency_code')},
+                             'min', pa.min, 'max', pa.max, 'remaining', pa.remaining, 'isPrimary', pa.is_primary)
+                           ORDER BY pa.type = s.primary_pax_type DESC, pa.type COLLATE "C")
                     FROM pax_availability pa WHERE pa.slot_id = s.id), '[]'::json))
                 ORDER BY s.start_time COLLATE "C", s.provider_slot_id COLLATE "C")
          FROM slot s WHERE s.product_id = p.id AND s.date = $2::date), '[]'::json) AS slots
 FROM product p
-LEFT JOIN day_fetch_state f ON f.product_id = p.id AND f.date = $2::date
+LEFT JOIN day_summary d ON d.product_id = p.id AND d.date = $2::date
 WHERE p.id = $1`
 
 export async function loadDay(db: Queryable, productId: number, date: string): Promise<DayRow | undefined> {
@@ -60,46 +95,28 @@ export async function loadDay(db: Queryable, productId: number, date: string): P
   return rows[0]
 }
 
-export async function productTimeZone(db: Queryable, productId: number): Promise<string | undefined> {
-  const { rows } = await db.query<{ timeZone: string }>({ name: 'availability_tz', text: 'SELECT time_zone AS "timeZone" FROM product WHERE id = $1', values: [productId] })
-  return rows[0]?.timeZone
+export interface DatesRow {
+  timeZone: string
+  /** Open days from `from` to `to`, ascending, with their lowest price. */
+  dates: { date: string; price: PriceJson }[]
 }
 
-/**
- * The SQL twin of pricing.ts choosePrimary: flagged first, then ADULT types,
- * then the rest by price; ties by type in code point order.
- */
-export const PRIMARY_PAX_ORDER = `
-  CASE WHEN pa.is_primary THEN 0 WHEN upper(left(pa.type, 5)) = 'ADULT' THEN 1 ELSE 2 END,
-  CASE WHEN NOT pa.is_primary AND upper(left(pa.type, 5)) <> 'ADULT' THEN pa.final_price END,
-  pa.type COLLATE "C"`
-
-export interface DayPriceRow {
-  date: string
-  finalPrice: string
-  originalPrice: string
-  currencyCode: string
-}
-
-// Per day, the cheapest primary price among slots with something left. Slots
-// without pax types have no price and cannot be booked: they do not count.
+// The product's time zone and its open days in one statement: a range scan
+// of the summary's primary key. The caller asks for a window a day wider on
+// each side than any zone's horizon and cuts it to the product's own days,
+// so "today" stays decided in one place (calendar/horizon.ts).
 const DATES_SQL = `
-SELECT DISTINCT ON (s.date)
-       s.date::text AS date, pp.final_price::text AS "finalPrice", pp.original_price::text AS "originalPrice", pp.currency_code AS "currencyCode"
-FROM slot s
-CROSS JOIN LATERAL (
-  SELECT pa.final_price, pa.original_price, pa.currency_code
-  FROM pax_availability pa
-  WHERE pa.slot_id = s.id
-  ORDER BY ${PRIMARY_PAX_ORDER}
-  LIMIT 1
-) pp
-WHERE s.product_id = $1 AND s.date BETWEEN $2::date AND $3::date AND s.remaining > 0
-ORDER BY s.date, pp.final_price, pp.original_price, pp.currency_code COLLATE "C"`
+SELECT p.time_zone AS "timeZone",
+       COALESCE((
+         SELECT json_agg(json_build_object('date', d.date, 'price', ${PRICE('d.lowest_final_price', 'd.lowest_original_price', 'd.lowest_currency')}) ORDER BY d.date)
+         FROM day_summary d
+         WHERE d.product_id = p.id AND d.date BETWEEN $2::date AND $3::date AND d.open), '[]'::json) AS dates
+FROM product p
+WHERE p.id = $1`
 
-export async function lowestPricePerDay(db: Queryable, productId: number, from: string, to: string): Promise<DayPriceRow[]> {
-  const { rows } = await db.query<DayPriceRow>({ name: 'availability_dates', text: DATES_SQL, values: [productId, from, to] })
-  return rows
+export async function loadOpenDays(db: Queryable, productId: number, from: string, to: string): Promise<DatesRow | undefined> {
+  const { rows } = await db.query<DatesRow>({ name: 'availability_dates', text: DATES_SQL, values: [productId, from, to] })
+  return rows[0]
 }
 
 export interface RangeSlotRow extends SlotRow {

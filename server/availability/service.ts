@@ -1,14 +1,13 @@
 import type pg from 'pg'
-import type { AvailabilityService, DatesResult, PaxView, SlotsResult, SlotView } from './types.ts'
-import { isValidDate } from '../calendar/days.ts'
+import type { AvailabilityService, DatesResult, SlotsResult, SlotView } from './types.ts'
+import { addDays, isValidDate } from '../calendar/days.ts'
 import { checkDateInHorizon, HORIZON_DAYS, horizonAt, type DateCheck, type Horizon } from '../calendar/horizon.ts'
 import type { Clock } from '../clock.ts'
 import { isValidTimeZone } from '../config.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import { createReadCache } from './cache.ts'
 import { freshnessOf } from './freshness.ts'
-import { choosePrimary, money, sortPax } from './pricing.ts'
-import { loadDay, loadRange, lowestPricePerDay, productSummaries, productTimeZone, type PaxRow, type ProductSummaryRow, type RangeSlotRow, type SlotRow } from './queries.ts'
+import { loadDay, loadOpenDays, loadRange, productSummaries, type ProductSummaryRow, type RangeSlotRow } from './queries.ts'
 
 export interface AvailabilityDeps {
   pool: Pick<pg.Pool, 'query'>
@@ -43,6 +42,22 @@ export interface CachingAvailabilityService extends AvailabilityService {
   summaries(productId?: number): Promise<readonly ProductSummary[]>
 }
 
+interface OpenDays {
+  timeZone: string
+  dates: DatesResult['dates']
+  /** The last cut, reused while the horizon is the same (frozen, so its JSON text is reused too). */
+  cut?: { today: string; dates: DatesResult['dates'] }
+}
+
+function horizonOf(row: OpenDays, h: Horizon): DatesResult['dates'] {
+  if (row.cut?.today === h.today) return row.cut.dates
+  const dates = deepFreeze(row.dates.filter((d) => d.date >= h.today && d.date <= h.last))
+  row.cut = { today: h.today, dates }
+  return dates
+}
+
+const utcDay = (now: number) => new Date(now).toISOString().slice(0, 10)
+
 interface DayView {
   timeZone: string
   lastFetchedAt: Date | null
@@ -69,33 +84,6 @@ const DATE_REASON: Record<Exclude<DateCheck, { ok: true }>['reason'], (date: str
   beyond: (d, h, tz) => `${d} is beyond the served horizon (the last day is ${h.last} in ${tz})`,
 }
 
-function toPax(p: PaxRow): PaxView {
-  return {
-    type: p.type,
-    name: p.name,
-    description: p.description,
-    price: { finalPrice: money(p.finalPrice), currencyCode: p.currencyCode, originalPrice: money(p.originalPrice) },
-    min: p.min,
-    max: p.max,
-    remaining: p.remaining,
-    isPrimary: p.isPrimary,
-  }
-}
-
-function toSlot(s: SlotRow, date: string): SlotView {
-  const pax = s.pax.map(toPax)
-  const primary = choosePrimary(pax)
-  return deepFreeze({
-    startTime: s.startTime,
-    startDate: date,
-    endTime: s.endTime,
-    providerSlotId: s.providerSlotId,
-    price: primary ? { ...primary.price } : null,
-    remaining: s.remaining,
-    paxAvailability: sortPax(pax, primary),
-  })
-}
-
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     for (const v of Object.values(value)) deepFreeze(v)
@@ -113,13 +101,14 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
   const day = (productId: number, date: string) =>
     cache.get(`${productId}|day|${date}`, async (): Promise<DayView | undefined> => {
       const row = await loadDay(pool, productId, date)
-      return row && { timeZone: row.timeZone, lastFetchedAt: row.lastFetchedAt, slots: Object.freeze(row.slots.map((s) => toSlot(s, date))) }
+      return row && { timeZone: row.timeZone, lastFetchedAt: row.lastFetchedAt, slots: deepFreeze(row.slots) }
     })
-  const timeZone = (productId: number) => cache.get(`${productId}|tz`, () => productTimeZone(pool, productId))
-  const datePrices = (productId: number, h: Horizon) =>
-    cache.get(`${productId}|dates|${h.today}`, async (): Promise<DatesResult['dates']> => {
-      const rows = await lowestPricePerDay(pool, productId, h.today, h.last)
-      return deepFreeze(rows.map((r) => ({ date: r.date, price: { finalPrice: money(r.finalPrice), currencyCode: r.currencyCode, originalPrice: money(r.originalPrice) } })))
+  // Every zone's today is within a day of UTC's: read that wider window once
+  // (keyed by the UTC day) and cut it to the product's horizon per request.
+  const openDays = (productId: number, utcToday: string) =>
+    cache.get(`${productId}|dates|${utcToday}`, async (): Promise<OpenDays | undefined> => {
+      const row = await loadOpenDays(pool, productId, addDays(utcToday, -1), addDays(utcToday, HORIZON_DAYS))
+      return row && { timeZone: row.timeZone, dates: row.dates }
     })
 
   return {
@@ -140,9 +129,10 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
 
     async dates(productId): Promise<DatesResult> {
       checkProductId(productId)
-      const tz = await timeZone(productId)
-      if (tz === undefined) throw new NotFoundError(`no product ${productId}`)
-      return { dates: await datePrices(productId, horizonNow(clock.now(), zone(tz))) }
+      const now = clock.now()
+      const row = await openDays(productId, utcDay(now))
+      if (!row) throw new NotFoundError(`no product ${productId}`)
+      return { dates: horizonOf(row, horizonNow(now, zone(row.timeZone))) }
     },
 
     async range(productId, from, to) {

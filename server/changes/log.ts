@@ -1,4 +1,4 @@
-import type pg from 'pg'
+import { Prisma } from '../db/generated/client.ts'
 import { CHANGES_CHANNEL, parseNotifyPayload, type ChangeEvent } from './event.ts'
 
 /**
@@ -6,7 +6,11 @@ import { CHANGES_CHANNEL, parseNotifyPayload, type ChangeEvent } from './event.t
  * snapshot writer's transaction, read events after an id for a client that
  * resumes, prune what is older than the retention.
  */
-type Q = Pick<pg.Pool, 'query'>
+// The readers below still take a pool-shaped object because their callers
+// (hub, stream, feed) hand them one; they move to Prisma with those callers.
+interface Q {
+  query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>
+}
 
 /**
  * Held from an event's insert to its commit. Ids come from a sequence, but a
@@ -31,15 +35,13 @@ export type NewChangeEvent = Omit<ChangeEvent, 'id' | 'fetchedAt'> & { fetchedAt
  * transaction: the event commits (and the NOTIFY is delivered) with the data,
  * or neither does.
  */
-export async function appendChangeEvent(c: Q, e: NewChangeEvent): Promise<number> {
-  await c.query('SELECT pg_advisory_xact_lock($1)', [CHANGE_LOG_LOCK_KEY])
-  const { rows } = await c.query<{ id: string }>(
-    `WITH e AS (
-       INSERT INTO change_event (product_id, date, slots_added, slots_removed, slots_changed, sold_out, fetched_at)
-       VALUES ($1, $2::date, $3, $4, $5, $6, $7) RETURNING *)
-     SELECT e.id, pg_notify($8, ${EVENT_JSON}) FROM e`,
-    [e.productId, e.date, e.slotsAdded, e.slotsRemoved, e.slotsChanged, e.soldOut, e.fetchedAt, CHANGES_CHANNEL],
-  )
+export async function appendChangeEvent(tx: Prisma.TransactionClient, e: NewChangeEvent): Promise<number> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHANGE_LOG_LOCK_KEY}::bigint)`
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    WITH e AS (
+      INSERT INTO change_event (product_id, date, slots_added, slots_removed, slots_changed, sold_out, fetched_at)
+      VALUES (${e.productId}, ${e.date}::date, ${e.slotsAdded}, ${e.slotsRemoved}, ${e.slotsChanged}, ${e.soldOut}, ${e.fetchedAt}::timestamptz) RETURNING *)
+    SELECT e.id::text AS id, pg_notify(${CHANGES_CHANNEL}, ${Prisma.raw(EVENT_JSON)})::text AS notified FROM e`
   return Number(rows[0]!.id)
 }
 

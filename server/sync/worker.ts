@@ -17,7 +17,6 @@ import { recordFetchFailure, writeDaySnapshot } from './snapshot.ts'
  * Partner problems come back as `ok: false`; only the database can throw.
  */
 export interface WorkerDeps {
-  /** `prisma`; the snapshot writer still takes the deprecated `pool`. */
   db: Database
   partner: { fetchDay(productId: number, date: string, signal?: AbortSignal): Promise<FetchDayResult> }
   budget: Pick<Budget, 'halt'>
@@ -43,7 +42,7 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
       now,
       today,
     )
-    const w = await writeDaySnapshot(o.db.pool, { productId: pair.productId, date: pair.date, slots: res.slots, fetchedAt: new Date(now), nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
+    const w = await writeDaySnapshot(o.db.prisma, { productId: pair.productId, date: pair.date, slots: res.slots, fetchedAt: new Date(now), nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
     if (w.eventId !== undefined) o.observer?.changeEvent?.(w.eventId)
     return { ok: true, changed: w.changed }
   }
@@ -59,7 +58,7 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
   // Every instance stops sending until the partner's reset.
   if (kind === 'rate_limited' && res.error.retryAt) await o.budget.halt(res.error.retryAt)
   o.logger.warn({ productId: pair.productId, date: pair.date, kind, reason: res.error.message, attempts: res.attempts }, 'partner fetch failed')
-  await recordFetchFailure(o.db.pool, { productId: pair.productId, date: pair.date, at: new Date(now), outcome, error: `${kind}: ${res.error.message}`, nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
+  await recordFetchFailure(o.db.prisma, { productId: pair.productId, date: pair.date, at: new Date(now), outcome, error: `${kind}: ${res.error.message}`, nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
   await o.db.prisma.syncControl.updateMany({ where: { id: 1 }, data: { lastError: `${pair.productId} ${pair.date} ${kind}: ${res.error.message}`.slice(0, 1000), lastErrorAt: new Date(now) } })
   return { ok: false, changed: false }
 }

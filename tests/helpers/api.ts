@@ -90,7 +90,7 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
  * written by the snapshot writer. `slots: []` records a closed day.
  */
 export async function seedDay(db: TestDatabase, productId: number, date: string, slots: PartnerSlotInput[], fetchedAt: Date): Promise<void> {
-  await writeDaySnapshot(db.pool, { productId, date, slots: validSlots(date, slots), fetchedAt })
+  await writeDaySnapshot(db.prisma, { productId, date, slots: validSlots(date, slots), fetchedAt })
 }
 
 export type SyncCall = { method: 'pause' | 'resume' | 'run' | 'status'; arg?: unknown }

@@ -94,6 +94,6 @@ export async function seedCatalogue(db: TestDatabase, productId: number, today: 
     const date = addDays(today, i)
     const v = validateDay(catalogue.inventory(productId, date, now), date)
     if (!v.ok) throw new Error(v.reason)
-    await writeDaySnapshot(db.pool, { productId, date, slots: v.slots, fetchedAt: new Date(now) })
+    await writeDaySnapshot(db.prisma, { productId, date, slots: v.slots, fetchedAt: new Date(now) })
   }
 }

@@ -44,7 +44,7 @@ beforeAll(async () => {
   await seedDay(db, 14, '2026-12-02', [rawSlot('2026-12-02', '04:00', { remaining: 0 }), rawSlot('2026-12-02', '05:00', { remaining: 0 })], at(5 * 60 * MIN))
   await seedDay(db, 14, '2026-12-03', [], at(60 * MIN))
   await seedDay(db, 14, '2026-12-04', [rawSlot('2026-12-04', '09:00', { paxAvailability: [pax('CHILD_5~15', 20), pax('STUDENT', 15), pax('SENIOR', 18)] })], at(60 * MIN))
-  await recordFetchFailure(db.pool, { productId: 14, date: '2026-12-05', at: at(MIN), outcome: 'error', error: 'partner 502', nextDueAt: at(0) })
+  await recordFetchFailure(db.prisma, { productId: 14, date: '2026-12-05', at: at(MIN), outcome: 'error', error: 'partner 502', nextDueAt: at(0) })
   await seedDay(db, 14, '2026-11-30', [rawSlot('2026-11-30', '04:00')], at(24 * 60 * MIN))
   await seedDay(db, 14, '2027-01-29', [rawSlot('2027-01-29', '04:00', { paxAvailability: [pax('ADULT', 99.99)] })], at(60 * MIN))
   await seedDay(db, 14, '2027-01-30', [rawSlot('2027-01-30', '04:00')], at(60 * MIN))

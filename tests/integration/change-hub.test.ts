@@ -25,7 +25,7 @@ afterAll(async () => {
 
 let minute = 0
 async function write(productId: number, remaining: number, date = '2026-12-01'): Promise<number> {
-  const r = await writeDaySnapshot(db.pool, { productId, date, slots: validSlots(date, [rawSlot(date, '04:00', { remaining })]), fetchedAt: new Date(Date.UTC(2026, 10, 30, 0, ++minute)) })
+  const r = await writeDaySnapshot(db.prisma, { productId, date, slots: validSlots(date, [rawSlot(date, '04:00', { remaining })]), fetchedAt: new Date(Date.UTC(2026, 10, 30, 0, ++minute)) })
   return r.eventId!
 }
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {

@@ -2,7 +2,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHANGES_CHANNEL, parseNotifyPayload, type ChangeEvent } from '../../server/changes/event.ts'
 import { pruneChanges, readChangesAfter } from '../../server/changes/log.ts'
-import { recordFetchFailure, writeDaySnapshot, writeInTransaction } from '../../server/sync/snapshot.ts'
+import { recordFetchFailure, SNAPSHOT_TX, writeDaySnapshot, writeInTransaction } from '../../server/sync/snapshot.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 import { rawSlot, validSlots } from '../helpers/partner-data.ts'
 
@@ -29,7 +29,7 @@ afterAll(async () => {
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 30, 0, minute))
 const write = (productId: number, date: string, slots: unknown[], minute: number) =>
-  writeDaySnapshot(db.pool, { productId, date, slots: validSlots(date, slots), fetchedAt: at(minute) })
+  writeDaySnapshot(db.prisma, { productId, date, slots: validSlots(date, slots), fetchedAt: at(minute) })
 async function eventsOf(productId: number, date: string): Promise<ChangeEvent[]> {
   return (await readChangesAfter(db.pool, 0, { productIds: [productId], limit: 1000 })).filter((e) => e.date === date)
 }
@@ -80,20 +80,25 @@ describe('change events from snapshot writes', () => {
   it('a writer that waited on the day behind the one that sold it out does not call it sold out again', async () => {
     const D = '2026-12-09'
     await write(15, D, [rawSlot(D, '04:00', { remaining: 5 })], 1)
-    const first = await db.pool.connect()
-    try {
-      await first.query('BEGIN')
-      await writeInTransaction(first, { productId: 15, date: D, slots: validSlots(D, [rawSlot(D, '04:00', { remaining: 0 })]), fetchedAt: at(2) })
-      // The second writer queues on the day's lock while the first is uncommitted.
-      const repriced = rawSlot(D, '04:00', { remaining: 0 })
-      repriced.paxAvailability[0]!.price.finalPrice = 1
-      const second = write(15, D, [repriced], 3)
-      await new Promise((r) => setTimeout(r, 100))
-      await first.query('COMMIT')
-      expect(await second).toMatchObject({ changed: true, soldOut: false })
-    } finally {
-      first.release()
-    }
+    // The first writer's transaction stays open (uncommitted) until `commit` is called.
+    let commit!: () => void
+    const committed = new Promise<void>((r) => (commit = r))
+    let wrote!: () => void
+    const written = new Promise<void>((r) => (wrote = r))
+    const first = db.prisma.$transaction(async (tx) => {
+      await writeInTransaction(tx, { productId: 15, date: D, slots: validSlots(D, [rawSlot(D, '04:00', { remaining: 0 })]), fetchedAt: at(2) })
+      wrote()
+      await committed
+    }, SNAPSHOT_TX)
+    await written
+    // The second writer queues on the day's lock while the first is uncommitted.
+    const repriced = rawSlot(D, '04:00', { remaining: 0 })
+    repriced.paxAvailability[0]!.price.finalPrice = 1
+    const second = write(15, D, [repriced], 3)
+    await new Promise((r) => setTimeout(r, 100))
+    commit()
+    await first
+    expect(await second).toMatchObject({ changed: true, soldOut: false })
     expect((await eventsOf(15, D)).map((e) => e.soldOut)).toEqual([false, true, false])
   })
 
@@ -133,7 +138,7 @@ describe('a product removed while its fetch was in flight', () => {
     await remover.query('BEGIN')
     await remover.query('DELETE FROM product WHERE id = 77')
     const pending = write(77, D, [rawSlot(D, '04:00')], 1)
-    const pendingFailure = recordFetchFailure(db.pool, { productId: 77, date: D, at: at(1), outcome: 'error', error: 'HTTP 503', nextDueAt: at(5) })
+    const pendingFailure = recordFetchFailure(db.prisma, { productId: 77, date: D, at: at(1), outcome: 'error', error: 'HTTP 503', nextDueAt: at(5) })
     await new Promise((r) => setTimeout(r, 100))
     await remover.query('COMMIT')
     remover.release()
@@ -148,7 +153,7 @@ describe('a product removed while its fetch was in flight', () => {
   })
 
   it('a failure for an existing product is still recorded', async () => {
-    expect(await recordFetchFailure(db.pool, { productId: 16, date: '2026-12-08', at: at(1), outcome: 'error', error: 'HTTP 503', nextDueAt: at(5) })).toEqual({ dropped: false })
+    expect(await recordFetchFailure(db.prisma, { productId: 16, date: '2026-12-08', at: at(1), outcome: 'error', error: 'HTTP 503', nextDueAt: at(5) })).toEqual({ dropped: false })
   })
 })
 

@@ -30,7 +30,7 @@ async function fetchState(productId: number, date: string) {
 describe('writeDaySnapshot', () => {
   it('stores exactly what the partner answered, money as exact decimals', async () => {
     const slots = validSlots(D, [rawSlot(D, '04:00'), rawSlot(D, '04:30', { remaining: 5 })])
-    const r = await writeDaySnapshot(db.pool, { productId: 14, date: D, slots, fetchedAt: new Date('2026-11-30T00:00:00Z') })
+    const r = await writeDaySnapshot(db.prisma, { productId: 14, date: D, slots, fetchedAt: new Date('2026-11-30T00:00:00Z') })
     expect(r).toMatchObject({ changed: true, slotsInserted: 2, paxInserted: 4, slotsDeleted: 0, paxDeleted: 0 })
     const day = await storedDay(14, D)
     expect(day.map((s) => [s.provider_slot_id, s.start_time, s.remaining])).toEqual([
@@ -47,10 +47,10 @@ describe('writeDaySnapshot', () => {
 
   it('a re-fetch with slots and pax types gone leaves no leftovers', async () => {
     const first = [rawSlot(D, '05:00'), rawSlot(D, '05:30'), rawSlot(D, '06:00')]
-    await writeDaySnapshot(db.pool, { productId: 15, date: D, slots: validSlots(D, first), fetchedAt: new Date('2026-11-30T01:00:00Z') })
+    await writeDaySnapshot(db.prisma, { productId: 15, date: D, slots: validSlots(D, first), fetchedAt: new Date('2026-11-30T01:00:00Z') })
     const adultOnly = rawSlot(D, '05:30')
     adultOnly.paxAvailability = adultOnly.paxAvailability.slice(0, 1)
-    const r = await writeDaySnapshot(db.pool, { productId: 15, date: D, slots: validSlots(D, [adultOnly]), fetchedAt: new Date('2026-11-30T02:00:00Z') })
+    const r = await writeDaySnapshot(db.prisma, { productId: 15, date: D, slots: validSlots(D, [adultOnly]), fetchedAt: new Date('2026-11-30T02:00:00Z') })
     expect(r).toMatchObject({ slotsDeleted: 2, paxDeleted: 1, slotsInserted: 0 })
     const day = await storedDay(15, D)
     expect(day).toHaveLength(1)
@@ -61,8 +61,8 @@ describe('writeDaySnapshot', () => {
 
   it('an empty answer empties the day and records it as closed', async () => {
     const date = '2026-12-02'
-    await writeDaySnapshot(db.pool, { productId: 15, date, slots: validSlots(date, [rawSlot(date, '00:00')]), fetchedAt: new Date('2026-11-30T01:00:00Z') })
-    const r = await writeDaySnapshot(db.pool, { productId: 15, date, slots: [], fetchedAt: new Date('2026-11-30T02:00:00Z') })
+    await writeDaySnapshot(db.prisma, { productId: 15, date, slots: validSlots(date, [rawSlot(date, '00:00')]), fetchedAt: new Date('2026-11-30T01:00:00Z') })
+    const r = await writeDaySnapshot(db.prisma, { productId: 15, date, slots: [], fetchedAt: new Date('2026-11-30T02:00:00Z') })
     expect(r).toMatchObject({ changed: true, slotsDeleted: 1 })
     expect(await storedDay(15, date)).toEqual([])
     expect(await fetchState(15, date)).toMatchObject({ last_outcome: 'empty', slot_count: 0, last_slot_start: null })
@@ -71,16 +71,16 @@ describe('writeDaySnapshot', () => {
   it('rewriting an unchanged day touches no slot or pax row', async () => {
     const date = '2026-12-03'
     const slots = validSlots(date, [rawSlot(date, '04:00'), rawSlot(date, '05:00')])
-    await writeDaySnapshot(db.pool, { productId: 14, date, slots, fetchedAt: new Date('2026-11-30T01:00:00Z') })
-    const r = await writeDaySnapshot(db.pool, { productId: 14, date, slots, fetchedAt: new Date('2026-11-30T01:15:00Z') })
+    await writeDaySnapshot(db.prisma, { productId: 14, date, slots, fetchedAt: new Date('2026-11-30T01:00:00Z') })
+    const r = await writeDaySnapshot(db.prisma, { productId: 14, date, slots, fetchedAt: new Date('2026-11-30T01:15:00Z') })
     expect(r).toMatchObject({ changed: false, slotsInserted: 0, slotsUpdated: 0, paxInserted: 0, paxUpdated: 0, slotsDeleted: 0, paxDeleted: 0 })
     expect((await fetchState(14, date)).last_fetched_at).toEqual(new Date('2026-11-30T01:15:00Z'))
   })
 
   it('an answer older than the stored one is dropped', async () => {
     const date = '2026-12-04'
-    await writeDaySnapshot(db.pool, { productId: 14, date, slots: validSlots(date, [rawSlot(date, '04:00', { remaining: 7 })]), fetchedAt: new Date('2026-11-30T03:00:00Z') })
-    const r = await writeDaySnapshot(db.pool, { productId: 14, date, slots: validSlots(date, [rawSlot(date, '04:00', { remaining: 9 })]), fetchedAt: new Date('2026-11-30T02:00:00Z') })
+    await writeDaySnapshot(db.prisma, { productId: 14, date, slots: validSlots(date, [rawSlot(date, '04:00', { remaining: 7 })]), fetchedAt: new Date('2026-11-30T03:00:00Z') })
+    const r = await writeDaySnapshot(db.prisma, { productId: 14, date, slots: validSlots(date, [rawSlot(date, '04:00', { remaining: 9 })]), fetchedAt: new Date('2026-11-30T02:00:00Z') })
     expect(r.superseded).toBe(true)
     expect((await storedDay(14, date))[0].remaining).toBe(7)
   })
@@ -89,7 +89,7 @@ describe('writeDaySnapshot', () => {
     const date = '2026-12-05'
     const writers = Array.from({ length: 12 }, (_, i) => {
       const slots = validSlots(date, Array.from({ length: 1 + (i % 4) }, (_, k) => rawSlot(date, `0${4 + k}:00`, { remaining: 100 + i })))
-      return writeDaySnapshot(db.pool, { productId: 14, date, slots, fetchedAt: new Date(Date.UTC(2026, 10, 30, 0, i)) })
+      return writeDaySnapshot(db.prisma, { productId: 14, date, slots, fetchedAt: new Date(Date.UTC(2026, 10, 30, 0, i)) })
     })
     const results = await Promise.allSettled(writers)
     expect(results.filter((r) => r.status === 'rejected')).toEqual([])
@@ -100,10 +100,10 @@ describe('writeDaySnapshot', () => {
 
   it('a failed fetch changes only the fetch state', async () => {
     const date = '2026-12-06'
-    await writeDaySnapshot(db.pool, { productId: 14, date, slots: validSlots(date, [rawSlot(date, '04:00')]), fetchedAt: new Date('2026-11-30T01:00:00Z') })
+    await writeDaySnapshot(db.prisma, { productId: 14, date, slots: validSlots(date, [rawSlot(date, '04:00')]), fetchedAt: new Date('2026-11-30T01:00:00Z') })
     const before = await storedDay(14, date)
-    await recordFetchFailure(db.pool, { productId: 14, date, at: new Date('2026-11-30T02:00:00Z'), outcome: 'invalid', error: '0.remaining: must not be negative', nextDueAt: new Date('2026-11-30T02:05:00Z') })
-    await recordFetchFailure(db.pool, { productId: 14, date, at: new Date('2026-11-30T02:05:00Z'), outcome: 'error', error: 'HTTP 503', nextDueAt: new Date('2026-11-30T02:15:00Z') })
+    await recordFetchFailure(db.prisma, { productId: 14, date, at: new Date('2026-11-30T02:00:00Z'), outcome: 'invalid', error: '0.remaining: must not be negative', nextDueAt: new Date('2026-11-30T02:05:00Z') })
+    await recordFetchFailure(db.prisma, { productId: 14, date, at: new Date('2026-11-30T02:05:00Z'), outcome: 'error', error: 'HTTP 503', nextDueAt: new Date('2026-11-30T02:15:00Z') })
     expect(await storedDay(14, date)).toEqual(before)
     expect(await fetchState(14, date)).toMatchObject({ last_outcome: 'error', last_error: 'HTTP 503', consecutive_failures: 2, last_fetched_at: new Date('2026-11-30T01:00:00Z') })
   })

@@ -1,13 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { choosePrimary, compareCodePoints, isAdultType, money, primaryRank, slotPrice, sortPax, type PricedPax } from '../../server/availability/pricing.ts'
+import { choosePrimary, compareCodePoints, isAdultType, primaryRank, type PricedPax } from '../../server/availability/pricing.ts'
 
 const pax = (type: string, finalPrice: number, isPrimary = false, originalPrice = finalPrice): PricedPax => ({
   type,
   isPrimary,
   price: { finalPrice, originalPrice, currencyCode: 'SGD' },
 })
-const types = (ps: PricedPax[]) => ps.map((p) => p.type)
 
 describe('isAdultType', () => {
   it.each([
@@ -64,32 +63,6 @@ describe('choosePrimary', () => {
   })
 })
 
-describe('sortPax', () => {
-  it('puts the primary first, then the rest by type', () =>
-    expect(types(sortPax([pax('INFANT_0~4', 0), pax('CHILD_5~15', 10), pax('ADULT', 441)]))).toEqual(['ADULT', 'CHILD_5~15', 'INFANT_0~4']))
-  it('puts an unflagged primary first too (chosen by the cheapest rule)', () =>
-    expect(types(sortPax([pax('CHILD', 20), pax('BABY', 30), pax('INFANT', 0)]))).toEqual(['INFANT', 'BABY', 'CHILD']))
-  it('puts a flagged primary first even when its type sorts last', () =>
-    expect(types(sortPax([pax('ADULT', 5), pax('ZZZ', 5, true), pax('CHILD', 5)]))).toEqual(['ZZZ', 'ADULT', 'CHILD']))
-  it('sorts by code point, uppercase before lowercase', () => expect(types(sortPax([pax('ADULT', 1, true), pax('b', 1), pax('C', 1)]))).toEqual(['ADULT', 'C', 'b']))
-  it('does not change its input', () => {
-    const input = [pax('CHILD', 1), pax('ADULT', 2)]
-    sortPax(input)
-    expect(types(input)).toEqual(['CHILD', 'ADULT'])
-  })
-  it('handles an empty list', () => expect(sortPax([])).toEqual([]))
-})
-
-describe('slotPrice', () => {
-  it('is the primary pax type price', () =>
-    expect(slotPrice([pax('CHILD_3~11', 180.5), pax('ADULT_12~99', 242.14, true, 250)])).toEqual({ finalPrice: 242.14, originalPrice: 250, currencyCode: 'SGD' }))
-  it('is null without pax types', () => expect(slotPrice([])).toBeNull())
-  it('is a copy, not the pax price object', () => {
-    const p = pax('ADULT', 1)
-    expect(slotPrice([p])).not.toBe(p.price)
-  })
-})
-
 describe('compareCodePoints', () => {
   it.each([
     ['a', 'a', 0],
@@ -106,17 +79,3 @@ describe('compareCodePoints', () => {
   })
 })
 
-describe('money', () => {
-  it.each([
-    ['242.14', 242.14],
-    ['180.50', 180.5],
-    ['0.00', 0],
-    ['9999999999.99', 9999999999.99],
-  ])('%s → %s', (text, n) => expect(money(text)).toBe(n))
-  it('keeps at most two decimals for every cent value', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 999_999_999_999 }), (cents) => {
-      const text = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`
-      expect(JSON.stringify(money(text))).toMatch(/^\d+(\.\d{1,2})?$/)
-    }))
-  })
-})
