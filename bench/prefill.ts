@@ -53,8 +53,6 @@ export async function prefill(prisma: PrismaClient, catalogue: Catalogue, strate
               outcome: sum.slotCount ? 'ok' : 'empty',
               consecutiveFailures: 0,
               lastSlotStart: sum.lastSlotStart,
-              totalRemaining: sum.totalRemaining,
-              previousTotalRemaining: null,
               weekdayKnownClosed: isWeekdayClosed(byWeekday.get(weekday(date))),
             },
             fetchedAt,

@@ -1,15 +1,50 @@
+import { zonedTimeToInstant, type IsoDate } from '../calendar/days.ts'
 import { HORIZON_DAYS } from '../calendar/horizon.ts'
-import { TIERS } from './tiers.ts'
+import { TIERS, tierOf } from './tiers.ts'
 
 /**
- * "Will the engine still fetch this pair?" as SQL, for the statements that
- * list, claim and count due pairs (claims.ts, control.ts). It is the same
- * rule the planner applies in TypeScript (planner.ts `rankDue` and
- * `isPastCutoff`), generated from the same tier table; a test runs both over
- * the same rows and requires them to agree.
- *
- * Expects `f` = day_fetch_state, `p` = product, and `now` a timestamptz
- * expression (a parameter); `today` may be passed precomputed per product.
+ * "Will the engine still fetch this pair?", once: in TypeScript for the
+ * planner (`isDue`, `isPastCutoff`) and as SQL for the statements that list,
+ * claim and count due pairs (claims.ts, control.ts), side by side and built
+ * from the same tier table and horizon; a test runs both over the same rows
+ * and requires them to agree (tests/integration/due-rule.test.ts).
+ */
+
+/** The instant today's last slot starts; after it nothing about today is worth a request. */
+export function cutoffAt(date: IsoDate, lastSlotStart: string | null, timeZone: string): number | undefined {
+  return lastSlotStart ? zonedTimeToInstant(date, lastSlotStart, timeZone) : undefined
+}
+
+export interface DueFacts {
+  date: IsoDate
+  timeZone: string
+  nextDueAt: number
+  forcedAt: number | null
+  lastSlotStart: string | null
+  lastFetchedAt: number | null
+}
+
+/** Today's pair whose last slot (as last fetched) has already started. SQL: `pastCutoffSql`. */
+export function isPastCutoff(c: Pick<DueFacts, 'date' | 'timeZone' | 'lastSlotStart' | 'lastFetchedAt'>, offset: number, now: number): boolean {
+  if (offset !== 0 || c.lastFetchedAt === null) return false
+  const cutoff = cutoffAt(c.date, c.lastSlotStart, c.timeZone)
+  return cutoff !== undefined && now >= cutoff
+}
+
+/**
+ * Due, for a pair of a product being synced `offset` days from its today:
+ * in the horizon, and asked for by "run now" or past its due time and not
+ * past today's cut-off. SQL: `dueSql` (which also checks active/paused).
+ */
+export function isDue(c: DueFacts, offset: number, now: number): boolean {
+  if (!tierOf(offset)) return false
+  return c.forcedAt !== null || (c.nextDueAt <= now && !isPastCutoff(c, offset, now))
+}
+
+/**
+ * The SQL forms below expect `f` = day_fetch_state, `p` = product, and `now`
+ * a timestamptz expression (a parameter); `today` may be passed precomputed
+ * per product.
  */
 export function todaySql(now: string): string {
   return `(${now} AT TIME ZONE p.time_zone)::date`

@@ -1,4 +1,5 @@
-import { addDays, daysBetween, startOfDay, zonedTimeToInstant, type IsoDate } from '../calendar/days.ts'
+import { addDays, daysBetween, startOfDay, type IsoDate } from '../calendar/days.ts'
+import { cutoffAt, isDue } from './due.ts'
 import { HOUR, MINUTE, TIERS, tierOf, type Tier } from './tiers.ts'
 
 /**
@@ -14,18 +15,22 @@ export const CLOSED_RECHECK_MS = 24 * HOUR
  * 450-product simulation those checks left the open days 8–30 20 % stale.
  */
 export const FAR_CLOSED_RECHECK_MS = 72 * HOUR
+/**
+ * Today with nothing on sale (a closed period, not a known-closed weekday) is
+ * re-checked hourly, not every 15 min: such a day rarely opens within the
+ * day, and in the dense simulation these checks took 7 % of the key in the
+ * hours when today's open days already ask for nearly all of it.
+ */
+export const EMPTY_TODAY_RECHECK_MS = 1 * HOUR
 /** Failures retry sooner than the tier would, doubling from this, capped at the tier's target. */
 export const FAILURE_BACKOFF_MS = 1 * MINUTE
 /**
- * A future day whose seats dropped this much since the last fetch is selling
- * out: refresh it twice as often. Not today: its 15-minute cycle is already
- * the tightest and the largest share of the budget; halving it starved the
- * 30-day tier in the 450-product simulation.
+ * A never-fetched far day weighs like the 30-day tier: one request buys a day
+ * `/dates` can show at all. Not like the 7-day tier: 450 such days enter the
+ * horizon every midnight, when today's open days already ask for most of
+ * the key, and at that weight they pushed days 1–7 out (dense simulation).
  */
-export const SELLING_FAST_DROP = 0.1
-
-/** A never-fetched far day weighs like the 7-day tier: one request buys a day `/dates` can show at all. */
-const NEVER_FETCHED_WEIGHT = TIERS[1].weight
+const NEVER_FETCHED_WEIGHT = TIERS[2].weight
 
 export type Outcome = 'ok' | 'empty' | 'invalid' | 'error' | 'rate_limited'
 
@@ -36,8 +41,6 @@ export interface DayAfterFetch {
   consecutiveFailures: number
   /** For ok/empty: the answer's latest slot start ("HH:mm"), if any. */
   lastSlotStart: string | null
-  totalRemaining: number | null
-  previousTotalRemaining: number | null
   /** The product's weekday pattern says this weekday is closed. */
   weekdayKnownClosed: boolean
   /** For rate_limited: when the partner allows requests again. */
@@ -61,11 +64,6 @@ function nextTierChange(date: IsoDate, timeZone: string, now: number, today: Iso
   return enters > now ? { enters, tier: TIERS[idx - 1]! } : undefined
 }
 
-/** The instant today's last slot starts; after it nothing about today is worth a request. */
-export function cutoffAt(date: IsoDate, lastSlotStart: string | null, timeZone: string): number | undefined {
-  return lastSlotStart ? zonedTimeToInstant(date, lastSlotStart, timeZone) : undefined
-}
-
 /**
  * When a day is due again after a fetch at `now` that ended in `d.outcome`.
  */
@@ -85,11 +83,7 @@ export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate)
       // Closed weekday: expected to stay closed, check rarely. An unexpected
       // empty day (sold out, closed period) keeps its tier.
       if (d.weekdayKnownClosed) interval = Math.max(tier.targetMs, offset <= 7 ? CLOSED_RECHECK_MS : FAR_CLOSED_RECHECK_MS) - tier.leadMs
-      break
-    case 'ok':
-      if (offset > 0 && d.previousTotalRemaining && d.totalRemaining !== null && d.previousTotalRemaining - d.totalRemaining >= SELLING_FAST_DROP * d.previousTotalRemaining) {
-        interval = tier.targetMs / 2 - tier.leadMs
-      }
+      else if (offset === 0) interval = EMPTY_TODAY_RECHECK_MS - tier.leadMs
       break
   }
   let due = now + interval
@@ -142,8 +136,8 @@ export function rankDue(candidates: readonly Candidate[], now: number, todayOf: 
     const offset = daysBetween(todayOf(c.timeZone), c.date)
     const tier = tierOf(offset)
     if (!tier) continue
-    const lateness = (now - c.nextDueAt) / tier.targetMs
-    if (tier.name === 'today' && (c.forcedAt !== null || (c.nextDueAt <= now && !isPastCutoff(c, offset, now)))) {
+    if (!isDue(c, offset, now)) continue
+    if (tier.name === 'today') {
       out.push({ ...c, offset, tier, score: TODAY_CLASS + Math.max(0, now - Math.min(c.nextDueAt, c.forcedAt ?? Infinity)) })
       continue
     }
@@ -151,18 +145,11 @@ export function rankDue(candidates: readonly Candidate[], now: number, todayOf: 
       out.push({ ...c, offset, tier, score: RUN_CLASS - c.forcedAt - offset / 100 })
       continue
     }
-    if (c.nextDueAt > now || isPastCutoff(c, offset, now)) continue
+    const lateness = (now - c.nextDueAt) / tier.targetMs
     const weight = c.lastFetchedAt === null ? Math.max(tier.weight, NEVER_FETCHED_WEIGHT) : tier.weight
     out.push({ ...c, offset, tier, score: (lateness + 1) * weight })
   }
   return out.sort((a, b) => b.score - a.score || a.nextDueAt - b.nextDueAt || a.productId - b.productId || (a.date < b.date ? -1 : 1))
-}
-
-/** Today's pair whose last slot (as last fetched) has already started. */
-export function isPastCutoff(c: Pick<Candidate, 'date' | 'timeZone' | 'lastSlotStart' | 'lastFetchedAt'>, offset: number, now: number): boolean {
-  if (offset !== 0 || c.lastFetchedAt === null) return false
-  const cutoff = cutoffAt(c.date, c.lastSlotStart, c.timeZone)
-  return cutoff !== undefined && now >= cutoff
 }
 
 export interface WeekdayStats {

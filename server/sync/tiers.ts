@@ -13,7 +13,7 @@ export const MINUTE = 60_000
 export const HOUR = 60 * MINUTE
 
 export const TIERS = [
-  { name: 'today', fromOffset: 0, toOffset: 0, targetMs: 15 * MINUTE, leadMs: 1 * MINUTE, weight: 1000 },
+  { name: 'today', fromOffset: 0, toOffset: 0, targetMs: 15 * MINUTE, leadMs: MINUTE / 2, weight: 1000 },
   { name: 'week', fromOffset: 1, toOffset: 7, targetMs: 4 * HOUR, leadMs: 5 * MINUTE, weight: 100 },
   { name: 'month', fromOffset: 8, toOffset: 30, targetMs: 24 * HOUR, leadMs: 30 * MINUTE, weight: 5 },
   // /dates reaches 60 days, but the business asked no freshness of days

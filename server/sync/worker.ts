@@ -38,7 +38,7 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
     const outcome: Outcome = sum.slotCount ? 'ok' : 'empty'
     o.observer?.partnerRequest(outcome, res.latencyMs)
     const nextDueAt = plan.nextDueAfterFetch(
-      { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: 0, lastSlotStart: sum.lastSlotStart, totalRemaining: sum.totalRemaining, previousTotalRemaining: pair.totalRemaining, weekdayKnownClosed: closed },
+      { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: 0, lastSlotStart: sum.lastSlotStart, weekdayKnownClosed: closed },
       now,
       today,
     )
@@ -51,7 +51,7 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
   o.observer?.partnerRequest(outcome, res.latencyMs)
   const failures = outcome === 'rate_limited' ? pair.consecutiveFailures : pair.consecutiveFailures + 1
   const nextDueAt = plan.nextDueAfterFetch(
-    { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: failures, lastSlotStart: null, totalRemaining: null, previousTotalRemaining: null, weekdayKnownClosed: closed, retryAt: res.error.retryAt },
+    { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: failures, lastSlotStart: null, weekdayKnownClosed: closed, retryAt: res.error.retryAt },
     now,
     today,
   )

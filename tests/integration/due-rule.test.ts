@@ -8,9 +8,10 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 import { createSyncWorld, type SyncWorld } from '../helpers/sync.ts'
 
 /**
- * "Due" exists once in TypeScript (planner.ts) and once as generated SQL
- * (due.ts) for the claim, candidate and status statements. Here both judge
- * the same 2,500 random pairs, in four time zones around today's cut-off.
+ * "Due" lives in one module (due.ts), in TypeScript for the planner and as
+ * generated SQL for the claim, candidate and status statements. Here both
+ * judge the same 2,500 random pairs, in four time zones around today's
+ * cut-off, the TypeScript form through the planner that uses it (rankDue).
  */
 let db: TestDatabase | undefined
 let world: SyncWorld | undefined

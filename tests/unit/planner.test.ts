@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { zonedTimeToInstant } from '../../server/calendar/days.ts'
-import { CLOSED_RECHECK_MS, FAR_CLOSED_RECHECK_MS, isPastCutoff, isWeekdayClosed, nextDueAfterFetch, rankDue, type Candidate, type DayAfterFetch } from '../../server/sync/planner.ts'
+import { isPastCutoff } from '../../server/sync/due.ts'
+import { CLOSED_RECHECK_MS, EMPTY_TODAY_RECHECK_MS, FAR_CLOSED_RECHECK_MS, isWeekdayClosed, nextDueAfterFetch, rankDue, type Candidate, type DayAfterFetch } from '../../server/sync/planner.ts'
 import { HOUR, MINUTE, TIERS } from '../../server/sync/tiers.ts'
 
 // Each tier is due a little before its target age (its leadMs), so the wait for a request stays inside it.
@@ -12,7 +13,7 @@ const TODAY = '2026-12-01' // a Tuesday
 const NOW = at(TODAY, '10:00')
 
 function day(over: Partial<DayAfterFetch> = {}): DayAfterFetch {
-  return { date: TODAY, timeZone: TZ, outcome: 'ok', consecutiveFailures: 0, lastSlotStart: '17:00', totalRemaining: 100, previousTotalRemaining: 100, weekdayKnownClosed: false, ...over }
+  return { date: TODAY, timeZone: TZ, outcome: 'ok', consecutiveFailures: 0, lastSlotStart: '17:00', weekdayKnownClosed: false, ...over }
 }
 
 describe('nextDueAfterFetch: tiers', () => {
@@ -77,12 +78,13 @@ describe('nextDueAfterFetch: spending the budget where it matters', () => {
   it('the cut-off applies only to today', () => {
     expect(nextDueAfterFetch(day({ date: '2026-12-03', lastSlotStart: '04:00' }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
   })
-  it('today keeps its 15 minutes even when selling out (it is the tightest cycle already)', () => {
-    expect(nextDueAfterFetch(day({ totalRemaining: 50, previousTotalRemaining: 100 }), NOW, TODAY)).toBe(NOW + 15 * MINUTE - T)
+  it('today with nothing on sale is re-checked hourly; a later empty day keeps its tier', () => {
+    expect(nextDueAfterFetch(day({ outcome: 'empty', lastSlotStart: null }), NOW, TODAY)).toBe(NOW + EMPTY_TODAY_RECHECK_MS - T)
+    expect(EMPTY_TODAY_RECHECK_MS).toBe(HOUR)
+    expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', lastSlotStart: null }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
   })
-  it('a future day selling out is refreshed twice as often', () => {
-    expect(nextDueAfterFetch(day({ date: '2026-12-03', totalRemaining: 80, previousTotalRemaining: 100 }), NOW, TODAY)).toBe(NOW + 2 * HOUR - W)
-    expect(nextDueAfterFetch(day({ date: '2026-12-03', totalRemaining: 95, previousTotalRemaining: 100 }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
+  it('a day keeps its tier whatever it sells: the interval does not follow bookings', () => {
+    expect(nextDueAfterFetch(day({ date: '2026-12-03' }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
   })
 })
 
@@ -142,9 +144,17 @@ describe('rankDue', () => {
     const r = rankDue([cand({ productId: 1, date: '2026-12-03', nextDueAt: NOW, lastFetchedAt: fetched }), cand({ productId: 2, date: '2026-12-20', nextDueAt: NOW - 25 * 24 * HOUR, lastFetchedAt: fetched })], NOW, todayOf)
     expect(r[0]!.productId).toBe(2)
   })
-  it('a never-fetched far day weighs like the 7-day tier', () => {
-    const r = rankDue([cand({ productId: 1, date: '2026-12-20', nextDueAt: NOW - HOUR, lastFetchedAt: NOW - 30 * HOUR }), cand({ productId: 2, date: '2027-01-20', nextDueAt: NOW - MINUTE })], NOW, todayOf)
-    expect(r.map((c) => c.productId)).toEqual([2, 1])
+  it('a never-fetched far day weighs like the 30-day tier: ahead of a far day late by 3 days, behind a just-due week day', () => {
+    const r = rankDue(
+      [
+        cand({ productId: 1, date: '2027-01-15', nextDueAt: NOW - 72 * HOUR, lastFetchedAt: NOW - 144 * HOUR }),
+        cand({ productId: 2, date: '2027-01-20', nextDueAt: NOW - MINUTE }),
+        cand({ productId: 3, date: '2026-12-03', nextDueAt: NOW, lastFetchedAt: NOW - 4 * HOUR }),
+      ],
+      NOW,
+      todayOf,
+    )
+    expect(r.map((c) => c.productId)).toEqual([3, 2, 1])
   })
   it('drops today pairs past their last slot and days outside the horizon', () => {
     const r = rankDue(
