@@ -14,12 +14,13 @@ const CONNECTION = {
 
 /** argv → positionals and flags (each example's own flags plus --url, --token, --help). */
 export function cli<O extends NonNullable<ParseArgsConfig['options']>>(usage: string, options: O) {
-  let parsed
-  try {
-    parsed = parseArgs({ args: process.argv.slice(2), options: { ...CONNECTION, ...options }, allowPositionals: true, strict: true })
-  } catch (err) {
-    fail(`${(err as Error).message}\n\n${usage}`)
-  }
+  const parsed = (() => {
+    try {
+      return parseArgs({ args: process.argv.slice(2), options: { ...CONNECTION, ...options }, allowPositionals: true, strict: true })
+    } catch (err) {
+      return fail(`${(err as Error).message}\n\n${usage}`)
+    }
+  })()
   // (Typed loosely here, in the generic; callers get every flag typed.)
   if ((parsed.values as { help?: boolean }).help) {
     process.stdout.write(`${usage}\n`)

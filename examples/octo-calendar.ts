@@ -15,12 +15,13 @@ function fail(message: string, code: number = EXIT.usage): never {
   process.exit(code)
 }
 
-let args
-try {
-  args = parseArgs({ args: process.argv.slice(2), options: { days: { type: 'string', default: '14' }, url: { type: 'string' }, key: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true })
-} catch (err) {
-  fail(`${(err as Error).message}\n\n${usage}`)
-}
+const args = (() => {
+  try {
+    return parseArgs({ args: process.argv.slice(2), options: { days: { type: 'string', default: '14' }, url: { type: 'string' }, key: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true })
+  } catch (err) {
+    return fail(`${(err as Error).message}\n\n${usage}`)
+  }
+})()
 if (args.values.help) {
   process.stdout.write(`${usage}\n`)
   process.exit(EXIT.ok)

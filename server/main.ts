@@ -1,8 +1,8 @@
-import { ConfigError, loadConfig } from './config.ts'
+import { type Config, ConfigError, loadConfig } from './config.ts'
 import { createServer } from './server.ts'
 import { StartupError } from './start-errors.ts'
 
-let config
+let config: Config
 try {
   config = loadConfig()
 } catch (err) {

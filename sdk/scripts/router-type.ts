@@ -52,9 +52,15 @@ export function toSdkModule(declaration: string): string {
   const body = m[1]!
     // The context is server-only (services, token); clients never see it.
     .replace(/import\("[^"]*\/trpc(?:\.ts|\.js)?"\)\.Context\b/g, 'object')
-    .replace(/import\("@trpc\/server"\)\.(\w+)/g, (_, name: string) => (trpcNames.add(name), name))
+    .replace(/import\("@trpc\/server"\)\.(\w+)/g, (_, name: string) => {
+      trpcNames.add(name)
+      return name
+    })
     // A subscription's tracked() events are typed `TrackedData` ({ id, data }), which tRPC exports only from here.
-    .replace(/import\("@trpc\/server\/unstable-core-do-not-import"\)\.(TrackedData)\b/g, (_, name: string) => (coreNames.add(name), name))
+    .replace(/import\("@trpc\/server\/unstable-core-do-not-import"\)\.(TrackedData)\b/g, (_, name: string) => {
+      coreNames.add(name)
+      return name
+    })
   // Anything else would reach into server code (or zod, Prisma...) from the published types.
   const leftovers = [...body.matchAll(/import\("([^"]+)"\)(?:\.\w+)?/g)].map((x) => x[0])
   if (leftovers.length) fail(`the router's type refers to modules the SDK cannot ship:\n  ${[...new Set(leftovers)].join('\n  ')}`)

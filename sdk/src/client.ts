@@ -113,10 +113,15 @@ async function headersFor(options: SlotsyncClientOptions): Promise<Record<string
   // Headers folds case, so the explicit token replaces any Authorization
   // among the extra headers instead of being sent beside it.
   const h = new Headers()
-  if (given instanceof Headers) given.forEach((value, name) => h.set(name, value))
+  if (given instanceof Headers)
+    given.forEach((value, name) => {
+      h.set(name, value)
+    })
   else for (const [name, value] of Object.entries(given ?? {})) if (value !== undefined) h.set(name, value)
   if (options.adminToken) h.set('authorization', `Bearer ${options.adminToken}`)
   const out: Record<string, string> = {}
-  h.forEach((value, name) => (out[name] = value))
+  h.forEach((value, name) => {
+    out[name] = value
+  })
   return out
 }

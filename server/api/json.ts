@@ -10,7 +10,10 @@ const texts = new WeakMap<object, string>()
 function valueText(v: unknown): string | undefined {
   if (v !== null && typeof v === 'object' && Object.isFrozen(v)) {
     let text = texts.get(v)
-    if (text === undefined) texts.set(v, (text = JSON.stringify(v)))
+    if (text === undefined) {
+      text = JSON.stringify(v)
+      texts.set(v, text)
+    }
     return text
   }
   return JSON.stringify(v)

@@ -27,7 +27,10 @@ export function createSyncReads(o: { prisma: PrismaClient; clock: Clock }): Sync
       const products: FreshnessGrid['products'] = []
       for (const r of rows) {
         let p = products.at(-1)
-        if (p?.productId !== r.id) products.push((p = { productId: r.id, paused: r.paused, fetchedAt: Array<string | null>(GRID_DAYS).fill(null), failing: [] }))
+        if (p?.productId !== r.id) {
+          p = { productId: r.id, paused: r.paused, fetchedAt: Array<string | null>(GRID_DAYS).fill(null), failing: [] }
+          products.push(p)
+        }
         if (r.off === null) continue
         p.fetchedAt[r.off] = r.fetched?.toISOString() ?? null
         if (r.failing) p.failing.push(r.off)

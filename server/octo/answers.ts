@@ -32,7 +32,10 @@ function createMemo() {
   const byRows = new WeakMap<object, Map<string, unknown>>()
   return <T>(rows: object, key: string, make: () => T): T => {
     let answers = byRows.get(rows)
-    if (!answers) byRows.set(rows, (answers = new Map()))
+    if (!answers) {
+      answers = new Map()
+      byRows.set(rows, answers)
+    }
     if (!answers.has(key)) answers.set(key, make())
     return answers.get(key) as T
   }

@@ -54,7 +54,8 @@ export function zonedTime(date: string, time: string, timeZone: string): ZonedTi
   let hit = zonedTimes.get(key)
   if (hit === undefined) {
     if (zonedTimes.size >= MAX_ZONED_TIMES) zonedTimes.clear()
-    zonedTimes.set(key, (hit = resolveZonedTime(date, time, timeZone)))
+    hit = resolveZonedTime(date, time, timeZone)
+    zonedTimes.set(key, hit)
   }
   return hit
 }

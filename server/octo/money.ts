@@ -70,5 +70,10 @@ export function timesQuantity(p: OctoPricing, quantity: number): OctoPricing {
 export function sumPricing(prices: readonly OctoPricing[]): OctoPricing | undefined {
   const first = prices[0]
   if (!first || prices.some((p) => p.currency !== first.currency)) return undefined
-  return prices.slice(1).reduce((a, p) => ({ ...a, original: a.original + p.original, retail: a.retail + p.retail }), { ...first, includedTaxes: [] as [] })
+  const sum = { ...first, includedTaxes: [] as [] }
+  for (const p of prices.slice(1)) {
+    sum.original += p.original
+    sum.retail += p.retail
+  }
+  return sum
 }

@@ -2,7 +2,7 @@
 // numbers every client gets) and draws them. No build step, no library.
 // Paths are relative to the page, so it also works behind a proxy that
 // serves slotsync under a prefix (https://ops.example/slotsync/).
-'use strict'
+
 
 const STATUS_EVERY_MS = 5_000
 const SLOW_EVERY_MS = 15_000
@@ -73,7 +73,7 @@ function renderStatus(s, nowMs) {
   $('updated').textContent = new Date(nowMs).toLocaleTimeString()
   $('oldest-served').textContent = s.oldestServedFetchedAt ? `${fmtAge(ageOf(s.oldestServedFetchedAt, nowMs))} old` : '–'
   $('halted').textContent = halted ? ` · halted by a 429 until ${new Date(s.budget.haltedUntil).toLocaleTimeString()}` : ''
-  $('run-eta').textContent = s.run && s.run.etaAt ? ` · run done ≈ ${new Date(s.run.etaAt).toLocaleTimeString()}` : ''
+  $('run-eta').textContent = s.run?.etaAt ? ` · run done ≈ ${new Date(s.run.etaAt).toLocaleTimeString()}` : ''
   renderTiers(s, nowMs)
 
   const total = Object.values(s.tiers).reduce((a, t) => a + t.total, 0)
@@ -168,7 +168,7 @@ async function refreshSlow() {
     const [g, h] = await Promise.all([getJson('api/v1/sync/freshness'), getJson('api/v1/sync/budget-history')])
     grid = g
     renderGrid(g)
-    renderHistory(h, status && status.budget.limitPerMinute)
+    renderHistory(h, status?.budget.limitPerMinute)
     if (status) renderTiers(status, Date.now())
     document.body.dataset.slowLoaded = String(Date.now())
   } catch (err) {
@@ -209,7 +209,7 @@ async function sendToggle(action) {
 }
 
 function start() {
-  $('toggle').addEventListener('click', () => sendToggle(status && status.paused ? 'resume' : 'pause'))
+  $('toggle').addEventListener('click', () => sendToggle(status?.paused ? 'resume' : 'pause'))
   $('token-form').addEventListener('submit', (ev) => {
     ev.preventDefault()
     sessionStorage.setItem(TOKEN_KEY, $('token').value.trim())
