@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs'
 import autocannon from 'autocannon'
+import { seededRandom } from '../server/sandbox/rng.ts'
 
 export type Distribution = 'uniform' | 'zipf'
 
@@ -47,19 +48,10 @@ export interface LoadResult {
   hot1pct: number
 }
 
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** Returns a function drawing key indexes; for Zipf the ranks are a seeded shuffle, so hot keys are spread over products and days. */
 export function keyPicker(n: number, distribution: Distribution, s: number, seed: number): () => number {
-  const random = rng(seed)
-  const draw = rng(seed ^ 0x5bd1e995)
+  const random = seededRandom(seed)
+  const draw = seededRandom(seed ^ 0x5bd1e995)
   if (distribution === 'uniform') return () => Math.floor(draw() * n)
   const order = Array.from({ length: n }, (_, i) => i)
   for (let i = n - 1; i > 0; i--) {

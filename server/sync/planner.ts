@@ -1,5 +1,5 @@
 import { addDays, daysBetween, startOfDay, type IsoDate } from '../calendar/days.ts'
-import { cutoffAt, isDue } from './due.ts'
+import { cutoffAt, isDue, type DueFacts } from './due.ts'
 import { HOUR, MINUTE, TIERS, tierOf, type Tier } from './tiers.ts'
 
 /**
@@ -102,14 +102,8 @@ export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate)
   return due
 }
 
-export interface Candidate {
+export interface Candidate extends DueFacts {
   productId: number
-  date: IsoDate
-  timeZone: string
-  nextDueAt: number
-  forcedAt: number | null
-  lastSlotStart: string | null
-  lastFetchedAt: number | null
 }
 
 export interface Ranked extends Candidate {

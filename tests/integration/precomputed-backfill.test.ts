@@ -4,6 +4,7 @@ import { horizonAt } from '../../server/calendar/horizon.ts'
 import { applyMigrations } from '../../server/db/migrate.ts'
 import type { PartnerSlotInput } from '../../server/partner/schema.ts'
 import { createCatalogue } from '../../server/sandbox/catalogue.ts'
+import { seededRandom } from '../../server/sandbox/rng.ts'
 import { recordFetchFailure } from '../../server/sync/snapshot.ts'
 import { createTestApi, seedDay, type TestApi } from '../helpers/api.ts'
 
@@ -17,16 +18,6 @@ const MIGRATION = '20261130040000_precomputed_reads'
 const TZ = 'Asia/Singapore'
 const NOW = Date.parse('2026-12-01T02:00:00Z')
 const TODAY = horizonAt(NOW, TZ).today
-
-// A small deterministic generator (mulberry32): the same tricky days on every run.
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 // Types that make the rule's corners: ADULT in any case, not at the start, a
 // non-ASCII look-alike, code points above U+FFFF, and price ties.
@@ -79,7 +70,7 @@ describe(`migration ${MIGRATION}`, () => {
         await seedDay(api.db, id, date, catalogue.inventory(id, date, NOW) as PartnerSlotInput[], new Date(NOW - i * 1000))
       }
     }
-    const r = rng(15)
+    const r = seededRandom(15)
     for (let i = 0; i < 60; i++) await seedDay(api.db, 90, addDays(TODAY, i), trickyDay(addDays(TODAY, i), r), new Date(NOW))
     // A day only ever failed: fetch state but nothing fetched, so no summary.
     await recordFetchFailure(api.db.prisma, { productId: 90, date: addDays(TODAY, 60), at: new Date(NOW), outcome: 'error', error: 'boom', nextDueAt: new Date(NOW) })
