@@ -92,11 +92,11 @@ async function seed(db: Database, ids: number[], today: string, now: number): Pr
 
 async function apiServer(db: Database, url: string, cacheTtlMs: number) {
   const app = Fastify({ logger: false })
-  const availability = createAvailabilityService({ pool: db.pool, clock: systemClock, defaultTimeZone: TZ, cacheTtlMs })
+  const availability = createAvailabilityService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: TZ, cacheTtlMs })
   // The real plugins (security headers, rate limit, tRPC, swagger) stay on; the limit is just out of reach.
   // The catalogue and change feed are not measured here; the feed is never started (no LISTEN connection).
   const catalogue = createCatalogueService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: TZ })
-  const changes = createChangeFeed({ connectionString: url, pool: db.pool, logger: { info() {}, warn() {} } })
+  const changes = createChangeFeed({ connectionString: url, prisma: db.prisma, logger: { info() {}, warn() {} } })
   const syncReads = createSyncReads({ prisma: db.prisma, clock: systemClock })
   await registerApi(app, { services: { availability, sync: noSync, health: createHealthService(db.prisma), syncReads, catalogue, changes }, adminToken: randomBytes(16).toString('hex'), rateLimitPerMinute: 1e9 })
   await app.register(octoRoutes, { availability, apiKeys: [OCTO_BENCH_KEY] })

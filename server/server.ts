@@ -154,10 +154,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           engine: { maxInFlight: config.sync.maxInFlight },
           observer: { ...metrics.observer, changeEvent: () => metrics.changeEvents(1) },
         })
-        changes = createChangeFeed({ connectionString: config.databaseDirectUrl ?? url, pool: db.pool, logger: log.child({ module: 'changes' }) })
+        changes = createChangeFeed({ connectionString: config.databaseDirectUrl ?? url, prisma: db.prisma, logger: log.child({ module: 'changes' }) })
         await changes.start()
         const health = createHealthService(db.prisma)
-        const availability = createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs })
+        const availability = createAvailabilityService({ prisma: db.prisma, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs })
         const services = {
           health: {
             async ready() {

@@ -15,7 +15,7 @@ const warnings: string[] = []
 beforeAll(async () => {
   db = await createTestDatabase()
   await db.prisma.product.createMany({ data: [{ id: 14 }, { id: 15 }] })
-  hub = createChangeHub({ connectionString: db.directUrl, pool: db.pool, logger: { info() {}, warn: (_o, msg) => void warnings.push(String(msg)) }, reconnectMs: 50 })
+  hub = createChangeHub({ connectionString: db.directUrl, prisma: db.prisma, logger: { info() {}, warn: (_o, msg) => void warnings.push(String(msg)) }, reconnectMs: 50 })
   await hub.start()
 })
 afterAll(async () => {
@@ -67,7 +67,7 @@ describe('a subscriber stream', () => {
   it('too slow for its buffer, it reads what it missed back from the log: every event once, in order', async () => {
     const ac = new AbortController()
     const first = await write(14, 10)
-    const stream = changeStream({ hub, pool: db.pool, maxBuffered: 2, pageSize: 3 }, { lastEventId: first - 1, signal: ac.signal })
+    const stream = changeStream({ hub, prisma: db.prisma, maxBuffered: 2, pageSize: 3 }, { lastEventId: first - 1, signal: ac.signal })
     const got: ChangeEvent[] = []
     const first2 = await stream.next()
     got.push(first2.value as ChangeEvent)
@@ -87,7 +87,7 @@ describe('a subscriber stream', () => {
     const a = await write(14, 51, '2026-12-02')
     const b = await write(15, 52, '2026-12-02')
     const ac = new AbortController()
-    const stream = changeStream({ hub, pool: db.pool }, { productIds: [15], lastEventId: base, signal: ac.signal })
+    const stream = changeStream({ hub, prisma: db.prisma }, { productIds: [15], lastEventId: base, signal: ac.signal })
     const replayed = (await stream.next()).value as ChangeEvent
     const c = await write(14, 53, '2026-12-02')
     const d = await write(15, 54, '2026-12-02')

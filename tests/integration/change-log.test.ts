@@ -31,7 +31,7 @@ const at = (minute: number) => new Date(Date.UTC(2026, 10, 30, 0, minute))
 const write = (productId: number, date: string, slots: unknown[], minute: number) =>
   writeDaySnapshot(db.prisma, { productId, date, slots: validSlots(date, slots), fetchedAt: at(minute) })
 async function eventsOf(productId: number, date: string): Promise<ChangeEvent[]> {
-  return (await readChangesAfter(db.pool, 0, { productIds: [productId], limit: 1000 })).filter((e) => e.date === date)
+  return (await readChangesAfter(db.prisma, 0, { productIds: [productId], limit: 1000 })).filter((e) => e.date === date)
 }
 async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10))
@@ -163,7 +163,7 @@ describe('retention', () => {
     const old = await write(16, D, [rawSlot(D, '04:00')], 1)
     const recent = await write(16, D, [rawSlot(D, '04:00', { remaining: 1 })], 2)
     await db.pool.query(`UPDATE change_event SET created_at = now() - interval '25 hours' WHERE id = $1`, [old.eventId])
-    expect(await pruneChanges(db.pool, 24 * 3_600_000, 1)).toBeGreaterThanOrEqual(1)
+    expect(await pruneChanges(db.prisma, 24 * 3_600_000, 1)).toBeGreaterThanOrEqual(1)
     const left = (await eventsOf(16, D)).map((e) => e.id)
     expect(left).toEqual([recent.eventId])
   })
