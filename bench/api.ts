@@ -71,7 +71,7 @@ const noSync: SyncService = { pause: notHere, resume: notHere, run: notHere, sta
 
 async function seed(db: Database, ids: number[], today: string, now: number): Promise<number> {
   const catalogue = createCatalogue({ seed: 7, products: Math.max(0, PRODUCTS - 2), timeZone: TZ })
-  await db.pool.query('INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2', [ids, TZ])
+  await db.prisma.$executeRawUnsafe('INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2', ids, TZ)
   const jobs = ids.flatMap((id) => Array.from({ length: DAYS }, (_, i) => [id, addDays(today, i)] as const))
   let slots = 0
   // A few writers at once, as the sync engine would.
@@ -86,7 +86,7 @@ async function seed(db: Database, ids: number[], today: string, now: number): Pr
       }
     }),
   )
-  await db.pool.query('VACUUM ANALYZE')
+  await db.prisma.$executeRawUnsafe('VACUUM ANALYZE')
   return slots
 }
 

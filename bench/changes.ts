@@ -103,7 +103,7 @@ async function main() {
     await applyMigrations(url)
     const db = createDatabase(url)
     closers.unshift(() => db.close())
-    await db.pool.query(`INSERT INTO product (id) VALUES (14)`)
+    await db.prisma.$executeRawUnsafe(`INSERT INTO product (id) VALUES (14)`)
     // The writer on its own connections, as another instance would be.
     const writer = createDatabase(url, { max: 2 })
     closers.unshift(() => writer.close())

@@ -34,7 +34,7 @@ const service = () => createAvailabilityService({ prisma: counted, clock: manual
 beforeAll(async () => {
   db = await createTestDatabase()
   ;({ prisma: counted, queries } = countingReads(db.prisma))
-  await db.pool.query(`INSERT INTO product (id, time_zone, active) VALUES (14, 'Asia/Singapore', true), (15, 'Asia/Singapore', true), (16, 'Asia/Singapore', false), (21, 'Europe/Amsterdam', true)`)
+  await db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone, active) VALUES (14, 'Asia/Singapore', true), (15, 'Asia/Singapore', true), (16, 'Asia/Singapore', false), (21, 'Europe/Amsterdam', true)`)
   for (let i = 0; i < 60; i++) {
     const date = addDays(TODAY, i)
     await seedDay(db, 14, date, [rawSlot(date, '09:30', { remaining: i % 7 === 0 ? 0 : 5 }), rawSlot(date, '04:00')], new Date(NOW))

@@ -46,7 +46,7 @@ describe('the change hub', () => {
       const ids = [await write(14, 1), await write(14, 2)]
       await until('both events', () => one.length >= 2 && two.length >= 2)
       // Kill the hub's LISTEN connection (as a Postgres restart or a network cut would), and write while it is gone.
-      await db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()`)
+      await db.prisma.$queryRawUnsafe(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()`)
       ids.push(await write(14, 3), await write(15, 4), await write(14, 5))
       await until('the hub to reconnect and catch up', () => one.length >= 5, 15_000)
       ids.push(await write(15, 6))

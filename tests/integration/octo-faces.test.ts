@@ -25,7 +25,7 @@ const json = (r: { body: string }) => JSON.parse(r.body)
 
 beforeAll(async () => {
   api = await createOctoTestApi({ now: NOW, keys: [KEY] })
-  await api.db.pool.query(`INSERT INTO product (id, time_zone) VALUES (14, 'Asia/Singapore'), (21, 'Europe/Amsterdam')`)
+  await api.db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone) VALUES (14, 'Asia/Singapore'), (21, 'Europe/Amsterdam')`)
   await seedCatalogue(api.db, 14, TODAY, 60, NOW)
 })
 afterAll(async () => api?.close())
@@ -138,7 +138,7 @@ describe('with the read cache on', () => {
   let cached: OctoTestApi
   beforeAll(async () => {
     cached = await createOctoTestApi({ now: NOW, keys: [KEY], cacheTtlMs: 60_000 })
-    await cached.db.pool.query(`INSERT INTO product (id, time_zone) VALUES (14, 'Asia/Singapore')`)
+    await cached.db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone) VALUES (14, 'Asia/Singapore')`)
     await seedDay(cached.db, 14, TODAY, [rawSlot(TODAY, '09:30', { remaining: 5 })], new Date(NOW))
   })
   afterAll(async () => cached?.close())
