@@ -133,7 +133,6 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         db = createDatabase(url, {
           max: config.databasePoolSize,
           onError: (err) => log.warn({ err: err.message }, 'database connection lost'),
-          onUnprepared: (err) => log.warn({ err: err.message }, 'the database connection does not keep prepared statements (a transaction-pooling PgBouncer?): reads run unprepared from now on'),
         })
 
         const partner = await openPartner()
