@@ -9,7 +9,8 @@ let db: TestDatabase
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slotsync-migr-'))
 beforeAll(async () => {
   db = await createTestDatabase()
-  await db.prisma.$executeRawUnsafe('DROP SCHEMA public CASCADE; CREATE SCHEMA public')
+  await db.prisma.$executeRawUnsafe('DROP SCHEMA public CASCADE')
+  await db.prisma.$executeRawUnsafe('CREATE SCHEMA public')
   const write = (name: string, sql: string) => {
     fs.mkdirSync(path.join(dir, name))
     fs.writeFileSync(path.join(dir, name, 'migration.sql'), sql)

@@ -36,7 +36,8 @@ describe('migrations', () => {
   it('concurrent appliers queue on the advisory lock instead of racing', async () => {
     const fresh = await createTestDatabase()
     try {
-      await fresh.prisma.$executeRawUnsafe('DROP SCHEMA public CASCADE; CREATE SCHEMA public')
+      await fresh.prisma.$executeRawUnsafe('DROP SCHEMA public CASCADE')
+      await fresh.prisma.$executeRawUnsafe('CREATE SCHEMA public')
       const results = await Promise.all([applyMigrations(fresh.url), applyMigrations(fresh.url), applyMigrations(fresh.url)])
       const appliedCount = results.reduce((n, r) => n + r.applied.length, 0)
       expect(appliedCount).toBe(readMigrations().length)
