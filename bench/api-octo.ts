@@ -6,13 +6,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import Fastify from 'fastify'
-import type pg from 'pg'
 import { registerApi } from '../server/api/index.ts'
 import type { SyncService } from '../server/api/services.ts'
 import { createAvailabilityService } from '../server/availability/service.ts'
 import { horizonAt } from '../server/calendar/horizon.ts'
 import { systemClock } from '../server/clock.ts'
-import type { Database } from '../server/db/client.ts'
+import type { Database, Db } from '../server/db/client.ts'
 import { createHealthService } from '../server/db/health.ts'
 import { createCatalogueService } from '../server/catalogue/service.ts'
 import { createChangeFeed } from '../server/changes/feed.ts'
@@ -31,15 +30,15 @@ export function calendarBody(productId: number, timeZone: string) {
 }
 
 /** Statements sent per request for /dates and the 60-day calendar, over `n` requests each, no cache. */
-export async function queriesPerRequest(db: Pick<Database, 'pool' | 'prisma'>, productId: number, timeZone: string, sync: SyncService, n = 50): Promise<{ dates: number; calendar: number }> {
+export async function queriesPerRequest(db: Pick<Database, 'prisma'>, productId: number, timeZone: string, sync: SyncService, n = 50): Promise<{ dates: number; calendar: number }> {
   let count = 0
-  const counting: Pick<pg.Pool, 'query'> = {
-    query: ((...args: unknown[]) => {
+  const counting: Pick<Db, '$queryRaw'> = {
+    $queryRaw: ((...args: unknown[]) => {
       count++
-      return (db.pool.query as (...a: unknown[]) => unknown)(...args)
-    }) as pg.Pool['query'],
+      return (db.prisma.$queryRaw as (...a: unknown[]) => unknown)(...args)
+    }) as Db['$queryRaw'],
   }
-  const availability = createAvailabilityService({ pool: counting, clock: systemClock, defaultTimeZone: timeZone, cacheTtlMs: 0 })
+  const availability = createAvailabilityService({ prisma: counting, clock: systemClock, defaultTimeZone: timeZone, cacheTtlMs: 0 })
   const app = Fastify({ logger: false })
   try {
     // Only the availability reads are counted; the other services are there because the API needs them (the feed is never started).
@@ -49,7 +48,7 @@ export async function queriesPerRequest(db: Pick<Database, 'pool' | 'prisma'>, p
       health: createHealthService(db.prisma),
       syncReads: createSyncReads({ prisma: db.prisma, clock: systemClock }),
       catalogue: createCatalogueService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: timeZone }),
-      changes: createChangeFeed({ connectionString: db.pool.options.connectionString ?? '', pool: db.pool, logger: { info() {}, warn() {} } }),
+      changes: createChangeFeed({ connectionString: '', prisma: db.prisma, logger: { info() {}, warn() {} } }),
     }
     await registerApi(app, { services, adminToken: randomBytes(16).toString('hex'), rateLimitPerMinute: 1e9 })
     await app.register(octoRoutes, { availability, apiKeys: [OCTO_BENCH_KEY] })

@@ -71,7 +71,7 @@ const noSync: SyncService = { pause: notHere, resume: notHere, run: notHere, sta
 
 async function seed(db: Database, ids: number[], today: string, now: number): Promise<number> {
   const catalogue = createCatalogue({ seed: 7, products: Math.max(0, PRODUCTS - 2), timeZone: TZ })
-  await db.pool.query('INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2', [ids, TZ])
+  await db.prisma.$executeRawUnsafe('INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2', ids, TZ)
   const jobs = ids.flatMap((id) => Array.from({ length: DAYS }, (_, i) => [id, addDays(today, i)] as const))
   let slots = 0
   // A few writers at once, as the sync engine would.
@@ -86,17 +86,17 @@ async function seed(db: Database, ids: number[], today: string, now: number): Pr
       }
     }),
   )
-  await db.pool.query('VACUUM ANALYZE')
+  await db.prisma.$executeRawUnsafe('VACUUM ANALYZE')
   return slots
 }
 
 async function apiServer(db: Database, url: string, cacheTtlMs: number) {
   const app = Fastify({ logger: false })
-  const availability = createAvailabilityService({ pool: db.pool, clock: systemClock, defaultTimeZone: TZ, cacheTtlMs })
+  const availability = createAvailabilityService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: TZ, cacheTtlMs })
   // The real plugins (security headers, rate limit, tRPC, swagger) stay on; the limit is just out of reach.
   // The catalogue and change feed are not measured here; the feed is never started (no LISTEN connection).
   const catalogue = createCatalogueService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: TZ })
-  const changes = createChangeFeed({ connectionString: url, pool: db.pool, logger: { info() {}, warn() {} } })
+  const changes = createChangeFeed({ connectionString: url, prisma: db.prisma, logger: { info() {}, warn() {} } })
   const syncReads = createSyncReads({ prisma: db.prisma, clock: systemClock })
   await registerApi(app, { services: { availability, sync: noSync, health: createHealthService(db.prisma), syncReads, catalogue, changes }, adminToken: randomBytes(16).toString('hex'), rateLimitPerMinute: 1e9 })
   await app.register(octoRoutes, { availability, apiKeys: [OCTO_BENCH_KEY] })

@@ -103,17 +103,17 @@ async function main() {
     await applyMigrations(url)
     const db = createDatabase(url)
     closers.unshift(() => db.close())
-    await db.pool.query(`INSERT INTO product (id) VALUES (14)`)
+    await db.prisma.$executeRawUnsafe(`INSERT INTO product (id) VALUES (14)`)
     // The writer on its own connections, as another instance would be.
     const writer = createDatabase(url, { max: 2 })
     closers.unshift(() => writer.close())
 
-    const changes = createChangeFeed({ connectionString: url, pool: db.pool, logger: { info() {}, warn: (o, m) => console.warn(m, o) } })
+    const changes = createChangeFeed({ connectionString: url, prisma: db.prisma, logger: { info() {}, warn: (o, m) => console.warn(m, o) } })
     await changes.start()
     closers.unshift(() => changes.stop())
     const app = Fastify({ logger: false })
     const services = {
-      availability: createAvailabilityService({ pool: db.pool, clock: systemClock, defaultTimeZone: 'Asia/Singapore' }),
+      availability: createAvailabilityService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: 'Asia/Singapore' }),
       sync: noSync,
       health: createHealthService(db.prisma),
       catalogue: createCatalogueService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: 'Asia/Singapore' }),

@@ -12,6 +12,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import pg from 'pg'
 import { addDays } from '../server/calendar/days.ts'
 import { ensureDatabase, startEmbeddedPostgres } from '../server/db/embedded-postgres.ts'
 import { createDatabase, type Database } from '../server/db/client.ts'
@@ -83,8 +84,7 @@ function repsFor(slots: number, scale: number): number {
   return Math.max(3, Math.round(base * scale))
 }
 
-async function run(db: Database, scale: number): Promise<IngestResult[]> {
-  const pool = db.pool
+async function run(db: Database, pool: pg.Pool, scale: number): Promise<IngestResult[]> {
   // Each method writes its own product, so all three see tables of the same size.
   const productOf: Record<Method, number> = { naive: 1, snapshot: 2, copy: 3 }
   await pool.query(`INSERT INTO product (id, time_zone) VALUES (1, 'Asia/Singapore'), (2, 'Asia/Singapore'), (3, 'Asia/Singapore')`)
@@ -181,14 +181,17 @@ async function main() {
   try {
     await ensureDatabase(cluster.url, 'bench_ingest')
     await applyMigrations(cluster.urlFor('bench_ingest'))
-    // One connection for all three writers, on equal terms: the baselines
-    // talk pg directly (COPY has no Prisma API), the snapshot writer goes
-    // through Prisma Client over that same connection, as in the service.
+    // One connection per side, used one write at a time, so the three are on
+    // equal terms: the baselines talk pg directly on theirs (COPY has no
+    // Prisma API), the snapshot writer goes through Prisma Client on its
+    // own, as in the service.
     const db = createDatabase(cluster.urlFor('bench_ingest'), { max: 1 })
+    const pool = new pg.Pool({ connectionString: cluster.urlFor('bench_ingest'), max: 1 })
     try {
-      results = await run(db, scale)
+      results = await run(db, pool, scale)
     } finally {
       await db.close()
+      await pool.end()
     }
   } finally {
     await cluster.stop()

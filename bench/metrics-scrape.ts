@@ -45,7 +45,7 @@ async function main() {
     await applyMigrations(pg.urlFor('bench_metrics'))
     const db = createDatabase(pg.urlFor('bench_metrics'))
     const now = Date.now()
-    const q = (sql: string, p: unknown[] = []) => db.pool.query(sql, p)
+    const q = (sql: string, p: unknown[] = []) => db.prisma.$executeRawUnsafe(sql, ...p)
     await q(`INSERT INTO product (id, time_zone) SELECT 1000 + g, 'Asia/Singapore' FROM generate_series(1, $1) g`, [PRODUCTS])
     // Per pair: ~8 % never fetched, the rest fetched 0–36 h ago; due 0–24 h either side of now; 1 % failing.
     await q(

@@ -135,7 +135,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   const db = createDatabase(urlFor(dbName), { max: 12 })
   const clock = manualClock(MEASURE_FROM - WARMUP_MS)
   const sandbox = await startSandbox({ products: PRODUCTS - 2, rateLimitPerMinute: LIMIT, clock, timeZone: TZ, latency: LATENCY, shape: o.shape })
-  await db.pool.query(`INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2`, [sandbox.catalogue.productIds(), TZ])
+  await db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2`, sandbox.catalogue.productIds(), TZ)
   const filled = await prefill(db.prisma, sandbox.catalogue, o.strategy, clock.now(), TZ)
   const tag = `[${o.shape}/${o.name}${o.runAll ? '+run' : ''}]`
   process.stderr.write(`${tag} pre-filled ${filled} days\n`)
@@ -182,7 +182,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
     const now = clock.now()
     if (!measuring && now >= MEASURE_FROM) {
       measuring = true
-      writesAtStart = BigInt((await db.pool.query(WRITES_SQL)).rows[0].n)
+      writesAtStart = BigInt((await db.prisma.$queryRawUnsafe<{ n: bigint }[]>(WRITES_SQL))[0]!.n)
       requestsAtStart = sandbox.stats().requests
       sandbox.resetStats()
       if (o.runAll) {
@@ -191,7 +191,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
       }
     }
     if (measuring && now >= nextSample) {
-      const s = (await db.pool.query(SAMPLE_SQL, [new Date(now)])).rows[0]
+      const s = (await db.prisma.$queryRawUnsafe<{ today_reads: number; today_ok: number; week_reads: number; week_ok: number; month_reads: number; month_ok: number; closed_reads: number; closed_ok: number; far_avg_s: number; far_max_s: number; never: number; forced: number }[]>(SAMPLE_SQL, new Date(now)))[0]!
       acc.todayReads += s.today_reads
       acc.todayOk += s.today_ok
       acc.weekReads += s.week_reads
@@ -210,7 +210,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
       for (let i = 0; i < READS_PER_SAMPLE; i++) {
         const id = ids[Math.floor(rnd() * ids.length)]!
         const date = addDays(today, pickOffset(rnd(), rnd()))
-        const stored = await storedDay(db.pool, id, date)
+        const stored = await storedDay(db.prisma, id, date)
         const truth = normalizeServed(sandbox.catalogue.inventory(id, date, now), date)
         accuracy.reads++
         if (JSON.stringify(stored) === JSON.stringify(truth)) accuracy.slotsEqual++
@@ -241,10 +241,10 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   await engine.settled()
   const stats = sandbox.stats()
   if (process.env.SIM_DIAG) {
-    const { rows } = await db.pool.query<{ k: string; outcome: string; off: number; total_remaining: number | null }>(
+    const rows = await db.prisma.$queryRawUnsafe<{ k: string; outcome: string; off: number; total_remaining: number | null }[]>(
       `SELECT f.product_id || '/' || f.date::text AS k, f.last_outcome AS outcome, (f.date - ($1::timestamptz AT TIME ZONE $2)::date) AS off FROM day_fetch_state f`,
-      [new Date(clock.now()), TZ],
-    )
+    new Date(clock.now()), TZ,
+  )
     const by: Record<string, number> = {}
     for (const r of rows) {
       const n = stats.perProductDate[r.k] ?? 0
@@ -253,7 +253,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
     }
     process.stderr.write(`${tag} requests by tier/outcome (at the end): ${JSON.stringify(by)}\n`)
   }
-  const writes = BigInt((await db.pool.query(WRITES_SQL)).rows[0].n) - writesAtStart
+  const writes = BigInt((await db.prisma.$queryRawUnsafe<{ n: bigint }[]>(WRITES_SQL))[0]!.n) - writesAtStart
   const requests = stats.requests
   run.drained = run.queuedAtStart - run.leftAtEnd
   const busy = [...minutes.values()].filter((m) => m.due)

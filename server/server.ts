@@ -133,7 +133,6 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         db = createDatabase(url, {
           max: config.databasePoolSize,
           onError: (err) => log.warn({ err: err.message }, 'database connection lost'),
-          onUnprepared: (err) => log.warn({ err: err.message }, 'the database connection does not keep prepared statements (a transaction-pooling PgBouncer?): reads run unprepared from now on'),
         })
 
         const partner = await openPartner()
@@ -154,10 +153,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           engine: { maxInFlight: config.sync.maxInFlight },
           observer: { ...metrics.observer, changeEvent: () => metrics.changeEvents(1) },
         })
-        changes = createChangeFeed({ connectionString: config.databaseDirectUrl ?? url, pool: db.pool, logger: log.child({ module: 'changes' }) })
+        changes = createChangeFeed({ connectionString: config.databaseDirectUrl ?? url, prisma: db.prisma, logger: log.child({ module: 'changes' }) })
         await changes.start()
         const health = createHealthService(db.prisma)
-        const availability = createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs })
+        const availability = createAvailabilityService({ prisma: db.prisma, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs })
         const services = {
           health: {
             async ready() {

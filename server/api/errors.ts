@@ -1,6 +1,7 @@
 import { TRPCError } from '@trpc/server'
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc'
 import { ZodError } from 'zod'
+import { sqlState } from '../db/transaction.ts'
 import { AppError, type ErrorCode } from '../errors.ts'
 import { fromRouteValidation, fromZodError } from './validation.ts'
 
@@ -32,6 +33,9 @@ const DB_DOWN_CODES = new Set(['42P01', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT
 export function isDatabaseDown(err: unknown): boolean {
   for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
     if (typeof e.code === 'string' && DB_DOWN_CODES.has(e.code)) return true
+    // A raw query's failure is Prisma's P2010; the SQLSTATE is inside it.
+    const state = sqlState(e)
+    if (state && DB_DOWN_CODES.has(state)) return true
     if (typeof e.message === 'string' && /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Query read timeout|Can't reach database server/i.test(e.message)) return true
   }
   return false

@@ -1,11 +1,13 @@
-import type pg from 'pg'
+import { Prisma, type Db } from '../db/client.ts'
 
 /**
  * The read side of availability: one statement per answer. Dates come back
  * as text (no JS Date for a calendar day) and money as numeric text, turned
  * into JSON numbers only at the edge (service.ts).
  */
-type Queryable = Pick<pg.Pool, 'query'>
+// Each statement starts with a comment naming it: how it shows in
+// pg_stat_statements, and how tests count the statements a read costs.
+type Queryable = Pick<Db, '$queryRaw'>
 
 export interface PaxRow {
   type: string
@@ -63,18 +65,18 @@ export interface DayRow {
 
 // Postgres writes a numeric as a JSON number with its scale (242.10), which
 // parses to the same double as Number('242.10'): the value the API has always sent.
-const PRICE = (f: string, o: string, c: string) => `json_build_object('finalPrice', ${f}, 'currencyCode', ${c}, 'originalPrice', ${o})`
+const PRICE = (f: string, o: string, c: string) => Prisma.raw(`json_build_object('finalPrice', ${f}, 'currencyCode', ${c}, 'originalPrice', ${o})`)
 
 // One indexed read: the product row, the day's summary (when it was fetched)
 // and its slots with their pax, already in the answer's shape. The price and
 // the primary pax type were chosen when the day was written (snapshot.ts), so
 // nothing here decides anything. No product → no row.
-const DAY_SQL = `
+const daySql = (productId: number, date: string) => Prisma.sql`/* availability_day */
 SELECT p.time_zone AS "timeZone",
        d.fetched_at AS "lastFetchedAt",
        COALESCE((
          SELECT json_agg(json_build_object(
-                  'startTime', s.start_time, 'startDate', $2::text, 'endTime', s.end_time, 'providerSlotId', s.provider_slot_id,
+                  'startTime', s.start_time, 'startDate', ${date}::text, 'endTime', s.end_time, 'providerSlotId', s.provider_slot_id,
                   'price', CASE WHEN s.price_final IS NULL THEN NULL ELSE ${PRICE('s.price_final', 's.price_original', 's.price_currency')} END,
                   'remaining', s.remaining,
                   'paxAvailability', COALESCE((
@@ -85,13 +87,13 @@ SELECT p.time_zone AS "timeZone",
                            ORDER BY pa.type = s.primary_pax_type DESC, pa.type COLLATE "C")
                     FROM pax_availability pa WHERE pa.slot_id = s.id), '[]'::json))
                 ORDER BY s.start_time COLLATE "C", s.provider_slot_id COLLATE "C")
-         FROM slot s WHERE s.product_id = p.id AND s.date = $2::date), '[]'::json) AS slots
+         FROM slot s WHERE s.product_id = p.id AND s.date = ${date}::date), '[]'::json) AS slots
 FROM product p
-LEFT JOIN day_summary d ON d.product_id = p.id AND d.date = $2::date
-WHERE p.id = $1`
+LEFT JOIN day_summary d ON d.product_id = p.id AND d.date = ${date}::date
+WHERE p.id = ${productId}`
 
 export async function loadDay(db: Queryable, productId: number, date: string): Promise<DayRow | undefined> {
-  const { rows } = await db.query<DayRow>({ name: 'availability_day', text: DAY_SQL, values: [productId, date] })
+  const rows = await db.$queryRaw<DayRow[]>(daySql(productId, date))
   return rows[0]
 }
 
@@ -105,17 +107,17 @@ export interface DatesRow {
 // of the summary's primary key. The caller asks for a window a day wider on
 // each side than any zone's horizon and cuts it to the product's own days,
 // so "today" stays decided in one place (calendar/horizon.ts).
-const DATES_SQL = `
+const datesSql = (productId: number, from: string, to: string) => Prisma.sql`/* availability_dates */
 SELECT p.time_zone AS "timeZone",
        COALESCE((
          SELECT json_agg(json_build_object('date', d.date, 'price', ${PRICE('d.lowest_final_price', 'd.lowest_original_price', 'd.lowest_currency')}) ORDER BY d.date)
          FROM day_summary d
-         WHERE d.product_id = p.id AND d.date BETWEEN $2::date AND $3::date AND d.open), '[]'::json) AS dates
+         WHERE d.product_id = p.id AND d.date BETWEEN ${from}::date AND ${to}::date AND d.open), '[]'::json) AS dates
 FROM product p
-WHERE p.id = $1`
+WHERE p.id = ${productId}`
 
 export async function loadOpenDays(db: Queryable, productId: number, from: string, to: string): Promise<DatesRow | undefined> {
-  const { rows } = await db.query<DatesRow>({ name: 'availability_dates', text: DATES_SQL, values: [productId, from, to] })
+  const rows = await db.$queryRaw<DatesRow[]>(datesSql(productId, from, to))
   return rows[0]
 }
 
@@ -125,23 +127,23 @@ export interface RangeSlotRow extends SlotRow {
 
 export interface RangeRow {
   timeZone: string
-  /** Every stored slot of the range, ordered by date, then as a day's slots are (DAY_SQL). */
+  /** Every stored slot of the range, ordered by date, then as a day's slots are (daySql). */
   slots: RangeSlotRow[]
 }
 
 // Many days of a product in one round trip: a 60-day OCTO calendar is one
 // query, not 60. Flat rows (one per pax type, grouped here) rather than the
-// nested json_agg of DAY_SQL: for 60 days that was ~3x slower to build and
+// nested json_agg of daySql: for 60 days that was ~3x slower to build and
 // parse. The LEFT JOINs keep the product row when it has no slots; removed
 // (inactive) products have no row at all.
-const RANGE_SQL = `
+const rangeSql = (productId: number, from: string, to: string) => Prisma.sql`/* availability_range */
 SELECT p.time_zone AS tz, s.date::text AS date, s.start_time AS st, s.end_time AS et, s.provider_slot_id AS psid, s.remaining AS rem,
        pa.type, pa.name, pa.description AS descr, pa.is_primary AS prim, pa.min, pa.max, pa.remaining AS prem,
        pa.final_price::text AS fin, pa.original_price::text AS orig, pa.currency_code AS cur
 FROM product p
-LEFT JOIN slot s ON s.product_id = p.id AND s.date BETWEEN $2::date AND $3::date
+LEFT JOIN slot s ON s.product_id = p.id AND s.date BETWEEN ${from}::date AND ${to}::date
 LEFT JOIN pax_availability pa ON pa.slot_id = s.id
-WHERE p.id = $1 AND p.active
+WHERE p.id = ${productId} AND p.active
 ORDER BY s.date, s.start_time COLLATE "C", s.provider_slot_id COLLATE "C", pa.type COLLATE "C"`
 
 interface RangeFlatRow {
@@ -164,7 +166,7 @@ interface RangeFlatRow {
 }
 
 export async function loadRange(db: Queryable, productId: number, from: string, to: string): Promise<RangeRow | undefined> {
-  const { rows } = await db.query<RangeFlatRow>({ name: 'availability_range', text: RANGE_SQL, values: [productId, from, to] })
+  const rows = await db.$queryRaw<RangeFlatRow[]>(rangeSql(productId, from, to))
   const first = rows[0]
   if (!first) return undefined
   const slots: RangeSlotRow[] = []
@@ -194,15 +196,15 @@ export interface ProductSummaryRow {
 
 // What the stored horizon says a product offers: start times, pax types and
 // currencies, per active product (or one). "Today" is each product's own
-// calendar day at $1 (the service's clock), like the API's horizon. Grouped
+// calendar day at `at` (the service's clock), like the API's horizon. Grouped
 // by product in one pass over the horizon's rows: per-product subqueries
 // rescanned them and took ~360 ms for 100 products × 60 days.
-const SUMMARY_SQL = `
+const summarySql = (at: Date, days: number, productId: number | null) => Prisma.sql`/* availability_summaries */
 WITH h AS (
-  SELECT p.id, p.time_zone, ($1::timestamptz AT TIME ZONE p.time_zone)::date AS today
-  FROM product p WHERE p.active AND ($2::int IS NULL OR p.id = $2)
+  SELECT p.id, p.time_zone, (${at}::timestamptz AT TIME ZONE p.time_zone)::date AS today
+  FROM product p WHERE p.active AND (${productId}::int IS NULL OR p.id = ${productId})
 ), s AS MATERIALIZED (
-  SELECT s.id, s.product_id, s.start_time FROM h JOIN slot s ON s.product_id = h.id AND s.date BETWEEN h.today AND h.today + ($3::int - 1)
+  SELECT s.id, s.product_id, s.start_time FROM h JOIN slot s ON s.product_id = h.id AND s.date BETWEEN h.today AND h.today + (${days}::int - 1)
 ), pax AS MATERIALIZED (
   SELECT s.product_id, pa.type, pa.name, pa.min, pa.max, pa.currency_code FROM s JOIN pax_availability pa ON pa.slot_id = s.id
 ), starts AS (
@@ -224,6 +226,5 @@ LEFT JOIN currencies ON currencies.product_id = h.id
 ORDER BY h.id`
 
 export async function productSummaries(db: Queryable, at: Date, days: number, productId?: number): Promise<ProductSummaryRow[]> {
-  const { rows } = await db.query<ProductSummaryRow>({ name: 'availability_summaries', text: SUMMARY_SQL, values: [at, productId ?? null, days] })
-  return rows
+  return db.$queryRaw<ProductSummaryRow[]>(summarySql(at, days, productId ?? null))
 }

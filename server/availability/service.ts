@@ -1,4 +1,4 @@
-import type pg from 'pg'
+import type { Db } from '../db/client.ts'
 import type { AvailabilityService, DatesResult, SlotsResult, SlotView } from './types.ts'
 import { addDays, isValidDate } from '../calendar/days.ts'
 import { checkDateInHorizon, HORIZON_DAYS, horizonAt, type DateCheck, type Horizon } from '../calendar/horizon.ts'
@@ -10,7 +10,8 @@ import { freshnessOf } from './freshness.ts'
 import { loadDay, loadOpenDays, loadRange, productSummaries, type ProductSummaryRow, type RangeSlotRow } from './queries.ts'
 
 export interface AvailabilityDeps {
-  pool: Pick<pg.Pool, 'query'>
+  /** Reads only: one `$queryRaw` per answer. */
+  prisma: Pick<Db, '$queryRaw'>
   clock: Pick<Clock, 'now'>
   /** For a product row whose time zone the runtime does not know (should not happen). */
   defaultTimeZone: string
@@ -93,21 +94,21 @@ function deepFreeze<T>(value: T): T {
 }
 
 export function createAvailabilityService(deps: AvailabilityDeps): CachingAvailabilityService {
-  const { pool, clock } = deps
+  const { prisma, clock } = deps
   const zone = (tz: string) => (isKnownTimeZone(tz) ? tz : deps.defaultTimeZone)
   const cache = createReadCache({ ttlMs: deps.cacheTtlMs ?? 0, now: () => clock.now() })
 
   // Keys start with the product id so one product can be forgotten at once.
   const day = (productId: number, date: string) =>
     cache.get(`${productId}|day|${date}`, async (): Promise<DayView | undefined> => {
-      const row = await loadDay(pool, productId, date)
+      const row = await loadDay(prisma, productId, date)
       return row && { timeZone: row.timeZone, lastFetchedAt: row.lastFetchedAt, slots: deepFreeze(row.slots) }
     })
   // Every zone's today is within a day of UTC's: read that wider window once
   // (keyed by the UTC day) and cut it to the product's horizon per request.
   const openDays = (productId: number, utcToday: string) =>
     cache.get(`${productId}|dates|${utcToday}`, async (): Promise<OpenDays | undefined> => {
-      const row = await loadOpenDays(pool, productId, addDays(utcToday, -1), addDays(utcToday, HORIZON_DAYS))
+      const row = await loadOpenDays(prisma, productId, addDays(utcToday, -1), addDays(utcToday, HORIZON_DAYS))
       return row && { timeZone: row.timeZone, dates: row.dates }
     })
 
@@ -140,7 +141,7 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
       if (!isValidDate(from)) throw new BadRequestError('from', DATE_REASON.impossible(from, NO_HORIZON, ''))
       if (!isValidDate(to)) throw new BadRequestError('to', DATE_REASON.impossible(to, NO_HORIZON, ''))
       const row = await cache.get(`${productId}|range|${from}|${to}`, async () => {
-        const r = await loadRange(pool, productId, from, to)
+        const r = await loadRange(prisma, productId, from, to)
         return r && deepFreeze(r)
       })
       if (!row) return undefined
@@ -154,7 +155,7 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
       const minute = Math.floor(clock.now() / 60_000)
       const key = productId === undefined ? `|summaries|${minute}` : `${productId}|summary|${minute}`
       return cache.get(key, async () => {
-        const rows = await productSummaries(pool, new Date(clock.now()), HORIZON_DAYS, productId)
+        const rows = await productSummaries(prisma, new Date(clock.now()), HORIZON_DAYS, productId)
         return deepFreeze(rows.map((r) => ({ ...r, timeZone: zone(r.timeZone) })))
       })
     },

@@ -1,4 +1,4 @@
-import type pg from 'pg'
+import type { Db } from '../db/client.ts'
 import type { Logger } from '../logger.ts'
 import type { ChangeEvent } from './event.ts'
 import { createChangeHub, type ChangeHub } from './hub.ts'
@@ -22,18 +22,18 @@ export interface ChangeFeed {
 
 export interface ChangeFeedOptions {
   connectionString: string
-  pool: pg.Pool
+  prisma: Pick<Db, '$queryRaw' | '$executeRaw'>
   logger: Pick<Logger, 'info' | 'warn'>
   retentionMs?: number
 }
 
 export function createChangeFeed(o: ChangeFeedOptions): ChangeFeed {
-  const hub: ChangeHub = createChangeHub({ connectionString: o.connectionString, pool: o.pool, logger: o.logger })
+  const hub: ChangeHub = createChangeHub({ connectionString: o.connectionString, prisma: o.prisma, logger: o.logger })
   const closing = new AbortController()
   let pruneTimer: NodeJS.Timeout | undefined
 
   const prune = () =>
-    pruneChanges(o.pool, o.retentionMs ?? CHANGE_RETENTION_MS).then(
+    pruneChanges(o.prisma, o.retentionMs ?? CHANGE_RETENTION_MS).then(
       (n) => n && o.logger.info({ pruned: n }, 'pruned old change events'),
       (err: Error) => o.logger.warn({ err: err.message }, 'pruning change events failed'),
     )
@@ -54,7 +54,7 @@ export function createChangeFeed(o: ChangeFeedOptions): ChangeFeed {
       closing.signal.addEventListener('abort', abort)
       opts.signal?.addEventListener('abort', abort)
       if (closing.signal.aborted || opts.signal?.aborted) ac.abort()
-      const events = changeStream({ hub, pool: o.pool }, { ...opts, signal: ac.signal })
+      const events = changeStream({ hub, prisma: o.prisma }, { ...opts, signal: ac.signal })
       return (async function* () {
         try {
           yield* events

@@ -1,4 +1,5 @@
 import pg from 'pg'
+import type { Db } from '../db/client.ts'
 import type { Logger } from '../logger.ts'
 import { CHANGES_CHANNEL, parseNotifyPayload, type ChangeEvent } from './event.ts'
 import { latestEventId, readChangesAfter } from './log.ts'
@@ -26,8 +27,8 @@ export interface ChangeHub {
 
 export interface ChangeHubOptions {
   connectionString: string
-  /** For the catch-up read after a reconnect: the deprecated `Database.pool` until changes/log.ts moves to Prisma. */
-  pool: Pick<pg.Pool, 'query'>
+  /** For the catch-up read after a reconnect. */
+  prisma: Pick<Db, '$queryRaw'>
   logger: Pick<Logger, 'info' | 'warn'>
   /** First delay before reconnecting; doubles up to 30 s. */
   reconnectMs?: number
@@ -79,12 +80,12 @@ export function createChangeHub(o: ChangeHubOptions): ChangeHub {
       client = c
       if (catchUp && connectedOnce) {
         for (;;) {
-          const page = await readChangesAfter(o.pool, lastId, { limit: CATCH_UP_PAGE })
+          const page = await readChangesAfter(o.prisma, lastId, { limit: CATCH_UP_PAGE })
           for (const e of page) deliver(e)
           if (page.length < CATCH_UP_PAGE) break
         }
       } else {
-        lastId = Math.max(lastId, await latestEventId(o.pool))
+        lastId = Math.max(lastId, await latestEventId(o.prisma))
       }
       connectedOnce = true
       const pending = held

@@ -1,4 +1,4 @@
-import { Prisma } from '../db/generated/client.ts'
+import { Prisma, type Db } from '../db/client.ts'
 import { CHANGES_CHANNEL, parseNotifyPayload, type ChangeEvent } from './event.ts'
 
 /**
@@ -6,11 +6,8 @@ import { CHANGES_CHANNEL, parseNotifyPayload, type ChangeEvent } from './event.t
  * snapshot writer's transaction, read events after an id for a client that
  * resumes, prune what is older than the retention.
  */
-// The readers below still take a pool-shaped object because their callers
-// (hub, stream, feed) hand them one; they move to Prisma with those callers.
-interface Q {
-  query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>
-}
+/** What the readers and the pruner need of the client. */
+export type ChangeLogDb = Pick<Db, '$queryRaw' | '$executeRaw'>
 
 /**
  * Held from an event's insert to its commit. Ids come from a sequence, but a
@@ -46,20 +43,18 @@ export async function appendChangeEvent(tx: Prisma.TransactionClient, e: NewChan
 }
 
 /** Events with id > `afterId`, oldest first, at most `limit` (a page of a replay). */
-export async function readChangesAfter(pool: Q, afterId: number, opts: { productIds?: readonly number[]; limit: number }): Promise<ChangeEvent[]> {
+export async function readChangesAfter(db: Pick<Db, '$queryRaw'>, afterId: number, opts: { productIds?: readonly number[]; limit: number }): Promise<ChangeEvent[]> {
   const ids = opts.productIds?.length ? [...opts.productIds] : null
-  const { rows } = await pool.query<{ e: string }>(
-    `SELECT ${EVENT_JSON} AS e FROM change_event e
-     WHERE e.id > $1 AND ($2::int[] IS NULL OR e.product_id = ANY($2::int[]))
-     ORDER BY e.id LIMIT $3`,
-    [afterId, ids, opts.limit],
-  )
+  const rows = await db.$queryRaw<{ e: string }[]>`
+    SELECT ${Prisma.raw(EVENT_JSON)} AS e FROM change_event e
+    WHERE e.id > ${afterId} AND (${ids}::int[] IS NULL OR e.product_id = ANY(${ids}::int[]))
+    ORDER BY e.id LIMIT ${opts.limit}`
   return rows.map((r) => parseNotifyPayload(r.e)!)
 }
 
 /** The newest event's id (0 when the log is empty). */
-export async function latestEventId(pool: Q): Promise<number> {
-  const { rows } = await pool.query<{ id: string | null }>('SELECT max(id) AS id FROM change_event')
+export async function latestEventId(db: Pick<Db, '$queryRaw'>): Promise<number> {
+  const rows = await db.$queryRaw<{ id: string | null }[]>`SELECT max(id)::text AS id FROM change_event`
   return Number(rows[0]?.id ?? 0)
 }
 
@@ -67,15 +62,13 @@ export async function latestEventId(pool: Q): Promise<number> {
  * Deletes events older than `retentionMs` (database clock: the one that
  * stamped them), in batches so a large backlog never holds locks for long.
  */
-export async function pruneChanges(pool: Q, retentionMs: number, batch = 10_000): Promise<number> {
+export async function pruneChanges(db: Pick<Db, '$executeRaw'>, retentionMs: number, batch = 10_000): Promise<number> {
   let total = 0
   for (;;) {
-    const r = await pool.query(
-      `DELETE FROM change_event WHERE id IN (
-         SELECT id FROM change_event WHERE created_at < now() - $1 * interval '1 millisecond' ORDER BY id LIMIT $2)`,
-      [retentionMs, batch],
-    )
-    total += r.rowCount ?? 0
-    if ((r.rowCount ?? 0) < batch) return total
+    const n = await db.$executeRaw`
+      DELETE FROM change_event WHERE id IN (
+        SELECT id FROM change_event WHERE created_at < now() - ${retentionMs} * interval '1 millisecond' ORDER BY id LIMIT ${batch})`
+    total += n
+    if (n < batch) return total
   }
 }

@@ -1,4 +1,4 @@
-import type pg from 'pg'
+import type { Db } from '../db/client.ts'
 import { wants, type ChangeEvent } from './event.ts'
 import type { ChangeHub } from './hub.ts'
 import { readChangesAfter } from './log.ts'
@@ -14,7 +14,7 @@ export interface ChangeStreamOptions {
 
 export interface ChangeStreamDeps {
   hub: Pick<ChangeHub, 'subscribe'>
-  pool: Pick<pg.Pool, 'query'>
+  prisma: Pick<Db, '$queryRaw'>
   /** Live events a slow subscriber may have waiting before it is switched to reading the log. */
   maxBuffered?: number
   /** Events per log read while replaying. */
@@ -58,7 +58,7 @@ export async function* changeStream(deps: ChangeStreamDeps, o: ChangeStreamOptio
       if (replay) {
         replay = false
         for (;;) {
-          const page = await readChangesAfter(deps.pool, Math.max(last, 0), { productIds, limit: pageSize })
+          const page = await readChangesAfter(deps.prisma, Math.max(last, 0), { productIds, limit: pageSize })
           for (const e of page) {
             if (o.signal?.aborted) return
             if (e.id <= last) continue

@@ -51,8 +51,8 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
   const ownDb = !opts.db
   const db = opts.db ?? (await createTestDatabase())
   const clock = manualClock(opts.now ?? Date.now())
-  const availability = createAvailabilityService({ pool: db.pool, clock, defaultTimeZone: opts.defaultTimeZone ?? 'Asia/Singapore', cacheTtlMs: opts.cacheTtlMs ?? 0 })
-  const changes = createChangeFeed({ connectionString: db.directUrl, pool: db.pool, logger: { info() {}, warn() {} } })
+  const availability = createAvailabilityService({ prisma: db.prisma, clock, defaultTimeZone: opts.defaultTimeZone ?? 'Asia/Singapore', cacheTtlMs: opts.cacheTtlMs ?? 0 })
+  const changes = createChangeFeed({ connectionString: db.directUrl, prisma: db.prisma, logger: { info() {}, warn() {} } })
   await changes.start()
   const services: Services = {
     availability,

@@ -14,7 +14,7 @@ import { validateDay } from '../../server/partner/schema.ts'
 import { createCatalogue } from '../../server/sandbox/catalogue.ts'
 import { writeDaySnapshot } from '../../server/sync/snapshot.ts'
 import { ADMIN_TOKEN, fakeSyncService } from './api.ts'
-import { countingPool } from './counting-pool.ts'
+import { countingReads } from './counting-reads.ts'
 import { createTestDatabase, type TestDatabase } from './db.ts'
 
 export interface OctoTestApi {
@@ -40,8 +40,8 @@ export interface OctoTestApi {
 export async function createOctoTestApi(opts: { now: number; keys?: string[]; cacheTtlMs?: number; rateLimitPerMinute?: number }): Promise<OctoTestApi> {
   const db = await createTestDatabase()
   const clock = manualClock(opts.now)
-  const { pool, queries } = countingPool(db.pool)
-  const availability = createAvailabilityService({ pool, clock, defaultTimeZone: 'Asia/Singapore', cacheTtlMs: opts.cacheTtlMs ?? 0 })
+  const { prisma, queries } = countingReads(db.prisma)
+  const availability = createAvailabilityService({ prisma, clock, defaultTimeZone: 'Asia/Singapore', cacheTtlMs: opts.cacheTtlMs ?? 0 })
   const logs: string[] = []
   const stream = new Writable({
     write(chunk, _enc, done) {
@@ -57,7 +57,7 @@ export async function createOctoTestApi(opts: { now: number; keys?: string[]; ca
     health: createHealthService(db.prisma),
     syncReads: createSyncReads({ prisma: db.prisma, clock }),
     catalogue: createCatalogueService({ prisma: db.prisma, clock, defaultTimeZone: 'Asia/Singapore' }),
-    changes: createChangeFeed({ connectionString: db.url, pool: db.pool, logger: { info() {}, warn() {} } }),
+    changes: createChangeFeed({ connectionString: db.url, prisma: db.prisma, logger: { info() {}, warn() {} } }),
   }
   await registerApi(app, { services, adminToken: ADMIN_TOKEN, rateLimitPerMinute: 1_000_000 })
   if (opts.keys) await app.register(octoRoutes, { availability, apiKeys: opts.keys, ...(opts.rateLimitPerMinute ? { rateLimitPerMinute: opts.rateLimitPerMinute } : {}) })

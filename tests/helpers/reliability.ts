@@ -1,5 +1,5 @@
-import type pg from 'pg'
 import type { Clock } from '../../server/clock.ts'
+import type { Db } from '../../server/db/client.ts'
 import type { Sandbox } from '../../server/sandbox/server.ts'
 import type { FaultConfig } from '../../server/sandbox/faults.ts'
 import type { PassReport } from '../../server/sync/engine.ts'
@@ -76,8 +76,8 @@ export interface DayMismatch {
  * partner served for it (or be empty if none was ever served): a day written
  * halfway, mixed from two answers or written from a rejected one shows up here.
  */
-export async function daysNotMatchingServed(pool: Pick<pg.Pool, 'query'>, sandbox: Sandbox): Promise<{ checked: number; withSlots: number; mismatches: DayMismatch[] }> {
-  const { rows } = await pool.query<{ product_id: number; date: string }>(
+export async function daysNotMatchingServed(prisma: Pick<Db, '$queryRawUnsafe'>, sandbox: Sandbox): Promise<{ checked: number; withSlots: number; mismatches: DayMismatch[] }> {
+  const rows = await prisma.$queryRawUnsafe<{ product_id: number; date: string }[]>(
     `SELECT product_id, date::text AS date FROM day_fetch_state
      UNION SELECT product_id, date::text FROM slot ORDER BY 1, 2`,
   )
@@ -86,7 +86,7 @@ export async function daysNotMatchingServed(pool: Pick<pg.Pool, 'query'>, sandbo
   for (const r of rows) {
     const served = sandbox.lastServed(r.product_id, r.date)
     const expected = served ? normalizeServed(served.body, r.date) : []
-    const stored = await storedDay(pool, r.product_id, r.date)
+    const stored = await storedDay(prisma, r.product_id, r.date)
     if (stored.length) withSlots++
     if (JSON.stringify(stored) !== JSON.stringify(expected)) mismatches.push({ productId: r.product_id, date: r.date, stored, served: expected })
   }

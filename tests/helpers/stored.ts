@@ -1,4 +1,4 @@
-import type pg from 'pg'
+import type { Db } from '../../server/db/client.ts'
 import { validateDay, type PartnerSlotInput } from '../../server/partner/schema.ts'
 
 export interface NormalSlot {
@@ -29,14 +29,15 @@ export function normalizeServed(body: PartnerSlotInput[], date: string): NormalS
 }
 
 /** What the database holds for one day, in the same form. */
-export async function storedDay(pool: Pick<pg.Pool, 'query'>, productId: number, date: string): Promise<NormalSlot[]> {
-  const { rows } = await pool.query(
+export async function storedDay(prisma: Pick<Db, '$queryRawUnsafe'>, productId: number, date: string): Promise<NormalSlot[]> {
+  const rows = await prisma.$queryRawUnsafe<{ provider_slot_id: string; start_time: string; end_time: string; remaining: number; variant_id: number; pax: NormalSlot['pax'] }[]>(
     `SELECT s.provider_slot_id, s.start_time, s.end_time, s.remaining, s.variant_id,
             coalesce(json_agg(json_build_object('type', p.type, 'isPrimary', p.is_primary, 'min', p.min, 'max', p.max, 'remaining', p.remaining,
               'finalPrice', p.final_price::text, 'originalPrice', p.original_price::text, 'discount', p.discount::text) ORDER BY p.type) FILTER (WHERE p.id IS NOT NULL), '[]') AS pax
      FROM slot s LEFT JOIN pax_availability p ON p.slot_id = s.id
      WHERE s.product_id = $1 AND s.date = $2::date GROUP BY s.id ORDER BY s.provider_slot_id`,
-    [productId, date],
+    productId,
+    date,
   )
   return rows.map((r) => ({
     providerSlotId: r.provider_slot_id,

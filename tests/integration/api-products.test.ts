@@ -31,7 +31,7 @@ async function count(table: string, productId: number): Promise<number> {
       : table === 'product'
         ? 'SELECT count(*)::int AS n FROM product WHERE id = $1'
         : `SELECT count(*)::int AS n FROM ${table} WHERE product_id = $1`
-  return (await api.db.pool.query(sql, [productId])).rows[0].n
+  return (await api.db.prisma.$queryRawUnsafe<{ n: number }[]>(sql, productId))[0]!.n
 }
 
 describe('without the admin token', () => {
@@ -56,9 +56,9 @@ describe('PUT /api/v1/products/:id', () => {
     expect(r.status).toBe(200)
     expect(r.body).toMatchObject({ id: 501, timeZone: 'Asia/Tokyo', paused: false, lastSuccessAt: null, lastError: null })
     expect(Date.parse(r.body.addedAt)).not.toBeNaN()
-    const { rows } = await api.db.pool.query<{ first: string; last: string; n: number; due: Date }>(
+    const rows = await api.db.prisma.$queryRawUnsafe<{ first: string; last: string; n: number; due: Date }[]>(
       'SELECT min(date)::text AS first, max(date)::text AS last, count(*)::int AS n, max(next_due_at) AS due FROM day_fetch_state WHERE product_id = 501',
-    )
+  )
     // 09:00 in Singapore is 10:00 in Tokyo, the same day.
     expect(rows[0]).toMatchObject({ first: '2026-12-01', last: '2027-01-29', n: 60 })
     expect(rows[0]!.due.getTime()).toBeLessThanOrEqual(NOW)
@@ -71,8 +71,8 @@ describe('PUT /api/v1/products/:id', () => {
     expect(again.body).toEqual(first.body)
     expect(first.body.timeZone).toBe(TZ)
     expect(await count('day_fetch_state', 502)).toBe(60)
-    const { rows } = await api.db.pool.query('SELECT count(*)::int AS n FROM product WHERE id = 502')
-    expect(rows[0].n).toBe(1)
+    const rows = await api.db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM product WHERE id = 502')
+    expect(rows[0]!.n).toBe(1)
   })
 
   it('changes the time zone of an existing product', async () => {
@@ -119,7 +119,7 @@ describe('DELETE /api/v1/products/:id', () => {
     await rest('PUT', '/api/v1/products/510', {})
     const D = '2026-12-02'
     await seedDay(api.db, 510, D, [rawSlot(D, '04:00'), rawSlot(D, '05:00')], new Date(NOW - 60_000))
-    await api.db.pool.query(`INSERT INTO partner_request (instance_id, product_id, date, status) VALUES ('x', 510, $1::date, 200)`, [D])
+    await api.db.prisma.$executeRawUnsafe(`INSERT INTO partner_request (instance_id, product_id, date, status) VALUES ('x', 510, $1::date, 200)`, D)
     expect(await count('slot', 510)).toBe(2)
     expect(await count('change_event', 510)).toBe(1)
     expect((await rest('GET', `/api/v1/experience/510/slots?date=${D}`, undefined, {})).status).toBe(200)
@@ -128,8 +128,8 @@ describe('DELETE /api/v1/products/:id', () => {
     expect(r).toEqual({ status: 200, body: { removed: 510 } })
     for (const table of ['product', 'slot', 'pax_availability', 'day_fetch_state', 'change_event', 'partner_request']) expect(await count(table, 510), table).toBe(0)
     // The budget's window still counts the request; it only forgets the product.
-    const { rows } = await api.db.pool.query(`SELECT count(*)::int AS n FROM partner_request WHERE instance_id = 'x'`)
-    expect(rows[0].n).toBe(1)
+    const rows = await api.db.prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM partner_request WHERE instance_id = 'x'`)
+    expect(rows[0]!.n).toBe(1)
     for (const route of [`/api/v1/experience/510/slots?date=${D}`, '/api/v1/experience/510/dates']) {
       const read = await rest('GET', route, undefined, {})
       expect(read.status, route).toBe(404)
@@ -141,8 +141,8 @@ describe('DELETE /api/v1/products/:id', () => {
     expect(back.body).toMatchObject({ id: 510, lastSuccessAt: null, lastError: null })
     expect(await count('slot', 510)).toBe(0)
     expect(await count('change_event', 510)).toBe(0)
-    const { rows: fresh } = await api.db.pool.query('SELECT count(*)::int AS n FROM day_fetch_state WHERE product_id = 510 AND last_attempt_at IS NULL')
-    expect(fresh[0].n).toBe(60)
+    const fresh = await api.db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM day_fetch_state WHERE product_id = 510 AND last_attempt_at IS NULL')
+    expect(fresh[0]!.n).toBe(60)
   })
 })
 
@@ -151,7 +151,7 @@ describe('GET /api/v1/products', () => {
     await rest('PUT', '/api/v1/products/520', {})
     const D = '2026-12-03'
     await seedDay(api.db, 520, D, [rawSlot(D, '04:00')], new Date(NOW - 120_000))
-    await api.db.pool.query(`UPDATE day_fetch_state SET last_error = 'HTTP 503', last_attempt_at = $2 WHERE product_id = 520 AND date = $1::date + 1`, [D, new Date(NOW - 30_000)])
+    await api.db.prisma.$executeRawUnsafe(`UPDATE day_fetch_state SET last_error = 'HTTP 503', last_attempt_at = $2 WHERE product_id = 520 AND date = $1::date + 1`, D, new Date(NOW - 30_000))
     const r = await rest('GET', '/api/v1/products')
     expect(r.status).toBe(200)
     const p = r.body.products.find((x: { id: number }) => x.id === 520)

@@ -1,11 +1,10 @@
-import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAvailabilityService } from '../../server/availability/service.ts'
 import { addDays } from '../../server/calendar/days.ts'
 import { manualClock } from '../../server/clock.ts'
 import type { PartnerSlotInput } from '../../server/partner/schema.ts'
 import { seedDay } from '../helpers/api.ts'
-import { countingPool } from '../helpers/counting-pool.ts'
+import { countingReads } from '../helpers/counting-reads.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 import { rawSlot } from '../helpers/partner-data.ts'
 
@@ -27,15 +26,15 @@ const pax = (type: string, finalPrice: number, over: Partial<Pax> = {}, currency
 })
 
 let db: TestDatabase
-// Statement names the service sent, to count what a read costs.
+// Statements the service sent (by name), to count what a read costs.
 let queries: string[]
-let counted: Pick<pg.Pool, 'query'>
-const service = () => createAvailabilityService({ pool: counted, clock: manualClock(NOW), defaultTimeZone: 'Asia/Singapore' })
+let counted: ReturnType<typeof countingReads>['prisma']
+const service = () => createAvailabilityService({ prisma: counted, clock: manualClock(NOW), defaultTimeZone: 'Asia/Singapore' })
 
 beforeAll(async () => {
   db = await createTestDatabase()
-  ;({ pool: counted, queries } = countingPool(db.pool))
-  await db.pool.query(`INSERT INTO product (id, time_zone, active) VALUES (14, 'Asia/Singapore', true), (15, 'Asia/Singapore', true), (16, 'Asia/Singapore', false), (21, 'Europe/Amsterdam', true)`)
+  ;({ prisma: counted, queries } = countingReads(db.prisma))
+  await db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone, active) VALUES (14, 'Asia/Singapore', true), (15, 'Asia/Singapore', true), (16, 'Asia/Singapore', false), (21, 'Europe/Amsterdam', true)`)
   for (let i = 0; i < 60; i++) {
     const date = addDays(TODAY, i)
     await seedDay(db, 14, date, [rawSlot(date, '09:30', { remaining: i % 7 === 0 ? 0 : 5 }), rawSlot(date, '04:00')], new Date(NOW))

@@ -15,7 +15,7 @@ const warnings: string[] = []
 beforeAll(async () => {
   db = await createTestDatabase()
   await db.prisma.product.createMany({ data: [{ id: 14 }, { id: 15 }] })
-  hub = createChangeHub({ connectionString: db.directUrl, pool: db.pool, logger: { info() {}, warn: (_o, msg) => void warnings.push(String(msg)) }, reconnectMs: 50 })
+  hub = createChangeHub({ connectionString: db.directUrl, prisma: db.prisma, logger: { info() {}, warn: (_o, msg) => void warnings.push(String(msg)) }, reconnectMs: 50 })
   await hub.start()
 })
 afterAll(async () => {
@@ -46,7 +46,7 @@ describe('the change hub', () => {
       const ids = [await write(14, 1), await write(14, 2)]
       await until('both events', () => one.length >= 2 && two.length >= 2)
       // Kill the hub's LISTEN connection (as a Postgres restart or a network cut would), and write while it is gone.
-      await db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()`)
+      await db.prisma.$queryRawUnsafe(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()`)
       ids.push(await write(14, 3), await write(15, 4), await write(14, 5))
       await until('the hub to reconnect and catch up', () => one.length >= 5, 15_000)
       ids.push(await write(15, 6))
@@ -67,7 +67,7 @@ describe('a subscriber stream', () => {
   it('too slow for its buffer, it reads what it missed back from the log: every event once, in order', async () => {
     const ac = new AbortController()
     const first = await write(14, 10)
-    const stream = changeStream({ hub, pool: db.pool, maxBuffered: 2, pageSize: 3 }, { lastEventId: first - 1, signal: ac.signal })
+    const stream = changeStream({ hub, prisma: db.prisma, maxBuffered: 2, pageSize: 3 }, { lastEventId: first - 1, signal: ac.signal })
     const got: ChangeEvent[] = []
     const first2 = await stream.next()
     got.push(first2.value as ChangeEvent)
@@ -87,7 +87,7 @@ describe('a subscriber stream', () => {
     const a = await write(14, 51, '2026-12-02')
     const b = await write(15, 52, '2026-12-02')
     const ac = new AbortController()
-    const stream = changeStream({ hub, pool: db.pool }, { productIds: [15], lastEventId: base, signal: ac.signal })
+    const stream = changeStream({ hub, prisma: db.prisma }, { productIds: [15], lastEventId: base, signal: ac.signal })
     const replayed = (await stream.next()).value as ChangeEvent
     const c = await write(14, 53, '2026-12-02')
     const d = await write(15, 54, '2026-12-02')

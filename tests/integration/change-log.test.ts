@@ -31,7 +31,7 @@ const at = (minute: number) => new Date(Date.UTC(2026, 10, 30, 0, minute))
 const write = (productId: number, date: string, slots: unknown[], minute: number) =>
   writeDaySnapshot(db.prisma, { productId, date, slots: validSlots(date, slots), fetchedAt: at(minute) })
 async function eventsOf(productId: number, date: string): Promise<ChangeEvent[]> {
-  return (await readChangesAfter(db.pool, 0, { productIds: [productId], limit: 1000 })).filter((e) => e.date === date)
+  return (await readChangesAfter(db.prisma, 0, { productIds: [productId], limit: 1000 })).filter((e) => e.date === date)
 }
 async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10))
@@ -131,24 +131,24 @@ describe('change events from snapshot writes', () => {
 
 describe('a product removed while its fetch was in flight', () => {
   it('the snapshot and the failure are dropped, not written back, never a foreign-key error', async () => {
-    await db.pool.query('INSERT INTO product (id) VALUES (77)')
+    await db.prisma.$executeRawUnsafe('INSERT INTO product (id) VALUES (77)')
     const D = '2026-12-07'
     // Hold the removal open, start the write: it must wait on the product row, then find it gone.
-    const remover = await db.pool.connect()
-    await remover.query('BEGIN')
-    await remover.query('DELETE FROM product WHERE id = 77')
-    const pending = write(77, D, [rawSlot(D, '04:00')], 1)
-    const pendingFailure = recordFetchFailure(db.prisma, { productId: 77, date: D, at: at(1), outcome: 'error', error: 'HTTP 503', nextDueAt: at(5) })
-    await new Promise((r) => setTimeout(r, 100))
-    await remover.query('COMMIT')
-    remover.release()
+    let pending!: ReturnType<typeof write>
+    let pendingFailure!: ReturnType<typeof recordFetchFailure>
+    await db.prisma.$transaction(async (tx) => {
+      await tx.$executeRawUnsafe('DELETE FROM product WHERE id = 77')
+      pending = write(77, D, [rawSlot(D, '04:00')], 1)
+      pendingFailure = recordFetchFailure(db.prisma, { productId: 77, date: D, at: at(1), outcome: 'error', error: 'HTTP 503', nextDueAt: at(5) })
+      await new Promise((r) => setTimeout(r, 100))
+    })
     expect(await pending).toMatchObject({ dropped: true, changed: false })
     expect(await pendingFailure).toEqual({ dropped: true })
     // And after the removal, straight away.
     expect(await write(77, D, [rawSlot(D, '04:00')], 2)).toMatchObject({ dropped: true })
     for (const table of ['slot', 'day_fetch_state', 'change_event']) {
-      const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE product_id = 77`)
-      expect(rows[0].n, table).toBe(0)
+      const rows = await db.prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${table} WHERE product_id = 77`)
+      expect(rows[0]!.n, table).toBe(0)
     }
   })
 
@@ -162,8 +162,8 @@ describe('retention', () => {
     const D = '2026-12-30'
     const old = await write(16, D, [rawSlot(D, '04:00')], 1)
     const recent = await write(16, D, [rawSlot(D, '04:00', { remaining: 1 })], 2)
-    await db.pool.query(`UPDATE change_event SET created_at = now() - interval '25 hours' WHERE id = $1`, [old.eventId])
-    expect(await pruneChanges(db.pool, 24 * 3_600_000, 1)).toBeGreaterThanOrEqual(1)
+    await db.prisma.$executeRawUnsafe(`UPDATE change_event SET created_at = now() - interval '25 hours' WHERE id = $1`, old.eventId)
+    expect(await pruneChanges(db.prisma, 24 * 3_600_000, 1)).toBeGreaterThanOrEqual(1)
     const left = (await eventsOf(16, D)).map((e) => e.id)
     expect(left).toEqual([recent.eventId])
   })

@@ -32,7 +32,7 @@ afterAll(async () => {
 })
 
 async function loggedIds(afterId = 0): Promise<number[]> {
-  const { rows } = await db.pool.query<{ id: string }>('SELECT id FROM change_event WHERE id > $1 ORDER BY id', [afterId])
+  const rows = await db.prisma.$queryRawUnsafe<{ id: string }[]>('SELECT id::text AS id FROM change_event WHERE id > $1 ORDER BY change_event.id', afterId)
   return rows.map((r) => Number(r.id))
 }
 async function post(i: Instance, route: string): Promise<void> {

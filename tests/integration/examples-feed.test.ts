@@ -26,7 +26,7 @@ describe('products.ts', () => {
     expect(listed.stdout.split('\n')).toContain('  700  Asia/Tokyo  not fetched yet')
     const removed = await start('products', ['remove', '700'], admin).done
     expect(removed).toMatchObject({ code: 0, stdout: 'removed 700: no longer synced, its stored days deleted\n' })
-    expect((await api.db.pool.query('SELECT count(*)::int AS n FROM product WHERE id = 700')).rows[0].n).toBe(0)
+    expect((await api.db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM product WHERE id = 700'))[0]!.n).toBe(0)
   })
 
   it('exits 1 naming the field for a bad time zone, 1 for an unknown product, 2 without a token', async () => {
@@ -54,7 +54,7 @@ describe('watch-sold-out.ts', () => {
     await seedDay(api.db, 14, D, [rawSlot(D, '04:00', { remaining: 1 })], new Date(NOW - 30_000))
     await seedDay(api.db, 14, D, [rawSlot(D, '04:00', { remaining: 0 })], new Date(NOW - 20_000))
     const run = await w.done
-    const { rows } = await api.db.pool.query<{ id: string }>('SELECT id FROM change_event WHERE product_id = 14 AND sold_out ORDER BY id DESC LIMIT 1')
+    const rows = await api.db.prisma.$queryRawUnsafe<{ id: string }[]>('SELECT id::text AS id FROM change_event WHERE product_id = 14 AND sold_out ORDER BY change_event.id DESC LIMIT 1')
     const id = rows[0]!.id
     expect(run.code).toBe(0)
     expect(run.stdout).toBe(`${D}  product 14  SOLD OUT  (event ${id}, fetched ${new Date(NOW - 20_000).toISOString()})\n`)
@@ -62,7 +62,7 @@ describe('watch-sold-out.ts', () => {
   })
 
   it('--from-id replays what happened since, --all prints every change', async () => {
-    const { rows } = await api.db.pool.query<{ id: string }>('SELECT id FROM change_event WHERE product_id = 15 ORDER BY id')
+    const rows = await api.db.prisma.$queryRawUnsafe<{ id: string }[]>('SELECT id::text AS id FROM change_event WHERE product_id = 15 ORDER BY change_event.id')
     const run = await start('watch-sold-out', ['15', '--all', '--from-id', '0', '--limit', String(rows.length)]).done
     expect(run.code).toBe(0)
     const lines = run.stdout.trimEnd().split('\n')

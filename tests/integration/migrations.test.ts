@@ -12,9 +12,9 @@ afterAll(async () => db?.drop())
 
 describe('migrations', () => {
   it('records every committed migration with the sha256 of its file, as Prisma does', async () => {
-    const { rows } = await db.pool.query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>(
+    const rows = await db.prisma.$queryRawUnsafe<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }[]>(
       'SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name',
-    )
+  )
     const files = readMigrations()
     expect(files.length).toBeGreaterThan(0)
     expect(rows.map((r) => [r.migration_name, r.checksum])).toEqual(files.map((m) => [m.name, m.checksum]))
@@ -25,33 +25,34 @@ describe('migrations', () => {
   })
 
   it('applying again is a no-op', async () => {
-    const before = await db.pool.query('SELECT id, finished_at FROM "_prisma_migrations" ORDER BY id')
+    const before = await db.prisma.$queryRawUnsafe('SELECT id, finished_at FROM "_prisma_migrations" ORDER BY id')
     const result = await applyMigrations(db.url)
     expect(result.applied).toEqual([])
     expect(result.alreadyApplied).toEqual(readMigrations().map((m) => m.name))
-    const after = await db.pool.query('SELECT id, finished_at FROM "_prisma_migrations" ORDER BY id')
-    expect(after.rows).toEqual(before.rows)
+    const after = await db.prisma.$queryRawUnsafe('SELECT id, finished_at FROM "_prisma_migrations" ORDER BY id')
+    expect(after).toEqual(before)
   })
 
   it('concurrent appliers queue on the advisory lock instead of racing', async () => {
     const fresh = await createTestDatabase()
     try {
-      await fresh.pool.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public')
+      await fresh.prisma.$executeRawUnsafe('DROP SCHEMA public CASCADE')
+      await fresh.prisma.$executeRawUnsafe('CREATE SCHEMA public')
       const results = await Promise.all([applyMigrations(fresh.url), applyMigrations(fresh.url), applyMigrations(fresh.url)])
       const appliedCount = results.reduce((n, r) => n + r.applied.length, 0)
       expect(appliedCount).toBe(readMigrations().length)
-      const { rows } = await fresh.pool.query('SELECT count(*)::int AS n FROM "_prisma_migrations"')
-      expect(rows[0].n).toBe(readMigrations().length)
+      const rows = await fresh.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM "_prisma_migrations"')
+      expect(rows[0]!.n).toBe(readMigrations().length)
     } finally {
       await fresh.drop()
     }
   })
 
   it('produce exactly the tables and columns the Prisma schema describes (no drift)', async () => {
-    const { rows } = await db.pool.query<{ table_name: string; column_name: string; is_nullable: string }>(
+    const rows = await db.prisma.$queryRawUnsafe<{ table_name: string; column_name: string; is_nullable: string }[]>(
       `SELECT table_name, column_name, is_nullable FROM information_schema.columns
        WHERE table_schema = 'public' AND table_name <> '_prisma_migrations'`,
-    )
+  )
     const actual = new Map<string, Map<string, boolean>>()
     for (const r of rows) {
       if (!actual.has(r.table_name)) actual.set(r.table_name, new Map())
@@ -78,15 +79,15 @@ describe('migrations', () => {
   })
 
   it('stores money as numeric, never binary floating point', async () => {
-    const { rows } = await db.pool.query<{ data_type: string }>(
+    const rows = await db.prisma.$queryRawUnsafe<{ data_type: string }[]>(
       `SELECT DISTINCT data_type FROM information_schema.columns
        WHERE table_schema = 'public' AND column_name IN ('final_price', 'original_price', 'discount')`,
-    )
+  )
     expect(rows.map((r) => r.data_type)).toEqual(['numeric'])
-    const floats = await db.pool.query(
+    const floats = await db.prisma.$queryRawUnsafe(
       `SELECT table_name, column_name FROM information_schema.columns
        WHERE table_schema = 'public' AND data_type IN ('real', 'double precision')`,
-    )
-    expect(floats.rows).toEqual([])
+  )
+    expect(floats).toEqual([])
   })
 })

@@ -35,7 +35,7 @@ const json = (r: { body: string }) => JSON.parse(r.body)
 
 beforeAll(async () => {
   api = await createOctoTestApi({ now: NOW, keys: [KEY, KEY2] })
-  await api.db.pool.query(`INSERT INTO product (id, time_zone) VALUES (14, 'Asia/Singapore'), (30, 'America/New_York'), (31, 'Asia/Tokyo'), (21, 'Europe/Amsterdam'), (40, 'Asia/Singapore')`)
+  await api.db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone) VALUES (14, 'Asia/Singapore'), (30, 'America/New_York'), (31, 'Asia/Tokyo'), (21, 'Europe/Amsterdam'), (40, 'Asia/Singapore')`)
   await seedCatalogue(api.db, 14, TODAY, 60, NOW)
   // Other currencies: the sandbox serves SGD only, so rows are written as the sync engine would.
   await seedDay(api.db, 30, '2026-12-02', [rawSlot('2026-12-02', '09:00', { currencyCode: 'USD', paxAvailability: [pax('ADULT_18~99', 19.99, 'USD', 24.5), pax('CHILD_3~11', 0.29, 'USD')] })], new Date(NOW))

@@ -1,9 +1,9 @@
 import { zAvailability } from '@octocloud/types'
 import Fastify from 'fastify'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAvailabilityService } from '../../server/availability/service.ts'
 import { manualClock } from '../../server/clock.ts'
+import { createDatabase } from '../../server/db/client.ts'
 import { toMinorUnits } from '../../server/octo/money.ts'
 import { octoRoutes } from '../../server/octo/routes.ts'
 import { seedDay } from '../helpers/api.ts'
@@ -25,7 +25,7 @@ const json = (r: { body: string }) => JSON.parse(r.body)
 
 beforeAll(async () => {
   api = await createOctoTestApi({ now: NOW, keys: [KEY] })
-  await api.db.pool.query(`INSERT INTO product (id, time_zone) VALUES (14, 'Asia/Singapore'), (21, 'Europe/Amsterdam')`)
+  await api.db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone) VALUES (14, 'Asia/Singapore'), (21, 'Europe/Amsterdam')`)
   await seedCatalogue(api.db, 14, TODAY, 60, NOW)
 })
 afterAll(async () => api?.close())
@@ -138,7 +138,7 @@ describe('with the read cache on', () => {
   let cached: OctoTestApi
   beforeAll(async () => {
     cached = await createOctoTestApi({ now: NOW, keys: [KEY], cacheTtlMs: 60_000 })
-    await cached.db.pool.query(`INSERT INTO product (id, time_zone) VALUES (14, 'Asia/Singapore')`)
+    await cached.db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone) VALUES (14, 'Asia/Singapore')`)
     await seedDay(cached.db, 14, TODAY, [rawSlot(TODAY, '09:30', { remaining: 5 })], new Date(NOW))
   })
   afterAll(async () => cached?.close())
@@ -176,17 +176,17 @@ describe('limits and outages', () => {
   })
 
   it('with the database unreachable: 503 SERVICE_UNAVAILABLE, not a 500', async () => {
-    const dead = new pg.Pool({ connectionString: 'postgresql://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 2000 })
+    const dead = createDatabase('postgresql://nobody@127.0.0.1:1/none')
     const app = Fastify({ logger: false })
     try {
-      const availability = createAvailabilityService({ pool: dead, clock: manualClock(NOW), defaultTimeZone: 'Asia/Singapore' })
+      const availability = createAvailabilityService({ prisma: dead.prisma, clock: manualClock(NOW), defaultTimeZone: 'Asia/Singapore' })
       await app.register(octoRoutes, { availability, apiKeys: [KEY] })
       const r = await app.inject({ method: 'POST', url: '/octo/availability/calendar', headers: { authorization: `Bearer ${KEY}` }, payload: { productId: '14', optionId: 'DEFAULT', localDateStart: TODAY, localDateEnd: TODAY } })
       expect(r.statusCode).toBe(503)
       expect(json(r)).toEqual({ error: 'SERVICE_UNAVAILABLE', errorMessage: expect.any(String) })
     } finally {
       await app.close()
-      await dead.end()
+      await dead.close()
     }
   })
 })

@@ -16,7 +16,7 @@ let api: OctoTestApi
 
 beforeAll(async () => {
   api = await createOctoTestApi({ now: NOW, keys: [KEY] })
-  await api.db.pool.query(`INSERT INTO product (id, time_zone) VALUES (14, 'Asia/Singapore'), (21, 'Europe/Amsterdam')`)
+  await api.db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone) VALUES (14, 'Asia/Singapore'), (21, 'Europe/Amsterdam')`)
   for (let i = 0; i < 5; i++) {
     const d = addDays(TODAY, i)
     await seedDay(api.db, 14, d, [rawSlot(d, '09:30'), rawSlot(d, '04:00', { remaining: 0 })], new Date(NOW))

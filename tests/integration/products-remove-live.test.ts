@@ -61,19 +61,19 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
 }
 /** Rows mentioning the product in every table that has a product_id column (whatever later migrations add), plus the product row. */
 async function leftovers(productId: number): Promise<Record<string, number>> {
-  const { rows: tables } = await db.pool.query<{ table_name: string }>(
+  const tables = await db.prisma.$queryRawUnsafe<{ table_name: string }[]>(
     `SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'product_id' ORDER BY table_name`,
   )
   const out: Record<string, number> = {}
-  for (const { table_name } of tables) out[table_name] = (await db.pool.query(`SELECT count(*)::int AS n FROM "${table_name}" WHERE product_id = $1`, [productId])).rows[0].n
-  out.product = (await db.pool.query('SELECT count(*)::int AS n FROM product WHERE id = $1', [productId])).rows[0].n
-  out.pax_availability = (await db.pool.query('SELECT count(*)::int AS n FROM pax_availability p JOIN slot s ON s.id = p.slot_id WHERE s.product_id = $1', [productId])).rows[0].n
+  for (const { table_name } of tables) out[table_name] = (await db.prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM "${table_name}" WHERE product_id = $1`, productId))[0]!.n
+  out.product = (await db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM product WHERE id = $1', productId))[0]!.n
+  out.pax_availability = (await db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM pax_availability p JOIN slot s ON s.id = p.slot_id WHERE s.product_id = $1', productId))[0]!.n
   return out
 }
 
 describe('products.remove under a running engine', () => {
   it('stops requests at once, leaves nothing behind, answers 404, and a re-add starts clean', { timeout: 60_000 }, async () => {
-    await until('some days of product 15 stored', async () => (await db.pool.query('SELECT count(*)::int AS n FROM slot WHERE product_id = $1', [P])).rows[0].n > 0)
+    await until('some days of product 15 stored', async () => (await db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM slot WHERE product_id = $1', P))[0]!.n > 0)
     // Queue every day of 15 at top priority, so its requests are going out when it is removed.
     expect((await call('POST', '/api/v1/sync/run', { productId: P })).status).toBe(200)
     const atRun = requestsFor(P)
@@ -105,14 +105,14 @@ describe('products.remove under a running engine', () => {
     const back = await call('PUT', `/api/v1/products/${P}`, {})
     expect(back.body).toMatchObject({ id: P, lastSuccessAt: null, lastError: null })
     // Clean: every stored day, slot and event of 15 is from after the re-add (the engine may already be at it again).
-    const old = await db.pool.query(
+    const old = await db.prisma.$queryRawUnsafe<{ n: number }[]>(
       `SELECT (SELECT count(*) FROM slot WHERE product_id = $1 AND fetched_at < $2)::int
             + (SELECT count(*) FROM change_event WHERE product_id = $1 AND created_at < $2)::int
             + (SELECT count(*) FROM day_fetch_state WHERE product_id = $1 AND last_attempt_at < $2)::int AS n`,
-      [P, new Date(readdedAt - 5)],
-    )
-    expect(old.rows[0].n).toBe(0)
-    await until('the re-added product fetched again', async () => (await db.pool.query('SELECT count(*)::int AS n FROM slot WHERE product_id = $1', [P])).rows[0].n > 0)
+    P, new Date(readdedAt - 5),
+  )
+    expect(old[0]!.n).toBe(0)
+    await until('the re-added product fetched again', async () => (await db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM slot WHERE product_id = $1', P))[0]!.n > 0)
     expect(requestsFor(P)).toBeGreaterThan(settled)
     // Today first: of the days the partner served for 15 since the re-add, today's came earliest.
     const { today, last } = horizonAt(Date.now(), 'Asia/Singapore')

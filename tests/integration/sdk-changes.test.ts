@@ -66,15 +66,15 @@ describe('watchChanges', () => {
     const got: ChangeEvent[] = []
     const watch = client.watchChanges({ productIds: [14], lastEventId: 0, onEvent: (e) => got.push(e), reconnect: { minDelayMs: 200, maxDelayMs: 400 } })
     try {
-      const before = await a.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM change_event WHERE product_id = 14')
+      const before = await a.db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM change_event WHERE product_id = 14')
       await write(14, '2026-12-03', 1)
-      await until('the first event', () => got.length >= before.rows[0]!.n + 1)
+      await until('the first event', () => got.length >= before[0]!.n + 1)
       target = b.url
       // A ends its open streams (as on shutdown); writes land before the client is back.
       a.changes.closeStreams()
       await write(14, '2026-12-03', 2)
       await write(14, '2026-12-03', 3)
-      const { rows } = await a.db.pool.query<{ id: string }>('SELECT id FROM change_event WHERE product_id = 14 ORDER BY id')
+      const rows = await a.db.prisma.$queryRawUnsafe<{ id: string }[]>('SELECT id::text AS id FROM change_event WHERE product_id = 14 ORDER BY change_event.id')
       await until('every event', () => got.length >= rows.length)
       await new Promise((r) => setTimeout(r, 200))
       expect(got.map((e) => e.id)).toEqual(rows.map((r) => Number(r.id)))

@@ -12,18 +12,17 @@ beforeAll(async () => {
 afterAll(async () => db?.drop())
 
 async function storedDay(productId: number, date: string) {
-  const { rows } = await db.pool.query(
+  return db.prisma.$queryRawUnsafe<{ provider_slot_id: string; start_time: string; remaining: number; pax: { type: string; remaining: number; final: string; primary: boolean }[] }[]>(
     `SELECT s.provider_slot_id, s.start_time, s.remaining,
             coalesce(json_agg(json_build_object('type', p.type, 'remaining', p.remaining, 'final', p.final_price::text, 'primary', p.is_primary) ORDER BY p.type) FILTER (WHERE p.id IS NOT NULL), '[]') AS pax
      FROM slot s LEFT JOIN pax_availability p ON p.slot_id = s.id
      WHERE s.product_id = $1 AND s.date = $2::date GROUP BY s.id ORDER BY s.start_time`,
-    [productId, date],
+    productId, date,
   )
-  return rows
 }
 
 async function fetchState(productId: number, date: string) {
-  const { rows } = await db.pool.query('SELECT *, date::text AS day FROM day_fetch_state WHERE product_id = $1 AND date = $2::date', [productId, date])
+  const rows = await db.prisma.$queryRawUnsafe<Record<string, unknown>[]>('SELECT *, date::text AS day FROM day_fetch_state WHERE product_id = $1 AND date = $2::date', productId, date)
   return rows[0]
 }
 
@@ -37,7 +36,7 @@ describe('writeDaySnapshot', () => {
       [`P14_${D}T04:00`, '04:00', 2000],
       [`P14_${D}T04:30`, '04:30', 5],
     ])
-    expect(day[0].pax).toEqual([
+    expect(day[0]!.pax).toEqual([
       { type: 'ADULT_12~99', remaining: 1000, final: '242.14', primary: true },
       { type: 'CHILD_3~11', remaining: 1000, final: '180.50', primary: false },
     ])
@@ -54,9 +53,9 @@ describe('writeDaySnapshot', () => {
     expect(r).toMatchObject({ slotsDeleted: 2, paxDeleted: 1, slotsInserted: 0 })
     const day = await storedDay(15, D)
     expect(day).toHaveLength(1)
-    expect(day[0].pax.map((p: { type: string }) => p.type)).toEqual(['ADULT_12~99'])
-    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM pax_availability p JOIN slot s ON s.id = p.slot_id WHERE s.product_id = 15')
-    expect(rows[0].n).toBe(1)
+    expect(day[0]!.pax.map((p: { type: string }) => p.type)).toEqual(['ADULT_12~99'])
+    const rows = await db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM pax_availability p JOIN slot s ON s.id = p.slot_id WHERE s.product_id = 15')
+    expect(rows[0]!.n).toBe(1)
   })
 
   it('an empty answer empties the day and records it as closed', async () => {
@@ -74,7 +73,7 @@ describe('writeDaySnapshot', () => {
     await writeDaySnapshot(db.prisma, { productId: 14, date, slots, fetchedAt: new Date('2026-11-30T01:00:00Z') })
     const r = await writeDaySnapshot(db.prisma, { productId: 14, date, slots, fetchedAt: new Date('2026-11-30T01:15:00Z') })
     expect(r).toMatchObject({ changed: false, slotsInserted: 0, slotsUpdated: 0, paxInserted: 0, paxUpdated: 0, slotsDeleted: 0, paxDeleted: 0 })
-    expect((await fetchState(14, date)).last_fetched_at).toEqual(new Date('2026-11-30T01:15:00Z'))
+    expect((await fetchState(14, date))?.last_fetched_at).toEqual(new Date('2026-11-30T01:15:00Z'))
   })
 
   it('an answer older than the stored one is dropped', async () => {
@@ -82,7 +81,7 @@ describe('writeDaySnapshot', () => {
     await writeDaySnapshot(db.prisma, { productId: 14, date, slots: validSlots(date, [rawSlot(date, '04:00', { remaining: 7 })]), fetchedAt: new Date('2026-11-30T03:00:00Z') })
     const r = await writeDaySnapshot(db.prisma, { productId: 14, date, slots: validSlots(date, [rawSlot(date, '04:00', { remaining: 9 })]), fetchedAt: new Date('2026-11-30T02:00:00Z') })
     expect(r.superseded).toBe(true)
-    expect((await storedDay(14, date))[0].remaining).toBe(7)
+    expect((await storedDay(14, date))[0]!.remaining).toBe(7)
   })
 
   it('racing writers of one day never collide and converge on the newest answer', async () => {

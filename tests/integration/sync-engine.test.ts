@@ -24,7 +24,7 @@ async function drain(w: SyncWorld, engines: { runPass(): Promise<{ skipped?: str
 }
 
 async function fetchStates(w: SyncWorld) {
-  const { rows } = await w.db.pool.query<{ product_id: number; date: string; last_outcome: string | null; last_fetched_at: Date | null }>(
+  const rows = await w.db.prisma.$queryRawUnsafe<{ product_id: number; date: string; last_outcome: string | null; last_fetched_at: Date | null }[]>(
     'SELECT product_id, date::text AS date, last_outcome, last_fetched_at FROM day_fetch_state ORDER BY product_id, date',
   )
   return rows
@@ -43,7 +43,7 @@ describe('sync engine on a real database and sandbox', () => {
       const served = world.sandbox.lastServed(s.product_id, s.date)
       expect(served, `${s.product_id} ${s.date} served`).toBeDefined()
       const expected = normalizeServed(served!.body, s.date)
-      expect(await storedDay(world.db.pool, s.product_id, s.date)).toEqual(expected)
+      expect(await storedDay(world.db.prisma, s.product_id, s.date)).toEqual(expected)
       if (expected.length) daysWithSlots++
     }
     expect(daysWithSlots).toBeGreaterThan(20) // 14 opens 3 days a week, 15 on Sundays
@@ -57,7 +57,7 @@ describe('sync engine on a real database and sandbox', () => {
     world = await createSyncWorld()
     const { engine, control } = world.makeSync()
     await drain(world, [engine])
-    const { rows } = await world.db.pool.query<{ date: string }>(`SELECT date::text AS date FROM day_fetch_state WHERE product_id = 14 AND slot_count > 1 ORDER BY date LIMIT 1`)
+    const rows = await world.db.prisma.$queryRawUnsafe<{ date: string }[]>(`SELECT date::text AS date FROM day_fetch_state WHERE product_id = 14 AND slot_count > 1 ORDER BY date LIMIT 1`)
     const date = rows[0]!.date
     const body = world.sandbox.lastServed(14, date)!.body
     const kept = { ...body[1]!, paxAvailability: body[1]!.paxAvailability.slice(0, 1) }
@@ -65,9 +65,9 @@ describe('sync engine on a real database and sandbox', () => {
     await control.run({ productId: 14, from: date, to: date })
     const r = await engine.runPass()
     expect(r.claimed).toBe(1)
-    expect(await storedDay(world.db.pool, 14, date)).toEqual(normalizeServed([kept], date))
-    const count = await world.db.pool.query(`SELECT count(*)::int AS n FROM pax_availability p JOIN slot s ON s.id = p.slot_id WHERE s.product_id = 14 AND s.date = $1::date`, [date])
-    expect(count.rows[0].n).toBe(1)
+    expect(await storedDay(world.db.prisma, 14, date)).toEqual(normalizeServed([kept], date))
+    const count = await world.db.prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM pax_availability p JOIN slot s ON s.id = p.slot_id WHERE s.product_id = 14 AND s.date = $1::date`, date)
+    expect(count[0]!.n).toBe(1)
   })
 
   it('two engines on one database never fetch a pair twice and share one budget', async () => {
@@ -80,9 +80,9 @@ describe('sync engine on a real database and sandbox', () => {
     expect(Object.values(stats.perProductDate).every((n) => n === 1)).toBe(true)
     expect(stats.maxInAnyWindow).toBeLessThanOrEqual(30)
     expect(stats.rateLimited).toBe(0)
-    const byInstance = await world.db.pool.query<{ instance_id: string; n: number }>('SELECT instance_id, count(*)::int AS n FROM partner_request GROUP BY 1 ORDER BY 1')
-    expect(byInstance.rows.map((r) => r.instance_id)).toEqual(['a', 'b'])
-    expect(byInstance.rows.reduce((n, r) => n + r.n, 0)).toBe(120)
+    const byInstance = await world.db.prisma.$queryRawUnsafe<{ instance_id: string; n: number }[]>('SELECT instance_id, count(*)::int AS n FROM partner_request GROUP BY 1 ORDER BY 1')
+    expect(byInstance.map((r) => r.instance_id)).toEqual(['a', 'b'])
+    expect(byInstance.reduce((n, r) => n + r.n, 0)).toBe(120)
     expect(world.log.lines.filter((l) => /unique|duplicate key/i.test(JSON.stringify(l)))).toEqual([])
   })
 
@@ -126,7 +126,7 @@ describe('sync engine on a real database and sandbox', () => {
     // Only today's open day has used half its interval (a week day needs 2 h of its 4): it alone is refreshed.
     expect(again).toEqual(['14/2026-12-01'])
     // Only days that had slots: an empty day rarely changes.
-    const { rows } = await world.db.pool.query<{ k: string }>(`SELECT product_id || '/' || date::text AS k FROM day_fetch_state WHERE last_outcome = 'empty'`)
+    const rows = await world.db.prisma.$queryRawUnsafe<{ k: string }[]>(`SELECT product_id || '/' || date::text AS k FROM day_fetch_state WHERE last_outcome = 'empty'`)
     expect(again.filter((k) => rows.some((r) => r.k === k))).toEqual([])
     expect(world.sandbox.stats().rateLimited).toBe(0)
   })
@@ -164,9 +164,9 @@ describe('sync engine on a real database and sandbox', () => {
     const { engine } = world.makeSync({ engine: { claimTtlMs: 2 * MINUTE } })
     await engine.runPass() // creates the horizon rows, fetches the first 5
     world.clock.advance(STEP)
-    const { rows } = await world.db.pool.query<{ product_id: number; date: string }>(
+    const rows = await world.db.prisma.$queryRawUnsafe<{ product_id: number; date: string }[]>(
       `SELECT product_id, date::text AS date FROM day_fetch_state WHERE last_fetched_at IS NULL ORDER BY date LIMIT 5`,
-    )
+  )
     const dead = await claimPairs(world.db.prisma, rows.map((r) => ({ productId: r.product_id, date: r.date })), 'crashed', world.clock.now(), 2 * MINUTE)
     expect(dead).toHaveLength(5)
     const pass = await engine.runPass()

@@ -14,7 +14,7 @@ let base: string
 beforeAll(async () => {
   api = await createTestApi({ now: NOW })
   base = await api.listen()
-  const q = (sql: string, params: unknown[] = []) => api.db.pool.query(sql, params)
+  const q = (sql: string, params: unknown[] = []) => api.db.prisma.$executeRawUnsafe(sql, ...params)
   // 12:00 UTC: already Dec 2 at UTC+14, still Dec 1 at UTC-11.
   await q(`INSERT INTO product (id, time_zone, paused, active) VALUES
            (14, 'Pacific/Kiritimati', false, true), (15, 'Pacific/Pago_Pago', true, true),

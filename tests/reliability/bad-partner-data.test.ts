@@ -36,19 +36,19 @@ beforeAll(async () => {
   world = await createSyncWorld()
   sync = world.makeSync()
   await drive(world.clock, [sync.engine], { until: world.clock.now() + 3_600_000, untilIdle: true })
-  const { rows } = await world.db.pool.query<{ date: string }>(`SELECT date::text AS date FROM day_fetch_state WHERE product_id = 14 AND slot_count > 1 ORDER BY date LIMIT 1`)
+  const rows = await world.db.prisma.$queryRawUnsafe<{ date: string }[]>(`SELECT date::text AS date FROM day_fetch_state WHERE product_id = 14 AND slot_count > 1 ORDER BY date LIMIT 1`)
   const date = rows[0]!.date
-  open = { date, stored: await storedDay(world.db.pool, 14, date), body: world.sandbox.lastServed(14, date)!.body }
+  open = { date, stored: await storedDay(world.db.prisma, 14, date), body: world.sandbox.lastServed(14, date)!.body }
   expect(open.stored).toEqual(normalizeServed(open.body, date))
-  const empty = await world.db.pool.query<{ date: string }>(`SELECT date::text AS date FROM day_fetch_state WHERE product_id = 15 AND last_outcome = 'empty' ORDER BY date LIMIT 1`)
-  closed = empty.rows[0]!.date
+  const empty = await world.db.prisma.$queryRawUnsafe<{ date: string }[]>(`SELECT date::text AS date FROM day_fetch_state WHERE product_id = 15 AND last_outcome = 'empty' ORDER BY date LIMIT 1`)
+  closed = empty[0]!.date
 })
 afterAll(async () => world?.close())
 
 async function fetchState(productId: number, date: string) {
-  const { rows } = await world.db.pool.query<{ last_outcome: string; last_error: string | null; last_fetched_at: Date | null; consecutive_failures: number }>(
+  const rows = await world.db.prisma.$queryRawUnsafe<{ last_outcome: string; last_error: string | null; last_fetched_at: Date | null; consecutive_failures: number }[]>(
     `SELECT last_outcome::text, last_error, last_fetched_at, consecutive_failures FROM day_fetch_state WHERE product_id = $1 AND date = $2::date`,
-    [productId, date],
+    productId, date,
   )
   return rows[0]!
 }
@@ -73,8 +73,8 @@ describe('bad partner data is rejected per day, with a reason, and writes nothin
     expect(pass).toMatchObject({ claimed: 2, fetched: 0, failed: 2 })
 
     // Nothing written: the good day is intact, the closed day got no rows.
-    expect(await storedDay(world.db.pool, 14, open.date)).toEqual(open.stored)
-    expect(await storedDay(world.db.pool, 15, closed)).toEqual([])
+    expect(await storedDay(world.db.prisma, 14, open.date)).toEqual(open.stored)
+    expect(await storedDay(world.db.prisma, 15, closed)).toEqual([])
     for (const [productId, date, before] of [[14, open.date, before14], [15, closed, before15]] as const) {
       const s = await fetchState(productId, date)
       expect(s.last_outcome, `${productId} ${date}`).toBe('invalid')
@@ -97,7 +97,7 @@ describe('bad partner data is rejected per day, with a reason, and writes nothin
     world.clock.advance(61_000)
     await sync.control.run({ productId: 14, from: open.date, to: open.date })
     expect(await sync.engine.runPass()).toMatchObject({ fetched: 1, failed: 0 })
-    expect(await storedDay(world.db.pool, 14, open.date)).toEqual(normalizeServed(world.sandbox.lastServed(14, open.date)!.body, open.date))
+    expect(await storedDay(world.db.prisma, 14, open.date)).toEqual(normalizeServed(world.sandbox.lastServed(14, open.date)!.body, open.date))
     expect((await fetchState(14, open.date)).last_outcome).toBe('ok')
   })
 })

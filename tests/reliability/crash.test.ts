@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
+import { createDatabase } from '../../server/db/client.ts'
 import { startSandbox, type Sandbox } from '../../server/sandbox/server.ts'
 import { postgresPidsFor, startProcess, type Started } from '../helpers/process.ts'
 import { daysNotMatchingServed, uniqueViolations } from '../helpers/reliability.ts'
@@ -111,9 +112,14 @@ describe('kill -9 in the middle of a pass, then start again', () => {
       const dupSlots = await c.query(`SELECT 1 FROM slot GROUP BY product_id, date, provider_slot_id HAVING count(*) > 1`)
       const dupPax = await c.query(`SELECT 1 FROM pax_availability GROUP BY slot_id, type HAVING count(*) > 1`)
       expect([dupSlots.rowCount, dupPax.rowCount]).toEqual([0, 0])
-      const r = await daysNotMatchingServed(c, sandbox!)
-      expect(r.mismatches).toEqual([])
-      expect(r.withSlots).toBeGreaterThan(10)
+      const reader = createDatabase(embeddedUrl(pgDir), { max: 1 })
+      try {
+        const r = await daysNotMatchingServed(reader.prisma, sandbox!)
+        expect(r.mismatches).toEqual([])
+        expect(r.withSlots).toBeGreaterThan(10)
+      } finally {
+        await reader.close()
+      }
       // Product 15 was paused throughout: never fetched, nothing stored.
       expect((await c.query(`SELECT count(*)::int AS n FROM slot WHERE product_id = 15`)).rows[0].n).toBe(0)
     })

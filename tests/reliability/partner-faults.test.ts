@@ -32,7 +32,7 @@ describe('partner faults: 20 % of every kind over three simulated hours', () => 
         if (now < nextCheck) return
         nextCheck += 30 * MINUTE
         checks++
-        const r = await daysNotMatchingServed(w.db.pool, w.sandbox)
+        const r = await daysNotMatchingServed(w.db.prisma, w.sandbox)
         expect(r.mismatches, `at ${new Date(now).toISOString()}`).toEqual([])
       },
     })
@@ -41,12 +41,12 @@ describe('partner faults: 20 % of every kind over three simulated hours', () => 
     // Every kind was really injected, and the failures reached the engine.
     for (const kind of FAULT_KINDS) expect(during.faults[kind], kind).toBeGreaterThan(0)
     expect(faulty.reports.reduce((n, r) => n + r.failed, 0)).toBeGreaterThan(20)
-    const outcomes = await w.db.pool.query<{ last_outcome: string; n: number }>(
+    const outcomes = await w.db.prisma.$queryRawUnsafe<{ last_outcome: string; n: number }[]>(
       `SELECT last_outcome::text, count(*)::int AS n FROM day_fetch_state WHERE last_outcome IS NOT NULL GROUP BY 1`,
-    )
-    const seen = new Set(outcomes.rows.map((r) => r.last_outcome))
+  )
+    const seen = new Set(outcomes.map((r) => r.last_outcome))
     for (const o of ['ok', 'empty']) expect(seen, o).toContain(o)
-    const after = await daysNotMatchingServed(w.db.pool, w.sandbox)
+    const after = await daysNotMatchingServed(w.db.prisma, w.sandbox)
     expect(after.mismatches).toEqual([])
     expect(after.withSlots).toBeGreaterThan(20)
 
@@ -58,9 +58,9 @@ describe('partner faults: 20 % of every kind over three simulated hours', () => 
     expect(queued).toBe(4 * 60)
     await drive(w.clock, [sync.engine], { until: cleanFrom + 2 * HOUR, untilIdle: true })
     expect((await sync.control.status()).queue).toBe(0)
-    const { rows } = await w.db.pool.query<{ product_id: number; date: string; last_outcome: string }>(
+    const rows = await w.db.prisma.$queryRawUnsafe<{ product_id: number; date: string; last_outcome: string }[]>(
       `SELECT product_id, date::text AS date, last_outcome::text FROM day_fetch_state WHERE date >= '2026-12-01' ORDER BY 1, 2`,
-    )
+  )
     expect(rows).toHaveLength(4 * 60)
     for (const r of rows) {
       expect(['ok', 'empty'], `${r.product_id} ${r.date}`).toContain(r.last_outcome)
@@ -69,7 +69,7 @@ describe('partner faults: 20 % of every kind over three simulated hours', () => 
       const truth = w.sandbox.catalogue.inventory(r.product_id, r.date, served.at)
       expect(normalizeServed(served.body, r.date)).toEqual(normalizeServed(truth, r.date))
     }
-    expect((await daysNotMatchingServed(w.db.pool, w.sandbox)).mismatches).toEqual([])
+    expect((await daysNotMatchingServed(w.db.prisma, w.sandbox)).mismatches).toEqual([])
 
     const stats = w.sandbox.stats()
     expect(stats.rateLimited).toBe(0) // the injected no-body 429s are counted under faults, not here

@@ -37,7 +37,7 @@ describe('against a slow partner in real time, two instances with skewed clocks'
     sandbox = await startSandbox({ products: 20, rateLimitPerMinute: LIMIT, latency: { minMs: 300, maxMs: 4_000 }, timeZone: TZ })
     db = await createTestDatabase()
     other = createDatabase(db.url)
-    await db.pool.query(`INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2`, [sandbox.catalogue.productIds(), TZ])
+    await db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2`, sandbox.catalogue.productIds(), TZ)
     const logs = [captureLogger(), captureLogger()]
     const make = (instanceId: string, db: Database, clock: Clock, logger: ReturnType<typeof captureLogger>['logger']) =>
       createSync({ db, clock, logger, instanceId, partner: { baseUrl: sandbox!.url, apiKey: sandbox!.apiKey, sandbox: true }, limitPerMinute: LIMIT, timeZone: TZ })
@@ -62,8 +62,8 @@ describe('against a slow partner in real time, two instances with skewed clocks'
     const elapsed = Date.now() - t0
     expect(a.engine.inFlight + b.engine.inFlight).toBe(0)
     expect(sandbox.pendingAnswers()).toBe(0)
-    const claimed = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM day_fetch_state WHERE claimed_by IS NOT NULL')
-    expect(claimed.rows[0]!.n).toBe(0)
+    const claimed = await db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM day_fetch_state WHERE claimed_by IS NOT NULL')
+    expect(claimed[0]!.n).toBe(0)
 
     const stats = sandbox.stats()
     expect(stats.rateLimited).toBe(0)
@@ -76,13 +76,13 @@ describe('against a slow partner in real time, two instances with skewed clocks'
     const activeS = (elapsed - 6_000) / 1_000
     const ceiling = Math.ceil((activeS / 61) * LIMIT) + 5
     expect(stats.requests).toBeGreaterThanOrEqual(Math.floor(ceiling * 0.85))
-    const byInstance = await db.pool.query<{ instance_id: string; n: number }>('SELECT instance_id, count(*)::int AS n FROM partner_request GROUP BY 1 ORDER BY 1')
-    expect(byInstance.rows.map((r) => r.instance_id)).toEqual(['ahead', 'behind'])
-    expect(byInstance.rows.reduce((n, r) => n + r.n, 0)).toBe(stats.requests)
+    const byInstance = await db.prisma.$queryRawUnsafe<{ instance_id: string; n: number }[]>('SELECT instance_id, count(*)::int AS n FROM partner_request GROUP BY 1 ORDER BY 1')
+    expect(byInstance.map((r) => r.instance_id)).toEqual(['ahead', 'behind'])
+    expect(byInstance.reduce((n, r) => n + r.n, 0)).toBe(stats.requests)
 
     // Every answer that came back was written whole, none twice, no key collided.
     expect(Object.values(stats.perProductDate).every((n) => n === 1)).toBe(true)
-    const check = await daysNotMatchingServed(db.pool, sandbox)
+    const check = await daysNotMatchingServed(db.prisma, sandbox)
     expect(check.mismatches).toEqual([])
     expect(uniqueViolations([...logs[0]!.lines, ...logs[1]!.lines])).toEqual([])
     console.info(`real-partner: ${stats.requests} requests in ${(elapsed / 1000).toFixed(0)} s (ceiling ${ceiling}), max ${stats.maxArrivalsInAnyWindow} arrivals in any 60 s, ${stats.rateLimited} × 429`)

@@ -67,12 +67,12 @@ describe('two instances on one database for a simulated hour', () => {
 
     expect(stats.maxInAnyWindow).toBeLessThanOrEqual(30)
     expect(stats.rateLimited).toBe(0)
-    const accounted = await w.db.pool.query<{ instance_id: string; n: number }>('SELECT instance_id, count(*)::int AS n FROM partner_request GROUP BY 1 ORDER BY 1')
-    expect(accounted.rows.map((r) => r.instance_id)).toEqual(['a', 'b'])
-    expect(accounted.rows.reduce((n, r) => n + r.n, 0)).toBe(stats.requests)
+    const accounted = await w.db.prisma.$queryRawUnsafe<{ instance_id: string; n: number }[]>('SELECT instance_id, count(*)::int AS n FROM partner_request GROUP BY 1 ORDER BY 1')
+    expect(accounted.map((r) => r.instance_id)).toEqual(['a', 'b'])
+    expect(accounted.reduce((n, r) => n + r.n, 0)).toBe(stats.requests)
 
     expect(uniqueViolations([...logA.lines, ...logB.lines])).toEqual([])
     expect([...logA.lines, ...logB.lines].filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([])
-    expect((await daysNotMatchingServed(w.db.pool, w.sandbox)).mismatches).toEqual([])
+    expect((await daysNotMatchingServed(w.db.prisma, w.sandbox)).mismatches).toEqual([])
   }, 120_000)
 })
