@@ -39,10 +39,12 @@ export interface SnapshotResult {
 
 // Upserts skip rows whose content is unchanged, so a re-fetch of an unchanged
 // day writes only its fetch state and summary (fewer dead tuples, a cheaper
-// steady state). The whole day goes in as arrays (unnest), and every table's
-// delete and upsert, the summary and the fetch state are data-modifying CTEs
-// of one statement: through Prisma each statement costs a round trip plus
-// its own overhead, so the day costs one, whatever the number of slots.
+// steady state). Every table's delete and upsert, the summary and the fetch
+// state are data-modifying CTEs of one statement: through Prisma each
+// statement costs a round trip plus its own overhead, so the day costs one,
+// whatever the number of slots. The day goes in as two JSON texts (slots,
+// pax) read with json_to_recordset: Prisma serializes array parameters
+// element by element (~5x pg's cost for a 100-slot day), a string it passes as is.
 //
 // All CTEs share one snapshot, so two things are spelled out: pax rows join
 // the slots of the day as stored before this statement plus the slots this
@@ -55,18 +57,29 @@ function writeDay(snap: DaySnapshot, cols: DayColumns, prices: readonly (SlotPri
   const pc = cols.pax
   const sum = summarize(snap.slots)
   const day = dayPrice(snap.slots, prices)
+  const slotRows = JSON.stringify(sc.providerSlotId.map((psid, i) => ({
+    psid, st: sc.startTime[i], et: sc.endTime[i], rem: sc.remaining[i], cur: sc.currencyCode[i], var: sc.variantId[i],
+    pf: prices[i]?.price.finalPrice ?? null, po: prices[i]?.price.originalPrice ?? null, pc: prices[i]?.price.currencyCode ?? null, pt: prices[i]?.primaryType ?? null,
+  })))
+  const paxRows = JSON.stringify(pc.providerSlotId.map((psid, i) => ({
+    psid, type: pc.type[i], name: pc.name[i], descr: pc.description[i], prim: pc.isPrimary[i], mn: pc.min[i], mx: pc.max[i],
+    rem: pc.remaining[i], fin: pc.finalPrice[i], orig: pc.originalPrice[i], disc: pc.discount[i], cur: pc.currencyCode[i],
+  })))
   return Prisma.sql`
-WITH ds AS (
-  DELETE FROM slot WHERE product_id = ${productId} AND date = ${date}::date AND NOT (provider_slot_id = ANY(${sc.providerSlotId}::text[]))
+WITH t AS MATERIALIZED (
+  SELECT * FROM json_to_recordset(${slotRows}::json)
+    AS t(psid text, st text, et text, rem int, cur text, var int, pf numeric, po numeric, pc text, pt text)
+), tp AS MATERIALIZED (
+  SELECT * FROM json_to_recordset(${paxRows}::json)
+    AS t(psid text, type text, name text, descr text, prim bool, mn int, mx int, rem int, fin numeric, orig numeric, disc numeric, cur text)
+), ds AS (
+  DELETE FROM slot WHERE product_id = ${productId} AND date = ${date}::date AND provider_slot_id NOT IN (SELECT psid FROM t)
   RETURNING 1
 ), us AS (
   INSERT INTO slot AS s (product_id, date, provider_slot_id, start_time, end_time, remaining, currency_code, variant_id, fetched_at,
                          price_final, price_original, price_currency, primary_pax_type)
   SELECT ${productId}::int, ${date}::date, t.psid, t.st, t.et, t.rem, t.cur, t.var, ${fetchedAt}::timestamptz, t.pf, t.po, t.pc, t.pt
-  FROM unnest(${sc.providerSlotId}::text[], ${sc.startTime}::text[], ${sc.endTime}::text[], ${sc.remaining}::int[], ${sc.currencyCode}::text[], ${sc.variantId}::int[],
-              ${prices.map((p) => p?.price.finalPrice ?? null)}::numeric[], ${prices.map((p) => p?.price.originalPrice ?? null)}::numeric[],
-              ${prices.map((p) => p?.price.currencyCode ?? null)}::text[], ${prices.map((p) => p?.primaryType ?? null)}::text[])
-    AS t(psid, st, et, rem, cur, var, pf, po, pc, pt)
+  FROM t
   ON CONFLICT (product_id, date, provider_slot_id) DO UPDATE SET
     start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time, remaining = EXCLUDED.remaining,
     currency_code = EXCLUDED.currency_code, variant_id = EXCLUDED.variant_id, fetched_at = EXCLUDED.fetched_at,
@@ -82,16 +95,13 @@ WITH ds AS (
   SELECT provider_slot_id, id FROM slot WHERE product_id = ${productId} AND date = ${date}::date
 ), dp AS (
   DELETE FROM pax_availability p USING slot s
-  WHERE p.slot_id = s.id AND s.product_id = ${productId} AND s.date = ${date}::date AND s.provider_slot_id = ANY(${sc.providerSlotId}::text[])
-    AND NOT EXISTS (SELECT 1 FROM unnest(${pc.providerSlotId}::text[], ${pc.type}::text[]) AS k(psid, type) WHERE k.psid = s.provider_slot_id AND k.type = p.type)
+  WHERE p.slot_id = s.id AND s.product_id = ${productId} AND s.date = ${date}::date AND s.provider_slot_id IN (SELECT psid FROM t)
+    AND NOT EXISTS (SELECT 1 FROM tp k WHERE k.psid = s.provider_slot_id AND k.type = p.type)
   RETURNING p.slot_id
 ), up AS (
   INSERT INTO pax_availability AS p (slot_id, type, name, description, is_primary, min, max, remaining, final_price, original_price, discount, currency_code)
   SELECT s.id, t.type, t.name, t.descr, t.prim, t.mn, t.mx, t.rem, t.fin, t.orig, t.disc, t.cur
-  FROM unnest(${pc.providerSlotId}::text[], ${pc.type}::text[], ${pc.name}::text[], ${pc.description}::text[], ${pc.isPrimary}::bool[], ${pc.min}::int[], ${pc.max}::int[],
-              ${pc.remaining}::int[], ${pc.finalPrice}::numeric[], ${pc.originalPrice}::numeric[], ${pc.discount}::numeric[], ${pc.currencyCode}::text[])
-    AS t(psid, type, name, descr, prim, mn, mx, rem, fin, orig, disc, cur)
-  JOIN day_slots s ON s.psid = t.psid
+  FROM tp t JOIN day_slots s ON s.psid = t.psid
   ON CONFLICT (slot_id, type) DO UPDATE SET
     name = EXCLUDED.name, description = EXCLUDED.description, is_primary = EXCLUDED.is_primary, min = EXCLUDED.min, max = EXCLUDED.max,
     remaining = EXCLUDED.remaining, final_price = EXCLUDED.final_price, original_price = EXCLUDED.original_price,
