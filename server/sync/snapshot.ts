@@ -38,55 +38,115 @@ export interface SnapshotResult {
 }
 
 // Upserts skip rows whose content is unchanged, so a re-fetch of an unchanged
-// day writes only its fetch state (fewer dead tuples, a cheaper steady state).
-// Each statement takes the whole day as arrays (unnest): one statement per
-// table, whatever the number of slots.
-function upsertSlots(productId: number, date: string, fetchedAt: Date, sc: DayColumns['slots'], prices: readonly (SlotPrice | null)[]) {
+// day writes only its fetch state and summary (fewer dead tuples, a cheaper
+// steady state). Every table's delete and upsert, the summary and the fetch
+// state are data-modifying CTEs of one statement: through Prisma each
+// statement costs a round trip plus its own overhead, so the day costs one,
+// whatever the number of slots. The day goes in as two JSON texts (slots,
+// pax) read with json_to_recordset: Prisma serializes array parameters
+// element by element (~5x pg's cost for a 100-slot day), a string it passes as is.
+//
+// All CTEs share one snapshot, so two things are spelled out: pax rows join
+// the slots of the day as stored before this statement plus the slots this
+// statement inserted (RETURNING), and the pax delete counts only the pax of
+// kept slots (the pax of a vanished slot go with it, as "slot removed").
+// Anti-joins are NOT IN, which Postgres hashes whatever its row estimates for
+// json_to_recordset (a fixed 100): NOT EXISTS planned as a nested loop once
+// the tables grew, and took seconds at 1,000 slots.
+function writeDay(snap: DaySnapshot, cols: DayColumns, prices: readonly (SlotPrice | null)[]) {
+  const { productId, date, fetchedAt } = snap
+  const sc = cols.slots
+  const pc = cols.pax
+  const sum = summarize(snap.slots)
+  const day = dayPrice(snap.slots, prices)
+  const slotRows = JSON.stringify(sc.providerSlotId.map((psid, i) => ({
+    psid, st: sc.startTime[i], et: sc.endTime[i], rem: sc.remaining[i], cur: sc.currencyCode[i], var: sc.variantId[i],
+    pf: prices[i]?.price.finalPrice ?? null, po: prices[i]?.price.originalPrice ?? null, pc: prices[i]?.price.currencyCode ?? null, pt: prices[i]?.primaryType ?? null,
+  })))
+  const paxRows = JSON.stringify(pc.providerSlotId.map((psid, i) => ({
+    psid, type: pc.type[i], name: pc.name[i], descr: pc.description[i], prim: pc.isPrimary[i], mn: pc.min[i], mx: pc.max[i],
+    rem: pc.remaining[i], fin: pc.finalPrice[i], orig: pc.originalPrice[i], disc: pc.discount[i], cur: pc.currencyCode[i],
+  })))
   return Prisma.sql`
-INSERT INTO slot AS s (product_id, date, provider_slot_id, start_time, end_time, remaining, currency_code, variant_id, fetched_at,
-                       price_final, price_original, price_currency, primary_pax_type)
-SELECT ${productId}::int, ${date}::date, t.psid, t.st, t.et, t.rem, t.cur, t.var, ${fetchedAt}::timestamptz, t.pf, t.po, t.pc, t.pt
-FROM unnest(${sc.providerSlotId}::text[], ${sc.startTime}::text[], ${sc.endTime}::text[], ${sc.remaining}::int[], ${sc.currencyCode}::text[], ${sc.variantId}::int[],
-            ${prices.map((p) => p?.price.finalPrice ?? null)}::numeric[], ${prices.map((p) => p?.price.originalPrice ?? null)}::numeric[],
-            ${prices.map((p) => p?.price.currencyCode ?? null)}::text[], ${prices.map((p) => p?.primaryType ?? null)}::text[])
-  AS t(psid, st, et, rem, cur, var, pf, po, pc, pt)
-ON CONFLICT (product_id, date, provider_slot_id) DO UPDATE SET
-  start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time, remaining = EXCLUDED.remaining,
-  currency_code = EXCLUDED.currency_code, variant_id = EXCLUDED.variant_id, fetched_at = EXCLUDED.fetched_at,
-  price_final = EXCLUDED.price_final, price_original = EXCLUDED.price_original, price_currency = EXCLUDED.price_currency,
-  primary_pax_type = EXCLUDED.primary_pax_type
-WHERE (s.start_time, s.end_time, s.remaining, s.currency_code, s.variant_id, s.price_final, s.price_original, s.price_currency, s.primary_pax_type)
-  IS DISTINCT FROM (EXCLUDED.start_time, EXCLUDED.end_time, EXCLUDED.remaining, EXCLUDED.currency_code, EXCLUDED.variant_id,
-                    EXCLUDED.price_final, EXCLUDED.price_original, EXCLUDED.price_currency, EXCLUDED.primary_pax_type)
-RETURNING s.id::text AS id, (xmax = 0) AS inserted`
+WITH t AS MATERIALIZED (
+  SELECT * FROM json_to_recordset(${slotRows}::json)
+    AS t(psid text, st text, et text, rem int, cur text, var int, pf numeric, po numeric, pc text, pt text)
+), tp AS MATERIALIZED (
+  SELECT * FROM json_to_recordset(${paxRows}::json)
+    AS t(psid text, type text, name text, descr text, prim bool, mn int, mx int, rem int, fin numeric, orig numeric, disc numeric, cur text)
+), ds AS (
+  DELETE FROM slot WHERE product_id = ${productId} AND date = ${date}::date AND provider_slot_id NOT IN (SELECT psid FROM t)
+  RETURNING 1
+), us AS (
+  INSERT INTO slot AS s (product_id, date, provider_slot_id, start_time, end_time, remaining, currency_code, variant_id, fetched_at,
+                         price_final, price_original, price_currency, primary_pax_type)
+  SELECT ${productId}::int, ${date}::date, t.psid, t.st, t.et, t.rem, t.cur, t.var, ${fetchedAt}::timestamptz, t.pf, t.po, t.pc, t.pt
+  FROM t
+  ON CONFLICT (product_id, date, provider_slot_id) DO UPDATE SET
+    start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time, remaining = EXCLUDED.remaining,
+    currency_code = EXCLUDED.currency_code, variant_id = EXCLUDED.variant_id, fetched_at = EXCLUDED.fetched_at,
+    price_final = EXCLUDED.price_final, price_original = EXCLUDED.price_original, price_currency = EXCLUDED.price_currency,
+    primary_pax_type = EXCLUDED.primary_pax_type
+  WHERE (s.start_time, s.end_time, s.remaining, s.currency_code, s.variant_id, s.price_final, s.price_original, s.price_currency, s.primary_pax_type)
+    IS DISTINCT FROM (EXCLUDED.start_time, EXCLUDED.end_time, EXCLUDED.remaining, EXCLUDED.currency_code, EXCLUDED.variant_id,
+                      EXCLUDED.price_final, EXCLUDED.price_original, EXCLUDED.price_currency, EXCLUDED.primary_pax_type)
+  RETURNING s.id, s.provider_slot_id AS psid, (xmax = 0) AS inserted
+), day_slots AS (
+  SELECT psid, id FROM us WHERE inserted
+  UNION ALL
+  SELECT provider_slot_id, id FROM slot WHERE product_id = ${productId} AND date = ${date}::date
+), dp AS (
+  DELETE FROM pax_availability p USING slot s
+  WHERE p.slot_id = s.id AND s.product_id = ${productId} AND s.date = ${date}::date
+    AND (s.provider_slot_id, p.type) NOT IN (SELECT psid, type FROM tp)
+  RETURNING p.slot_id, s.provider_slot_id AS psid
+), up AS (
+  INSERT INTO pax_availability AS p (slot_id, type, name, description, is_primary, min, max, remaining, final_price, original_price, discount, currency_code)
+  SELECT s.id, t.type, t.name, t.descr, t.prim, t.mn, t.mx, t.rem, t.fin, t.orig, t.disc, t.cur
+  FROM tp t JOIN day_slots s ON s.psid = t.psid
+  ON CONFLICT (slot_id, type) DO UPDATE SET
+    name = EXCLUDED.name, description = EXCLUDED.description, is_primary = EXCLUDED.is_primary, min = EXCLUDED.min, max = EXCLUDED.max,
+    remaining = EXCLUDED.remaining, final_price = EXCLUDED.final_price, original_price = EXCLUDED.original_price,
+    discount = EXCLUDED.discount, currency_code = EXCLUDED.currency_code
+  WHERE (p.name, p.description, p.is_primary, p.min, p.max, p.remaining, p.final_price, p.original_price, p.discount, p.currency_code)
+    IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.description, EXCLUDED.is_primary, EXCLUDED.min, EXCLUDED.max, EXCLUDED.remaining,
+                      EXCLUDED.final_price, EXCLUDED.original_price, EXCLUDED.discount, EXCLUDED.currency_code)
+  RETURNING p.slot_id, (xmax = 0) AS inserted
+), summary AS (
+  INSERT INTO day_summary AS d (product_id, date, open, lowest_final_price, lowest_original_price, lowest_currency, slot_count, total_remaining, fetched_at)
+  VALUES (${productId}, ${date}::date, ${day.open}, ${day.lowest?.finalPrice ?? null}::numeric, ${day.lowest?.originalPrice ?? null}::numeric,
+          ${day.lowest?.currencyCode ?? null}, ${sum.slotCount}, ${sum.totalRemaining}, ${fetchedAt}::timestamptz)
+  ON CONFLICT (product_id, date) DO UPDATE SET
+    open = EXCLUDED.open, lowest_final_price = EXCLUDED.lowest_final_price, lowest_original_price = EXCLUDED.lowest_original_price,
+    lowest_currency = EXCLUDED.lowest_currency, slot_count = EXCLUDED.slot_count, total_remaining = EXCLUDED.total_remaining,
+    fetched_at = EXCLUDED.fetched_at
+), fetch_state AS (
+  UPDATE day_fetch_state SET
+    last_attempt_at = ${fetchedAt}::timestamptz, last_fetched_at = ${fetchedAt}::timestamptz, last_outcome = ${sum.slotCount ? 'ok' : 'empty'}::fetch_outcome,
+    slot_count = ${sum.slotCount}, last_slot_start = ${sum.lastSlotStart}, total_remaining = ${sum.totalRemaining},
+    next_due_at = ${snap.nextDueAt ?? fetchedAt}::timestamptz, consecutive_failures = 0, last_error = NULL,
+    forced_at = CASE WHEN forced_at <= ${snap.forcedBefore ?? fetchedAt}::timestamptz THEN NULL ELSE forced_at END,
+    claimed_by = NULL, claimed_until = NULL
+  WHERE product_id = ${productId} AND date = ${date}::date
+)
+SELECT (SELECT count(*) FROM ds)::int AS slots_deleted,
+       ARRAY(SELECT id::text FROM us WHERE inserted) AS inserted,
+       ARRAY(SELECT id::text FROM us WHERE NOT inserted) AS updated,
+       (SELECT count(*) FROM dp WHERE psid IN (SELECT psid FROM t))::int AS pax_deleted,
+       (SELECT count(*) FROM up WHERE inserted)::int AS pax_inserted,
+       (SELECT count(*) FROM up WHERE NOT inserted)::int AS pax_updated,
+       ARRAY(SELECT slot_id::text FROM dp WHERE psid IN (SELECT psid FROM t) UNION ALL SELECT slot_id::text FROM up) AS pax_touched`
 }
 
-const deleteSlots = (productId: number, date: string, ids: string[]) => Prisma.sql`
-DELETE FROM slot WHERE product_id = ${productId} AND date = ${date}::date AND NOT (provider_slot_id = ANY(${ids}::text[]))`
-
-function upsertPax(productId: number, date: string, pc: DayColumns['pax']) {
-  return Prisma.sql`
-INSERT INTO pax_availability AS p (slot_id, type, name, description, is_primary, min, max, remaining, final_price, original_price, discount, currency_code)
-SELECT s.id, t.type, t.name, t.descr, t.prim, t.mn, t.mx, t.rem, t.fin, t.orig, t.disc, t.cur
-FROM unnest(${pc.providerSlotId}::text[], ${pc.type}::text[], ${pc.name}::text[], ${pc.description}::text[], ${pc.isPrimary}::bool[], ${pc.min}::int[], ${pc.max}::int[],
-            ${pc.remaining}::int[], ${pc.finalPrice}::numeric[], ${pc.originalPrice}::numeric[], ${pc.discount}::numeric[], ${pc.currencyCode}::text[])
-  AS t(psid, type, name, descr, prim, mn, mx, rem, fin, orig, disc, cur)
-JOIN slot s ON s.product_id = ${productId} AND s.date = ${date}::date AND s.provider_slot_id = t.psid
-ON CONFLICT (slot_id, type) DO UPDATE SET
-  name = EXCLUDED.name, description = EXCLUDED.description, is_primary = EXCLUDED.is_primary, min = EXCLUDED.min, max = EXCLUDED.max,
-  remaining = EXCLUDED.remaining, final_price = EXCLUDED.final_price, original_price = EXCLUDED.original_price,
-  discount = EXCLUDED.discount, currency_code = EXCLUDED.currency_code
-WHERE (p.name, p.description, p.is_primary, p.min, p.max, p.remaining, p.final_price, p.original_price, p.discount, p.currency_code)
-  IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.description, EXCLUDED.is_primary, EXCLUDED.min, EXCLUDED.max, EXCLUDED.remaining,
-                    EXCLUDED.final_price, EXCLUDED.original_price, EXCLUDED.discount, EXCLUDED.currency_code)
-RETURNING p.slot_id::text AS slot_id, (xmax = 0) AS inserted`
+interface WriteCounts {
+  slots_deleted: number
+  inserted: string[]
+  updated: string[]
+  pax_deleted: number
+  pax_inserted: number
+  pax_updated: number
+  pax_touched: string[]
 }
-
-const deletePax = (productId: number, date: string, pc: DayColumns['pax']) => Prisma.sql`
-DELETE FROM pax_availability p USING slot s
-WHERE p.slot_id = s.id AND s.product_id = ${productId} AND s.date = ${date}::date
-  AND NOT EXISTS (SELECT 1 FROM unnest(${pc.providerSlotId}::text[], ${pc.type}::text[]) AS k(psid, type) WHERE k.psid = s.provider_slot_id AND k.type = p.type)
-RETURNING p.slot_id::text AS slot_id`
 
 /**
  * A day's write holds row locks and the change log's lock until commit; on a
@@ -114,29 +174,32 @@ export async function writeDaySnapshot(db: Pick<PrismaClient, '$transaction'>, s
 }
 
 /**
- * Keeps the product from being removed until this transaction ends, or says
- * it is gone. products.remove deletes the row (a FOR UPDATE lock), so it waits
- * for writers holding this lock, and a writer waiting behind a removal finds
- * no row once it commits: never a foreign-key error, never a write-back.
+ * Holds the product and locks the day's fetch state, in one statement;
+ * returns the last fetch and the seats stored before this write
+ * (lastFetchedAt null: never fetched), or null when the product is gone.
+ *
+ * The product's KEY SHARE lock keeps it from being removed until this
+ * transaction ends: products.remove deletes the row (a FOR UPDATE lock), so
+ * it waits for writers holding this lock, and a writer waiting behind a
+ * removal finds no row once it commits: never a foreign-key error, never a
+ * write-back.
+ *
+ * The no-op DO UPDATE locks the fetch-state row whether it was there or not,
+ * and RETURNING gives the newest committed version of it even when this
+ * writer had to wait for another one (a plain SELECT in the same statement
+ * would see only this statement's snapshot). The seats come from that row
+ * (every write keeps `total_remaining` equal to its slots' sum), so a writer
+ * that waited compares with what the previous writer left, at no extra query.
  */
-async function holdProduct(tx: Tx, productId: number): Promise<boolean> {
-  const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM product WHERE id = ${productId} FOR KEY SHARE`
-  return rows.length > 0
-}
-
-/**
- * Locks the day's fetch state; returns the last fetch and the seats stored
- * before this write (null: never fetched). The seats come from the locked
- * row itself (every write keeps `total_remaining` equal to its slots' sum),
- * so a writer that waited on the lock compares with what the previous writer
- * left, at no extra query.
- */
-async function lockDay(tx: Tx, productId: number, date: string): Promise<{ lastFetchedAt: Date | null; remainingBefore: number | null }> {
-  await tx.$executeRaw`INSERT INTO day_fetch_state (product_id, date) VALUES (${productId}, ${date}::date) ON CONFLICT DO NOTHING`
+async function holdDay(tx: Tx, productId: number, date: string): Promise<{ lastFetchedAt: Date | null; remainingBefore: number | null } | null> {
   const rows = await tx.$queryRaw<{ last_fetched_at: Date | null; total_remaining: number | null }[]>`
-    SELECT last_fetched_at, total_remaining FROM day_fetch_state WHERE product_id = ${productId} AND date = ${date}::date FOR UPDATE`
+    WITH p AS (SELECT id FROM product WHERE id = ${productId} FOR KEY SHARE)
+    INSERT INTO day_fetch_state AS d (product_id, date) SELECT p.id, ${date}::date FROM p
+    ON CONFLICT (product_id, date) DO UPDATE SET last_fetched_at = d.last_fetched_at
+    RETURNING d.last_fetched_at, d.total_remaining`
   const r = rows[0]
-  return { lastFetchedAt: r?.last_fetched_at ?? null, remainingBefore: r?.last_fetched_at ? r.total_remaining : null }
+  if (!r) return null
+  return { lastFetchedAt: r.last_fetched_at, remainingBefore: r.last_fetched_at ? r.total_remaining : null }
 }
 
 /** The snapshot inside a transaction the caller opened (and commits). */
@@ -146,60 +209,24 @@ export async function writeInTransaction(c: Tx, snap: DaySnapshot): Promise<Snap
     changed: false, superseded: false, dropped: false, soldOut: false,
     slotsInserted: 0, slotsUpdated: 0, slotsDeleted: 0, paxInserted: 0, paxUpdated: 0, paxDeleted: 0,
   }
-  if (!(await holdProduct(c, productId))) return { ...result, dropped: true }
-  const stored = await lockDay(c, productId, date)
+  const stored = await holdDay(c, productId, date)
+  if (!stored) return { ...result, dropped: true }
   if (stored.lastFetchedAt && stored.lastFetchedAt.getTime() > fetchedAt.getTime()) return { ...result, superseded: true }
 
-  const cols = toColumns(snap.slots)
   // What reads need, from the same answer: the price rule runs here, once per write, never per request.
   const prices = snap.slots.map(slotClientPrice)
-  const sc = cols.slots
-  const pc = cols.pax
-  const inserted: string[] = []
-  const updated: string[] = []
-  const paxTouched: string[] = []
-  result.slotsDeleted = await c.$executeRaw(deleteSlots(productId, date, sc.providerSlotId))
-  if (sc.providerSlotId.length) {
-    const up = await c.$queryRaw<{ id: string; inserted: boolean }[]>(upsertSlots(productId, date, fetchedAt, sc, prices))
-    for (const r of up) (r.inserted ? inserted : updated).push(r.id)
-  }
-  const delPax = await c.$queryRaw<{ slot_id: string }[]>(deletePax(productId, date, pc))
-  result.paxDeleted = delPax.length
-  for (const r of delPax) paxTouched.push(r.slot_id)
-  if (pc.type.length) {
-    const up = await c.$queryRaw<{ slot_id: string; inserted: boolean }[]>(upsertPax(productId, date, pc))
-    for (const r of up) {
-      r.inserted ? result.paxInserted++ : result.paxUpdated++
-      paxTouched.push(r.slot_id)
-    }
-  }
-  result.slotsInserted = inserted.length
-  result.slotsUpdated = updated.length
+  const [w] = await c.$queryRaw<WriteCounts[]>(writeDay(snap, toColumns(snap.slots), prices))
+  result.slotsInserted = w!.inserted.length
+  result.slotsUpdated = w!.updated.length
+  result.slotsDeleted = w!.slots_deleted
+  result.paxInserted = w!.pax_inserted
+  result.paxUpdated = w!.pax_updated
+  result.paxDeleted = w!.pax_deleted
   result.changed = result.slotsInserted + result.slotsUpdated + result.slotsDeleted + result.paxInserted + result.paxUpdated + result.paxDeleted > 0
-
-  const sum = summarize(snap.slots)
-  const day = dayPrice(snap.slots, prices)
-  // One statement for both rows: the summary changes with every write (its fetched_at), so it costs no extra round trip.
-  await c.$executeRaw`
-    WITH summary AS (
-      INSERT INTO day_summary AS d (product_id, date, open, lowest_final_price, lowest_original_price, lowest_currency, slot_count, total_remaining, fetched_at)
-      VALUES (${productId}, ${date}::date, ${day.open}, ${day.lowest?.finalPrice ?? null}::numeric, ${day.lowest?.originalPrice ?? null}::numeric,
-              ${day.lowest?.currencyCode ?? null}, ${sum.slotCount}, ${sum.totalRemaining}, ${fetchedAt}::timestamptz)
-      ON CONFLICT (product_id, date) DO UPDATE SET
-        open = EXCLUDED.open, lowest_final_price = EXCLUDED.lowest_final_price, lowest_original_price = EXCLUDED.lowest_original_price,
-        lowest_currency = EXCLUDED.lowest_currency, slot_count = EXCLUDED.slot_count, total_remaining = EXCLUDED.total_remaining,
-        fetched_at = EXCLUDED.fetched_at)
-    UPDATE day_fetch_state SET
-      last_attempt_at = ${fetchedAt}::timestamptz, last_fetched_at = ${fetchedAt}::timestamptz, last_outcome = ${sum.slotCount ? 'ok' : 'empty'}::fetch_outcome,
-      slot_count = ${sum.slotCount}, last_slot_start = ${sum.lastSlotStart}, total_remaining = ${sum.totalRemaining},
-      next_due_at = ${snap.nextDueAt ?? fetchedAt}::timestamptz, consecutive_failures = 0, last_error = NULL,
-      forced_at = CASE WHEN forced_at <= ${snap.forcedBefore ?? fetchedAt}::timestamptz THEN NULL ELSE forced_at END,
-      claimed_by = NULL, claimed_until = NULL
-    WHERE product_id = ${productId} AND date = ${date}::date`
   if (result.changed) {
     // Last, so the change log's lock (held to commit) is held for as short as possible.
-    const counts = countSlotChanges({ insertedSlotIds: inserted, updatedSlotIds: updated, deletedSlots: result.slotsDeleted, paxTouchedSlotIds: paxTouched })
-    result.soldOut = isSoldOut(stored.remainingBefore, sum.totalRemaining)
+    const counts = countSlotChanges({ insertedSlotIds: w!.inserted, updatedSlotIds: w!.updated, deletedSlots: result.slotsDeleted, paxTouchedSlotIds: w!.pax_touched })
+    result.soldOut = isSoldOut(stored.remainingBefore, summarize(snap.slots).totalRemaining)
     result.eventId = await appendChangeEvent(c, { productId, date, fetchedAt, soldOut: result.soldOut, ...counts })
   }
   return result
@@ -218,7 +245,7 @@ export interface FetchFailure {
 /**
  * A failed or invalid fetch changes nothing but the day's fetch state. For a
  * product removed meanwhile nothing is written (`dropped: true`): the CTE
- * locks the product row first (see holdProduct), in the same statement.
+ * locks the product row first (see holdDay), in the same statement.
  */
 export async function recordFetchFailure(db: Pick<PrismaClient, '$executeRaw'>, f: FetchFailure): Promise<{ dropped: boolean }> {
   const at = f.at

@@ -58,6 +58,22 @@ describe('writeDaySnapshot', () => {
     expect(rows[0]!.n).toBe(1)
   })
 
+  // One statement writes slots and pax: a new slot's pax must find the slot inserted by that same statement.
+  it('a re-fetch adding a slot and a pax type links every pax row to its own slot', async () => {
+    const date = '2026-12-07'
+    await writeDaySnapshot(db.prisma, { productId: 15, date, slots: validSlots(date, [rawSlot(date, '07:00')]), fetchedAt: new Date('2026-11-30T01:00:00Z') })
+    const kept = rawSlot(date, '07:00')
+    kept.paxAvailability = [...kept.paxAvailability, { ...kept.paxAvailability[1]!, type: 'INFANT_0~2', name: 'Infant', remaining: 5 }]
+    const added = rawSlot(date, '07:30', { remaining: 3 })
+    const r = await writeDaySnapshot(db.prisma, { productId: 15, date, slots: validSlots(date, [kept, added]), fetchedAt: new Date('2026-11-30T02:00:00Z') })
+    expect(r).toMatchObject({ changed: true, slotsInserted: 1, slotsUpdated: 0, slotsDeleted: 0, paxInserted: 3, paxUpdated: 0, paxDeleted: 0 })
+    const day = await storedDay(15, date)
+    expect(day.map((s) => [s.start_time, s.remaining, s.pax.map((p: { type: string; remaining: number }) => `${p.type}:${p.remaining}`)])).toEqual([
+      ['07:00', 2000, ['ADULT_12~99:1000', 'CHILD_3~11:1000', 'INFANT_0~2:5']],
+      ['07:30', 3, ['ADULT_12~99:1000', 'CHILD_3~11:1000']],
+    ])
+  })
+
   it('an empty answer empties the day and records it as closed', async () => {
     const date = '2026-12-02'
     await writeDaySnapshot(db.prisma, { productId: 15, date, slots: validSlots(date, [rawSlot(date, '00:00')]), fetchedAt: new Date('2026-11-30T01:00:00Z') })
