@@ -30,7 +30,13 @@ export function calendarBody(productId: number, timeZone: string) {
 }
 
 /** Statements sent per request for /dates and the 60-day calendar, over `n` requests each, no cache. */
-export async function queriesPerRequest(db: Pick<Database, 'prisma'>, productId: number, timeZone: string, sync: SyncService, n = 50): Promise<{ dates: number; calendar: number }> {
+export async function queriesPerRequest(
+  db: Pick<Database, 'prisma'>,
+  productId: number,
+  timeZone: string,
+  sync: SyncService,
+  n = 50,
+): Promise<{ dates: number; calendar: number }> {
   let count = 0
   const counting: Pick<Db, '$queryRaw'> = {
     $queryRaw: ((...args: unknown[]) => {
@@ -59,7 +65,9 @@ export async function queriesPerRequest(db: Pick<Database, 'prisma'>, productId:
     }
     return {
       dates: await per(() => app.inject({ url: `/api/v1/experience/${productId}/dates` })),
-      calendar: await per(() => app.inject({ method: 'POST', url: '/octo/availability/calendar', headers: octoHeaders, payload: calendarBody(productId, timeZone) })),
+      calendar: await per(() =>
+        app.inject({ method: 'POST', url: '/octo/availability/calendar', headers: octoHeaders, payload: calendarBody(productId, timeZone) }),
+      ),
     }
   } finally {
     await app.close()

@@ -98,7 +98,11 @@ async function apiServer(db: Database, url: string, cacheTtlMs: number) {
   const catalogue = createCatalogueService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: TZ })
   const changes = createChangeFeed({ connectionString: url, prisma: db.prisma, logger: { info() {}, warn() {} } })
   const syncReads = createSyncReads({ prisma: db.prisma, clock: systemClock })
-  await registerApi(app, { services: { availability, sync: noSync, health: createHealthService(db.prisma), syncReads, catalogue, changes }, adminToken: randomBytes(16).toString('hex'), rateLimitPerMinute: 1e9 })
+  await registerApi(app, {
+    services: { availability, sync: noSync, health: createHealthService(db.prisma), syncReads, catalogue, changes },
+    adminToken: randomBytes(16).toString('hex'),
+    rateLimitPerMinute: 1e9,
+  })
   await app.register(octoRoutes, { availability, apiKeys: [OCTO_BENCH_KEY] })
   return app
 }
@@ -154,16 +158,28 @@ async function main() {
       const app = await apiServer(db, pg.urlFor('bench_api'), cacheTtlMs)
       closers.unshift(() => app.close())
       apps.push(app)
-      servers.push({ name: cacheTtlMs ? `api, cache ${cacheTtlMs} ms` : 'api, no cache', cache: cacheTtlMs > 0, url: await app.listen({ port: 0, host: '127.0.0.1' }) })
+      servers.push({
+        name: cacheTtlMs ? `api, cache ${cacheTtlMs} ms` : 'api, no cache',
+        cache: cacheTtlMs > 0,
+        url: await app.listen({ port: 0, host: '127.0.0.1' }),
+      })
     }
 
     const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slotsync-bench-keys-'))
     closers.push(async () => fs.rmSync(keyDir, { recursive: true, force: true }))
     const octoBodies = new Map(ids.map((id) => [id, JSON.stringify(calendarBody(id, TZ))]))
     const routes = {
-      slots: { method: 'GET' as const, headers: {}, keys: ids.flatMap((id) => Array.from({ length: DAYS }, (_, i): LoadKey => ({ path: `/api/v1/experience/${id}/slots?date=${addDays(today, i)}` }))) },
+      slots: {
+        method: 'GET' as const,
+        headers: {},
+        keys: ids.flatMap((id) => Array.from({ length: DAYS }, (_, i): LoadKey => ({ path: `/api/v1/experience/${id}/slots?date=${addDays(today, i)}` }))),
+      },
       dates: { method: 'GET' as const, headers: {}, keys: ids.map((id): LoadKey => ({ path: `/api/v1/experience/${id}/dates` })) },
-      'octo-calendar': { method: 'POST' as const, headers: octoHeaders, keys: ids.map((id): LoadKey => ({ path: '/octo/availability/calendar', body: octoBodies.get(id)! })) },
+      'octo-calendar': {
+        method: 'POST' as const,
+        headers: octoHeaders,
+        keys: ids.map((id): LoadKey => ({ path: '/octo/availability/calendar', body: octoBodies.get(id)! })),
+      },
     }
 
     // The baseline: the same URLs on a bare Fastify, answering each key's JSON from memory.
@@ -175,41 +191,81 @@ async function main() {
     }
     console.log(`preloaded ${bodies.slots.size + bodies.dates.size + bodies['octo-calendar'].size} answers in ${((Date.now() - t1) / 1000).toFixed(1)} s`)
     const bare = Fastify({ logger: false })
-    bare.get<{ Params: { id: string }; Querystring: { date: string } }>('/api/v1/experience/:id/slots', async (req) => bodies.slots.get(`/api/v1/experience/${req.params.id}/slots?date=${req.query.date}`))
+    bare.get<{ Params: { id: string }; Querystring: { date: string } }>('/api/v1/experience/:id/slots', async (req) =>
+      bodies.slots.get(`/api/v1/experience/${req.params.id}/slots?date=${req.query.date}`),
+    )
     bare.get<{ Params: { id: string } }>('/api/v1/experience/:id/dates', async (req) => bodies.dates.get(`/api/v1/experience/${req.params.id}/dates`))
     bare.post('/octo/availability/calendar', async (req) => bodies['octo-calendar'].get(`/octo/availability/calendar${JSON.stringify(req.body)}`))
     const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' })
     closers.unshift(() => bare.close())
 
-    const results: { route: keyof typeof routes; distribution: Distribution; server: string; cache: boolean; api: LoadResult; bare: LoadResult; ratio: number; ratios: number[]; meanBytes: number; keys: number }[] = []
+    const results: {
+      route: keyof typeof routes
+      distribution: Distribution
+      server: string
+      cache: boolean
+      api: LoadResult
+      bare: LoadResult
+      ratio: number
+      ratios: number[]
+      meanBytes: number
+      keys: number
+    }[] = []
     for (const [route, spec] of Object.entries(routes) as [keyof typeof routes, (typeof routes)[keyof typeof routes]][]) {
       const keysFile = path.join(keyDir, `${route}.json`)
       fs.writeFileSync(keysFile, JSON.stringify(spec.keys))
       const meanBytes = Math.round([...bodies[route].values()].reduce((n: number, b) => n + JSON.stringify(b).length, 0) / bodies[route].size)
       // The OCTO calendar is measured beside /dates for its ratio; one distribution is enough there.
       for (const distribution of route === 'octo-calendar' ? (['uniform'] as const) : DISTRIBUTIONS) {
-        const job = (url: string): LoadJob => ({ url, keysFile, distribution, zipfS: ZIPF_S, connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: 1, method: spec.method, headers: spec.headers, seed: 42 })
+        const job = (url: string): LoadJob => ({
+          url,
+          keysFile,
+          distribution,
+          zipfS: ZIPF_S,
+          connections: CONNECTIONS,
+          seconds: SECONDS,
+          warmupSeconds: 1,
+          method: spec.method,
+          headers: spec.headers,
+          seed: 42,
+        })
         const bareRuns: LoadResult[] = []
         const apiRuns = servers.map((): LoadResult[] => [])
         for (let round = 0; round < ROUNDS; round++) {
           bareRuns.push(await load(job(bareUrl)))
           for (const [i, s] of servers.entries()) apiRuns[i]!.push(await load(job(s.url)))
         }
-        for (const r of [...bareRuns, ...apiRuns.flat()]) if (r.errors || r.timeouts || r.non2xx) throw new Error(`${route} ${distribution}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx`)
+        for (const r of [...bareRuns, ...apiRuns.flat()])
+          if (r.errors || r.timeouts || r.non2xx) throw new Error(`${route} ${distribution}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx`)
         const base = medianRun(bareRuns)
         for (const [i, s] of servers.entries()) {
           const runs = apiRuns[i]!
           const api = medianRun(runs)
           const r = ratio(median(runs.map((a, k) => a.reqPerSec / bareRuns[k]!.reqPerSec)), 1)
-          results.push({ route, distribution, server: s.name, cache: s.cache, api, bare: base, ratio: r, ratios: runs.map((a, k) => ratio(a.reqPerSec, bareRuns[k]!.reqPerSec)), meanBytes, keys: spec.keys.length })
-          console.log(`${route} ${distribution} ${s.name}: ${api.reqPerSec} req/s p99 ${api.p99Ms} ms; bare ${base.reqPerSec} req/s p99 ${base.p99Ms} ms; ratio ${r} (rounds ${runs.map((a, k) => ratio(a.reqPerSec, bareRuns[k]!.reqPerSec)).join(', ')})`)
+          results.push({
+            route,
+            distribution,
+            server: s.name,
+            cache: s.cache,
+            api,
+            bare: base,
+            ratio: r,
+            ratios: runs.map((a, k) => ratio(a.reqPerSec, bareRuns[k]!.reqPerSec)),
+            meanBytes,
+            keys: spec.keys.length,
+          })
+          console.log(
+            `${route} ${distribution} ${s.name}: ${api.reqPerSec} req/s p99 ${api.p99Ms} ms; bare ${base.reqPerSec} req/s p99 ${base.p99Ms} ms; ratio ${r} (rounds ${runs.map((a, k) => ratio(a.reqPerSec, bareRuns[k]!.reqPerSec)).join(', ')})`,
+          )
         }
       }
     }
     const queries = await queriesPerRequest(db, 14, TZ, noSync)
     const load1 = os.loadavg()
 
-    console.log(`\n${ids.length} products × ${DAYS} days, ${CONNECTIONS} connections, ${SECONDS} s per run, median of ${ROUNDS} rounds, load generator in its own process, ${os.cpus().length} cores, load average ${load1.map((l) => l.toFixed(1)).join(' ')}\n`)
+    console.log(
+      `\n${ids.length} products × ${DAYS} days, ${CONNECTIONS} connections, ${SECONDS} s per run, median of ${ROUNDS} rounds, load generator in its own process, ${os.cpus().length} cores, load average ${load1.map((l) => l.toFixed(1)).join(' ')}\n`,
+    )
     console.log('route          keys     server                 req/s     p99  bare req/s  bare p99  ratio  mean body')
     for (const r of results) {
       console.log(
@@ -221,15 +277,39 @@ async function main() {
       const dates = results.find((r) => r.route === 'dates' && r.distribution === 'uniform' && r.server === s.name)!
       return { server: s.name, calendar: cal.api, calendarRatio: cal.ratio, dates: dates.api, ratioToDates: ratio(cal.api.reqPerSec, dates.api.reqPerSec) }
     })
-    console.log(`\nOCTO calendar (60 days, octo/pricing, uniform over products) beside /dates; statements per request: calendar ${queries.calendar}, /dates ${queries.dates}`)
-    for (const o of octo) console.log(`  ${o.server.padEnd(20)} calendar ${o.calendar.reqPerSec} req/s (p99 ${o.calendar.p99Ms} ms), /dates ${o.dates.reqPerSec} req/s: ratio ${o.ratioToDates.toFixed(2)}`)
+    console.log(
+      `\nOCTO calendar (60 days, octo/pricing, uniform over products) beside /dates; statements per request: calendar ${queries.calendar}, /dates ${queries.dates}`,
+    )
+    for (const o of octo)
+      console.log(
+        `  ${o.server.padEnd(20)} calendar ${o.calendar.reqPerSec} req/s (p99 ${o.calendar.p99Ms} ms), /dates ${o.dates.reqPerSec} req/s: ratio ${o.ratioToDates.toFixed(2)}`,
+      )
     const target = results.filter((r) => !r.cache && r.route !== 'octo-calendar')
     const met = target.every((r) => r.ratio >= 0.5 && r.api.p99Ms < 10)
     console.log(`\ntarget without the cache (ratio ≥ 0.5, p99 < 10 ms, /slots and /dates, both distributions): ${met ? 'met' : 'NOT met'}`)
     fs.mkdirSync(path.dirname(args.out!), { recursive: true })
     fs.writeFileSync(
       args.out!,
-      JSON.stringify({ at: new Date().toISOString(), products: ids.length, days: DAYS, slots: slotCount, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, cacheMs: CACHE_MS, zipfS: ZIPF_S, cores: os.cpus().length, loadAverage: load1, results, octo: { queriesPerRequest: queries, servers: octo }, targetMet: met }, null, 2) + '\n',
+      JSON.stringify(
+        {
+          at: new Date().toISOString(),
+          products: ids.length,
+          days: DAYS,
+          slots: slotCount,
+          seconds: SECONDS,
+          rounds: ROUNDS,
+          connections: CONNECTIONS,
+          cacheMs: CACHE_MS,
+          zipfS: ZIPF_S,
+          cores: os.cpus().length,
+          loadAverage: load1,
+          results,
+          octo: { queriesPerRequest: queries, servers: octo },
+          targetMet: met,
+        },
+        null,
+        2,
+      ) + '\n',
     )
   } finally {
     for (const close of closers) await close().catch(() => {})

@@ -25,7 +25,10 @@ export function dailyNeeds(catalogue: Catalogue, productIds: readonly number[], 
   for (const id of productIds) {
     const slots = catalogue.inventory(id, day, dayStart)
     if (slots.length) {
-      const last = slots.map((s) => s.startTime).sort().at(-1)!
+      const last = slots
+        .map((s) => s.startTime)
+        .sort()
+        .at(-1)!
       const span = zonedTimeToInstant(day, last, timeZone) - dayStart
       needs.today += Math.max(1, Math.ceil(span / today.targetMs))
     }
@@ -89,7 +92,16 @@ export function bestOverTime(catalogue: Catalogue, productIds: readonly number[]
       for (const id of productIds) {
         const slots = catalogue.inventory(id, date, at)
         if (!slots.length) continue
-        lasts.push(zonedTimeToInstant(date, slots.map((s) => s.startTime).sort().at(-1)!, o.timeZone))
+        lasts.push(
+          zonedTimeToInstant(
+            date,
+            slots
+              .map((s) => s.startTime)
+              .sort()
+              .at(-1)!,
+            o.timeZone,
+          ),
+        )
       }
       lastStarts.set(date, lasts)
       openCounts.set(date, lasts.length)
@@ -107,7 +119,11 @@ export function bestOverTime(catalogue: Catalogue, productIds: readonly number[]
   }
   const counts = (t: number) => {
     const date = localDate(t, o.timeZone)
-    return { today: dayInfo(date).filter((last) => last > t).length, week: openIn(date, week.fromOffset, week.toOffset), month: openIn(date, month.fromOffset, month.toOffset) }
+    return {
+      today: dayInfo(date).filter((last) => last > t).length,
+      week: openIn(date, week.fromOffset, week.toOffset),
+      month: openIn(date, month.fromOffset, month.toOffset),
+    }
   }
   // Leftover budget per minute after today (l1) and after days 1–7 (l2), from a day before `from`.
   const start = o.from - month.targetMs

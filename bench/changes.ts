@@ -158,8 +158,29 @@ async function main() {
     const committed = new Map<string, number>()
     const date = '2026-12-01'
     for (let i = 0; i < EVENTS; i++) {
-      const raw = [{ startDate: date, startTime: '04:00', endTime: '05:00', providerSlotId: 'S1', remaining: 1000 - i, currencyCode: 'SGD', variantId: 1,
-        paxAvailability: [{ type: 'ADULT', name: 'Adult', description: '', isPrimary: true, min: 1, max: 10, remaining: 1000 - i, price: { discount: 0, finalPrice: 100, originalPrice: 100, currencyCode: 'SGD' } }] }]
+      const raw = [
+        {
+          startDate: date,
+          startTime: '04:00',
+          endTime: '05:00',
+          providerSlotId: 'S1',
+          remaining: 1000 - i,
+          currencyCode: 'SGD',
+          variantId: 1,
+          paxAvailability: [
+            {
+              type: 'ADULT',
+              name: 'Adult',
+              description: '',
+              isPrimary: true,
+              min: 1,
+              max: 10,
+              remaining: 1000 - i,
+              price: { discount: 0, finalPrice: 100, originalPrice: 100, currencyCode: 'SGD' },
+            },
+          ],
+        },
+      ]
       const v = validateDay(raw, date)
       if (!v.ok) throw new Error(v.reason)
       const r = await writeDaySnapshot(writer.prisma, { productId: 14, date, slots: v.slots, fetchedAt: new Date() })

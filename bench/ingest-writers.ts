@@ -38,7 +38,17 @@ async function recordFetch(c: Q, s: Snap, prices: readonly (SlotPrice | null)[])
      ON CONFLICT (product_id, date) DO UPDATE SET open = EXCLUDED.open, lowest_final_price = EXCLUDED.lowest_final_price,
        lowest_original_price = EXCLUDED.lowest_original_price, lowest_currency = EXCLUDED.lowest_currency, slot_count = EXCLUDED.slot_count,
        total_remaining = EXCLUDED.total_remaining, fetched_at = EXCLUDED.fetched_at`,
-    [s.productId, s.date, day.open, day.lowest?.finalPrice ?? null, day.lowest?.originalPrice ?? null, day.lowest?.currencyCode ?? null, s.slots.length, total, s.fetchedAt],
+    [
+      s.productId,
+      s.date,
+      day.open,
+      day.lowest?.finalPrice ?? null,
+      day.lowest?.originalPrice ?? null,
+      day.lowest?.currencyCode ?? null,
+      s.slots.length,
+      total,
+      s.fetchedAt,
+    ],
   )
 }
 /** The baseline: one upsert per slot and one per pax type, always writing. */
@@ -64,8 +74,21 @@ export async function naiveDay(c: Q, s: Snap): Promise<void> {
          price_final = EXCLUDED.price_final, price_original = EXCLUDED.price_original, price_currency = EXCLUDED.price_currency,
          primary_pax_type = EXCLUDED.primary_pax_type
        RETURNING id`,
-      [s.productId, s.date, slot.providerSlotId, slot.startTime, slot.endTime, slot.remaining, slot.currencyCode, slot.variantId, s.fetchedAt,
-        price?.price.finalPrice ?? null, price?.price.originalPrice ?? null, price?.price.currencyCode ?? null, price?.primaryType ?? null],
+      [
+        s.productId,
+        s.date,
+        slot.providerSlotId,
+        slot.startTime,
+        slot.endTime,
+        slot.remaining,
+        slot.currencyCode,
+        slot.variantId,
+        s.fetchedAt,
+        price?.price.finalPrice ?? null,
+        price?.price.originalPrice ?? null,
+        price?.price.currencyCode ?? null,
+        price?.primaryType ?? null,
+      ],
     )
     for (const p of slot.paxAvailability) {
       await c.query(
@@ -74,7 +97,20 @@ export async function naiveDay(c: Q, s: Snap): Promise<void> {
          ON CONFLICT (slot_id, type) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, is_primary = EXCLUDED.is_primary,
            min = EXCLUDED.min, max = EXCLUDED.max, remaining = EXCLUDED.remaining, final_price = EXCLUDED.final_price,
            original_price = EXCLUDED.original_price, discount = EXCLUDED.discount, currency_code = EXCLUDED.currency_code`,
-        [rows[0]!.id, p.type, p.name, p.description, p.isPrimary, p.min, p.max, p.remaining, p.price.finalPrice, p.price.originalPrice, p.price.discount, p.price.currencyCode],
+        [
+          rows[0]!.id,
+          p.type,
+          p.name,
+          p.description,
+          p.isPrimary,
+          p.min,
+          p.max,
+          p.remaining,
+          p.price.finalPrice,
+          p.price.originalPrice,
+          p.price.discount,
+          p.price.currencyCode,
+        ],
       )
     }
   }
@@ -83,7 +119,14 @@ export async function naiveDay(c: Q, s: Snap): Promise<void> {
 
 /** COPY's text format: tab-separated, backslash escapes, \N for null. */
 function copyText(columns: unknown[][]): string {
-  const esc = (v: unknown) => (v === null || v === undefined ? '\\N' : typeof v === 'boolean' ? (v ? 't' : 'f') : String(v).replace(/[\\\t\n\r]/g, (ch) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[ch]!))
+  const esc = (v: unknown) =>
+    v === null || v === undefined
+      ? '\\N'
+      : typeof v === 'boolean'
+        ? v
+          ? 't'
+          : 'f'
+        : String(v).replace(/[\\\t\n\r]/g, (ch) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[ch]!)
   const n = columns[0]?.length ?? 0
   let out = ''
   for (let i = 0; i < n; i++) out += columns.map((col) => esc(col[i])).join('\t') + '\n'
@@ -125,17 +168,52 @@ const withTempTables = new WeakSet<Q>()
 /** The ceiling: COPY both tables' rows into temp tables, then the same set-based merge. */
 export async function copyDay(c: Q, s: Snap, cols: DayColumns): Promise<void> {
   if (!withTempTables.has(c)) {
-    await c.query(`CREATE TEMP TABLE in_slot (psid text, st text, et text, rem int, cur text, var int, pf numeric, po numeric, pc text, pt text) ON COMMIT DELETE ROWS`)
-    await c.query(`CREATE TEMP TABLE in_pax (psid text, type text, name text, descr text, prim bool, mn int, mx int, rem int, fin numeric, orig numeric, disc numeric, cur text) ON COMMIT DELETE ROWS`)
+    await c.query(
+      `CREATE TEMP TABLE in_slot (psid text, st text, et text, rem int, cur text, var int, pf numeric, po numeric, pc text, pt text) ON COMMIT DELETE ROWS`,
+    )
+    await c.query(
+      `CREATE TEMP TABLE in_pax (psid text, type text, name text, descr text, prim bool, mn int, mx int, rem int, fin numeric, orig numeric, disc numeric, cur text) ON COMMIT DELETE ROWS`,
+    )
     withTempTables.add(c)
   }
   await lockDay(c, s)
   const prices = s.slots.map(slotClientPrice)
   const sc = cols.slots
   const pc = cols.pax
-  await copyIn(c, 'COPY in_slot FROM STDIN', copyText([sc.providerSlotId, sc.startTime, sc.endTime, sc.remaining, sc.currencyCode, sc.variantId,
-    prices.map((p) => p?.price.finalPrice), prices.map((p) => p?.price.originalPrice), prices.map((p) => p?.price.currencyCode), prices.map((p) => p?.primaryType)]))
-  await copyIn(c, 'COPY in_pax FROM STDIN', copyText([pc.providerSlotId, pc.type, pc.name, pc.description, pc.isPrimary, pc.min, pc.max, pc.remaining, pc.finalPrice, pc.originalPrice, pc.discount, pc.currencyCode]))
+  await copyIn(
+    c,
+    'COPY in_slot FROM STDIN',
+    copyText([
+      sc.providerSlotId,
+      sc.startTime,
+      sc.endTime,
+      sc.remaining,
+      sc.currencyCode,
+      sc.variantId,
+      prices.map((p) => p?.price.finalPrice),
+      prices.map((p) => p?.price.originalPrice),
+      prices.map((p) => p?.price.currencyCode),
+      prices.map((p) => p?.primaryType),
+    ]),
+  )
+  await copyIn(
+    c,
+    'COPY in_pax FROM STDIN',
+    copyText([
+      pc.providerSlotId,
+      pc.type,
+      pc.name,
+      pc.description,
+      pc.isPrimary,
+      pc.min,
+      pc.max,
+      pc.remaining,
+      pc.finalPrice,
+      pc.originalPrice,
+      pc.discount,
+      pc.currencyCode,
+    ]),
+  )
   await c.query(`DELETE FROM slot WHERE product_id = $1 AND date = $2::date AND provider_slot_id NOT IN (SELECT psid FROM in_slot)`, [s.productId, s.date])
   await c.query(
     `DELETE FROM pax_availability p USING slot s WHERE p.slot_id = s.id AND s.product_id = $1 AND s.date = $2::date

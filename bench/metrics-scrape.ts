@@ -58,10 +58,19 @@ async function main() {
        FROM product p, generate_series(0, 59) d`,
       [new Date(now)],
     )
-    await q(`INSERT INTO partner_request (sent_at, instance_id) SELECT $1::timestamptz - g * interval '2 seconds', 'bench' FROM generate_series(0, 43199) g`, [new Date(now)])
+    await q(`INSERT INTO partner_request (sent_at, instance_id) SELECT $1::timestamptz - g * interval '2 seconds', 'bench' FROM generate_series(0, 43199) g`, [
+      new Date(now),
+    ])
     await q('ANALYZE')
 
-    const sync = createSync({ db, clock: systemClock, logger: silentLogger, partner: { baseUrl: 'http://127.0.0.1:9', apiKey: '', sandbox: false }, limitPerMinute: 30, timeZone: 'Asia/Singapore' })
+    const sync = createSync({
+      db,
+      clock: systemClock,
+      logger: silentLogger,
+      partner: { baseUrl: 'http://127.0.0.1:9', apiKey: '', sandbox: false },
+      limitPerMinute: 30,
+      timeZone: 'Asia/Singapore',
+    })
     const metrics = createMetrics({ syncStatus: () => sync.control.status() })
     const bare = createMetrics({ syncStatus: () => undefined })
     const reads = createSyncReads({ prisma: db.prisma, clock: systemClock })
@@ -73,7 +82,9 @@ async function main() {
       await time('sync.freshness (grid)', () => reads.freshness()),
       await time('sync.budgetHistory (last hour)', () => reads.budgetHistory()),
     ]
-    console.log(`\n${PRODUCTS} products × 60 days = ${PRODUCTS * 60} pairs, ${REPS} reps each, ${os.cpus().length} cores; scrape body ${(scrape.body.length / 1024).toFixed(1)} KiB`)
+    console.log(
+      `\n${PRODUCTS} products × 60 days = ${PRODUCTS * 60} pairs, ${REPS} reps each, ${os.cpus().length} cores; scrape body ${(scrape.body.length / 1024).toFixed(1)} KiB`,
+    )
     console.log('| read | median ms | p90 ms | max ms |\n|---|---|---|---|')
     for (const r of results) console.log(`| ${r.what} | ${r.medianMs.toFixed(1)} | ${r.p90Ms.toFixed(1)} | ${r.maxMs.toFixed(1)} |`)
     const grid = await reads.freshness()

@@ -35,7 +35,14 @@ interface Bench {
 }
 
 const BENCHES: Bench[] = [
-  { name: 'sync', script: 'bench/sync-sim.ts', npmScript: 'bench:sync', json: 'bench/out/all/sync.json', full: [], quick: ['--products', '100', '--warmup-hours', '1', '--hours', '3', '--run-hours', '1'] },
+  {
+    name: 'sync',
+    script: 'bench/sync-sim.ts',
+    npmScript: 'bench:sync',
+    json: 'bench/out/all/sync.json',
+    full: [],
+    quick: ['--products', '100', '--warmup-hours', '1', '--hours', '3', '--run-hours', '1'],
+  },
   { name: 'status', script: 'bench/status.ts', npmScript: 'bench:status', json: 'bench/out/all/status.json', full: [], quick: ['--reps', '50'] },
   { name: 'ingest', script: 'bench/ingest.ts', npmScript: 'bench:ingest', json: 'bench/out/all/ingest.json', full: [], quick: ['--quick'] },
   { name: 'api', script: 'bench/api.ts', npmScript: 'bench:api', json: 'bench/out/all/api.json', full: [], quick: ['--seconds', '2'] },
@@ -94,15 +101,28 @@ function ingestSection(): string {
   if (!j) return '_not run_'
   const results: IngestResult[] = j.results
   const reps = [...new Set(results.map((r) => `${r.reps} at ${r.slots.toLocaleString('en')} slots`))].join(', ')
-  return [`Median ms per day written, over ${reps} (per method and scenario, methods interleaved); run ${j.date}. (N×) = N times faster than the naive baseline.`, '', formatIngestTable(results)].join('\n')
+  return [
+    `Median ms per day written, over ${reps} (per method and scenario, methods interleaved); run ${j.date}. (N×) = N times faster than the naive baseline.`,
+    '',
+    formatIngestTable(results),
+  ].join('\n')
 }
 
 function apiSection(): string {
   const j = readJson('bench/out/all/api.json')
   if (!j) return '_not run_'
-  type Row = { route: string; distribution: string; server: string; api: { reqPerSec: number; p99Ms: number }; bare: { reqPerSec: number; p99Ms: number }; ratio: number; meanBytes: number }
+  type Row = {
+    route: string
+    distribution: string
+    server: string
+    api: { reqPerSec: number; p99Ms: number }
+    bare: { reqPerSec: number; p99Ms: number }
+    ratio: number
+    meanBytes: number
+  }
   const rows = (j.results as Row[]).map(
-    (r) => `| ${r.route} | ${r.distribution} | ${r.server} | ${r.api.reqPerSec.toLocaleString('en')} | ${r.api.p99Ms} ms | ${r.bare.reqPerSec.toLocaleString('en')} | ${r.bare.p99Ms} ms | ${r.ratio.toFixed(2)} | ${r.meanBytes} B |`,
+    (r) =>
+      `| ${r.route} | ${r.distribution} | ${r.server} | ${r.api.reqPerSec.toLocaleString('en')} | ${r.api.p99Ms} ms | ${r.bare.reqPerSec.toLocaleString('en')} | ${r.bare.p99Ms} ms | ${r.ratio.toFixed(2)} | ${r.meanBytes} B |`,
   )
   return [
     `${j.products} products × ${j.days} days in Postgres (written by the snapshot writer from the sandbox catalogue), keys drawn uniformly or Zipf-like (s = ${j.zipfS}) over every product and day, ${j.connections} connections, ${j.seconds} s per measurement, median of ${j.rounds} rounds, read cache ${j.cacheMs} ms where on, load generator (autocannon) in its own process; run ${j.at}, load average ${j.loadAverage.map((l: number) => l.toFixed(1)).join(' ')} on ${j.cores} cores. The baseline is a bare Fastify route returning the same JSON from memory for the same keys. Target without the cache: ratio ≥ 0.5, p99 < 10 ms.`,
@@ -115,7 +135,14 @@ function apiSection(): string {
 }
 
 /** The OCTO calendar beside /dates (bench/api-octo.ts), when the run measured it. */
-function octoLines(octo: { queriesPerRequest: { calendar: number; dates: number }; servers: { server: string; calendar: { reqPerSec: number; p99Ms: number }; dates: { reqPerSec: number }; ratioToDates: number }[] } | undefined): string[] {
+function octoLines(
+  octo:
+    | {
+        queriesPerRequest: { calendar: number; dates: number }
+        servers: { server: string; calendar: { reqPerSec: number; p99Ms: number }; dates: { reqPerSec: number }; ratioToDates: number }[]
+      }
+    | undefined,
+): string[] {
   if (!octo) return []
   return [
     '',
@@ -123,7 +150,10 @@ function octoLines(octo: { queriesPerRequest: { calendar: number; dates: number 
     '',
     '| server | calendar req/s | calendar p99 | /dates req/s | calendar ÷ /dates |',
     '|---|---:|---:|---:|---:|',
-    ...octo.servers.map((o) => `| ${o.server} | ${o.calendar.reqPerSec.toLocaleString('en')} | ${o.calendar.p99Ms} ms | ${o.dates.reqPerSec.toLocaleString('en')} | ${o.ratioToDates.toFixed(2)} |`),
+    ...octo.servers.map(
+      (o) =>
+        `| ${o.server} | ${o.calendar.reqPerSec.toLocaleString('en')} | ${o.calendar.p99Ms} ms | ${o.dates.reqPerSec.toLocaleString('en')} | ${o.ratioToDates.toFixed(2)} |`,
+    ),
   ]
 }
 

@@ -74,13 +74,23 @@ async function main() {
     await ensureDatabase(pg.url, 'status')
     await applyMigrations(pg.urlFor('status'))
     const db = createDatabase(pg.urlFor('status'))
-    for (const stmt of SEED.split(';').map((x) => x.trim()).filter(Boolean)) {
+    for (const stmt of SEED.split(';')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
       // Constant seed text with positional parameters, bound (never interpolated).
       if (stmt === 'ANALYZE') await db.prisma.$executeRawUnsafe(stmt)
       else await db.prisma.$executeRawUnsafe(stmt, new Date(NOW), TZ, PRODUCTS)
     }
     const clock = manualClock(NOW)
-    const sync = createSync({ db, clock, budgetClock: clock, logger: silentLogger, partner: { baseUrl: 'http://127.0.0.1:9', apiKey: 'x', sandbox: true }, limitPerMinute: 30, timeZone: TZ })
+    const sync = createSync({
+      db,
+      clock,
+      budgetClock: clock,
+      logger: silentLogger,
+      partner: { baseUrl: 'http://127.0.0.1:9', apiKey: 'x', sandbox: true },
+      limitPerMinute: 30,
+      timeZone: TZ,
+    })
     const status = await sync.control.status()
     const results = {
       date: new Date().toISOString(),
@@ -104,7 +114,8 @@ async function main() {
 
 type Q = { p50: number; p99: number }
 export function formatStatusTable(r: { pairs: number; reps: number; baseline: Q; status: Q; candidates: Q; early: Q }): string {
-  const row = (label: string, q: Q, target = '') => `| ${label} | ${q.p50.toFixed(2)} ms | ${q.p99.toFixed(2)} ms | ${(q.p50 / r.baseline.p50).toFixed(1)}× | ${target} |`
+  const row = (label: string, q: Q, target = '') =>
+    `| ${label} | ${q.p50.toFixed(2)} ms | ${q.p99.toFixed(2)} ms | ${(q.p50 / r.baseline.p50).toFixed(1)}× | ${target} |`
   return [
     `${r.pairs.toLocaleString('en')} (product, date) pairs and 43,200 partner requests in the log; ${r.reps} calls each (a quarter for the dispatcher's lists).`,
     '',
@@ -112,7 +123,7 @@ export function formatStatusTable(r: { pairs: number; reps: number; baseline: Q;
     '|---|---:|---:|---:|---|',
     row('SELECT 1 round trip (baseline)', r.baseline),
     row('sync/status (the service call behind the route)', r.status, '< 20 ms'),
-    row("dispatcher: list due pairs (every 5 s)", r.candidates),
+    row('dispatcher: list due pairs (every 5 s)', r.candidates),
     row('dispatcher: list early refreshes (when nothing is due)', r.early),
   ].join('\n')
 }

@@ -66,7 +66,9 @@ const int = (x: number) => Math.round(x).toLocaleString('en')
 
 function catalogueSection(c: CatalogueReport, limit: number): string {
   const total = TIERS.reduce((n, t) => n + c.needs[t.name], 0)
-  const needRows = TIERS.map((t) => `| ${t.name} (days ${t.fromOffset}–${t.toOffset}) | ${int(c.needs[t.name])} | ${pct(c.needs[t.name] / c.available)} | ${pct(c.best[t.name])} |`)
+  const needRows = TIERS.map(
+    (t) => `| ${t.name} (days ${t.fromOffset}–${t.toOffset}) | ${int(c.needs[t.name])} | ${pct(c.needs[t.name] / c.available)} | ${pct(c.best[t.name])} |`,
+  )
   const steady = c.results.filter((r) => r.scenario === 'steady')
   const head = `| figure | computed best: a day's sums / minute by minute ² | ${steady.map((r) => r.strategy).join(' | ')} | target |\n|---|---:|${steady.map(() => '---:|').join('')}---|`
   const best = (t: 'today' | 'week' | 'month') => `${pct(c.best[t])} / ${c.bestInTime ? pct(c.bestInTime[t]) : '—'}`

@@ -169,7 +169,20 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   const end = MEASURE_FROM + o.measureMs
   let nextSample = MEASURE_FROM
   let nextProgress = Date.now() + 15_000
-  const acc = { todayReads: 0, todayOk: 0, weekReads: 0, weekOk: 0, monthReads: 0, monthOk: 0, closedReads: 0, closedOk: 0, farAvgSum: 0, farMax: 0, samples: 0, never: 0 }
+  const acc = {
+    todayReads: 0,
+    todayOk: 0,
+    weekReads: 0,
+    weekOk: 0,
+    monthReads: 0,
+    monthOk: 0,
+    closedReads: 0,
+    closedOk: 0,
+    farAvgSum: 0,
+    farMax: 0,
+    samples: 0,
+    never: 0,
+  }
   const accuracy = { reads: 0, slotsEqual: 0, datesEqual: 0 }
   const run: RunResult = { queuedAtStart: 0, etaAtStart: null, drained: 0, leftAtEnd: 0 }
   const rnd = seededRandom(42)
@@ -191,7 +204,24 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
       }
     }
     if (measuring && now >= nextSample) {
-      const s = (await db.prisma.$queryRawUnsafe<{ today_reads: number; today_ok: number; week_reads: number; week_ok: number; month_reads: number; month_ok: number; closed_reads: number; closed_ok: number; far_avg_s: number; far_max_s: number; never: number; forced: number }[]>(SAMPLE_SQL, new Date(now)))[0]!
+      const s = (
+        await db.prisma.$queryRawUnsafe<
+          {
+            today_reads: number
+            today_ok: number
+            week_reads: number
+            week_ok: number
+            month_reads: number
+            month_ok: number
+            closed_reads: number
+            closed_ok: number
+            far_avg_s: number
+            far_max_s: number
+            never: number
+            forced: number
+          }[]
+        >(SAMPLE_SQL, new Date(now))
+      )[0]!
       acc.todayReads += s.today_reads
       acc.todayOk += s.today_ok
       acc.weekReads += s.week_reads
@@ -229,11 +259,19 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
     if (Date.now() > nextProgress) {
       nextProgress = Date.now() + 15_000
       const h = ((clock.now() - MEASURE_FROM) / 3_600_000).toFixed(1)
-      process.stderr.write(`${tag} sim hour ${h} (${measuring ? 'measuring' : 'warm-up'}), ${sandbox.stats().requests} requests, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`)
+      process.stderr.write(
+        `${tag} sim hour ${h} (${measuring ? 'measuring' : 'warm-up'}), ${sandbox.stats().requests} requests, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`,
+      )
     }
     // Jump to the next moment anything can happen.
     const idle = r.skipped === 'idle' && r.claimed === 0
-    const candidates = [clock.nextWakeAt(), r.nextBudgetAt !== undefined && !idle ? r.nextBudgetAt : undefined, idle ? now + IDLE_STEP_MS : undefined, measuring ? nextSample : MEASURE_FROM, end]
+    const candidates = [
+      clock.nextWakeAt(),
+      r.nextBudgetAt !== undefined && !idle ? r.nextBudgetAt : undefined,
+      idle ? now + IDLE_STEP_MS : undefined,
+      measuring ? nextSample : MEASURE_FROM,
+      end,
+    ]
     const next = Math.max(now + 1, Math.min(...candidates.filter((t): t is number => t !== undefined)))
     clock.set(next)
     await quiesce()
@@ -243,8 +281,9 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   if (process.env.SIM_DIAG) {
     const rows = await db.prisma.$queryRawUnsafe<{ k: string; outcome: string; off: number; total_remaining: number | null }[]>(
       `SELECT f.product_id || '/' || f.date::text AS k, f.last_outcome AS outcome, (f.date - ($1::timestamptz AT TIME ZONE $2)::date) AS off FROM day_fetch_state f`,
-    new Date(clock.now()), TZ,
-  )
+      new Date(clock.now()),
+      TZ,
+    )
     const by: Record<string, number> = {}
     for (const r of rows) {
       const n = stats.perProductDate[r.k] ?? 0
@@ -293,7 +332,11 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
  * its offset gets (an ideal schedule at exactly that rate), against what it
  * answers now. Same read mix and count as the simulation's sampling.
  */
-function modelAccuracy(catalogue: Awaited<ReturnType<typeof startSandbox>>['catalogue'], intervalOf: (offset: number) => number, hours: number): { slots: number; dates: number } {
+function modelAccuracy(
+  catalogue: Awaited<ReturnType<typeof startSandbox>>['catalogue'],
+  intervalOf: (offset: number) => number,
+  hours: number,
+): { slots: number; dates: number } {
   const rnd = seededRandom(43)
   const ids = catalogue.productIds()
   let reads = 0
@@ -319,7 +362,15 @@ async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slotsync-bench-sim-'))
   const pg = await startEmbeddedPostgres({ dataDir })
   const strategies: Record<string, PlanStrategy> = { smart: smartStrategy, naive: naiveStrategy }
-  const report: SimReport = { date: new Date().toISOString(), cores: os.cpus().length, limit: LIMIT, products: PRODUCTS, latency: args.latency!, warmupHours: WARMUP_MS / 3_600_000, catalogues: [] }
+  const report: SimReport = {
+    date: new Date().toISOString(),
+    cores: os.cpus().length,
+    limit: LIMIT,
+    products: PRODUCTS,
+    latency: args.latency!,
+    warmupHours: WARMUP_MS / 3_600_000,
+    catalogues: [],
+  }
   try {
     for (const shape of args.catalogue!.split(',') as CatalogueShape[]) {
       if (shape !== 'sample' && shape !== 'dense') throw new Error(`unknown catalogue ${shape}`)
@@ -334,10 +385,28 @@ async function main() {
         spread,
       }
       await probe.close()
-      const bestInTime = bestOverTime(probe.catalogue, probe.catalogue.productIds(), { timeZone: TZ, from: MEASURE_FROM, to: MEASURE_FROM + MEASURE_MS, sampleEveryMs: SAMPLE_EVERY_MS, perMinute: USABLE_PER_DAY / 1440 })
-      const cat: CatalogueReport = { shape, warmupHours: WARMUP_MS / 3_600_000, needs, available: LIMIT * 1440, usable: USABLE_PER_DAY, best: bestShares(needs, USABLE_PER_DAY), bestInTime, accuracyRef, results: [] }
+      const bestInTime = bestOverTime(probe.catalogue, probe.catalogue.productIds(), {
+        timeZone: TZ,
+        from: MEASURE_FROM,
+        to: MEASURE_FROM + MEASURE_MS,
+        sampleEveryMs: SAMPLE_EVERY_MS,
+        perMinute: USABLE_PER_DAY / 1440,
+      })
+      const cat: CatalogueReport = {
+        shape,
+        warmupHours: WARMUP_MS / 3_600_000,
+        needs,
+        available: LIMIT * 1440,
+        usable: USABLE_PER_DAY,
+        best: bestShares(needs, USABLE_PER_DAY),
+        bestInTime,
+        accuracyRef,
+        results: [],
+      }
       report.catalogues.push(cat)
-      process.stderr.write(`[${shape}] needs a day: ${JSON.stringify(needs)}; best with ${Math.round(USABLE_PER_DAY)}: ${JSON.stringify(cat.best)}, in time: ${JSON.stringify(bestInTime)}\n`)
+      process.stderr.write(
+        `[${shape}] needs a day: ${JSON.stringify(needs)}; best with ${Math.round(USABLE_PER_DAY)}: ${JSON.stringify(cat.best)}, in time: ${JSON.stringify(bestInTime)}\n`,
+      )
       for (const name of args.strategies!.split(',')) {
         const strategy = strategies[name]
         if (!strategy) throw new Error(`unknown strategy ${name}`)

@@ -17,7 +17,11 @@ function fail(message: string, code: number = EXIT.usage): never {
 
 const args = (() => {
   try {
-    return parseArgs({ args: process.argv.slice(2), options: { days: { type: 'string', default: '14' }, url: { type: 'string' }, key: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true })
+    return parseArgs({
+      args: process.argv.slice(2),
+      options: { days: { type: 'string', default: '14' }, url: { type: 'string' }, key: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+    })
   } catch (err) {
     return fail(`${(err as Error).message}\n\n${usage}`)
   }
@@ -32,7 +36,7 @@ const days = Number(args.values.days)
 if (!Number.isInteger(days) || days < 1 || days > 366) fail(`--days must be a whole number from 1 to 366\n\n${usage}`)
 const base = `${(args.values.url ?? process.env.SLOTSYNC_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '')}/octo`
 const key = args.values.key ?? process.env.OCTO_API_KEY
-if (!key) fail('set OCTO_API_KEY (or --key) to one of the keys in the server\'s OCTO_API_KEYS')
+if (!key) fail("set OCTO_API_KEY (or --key) to one of the keys in the server's OCTO_API_KEYS")
 
 interface Pricing {
   retail: number
@@ -67,17 +71,28 @@ function todayIn(timeZone: string): string {
 }
 const addDays = (d: string, n: number) => new Date(Date.parse(`${d}T12:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10)
 
-const product = await octo<{ id: string; timeZone: string; defaultCurrency?: string; options: { id: string; units: { id: string; type: string }[] }[] }>(`/products/${productId}`)
+const product = await octo<{ id: string; timeZone: string; defaultCurrency?: string; options: { id: string; units: { id: string; type: string }[] }[] }>(
+  `/products/${productId}`,
+)
 const option = product.options[0]!
-console.log(`Product ${product.id} (${product.timeZone}), option ${option.id}, units: ${option.units.map((u) => `${u.id} [${u.type}]`).join(', ') || 'none yet'}`)
+console.log(
+  `Product ${product.id} (${product.timeZone}), option ${option.id}, units: ${option.units.map((u) => `${u.id} [${u.type}]`).join(', ') || 'none yet'}`,
+)
 
 const from = todayIn(product.timeZone)
 const to = addDays(from, days - 1)
-const calendar = await octo<{ localDate: string; status: string; vacancies: number; unitPricingFrom?: UnitPricing[] }[]>('/availability/calendar', { productId: product.id, optionId: option.id, localDateStart: from, localDateEnd: to })
+const calendar = await octo<{ localDate: string; status: string; vacancies: number; unitPricingFrom?: UnitPricing[] }[]>('/availability/calendar', {
+  productId: product.id,
+  optionId: option.id,
+  localDateStart: from,
+  localDateEnd: to,
+})
 console.log(`\nCalendar ${from} to ${to}:`)
 for (const d of calendar) {
   const cheapest = [...(d.unitPricingFrom ?? [])].sort((a, b) => a.retail - b.retail)[0]
-  console.log(`  ${d.localDate}  ${d.status.padEnd(9)}  ${String(d.vacancies).padStart(5)} left${d.status === 'AVAILABLE' && cheapest ? `  from ${money(cheapest)} (${cheapest.unitId})` : ''}`)
+  console.log(
+    `  ${d.localDate}  ${d.status.padEnd(9)}  ${String(d.vacancies).padStart(5)} left${d.status === 'AVAILABLE' && cheapest ? `  from ${money(cheapest)} (${cheapest.unitId})` : ''}`,
+  )
 }
 
 const open = calendar.find((d) => d.status === 'AVAILABLE')
@@ -85,6 +100,13 @@ if (!open) {
   console.log('\nNo open day in that range.')
   process.exit(EXIT.ok)
 }
-const slots = await octo<{ id: string; status: string; vacancies: number; utcCutoffAt: string; unitPricing?: UnitPricing[] }[]>('/availability', { productId: product.id, optionId: option.id, localDate: open.localDate })
+const slots = await octo<{ id: string; status: string; vacancies: number; utcCutoffAt: string; unitPricing?: UnitPricing[] }[]>('/availability', {
+  productId: product.id,
+  optionId: option.id,
+  localDate: open.localDate,
+})
 console.log(`\nSlots on ${open.localDate}:`)
-for (const s of slots) console.log(`  ${s.id}  ${s.status.padEnd(9)}  ${String(s.vacancies).padStart(5)} left  ${(s.unitPricing ?? []).map((u) => `${u.unitId} ${money(u)}`).join(', ')}`)
+for (const s of slots)
+  console.log(
+    `  ${s.id}  ${s.status.padEnd(9)}  ${String(s.vacancies).padStart(5)} left  ${(s.unitPricing ?? []).map((u) => `${u.unitId} ${money(u)}`).join(', ')}`,
+  )

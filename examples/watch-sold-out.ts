@@ -32,11 +32,15 @@ const watch = client.watchChanges({
   },
   onError: (err) => {
     // Retryable failures are followed by a reconnect with the last id; the rest end the watch.
-    process.stderr.write(`error ${err.code}${err.status ? ` ${err.status}` : ''}${err.field ? ` (field: ${err.field})` : ''}: ${err.message}${err.retryable ? ' (reconnecting)' : ''}\n`)
+    process.stderr.write(
+      `error ${err.code}${err.status ? ` ${err.status}` : ''}${err.field ? ` (field: ${err.field})` : ''}: ${err.message}${err.retryable ? ' (reconnecting)' : ''}\n`,
+    )
     if (!err.retryable) finish(EXIT.apiError)
   },
 })
-console.error(`watching ${productIds.length ? `product${productIds.length === 1 ? '' : 's'} ${productIds.join(', ')}` : 'every product'} for ${args.values.all ? 'changes' : 'sold-out days'} (Ctrl-C to stop)`)
+console.error(
+  `watching ${productIds.length ? `product${productIds.length === 1 ? '' : 's'} ${productIds.join(', ')}` : 'every product'} for ${args.values.all ? 'changes' : 'sold-out days'} (Ctrl-C to stop)`,
+)
 process.on('SIGINT', () => finish(EXIT.ok))
 process.on('SIGTERM', () => finish(EXIT.ok))
 

@@ -77,7 +77,10 @@ const productIds = z
   .optional()
   .transform((v, ctx) => {
     if (v === undefined || v.trim() === '') return undefined
-    const parts = v.split(',').map((p) => p.trim()).filter(Boolean)
+    const parts = v
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)
     const bad = parts.find((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 2_147_483_647)
     if (bad !== undefined) {
       ctx.addIssue({ code: 'custom', message: `SYNC_PRODUCT_IDS must be comma-separated positive integers, got "${bad}"` })
@@ -100,7 +103,10 @@ const trustProxy = z
     if (s === '' || /^(false|no|off)$/i.test(s)) return false
     if (/^(true|yes|on)$/i.test(s)) return true
     if (/^\d+$/.test(s)) return Number(s)
-    const entries = s.split(',').map((e) => e.trim()).filter(Boolean)
+    const entries = s
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean)
     const bad = entries.find((e) => {
       if (PROXY_RANGES.has(e)) return false
       const [ip, bits, ...rest] = e.split('/')
@@ -109,7 +115,10 @@ const trustProxy = z
       return bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))
     })
     if (bad !== undefined || !entries.length) {
-      ctx.addIssue({ code: 'custom', message: `TRUST_PROXY must be true, false, a hop count, or comma-separated proxy addresses (IP, IP/bits, loopback, linklocal, uniquelocal), got "${bad ?? s}"` })
+      ctx.addIssue({
+        code: 'custom',
+        message: `TRUST_PROXY must be true, false, a hop count, or comma-separated proxy addresses (IP, IP/bits, loopback, linklocal, uniquelocal), got "${bad ?? s}"`,
+      })
       return z.NEVER
     }
     return entries
@@ -144,7 +153,14 @@ const octoApiKeys = z
   .string()
   .optional()
   .transform((v, ctx) => {
-    const keys = [...new Set((v ?? '').split(',').map((k) => k.trim()).filter(Boolean))]
+    const keys = [
+      ...new Set(
+        (v ?? '')
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean),
+      ),
+    ]
     if (keys.length === 0) return undefined
     if (keys.some((k) => /\s/.test(k))) {
       ctx.addIssue({ code: 'custom', message: 'OCTO_API_KEYS must be comma-separated keys without spaces inside a key' })
@@ -155,11 +171,20 @@ const octoApiKeys = z
 
 const envSchema = z.object({
   PORT: int('PORT', 3000, 0, 65535),
-  HOST: z.string().optional().transform((v) => v || '127.0.0.1'),
+  HOST: z
+    .string()
+    .optional()
+    .transform((v) => v || '127.0.0.1'),
   DATABASE_URL: url('DATABASE_URL', ['postgres:', 'postgresql:']),
-  SLOTSYNC_DATA_DIR: z.string().optional().transform((v) => v || './.data'),
+  SLOTSYNC_DATA_DIR: z
+    .string()
+    .optional()
+    .transform((v) => v || './.data'),
   PARTNER_BASE_URL: url('PARTNER_BASE_URL', ['http:', 'https:']),
-  PARTNER_API_KEY: z.string().optional().transform((v) => v || undefined),
+  PARTNER_API_KEY: z
+    .string()
+    .optional()
+    .transform((v) => v || undefined),
   PARTNER_RATE_LIMIT_PER_MINUTE: int('PARTNER_RATE_LIMIT_PER_MINUTE', 30, 1, 100_000),
   SYNC_PRODUCT_IDS: productIds,
   SYNC_TIMEZONE: timeZone('SYNC_TIMEZONE', 'Asia/Singapore'),
@@ -167,12 +192,19 @@ const envSchema = z.object({
   PARTNER_TIMEOUT_MS: int('PARTNER_TIMEOUT_MS', 10_000, 100, 600_000),
   SYNC_MAX_IN_FLIGHT: int('SYNC_MAX_IN_FLIGHT', 8, 1, 1_000),
   SYNC_BUDGET_MARGIN_MS: int('SYNC_BUDGET_MARGIN_MS', 1_000, 0, 60_000),
-  ADMIN_TOKEN: z.string().optional().transform((v) => v || undefined),
+  ADMIN_TOKEN: z
+    .string()
+    .optional()
+    .transform((v) => v || undefined),
   LOG_LEVEL: z
     .string()
     .optional()
     .transform((v) => v || 'info')
-    .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent' })),
+    .pipe(
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+      }),
+    ),
   API_RATE_LIMIT_PER_MINUTE: int('API_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
   API_CACHE_TTL_MS: int('API_CACHE_TTL_MS', 1000, 0, 3_600_000),
   // Deployment (shared/contracts/configuration.md).
@@ -185,8 +217,15 @@ const envSchema = z.object({
   SHUTDOWN_DELAY_MS: int('SHUTDOWN_DELAY_MS', 0, 0, 600_000),
   // Unset is kept apart from 4010: `npm run sandbox` listens on 4010, while the
   // sandbox `npm start` runs takes a free port unless one is asked for.
-  SANDBOX_PORT: z.string().optional().pipe(int('SANDBOX_PORT', -1, 0, 65535)).transform((v) => (v === -1 ? undefined : v)),
-  SANDBOX_API_KEY: z.string().optional().transform((v) => v || 'sandbox-key'),
+  SANDBOX_PORT: z
+    .string()
+    .optional()
+    .pipe(int('SANDBOX_PORT', -1, 0, 65535))
+    .transform((v) => (v === -1 ? undefined : v)),
+  SANDBOX_API_KEY: z
+    .string()
+    .optional()
+    .transform((v) => v || 'sandbox-key'),
   SANDBOX_RATE_LIMIT_PER_MINUTE: int('SANDBOX_RATE_LIMIT_PER_MINUTE', 30, 1, 100_000),
   SANDBOX_PRODUCTS: int('SANDBOX_PRODUCTS', 50, 0, 100_000),
   SANDBOX_LATENCY_MS: latency('SANDBOX_LATENCY_MS'),

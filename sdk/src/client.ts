@@ -54,7 +54,8 @@ export function createSlotsyncClient(options: SlotsyncClientOptions): SlotsyncCl
     eventSourceOptions: async () => {
       const headers = await headersFor(options)
       return {
-        fetch: (input: string | URL, init?: RequestInit) => baseFetch(String(input), { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), ...headers } }),
+        fetch: (input: string | URL, init?: RequestInit) =>
+          baseFetch(String(input), { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), ...headers } }),
       }
     },
   })
@@ -64,17 +65,17 @@ export function createSlotsyncClient(options: SlotsyncClientOptions): SlotsyncCl
         condition: (op) => op.type === 'subscription',
         true: subscriptionLink,
         false: httpLink({
-        url,
-        transformer: superjson,
-        headers: () => headersFor(options),
-        // httpLink calls fetch(url: string, init).
-        fetch: async (input, init) => {
-          const res = await baseFetch(String(input), init as RequestInit | undefined)
-          if (!res.ok && !/\bjson\b/i.test(res.headers.get('content-type') ?? '')) {
-            throw new ForeignReply(res.status, parseRetryAfter(res.headers.get('retry-after')))
-          }
-          return res
-        },
+          url,
+          transformer: superjson,
+          headers: () => headersFor(options),
+          // httpLink calls fetch(url: string, init).
+          fetch: async (input, init) => {
+            const res = await baseFetch(String(input), init as RequestInit | undefined)
+            if (!res.ok && !/\bjson\b/i.test(res.headers.get('content-type') ?? '')) {
+              throw new ForeignReply(res.status, parseRetryAfter(res.headers.get('retry-after')))
+            }
+            return res
+          },
         }),
       }),
     ],
@@ -85,15 +86,19 @@ export function createSlotsyncClient(options: SlotsyncClientOptions): SlotsyncCl
   const subscribeChanges: SubscribeChanges = (input, handlers) => subscribe('availability.changes', input, handlers)
   const root = { watchChanges: (o: WatchChangesOptions) => watchChanges(subscribeChanges, o) }
 
-  return procedureProxy((type, path, input, opts) => {
-    // Subscriptions answer through their callbacks (tRPC's errors as they are); watchChanges maps them to SlotsyncError.
-    if (type === 'subscription') return subscribe(path, input, (opts ?? {}) as object)
-    const o = opts as TRPCProcedureOptions | undefined
-    const once = () => untyped[type](path, input, o).catch((err: unknown) => Promise.reject(toSlotsyncError(err, path, o?.signal)))
-    // Only queries are retried: a mutation whose answer was lost may have
-    // been applied, and queuing a `run` twice is not what the caller asked.
-    return type === 'query' ? withRetry(once, policy, path, o?.signal) : once()
-  }, [], root) as SlotsyncClient
+  return procedureProxy(
+    (type, path, input, opts) => {
+      // Subscriptions answer through their callbacks (tRPC's errors as they are); watchChanges maps them to SlotsyncError.
+      if (type === 'subscription') return subscribe(path, input, (opts ?? {}) as object)
+      const o = opts as TRPCProcedureOptions | undefined
+      const once = () => untyped[type](path, input, o).catch((err: unknown) => Promise.reject(toSlotsyncError(err, path, o?.signal)))
+      // Only queries are retried: a mutation whose answer was lost may have
+      // been applied, and queuing a `run` twice is not what the caller asked.
+      return type === 'query' ? withRetry(once, policy, path, o?.signal) : once()
+    },
+    [],
+    root,
+  ) as SlotsyncClient
 }
 
 function trpcUrl(input: string | URL): string {

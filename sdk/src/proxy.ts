@@ -22,7 +22,8 @@ export function procedureProxy(call: Call, path: readonly string[] = [], root: R
     apply(_target, _this, args: unknown[]) {
       const method = path[path.length - 1]
       const type = method === undefined ? undefined : METHODS[method]
-      if (!type || path.length < 2) throw new TypeError(`slotsync: ${path.join('.') || 'client'} is not a procedure call (use .query(), .mutate() or .subscribe())`)
+      if (!type || path.length < 2)
+        throw new TypeError(`slotsync: ${path.join('.') || 'client'} is not a procedure call (use .query(), .mutate() or .subscribe())`)
       return call(type, path.slice(0, -1).join('.'), args[0], args[1])
     },
   })

@@ -28,7 +28,23 @@ export const TRPC_CODE: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
 // and a table not there yet (42P01: a read-only instance whose database is
 // still unmigrated): the client did nothing wrong and a retry may succeed, so
 // 503, not 500.
-const DB_DOWN_CODES = new Set(['42P01', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', 'P1001', 'P1017', 'P2024'])
+const DB_DOWN_CODES = new Set([
+  '42P01',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+  'P1001',
+  'P1017',
+  'P2024',
+])
 
 export function isDatabaseDown(err: unknown): boolean {
   for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
@@ -36,7 +52,11 @@ export function isDatabaseDown(err: unknown): boolean {
     // A raw query's failure is Prisma's P2010; the SQLSTATE is inside it.
     const state = sqlState(e)
     if (state && DB_DOWN_CODES.has(state)) return true
-    if (typeof e.message === 'string' && /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Query read timeout|Can't reach database server/i.test(e.message)) return true
+    if (
+      typeof e.message === 'string' &&
+      /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Query read timeout|Can't reach database server/i.test(e.message)
+    )
+      return true
   }
   return false
 }

@@ -23,7 +23,11 @@ export const swaggerOptions: SwaggerOptions = {
       { name: 'sync', description: 'pause / resume / run need `Authorization: Bearer <ADMIN_TOKEN>`' },
       { name: 'products', description: 'Catalogue management; every route needs `Authorization: Bearer <ADMIN_TOKEN>`' },
       { name: 'health', description: 'Probes; not rate limited' },
-      { name: 'octo', description: 'OCTO standard (read-only: supplier, products, availability); on when OCTO_API_KEYS is set; `Authorization: Bearer <key>`; errors answer OCTO\'s `{ "error", "errorMessage" }`' },
+      {
+        name: 'octo',
+        description:
+          'OCTO standard (read-only: supplier, products, availability); on when OCTO_API_KEYS is set; `Authorization: Bearer <key>`; errors answer OCTO\'s `{ "error", "errorMessage" }`',
+      },
     ],
     components: {
       securitySchemes: {
@@ -53,7 +57,10 @@ function tidy(doc: OpenApiDoc): OpenApiDoc {
   // Every registered schema gets an "…Input" twin; ours are outputs only, so drop the unused twins.
   const schemas = doc.components?.schemas
   if (schemas) {
-    const text = JSON.stringify({ ...doc, components: { ...doc.components, schemas: Object.fromEntries(Object.entries(schemas).filter(([k]) => !k.endsWith('Input'))) } })
+    const text = JSON.stringify({
+      ...doc,
+      components: { ...doc.components, schemas: Object.fromEntries(Object.entries(schemas).filter(([k]) => !k.endsWith('Input'))) },
+    })
     for (const name of Object.keys(schemas)) if (name.endsWith('Input') && !text.includes(`"#/components/schemas/${name}"`)) delete schemas[name]
   }
   return doc

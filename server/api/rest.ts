@@ -83,12 +83,22 @@ export async function restRoutes(fastify: FastifyInstance, opts: RestOptions): P
   const admin = { tags: ['sync'], security: [{ bearerAuth: [] }] }
   const preValidation = adminOnly(opts)
   api.post('/api/v1/sync/pause', {
-    schema: { ...admin, summary: 'Pause scheduled fetching (all, or one product)', body: syncTargetBody, response: responses(syncStateSchema, 400, 401, 429, 503) },
+    schema: {
+      ...admin,
+      summary: 'Pause scheduled fetching (all, or one product)',
+      body: syncTargetBody,
+      response: responses(syncStateSchema, 400, 401, 429, 503),
+    },
     preValidation,
     handler: (req) => caller(req).sync.pause(req.body),
   })
   api.post('/api/v1/sync/resume', {
-    schema: { ...admin, summary: 'Resume scheduled fetching (all, or one product)', body: syncTargetBody, response: responses(syncStateSchema, 400, 401, 429, 503) },
+    schema: {
+      ...admin,
+      summary: 'Resume scheduled fetching (all, or one product)',
+      body: syncTargetBody,
+      response: responses(syncStateSchema, 400, 401, 429, 503),
+    },
     preValidation,
     handler: (req) => caller(req).sync.resume(req.body),
   })
@@ -102,7 +112,11 @@ export async function restRoutes(fastify: FastifyInstance, opts: RestOptions): P
     handler: (req) => caller(req).sync.status(),
   })
   api.get('/api/v1/sync/freshness', {
-    schema: { tags: ['sync'], summary: 'Active products × the next 14 days: when each day was last fetched', response: responses(freshnessGridSchema, 429, 503) },
+    schema: {
+      tags: ['sync'],
+      summary: 'Active products × the next 14 days: when each day was last fetched',
+      response: responses(freshnessGridSchema, 429, 503),
+    },
     handler: (req) => caller(req).sync.freshness(),
   })
   api.get('/api/v1/sync/budget-history', {
@@ -121,7 +135,11 @@ export async function healthRoutes(app: FastifyInstance, opts: RestOptions): Pro
     handler: (req) => caller(req).health.live(),
   })
   app.get('/ready', {
-    schema: { tags: ['health'], summary: 'Database reachable and migrations applied', response: { ...responses(readySchema), 503: { description: 'Not ready', content: { 'application/json': { schema: readySchema } } } } },
+    schema: {
+      tags: ['health'],
+      summary: 'Database reachable and migrations applied',
+      response: { ...responses(readySchema), 503: { description: 'Not ready', content: { 'application/json': { schema: readySchema } } } },
+    },
     handler: async (req, reply) => {
       const r = await caller(req).health.ready()
       return r.ready ? r : reply.status(503).send(r)

@@ -130,7 +130,9 @@ export const slotSchema = z
 export const freshnessSchema = z
   .object({
     fetchedAt: z.string().nullable().meta({ description: 'Last successful fetch of this day (ISO), null if never' }),
-    state: z.enum(FRESHNESS_STATES).meta({ description: "never: not fetched yet (an empty list means nothing); fresh: within the day's target age; stale: older" }),
+    state: z
+      .enum(FRESHNESS_STATES)
+      .meta({ description: "never: not fetched yet (an empty list means nothing); fresh: within the day's target age; stale: older" }),
   })
   .meta({ id: 'Freshness' })
 
@@ -154,7 +156,7 @@ export const tierCountsSchema = z.object({
   fresh: z.number().int(),
   due: z.number().int(),
   overdue: z.number().int(),
-  oldestFetchedAt: z.string().nullable().meta({ description: 'The oldest successful fetch among the tier\'s days (null: none fetched yet)' }),
+  oldestFetchedAt: z.string().nullable().meta({ description: "The oldest successful fetch among the tier's days (null: none fetched yet)" }),
 })
 
 export const syncStatusSchema = z
@@ -226,7 +228,12 @@ export const changeEventSchema = z
   .meta({ id: 'ChangeEvent' })
 
 export const liveSchema = z.object({ ok: z.literal(true) })
-export const readySchema = z.object({ ready: z.boolean(), database: z.boolean(), migrations: z.boolean(), reason: z.string().optional().meta({ description: 'Why not ready: database unreachable, schema not migrated yet, shutting down' }) })
+export const readySchema = z.object({
+  ready: z.boolean(),
+  database: z.boolean(),
+  migrations: z.boolean(),
+  reason: z.string().optional().meta({ description: 'Why not ready: database unreachable, schema not migrated yet, shutting down' }),
+})
 
 export const errorBodySchema = z
   .object({

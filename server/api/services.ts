@@ -84,7 +84,11 @@ export type ChangeEventView = z.infer<typeof changeEventSchema>
 
 /** The change feed (server/changes): one subscriber's events, each once, in id order. */
 export interface ChangesApi {
-  stream(opts: { productIds?: readonly number[] | undefined; lastEventId?: number | undefined; signal?: AbortSignal | undefined }): AsyncIterable<ChangeEventView>
+  stream(opts: {
+    productIds?: readonly number[] | undefined
+    lastEventId?: number | undefined
+    signal?: AbortSignal | undefined
+  }): AsyncIterable<ChangeEventView>
 }
 
 export interface Services {

@@ -31,7 +31,14 @@ const t = initTRPC.context<Context>().create({
       ...shape,
       code: TRPC_ERROR_CODES_BY_KEY[mapped.code],
       message: body.error.message,
-      data: { ...shape.data, code: mapped.code, httpStatus: getHTTPStatusCodeFromError(mapped), appCode: body.error.code, field: body.error.field, stack: undefined },
+      data: {
+        ...shape.data,
+        code: mapped.code,
+        httpStatus: getHTTPStatusCodeFromError(mapped),
+        appCode: body.error.code,
+        field: body.error.field,
+        stack: undefined,
+      },
     }
   },
 })

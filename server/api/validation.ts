@@ -55,7 +55,10 @@ export function fromRouteValidation(err: unknown): BadRequestError | undefined {
   if (!hasZodFastifySchemaValidationErrors(err)) return undefined
   const first = err.validation[0]!
   const part = ((err as FastifyError).validationContext ?? 'body') as InputPart
-  const path = first.instancePath.split('/').slice(1).filter((s) => s !== '')
+  const path = first.instancePath
+    .split('/')
+    .slice(1)
+    .filter((s) => s !== '')
   const keys = (first.params as { keys?: unknown }).keys
   return issueToError({ code: first.keyword, path, message: first.message ?? 'is invalid', ...(Array.isArray(keys) ? { keys: keys.map(String) } : {}) }, part)
 }

@@ -178,7 +178,18 @@ export async function loadRange(db: Queryable, productId: number, from: string, 
       slots.push(slot)
     }
     if (r.type !== null) {
-      slot.pax.push({ type: r.type, name: r.name, description: r.descr, isPrimary: r.prim, min: r.min, max: r.max, remaining: r.prem, finalPrice: r.fin, originalPrice: r.orig, currencyCode: r.cur })
+      slot.pax.push({
+        type: r.type,
+        name: r.name,
+        description: r.descr,
+        isPrimary: r.prim,
+        min: r.min,
+        max: r.max,
+        remaining: r.prem,
+        finalPrice: r.fin,
+        originalPrice: r.orig,
+        currencyCode: r.cur,
+      })
     }
   }
   return { timeZone: first.tz, slots }

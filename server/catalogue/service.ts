@@ -74,7 +74,8 @@ function toView(r: ViewRow): ProductView {
 
 // The routers validate with zod first; these guards keep the service safe when called directly.
 function checkProductId(productId: number): void {
-  if (!Number.isInteger(productId) || productId < 1 || productId > MAX_INT4) throw new BadRequestError('productId', `must be a positive integer (1 to ${MAX_INT4})`)
+  if (!Number.isInteger(productId) || productId < 1 || productId > MAX_INT4)
+    throw new BadRequestError('productId', `must be a positive integer (1 to ${MAX_INT4})`)
 }
 
 export function createCatalogueService(deps: CatalogueDeps): CatalogueService {

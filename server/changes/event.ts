@@ -90,7 +90,16 @@ export function parseNotifyPayload(payload: string | undefined): ChangeEvent | u
   const removed = n(o.slotsRemoved)
   const changed = n(o.slotsChanged)
   if (added === undefined || removed === undefined || changed === undefined || typeof o.soldOut !== 'boolean') return undefined
-  return { id, productId: o.productId, date: o.date, fetchedAt: o.fetchedAt, slotsAdded: added, slotsRemoved: removed, slotsChanged: changed, soldOut: o.soldOut }
+  return {
+    id,
+    productId: o.productId,
+    date: o.date,
+    fetchedAt: o.fetchedAt,
+    slotsAdded: added,
+    slotsRemoved: removed,
+    slotsChanged: changed,
+    soldOut: o.soldOut,
+  }
 }
 
 /** One Server-Sent Events message: `id:` lets an EventSource resume with `Last-Event-ID`. */

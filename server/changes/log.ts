@@ -43,7 +43,11 @@ export async function appendChangeEvent(tx: Prisma.TransactionClient, e: NewChan
 }
 
 /** Events with id > `afterId`, oldest first, at most `limit` (a page of a replay). */
-export async function readChangesAfter(db: Pick<Db, '$queryRaw'>, afterId: number, opts: { productIds?: readonly number[]; limit: number }): Promise<ChangeEvent[]> {
+export async function readChangesAfter(
+  db: Pick<Db, '$queryRaw'>,
+  afterId: number,
+  opts: { productIds?: readonly number[]; limit: number },
+): Promise<ChangeEvent[]> {
   const ids = opts.productIds?.length ? [...opts.productIds] : null
   const rows = await db.$queryRaw<{ e: string }[]>`
     SELECT ${Prisma.raw(EVENT_JSON)} AS e FROM change_event e

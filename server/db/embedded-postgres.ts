@@ -200,8 +200,7 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise
   } catch (err) {
     throw new Error(`embedded Postgres did not start in ${dataDir}: ${err ? String(err) : ''}\n${pgLog.join('').slice(-2000)}`)
   }
-  const urlFor = (database: string) =>
-    `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`
+  const urlFor = (database: string) => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`
   let stopped = false
   return {
     url: urlFor('postgres'),

@@ -16,7 +16,13 @@ export function createHealthService(prisma: PrismaClient): HealthService {
       }
       if (!database) return { ready: false, database, migrations, reason: 'the database is unreachable' }
       // A read-only instance (SYNC_ENABLED=false) never migrates: it waits here for one that does.
-      if (!migrations) return { ready: false, database, migrations, reason: 'the database schema is not migrated yet: an instance with SYNC_ENABLED=true applies the migrations at start' }
+      if (!migrations)
+        return {
+          ready: false,
+          database,
+          migrations,
+          reason: 'the database schema is not migrated yet: an instance with SYNC_ENABLED=true applies the migrations at start',
+        }
       return { ready: true, database, migrations }
     },
   }

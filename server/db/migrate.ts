@@ -78,10 +78,7 @@ type MigrationRow = { migration_name: string; checksum: string; finished_at: Dat
  * transaction may run on different server sessions, so a session lock could
  * be taken on one and "released" on another, leaking it for good.
  */
-export async function applyMigrations(
-  databaseUrl: string,
-  opts: { dir?: string; log?: (msg: string) => void } = {},
-): Promise<MigrateResult> {
+export async function applyMigrations(databaseUrl: string, opts: { dir?: string; log?: (msg: string) => void } = {}): Promise<MigrateResult> {
   const log = opts.log ?? (() => {})
   const migrations = readMigrations(opts.dir)
   // A short-lived pg.Client of its own, not Prisma: a migration file holds
@@ -103,7 +100,9 @@ export async function applyMigrations(
     }
   }
   const recorded = async () => {
-    const { rows } = await client.query<MigrationRow>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at')
+    const { rows } = await client.query<MigrationRow>(
+      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at',
+    )
     const failed = rows.find((r) => r.finished_at === null && r.rolled_back_at === null)
     if (failed) throw new MigrationError(`migration ${failed.migration_name} failed earlier and was not resolved; fix the database and mark it rolled back`)
     return new Map(rows.filter((r) => r.finished_at !== null).map((r) => [r.migration_name, r.checksum]))
@@ -127,10 +126,11 @@ export async function applyMigrations(
         applied = await locked(async () => {
           // Another starter may have applied it while this one waited for the lock.
           if ((await recorded()).has(m.name)) return false
-          await client.query(
-            'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
-            [id, m.checksum, m.name],
-          )
+          await client.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)', [
+            id,
+            m.checksum,
+            m.name,
+          ])
           await client.query(m.sql)
           await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id])
           return true
@@ -140,7 +140,12 @@ export async function applyMigrations(
         // Recorded as Prisma records a failed migration (unfinished, with its
         // log), so that no instance builds on a half-known schema.
         await client
-          .query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, logs, started_at, applied_steps_count) VALUES ($1, $2, $3, $4, now(), 0)', [id, m.checksum, m.name, String((err as Error).message)])
+          .query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, logs, started_at, applied_steps_count) VALUES ($1, $2, $3, $4, now(), 0)', [
+            id,
+            m.checksum,
+            m.name,
+            String((err as Error).message),
+          ])
           .catch(() => {})
         throw new MigrationError(`migration ${m.name} failed: ${(err as Error).message}`)
       }

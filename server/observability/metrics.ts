@@ -73,14 +73,40 @@ export function createMetrics(o: MetricsOptions): Metrics {
   if (o.processDefaults !== false) collectDefaultMetrics({ register: registry })
   const reg = [registry]
 
-  const partnerRequests = new Counter({ name: 'slotsync_partner_requests_total', help: 'Requests sent to the partner, by outcome', labelNames: ['outcome'], registers: reg })
+  const partnerRequests = new Counter({
+    name: 'slotsync_partner_requests_total',
+    help: 'Requests sent to the partner, by outcome',
+    labelNames: ['outcome'],
+    registers: reg,
+  })
   // Every outcome exists from the start at 0, so increase() sees the first 429.
   for (const outcome of PARTNER_OUTCOMES) partnerRequests.inc({ outcome }, 0)
-  const partnerLatency = new Histogram({ name: 'slotsync_partner_request_duration_seconds', help: 'Time from sending a partner request to its answer', buckets: PARTNER_BUCKETS, registers: reg })
-  const passDuration = new Histogram({ name: 'slotsync_sync_pass_duration_seconds', help: 'Duration of sync passes (the _count is the number of passes)', buckets: PASS_BUCKETS, registers: reg })
+  const partnerLatency = new Histogram({
+    name: 'slotsync_partner_request_duration_seconds',
+    help: 'Time from sending a partner request to its answer',
+    buckets: PARTNER_BUCKETS,
+    registers: reg,
+  })
+  const passDuration = new Histogram({
+    name: 'slotsync_sync_pass_duration_seconds',
+    help: 'Duration of sync passes (the _count is the number of passes)',
+    buckets: PASS_BUCKETS,
+    registers: reg,
+  })
   const changeEvents = new Counter({ name: 'slotsync_change_events_total', help: 'Change events appended to the change feed', registers: reg })
-  const apiRequests = new Counter({ name: 'slotsync_api_requests_total', help: 'HTTP requests answered, by route pattern, method and status', labelNames: ['route', 'method', 'status'], registers: reg })
-  const apiDuration = new Histogram({ name: 'slotsync_api_request_duration_seconds', help: 'HTTP request duration, by route pattern and method', labelNames: ['route', 'method'], buckets: API_BUCKETS, registers: reg })
+  const apiRequests = new Counter({
+    name: 'slotsync_api_requests_total',
+    help: 'HTTP requests answered, by route pattern, method and status',
+    labelNames: ['route', 'method', 'status'],
+    registers: reg,
+  })
+  const apiDuration = new Histogram({
+    name: 'slotsync_api_request_duration_seconds',
+    help: 'HTTP request duration, by route pattern and method',
+    labelNames: ['route', 'method'],
+    buckets: API_BUCKETS,
+    registers: reg,
+  })
 
   syncGauges(reg, o.syncStatus, now)
 
@@ -166,15 +192,23 @@ function syncGauges(registers: Registry[], read: MetricsOptions['syncStatus'], n
   gauge('slotsync_sync_oldest_age_seconds', 'Age of the oldest fetched day per tier (absent until the status reports it)', ['tier'], (g, s, at) => {
     for (const [tier, c] of Object.entries(s.tiers)) setIf(g, ageSeconds(c.oldestFetchedAt, at), { tier })
   })
-  gauge('slotsync_sync_oldest_served_age_seconds', 'Age of the oldest fetched day served, all tiers', [], (g, s, at) => setIf(g, ageSeconds(s.oldestServedFetchedAt, at)))
-  gauge('slotsync_sync_never_fetched_pairs', '(product, date) pairs in the horizon never fetched yet (first-pass progress)', [], (g, s) => g.set(s.neverFetched))
+  gauge('slotsync_sync_oldest_served_age_seconds', 'Age of the oldest fetched day served, all tiers', [], (g, s, at) =>
+    setIf(g, ageSeconds(s.oldestServedFetchedAt, at)),
+  )
+  gauge('slotsync_sync_never_fetched_pairs', '(product, date) pairs in the horizon never fetched yet (first-pass progress)', [], (g, s) =>
+    g.set(s.neverFetched),
+  )
   gauge('slotsync_sync_queue_pairs', '(product, date) pairs due now, queued by run or in flight', [], (g, s) => g.set(s.queue))
   gauge('slotsync_sync_in_flight_requests', 'Partner requests this instance has in flight', [], (g, s) => g.set(s.inFlight))
-  gauge('slotsync_sync_last_success_timestamp_seconds', 'When a fetch last succeeded (Unix time)', [], (g, s) => setIf(g, s.lastSuccessAt ? Date.parse(s.lastSuccessAt) / 1000 : undefined))
+  gauge('slotsync_sync_last_success_timestamp_seconds', 'When a fetch last succeeded (Unix time)', [], (g, s) =>
+    setIf(g, s.lastSuccessAt ? Date.parse(s.lastSuccessAt) / 1000 : undefined),
+  )
   gauge('slotsync_partner_budget_used_requests', 'Partner requests in the current 60 s window, all instances', [], (g, s) => g.set(s.budget.usedLastMinute))
   gauge('slotsync_partner_budget_limit_requests', 'Partner requests allowed per 60 s window', [], (g, s) => g.set(s.budget.limitPerMinute))
   gauge('slotsync_partner_budget_used_today_requests', 'Partner requests since midnight (sync time zone)', [], (g, s) => g.set(s.budget.usedToday))
-  gauge('slotsync_partner_halted', '1 while every instance waits for a 429 reset', [], (g, s, at) => g.set(s.budget.haltedUntil && Date.parse(s.budget.haltedUntil) > at ? 1 : 0))
+  gauge('slotsync_partner_halted', '1 while every instance waits for a 429 reset', [], (g, s, at) =>
+    g.set(s.budget.haltedUntil && Date.parse(s.budget.haltedUntil) > at ? 1 : 0),
+  )
   gauge('slotsync_products', 'Products by state', ['state'], (g, s) => {
     g.set({ state: 'active' }, s.products.active)
     g.set({ state: 'paused' }, s.products.paused)

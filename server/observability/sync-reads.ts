@@ -52,7 +52,10 @@ export function createSyncReads(o: { prisma: PrismaClient; clock: Clock }): Sync
       const byMinute = new Map(rows.map((r) => [Number(r.m), r.n]))
       return {
         at: new Date(now).toISOString(),
-        minutes: Array.from({ length: HISTORY_MINUTES }, (_, i) => ({ at: new Date((first + i) * MINUTE_MS).toISOString(), requests: byMinute.get(first + i) ?? 0 })),
+        minutes: Array.from({ length: HISTORY_MINUTES }, (_, i) => ({
+          at: new Date((first + i) * MINUTE_MS).toISOString(),
+          requests: byMinute.get(first + i) ?? 0,
+        })),
       }
     },
   }

@@ -63,7 +63,10 @@ export function createOctoAnswers(reads: OctoReads, supplier: SupplierInfo = DEF
   }
 
   const memo = createMemo()
-  const mapOptions = (capabilities: readonly string[], units: UnitRequest[] | undefined): MapOptions => ({ pricing: capabilities.includes(PRICING), ...(units ? { units } : {}) })
+  const mapOptions = (capabilities: readonly string[], units: UnitRequest[] | undefined): MapOptions => ({
+    pricing: capabilities.includes(PRICING),
+    ...(units ? { units } : {}),
+  })
 
   return {
     supplier(endpoint: string) {
@@ -86,7 +89,9 @@ export function createOctoAnswers(reads: OctoReads, supplier: SupplierInfo = DEF
       await checkUnits(req.productId, req.units)
       const opts = mapOptions(capabilities, req.units)
       // Units do not change a calendar; today (the horizon) does.
-      return memo(range.slots, `${range.horizon.today} ${req.localDateStart} ${req.localDateEnd} ${opts.pricing}`, () => octoCalendar(range, req.localDateStart, req.localDateEnd, opts))
+      return memo(range.slots, `${range.horizon.today} ${req.localDateStart} ${req.localDateEnd} ${opts.pricing}`, () =>
+        octoCalendar(range, req.localDateStart, req.localDateEnd, opts),
+      )
     },
 
     async availability(body: unknown, capabilities: readonly string[]) {
@@ -98,7 +103,10 @@ export function createOctoAnswers(reads: OctoReads, supplier: SupplierInfo = DEF
         await checkUnits(req.productId, req.units)
         return octoAvailabilities(range, sel.localDateStart, sel.localDateEnd, opts)
       }
-      const days = sel.availabilityIds.map(availabilityIdDate).filter((d): d is string => d !== undefined).sort()
+      const days = sel.availabilityIds
+        .map(availabilityIdDate)
+        .filter((d): d is string => d !== undefined)
+        .sort()
       const from = days[0] ?? PROBE_DAY
       const to = days[days.length - 1] ?? PROBE_DAY
       const range = await read(req.productId, req.optionId, from, to)

@@ -7,15 +7,37 @@
 import { z } from 'zod'
 
 const unit = z.object({ id: z.string().meta({ example: 'ADULT_12~99' }), quantity: z.number().int().min(0) })
-const pricing = z.object({ original: z.number().int(), retail: z.number().int(), net: z.null(), currency: z.string().meta({ example: 'SGD' }), currencyPrecision: z.number().int(), includedTaxes: z.array(z.never()) }).meta({ id: 'OctoPricing', description: 'Integers in the currency minor unit' })
+const pricing = z
+  .object({
+    original: z.number().int(),
+    retail: z.number().int(),
+    net: z.null(),
+    currency: z.string().meta({ example: 'SGD' }),
+    currencyPrecision: z.number().int(),
+    includedTaxes: z.array(z.never()),
+  })
+  .meta({ id: 'OctoPricing', description: 'Integers in the currency minor unit' })
 const unitPricing = pricing.extend({ unitId: z.string() })
 
 export const octoErrorSchema = z
-  .object({ error: z.string().meta({ example: 'INVALID_PRODUCT_ID' }), errorMessage: z.string(), productId: z.string().optional(), optionId: z.string().optional(), unitId: z.string().optional(), availabilityId: z.string().optional() })
+  .object({
+    error: z.string().meta({ example: 'INVALID_PRODUCT_ID' }),
+    errorMessage: z.string(),
+    productId: z.string().optional(),
+    optionId: z.string().optional(),
+    unitId: z.string().optional(),
+    availabilityId: z.string().optional(),
+  })
   .meta({ id: 'OctoError' })
 
 export const calendarBodySchema = z
-  .object({ productId: z.string().meta({ example: '14' }), optionId: z.string().meta({ example: 'DEFAULT' }), localDateStart: z.string().meta({ example: '2026-12-01' }), localDateEnd: z.string().meta({ example: '2027-01-29' }), units: z.array(unit).optional() })
+  .object({
+    productId: z.string().meta({ example: '14' }),
+    optionId: z.string().meta({ example: 'DEFAULT' }),
+    localDateStart: z.string().meta({ example: '2026-12-01' }),
+    localDateEnd: z.string().meta({ example: '2027-01-29' }),
+    units: z.array(unit).optional(),
+  })
   .meta({ id: 'OctoCalendarRequest' })
 
 export const availabilityBodySchema = z
@@ -28,14 +50,40 @@ export const availabilityBodySchema = z
     availabilityIds: z.array(z.string()).max(100).optional(),
     units: z.array(unit).optional(),
   })
-  .meta({ id: 'OctoAvailabilityRequest', description: 'Exactly one of localDate, localDateStart + localDateEnd (at most one year), availabilityIds (at most 100)' })
+  .meta({
+    id: 'OctoAvailabilityRequest',
+    description: 'Exactly one of localDate, localDateStart + localDateEnd (at most one year), availabilityIds (at most 100)',
+  })
 
-const supplier = z.object({ id: z.string(), name: z.string(), endpoint: z.string(), contact: z.object({ website: z.string().nullable(), email: z.string().nullable(), telephone: z.string().nullable(), address: z.string().nullable() }) }).meta({ id: 'OctoSupplier' })
+const supplier = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    endpoint: z.string(),
+    contact: z.object({ website: z.string().nullable(), email: z.string().nullable(), telephone: z.string().nullable(), address: z.string().nullable() }),
+  })
+  .meta({ id: 'OctoSupplier' })
 const product = z
-  .object({ id: z.string(), internalName: z.string(), timeZone: z.string(), availabilityType: z.literal('START_TIME'), options: z.array(z.object({ id: z.literal('DEFAULT'), availabilityLocalStartTimes: z.array(z.string()), units: z.array(z.object({ id: z.string(), type: z.string() })) })) })
+  .object({
+    id: z.string(),
+    internalName: z.string(),
+    timeZone: z.string(),
+    availabilityType: z.literal('START_TIME'),
+    options: z.array(
+      z.object({ id: z.literal('DEFAULT'), availabilityLocalStartTimes: z.array(z.string()), units: z.array(z.object({ id: z.string(), type: z.string() })) }),
+    ),
+  })
   .meta({ id: 'OctoProduct', description: 'OCTO Product (more fields per the specification)' })
 const calendarDay = z
-  .object({ localDate: z.string(), available: z.boolean(), status: z.enum(['AVAILABLE', 'SOLD_OUT', 'CLOSED']), vacancies: z.number().int(), capacity: z.null(), openingHours: z.array(z.never()), unitPricingFrom: z.array(unitPricing).optional() })
+  .object({
+    localDate: z.string(),
+    available: z.boolean(),
+    status: z.enum(['AVAILABLE', 'SOLD_OUT', 'CLOSED']),
+    vacancies: z.number().int(),
+    capacity: z.null(),
+    openingHours: z.array(z.never()),
+    unitPricingFrom: z.array(unitPricing).optional(),
+  })
   .meta({ id: 'OctoAvailabilityCalendar' })
 const availability = z
   .object({
@@ -74,6 +122,16 @@ export const OCTO_DOCS = {
   supplier: { ...base, summary: 'OCTO supplier', response: responses(supplier, false) },
   products: { ...base, summary: 'OCTO products (one option, DEFAULT; one unit per pax type)', response: responses(z.array(product), false) },
   product: { ...base, summary: 'One OCTO product', params: z.object({ id: z.string().meta({ example: '14' }) }), response: responses(product, true) },
-  calendar: { ...base, summary: 'One entry per day of the range: available, status, vacancies (+ unitPricingFrom with octo/pricing)', body: calendarBodySchema, response: responses(z.array(calendarDay), true) },
-  availability: { ...base, summary: 'One entry per slot, by start (+ unitPricing, pricing with octo/pricing)', body: availabilityBodySchema, response: responses(z.array(availability), true) },
+  calendar: {
+    ...base,
+    summary: 'One entry per day of the range: available, status, vacancies (+ unitPricingFrom with octo/pricing)',
+    body: calendarBodySchema,
+    response: responses(z.array(calendarDay), true),
+  },
+  availability: {
+    ...base,
+    summary: 'One entry per slot, by start (+ unitPricing, pricing with octo/pricing)',
+    body: availabilityBodySchema,
+    response: responses(z.array(availability), true),
+  },
 }

@@ -39,10 +39,15 @@ export class OctoError extends Error {
 
 export const badRequest = (message: string) => new OctoError('BAD_REQUEST', message)
 export const invalidProduct = (productId: string) => new OctoError('INVALID_PRODUCT_ID', `unknown productId ${JSON.stringify(productId)}`, { productId })
-export const invalidOption = (optionId: string) => new OctoError('INVALID_OPTION_ID', `unknown optionId ${JSON.stringify(optionId)} (the only option is "DEFAULT")`, { optionId })
+export const invalidOption = (optionId: string) =>
+  new OctoError('INVALID_OPTION_ID', `unknown optionId ${JSON.stringify(optionId)} (the only option is "DEFAULT")`, { optionId })
 export const invalidUnit = (unitId: string) => new OctoError('INVALID_UNIT_ID', `unknown unit id ${JSON.stringify(unitId)} for this product`, { unitId })
 export const invalidAvailability = (availabilityId: string) =>
-  new OctoError('INVALID_AVAILABILITY_ID', `unknown availabilityId ${JSON.stringify(availabilityId)} (an id is a slot's localDateTimeStart within the served 60 days)`, { availabilityId })
+  new OctoError(
+    'INVALID_AVAILABILITY_ID',
+    `unknown availabilityId ${JSON.stringify(availabilityId)} (an id is a slot's localDateTimeStart within the served 60 days)`,
+    { availabilityId },
+  )
 
 export interface OctoErrorBody {
   error: OctoErrorCode

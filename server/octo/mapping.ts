@@ -125,7 +125,9 @@ export function octoProduct(p: ProductSummary, opts: { pricing: boolean }) {
         units: p.paxTypes.map(octoUnit),
       },
     ],
-    ...(opts.pricing ? { ...(p.currencies[0] ? { defaultCurrency: p.currencies[0] } : {}), availableCurrencies: [...p.currencies], pricingPer: 'UNIT' as const } : {}),
+    ...(opts.pricing
+      ? { ...(p.currencies[0] ? { defaultCurrency: p.currencies[0] } : {}), availableCurrencies: [...p.currencies], pricingPer: 'UNIT' as const }
+      : {}),
   }
 }
 

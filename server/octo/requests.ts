@@ -20,9 +20,7 @@ export interface CalendarRequest {
   units: UnitRequest[] | undefined
 }
 
-export type Selector =
-  | { kind: 'range'; localDateStart: string; localDateEnd: string }
-  | { kind: 'ids'; availabilityIds: string[] }
+export type Selector = { kind: 'range'; localDateStart: string; localDateEnd: string } | { kind: 'ids'; availabilityIds: string[] }
 
 export interface AvailabilityRequest {
   productId: string
@@ -65,7 +63,8 @@ function range(b: Body): { localDateStart: string; localDateEnd: string } {
   const localDateStart = date(b, 'localDateStart')
   const localDateEnd = date(b, 'localDateEnd')
   if (localDateEnd < localDateStart) throw badRequest(`localDateEnd (${localDateEnd}) is before localDateStart (${localDateStart})`)
-  if (localDateEnd > oneYearAfter(localDateStart)) throw badRequest(`the range from localDateStart to localDateEnd is over one year (at most ${oneYearAfter(localDateStart)})`)
+  if (localDateEnd > oneYearAfter(localDateStart))
+    throw badRequest(`the range from localDateStart to localDateEnd is over one year (at most ${oneYearAfter(localDateStart)})`)
   return { localDateStart, localDateEnd }
 }
 
@@ -79,7 +78,8 @@ function units(b: Body): UnitRequest[] | undefined {
     const unit = u as Body
     if (typeof unit.id !== 'string') throw badRequest(`units[${i}].id must be a string`)
     const q = unit.quantity
-    if (typeof q !== 'number' || !Number.isInteger(q) || q < 0 || q > MAX_UNIT_QUANTITY) throw badRequest(`units[${i}].quantity must be a whole number from 0 to ${MAX_UNIT_QUANTITY}`)
+    if (typeof q !== 'number' || !Number.isInteger(q) || q < 0 || q > MAX_UNIT_QUANTITY)
+      throw badRequest(`units[${i}].quantity must be a whole number from 0 to ${MAX_UNIT_QUANTITY}`)
     return { id: unit.id, quantity: q }
   })
 }

@@ -90,7 +90,10 @@ export function createPartnerClient(opts: PartnerClientOptions): PartnerClient {
     }
     if (status === 429) {
       const retryAt = rateLimitResetAt(text, headers, clock.now())
-      return { ok: false, error: new PartnerError('rate_limited', `partner rate limit reached; allowed again at ${new Date(retryAt).toISOString()}`, { status, retryAt }) }
+      return {
+        ok: false,
+        error: new PartnerError('rate_limited', `partner rate limit reached; allowed again at ${new Date(retryAt).toISOString()}`, { status, retryAt }),
+      }
     }
     if (status === 401) return { ok: false, error: new PartnerError('unauthorized', 'partner rejected the API key (HTTP 401)', { status }) }
     return { ok: false, error: new PartnerError('http', `partner answered HTTP ${status}`, { status }) }

@@ -38,8 +38,15 @@ export const partnerPriceSchema = z.object({
 export const partnerPaxSchema = z.object({
   type: z.string().min(1).max(100),
   name: z.string().max(200),
-  description: z.string().max(10_000).nullish().transform((v) => v ?? ''),
-  isPrimary: z.boolean().optional().transform((v) => v ?? false),
+  description: z
+    .string()
+    .max(10_000)
+    .nullish()
+    .transform((v) => v ?? ''),
+  isPrimary: z
+    .boolean()
+    .optional()
+    .transform((v) => v ?? false),
   min: count,
   max: count,
   remaining: count,

@@ -212,7 +212,8 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
     if (nowMs >= start) return undefined
     const step = Math.floor(nowMs / BOOKING_STEP_MS) * BOOKING_STEP_MS
     const salesOpen = start - spec.leadDays * DAY_MS
-    const gone = (what: string, p: number) => hash01(seed, id, date, time, what, 'gone') < p && step >= start - hash01(seed, id, date, time, what, 'gone-at') * spec.leadDays * DAY_MS
+    const gone = (what: string, p: number) =>
+      hash01(seed, id, date, time, what, 'gone') < p && step >= start - hash01(seed, id, date, time, what, 'gone-at') * spec.leadDays * DAY_MS
     if (spec.generated && (hash01(seed, id, date, time, 'skip') < 0.08 || gone('slot', 0.06))) return undefined
 
     const capacity = spec.pax.reduce((n, p) => n + p.capacity, 0)

@@ -125,10 +125,7 @@ export function wrongShapeBody(body: PartnerSlotInput[], random: () => number): 
   const i = Math.floor(random() * slots.length)
   const slot = slots[i]
   const pax = (slot?.paxAvailability as Record<string, unknown>[] | undefined)?.[0]
-  const variants: (() => unknown)[] = [
-    () => ({ data: body }),
-    () => ({ message: 'ok' }),
-  ]
+  const variants: (() => unknown)[] = [() => ({ data: body }), () => ({ message: 'ok' })]
   // Each variant breaks one field of the copied answer, then returns it.
   const breaking = (change: () => void) => () => {
     change()

@@ -168,7 +168,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       return sendJson(res, 429, { message: 'Too many requests', rateLimitState: { remaining: 0, reset: decision.reset } })
     }
     const productId = Number(rawId)
-    if (!/^\d+$/.test(rawId) || !Number.isSafeInteger(productId) || productId < 1) return sendJson(res, 400, { message: 'productId must be a positive integer' })
+    if (!/^\d+$/.test(rawId) || !Number.isSafeInteger(productId) || productId < 1)
+      return sendJson(res, 400, { message: 'productId must be a positive integer' })
     const date = url.searchParams.get('date') ?? ''
     if (!isValidDate(date)) return sendJson(res, 400, { message: 'date must be a calendar day as YYYY-MM-DD' })
     const key = `${productId}/${date}`

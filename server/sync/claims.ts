@@ -59,7 +59,15 @@ export async function maintainHorizon(db: Db, now: number): Promise<{ added: num
   return { added, pruned }
 }
 
-type CandidateRow = { product_id: number; date: string; time_zone: string; next_due_at: Date; forced_at: Date | null; last_slot_start: string | null; last_fetched_at: Date | null }
+type CandidateRow = {
+  product_id: number
+  date: string
+  time_zone: string
+  next_due_at: Date
+  forced_at: Date | null
+  last_slot_start: string | null
+  last_fetched_at: Date | null
+}
 
 const toCandidate = (r: CandidateRow): Candidate => ({
   productId: r.product_id,
@@ -226,7 +234,10 @@ export async function claimNext(
 
 /** Hands one unfetched pair back (its fetch was not sent). */
 export async function releaseClaim(db: Db, instanceId: string, pair: { productId: number; date: string }): Promise<void> {
-  await db.dayFetchState.updateMany({ where: { productId: pair.productId, date: dateValue(pair.date), claimedBy: instanceId }, data: { claimedBy: null, claimedUntil: null } })
+  await db.dayFetchState.updateMany({
+    where: { productId: pair.productId, date: dateValue(pair.date), claimedBy: instanceId },
+    data: { claimedBy: null, claimedUntil: null },
+  })
 }
 
 /** On a graceful stop: hand back what this instance holds but did not fetch. */

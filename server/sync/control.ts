@@ -31,7 +31,17 @@ async function pausedProducts(db: Db): Promise<number[]> {
   return rows.map((r) => r.id)
 }
 
-type TierRow = { off: number; total: number; due: number; overdue: number; queued: number; in_flight: number; never: number; open_today: number; oldest: Date | null }
+type TierRow = {
+  off: number
+  total: number
+  due: number
+  overdue: number
+  queued: number
+  in_flight: number
+  never: number
+  open_today: number
+  oldest: Date | null
+}
 
 // One scan of the horizon of the products being synced, grouped by day
 // offset (tiers are summed from offsets in TypeScript), with "due" from
@@ -90,7 +100,11 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
   async function stateView(productId?: number): Promise<SyncStateView> {
     const c = await readControl(prisma)
     const paused = await pausedProducts(prisma)
-    const view: SyncStateView = { paused: productId === undefined ? c.paused : c.paused || paused.includes(productId), changedAt: new Date(c.changedAt).toISOString(), pausedProducts: paused }
+    const view: SyncStateView = {
+      paused: productId === undefined ? c.paused : c.paused || paused.includes(productId),
+      changedAt: new Date(c.changedAt).toISOString(),
+      pausedProducts: paused,
+    }
     if (productId !== undefined) view.productId = productId
     return view
   }
@@ -125,10 +139,17 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
       // bad range queues nothing rather than part of the products.
       for (const { timeZone } of zones) {
         const h = horizonAt(now, timeZone)
-        for (const [field, value] of [['from', req.from], ['to', req.to]] as const) {
+        for (const [field, value] of [
+          ['from', req.from],
+          ['to', req.to],
+        ] as const) {
           if (value === undefined) continue
           const check = checkDateInHorizon(value, h)
-          if (!check.ok) throw new BadRequestError(field, `${value} is ${check.reason === 'past' || check.reason === 'beyond' ? `outside the served horizon ${h.today}..${h.last}` : 'not a valid YYYY-MM-DD date'}`)
+          if (!check.ok)
+            throw new BadRequestError(
+              field,
+              `${value} is ${check.reason === 'past' || check.reason === 'beyond' ? `outside the served horizon ${h.today}..${h.last}` : 'not a valid YYYY-MM-DD date'}`,
+            )
         }
         const from = req.from ?? h.today
         const to = req.to ?? h.last
@@ -152,7 +173,16 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
       const [tierRows, controlRows, usage, failing] = await Promise.all([
         // STATUS_SQL is constant text that names its one parameter `$1` (the due.ts fragments need it as text): bound here, never interpolated.
         prisma.$queryRawUnsafe<TierRow[]>(STATUS_SQL, at),
-        prisma.$queryRaw<{ paused: boolean | null; last_success_at: Date | null; last_error: string | null; last_error_at: Date | null; active: number; paused_ids: number[] }[]>`
+        prisma.$queryRaw<
+          {
+            paused: boolean | null
+            last_success_at: Date | null
+            last_error: string | null
+            last_error_at: Date | null
+            active: number
+            paused_ids: number[]
+          }[]
+        >`
           SELECT c.paused, c.last_success_at, c.last_error, c.last_error_at,
                  (SELECT count(*)::int FROM product WHERE active) AS active,
                  ARRAY(SELECT id FROM product WHERE paused ORDER BY id) AS paused_ids
@@ -225,5 +255,3 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
     },
   }
 }
-
-

@@ -92,7 +92,6 @@ export interface SyncEngine {
   readonly inFlight: number
 }
 
-
 /** Clock ms one list of early refreshes is used while nothing is due. */
 const EARLY_RELIST_MS = 30_000
 
@@ -172,7 +171,10 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     reportProgress(now)
   }
 
-  type Step = { sent: true; done: Promise<Sent>; early: boolean } | { sent: false; retry: true } | { sent: false; retry?: false; skipped: PermitSkip; now: number; nextAt: number; usedInWindow: number }
+  type Step =
+    | { sent: true; done: Promise<Sent>; early: boolean }
+    | { sent: false; retry: true }
+    | { sent: false; retry?: false; skipped: PermitSkip; now: number; nextAt: number; usedInWindow: number }
 
   /** One send decision: the next ranked pair and a place in the shared window, taken together, now. */
   async function dispatchOne(): Promise<Step> {

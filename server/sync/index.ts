@@ -17,7 +17,9 @@ export interface SyncAssemblyOptions {
   limitPerMinute: number
   timeZone: string
   instanceId?: string
-  engine?: Partial<Pick<SyncEngineOptions, 'maxInFlight' | 'claimTtlMs' | 'maintenanceEveryMs' | 'rankEveryMs' | 'idleWaitMs' | 'spendSpareBudget' | 'strategy'>>
+  engine?: Partial<
+    Pick<SyncEngineOptions, 'maxInFlight' | 'claimTtlMs' | 'maintenanceEveryMs' | 'rankEveryMs' | 'idleWaitMs' | 'spendSpareBudget' | 'strategy'>
+  >
   /** SYNC_BUDGET_MARGIN_MS: added to the partner's 60 s window. */
   budgetMarginMs?: number
   /** The shared window's clock; default the database's, one for all instances. */
@@ -47,7 +49,24 @@ export function createSync(o: SyncAssemblyOptions): SyncAssembly {
     clock: o.clock,
     logger: o.logger,
   })
-  const engine = createSyncEngine({ db: o.db, partner, budget, clock: o.clock, logger: o.logger, instanceId, claimTtlMs: claimTtlFor(timeoutMs), observer: o.observer, ...o.engine })
-  const control = createSyncControl({ prisma: o.db.prisma, clock: o.clock, budget, timeZone: o.timeZone, partner: { baseUrl: o.partner.baseUrl, sandbox: o.partner.sandbox }, engine })
+  const engine = createSyncEngine({
+    db: o.db,
+    partner,
+    budget,
+    clock: o.clock,
+    logger: o.logger,
+    instanceId,
+    claimTtlMs: claimTtlFor(timeoutMs),
+    observer: o.observer,
+    ...o.engine,
+  })
+  const control = createSyncControl({
+    prisma: o.db.prisma,
+    clock: o.clock,
+    budget,
+    timeZone: o.timeZone,
+    partner: { baseUrl: o.partner.baseUrl, sandbox: o.partner.sandbox },
+    engine,
+  })
   return { engine, control, budget, instanceId }
 }

@@ -39,7 +39,20 @@ export interface DaySummary {
 export function toColumns(slots: readonly PartnerSlot[]): DayColumns {
   const c: DayColumns = {
     slots: { providerSlotId: [], startTime: [], endTime: [], remaining: [], currencyCode: [], variantId: [] },
-    pax: { providerSlotId: [], type: [], name: [], description: [], isPrimary: [], min: [], max: [], remaining: [], finalPrice: [], originalPrice: [], discount: [], currencyCode: [] },
+    pax: {
+      providerSlotId: [],
+      type: [],
+      name: [],
+      description: [],
+      isPrimary: [],
+      min: [],
+      max: [],
+      remaining: [],
+      finalPrice: [],
+      originalPrice: [],
+      discount: [],
+      currencyCode: [],
+    },
   }
   for (const s of slots) {
     c.slots.providerSlotId.push(s.providerSlotId)

@@ -59,14 +59,36 @@ function writeDay(snap: DaySnapshot, cols: DayColumns, prices: readonly (SlotPri
   const pc = cols.pax
   const sum = summarize(snap.slots)
   const day = dayPrice(snap.slots, prices)
-  const slotRows = JSON.stringify(sc.providerSlotId.map((psid, i) => ({
-    psid, st: sc.startTime[i], et: sc.endTime[i], rem: sc.remaining[i], cur: sc.currencyCode[i], var: sc.variantId[i],
-    pf: prices[i]?.price.finalPrice ?? null, po: prices[i]?.price.originalPrice ?? null, pc: prices[i]?.price.currencyCode ?? null, pt: prices[i]?.primaryType ?? null,
-  })))
-  const paxRows = JSON.stringify(pc.providerSlotId.map((psid, i) => ({
-    psid, type: pc.type[i], name: pc.name[i], descr: pc.description[i], prim: pc.isPrimary[i], mn: pc.min[i], mx: pc.max[i],
-    rem: pc.remaining[i], fin: pc.finalPrice[i], orig: pc.originalPrice[i], disc: pc.discount[i], cur: pc.currencyCode[i],
-  })))
+  const slotRows = JSON.stringify(
+    sc.providerSlotId.map((psid, i) => ({
+      psid,
+      st: sc.startTime[i],
+      et: sc.endTime[i],
+      rem: sc.remaining[i],
+      cur: sc.currencyCode[i],
+      var: sc.variantId[i],
+      pf: prices[i]?.price.finalPrice ?? null,
+      po: prices[i]?.price.originalPrice ?? null,
+      pc: prices[i]?.price.currencyCode ?? null,
+      pt: prices[i]?.primaryType ?? null,
+    })),
+  )
+  const paxRows = JSON.stringify(
+    pc.providerSlotId.map((psid, i) => ({
+      psid,
+      type: pc.type[i],
+      name: pc.name[i],
+      descr: pc.description[i],
+      prim: pc.isPrimary[i],
+      mn: pc.min[i],
+      mx: pc.max[i],
+      rem: pc.remaining[i],
+      fin: pc.finalPrice[i],
+      orig: pc.originalPrice[i],
+      disc: pc.discount[i],
+      cur: pc.currencyCode[i],
+    })),
+  )
   return Prisma.sql`
 WITH t AS MATERIALIZED (
   SELECT * FROM json_to_recordset(${slotRows}::json)
@@ -206,8 +228,16 @@ async function holdDay(tx: Tx, productId: number, date: string): Promise<{ lastF
 export async function writeInTransaction(c: Tx, snap: DaySnapshot): Promise<SnapshotResult> {
   const { productId, date, fetchedAt } = snap
   const result: SnapshotResult = {
-    changed: false, superseded: false, dropped: false, soldOut: false,
-    slotsInserted: 0, slotsUpdated: 0, slotsDeleted: 0, paxInserted: 0, paxUpdated: 0, paxDeleted: 0,
+    changed: false,
+    superseded: false,
+    dropped: false,
+    soldOut: false,
+    slotsInserted: 0,
+    slotsUpdated: 0,
+    slotsDeleted: 0,
+    paxInserted: 0,
+    paxUpdated: 0,
+    paxDeleted: 0,
   }
   const stored = await holdDay(c, productId, date)
   if (!stored) return { ...result, dropped: true }
@@ -225,7 +255,12 @@ export async function writeInTransaction(c: Tx, snap: DaySnapshot): Promise<Snap
   result.changed = result.slotsInserted + result.slotsUpdated + result.slotsDeleted + result.paxInserted + result.paxUpdated + result.paxDeleted > 0
   if (result.changed) {
     // Last, so the change log's lock (held to commit) is held for as short as possible.
-    const counts = countSlotChanges({ insertedSlotIds: w!.inserted, updatedSlotIds: w!.updated, deletedSlots: result.slotsDeleted, paxTouchedSlotIds: w!.pax_touched })
+    const counts = countSlotChanges({
+      insertedSlotIds: w!.inserted,
+      updatedSlotIds: w!.updated,
+      deletedSlots: result.slotsDeleted,
+      paxTouchedSlotIds: w!.pax_touched,
+    })
     result.soldOut = isSoldOut(stored.remainingBefore, summarize(snap.slots).totalRemaining)
     result.eventId = await appendChangeEvent(c, { productId, date, fetchedAt, soldOut: result.soldOut, ...counts })
   }

@@ -42,7 +42,14 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
       now,
       today,
     )
-    const w = await writeDaySnapshot(o.db.prisma, { productId: pair.productId, date: pair.date, slots: res.slots, fetchedAt: new Date(now), nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
+    const w = await writeDaySnapshot(o.db.prisma, {
+      productId: pair.productId,
+      date: pair.date,
+      slots: res.slots,
+      fetchedAt: new Date(now),
+      nextDueAt: new Date(nextDueAt),
+      forcedBefore: new Date(pair.claimedAt),
+    })
     if (w.eventId !== undefined) o.observer?.changeEvent?.(w.eventId)
     return { ok: true, changed: w.changed }
   }
@@ -51,14 +58,33 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
   o.observer?.partnerRequest(outcome, res.latencyMs)
   const failures = outcome === 'rate_limited' ? pair.consecutiveFailures : pair.consecutiveFailures + 1
   const nextDueAt = plan.nextDueAfterFetch(
-    { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: failures, lastSlotStart: null, weekdayKnownClosed: closed, retryAt: res.error.retryAt },
+    {
+      date: pair.date,
+      timeZone: pair.timeZone,
+      outcome,
+      consecutiveFailures: failures,
+      lastSlotStart: null,
+      weekdayKnownClosed: closed,
+      retryAt: res.error.retryAt,
+    },
     now,
     today,
   )
   // Every instance stops sending until the partner's reset.
   if (kind === 'rate_limited' && res.error.retryAt) await o.budget.halt(res.error.retryAt)
   o.logger.warn({ productId: pair.productId, date: pair.date, kind, reason: res.error.message, attempts: res.attempts }, 'partner fetch failed')
-  await recordFetchFailure(o.db.prisma, { productId: pair.productId, date: pair.date, at: new Date(now), outcome, error: `${kind}: ${res.error.message}`, nextDueAt: new Date(nextDueAt), forcedBefore: new Date(pair.claimedAt) })
-  await o.db.prisma.syncControl.updateMany({ where: { id: 1 }, data: { lastError: `${pair.productId} ${pair.date} ${kind}: ${res.error.message}`.slice(0, 1000), lastErrorAt: new Date(now) } })
+  await recordFetchFailure(o.db.prisma, {
+    productId: pair.productId,
+    date: pair.date,
+    at: new Date(now),
+    outcome,
+    error: `${kind}: ${res.error.message}`,
+    nextDueAt: new Date(nextDueAt),
+    forcedBefore: new Date(pair.claimedAt),
+  })
+  await o.db.prisma.syncControl.updateMany({
+    where: { id: 1 },
+    data: { lastError: `${pair.productId} ${pair.date} ${kind}: ${res.error.message}`.slice(0, 1000), lastErrorAt: new Date(now) },
+  })
   return { ok: false, changed: false }
 }

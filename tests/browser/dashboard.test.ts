@@ -14,9 +14,19 @@ import { startLiveServer, type LiveServer } from '../helpers/server.ts'
  * SLOTSYNC_UPDATE_SCREENSHOT=1 also writes the README's docs/dashboard.png.
  */
 const CHROMIUM = '/usr/bin/chromium'
-const SCREENSHOT = process.env.SLOTSYNC_UPDATE_SCREENSHOT === '1' ? path.join(ROOT, 'docs/dashboard.png') : path.join(os.tmpdir(), `slotsync-dashboard-${process.pid}.png`)
+const SCREENSHOT =
+  process.env.SLOTSYNC_UPDATE_SCREENSHOT === '1' ? path.join(ROOT, 'docs/dashboard.png') : path.join(os.tmpdir(), `slotsync-dashboard-${process.pid}.png`)
 // Everything the page may ask for: its own files and the public procedures' REST twins.
-const ALLOWED = new Set(['/', '/dashboard.js', '/dashboard.css', '/api/v1/sync/status', '/api/v1/sync/freshness', '/api/v1/sync/budget-history', '/api/v1/sync/pause', '/api/v1/sync/resume'])
+const ALLOWED = new Set([
+  '/',
+  '/dashboard.js',
+  '/dashboard.css',
+  '/api/v1/sync/status',
+  '/api/v1/sync/freshness',
+  '/api/v1/sync/budget-history',
+  '/api/v1/sync/pause',
+  '/api/v1/sync/resume',
+])
 
 type Status = {
   paused: boolean
@@ -42,7 +52,11 @@ beforeAll(async () => {
   // Some wrong answers from the partner, so the page has failing products to list.
   const s = await server.get<Status>('/api/v1/sync/status')
   const sandbox = s.partner.baseUrl ?? `http://${s.partner.host}`
-  const faults = await fetch(`${sandbox}/__sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ wrongShapeRate: 0.04 }) })
+  const faults = await fetch(`${sandbox}/__sandbox/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ wrongShapeRate: 0.04 }),
+  })
   expect(faults.status).toBe(200)
 }, 90_000)
 afterAll(async () => {

@@ -51,7 +51,12 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
   const ownDb = !opts.db
   const db = opts.db ?? (await createTestDatabase())
   const clock = manualClock(opts.now ?? Date.now())
-  const availability = createAvailabilityService({ prisma: db.prisma, clock, defaultTimeZone: opts.defaultTimeZone ?? 'Asia/Singapore', cacheTtlMs: opts.cacheTtlMs ?? 0 })
+  const availability = createAvailabilityService({
+    prisma: db.prisma,
+    clock,
+    defaultTimeZone: opts.defaultTimeZone ?? 'Asia/Singapore',
+    cacheTtlMs: opts.cacheTtlMs ?? 0,
+  })
   const changes = createChangeFeed({ connectionString: db.directUrl, prisma: db.prisma, logger: { info() {}, warn() {} } })
   await changes.start()
   const services: Services = {
@@ -59,7 +64,12 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
     sync: opts.sync ?? fakeSyncService().service,
     health: createHealthService(db.prisma),
     syncReads: createSyncReads({ prisma: db.prisma, clock }),
-    catalogue: createCatalogueService({ prisma: db.prisma, clock, defaultTimeZone: opts.defaultTimeZone ?? 'Asia/Singapore', onRemoved: (id) => availability.invalidate(id) }),
+    catalogue: createCatalogueService({
+      prisma: db.prisma,
+      clock,
+      defaultTimeZone: opts.defaultTimeZone ?? 'Asia/Singapore',
+      onRemoved: (id) => availability.invalidate(id),
+    }),
     changes,
   }
   const app = Fastify({ ...httpServerOptions({ trustProxy: opts.trustProxy ?? false }), logger: false })

@@ -60,7 +60,8 @@ export async function createOctoTestApi(opts: { now: number; keys?: string[]; ca
     changes: createChangeFeed({ connectionString: db.url, prisma: db.prisma, logger: { info() {}, warn() {} } }),
   }
   await registerApi(app, { services, adminToken: ADMIN_TOKEN, rateLimitPerMinute: 1_000_000 })
-  if (opts.keys) await app.register(octoRoutes, { availability, apiKeys: opts.keys, ...(opts.rateLimitPerMinute ? { rateLimitPerMinute: opts.rateLimitPerMinute } : {}) })
+  if (opts.keys)
+    await app.register(octoRoutes, { availability, apiKeys: opts.keys, ...(opts.rateLimitPerMinute ? { rateLimitPerMinute: opts.rateLimitPerMinute } : {}) })
   await app.ready()
   const firstKey = opts.keys?.[0]
   return {
@@ -75,7 +76,10 @@ export async function createOctoTestApi(opts: { now: number; keys?: string[]; ca
       return app.inject({
         method,
         url,
-        headers: { ...(key === null || key === undefined ? {} : { authorization: `Bearer ${key}` }), ...(o.capabilities !== undefined ? { 'octo-capabilities': o.capabilities } : {}) },
+        headers: {
+          ...(key === null || key === undefined ? {} : { authorization: `Bearer ${key}` }),
+          ...(o.capabilities !== undefined ? { 'octo-capabilities': o.capabilities } : {}),
+        },
         ...(body !== undefined ? { payload: body as object } : {}),
       })
     },

@@ -11,8 +11,25 @@ export function rawSlot(date: string, startTime: string, over: Partial<PartnerSl
     currencyCode: 'SGD',
     variantId: 14,
     paxAvailability: [
-      { type: 'ADULT_12~99', name: 'Adult', description: '12 years and above', isPrimary: true, min: 1, max: 1000, remaining: 1000, price: { discount: 0, finalPrice: 242.14, originalPrice: 242.14, currencyCode: 'SGD' } },
-      { type: 'CHILD_3~11', name: 'Child', description: '3 to 11 years', min: 0, max: 1000, remaining: 1000, price: { discount: 0, finalPrice: 180.5, originalPrice: 180.5, currencyCode: 'SGD' } },
+      {
+        type: 'ADULT_12~99',
+        name: 'Adult',
+        description: '12 years and above',
+        isPrimary: true,
+        min: 1,
+        max: 1000,
+        remaining: 1000,
+        price: { discount: 0, finalPrice: 242.14, originalPrice: 242.14, currencyCode: 'SGD' },
+      },
+      {
+        type: 'CHILD_3~11',
+        name: 'Child',
+        description: '3 to 11 years',
+        min: 0,
+        max: 1000,
+        remaining: 1000,
+        price: { discount: 0, finalPrice: 180.5, originalPrice: 180.5, currencyCode: 'SGD' },
+      },
     ],
     ...over,
   }

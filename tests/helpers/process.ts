@@ -69,7 +69,12 @@ export async function startProcess(script: string, env: Record<string, string>, 
 
 export function postgresPidsFor(dataDir: string): number[] {
   try {
-    return execFileSync('pgrep', ['-f', `postgres -D ${dataDir}`]).toString().trim().split('\n').filter(Boolean).map(Number)
+    return execFileSync('pgrep', ['-f', `postgres -D ${dataDir}`])
+      .toString()
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number)
   } catch {
     return []
   }

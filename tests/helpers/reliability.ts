@@ -76,7 +76,10 @@ export interface DayMismatch {
  * partner served for it (or be empty if none was ever served): a day written
  * halfway, mixed from two answers or written from a rejected one shows up here.
  */
-export async function daysNotMatchingServed(prisma: Pick<Db, '$queryRawUnsafe'>, sandbox: Sandbox): Promise<{ checked: number; withSlots: number; mismatches: DayMismatch[] }> {
+export async function daysNotMatchingServed(
+  prisma: Pick<Db, '$queryRawUnsafe'>,
+  sandbox: Sandbox,
+): Promise<{ checked: number; withSlots: number; mismatches: DayMismatch[] }> {
   const rows = await prisma.$queryRawUnsafe<{ product_id: number; date: string }[]>(
     `SELECT product_id, date::text AS date FROM day_fetch_state
      UNION SELECT product_id, date::text FROM slot ORDER BY 1, 2`,

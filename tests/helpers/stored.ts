@@ -22,7 +22,16 @@ export function normalizeServed(body: PartnerSlotInput[], date: string): NormalS
       remaining: s.remaining,
       variantId: s.variantId,
       pax: s.paxAvailability
-        .map((p) => ({ type: p.type, isPrimary: p.isPrimary, min: p.min, max: p.max, remaining: p.remaining, finalPrice: p.price.finalPrice, originalPrice: p.price.originalPrice, discount: p.price.discount }))
+        .map((p) => ({
+          type: p.type,
+          isPrimary: p.isPrimary,
+          min: p.min,
+          max: p.max,
+          remaining: p.remaining,
+          finalPrice: p.price.finalPrice,
+          originalPrice: p.price.originalPrice,
+          discount: p.price.discount,
+        }))
         .sort((a, b) => a.type.localeCompare(b.type)),
     }))
     .sort((a, b) => a.providerSlotId.localeCompare(b.providerSlotId))
@@ -30,7 +39,9 @@ export function normalizeServed(body: PartnerSlotInput[], date: string): NormalS
 
 /** What the database holds for one day, in the same form. */
 export async function storedDay(prisma: Pick<Db, '$queryRawUnsafe'>, productId: number, date: string): Promise<NormalSlot[]> {
-  const rows = await prisma.$queryRawUnsafe<{ provider_slot_id: string; start_time: string; end_time: string; remaining: number; variant_id: number; pax: NormalSlot['pax'] }[]>(
+  const rows = await prisma.$queryRawUnsafe<
+    { provider_slot_id: string; start_time: string; end_time: string; remaining: number; variant_id: number; pax: NormalSlot['pax'] }[]
+  >(
     `SELECT s.provider_slot_id, s.start_time, s.end_time, s.remaining, s.variant_id,
             coalesce(json_agg(json_build_object('type', p.type, 'isPrimary', p.is_primary, 'min', p.min, 'max', p.max, 'remaining', p.remaining,
               'finalPrice', p.final_price::text, 'originalPrice', p.original_price::text, 'discount', p.discount::text) ORDER BY p.type) FILTER (WHERE p.id IS NOT NULL), '[]') AS pax

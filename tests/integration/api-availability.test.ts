@@ -36,19 +36,47 @@ beforeAll(async () => {
   base = await api.listen()
   const db = api.db
   await db.prisma.product.createMany({ data: [{ id: 14 }, { id: 30 }, { id: 21, timeZone: 'America/Los_Angeles' }] })
-  await seedDay(db, 14, '2026-12-01', [
-    rawSlot('2026-12-01', '08:00'),
-    rawSlot('2026-12-01', '04:00', { remaining: 0, paxAvailability: [pax('ADULT', 100, { isPrimary: true })] }),
-    rawSlot('2026-12-01', '06:30', { paxAvailability: [pax('INFANT_0~4', 0), pax('CHILD_3~11', 50), pax('ADULT_12~99', 210.5, { price: { discount: 0, finalPrice: 210.5, originalPrice: 250, currencyCode: 'SGD' } })] }),
-  ], at(10 * MIN))
+  await seedDay(
+    db,
+    14,
+    '2026-12-01',
+    [
+      rawSlot('2026-12-01', '08:00'),
+      rawSlot('2026-12-01', '04:00', { remaining: 0, paxAvailability: [pax('ADULT', 100, { isPrimary: true })] }),
+      rawSlot('2026-12-01', '06:30', {
+        paxAvailability: [
+          pax('INFANT_0~4', 0),
+          pax('CHILD_3~11', 50),
+          pax('ADULT_12~99', 210.5, { price: { discount: 0, finalPrice: 210.5, originalPrice: 250, currencyCode: 'SGD' } }),
+        ],
+      }),
+    ],
+    at(10 * MIN),
+  )
   await seedDay(db, 14, '2026-12-02', [rawSlot('2026-12-02', '04:00', { remaining: 0 }), rawSlot('2026-12-02', '05:00', { remaining: 0 })], at(5 * 60 * MIN))
   await seedDay(db, 14, '2026-12-03', [], at(60 * MIN))
-  await seedDay(db, 14, '2026-12-04', [rawSlot('2026-12-04', '09:00', { paxAvailability: [pax('CHILD_5~15', 20), pax('STUDENT', 15), pax('SENIOR', 18)] })], at(60 * MIN))
+  await seedDay(
+    db,
+    14,
+    '2026-12-04',
+    [rawSlot('2026-12-04', '09:00', { paxAvailability: [pax('CHILD_5~15', 20), pax('STUDENT', 15), pax('SENIOR', 18)] })],
+    at(60 * MIN),
+  )
   await recordFetchFailure(db.prisma, { productId: 14, date: '2026-12-05', at: at(MIN), outcome: 'error', error: 'partner 502', nextDueAt: at(0) })
   await seedDay(db, 14, '2026-11-30', [rawSlot('2026-11-30', '04:00')], at(24 * 60 * MIN))
   await seedDay(db, 14, '2027-01-29', [rawSlot('2027-01-29', '04:00', { paxAvailability: [pax('ADULT', 99.99)] })], at(60 * MIN))
   await seedDay(db, 14, '2027-01-30', [rawSlot('2027-01-30', '04:00')], at(60 * MIN))
-  await seedDay(db, 21, '2026-11-30', [rawSlot('2026-11-30', '23:30', { paxAvailability: [pax('ADULT', 70, { price: { discount: 0, finalPrice: 70, originalPrice: 70, currencyCode: 'USD' } })] })], at(5 * MIN))
+  await seedDay(
+    db,
+    21,
+    '2026-11-30',
+    [
+      rawSlot('2026-11-30', '23:30', {
+        paxAvailability: [pax('ADULT', 70, { price: { discount: 0, finalPrice: 70, originalPrice: 70, currencyCode: 'USD' } })],
+      }),
+    ],
+    at(5 * MIN),
+  )
   await seedDay(db, 21, '2027-01-29', [rawSlot('2027-01-29', '10:00')], at(5 * MIN))
 })
 afterAll(async () => api?.close())
@@ -67,8 +95,26 @@ describe('GET /api/v1/experience/:id/slots', () => {
       price: { finalPrice: 242.14, currencyCode: 'SGD', originalPrice: 242.14 },
       remaining: 2000,
       paxAvailability: [
-        { type: 'ADULT_12~99', name: 'Adult', description: '12 years and above', price: { finalPrice: 242.14, currencyCode: 'SGD', originalPrice: 242.14 }, min: 1, max: 1000, remaining: 1000, isPrimary: true },
-        { type: 'CHILD_3~11', name: 'Child', description: '3 to 11 years', price: { finalPrice: 180.5, currencyCode: 'SGD', originalPrice: 180.5 }, min: 0, max: 1000, remaining: 1000, isPrimary: false },
+        {
+          type: 'ADULT_12~99',
+          name: 'Adult',
+          description: '12 years and above',
+          price: { finalPrice: 242.14, currencyCode: 'SGD', originalPrice: 242.14 },
+          min: 1,
+          max: 1000,
+          remaining: 1000,
+          isPrimary: true,
+        },
+        {
+          type: 'CHILD_3~11',
+          name: 'Child',
+          description: '3 to 11 years',
+          price: { finalPrice: 180.5, currencyCode: 'SGD', originalPrice: 180.5 },
+          min: 0,
+          max: 1000,
+          remaining: 1000,
+          isPrimary: false,
+        },
       ],
     })
   })
@@ -133,8 +179,16 @@ describe('GET /api/v1/experience/:id/slots', () => {
     it('Singapore: today 2026-12-01 to 2027-01-29', async () => {
       expect((await get('/api/v1/experience/14/slots?date=2026-12-01')).status).toBe(200)
       expect((await get('/api/v1/experience/14/slots?date=2027-01-29')).status).toBe(200)
-      expect((await get('/api/v1/experience/14/slots?date=2026-11-30')).body.error).toMatchObject({ code: 'BAD_REQUEST', field: 'date', message: 'date: 2026-11-30 is in the past (today is 2026-12-01 in Asia/Singapore)' })
-      expect((await get('/api/v1/experience/14/slots?date=2027-01-30')).body.error).toMatchObject({ code: 'BAD_REQUEST', field: 'date', message: expect.stringContaining('beyond') })
+      expect((await get('/api/v1/experience/14/slots?date=2026-11-30')).body.error).toMatchObject({
+        code: 'BAD_REQUEST',
+        field: 'date',
+        message: 'date: 2026-11-30 is in the past (today is 2026-12-01 in Asia/Singapore)',
+      })
+      expect((await get('/api/v1/experience/14/slots?date=2027-01-30')).body.error).toMatchObject({
+        code: 'BAD_REQUEST',
+        field: 'date',
+        message: expect.stringContaining('beyond'),
+      })
     })
     it('Los Angeles: still 2026-11-30, so 2027-01-29 is beyond', async () => {
       const r = await get('/api/v1/experience/21/slots?date=2026-11-30')
@@ -259,11 +313,14 @@ describe('errors', () => {
     }
   })
 
-  it.each(['/api/v1/experience/14', '/api/v1/experience/14/slots/extra', '/api/v2/experience/14/dates', '/nope'])('answers 404 JSON for the unknown route %s', async (path) => {
-    const r = await get(path)
-    expect(r.status).toBe(404)
-    expect(r.body.error.code).toBe('NOT_FOUND')
-  })
+  it.each(['/api/v1/experience/14', '/api/v1/experience/14/slots/extra', '/api/v2/experience/14/dates', '/nope'])(
+    'answers 404 JSON for the unknown route %s',
+    async (path) => {
+      const r = await get(path)
+      expect(r.status).toBe(404)
+      expect(r.body.error.code).toBe('NOT_FOUND')
+    },
+  )
 
   it('answers 503 (not 500) when the database cannot be reached', async () => {
     // Nothing listens on port 1: every query fails to connect, as with Postgres down.
@@ -276,7 +333,12 @@ describe('errors', () => {
         expect(r.statusCode).toBe(503)
         expect(r.json()).toEqual({ error: { code: 'SERVICE_UNAVAILABLE', message: 'the database is unavailable; try again shortly' } })
       }
-      expect((await down.app.inject({ url: '/ready' })).json()).toEqual({ ready: false, database: false, migrations: false, reason: 'the database is unreachable' })
+      expect((await down.app.inject({ url: '/ready' })).json()).toEqual({
+        ready: false,
+        database: false,
+        migrations: false,
+        reason: 'the database is unreachable',
+      })
     } finally {
       await down.app.close()
       await gone.close()

@@ -20,7 +20,8 @@ afterAll(async () => {
 })
 
 let minute = 0
-const write = (productId: number, date: string, remaining: number) => seedDay(api.db, productId, date, [rawSlot(date, '04:00', { remaining })], new Date(NOW + ++minute * 1000))
+const write = (productId: number, date: string, remaining: number) =>
+  seedDay(api.db, productId, date, [rawSlot(date, '04:00', { remaining })], new Date(NOW + ++minute * 1000))
 async function sse(query = '', headers: Record<string, string> = {}) {
   const c = await openSse(`${api.url}/api/v1/changes${query}`, headers)
   open.push(c)
@@ -42,7 +43,11 @@ describe('GET /api/v1/changes', () => {
     await write(15, '2026-12-02', 5)
     await write(15, '2026-12-02', 0)
     const events = await all.waitFor(3)
-    expect(events.map((e) => [e.productId, e.soldOut])).toEqual([[14, false], [15, false], [15, true]])
+    expect(events.map((e) => [e.productId, e.soldOut])).toEqual([
+      [14, false],
+      [15, false],
+      [15, true],
+    ])
     expect(all.ids).toEqual(events.map((e) => String(e.id)))
     expect(events[0]!.id).toBeLessThan(events[1]!.id)
     const e15 = await only15.waitFor(2)

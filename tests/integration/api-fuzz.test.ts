@@ -21,9 +21,16 @@ afterAll(async () => api?.close())
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0')
 const nearDate = fc.integer({ min: -400, max: 400 }).map((d) => new Date(NOW + d * 86_400_000).toISOString().slice(0, 10))
-const weirdDate = fc.tuple(fc.integer({ min: 0, max: 99_999 }), fc.integer({ min: -3, max: 99 }), fc.integer({ min: -3, max: 99 })).map(([y, m, d]) => `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`)
+const weirdDate = fc
+  .tuple(fc.integer({ min: 0, max: 99_999 }), fc.integer({ min: -3, max: 99 }), fc.integer({ min: -3, max: 99 }))
+  .map(([y, m, d]) => `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`)
 const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary', maxLength: 40 }))
-const anyDate = fc.oneof(nearDate, weirdDate, text, fc.constantFrom('', '2026-02-30', '2026-02-29', '2028-02-29', 'today', '2026-12-01T00:00:00Z', '20261201', '2026/12/01', ' 2026-12-01', '2026-12-01\n'))
+const anyDate = fc.oneof(
+  nearDate,
+  weirdDate,
+  text,
+  fc.constantFrom('', '2026-02-30', '2026-02-29', '2028-02-29', 'today', '2026-12-01T00:00:00Z', '20261201', '2026/12/01', ' 2026-12-01', '2026-12-01\n'),
+)
 
 const idSegment = fc.oneof(
   fc.integer({ min: -5, max: 30 }).map(String),
@@ -58,42 +65,92 @@ const getRequest: fc.Arbitrary<InjectOptions> = fc
 
 const jsonish = fc.oneof(
   fc.jsonValue().map((v) => JSON.stringify(v)),
-  fc.record({ productId: fc.oneof(fc.jsonValue(), idSegment), from: fc.oneof(anyDate, fc.jsonValue()), to: fc.oneof(anyDate, fc.jsonValue()) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
-  fc.constantFrom('', ' ', '{', '{"productId":', 'null', '[]', '{}', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}', '\u0000', '{"productId":1e999}'),
+  fc
+    .record(
+      { productId: fc.oneof(fc.jsonValue(), idSegment), from: fc.oneof(anyDate, fc.jsonValue()), to: fc.oneof(anyDate, fc.jsonValue()) },
+      { requiredKeys: [] },
+    )
+    .map((v) => JSON.stringify(v)),
+  fc.constantFrom(
+    '',
+    ' ',
+    '{',
+    '{"productId":',
+    'null',
+    '[]',
+    '{}',
+    '{"__proto__":{"x":1}}',
+    '{"constructor":{"prototype":{}}}',
+    '\u0000',
+    '{"productId":1e999}',
+  ),
   text,
 )
-const contentType = fc.option(fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', '*/*', ''), fc.string({ maxLength: 30 })), { nil: undefined })
-const auth = fc.option(fc.oneof(fc.constant(`Bearer ${ADMIN_TOKEN}`), fc.constant('Bearer '), fc.string().map((s) => `Bearer ${s}`), fc.string()), { nil: undefined })
+const contentType = fc.option(
+  fc.oneof(
+    fc.constantFrom(
+      'application/json',
+      'application/json; charset=utf-8',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/octet-stream',
+      '*/*',
+      '',
+    ),
+    fc.string({ maxLength: 30 }),
+  ),
+  { nil: undefined },
+)
+const auth = fc.option(
+  fc.oneof(
+    fc.constant(`Bearer ${ADMIN_TOKEN}`),
+    fc.constant('Bearer '),
+    fc.string().map((s) => `Bearer ${s}`),
+    fc.string(),
+  ),
+  { nil: undefined },
+)
 
-const postRequest: fc.Arbitrary<InjectOptions> = fc
-  .tuple(fc.constantFrom('pause', 'resume', 'run'), jsonish, contentType, auth)
-  .map(([route, body, ct, a]) => {
-    const headers: Record<string, string> = {}
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point (a header cannot carry them)
-    if (ct !== undefined) headers['content-type'] = ct.replace(/[\r\n\u0000-\u001f\u007f-\uffff]/g, '')
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point (a header cannot carry them)
-    if (a !== undefined) headers.authorization = a.replace(/[\r\n\u0000-\u001f\u007f-\uffff]/g, '')
-    return { method: 'POST', url: `/api/v1/sync/${route}`, headers, payload: body }
-  })
+const postRequest: fc.Arbitrary<InjectOptions> = fc.tuple(fc.constantFrom('pause', 'resume', 'run'), jsonish, contentType, auth).map(([route, body, ct, a]) => {
+  const headers: Record<string, string> = {}
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point (a header cannot carry them)
+  if (ct !== undefined) headers['content-type'] = ct.replace(/[\r\n\u0000-\u001f\u007f-\uffff]/g, '')
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point (a header cannot carry them)
+  if (a !== undefined) headers.authorization = a.replace(/[\r\n\u0000-\u001f\u007f-\uffff]/g, '')
+  return { method: 'POST', url: `/api/v1/sync/${route}`, headers, payload: body }
+})
 
 const otherRequest: fc.Arbitrary<InjectOptions> = fc
-  .tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'), fc.oneof(fc.webPath(), fc.constantFrom('/api/v1/sync/status', '/api/v1/experience//slots', '/api/v1/experience/14/slots/', '/health', '/ready')), fc.option(jsonish, { nil: undefined }))
-  .map(([method, url, payload]) => ({ method, url: url || '/', payload, headers: payload === undefined ? {} : { 'content-type': 'application/json' } }) as InjectOptions)
+  .tuple(
+    fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
+    fc.oneof(fc.webPath(), fc.constantFrom('/api/v1/sync/status', '/api/v1/experience//slots', '/api/v1/experience/14/slots/', '/health', '/ready')),
+    fc.option(jsonish, { nil: undefined }),
+  )
+  .map(
+    ([method, url, payload]) =>
+      ({ method, url: url || '/', payload, headers: payload === undefined ? {} : { 'content-type': 'application/json' } }) as InjectOptions,
+  )
 
 describe('no 5xx for anything a client sends', () => {
   it('REST routes: 2,000 generated requests', async () => {
     let count = 0
     const statuses = new Map<number, number>()
     await fc.assert(
-      fc.asyncProperty(fc.oneof({ arbitrary: getRequest, weight: 4 }, { arbitrary: postRequest, weight: 4 }, { arbitrary: otherRequest, weight: 1 }), async (req) => {
-        const res = await api.app.inject(req)
-        count++
-        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
-        expect(res.statusCode, `${req.method} ${req.url} → ${res.body}`).toBeLessThan(500)
-        if (res.statusCode >= 400 && req.method !== 'HEAD' && String(req.url).startsWith('/api/')) {
-          expect(res.json(), `${req.method} ${req.url}`).toEqual({ error: expect.objectContaining({ code: expect.any(String), message: expect.any(String) }) })
-        }
-      }),
+      fc.asyncProperty(
+        fc.oneof({ arbitrary: getRequest, weight: 4 }, { arbitrary: postRequest, weight: 4 }, { arbitrary: otherRequest, weight: 1 }),
+        async (req) => {
+          const res = await api.app.inject(req)
+          count++
+          statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
+          expect(res.statusCode, `${req.method} ${req.url} → ${res.body}`).toBeLessThan(500)
+          if (res.statusCode >= 400 && req.method !== 'HEAD' && String(req.url).startsWith('/api/')) {
+            expect(res.json(), `${req.method} ${req.url}`).toEqual({
+              error: expect.objectContaining({ code: expect.any(String), message: expect.any(String) }),
+            })
+          }
+        },
+      ),
       { numRuns: 2000 },
     )
     expect(count).toBeGreaterThanOrEqual(2000)
@@ -103,11 +160,20 @@ describe('no 5xx for anything a client sends', () => {
 
   it('tRPC procedures: 500 generated inputs', async () => {
     const procedure = fc.constantFrom('availability.slots', 'availability.dates', 'sync.pause', 'sync.run', 'sync.status', 'health.live')
-    const input = fc.oneof(fc.jsonValue().map((v) => JSON.stringify({ json: v })), fc.jsonValue().map((v) => JSON.stringify(v)), text)
+    const input = fc.oneof(
+      fc.jsonValue().map((v) => JSON.stringify({ json: v })),
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      text,
+    )
     await fc.assert(
       fc.asyncProperty(procedure, input, fc.boolean(), async (p, i, isPost) => {
         const res = isPost
-          ? await api.app.inject({ method: 'POST', url: `/trpc/${p}`, payload: i, headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` } })
+          ? await api.app.inject({
+              method: 'POST',
+              url: `/trpc/${p}`,
+              payload: i,
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+            })
           : await api.app.inject({ method: 'GET', url: `/trpc/${p}?input=${enc(i)}` })
         expect(res.statusCode, `${p} ${i} → ${res.body}`).toBeLessThan(500)
       }),

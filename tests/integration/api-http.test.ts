@@ -23,8 +23,24 @@ beforeAll(async () => {
       rawSlot(d, t, {
         remaining: (i + j) % 3 === 0 ? 0 : 50,
         paxAvailability: [
-          { type: 'ADULT_12~99', name: 'Adult', description: '', min: 1, max: 10, remaining: 5, price: { discount: 0, finalPrice: 100 + i * 10 + j * 0.25, originalPrice: 120, currencyCode: 'SGD' } },
-          { type: 'CHILD_3~11', name: 'Child', description: '', min: 0, max: 10, remaining: 5, price: { discount: 0, finalPrice: 50, originalPrice: 50, currencyCode: 'SGD' } },
+          {
+            type: 'ADULT_12~99',
+            name: 'Adult',
+            description: '',
+            min: 1,
+            max: 10,
+            remaining: 5,
+            price: { discount: 0, finalPrice: 100 + i * 10 + j * 0.25, originalPrice: 120, currencyCode: 'SGD' },
+          },
+          {
+            type: 'CHILD_3~11',
+            name: 'Child',
+            description: '',
+            min: 0,
+            max: 10,
+            remaining: 5,
+            price: { discount: 0, finalPrice: 50, originalPrice: 50, currencyCode: 'SGD' },
+          },
         ],
       }),
     )

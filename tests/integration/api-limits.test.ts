@@ -38,11 +38,16 @@ describe('HTTP limits', () => {
   it('serves a 20-procedure tRPC batch (httpBatchLink) in one request', async () => {
     const urls: string[] = []
     const client = createTRPCClient<AppRouter>({
-      links: [httpBatchLink({ url: `${api.url}/trpc`, transformer: superjson, fetch: (url, init) => {
-          urls.push(String(url))
-          return fetch(url, init)
-        },
-      })],
+      links: [
+        httpBatchLink({
+          url: `${api.url}/trpc`,
+          transformer: superjson,
+          fetch: (url, init) => {
+            urls.push(String(url))
+            return fetch(url, init)
+          },
+        }),
+      ],
     })
     const results = await Promise.all([
       ...PRODUCTS.map((productId) => client.availability.dates.query({ productId })),
@@ -72,7 +77,7 @@ describe('HTTP limits', () => {
     expect(await res.json()).toEqual({ error: { code: 'BAD_REQUEST', message: 'malformed request URL' } })
   })
 
-  it('answers a request head over Node\'s 16 KiB limit with 431 in the standard error shape', async () => {
+  it("answers a request head over Node's 16 KiB limit with 431 in the standard error shape", async () => {
     const r = await rawRequest(`GET /api/v1/experience/14/dates?pad=${'x'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`)
     expect(r.status).toBe(431)
     expect(JSON.parse(r.body)).toEqual({ error: { code: 'BAD_REQUEST', message: expect.stringMatching(/16 KiB/) } })

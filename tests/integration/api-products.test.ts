@@ -58,7 +58,7 @@ describe('PUT /api/v1/products/:id', () => {
     expect(Date.parse(r.body.addedAt)).not.toBeNaN()
     const rows = await api.db.prisma.$queryRawUnsafe<{ first: string; last: string; n: number; due: Date }[]>(
       'SELECT min(date)::text AS first, max(date)::text AS last, count(*)::int AS n, max(next_due_at) AS due FROM day_fetch_state WHERE product_id = 501',
-  )
+    )
     // 09:00 in Singapore is 10:00 in Tokyo, the same day.
     expect(rows[0]).toMatchObject({ first: '2026-12-01', last: '2027-01-29', n: 60 })
     expect(rows[0]!.due.getTime()).toBeLessThanOrEqual(NOW)
@@ -126,7 +126,8 @@ describe('DELETE /api/v1/products/:id', () => {
 
     const r = await rest('DELETE', '/api/v1/products/510')
     expect(r).toEqual({ status: 200, body: { removed: 510 } })
-    for (const table of ['product', 'slot', 'pax_availability', 'day_fetch_state', 'change_event', 'partner_request']) expect(await count(table, 510), table).toBe(0)
+    for (const table of ['product', 'slot', 'pax_availability', 'day_fetch_state', 'change_event', 'partner_request'])
+      expect(await count(table, 510), table).toBe(0)
     // The budget's window still counts the request; it only forgets the product.
     const rows = await api.db.prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM partner_request WHERE instance_id = 'x'`)
     expect(rows[0]!.n).toBe(1)
@@ -141,7 +142,9 @@ describe('DELETE /api/v1/products/:id', () => {
     expect(back.body).toMatchObject({ id: 510, lastSuccessAt: null, lastError: null })
     expect(await count('slot', 510)).toBe(0)
     expect(await count('change_event', 510)).toBe(0)
-    const fresh = await api.db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM day_fetch_state WHERE product_id = 510 AND last_attempt_at IS NULL')
+    const fresh = await api.db.prisma.$queryRawUnsafe<{ n: number }[]>(
+      'SELECT count(*)::int AS n FROM day_fetch_state WHERE product_id = 510 AND last_attempt_at IS NULL',
+    )
     expect(fresh[0]!.n).toBe(60)
   })
 })
@@ -151,7 +154,11 @@ describe('GET /api/v1/products', () => {
     await rest('PUT', '/api/v1/products/520', {})
     const D = '2026-12-03'
     await seedDay(api.db, 520, D, [rawSlot(D, '04:00')], new Date(NOW - 120_000))
-    await api.db.prisma.$executeRawUnsafe(`UPDATE day_fetch_state SET last_error = 'HTTP 503', last_attempt_at = $2 WHERE product_id = 520 AND date = $1::date + 1`, D, new Date(NOW - 30_000))
+    await api.db.prisma.$executeRawUnsafe(
+      `UPDATE day_fetch_state SET last_error = 'HTTP 503', last_attempt_at = $2 WHERE product_id = 520 AND date = $1::date + 1`,
+      D,
+      new Date(NOW - 30_000),
+    )
     const r = await rest('GET', '/api/v1/products')
     expect(r.status).toBe(200)
     const p = r.body.products.find((x: { id: number }) => x.id === 520)

@@ -46,7 +46,14 @@ const MUTATIONS = ['pause', 'resume', 'run'] as const
 
 describe('auth: sync mutations need the admin bearer token', () => {
   it.each(MUTATIONS)('REST %s answers 401 without a token, with a wrong one, or with another scheme', async (m) => {
-    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${ADMIN_TOKEN}x` }, { authorization: `Basic ${ADMIN_TOKEN}` }, { authorization: ADMIN_TOKEN }, { authorization: 'Bearer ' }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: 'Bearer wrong' },
+      { authorization: `Bearer ${ADMIN_TOKEN}x` },
+      { authorization: `Basic ${ADMIN_TOKEN}` },
+      { authorization: ADMIN_TOKEN },
+      { authorization: 'Bearer ' },
+    ]) {
       const r = await post(`/api/v1/sync/${m}`, { headers })
       expect(r.status).toBe(401)
       expect(r.body).toEqual({ error: { code: 'UNAUTHORIZED', message: 'a valid admin bearer token is required' } })
@@ -100,7 +107,10 @@ describe('forgiving bodies: none, empty, {} all mean everything', () => {
     const json = { 'content-type': 'application/json', ...AUTH }
     expect((await post('/api/v1/sync/pause', { body: '{"productId":14}', headers: json })).body).toMatchObject({ productId: 14, pausedProducts: [14] })
     expect((await post('/api/v1/sync/resume', { body: '{"productId":14}', headers: json })).body).toMatchObject({ productId: 14, pausedProducts: [] })
-    expect(calls).toEqual([{ method: 'pause', arg: 14 }, { method: 'resume', arg: 14 }])
+    expect(calls).toEqual([
+      { method: 'pause', arg: 14 },
+      { method: 'resume', arg: 14 },
+    ])
   })
 
   it('run forwards productId, from and to, and answers { queued }', async () => {

@@ -34,14 +34,25 @@ const service = () => createAvailabilityService({ prisma: counted, clock: manual
 beforeAll(async () => {
   db = await createTestDatabase()
   ;({ prisma: counted, queries } = countingReads(db.prisma))
-  await db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone, active) VALUES (14, 'Asia/Singapore', true), (15, 'Asia/Singapore', true), (16, 'Asia/Singapore', false), (21, 'Europe/Amsterdam', true)`)
+  await db.prisma.$executeRawUnsafe(
+    `INSERT INTO product (id, time_zone, active) VALUES (14, 'Asia/Singapore', true), (15, 'Asia/Singapore', true), (16, 'Asia/Singapore', false), (21, 'Europe/Amsterdam', true)`,
+  )
   for (let i = 0; i < 60; i++) {
     const date = addDays(TODAY, i)
     await seedDay(db, 14, date, [rawSlot(date, '09:30', { remaining: i % 7 === 0 ? 0 : 5 }), rawSlot(date, '04:00')], new Date(NOW))
   }
   await seedDay(db, 14, '2026-11-30', [rawSlot('2026-11-30', '23:00')], new Date(NOW)) // before today: not in the horizon
   await seedDay(db, 14, '2027-01-30', [rawSlot('2027-01-30', '22:00')], new Date(NOW)) // after the last day
-  await seedDay(db, 15, TODAY, [rawSlot(TODAY, '10:00', { providerSlotId: 'a', paxAvailability: [pax('ADULT', 0.29, { min: 2, max: 8 }), pax('CHILD', 10)] }), rawSlot(TODAY, '11:00', { providerSlotId: 'b', paxAvailability: [pax('ADULT', 1, { min: 1, max: 4 }, 'USD')] })], new Date(NOW))
+  await seedDay(
+    db,
+    15,
+    TODAY,
+    [
+      rawSlot(TODAY, '10:00', { providerSlotId: 'a', paxAvailability: [pax('ADULT', 0.29, { min: 2, max: 8 }), pax('CHILD', 10)] }),
+      rawSlot(TODAY, '11:00', { providerSlotId: 'b', paxAvailability: [pax('ADULT', 1, { min: 1, max: 4 }, 'USD')] }),
+    ],
+    new Date(NOW),
+  )
   await seedDay(db, 16, TODAY, [rawSlot(TODAY, '10:00')], new Date(NOW))
 })
 afterAll(async () => db?.drop())
@@ -76,7 +87,11 @@ describe('range: many days of one product in one query', () => {
     const day = await s.slots(14, '2026-12-02')
     const r = await s.range(14, '2026-12-02', '2026-12-02')
     expect(r!.slots.map((x) => ({ startTime: x.startTime, remaining: x.remaining, prices: x.pax.map((p) => Number(p.finalPrice)) }))).toEqual(
-      day.slots.map((x) => ({ startTime: x.startTime, remaining: x.remaining, prices: [...x.paxAvailability].sort((a, b) => (a.type < b.type ? -1 : 1)).map((p) => p.price.finalPrice) })),
+      day.slots.map((x) => ({
+        startTime: x.startTime,
+        remaining: x.remaining,
+        prices: [...x.paxAvailability].sort((a, b) => (a.type < b.type ? -1 : 1)).map((p) => p.price.finalPrice),
+      })),
     )
   })
 

@@ -15,7 +15,12 @@ const warnings: string[] = []
 beforeAll(async () => {
   db = await createTestDatabase()
   await db.prisma.product.createMany({ data: [{ id: 14 }, { id: 15 }] })
-  hub = createChangeHub({ connectionString: db.directUrl, prisma: db.prisma, logger: { info() {}, warn: (_o, msg) => void warnings.push(String(msg)) }, reconnectMs: 50 })
+  hub = createChangeHub({
+    connectionString: db.directUrl,
+    prisma: db.prisma,
+    logger: { info() {}, warn: (_o, msg) => void warnings.push(String(msg)) },
+    reconnectMs: 50,
+  })
   await hub.start()
 })
 afterAll(async () => {
@@ -25,7 +30,12 @@ afterAll(async () => {
 
 let minute = 0
 async function write(productId: number, remaining: number, date = '2026-12-01'): Promise<number> {
-  const r = await writeDaySnapshot(db.prisma, { productId, date, slots: validSlots(date, [rawSlot(date, '04:00', { remaining })]), fetchedAt: new Date(Date.UTC(2026, 10, 30, 0, ++minute)) })
+  const r = await writeDaySnapshot(db.prisma, {
+    productId,
+    date,
+    slots: validSlots(date, [rawSlot(date, '04:00', { remaining })]),
+    fetchedAt: new Date(Date.UTC(2026, 10, 30, 0, ++minute)),
+  })
   return r.eventId!
 }
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {

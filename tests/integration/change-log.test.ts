@@ -43,7 +43,9 @@ describe('change events from snapshot writes', () => {
     const r = await write(14, D, [rawSlot(D, '04:00'), rawSlot(D, '05:00')], 1)
     expect(r.eventId).toBeGreaterThan(0)
     const events = await eventsOf(14, D)
-    expect(events).toEqual([{ id: r.eventId, productId: 14, date: D, fetchedAt: at(1).toISOString(), slotsAdded: 2, slotsRemoved: 0, slotsChanged: 0, soldOut: false }])
+    expect(events).toEqual([
+      { id: r.eventId, productId: 14, date: D, fetchedAt: at(1).toISOString(), slotsAdded: 2, slotsRemoved: 0, slotsChanged: 0, soldOut: false },
+    ])
     await until(() => heard.some((e) => e.id === r.eventId))
     expect(heard.find((e) => e.id === r.eventId)).toEqual(events[0])
   })
@@ -74,7 +76,11 @@ describe('change events from snapshot writes', () => {
     await write(15, D, [rawSlot(D, '04:00', { remaining: 0 }), rawSlot(D, '05:00', { remaining: 0 })], 2)
     await write(15, D, [rawSlot(D, '04:00', { remaining: 2 }), rawSlot(D, '05:00', { remaining: 0 })], 3)
     const events = await eventsOf(15, D)
-    expect(events.map((e) => [e.slotsChanged, e.soldOut])).toEqual([[0, false], [2, true], [1, false]])
+    expect(events.map((e) => [e.slotsChanged, e.soldOut])).toEqual([
+      [0, false],
+      [2, true],
+      [1, false],
+    ])
   })
 
   it('a writer that waited on the day behind the one that sold it out does not call it sold out again', async () => {
@@ -153,7 +159,9 @@ describe('a product removed while its fetch was in flight', () => {
   })
 
   it('a failure for an existing product is still recorded', async () => {
-    expect(await recordFetchFailure(db.prisma, { productId: 16, date: '2026-12-08', at: at(1), outcome: 'error', error: 'HTTP 503', nextDueAt: at(5) })).toEqual({ dropped: false })
+    expect(
+      await recordFetchFailure(db.prisma, { productId: 16, date: '2026-12-08', at: at(1), outcome: 'error', error: 'HTTP 503', nextDueAt: at(5) }),
+    ).toEqual({ dropped: false })
   })
 })
 

@@ -48,7 +48,9 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
 }
 
 describe('the change feed across two instances', () => {
-  it('a subscriber on A sees B’s writes in order, exactly once; after a disconnect it resumes on B with every missed event once', { timeout: 90_000 }, async () => {
+  it('a subscriber on A sees B’s writes in order, exactly once; after a disconnect it resumes on B with every missed event once', {
+    timeout: 90_000,
+  }, async () => {
     const live = clients[0]!
     expect(live.status).toBe(200)
     await live.waitFor(10, 30_000)

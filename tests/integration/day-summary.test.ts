@@ -11,8 +11,14 @@ const at = (minutesAgo: number) => new Date(NOW - minutesAgo * 60_000)
 
 type Pax = PartnerSlotInput['paxAvailability'][number]
 const pax = (type: string, finalPrice: number, over: Partial<Pax> = {}, currencyCode = 'SGD'): Pax => ({
-  type, name: type, description: '', min: 0, max: 10, remaining: 10,
-  price: { discount: 0, finalPrice, originalPrice: finalPrice, currencyCode }, ...over,
+  type,
+  name: type,
+  description: '',
+  min: 0,
+  max: 10,
+  remaining: 10,
+  price: { discount: 0, finalPrice, originalPrice: finalPrice, currencyCode },
+  ...over,
 })
 const slot = (date: string, startTime: string, paxAvailability: Pax[], remaining = 5) => rawSlot(date, startTime, { paxAvailability, remaining })
 
@@ -28,7 +34,8 @@ const json = async (url: string) => {
   expect(r.statusCode).toBe(200)
   return r.json()
 }
-const openDates = async (id: number) => (await json(`/api/v1/experience/${id}/dates`)).dates as { date: string; price: { finalPrice: number; currencyCode: string; originalPrice: number } }[]
+const openDates = async (id: number) =>
+  (await json(`/api/v1/experience/${id}/dates`)).dates as { date: string; price: { finalPrice: number; currencyCode: string; originalPrice: number } }[]
 
 async function summary(productId: number, date: string) {
   const rows = await api.db.prisma.$queryRaw<Record<string, unknown>[]>`
@@ -78,12 +85,18 @@ describe('the day summary the snapshot writer stores', () => {
 
   it('multi-currency: the lowest number wins, ties by original price then currency', async () => {
     const d = addDays(TODAY, 5)
-    await seedDay(api.db, 14, d, [
-      slot(d, '04:00', [pax('ADULT', 12, {}, 'USD')]),
-      slot(d, '05:00', [pax('ADULT', 10, { price: { discount: 0, finalPrice: 10, originalPrice: 14, currencyCode: 'SGD' } })]),
-      slot(d, '06:00', [pax('ADULT', 10, { price: { discount: 0, finalPrice: 10, originalPrice: 11, currencyCode: 'USD' } })]),
-      slot(d, '07:00', [pax('ADULT', 10, { price: { discount: 0, finalPrice: 10, originalPrice: 11, currencyCode: 'EUR' } })]),
-    ], at(5))
+    await seedDay(
+      api.db,
+      14,
+      d,
+      [
+        slot(d, '04:00', [pax('ADULT', 12, {}, 'USD')]),
+        slot(d, '05:00', [pax('ADULT', 10, { price: { discount: 0, finalPrice: 10, originalPrice: 14, currencyCode: 'SGD' } })]),
+        slot(d, '06:00', [pax('ADULT', 10, { price: { discount: 0, finalPrice: 10, originalPrice: 11, currencyCode: 'USD' } })]),
+        slot(d, '07:00', [pax('ADULT', 10, { price: { discount: 0, finalPrice: 10, originalPrice: 11, currencyCode: 'EUR' } })]),
+      ],
+      at(5),
+    )
     expect((await openDates(14)).find((x) => x.date === d)?.price).toEqual({ finalPrice: 10, currencyCode: 'EUR', originalPrice: 11 })
   })
 
@@ -96,16 +109,23 @@ describe('the day summary the snapshot writer stores', () => {
   })
 
   it('/dates reads only the horizon: a summary of yesterday or of today + 60 is not listed', async () => {
-    for (const d of [addDays(TODAY, -1), addDays(TODAY, 60), TODAY, addDays(TODAY, 59)]) await seedDay(api.db, 15, d, [slot(d, '23:00', [pax('ADULT', 3)])], at(5))
+    for (const d of [addDays(TODAY, -1), addDays(TODAY, 60), TODAY, addDays(TODAY, 59)])
+      await seedDay(api.db, 15, d, [slot(d, '23:00', [pax('ADULT', 3)])], at(5))
     expect((await openDates(15)).map((x) => x.date)).toEqual([TODAY, addDays(TODAY, 59)])
   })
 
   it('/slots lists the stored primary first, then the rest in code point order, money as JSON numbers', async () => {
     const d = addDays(TODAY, 7)
-    await seedDay(api.db, 14, d, [
-      slot(d, '04:00', [pax('b', 1), pax('C', 180.5), pax('ZZZ', 9999999999.99, { isPrimary: true }), pax('ADULT', 0)]),
-      slot(d, '05:00', [pax('b', 3), pax('C', 2), pax('a', 2)]),
-    ], at(5))
+    await seedDay(
+      api.db,
+      14,
+      d,
+      [
+        slot(d, '04:00', [pax('b', 1), pax('C', 180.5), pax('ZZZ', 9999999999.99, { isPrimary: true }), pax('ADULT', 0)]),
+        slot(d, '05:00', [pax('b', 3), pax('C', 2), pax('a', 2)]),
+      ],
+      at(5),
+    )
     const [first, second] = (await json(`/api/v1/experience/14/slots?date=${d}`)).slots
     expect(first.paxAvailability.map((p: { type: string }) => p.type)).toEqual(['ZZZ', 'ADULT', 'C', 'b'])
     expect(first.paxAvailability.map((p: { price: { finalPrice: number } }) => p.price.finalPrice)).toEqual([9999999999.99, 0, 180.5, 1])

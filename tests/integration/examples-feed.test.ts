@@ -54,7 +54,9 @@ describe('watch-sold-out.ts', () => {
     await seedDay(api.db, 14, D, [rawSlot(D, '04:00', { remaining: 1 })], new Date(NOW - 30_000))
     await seedDay(api.db, 14, D, [rawSlot(D, '04:00', { remaining: 0 })], new Date(NOW - 20_000))
     const run = await w.done
-    const rows = await api.db.prisma.$queryRawUnsafe<{ id: string }[]>('SELECT id::text AS id FROM change_event WHERE product_id = 14 AND sold_out ORDER BY change_event.id DESC LIMIT 1')
+    const rows = await api.db.prisma.$queryRawUnsafe<{ id: string }[]>(
+      'SELECT id::text AS id FROM change_event WHERE product_id = 14 AND sold_out ORDER BY change_event.id DESC LIMIT 1',
+    )
     const id = rows[0]!.id
     expect(run.code).toBe(0)
     expect(run.stdout).toBe(`${D}  product 14  SOLD OUT  (event ${id}, fetched ${new Date(NOW - 20_000).toISOString()})\n`)

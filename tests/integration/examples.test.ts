@@ -34,7 +34,8 @@ function start(name: string, args: string[] = [], env: Record<string, string> = 
 
 const example = (name: string, args?: string[], env?: Record<string, string>) => start(name, args, env).done
 
-const money = (p: Price | null) => (p ? `${p.currencyCode} ${p.finalPrice.toFixed(2)}${p.originalPrice > p.finalPrice ? ` (was ${p.originalPrice.toFixed(2)})` : ''}` : 'no price')
+const money = (p: Price | null) =>
+  p ? `${p.currencyCode} ${p.finalPrice.toFixed(2)}${p.originalPrice > p.finalPrice ? ` (was ${p.originalPrice.toFixed(2)})` : ''}` : 'no price'
 
 async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const t0 = Date.now()

@@ -24,7 +24,15 @@ afterAll(async () => {
 })
 
 function env(databaseUrl: string, more: Record<string, string> = {}) {
-  return { PORT: '0', DATABASE_URL: databaseUrl, PARTNER_BASE_URL: partner.url, PARTNER_API_KEY: partner.apiKey, SYNC_PRODUCT_IDS: '14', ADMIN_TOKEN: ADMIN, ...more }
+  return {
+    PORT: '0',
+    DATABASE_URL: databaseUrl,
+    PARTNER_BASE_URL: partner.url,
+    PARTNER_API_KEY: partner.apiKey,
+    SYNC_PRODUCT_IDS: '14',
+    ADMIN_TOKEN: ADMIN,
+    ...more,
+  }
 }
 
 async function readyOf(url: string) {
@@ -111,7 +119,11 @@ describe('SIGTERM', () => {
     children.push(p)
     expect((await readyOf(p.url)).status).toBe(200)
     // The engine works on this database too (claims, budget, snapshot writes).
-    await waitFor('a sync pass to store a day', async () => (((await (await fetch(`${p.url}/api/v1/sync/status`)).json()) as { lastSuccessAt: string | null }).lastSuccessAt ? true : undefined), 20_000)
+    await waitFor(
+      'a sync pass to store a day',
+      async () => (((await (await fetch(`${p.url}/api/v1/sync/status`)).json()) as { lastSuccessAt: string | null }).lastSuccessAt ? true : undefined),
+      20_000,
+    )
 
     // A request in flight: its body arrives in two halves, around the signal.
     const { port, hostname } = new URL(p.url)
@@ -121,22 +133,38 @@ describe('SIGTERM', () => {
     socket.on('data', (d) => (response += d))
     const closed = new Promise((r) => socket.on('close', r))
     await new Promise((r) => socket.once('connect', r))
-    socket.write(`POST /api/v1/sync/pause HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`)
+    socket.write(
+      `POST /api/v1/sync/pause HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+    )
     await new Promise((r) => setTimeout(r, 200))
 
     const t0 = Date.now()
     p.child.kill('SIGTERM')
-    const draining = await waitFor('/ready to turn 503', async () => {
-      const r = await readyOf(p.url)
-      return r.status === 503 ? r : undefined
-    }, 5_000, 20)
+    const draining = await waitFor(
+      '/ready to turn 503',
+      async () => {
+        const r = await readyOf(p.url)
+        return r.status === 503 ? r : undefined
+      },
+      5_000,
+      20,
+    )
     expect(Date.now() - t0).toBeLessThan(3_000) // before the listener closes
     expect(draining.body).toMatchObject({ ready: false, database: true, migrations: true, reason: 'shutting down' })
     expect((await fetch(`${p.url}/health`)).status).toBe(200) // still serving meanwhile
 
     // Only once the listener has closed does the rest of the body arrive: the
     // request in flight must still get its answer.
-    await waitFor('the listener to close', () => fetch(`${p.url}/health`).then(() => undefined, () => true), 10_000, 50)
+    await waitFor(
+      'the listener to close',
+      () =>
+        fetch(`${p.url}/health`).then(
+          () => undefined,
+          () => true,
+        ),
+      10_000,
+      50,
+    )
     expect(p.child.exitCode).toBeNull()
     socket.write(body.slice(5))
     await waitFor('the answer to the request in flight', () => (/\r\n\r\n\{.*\}$/s.test(response) ? true : undefined), 10_000, 20)

@@ -26,9 +26,13 @@ afterAll(async () => {
 describe('a failing migration', () => {
   it('is rolled back whole, recorded as failed, blocks the next start, and leaves no lock behind', async () => {
     await expect(applyMigrations(db.url, { dir })).rejects.toThrow(/migration 20260102000000_bad failed: .*no_such_function/)
-    const tables = (await db.prisma.$queryRawUnsafe<{ tablename: string }[]>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).map((r) => r.tablename)
+    const tables = (await db.prisma.$queryRawUnsafe<{ tablename: string }[]>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).map(
+      (r) => r.tablename,
+    )
     expect(tables).toEqual(['_prisma_migrations', 'good']) // no "half"
-    const rows = (await db.prisma.$queryRawUnsafe('SELECT migration_name, finished_at IS NOT NULL AS finished, logs FROM "_prisma_migrations" ORDER BY migration_name'))
+    const rows = await db.prisma.$queryRawUnsafe(
+      'SELECT migration_name, finished_at IS NOT NULL AS finished, logs FROM "_prisma_migrations" ORDER BY migration_name',
+    )
     expect(rows).toEqual([
       { migration_name: '20260101000000_good', finished: true, logs: null },
       { migration_name: '20260102000000_bad', finished: false, logs: expect.stringContaining('no_such_function') },
@@ -38,6 +42,12 @@ describe('a failing migration', () => {
     await expect(again).rejects.toThrow(/20260102000000_bad failed earlier/)
     // Transaction-scoped locks only: nothing survives the transactions, in any session. pg_locks
     // covers the whole cluster, where other test files' writers hold their own locks meanwhile.
-    expect((await db.prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`))[0]!.n).toBe(0)
+    expect(
+      (
+        await db.prisma.$queryRawUnsafe<{ n: number }[]>(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        )
+      )[0]!.n,
+    ).toBe(0)
   })
 })

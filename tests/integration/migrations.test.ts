@@ -14,7 +14,7 @@ describe('migrations', () => {
   it('records every committed migration with the sha256 of its file, as Prisma does', async () => {
     const rows = await db.prisma.$queryRawUnsafe<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }[]>(
       'SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name',
-  )
+    )
     const files = readMigrations()
     expect(files.length).toBeGreaterThan(0)
     expect(rows.map((r) => [r.migration_name, r.checksum])).toEqual(files.map((m) => [m.name, m.checksum]))
@@ -52,7 +52,7 @@ describe('migrations', () => {
     const rows = await db.prisma.$queryRawUnsafe<{ table_name: string; column_name: string; is_nullable: string }[]>(
       `SELECT table_name, column_name, is_nullable FROM information_schema.columns
        WHERE table_schema = 'public' AND table_name <> '_prisma_migrations'`,
-  )
+    )
     const actual = new Map<string, Map<string, boolean>>()
     for (const r of rows) {
       if (!actual.has(r.table_name)) actual.set(r.table_name, new Map())
@@ -63,7 +63,8 @@ describe('migrations', () => {
     const { get_dmmf } = createRequire(import.meta.url)('@prisma/prisma-schema-wasm')
     const schema = fs.readFileSync(new URL('../../prisma/schema.prisma', import.meta.url), 'utf8')
     const dmmf = JSON.parse(get_dmmf(JSON.stringify({ prismaSchema: [['schema.prisma', schema]] })))
-    const models: { dbName: string | null; name: string; fields: { kind: string; name: string; dbName: string | null; isRequired: boolean }[] }[] = dmmf.datamodel.models
+    const models: { dbName: string | null; name: string; fields: { kind: string; name: string; dbName: string | null; isRequired: boolean }[] }[] =
+      dmmf.datamodel.models
     expect(models.length).toBeGreaterThan(5)
     for (const model of models) {
       const cols = new Map<string, boolean>()
@@ -82,12 +83,12 @@ describe('migrations', () => {
     const rows = await db.prisma.$queryRawUnsafe<{ data_type: string }[]>(
       `SELECT DISTINCT data_type FROM information_schema.columns
        WHERE table_schema = 'public' AND column_name IN ('final_price', 'original_price', 'discount')`,
-  )
+    )
     expect(rows.map((r) => r.data_type)).toEqual(['numeric'])
     const floats = await db.prisma.$queryRawUnsafe(
       `SELECT table_name, column_name FROM information_schema.columns
        WHERE table_schema = 'public' AND data_type IN ('real', 'double precision')`,
-  )
+    )
     expect(floats).toEqual([])
   })
 })

@@ -76,7 +76,10 @@ describe('/metrics on the running service', () => {
     const ok = sampleValue(f, 'slotsync_partner_requests_total', { outcome: 'ok' })! + sampleValue(f, 'slotsync_partner_requests_total', { outcome: 'empty' })!
     expect(ok).toBeGreaterThan(0)
     // Every request counted is in the latency histogram too.
-    const all = ['ok', 'empty', 'error', 'invalid', 'rate_limited'].reduce((a, outcome) => a + sampleValue(f, 'slotsync_partner_requests_total', { outcome })!, 0)
+    const all = ['ok', 'empty', 'error', 'invalid', 'rate_limited'].reduce(
+      (a, outcome) => a + sampleValue(f, 'slotsync_partner_requests_total', { outcome })!,
+      0,
+    )
     expect(sampleValue(f, 'slotsync_partner_request_duration_seconds_count')).toBe(all)
     expect(sampleValue(f, 'slotsync_sync_pass_duration_seconds_count')).toBeGreaterThan(0)
   })
@@ -94,7 +97,8 @@ describe('/metrics on the running service', () => {
     expect(sampleValue(f, 'slotsync_products', { state: 'active' })).toBe(2)
     expect(sampleValue(f, 'slotsync_partner_budget_limit_requests')).toBe(6000)
     for (const [tier, c] of Object.entries(s.tiers)) {
-      for (const state of ['fresh', 'due', 'overdue'] as const) expect(sampleValue(f, 'slotsync_sync_pairs', { tier, state }), `${tier} ${state}`).toBe(c[state])
+      for (const state of ['fresh', 'due', 'overdue'] as const)
+        expect(sampleValue(f, 'slotsync_sync_pairs', { tier, state }), `${tier} ${state}`).toBe(c[state])
       // Per-tier oldest age: present exactly for the tiers with a fetched day.
       if (c.oldestFetchedAt) expect(sampleValue(f, 'slotsync_sync_oldest_age_seconds', { tier }), tier).toBeGreaterThanOrEqual(0)
       else expect(sampleValue(f, 'slotsync_sync_oldest_age_seconds', { tier }), tier).toBeUndefined()

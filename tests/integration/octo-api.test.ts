@@ -1,4 +1,13 @@
-import { zAvailability, zAvailabilityCalendar, zErrorInvalidAvailabilityId, zErrorInvalidOptionId, zErrorInvalidProductId, zErrorInvalidUnitId, zProduct, zSupplier } from '@octocloud/types'
+import {
+  zAvailability,
+  zAvailabilityCalendar,
+  zErrorInvalidAvailabilityId,
+  zErrorInvalidOptionId,
+  zErrorInvalidProductId,
+  zErrorInvalidUnitId,
+  zProduct,
+  zSupplier,
+} from '@octocloud/types'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDays } from '../../server/calendar/days.ts'
 import type { PartnerSlotInput } from '../../server/partner/schema.ts'
@@ -35,11 +44,25 @@ const json = (r: { body: string }) => JSON.parse(r.body)
 
 beforeAll(async () => {
   api = await createOctoTestApi({ now: NOW, keys: [KEY, KEY2] })
-  await api.db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone) VALUES (14, 'Asia/Singapore'), (30, 'America/New_York'), (31, 'Asia/Tokyo'), (21, 'Europe/Amsterdam'), (40, 'Asia/Singapore')`)
+  await api.db.prisma.$executeRawUnsafe(
+    `INSERT INTO product (id, time_zone) VALUES (14, 'Asia/Singapore'), (30, 'America/New_York'), (31, 'Asia/Tokyo'), (21, 'Europe/Amsterdam'), (40, 'Asia/Singapore')`,
+  )
   await seedCatalogue(api.db, 14, TODAY, 60, NOW)
   // Other currencies: the sandbox serves SGD only, so rows are written as the sync engine would.
-  await seedDay(api.db, 30, '2026-12-02', [rawSlot('2026-12-02', '09:00', { currencyCode: 'USD', paxAvailability: [pax('ADULT_18~99', 19.99, 'USD', 24.5), pax('CHILD_3~11', 0.29, 'USD')] })], new Date(NOW))
-  await seedDay(api.db, 31, '2026-12-02', [rawSlot('2026-12-02', '10:00', { currencyCode: 'JPY', paxAvailability: [pax('ADULT', 3500, 'JPY', 4000), pax('CHILD', 1800, 'JPY')] })], new Date(NOW))
+  await seedDay(
+    api.db,
+    30,
+    '2026-12-02',
+    [rawSlot('2026-12-02', '09:00', { currencyCode: 'USD', paxAvailability: [pax('ADULT_18~99', 19.99, 'USD', 24.5), pax('CHILD_3~11', 0.29, 'USD')] })],
+    new Date(NOW),
+  )
+  await seedDay(
+    api.db,
+    31,
+    '2026-12-02',
+    [rawSlot('2026-12-02', '10:00', { currencyCode: 'JPY', paxAvailability: [pax('ADULT', 3500, 'JPY', 4000), pax('CHILD', 1800, 'JPY')] })],
+    new Date(NOW),
+  )
 })
 afterAll(async () => api?.close())
 
@@ -49,7 +72,13 @@ describe('keys', () => {
     ['an unknown key', 'not-a-key'],
     ['a known key with something appended', `${KEY}x`],
   ])('%s → 401 UNAUTHORIZED, OCTO body', async (_what, key) => {
-    for (const [method, url] of [['GET', '/octo/supplier'], ['GET', '/octo/products'], ['GET', '/octo/products/14'], ['POST', '/octo/availability/calendar'], ['POST', '/octo/availability']] as const) {
+    for (const [method, url] of [
+      ['GET', '/octo/supplier'],
+      ['GET', '/octo/products'],
+      ['GET', '/octo/products/14'],
+      ['POST', '/octo/availability/calendar'],
+      ['POST', '/octo/availability'],
+    ] as const) {
       const r = await api.octo(method, url, method === 'POST' ? { productId: '14' } : undefined, { key })
       expect(r.statusCode, url).toBe(401)
       expect(json(r)).toEqual({ error: 'UNAUTHORIZED', errorMessage: expect.any(String) })
@@ -81,7 +110,12 @@ describe('supplier and products', () => {
     expect(r.statusCode).toBe(200)
     const body = json(r)
     expect(zSupplier.safeParse(body).error).toBeUndefined()
-    expect(body).toEqual({ id: 'slotsync', name: 'slotsync', endpoint: 'http://octo.example:8080/octo', contact: { website: null, email: null, telephone: null, address: null } })
+    expect(body).toEqual({
+      id: 'slotsync',
+      name: 'slotsync',
+      endpoint: 'http://octo.example:8080/octo',
+      contact: { website: null, email: null, telephone: null, address: null },
+    })
   })
 
   it('GET /octo/products lists every active product as a valid OCTO Product', async () => {
@@ -120,7 +154,8 @@ describe('supplier and products', () => {
 })
 
 describe('POST /octo/availability/calendar', () => {
-  const cal = (body: object, capabilities?: string) => api.octo('POST', '/octo/availability/calendar', { productId: '14', optionId: 'DEFAULT', ...body }, capabilities === undefined ? {} : { capabilities })
+  const cal = (body: object, capabilities?: string) =>
+    api.octo('POST', '/octo/availability/calendar', { productId: '14', optionId: 'DEFAULT', ...body }, capabilities === undefined ? {} : { capabilities })
 
   it('60 days: one valid entry per day, in order, costing one query', async () => {
     api.queries.length = 0
@@ -152,13 +187,27 @@ describe('POST /octo/availability/calendar', () => {
   })
 
   it('money per currency: SGD, USD 2 digits; JPY 0, exactly from the stored decimals', async () => {
-    const usd = json(await api.octo('POST', '/octo/availability/calendar', { productId: '30', optionId: 'DEFAULT', localDateStart: '2026-12-02', localDateEnd: '2026-12-02' }, { capabilities: 'octo/pricing' }))[0]
+    const usd = json(
+      await api.octo(
+        'POST',
+        '/octo/availability/calendar',
+        { productId: '30', optionId: 'DEFAULT', localDateStart: '2026-12-02', localDateEnd: '2026-12-02' },
+        { capabilities: 'octo/pricing' },
+      ),
+    )[0]
     expect(zAvailabilityCalendar.safeParse(usd).error).toBeUndefined()
     expect(usd.unitPricingFrom).toEqual([
       { unitId: 'ADULT_18~99', original: 2450, retail: 1999, net: null, currency: 'USD', currencyPrecision: 2, includedTaxes: [] },
       { unitId: 'CHILD_3~11', original: 29, retail: 29, net: null, currency: 'USD', currencyPrecision: 2, includedTaxes: [] },
     ])
-    const jpy = json(await api.octo('POST', '/octo/availability/calendar', { productId: '31', optionId: 'DEFAULT', localDateStart: '2026-12-02', localDateEnd: '2026-12-02' }, { capabilities: 'octo/pricing' }))[0]
+    const jpy = json(
+      await api.octo(
+        'POST',
+        '/octo/availability/calendar',
+        { productId: '31', optionId: 'DEFAULT', localDateStart: '2026-12-02', localDateEnd: '2026-12-02' },
+        { capabilities: 'octo/pricing' },
+      ),
+    )[0]
     expect(jpy.unitPricingFrom).toEqual([
       { unitId: 'ADULT', original: 4000, retail: 3500, net: null, currency: 'JPY', currencyPrecision: 0, includedTaxes: [] },
       { unitId: 'CHILD', original: 1800, retail: 1800, net: null, currency: 'JPY', currencyPrecision: 0, includedTaxes: [] },
@@ -171,7 +220,17 @@ describe('POST /octo/availability/calendar', () => {
   it.each([
     [{ productId: '999' }, 'INVALID_PRODUCT_ID', { productId: '999' }, zErrorInvalidProductId],
     [{ optionId: 'VIP' }, 'INVALID_OPTION_ID', { optionId: 'VIP' }, zErrorInvalidOptionId],
-    [{ units: [{ id: 'ADULT_12~99', quantity: 1 }, { id: 'WIZARD', quantity: 1 }] }, 'INVALID_UNIT_ID', { unitId: 'WIZARD' }, zErrorInvalidUnitId],
+    [
+      {
+        units: [
+          { id: 'ADULT_12~99', quantity: 1 },
+          { id: 'WIZARD', quantity: 1 },
+        ],
+      },
+      'INVALID_UNIT_ID',
+      { unitId: 'WIZARD' },
+      zErrorInvalidUnitId,
+    ],
   ])('%j → 400 %s with the id', async (over, code, extra, schema) => {
     const r = await cal({ localDateStart: TODAY, localDateEnd: '2026-12-03', ...over })
     expect(r.statusCode).toBe(400)
@@ -192,14 +251,20 @@ describe('POST /octo/availability/calendar', () => {
   })
 
   it('a body that is not JSON → 400 BAD_REQUEST in OCTO shape', async () => {
-    const r = await api.inject({ method: 'POST', url: '/octo/availability/calendar', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, payload: '{"productId":' })
+    const r = await api.inject({
+      method: 'POST',
+      url: '/octo/availability/calendar',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      payload: '{"productId":',
+    })
     expect(r.statusCode).toBe(400)
     expect(json(r)).toMatchObject({ error: 'BAD_REQUEST', errorMessage: expect.any(String) })
   })
 })
 
 describe('POST /octo/availability', () => {
-  const avail = (body: object, capabilities?: string) => api.octo('POST', '/octo/availability', { productId: '14', optionId: 'DEFAULT', ...body }, capabilities === undefined ? {} : { capabilities })
+  const avail = (body: object, capabilities?: string) =>
+    api.octo('POST', '/octo/availability', { productId: '14', optionId: 'DEFAULT', ...body }, capabilities === undefined ? {} : { capabilities })
   // Product 14's second open day (the catalogue closes some days).
   let open = ''
   beforeAll(async () => {
@@ -225,7 +290,22 @@ describe('POST /octo/availability', () => {
   })
 
   it('with pricing and units: unitPricing per pax type and the total', async () => {
-    const [a] = json(await api.octo('POST', '/octo/availability', { productId: '30', optionId: 'DEFAULT', localDate: '2026-12-02', units: [{ id: 'ADULT_18~99', quantity: 2 }, { id: 'CHILD_3~11', quantity: 3 }] }, { capabilities: 'octo/pricing' }))
+    const [a] = json(
+      await api.octo(
+        'POST',
+        '/octo/availability',
+        {
+          productId: '30',
+          optionId: 'DEFAULT',
+          localDate: '2026-12-02',
+          units: [
+            { id: 'ADULT_18~99', quantity: 2 },
+            { id: 'CHILD_3~11', quantity: 3 },
+          ],
+        },
+        { capabilities: 'octo/pricing' },
+      ),
+    )
     expect(zAvailability.safeParse(a).error).toBeUndefined()
     expect(a).toMatchObject({ id: '2026-12-02T09:00:00-05:00', utcCutoffAt: '2026-12-02T14:00:00Z', vacancies: 2000, status: 'AVAILABLE' })
     expect(a.unitPricing.map((u: { unitId: string; retail: number }) => [u.unitId, u.retail])).toEqual([
@@ -247,7 +327,12 @@ describe('POST /octo/availability', () => {
   })
 
   it('selector rules: none, mixed, more than 100 ids → 400 BAD_REQUEST', async () => {
-    for (const body of [{}, { localDate: TODAY, availabilityIds: ['x'] }, { localDate: TODAY, localDateStart: TODAY, localDateEnd: TODAY }, { availabilityIds: Array.from({ length: 101 }, () => 'x') }]) {
+    for (const body of [
+      {},
+      { localDate: TODAY, availabilityIds: ['x'] },
+      { localDate: TODAY, localDateStart: TODAY, localDateEnd: TODAY },
+      { availabilityIds: Array.from({ length: 101 }, () => 'x') },
+    ]) {
       const r = await avail(body)
       expect(r.statusCode, JSON.stringify(body)).toBe(400)
       expect(json(r).error).toBe('BAD_REQUEST')

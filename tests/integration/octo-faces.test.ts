@@ -34,14 +34,30 @@ describe('the OCTO face and the REST face answer the same', () => {
   const minor = (n: number) => toMinorUnits(n.toFixed(2), 2)
 
   it('calendar ⇔ /dates and availability ⇔ /slots, for every day of product 14', async () => {
-    const dates = json(await api.inject({ url: '/api/v1/experience/14/dates' })).dates as { date: string; price: { finalPrice: number; currencyCode: string } }[]
-    const calendar = json(await api.octo('POST', '/octo/availability/calendar', { productId: '14', optionId: 'DEFAULT', localDateStart: TODAY, localDateEnd: LAST }, { capabilities: 'octo/pricing' }))
+    const dates = json(await api.inject({ url: '/api/v1/experience/14/dates' })).dates as {
+      date: string
+      price: { finalPrice: number; currencyCode: string }
+    }[]
+    const calendar = json(
+      await api.octo(
+        'POST',
+        '/octo/availability/calendar',
+        { productId: '14', optionId: 'DEFAULT', localDateStart: TODAY, localDateEnd: LAST },
+        { capabilities: 'octo/pricing' },
+      ),
+    )
     expect(dates.length).toBeGreaterThan(10)
     expect(calendar.filter((d: { available: boolean }) => d.available).map((d: { localDate: string }) => d.localDate)).toEqual(dates.map((d) => d.date))
     let compared = 0
     for (const day of calendar) {
-      const rest = json(await api.inject({ url: `/api/v1/experience/14/slots?date=${day.localDate}` })).slots as { startTime: string; remaining: number; paxAvailability: { type: string; price: { finalPrice: number; originalPrice: number; currencyCode: string } }[] }[]
-      const octo = json(await api.octo('POST', '/octo/availability', { productId: '14', optionId: 'DEFAULT', localDate: day.localDate }, { capabilities: 'octo/pricing' }))
+      const rest = json(await api.inject({ url: `/api/v1/experience/14/slots?date=${day.localDate}` })).slots as {
+        startTime: string
+        remaining: number
+        paxAvailability: { type: string; price: { finalPrice: number; originalPrice: number; currencyCode: string } }[]
+      }[]
+      const octo = json(
+        await api.octo('POST', '/octo/availability', { productId: '14', optionId: 'DEFAULT', localDate: day.localDate }, { capabilities: 'octo/pricing' }),
+      )
       expect(octo.map((a: { id: string }) => a.id.slice(11, 16))).toEqual(rest.map((s) => s.startTime))
       expect(day.status).toBe(rest.length === 0 ? 'CLOSED' : rest.some((s) => s.remaining > 0) ? 'AVAILABLE' : 'SOLD_OUT')
       expect(day.vacancies).toBe(Math.max(0, ...rest.map((s) => s.remaining)))
@@ -50,7 +66,11 @@ describe('the OCTO face and the REST face answer the same', () => {
         expect(a.vacancies).toBe(s.remaining)
         for (const p of s.paxAvailability) {
           const u = a.unitPricing.find((x: { unitId: string }) => x.unitId === p.type)
-          expect(u).toMatchObject({ retail: minor(p.price.finalPrice), original: Math.max(minor(p.price.finalPrice), minor(p.price.originalPrice)), currency: p.price.currencyCode })
+          expect(u).toMatchObject({
+            retail: minor(p.price.finalPrice),
+            original: Math.max(minor(p.price.finalPrice), minor(p.price.originalPrice)),
+            currency: p.price.currencyCode,
+          })
           compared++
         }
       })
@@ -61,7 +81,9 @@ describe('the OCTO face and the REST face answer the same', () => {
       // /dates' price is the lowest primary-pax price among slots with something left.
       const open = dates.find((d) => d.date === day.localDate)
       if (open) {
-        const primaryRetail = rest.flatMap((s, i) => (s.remaining > 0 ? [octo[i].unitPricing.find((u: { unitId: string }) => u.unitId === s.paxAvailability[0]!.type).retail] : []))
+        const primaryRetail = rest.flatMap((s, i) =>
+          s.remaining > 0 ? [octo[i].unitPricing.find((u: { unitId: string }) => u.unitId === s.paxAvailability[0]!.type).retail] : [],
+        )
         expect(Math.min(...primaryRetail)).toBe(minor(open.price.finalPrice))
       }
     }
@@ -74,12 +96,21 @@ describe('a product in Europe/Amsterdam across the last Sunday of October', () =
   const OCT = Date.parse('2026-10-20T08:00:00Z')
   beforeAll(async () => {
     api.clock.set(OCT)
-    for (const date of ['2026-10-24', '2026-10-25', '2026-10-26']) await seedDay(api.db, 21, date, [rawSlot(date, '09:30', { providerSlotId: `${date}a`, endTime: '11:00' }), rawSlot(date, '02:30', { providerSlotId: `${date}b` })], new Date(OCT))
+    for (const date of ['2026-10-24', '2026-10-25', '2026-10-26'])
+      await seedDay(
+        api.db,
+        21,
+        date,
+        [rawSlot(date, '09:30', { providerSlotId: `${date}a`, endTime: '11:00' }), rawSlot(date, '02:30', { providerSlotId: `${date}b` })],
+        new Date(OCT),
+      )
   })
   afterAll(() => api.clock.set(NOW))
 
   it('each slot carries the offset in force at its start, and utcCutoffAt the instant in UTC', async () => {
-    const r = json(await api.octo('POST', '/octo/availability', { productId: '21', optionId: 'DEFAULT', localDateStart: '2026-10-24', localDateEnd: '2026-10-26' }))
+    const r = json(
+      await api.octo('POST', '/octo/availability', { productId: '21', optionId: 'DEFAULT', localDateStart: '2026-10-24', localDateEnd: '2026-10-26' }),
+    )
     for (const a of r) expect(zAvailability.safeParse(a).error).toBeUndefined()
     expect(r.map((a: { id: string; localDateTimeEnd: string; utcCutoffAt: string }) => [a.id, a.localDateTimeEnd, a.utcCutoffAt])).toEqual([
       ['2026-10-24T02:30:00+02:00', '2026-10-24T02:30:00+02:00', '2026-10-24T00:30:00Z'],
@@ -91,7 +122,9 @@ describe('a product in Europe/Amsterdam across the last Sunday of October', () =
       ['2026-10-26T09:30:00+01:00', '2026-10-26T11:00:00+01:00', '2026-10-26T08:30:00Z'],
     ])
     // The ids select the same slots back.
-    const again = json(await api.octo('POST', '/octo/availability', { productId: '21', optionId: 'DEFAULT', availabilityIds: r.map((a: { id: string }) => a.id) }))
+    const again = json(
+      await api.octo('POST', '/octo/availability', { productId: '21', optionId: 'DEFAULT', availabilityIds: r.map((a: { id: string }) => a.id) }),
+    )
     expect(again).toEqual(r)
     const product = json(await api.octo('GET', '/octo/products/21'))
     expect(product).toMatchObject({ timeZone: 'Europe/Amsterdam' })
@@ -123,7 +156,14 @@ describe('with OCTO_API_KEYS unset', () => {
   afterAll(async () => off?.close())
 
   it('every /octo/* route is 404, with a key or without, and none is documented', async () => {
-    for (const [method, url] of [['GET', '/octo/supplier'], ['GET', '/octo/products'], ['GET', '/octo/products/14'], ['POST', '/octo/availability/calendar'], ['POST', '/octo/availability'], ['GET', '/octo']] as const) {
+    for (const [method, url] of [
+      ['GET', '/octo/supplier'],
+      ['GET', '/octo/products'],
+      ['GET', '/octo/products/14'],
+      ['POST', '/octo/availability/calendar'],
+      ['POST', '/octo/availability'],
+      ['GET', '/octo'],
+    ] as const) {
       for (const key of [null, KEY]) {
         const r = await off.octo(method, url, method === 'POST' ? { productId: '14', optionId: 'DEFAULT', localDate: TODAY } : undefined, { key })
         expect(r.statusCode, `${method} ${url}`).toBe(404)
@@ -142,7 +182,15 @@ describe('with the read cache on', () => {
     await seedDay(cached.db, 14, TODAY, [rawSlot(TODAY, '09:30', { remaining: 5 })], new Date(NOW))
   })
   afterAll(async () => cached?.close())
-  const calendar = async () => json(await cached.octo('POST', '/octo/availability/calendar', { productId: '14', optionId: 'DEFAULT', localDateStart: TODAY, localDateEnd: LAST }, { capabilities: 'octo/pricing' }))
+  const calendar = async () =>
+    json(
+      await cached.octo(
+        'POST',
+        '/octo/availability/calendar',
+        { productId: '14', optionId: 'DEFAULT', localDateStart: TODAY, localDateEnd: LAST },
+        { capabilities: 'octo/pricing' },
+      ),
+    )
 
   it('serves repeats from memory (no query), and a write shows once the product is invalidated', async () => {
     const first = await calendar()
@@ -181,7 +229,12 @@ describe('limits and outages', () => {
     try {
       const availability = createAvailabilityService({ prisma: dead.prisma, clock: manualClock(NOW), defaultTimeZone: 'Asia/Singapore' })
       await app.register(octoRoutes, { availability, apiKeys: [KEY] })
-      const r = await app.inject({ method: 'POST', url: '/octo/availability/calendar', headers: { authorization: `Bearer ${KEY}` }, payload: { productId: '14', optionId: 'DEFAULT', localDateStart: TODAY, localDateEnd: TODAY } })
+      const r = await app.inject({
+        method: 'POST',
+        url: '/octo/availability/calendar',
+        headers: { authorization: `Bearer ${KEY}` },
+        payload: { productId: '14', optionId: 'DEFAULT', localDateStart: TODAY, localDateEnd: TODAY },
+      })
       expect(r.statusCode).toBe(503)
       expect(json(r)).toEqual({ error: 'SERVICE_UNAVAILABLE', errorMessage: expect.any(String) })
     } finally {

@@ -51,7 +51,12 @@ describe('OCTO on a running server', () => {
     expect(p.body.options[0].units.map((u: { id: string }) => u.id)).toEqual(['ADULT_12~99', 'CHILD_3~11'])
     const { dates } = await server.get<{ dates: { date: string }[] }>('/api/v1/experience/14/dates')
     const today = localDate(Date.now(), 'Asia/Singapore')
-    const cal = await octo('/availability/calendar', { productId: '14', optionId: 'DEFAULT', localDateStart: today, localDateEnd: dates[dates.length - 1]!.date })
+    const cal = await octo('/availability/calendar', {
+      productId: '14',
+      optionId: 'DEFAULT',
+      localDateStart: today,
+      localDateEnd: dates[dates.length - 1]!.date,
+    })
     expect(cal.status).toBe(200)
     for (const d of cal.body) expect(zAvailabilityCalendar.safeParse(d).error).toBeUndefined()
     expect(cal.body.filter((d: { available: boolean }) => d.available).map((d: { localDate: string }) => d.localDate)).toEqual(dates.map((d) => d.date))
@@ -98,8 +103,18 @@ describe('a running server without OCTO_API_KEYS', () => {
   afterAll(async () => plain?.stop())
 
   it('answers 404 on every /octo/* route', async () => {
-    for (const [method, path] of [['GET', '/octo/supplier'], ['GET', '/octo/products'], ['GET', '/octo/products/14'], ['POST', '/octo/availability/calendar'], ['POST', '/octo/availability']]) {
-      const res = await fetch(`${plain.url}${path}`, { method, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, ...(method === 'POST' ? { body: '{}' } : {}) })
+    for (const [method, path] of [
+      ['GET', '/octo/supplier'],
+      ['GET', '/octo/products'],
+      ['GET', '/octo/products/14'],
+      ['POST', '/octo/availability/calendar'],
+      ['POST', '/octo/availability'],
+    ]) {
+      const res = await fetch(`${plain.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        ...(method === 'POST' ? { body: '{}' } : {}),
+      })
       expect(res.status, path).toBe(404)
     }
   })

@@ -30,7 +30,11 @@ function capturePino(): { logger: PartnerLogger; text(): string; lines(): Record
   return {
     logger: app.log,
     text: () => text,
-    lines: () => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
+    lines: () =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
     close: () => app.close(),
   }
 }
@@ -38,8 +42,7 @@ function capturePino(): { logger: PartnerLogger; text(): string; lines(): Record
 describe('partner client against the sandbox', () => {
   let sb: Sandbox
   let date: string
-  const client = (over: Partial<PartnerClientOptions> = {}) =>
-    createPartnerClient({ baseUrl: sb.url, apiKey: sb.apiKey, ...over })
+  const client = (over: Partial<PartnerClientOptions> = {}) => createPartnerClient({ baseUrl: sb.url, apiKey: sb.apiKey, ...over })
 
   beforeAll(async () => {
     sb = await startSandbox({ products: 3, rateLimitPerMinute: 100_000 })
@@ -131,7 +134,11 @@ describe('partner client against the sandbox', () => {
     sb.setDay(14, date, negative)
     const r1 = await client().fetchDay(14, date)
     expect(r1.ok ? 'ok' : r1.error.message).toMatch(/3\.paxAvailability\.0\.price\.finalPrice: must not be negative/)
-    sb.setDay(14, date, body.map((s) => ({ ...s, startDate: addDays(date, 1) })))
+    sb.setDay(
+      14,
+      date,
+      body.map((s) => ({ ...s, startDate: addDays(date, 1) })),
+    )
     const r2 = await client().fetchDay(14, date)
     expect(r2.ok ? 'ok' : r2.error.message).toMatch(/is not the day asked for/)
     sb.setDay(14, date, undefined)
@@ -219,7 +226,14 @@ describe('the API key stays secret', () => {
       const c = createPartnerClient({ baseUrl: sb.url, apiKey: key, logger: log.logger, timeoutMs: 200 })
       const results = []
       results.push(await c.fetchDay(14, date))
-      for (const faults of [{ errorRate: 1 }, { malformedRate: 1 }, { wrongShapeRate: 1 }, { dropRate: 1 }, { timeoutRate: 1, hangMs: 5_000 }, { rateLimitNoBodyRate: 1 }]) {
+      for (const faults of [
+        { errorRate: 1 },
+        { malformedRate: 1 },
+        { wrongShapeRate: 1 },
+        { dropRate: 1 },
+        { timeoutRate: 1, hangMs: 5_000 },
+        { rateLimitNoBodyRate: 1 },
+      ]) {
         sb.setFaults(faults)
         results.push(await c.fetchDay(14, date))
       }

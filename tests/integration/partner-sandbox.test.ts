@@ -143,7 +143,11 @@ describe('partner sandbox over HTTP', () => {
 
 describe('npm run sandbox', () => {
   it('starts from SANDBOX_* settings, prints URL, key and products, and stops on SIGTERM', async () => {
-    const p = await startProcess('server/sandbox/main.ts', { SANDBOX_PORT: '0', SANDBOX_API_KEY: 'k-standalone', SANDBOX_PRODUCTS: '4', SANDBOX_RATE_LIMIT_PER_MINUTE: '7' }, 20_000)
+    const p = await startProcess(
+      'server/sandbox/main.ts',
+      { SANDBOX_PORT: '0', SANDBOX_API_KEY: 'k-standalone', SANDBOX_PRODUCTS: '4', SANDBOX_RATE_LIMIT_PER_MINUTE: '7' },
+      20_000,
+    )
     try {
       expect(p.output()).toContain('api key: k-standalone')
       expect(p.output()).toMatch(/rate limit: 7\/min\s+products: 6 \(14, 15 and 4 generated\)/)

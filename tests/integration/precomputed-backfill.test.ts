@@ -30,12 +30,23 @@ function trickyDay(date: string, r: () => number): PartnerSlotInput[] {
   for (let i = 0; i < n; i++) {
     const types = TYPES.filter(() => r() < 0.2)
     slots.push({
-      startDate: date, startTime: `0${i}:00`, endTime: `0${i}:30`, providerSlotId: `T${i}`,
-      remaining: r() < 0.3 ? 0 : Math.floor(r() * 50), currencyCode: 'SGD', variantId: 1,
+      startDate: date,
+      startTime: `0${i}:00`,
+      endTime: `0${i}:30`,
+      providerSlotId: `T${i}`,
+      remaining: r() < 0.3 ? 0 : Math.floor(r() * 50),
+      currencyCode: 'SGD',
+      variantId: 1,
       paxAvailability: types.map((type) => {
         const finalPrice = PRICES[Math.floor(r() * PRICES.length)]!
         return {
-          type, name: type, description: '', isPrimary: r() < 0.15, min: 0, max: 9, remaining: 5,
+          type,
+          name: type,
+          description: '',
+          isPrimary: r() < 0.15,
+          min: 0,
+          max: 9,
+          remaining: 5,
           price: { discount: 0, finalPrice, originalPrice: finalPrice + (r() < 0.5 ? 0 : 1), currencyCode: r() < 0.2 ? 'USD' : 'SGD' },
         }
       }),
@@ -73,13 +84,22 @@ describe(`migration ${MIGRATION}`, () => {
     const r = seededRandom(15)
     for (let i = 0; i < 60; i++) await seedDay(api.db, 90, addDays(TODAY, i), trickyDay(addDays(TODAY, i), r), new Date(NOW))
     // A day only ever failed: fetch state but nothing fetched, so no summary.
-    await recordFetchFailure(api.db.prisma, { productId: 90, date: addDays(TODAY, 60), at: new Date(NOW), outcome: 'error', error: 'boom', nextDueAt: new Date(NOW) })
+    await recordFetchFailure(api.db.prisma, {
+      productId: 90,
+      date: addDays(TODAY, 60),
+      at: new Date(NOW),
+      outcome: 'error',
+      error: 'boom',
+      nextDueAt: new Date(NOW),
+    })
 
     const written = await stored()
-    const answers = async () => Promise.all(
-      [...ids, 90].flatMap((id) => [`/api/v1/experience/${id}/dates`, ...[0, 1, 7, 30].map((i) => `/api/v1/experience/${id}/slots?date=${addDays(TODAY, i)}`)])
-        .map(async (url) => (await api.app.inject({ url })).body),
-    )
+    const answers = async () =>
+      Promise.all(
+        [...ids, 90]
+          .flatMap((id) => [`/api/v1/experience/${id}/dates`, ...[0, 1, 7, 30].map((i) => `/api/v1/experience/${id}/slots?date=${addDays(TODAY, i)}`)])
+          .map(async (url) => (await api.app.inject({ url })).body),
+      )
     const served = await answers()
     expect(written.summaries.length).toBe((ids.length + 1) * 60)
     expect(written.slots.filter((s) => (s as { primary_pax_type: string | null }).primary_pax_type === null).length).toBeGreaterThan(0)

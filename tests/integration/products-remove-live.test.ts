@@ -20,8 +20,13 @@ beforeAll(async () => {
   sandbox = await startSandbox({ products: 0, rateLimitPerMinute: 100_000 })
   // 600/min: about 10 requests a second, so the removal lands while product 15's run is under way.
   server = await startInstance({
-    DATABASE_URL: db.url, PARTNER_BASE_URL: sandbox.url, PARTNER_API_KEY: sandbox.apiKey, ADMIN_TOKEN: ADMIN,
-    SYNC_PRODUCT_IDS: '14,15', PARTNER_RATE_LIMIT_PER_MINUTE: '600', API_CACHE_TTL_MS: '0',
+    DATABASE_URL: db.url,
+    PARTNER_BASE_URL: sandbox.url,
+    PARTNER_API_KEY: sandbox.apiKey,
+    ADMIN_TOKEN: ADMIN,
+    SYNC_PRODUCT_IDS: '14,15',
+    PARTNER_RATE_LIMIT_PER_MINUTE: '600',
+    API_CACHE_TTL_MS: '0',
   })
 }, 60_000)
 afterAll(async () => {
@@ -65,15 +70,26 @@ async function leftovers(productId: number): Promise<Record<string, number>> {
     `SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'product_id' ORDER BY table_name`,
   )
   const out: Record<string, number> = {}
-  for (const { table_name } of tables) out[table_name] = (await db.prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM "${table_name}" WHERE product_id = $1`, productId))[0]!.n
+  for (const { table_name } of tables)
+    out[table_name] = (
+      await db.prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM "${table_name}" WHERE product_id = $1`, productId)
+    )[0]!.n
   out.product = (await db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM product WHERE id = $1', productId))[0]!.n
-  out.pax_availability = (await db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM pax_availability p JOIN slot s ON s.id = p.slot_id WHERE s.product_id = $1', productId))[0]!.n
+  out.pax_availability = (
+    await db.prisma.$queryRawUnsafe<{ n: number }[]>(
+      'SELECT count(*)::int AS n FROM pax_availability p JOIN slot s ON s.id = p.slot_id WHERE s.product_id = $1',
+      productId,
+    )
+  )[0]!.n
   return out
 }
 
 describe('products.remove under a running engine', () => {
   it('stops requests at once, leaves nothing behind, answers 404, and a re-add starts clean', { timeout: 60_000 }, async () => {
-    await until('some days of product 15 stored', async () => (await db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM slot WHERE product_id = $1', P))[0]!.n > 0)
+    await until(
+      'some days of product 15 stored',
+      async () => (await db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM slot WHERE product_id = $1', P))[0]!.n > 0,
+    )
     // Queue every day of 15 at top priority, so its requests are going out when it is removed.
     expect((await call('POST', '/api/v1/sync/run', { productId: P })).status).toBe(200)
     const atRun = requestsFor(P)
@@ -93,7 +109,10 @@ describe('products.remove under a running engine', () => {
     expect(requestsFor(14)).toBeGreaterThanOrEqual(other)
 
     const left = await leftovers(P)
-    expect(Object.values(left).every((n) => n === 0), JSON.stringify(left)).toBe(true)
+    expect(
+      Object.values(left).every((n) => n === 0),
+      JSON.stringify(left),
+    ).toBe(true)
     for (const route of [`/api/v1/experience/${P}/dates`, `/api/v1/experience/${P}/slots?date=${new Date().toISOString().slice(0, 10)}`]) {
       const r = await fetch(`${server.url}${route}`)
       expect(r.status, route).toBe(404)
@@ -109,10 +128,14 @@ describe('products.remove under a running engine', () => {
       `SELECT (SELECT count(*) FROM slot WHERE product_id = $1 AND fetched_at < $2)::int
             + (SELECT count(*) FROM change_event WHERE product_id = $1 AND created_at < $2)::int
             + (SELECT count(*) FROM day_fetch_state WHERE product_id = $1 AND last_attempt_at < $2)::int AS n`,
-    P, new Date(readdedAt - 5),
-  )
+      P,
+      new Date(readdedAt - 5),
+    )
     expect(old[0]!.n).toBe(0)
-    await until('the re-added product fetched again', async () => (await db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM slot WHERE product_id = $1', P))[0]!.n > 0)
+    await until(
+      'the re-added product fetched again',
+      async () => (await db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM slot WHERE product_id = $1', P))[0]!.n > 0,
+    )
     expect(requestsFor(P)).toBeGreaterThan(settled)
     // Today first: of the days the partner served for 15 since the re-add, today's came earliest.
     const { today, last } = horizonAt(Date.now(), 'Asia/Singapore')

@@ -22,7 +22,8 @@ afterAll(async () => {
 })
 
 let second = 0
-const write = (productId: number, date: string, remaining: number) => seedDay(a.db, productId, date, [rawSlot(date, '04:00', { remaining })], new Date(NOW + ++second * 1000))
+const write = (productId: number, date: string, remaining: number) =>
+  seedDay(a.db, productId, date, [rawSlot(date, '04:00', { remaining })], new Date(NOW + ++second * 1000))
 async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const t0 = Date.now()
   while (!check()) {
@@ -33,7 +34,16 @@ async function until(what: string, check: () => boolean, timeoutMs = 10_000): Pr
 
 describe('types', () => {
   it('events are typed from the router', () => {
-    expectTypeOf<ChangeEvent>().toEqualTypeOf<{ id: number; productId: number; date: string; fetchedAt: string; slotsAdded: number; slotsRemoved: number; slotsChanged: number; soldOut: boolean }>()
+    expectTypeOf<ChangeEvent>().toEqualTypeOf<{
+      id: number
+      productId: number
+      date: string
+      fetchedAt: string
+      slotsAdded: number
+      slotsRemoved: number
+      slotsChanged: number
+      soldOut: boolean
+    }>()
     expectTypeOf<Product>().toHaveProperty('timeZone').toEqualTypeOf<string>()
   })
 })
@@ -50,7 +60,10 @@ describe('watchChanges', () => {
       await write(15, '2026-12-02', 3)
       await write(15, '2026-12-02', 0)
       await until('two events', () => got.length >= 2)
-      expect(got.map((e) => [e.productId, e.soldOut])).toEqual([[15, false], [15, true]])
+      expect(got.map((e) => [e.productId, e.soldOut])).toEqual([
+        [15, false],
+        [15, true],
+      ])
       expect(got[0]!.id).toBeLessThan(got[1]!.id)
       expect(watch.lastEventId).toBe(got[1]!.id)
     } finally {

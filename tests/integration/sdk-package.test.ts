@@ -50,7 +50,20 @@ async function buildPackInstall(): Promise<void> {
   const nodeTypes = (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/@types/node/package.json'), 'utf8')) as { version: string }).version
   // The repo's TypeScript (linked: @trpc/client asks for it as a peer) and
   // cached packages: no download when the cache has them (CI's npm ci fills it).
-  await ok('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball, path.join(ROOT, 'node_modules/typescript'), `@types/node@${nodeTypes}`], consumer)
+  await ok(
+    'npm',
+    [
+      'install',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      tarball,
+      path.join(ROOT, 'node_modules/typescript'),
+      `@types/node@${nodeTypes}`,
+    ],
+    consumer,
+  )
 }
 
 beforeAll(async () => {
@@ -109,7 +122,10 @@ describe('the packed package', () => {
   })
 
   it('passes publint and arethetypeswrong (node10, node16 CJS and ESM, bundler)', async () => {
-    const [lint, attw] = await Promise.all([sh(path.join(BIN, 'publint'), [tarball, '--strict'], ROOT), sh(path.join(BIN, 'attw'), [tarball, '--format', 'json'], ROOT)])
+    const [lint, attw] = await Promise.all([
+      sh(path.join(BIN, 'publint'), [tarball, '--strict'], ROOT),
+      sh(path.join(BIN, 'attw'), [tarball, '--format', 'json'], ROOT),
+    ])
     expect(lint.out).toContain('All good!')
     expect(lint.code).toBe(0)
     const report = JSON.parse(attw.out) as {
@@ -128,11 +144,15 @@ let node16Build: Promise<{ code: number; out: string }> | undefined
 const compileNode16 = () => (node16Build ??= sh(process.execPath, [TSC, '-p', 'tsconfig.node16.json'], consumer))
 
 describe('a consumer project', () => {
-  it('type-checks with the README\'s settings (skipLibCheck false, lib with DOM and ESNext.Disposable): node16 ESM and CJS with Node types, bundler without them', async () => {
+  it("type-checks with the README's settings (skipLibCheck false, lib with DOM and ESNext.Disposable): node16 ESM and CJS with Node types, bundler without them", async () => {
     for (const config of ['tsconfig.node16.json', 'tsconfig.bundler.json']) {
-      const options = (JSON.parse(fs.readFileSync(path.join(FIXTURE, config), 'utf8')) as { compilerOptions: { skipLibCheck?: boolean; lib?: string[] } }).compilerOptions
+      const options = (JSON.parse(fs.readFileSync(path.join(FIXTURE, config), 'utf8')) as { compilerOptions: { skipLibCheck?: boolean; lib?: string[] } })
+        .compilerOptions
       expect(options.skipLibCheck, config).toBe(false)
-      expect(options.lib?.map((l) => l.toLowerCase()), config).toEqual(expect.arrayContaining(['dom', 'esnext.disposable']))
+      expect(
+        options.lib?.map((l) => l.toLowerCase()),
+        config,
+      ).toEqual(expect.arrayContaining(['dom', 'esnext.disposable']))
     }
     const [node16, bundler] = await Promise.all([compileNode16(), sh(process.execPath, [TSC, '-p', 'tsconfig.bundler.json'], consumer)])
     expect(node16.out).toBe('')
@@ -141,7 +161,7 @@ describe('a consumer project', () => {
     expect(bundler.code).toBe(0)
   }, 120_000)
 
-  it('fails without ESNext.Disposable, on @trpc/server\'s Disposable, as the README says', async () => {
+  it("fails without ESNext.Disposable, on @trpc/server's Disposable, as the README says", async () => {
     const readme = fs.readFileSync(path.join(ROOT, 'sdk/README.md'), 'utf8')
     expect(readme).toContain('"lib": ["ES2022", "DOM", "ESNext.Disposable"]')
     expect(readme).toContain("error TS2304: Cannot find name 'Disposable'")
@@ -149,7 +169,9 @@ describe('a consumer project', () => {
     expect(r.code).toBe(2)
     expect(r.out).toMatch(/^node_modules\/@trpc\/server\/dist\/[^(]+\(\d+,\d+\): error TS2304: Cannot find name 'Disposable'\.$/m)
     // Nothing else is missing: the lib entry is the whole difference from tsconfig.bundler.json.
-    expect(new Set([...r.out.matchAll(/error TS\d+: (.*)$/gm)].map((m) => m[1]))).toEqual(new Set(["Cannot find name 'Disposable'.", "Cannot find name 'AsyncDisposable'."]))
+    expect(new Set([...r.out.matchAll(/error TS\d+: (.*)$/gm)].map((m) => m[1]))).toEqual(
+      new Set(["Cannot find name 'Disposable'.", "Cannot find name 'AsyncDisposable'."]),
+    )
   }, 120_000)
 
   it('does not compile misuse, with the errors bad.mts expects on the lines it expects them', async () => {
@@ -163,7 +185,10 @@ describe('a consumer project', () => {
     expect(expected.length).toBe(7)
     const reported = [...r.out.matchAll(/^bad\.mts\((\d+),\d+\): error (TS\d+): (.*)$/gm)].map((m) => ({ line: Number(m[1]), code: m[2]!, text: m[3]! }))
     for (const e of expected) {
-      expect(reported.find((x) => x.line === e.line && x.code === e.code && x.text.startsWith(e.text)), `${e.code} on line ${e.line}:\n${r.out}`).toBeDefined()
+      expect(
+        reported.find((x) => x.line === e.line && x.code === e.code && x.text.startsWith(e.text)),
+        `${e.code} on line ${e.line}:\n${r.out}`,
+      ).toBeDefined()
     }
     // Nothing else failed: the other lines use the API correctly.
     expect(reported).toHaveLength(expected.length)

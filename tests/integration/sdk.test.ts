@@ -1,7 +1,15 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import type { AppRouter as ServerRouter } from '../../server/api/routers/index.ts'
-import { createSlotsyncClient, SlotsyncError, type FetchLike, type RouterInputs, type RouterOutputs, type SlotsResult, type SyncStatus } from '../../sdk/src/index.ts'
+import {
+  createSlotsyncClient,
+  SlotsyncError,
+  type FetchLike,
+  type RouterInputs,
+  type RouterOutputs,
+  type SlotsResult,
+  type SyncStatus,
+} from '../../sdk/src/index.ts'
 import { parseRetryAfter } from '../../sdk/src/errors.ts'
 import { delayFor, retryPolicy } from '../../sdk/src/retry.ts'
 import { startLiveServer, type LiveServer } from '../helpers/server.ts'
@@ -113,7 +121,12 @@ describe('calls against the live server', () => {
 
   it('sends extra headers, and the admin token over any Authorization among them', async () => {
     const { fetch: f, calls } = scriptedFetch({})
-    const admin = createSlotsyncClient({ url: server.url, adminToken: server.adminToken, fetch: f, headers: () => ({ 'x-request-id': 'abc', Authorization: 'Bearer stale' }) })
+    const admin = createSlotsyncClient({
+      url: server.url,
+      adminToken: server.adminToken,
+      fetch: f,
+      headers: () => ({ 'x-request-id': 'abc', Authorization: 'Bearer stale' }),
+    })
     expect(await admin.sync.pause.mutate()).toMatchObject({ paused: true })
     expect(calls[0]!.headers).toMatchObject({ 'x-request-id': 'abc', authorization: `Bearer ${server.adminToken}` })
   })
@@ -127,10 +140,16 @@ describe('calls against the live server', () => {
   })
 
   it('maps replies that are not slotsync JSON by their status (a proxy, the HTTP rate limiter)', async () => {
-    const html = createSlotsyncClient({ url: server.url, fetch: async () => new Response('<h1>502 Bad Gateway</h1>', { status: 502, headers: { 'content-type': 'text/html' } }) })
+    const html = createSlotsyncClient({
+      url: server.url,
+      fetch: async () => new Response('<h1>502 Bad Gateway</h1>', { status: 502, headers: { 'content-type': 'text/html' } }),
+    })
     expect(await rejection(html.health.live.query())).toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 502, retryable: true })
     // What the API's rate limiter sends (REST error body, Retry-After).
-    const limited = createSlotsyncClient({ url: server.url, fetch: async () => json(429, { error: { code: 'TOO_MANY_REQUESTS', message: 'Rate limit exceeded, retry in 1 minute' } }, { 'retry-after': '60' }) })
+    const limited = createSlotsyncClient({
+      url: server.url,
+      fetch: async () => json(429, { error: { code: 'TOO_MANY_REQUESTS', message: 'Rate limit exceeded, retry in 1 minute' } }, { 'retry-after': '60' }),
+    })
     const err = await rejection(limited.health.live.query())
     expect(err).toMatchObject({ code: 'TOO_MANY_REQUESTS', status: 429, retryAfterMs: 60_000 })
     expect(err.message).toContain('Rate limit exceeded')

@@ -12,17 +12,24 @@ beforeAll(async () => {
 afterAll(async () => db?.drop())
 
 async function storedDay(productId: number, date: string) {
-  return db.prisma.$queryRawUnsafe<{ provider_slot_id: string; start_time: string; remaining: number; pax: { type: string; remaining: number; final: string; primary: boolean }[] }[]>(
+  return db.prisma.$queryRawUnsafe<
+    { provider_slot_id: string; start_time: string; remaining: number; pax: { type: string; remaining: number; final: string; primary: boolean }[] }[]
+  >(
     `SELECT s.provider_slot_id, s.start_time, s.remaining,
             coalesce(json_agg(json_build_object('type', p.type, 'remaining', p.remaining, 'final', p.final_price::text, 'primary', p.is_primary) ORDER BY p.type) FILTER (WHERE p.id IS NOT NULL), '[]') AS pax
      FROM slot s LEFT JOIN pax_availability p ON p.slot_id = s.id
      WHERE s.product_id = $1 AND s.date = $2::date GROUP BY s.id ORDER BY s.start_time`,
-    productId, date,
+    productId,
+    date,
   )
 }
 
 async function fetchState(productId: number, date: string) {
-  const rows = await db.prisma.$queryRawUnsafe<Record<string, unknown>[]>('SELECT *, date::text AS day FROM day_fetch_state WHERE product_id = $1 AND date = $2::date', productId, date)
+  const rows = await db.prisma.$queryRawUnsafe<Record<string, unknown>[]>(
+    'SELECT *, date::text AS day FROM day_fetch_state WHERE product_id = $1 AND date = $2::date',
+    productId,
+    date,
+  )
   return rows[0]
 }
 
@@ -54,7 +61,9 @@ describe('writeDaySnapshot', () => {
     const day = await storedDay(15, D)
     expect(day).toHaveLength(1)
     expect(day[0]!.pax.map((p: { type: string }) => p.type)).toEqual(['ADULT_12~99'])
-    const rows = await db.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM pax_availability p JOIN slot s ON s.id = p.slot_id WHERE s.product_id = 15')
+    const rows = await db.prisma.$queryRawUnsafe<{ n: number }[]>(
+      'SELECT count(*)::int AS n FROM pax_availability p JOIN slot s ON s.id = p.slot_id WHERE s.product_id = 15',
+    )
     expect(rows[0]!.n).toBe(1)
   })
 
@@ -94,8 +103,18 @@ describe('writeDaySnapshot', () => {
 
   it('an answer older than the stored one is dropped', async () => {
     const date = '2026-12-04'
-    await writeDaySnapshot(db.prisma, { productId: 14, date, slots: validSlots(date, [rawSlot(date, '04:00', { remaining: 7 })]), fetchedAt: new Date('2026-11-30T03:00:00Z') })
-    const r = await writeDaySnapshot(db.prisma, { productId: 14, date, slots: validSlots(date, [rawSlot(date, '04:00', { remaining: 9 })]), fetchedAt: new Date('2026-11-30T02:00:00Z') })
+    await writeDaySnapshot(db.prisma, {
+      productId: 14,
+      date,
+      slots: validSlots(date, [rawSlot(date, '04:00', { remaining: 7 })]),
+      fetchedAt: new Date('2026-11-30T03:00:00Z'),
+    })
+    const r = await writeDaySnapshot(db.prisma, {
+      productId: 14,
+      date,
+      slots: validSlots(date, [rawSlot(date, '04:00', { remaining: 9 })]),
+      fetchedAt: new Date('2026-11-30T02:00:00Z'),
+    })
     expect(r.superseded).toBe(true)
     expect((await storedDay(14, date))[0]!.remaining).toBe(7)
   })
@@ -103,7 +122,10 @@ describe('writeDaySnapshot', () => {
   it('racing writers of one day never collide and converge on the newest answer', async () => {
     const date = '2026-12-05'
     const writers = Array.from({ length: 12 }, (_, i) => {
-      const slots = validSlots(date, Array.from({ length: 1 + (i % 4) }, (_, k) => rawSlot(date, `0${4 + k}:00`, { remaining: 100 + i })))
+      const slots = validSlots(
+        date,
+        Array.from({ length: 1 + (i % 4) }, (_, k) => rawSlot(date, `0${4 + k}:00`, { remaining: 100 + i })),
+      )
       return writeDaySnapshot(db.prisma, { productId: 14, date, slots, fetchedAt: new Date(Date.UTC(2026, 10, 30, 0, i)) })
     })
     const results = await Promise.allSettled(writers)
@@ -117,9 +139,28 @@ describe('writeDaySnapshot', () => {
     const date = '2026-12-06'
     await writeDaySnapshot(db.prisma, { productId: 14, date, slots: validSlots(date, [rawSlot(date, '04:00')]), fetchedAt: new Date('2026-11-30T01:00:00Z') })
     const before = await storedDay(14, date)
-    await recordFetchFailure(db.prisma, { productId: 14, date, at: new Date('2026-11-30T02:00:00Z'), outcome: 'invalid', error: '0.remaining: must not be negative', nextDueAt: new Date('2026-11-30T02:05:00Z') })
-    await recordFetchFailure(db.prisma, { productId: 14, date, at: new Date('2026-11-30T02:05:00Z'), outcome: 'error', error: 'HTTP 503', nextDueAt: new Date('2026-11-30T02:15:00Z') })
+    await recordFetchFailure(db.prisma, {
+      productId: 14,
+      date,
+      at: new Date('2026-11-30T02:00:00Z'),
+      outcome: 'invalid',
+      error: '0.remaining: must not be negative',
+      nextDueAt: new Date('2026-11-30T02:05:00Z'),
+    })
+    await recordFetchFailure(db.prisma, {
+      productId: 14,
+      date,
+      at: new Date('2026-11-30T02:05:00Z'),
+      outcome: 'error',
+      error: 'HTTP 503',
+      nextDueAt: new Date('2026-11-30T02:15:00Z'),
+    })
     expect(await storedDay(14, date)).toEqual(before)
-    expect(await fetchState(14, date)).toMatchObject({ last_outcome: 'error', last_error: 'HTTP 503', consecutive_failures: 2, last_fetched_at: new Date('2026-11-30T01:00:00Z') })
+    expect(await fetchState(14, date)).toMatchObject({
+      last_outcome: 'error',
+      last_error: 'HTTP 503',
+      consecutive_failures: 2,
+      last_fetched_at: new Date('2026-11-30T01:00:00Z'),
+    })
   })
 })

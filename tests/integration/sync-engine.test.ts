@@ -57,7 +57,9 @@ describe('sync engine on a real database and sandbox', () => {
     world = await createSyncWorld()
     const { engine, control } = world.makeSync()
     await drain(world, [engine])
-    const rows = await world.db.prisma.$queryRawUnsafe<{ date: string }[]>(`SELECT date::text AS date FROM day_fetch_state WHERE product_id = 14 AND slot_count > 1 ORDER BY date LIMIT 1`)
+    const rows = await world.db.prisma.$queryRawUnsafe<{ date: string }[]>(
+      `SELECT date::text AS date FROM day_fetch_state WHERE product_id = 14 AND slot_count > 1 ORDER BY date LIMIT 1`,
+    )
     const date = rows[0]!.date
     const body = world.sandbox.lastServed(14, date)!.body
     const kept = { ...body[1]!, paxAvailability: body[1]!.paxAvailability.slice(0, 1) }
@@ -66,7 +68,10 @@ describe('sync engine on a real database and sandbox', () => {
     const r = await engine.runPass()
     expect(r.claimed).toBe(1)
     expect(await storedDay(world.db.prisma, 14, date)).toEqual(normalizeServed([kept], date))
-    const count = await world.db.prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM pax_availability p JOIN slot s ON s.id = p.slot_id WHERE s.product_id = 14 AND s.date = $1::date`, date)
+    const count = await world.db.prisma.$queryRawUnsafe<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM pax_availability p JOIN slot s ON s.id = p.slot_id WHERE s.product_id = 14 AND s.date = $1::date`,
+      date,
+    )
     expect(count[0]!.n).toBe(1)
   })
 
@@ -80,7 +85,9 @@ describe('sync engine on a real database and sandbox', () => {
     expect(Object.values(stats.perProductDate).every((n) => n === 1)).toBe(true)
     expect(stats.maxInAnyWindow).toBeLessThanOrEqual(30)
     expect(stats.rateLimited).toBe(0)
-    const byInstance = await world.db.prisma.$queryRawUnsafe<{ instance_id: string; n: number }[]>('SELECT instance_id, count(*)::int AS n FROM partner_request GROUP BY 1 ORDER BY 1')
+    const byInstance = await world.db.prisma.$queryRawUnsafe<{ instance_id: string; n: number }[]>(
+      'SELECT instance_id, count(*)::int AS n FROM partner_request GROUP BY 1 ORDER BY 1',
+    )
     expect(byInstance.map((r) => r.instance_id)).toEqual(['a', 'b'])
     expect(byInstance.reduce((n, r) => n + r.n, 0)).toBe(120)
     expect(world.log.lines.filter((l) => /unique|duplicate key/i.test(JSON.stringify(l)))).toEqual([])
@@ -126,7 +133,9 @@ describe('sync engine on a real database and sandbox', () => {
     // Only today's open day has used half its interval (a week day needs 2 h of its 4): it alone is refreshed.
     expect(again).toEqual(['14/2026-12-01'])
     // Only days that had slots: an empty day rarely changes.
-    const rows = await world.db.prisma.$queryRawUnsafe<{ k: string }[]>(`SELECT product_id || '/' || date::text AS k FROM day_fetch_state WHERE last_outcome = 'empty'`)
+    const rows = await world.db.prisma.$queryRawUnsafe<{ k: string }[]>(
+      `SELECT product_id || '/' || date::text AS k FROM day_fetch_state WHERE last_outcome = 'empty'`,
+    )
     expect(again.filter((k) => rows.some((r) => r.k === k))).toEqual([])
     expect(world.sandbox.stats().rateLimited).toBe(0)
   })
@@ -166,8 +175,14 @@ describe('sync engine on a real database and sandbox', () => {
     world.clock.advance(STEP)
     const rows = await world.db.prisma.$queryRawUnsafe<{ product_id: number; date: string }[]>(
       `SELECT product_id, date::text AS date FROM day_fetch_state WHERE last_fetched_at IS NULL ORDER BY date LIMIT 5`,
-  )
-    const dead = await claimPairs(world.db.prisma, rows.map((r) => ({ productId: r.product_id, date: r.date })), 'crashed', world.clock.now(), 2 * MINUTE)
+    )
+    const dead = await claimPairs(
+      world.db.prisma,
+      rows.map((r) => ({ productId: r.product_id, date: r.date })),
+      'crashed',
+      world.clock.now(),
+      2 * MINUTE,
+    )
     expect(dead).toHaveLength(5)
     const pass = await engine.runPass()
     expect(pass.claimed).toBe(5)

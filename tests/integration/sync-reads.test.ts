@@ -20,7 +20,12 @@ beforeAll(async () => {
            (14, 'Pacific/Kiritimati', false, true), (15, 'Pacific/Pago_Pago', true, true),
            (16, 'Asia/Singapore', false, true), (17, 'Asia/Singapore', false, false)`)
   const row = (id: number, date: string, fetched: string | null, failures = 0) =>
-    q(`INSERT INTO day_fetch_state (product_id, date, last_fetched_at, consecutive_failures, next_due_at) VALUES ($1, $2, $3, $4, now())`, [id, date, fetched, failures])
+    q(`INSERT INTO day_fetch_state (product_id, date, last_fetched_at, consecutive_failures, next_due_at) VALUES ($1, $2, $3, $4, now())`, [
+      id,
+      date,
+      fetched,
+      failures,
+    ])
   await row(14, '2026-12-01', '2026-11-30T00:00:00.000Z') // yesterday there: not in the grid
   await row(14, '2026-12-02', '2026-12-01T11:50:00.000Z')
   await row(14, '2026-12-05', null, 2)

@@ -25,7 +25,16 @@ describe('on a terminal', () => {
   it('logs readable lines, and shows the generated admin token once, which works', async () => {
     const child = spawn('script', ['-qfec', `${process.execPath} --import tsx server/main.ts`, '/dev/null'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', TERM: 'xterm', PORT: '0', DATABASE_URL: db.url, PARTNER_BASE_URL: partner.url, PARTNER_API_KEY: partner.apiKey, SYNC_PRODUCT_IDS: '14' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/root',
+        TERM: 'xterm',
+        PORT: '0',
+        DATABASE_URL: db.url,
+        PARTNER_BASE_URL: partner.url,
+        PARTNER_API_KEY: partner.apiKey,
+        SYNC_PRODUCT_IDS: '14',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let out = ''
@@ -40,7 +49,11 @@ describe('on a terminal', () => {
       expect(text).toMatch(/INFO.*slotsync is running/)
       expect(text).not.toMatch(/^\{"level"/m) // no JSON on a terminal
       expect(text.split(token).length - 1).toBe(1) // shown once, and in no log record
-      const res = await fetch(`${url}/api/v1/sync/pause`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' })
+      const res = await fetch(`${url}/api/v1/sync/pause`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: '{}',
+      })
       expect(res.status).toBe(200)
     } finally {
       child.kill('SIGTERM')

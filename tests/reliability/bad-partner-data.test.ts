@@ -12,18 +12,34 @@ type Pax = Record<string, unknown>
 
 /** Breaks a valid day's answer one way; the day asked for is `date`. */
 const CASES: { name: string; reason: RegExp; spoil(body: Body, date: string): void }[] = [
-  { name: 'negative slot remaining', reason: /(^|: )\d+\.remaining: must not be negative/, spoil: (b) => {
+  {
+    name: 'negative slot remaining',
+    reason: /(^|: )\d+\.remaining: must not be negative/,
+    spoil: (b) => {
       b[0]!.remaining = -4
-    } },
-  { name: 'negative pax remaining', reason: /paxAvailability\.0\.remaining: must not be negative/, spoil: (b) => {
+    },
+  },
+  {
+    name: 'negative pax remaining',
+    reason: /paxAvailability\.0\.remaining: must not be negative/,
+    spoil: (b) => {
       ;(b[0]!.paxAvailability as Pax[])[0]!.remaining = -1
-    } },
+    },
+  },
   { name: 'a missing slot field', reason: /(^|: )\d+\.providerSlotId: /, spoil: (b) => void delete b[0]!.providerSlotId },
   { name: 'a missing pax price', reason: /paxAvailability\.0\.price: /, spoil: (b) => void delete (b[0]!.paxAvailability as Pax[])[0]!.price },
-  { name: 'duplicate slot ids in one answer', reason: /providerSlotId: duplicate/, spoil: (b) => void b.push({ ...structuredClone(b[0]!), startTime: '23:59' }) },
-  { name: 'a date other than the one asked', reason: /not the day asked for/, spoil: (b, date) => {
+  {
+    name: 'duplicate slot ids in one answer',
+    reason: /providerSlotId: duplicate/,
+    spoil: (b) => void b.push({ ...structuredClone(b[0]!), startTime: '23:59' }),
+  },
+  {
+    name: 'a date other than the one asked',
+    reason: /not the day asked for/,
+    spoil: (b, date) => {
       b[b.length - 1]!.startDate = addDays(date, 1)
-    } },
+    },
+  },
 ]
 
 let world: SyncWorld
@@ -36,19 +52,26 @@ beforeAll(async () => {
   world = await createSyncWorld()
   sync = world.makeSync()
   await drive(world.clock, [sync.engine], { until: world.clock.now() + 3_600_000, untilIdle: true })
-  const rows = await world.db.prisma.$queryRawUnsafe<{ date: string }[]>(`SELECT date::text AS date FROM day_fetch_state WHERE product_id = 14 AND slot_count > 1 ORDER BY date LIMIT 1`)
+  const rows = await world.db.prisma.$queryRawUnsafe<{ date: string }[]>(
+    `SELECT date::text AS date FROM day_fetch_state WHERE product_id = 14 AND slot_count > 1 ORDER BY date LIMIT 1`,
+  )
   const date = rows[0]!.date
   open = { date, stored: await storedDay(world.db.prisma, 14, date), body: world.sandbox.lastServed(14, date)!.body }
   expect(open.stored).toEqual(normalizeServed(open.body, date))
-  const empty = await world.db.prisma.$queryRawUnsafe<{ date: string }[]>(`SELECT date::text AS date FROM day_fetch_state WHERE product_id = 15 AND last_outcome = 'empty' ORDER BY date LIMIT 1`)
+  const empty = await world.db.prisma.$queryRawUnsafe<{ date: string }[]>(
+    `SELECT date::text AS date FROM day_fetch_state WHERE product_id = 15 AND last_outcome = 'empty' ORDER BY date LIMIT 1`,
+  )
   closed = empty[0]!.date
 })
 afterAll(async () => world?.close())
 
 async function fetchState(productId: number, date: string) {
-  const rows = await world.db.prisma.$queryRawUnsafe<{ last_outcome: string; last_error: string | null; last_fetched_at: Date | null; consecutive_failures: number }[]>(
+  const rows = await world.db.prisma.$queryRawUnsafe<
+    { last_outcome: string; last_error: string | null; last_fetched_at: Date | null; consecutive_failures: number }[]
+  >(
     `SELECT last_outcome::text, last_error, last_fetched_at, consecutive_failures FROM day_fetch_state WHERE product_id = $1 AND date = $2::date`,
-    productId, date,
+    productId,
+    date,
   )
   return rows[0]!
 }
@@ -75,7 +98,10 @@ describe('bad partner data is rejected per day, with a reason, and writes nothin
     // Nothing written: the good day is intact, the closed day got no rows.
     expect(await storedDay(world.db.prisma, 14, open.date)).toEqual(open.stored)
     expect(await storedDay(world.db.prisma, 15, closed)).toEqual([])
-    for (const [productId, date, before] of [[14, open.date, before14], [15, closed, before15]] as const) {
+    for (const [productId, date, before] of [
+      [14, open.date, before14],
+      [15, closed, before15],
+    ] as const) {
       const s = await fetchState(productId, date)
       expect(s.last_outcome, `${productId} ${date}`).toBe('invalid')
       expect(s.last_error).toMatch(/^invalid_response: response breaks the contract: /)

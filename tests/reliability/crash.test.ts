@@ -99,7 +99,9 @@ describe('kill -9 in the middle of a pass, then start again', () => {
     // Every pair of the unpaused products gets fetched, the dead claims included, and nothing stays claimed.
     await waitFor('every unpaused day fetched and no claim held', () =>
       withDb(async (c) => {
-        const { rows } = await c.query(`SELECT count(*) FILTER (WHERE last_fetched_at IS NULL)::int AS never, count(*) FILTER (WHERE claimed_until IS NOT NULL)::int AS held FROM day_fetch_state WHERE product_id <> 15`)
+        const { rows } = await c.query(
+          `SELECT count(*) FILTER (WHERE last_fetched_at IS NULL)::int AS never, count(*) FILTER (WHERE claimed_until IS NOT NULL)::int AS held FROM day_fetch_state WHERE product_id <> 15`,
+        )
         return rows[0].never === 0 && rows[0].held === 0 ? true : undefined
       }),
     )

@@ -84,12 +84,20 @@ describe('a database outage under a running service', () => {
     expect(read.status).toBe(200)
     expect(read.body.slots).toBeInstanceOf(Array)
     await waitFor('sync passes to succeed again', () => (lines().some((l) => l.msg === 'sync passes succeed again') ? true : undefined), 25_000)
-    const run = await timedFetch(`${url}/api/v1/sync/run`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ productId: 14, from: today, to: addDays(today, 3) }) })
+    const run = await timedFetch(`${url}/api/v1/sync/run`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ productId: 14, from: today, to: addDays(today, 3) }),
+    })
     expect(run.status).toBe(200)
-    const status = await waitFor('a successful fetch after the outage', async () => {
-      const s = (await timedFetch(`${url}/api/v1/sync/status`)).body
-      return s.lastSuccessAt && Date.parse(s.lastSuccessAt) > upAt ? s : undefined
-    }, 20_000)
+    const status = await waitFor(
+      'a successful fetch after the outage',
+      async () => {
+        const s = (await timedFetch(`${url}/api/v1/sync/status`)).body
+        return s.lastSuccessAt && Date.parse(s.lastSuccessAt) > upAt ? s : undefined
+      },
+      20_000,
+    )
     expect(status.paused).toBe(false) // the pause sent during the outage failed, and said so
     expect(Date.now() - upAt).toBeLessThan(30_000)
     expect(lines().filter((l) => l.level >= 60)).toEqual([]) // nothing fatal: the process never went down

@@ -43,7 +43,7 @@ describe('partner faults: 20 % of every kind over three simulated hours', () => 
     expect(faulty.reports.reduce((n, r) => n + r.failed, 0)).toBeGreaterThan(20)
     const outcomes = await w.db.prisma.$queryRawUnsafe<{ last_outcome: string; n: number }[]>(
       `SELECT last_outcome::text, count(*)::int AS n FROM day_fetch_state WHERE last_outcome IS NOT NULL GROUP BY 1`,
-  )
+    )
     const seen = new Set(outcomes.map((r) => r.last_outcome))
     for (const o of ['ok', 'empty']) expect(seen, o).toContain(o)
     const after = await daysNotMatchingServed(w.db.prisma, w.sandbox)
@@ -60,7 +60,7 @@ describe('partner faults: 20 % of every kind over three simulated hours', () => 
     expect((await sync.control.status()).queue).toBe(0)
     const rows = await w.db.prisma.$queryRawUnsafe<{ product_id: number; date: string; last_outcome: string }[]>(
       `SELECT product_id, date::text AS date, last_outcome::text FROM day_fetch_state WHERE date >= '2026-12-01' ORDER BY 1, 2`,
-  )
+    )
     expect(rows).toHaveLength(4 * 60)
     for (const r of rows) {
       expect(['ok', 'empty'], `${r.product_id} ${r.date}`).toContain(r.last_outcome)

@@ -40,7 +40,15 @@ describe('against a slow partner in real time, two instances with skewed clocks'
     await db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2`, sandbox.catalogue.productIds(), TZ)
     const logs = [captureLogger(), captureLogger()]
     const make = (instanceId: string, db: Database, clock: Clock, logger: ReturnType<typeof captureLogger>['logger']) =>
-      createSync({ db, clock, logger, instanceId, partner: { baseUrl: sandbox!.url, apiKey: sandbox!.apiKey, sandbox: true }, limitPerMinute: LIMIT, timeZone: TZ })
+      createSync({
+        db,
+        clock,
+        logger,
+        instanceId,
+        partner: { baseUrl: sandbox!.url, apiKey: sandbox!.apiKey, sandbox: true },
+        limitPerMinute: LIMIT,
+        timeZone: TZ,
+      })
     const a = make('ahead', db, skewed(+400), logs[0]!.logger)
     const b = make('behind', other, skewed(-400), logs[1]!.logger)
     syncs.push(a, b)
@@ -76,7 +84,9 @@ describe('against a slow partner in real time, two instances with skewed clocks'
     const activeS = (elapsed - 6_000) / 1_000
     const ceiling = Math.ceil((activeS / 61) * LIMIT) + 5
     expect(stats.requests).toBeGreaterThanOrEqual(Math.floor(ceiling * 0.85))
-    const byInstance = await db.prisma.$queryRawUnsafe<{ instance_id: string; n: number }[]>('SELECT instance_id, count(*)::int AS n FROM partner_request GROUP BY 1 ORDER BY 1')
+    const byInstance = await db.prisma.$queryRawUnsafe<{ instance_id: string; n: number }[]>(
+      'SELECT instance_id, count(*)::int AS n FROM partner_request GROUP BY 1 ORDER BY 1',
+    )
     expect(byInstance.map((r) => r.instance_id)).toEqual(['ahead', 'behind'])
     expect(byInstance.reduce((n, r) => n + r.n, 0)).toBe(stats.requests)
 
@@ -85,6 +95,8 @@ describe('against a slow partner in real time, two instances with skewed clocks'
     const check = await daysNotMatchingServed(db.prisma, sandbox)
     expect(check.mismatches).toEqual([])
     expect(uniqueViolations([...logs[0]!.lines, ...logs[1]!.lines])).toEqual([])
-    console.info(`real-partner: ${stats.requests} requests in ${(elapsed / 1000).toFixed(0)} s (ceiling ${ceiling}), max ${stats.maxArrivalsInAnyWindow} arrivals in any 60 s, ${stats.rateLimited} × 429`)
+    console.info(
+      `real-partner: ${stats.requests} requests in ${(elapsed / 1000).toFixed(0)} s (ceiling ${ceiling}), max ${stats.maxArrivalsInAnyWindow} arrivals in any 60 s, ${stats.rateLimited} × 429`,
+    )
   }, 200_000)
 })

@@ -58,7 +58,12 @@ async function exercise(url: string): Promise<string[]> {
 
 describe('secrets under faults and errors', () => {
   it('neither the partner key nor the admin token appears in any log line or API response', async () => {
-    const partner = await startSandbox({ products: 1, apiKey: PARTNER_KEY, rateLimitPerMinute: 100_000, faults: { ...everyFault(0.35, { slowMs: 50, hangMs: 1_500 }), rateLimitNoBodyRate: 0 } })
+    const partner = await startSandbox({
+      products: 1,
+      apiKey: PARTNER_KEY,
+      rateLimitPerMinute: 100_000,
+      faults: { ...everyFault(0.35, { slowMs: 50, hangMs: 1_500 }), rateLimitNoBodyRate: 0 },
+    })
     // A partner that rejects the key (HTTP 401): the error path most tempted to print it.
     const rejecting = await startSandbox({ products: 1, apiKey: 'another-key', rateLimitPerMinute: 100_000 })
     sandboxes.push(partner, rejecting)
@@ -92,7 +97,9 @@ describe('secrets under faults and errors', () => {
     await waitFor('faults to reach the service', () => (partner.stats().requests >= 50 ? true : undefined), 40_000)
     // A no-body 429 last: it halts the service for a real minute, so nothing would follow it.
     partner.setFaults({ rateLimitNoBodyRate: 1 })
-    await waitFor('the service to halt on a 429', async () => ((await timedFetch(`${runFaulty.url}/api/v1/sync/status`)).body.budget.haltedUntil ? true : undefined))
+    await waitFor('the service to halt on a 429', async () =>
+      (await timedFetch(`${runFaulty.url}/api/v1/sync/status`)).body.budget.haltedUntil ? true : undefined,
+    )
     responses.push(...(await exercise(runFaulty.url)))
     runFaulty.child.kill('SIGTERM')
     expect(await runFaulty.exited).toBe(0)
@@ -104,7 +111,8 @@ describe('secrets under faults and errors', () => {
     expect(Object.values(s.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(5)
     expect(rejecting.stats().unauthorized).toBeGreaterThan(0)
     const logs = outputs.join('\n')
-    for (const m of ['partner fetch failed', 'partner day rejected', 'partner rate limit hit', 'partner rejected the API key', 'sync pass', 'incoming request']) expect(logs, m).toContain(m)
+    for (const m of ['partner fetch failed', 'partner day rejected', 'partner rate limit hit', 'partner rejected the API key', 'sync pass', 'incoming request'])
+      expect(logs, m).toContain(m)
     expect(responses.join('\n')).toMatch(/"UNAUTHORIZED"/)
 
     expect(leaks(logs)).toEqual([])

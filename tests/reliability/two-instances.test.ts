@@ -22,9 +22,7 @@ const SAME_WINDOW_MS = 5 * MINUTE
 const PRODUCTS = [14, 15, 1000, 1001, 1002, 1003, 1004, 1005]
 
 function fetches(lines: TimedLine[], instance: string) {
-  return lines
-    .filter((l) => l.msg === 'partner day fetched')
-    .map((l) => ({ instance, at: l.at, key: `${l.obj.productId}/${l.obj.date}` }))
+  return lines.filter((l) => l.msg === 'partner day fetched').map((l) => ({ instance, at: l.at, key: `${l.obj.productId}/${l.obj.date}` }))
 }
 
 describe('two instances on one database for a simulated hour', () => {
@@ -67,7 +65,9 @@ describe('two instances on one database for a simulated hour', () => {
 
     expect(stats.maxInAnyWindow).toBeLessThanOrEqual(30)
     expect(stats.rateLimited).toBe(0)
-    const accounted = await w.db.prisma.$queryRawUnsafe<{ instance_id: string; n: number }[]>('SELECT instance_id, count(*)::int AS n FROM partner_request GROUP BY 1 ORDER BY 1')
+    const accounted = await w.db.prisma.$queryRawUnsafe<{ instance_id: string; n: number }[]>(
+      'SELECT instance_id, count(*)::int AS n FROM partner_request GROUP BY 1 ORDER BY 1',
+    )
     expect(accounted.map((r) => r.instance_id)).toEqual(['a', 'b'])
     expect(accounted.reduce((n, r) => n + r.n, 0)).toBe(stats.requests)
 

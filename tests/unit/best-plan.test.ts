@@ -46,7 +46,13 @@ describe('best-plan: the best a planner could do with the budget', () => {
     expect(b.today).toBeCloseTo(450 / 600, 6)
     // Yesterday's last hour (after its 23:00 cut-off) was free: 1,800 requests keep days 1–7 partly fresh until 04:00, none after.
     expect(b.week).toBeGreaterThan(0)
-    const late = bestOverTime(cat, cat.productIds(), { timeZone: TZ, from: FROM + 4 * 3_600_000, to: FROM + 6 * 3_600_000, sampleEveryMs: 300_000, perMinute: 30 })
+    const late = bestOverTime(cat, cat.productIds(), {
+      timeZone: TZ,
+      from: FROM + 4 * 3_600_000,
+      to: FROM + 6 * 3_600_000,
+      sampleEveryMs: 300_000,
+      perMinute: 30,
+    })
     expect(late.week).toBe(0)
   })
 })

@@ -27,21 +27,25 @@ describe('grantFromWindow (sliding-window log)', () => {
   })
   it('never lets more than the limit into ANY rolling window (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 1, max: 40 })), { minLength: 1, maxLength: 200 }), fc.integer({ min: 1, max: 40 }), (steps, limit) => {
-        const sent: number[] = []
-        let now = 0
-        for (const [i, [dt, want]] of steps.entries()) {
-          now += dt
-          const g = grantFromWindow({ sent, now, limit, windowMs: W, haltedUntil: null, burstMs: i % 2 ? 10_000 : undefined }, want)
-          for (let i = 0; i < g.granted; i++) sent.push(now)
-        }
-        // Every window [t - W, t] ending at a send holds at most `limit` sends.
-        for (let i = 0; i < sent.length; i++) {
-          const inWin = sent.filter((t) => t > sent[i]! - W && t <= sent[i]!).length
-          if (inWin > limit) return false
-        }
-        return true
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 1, max: 40 })), { minLength: 1, maxLength: 200 }),
+        fc.integer({ min: 1, max: 40 }),
+        (steps, limit) => {
+          const sent: number[] = []
+          let now = 0
+          for (const [i, [dt, want]] of steps.entries()) {
+            now += dt
+            const g = grantFromWindow({ sent, now, limit, windowMs: W, haltedUntil: null, burstMs: i % 2 ? 10_000 : undefined }, want)
+            for (let i = 0; i < g.granted; i++) sent.push(now)
+          }
+          // Every window [t - W, t] ending at a send holds at most `limit` sends.
+          for (let i = 0; i < sent.length; i++) {
+            const inWin = sent.filter((t) => t > sent[i]! - W && t <= sent[i]!).length
+            if (inWin > limit) return false
+          }
+          return true
+        },
+      ),
       { numRuns: 300 },
     )
   })

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { addDays, dayRange, daysBetween, isValidDate, localDate, localMinuteOfDay, startOfDay, weekday, zonedTimeToInstant } from '../../server/calendar/days.ts'
+import {
+  addDays,
+  dayRange,
+  daysBetween,
+  isValidDate,
+  localDate,
+  localMinuteOfDay,
+  startOfDay,
+  weekday,
+  zonedTimeToInstant,
+} from '../../server/calendar/days.ts'
 import { checkDateInHorizon, horizonAt } from '../../server/calendar/horizon.ts'
 import { tierOf } from '../../server/sync/tiers.ts'
 
@@ -35,7 +45,10 @@ describe('calendar days', () => {
   it('neither skips nor doubles a day across DST changes', () => {
     for (const tz of ['Europe/Berlin', 'America/New_York', 'Australia/Sydney']) {
       // Every 20 minutes through both 2026 DST seasons: each run of days is gapless and single.
-      for (const [from, to] of [[Date.UTC(2026, 2, 1), Date.UTC(2026, 3, 10)], [Date.UTC(2026, 9, 1), Date.UTC(2026, 10, 10)]] as const) {
+      for (const [from, to] of [
+        [Date.UTC(2026, 2, 1), Date.UTC(2026, 3, 10)],
+        [Date.UTC(2026, 9, 1), Date.UTC(2026, 10, 10)],
+      ] as const) {
         const seen: string[] = []
         for (let t = from; t < to; t += 1_200_000) {
           const d = localDate(t, tz)

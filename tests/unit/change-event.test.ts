@@ -1,20 +1,45 @@
 import { describe, expect, it } from 'vitest'
 import { countSlotChanges, isSoldOut, parseEventId, parseNotifyPayload, sseMessage, wants, type ChangeEvent } from '../../server/changes/event.ts'
 
-const event: ChangeEvent = { id: 42, productId: 14, date: '2026-12-01', fetchedAt: '2026-11-30T00:01:00.000Z', slotsAdded: 1, slotsRemoved: 0, slotsChanged: 2, soldOut: false }
+const event: ChangeEvent = {
+  id: 42,
+  productId: 14,
+  date: '2026-12-01',
+  fetchedAt: '2026-11-30T00:01:00.000Z',
+  slotsAdded: 1,
+  slotsRemoved: 0,
+  slotsChanged: 2,
+  soldOut: false,
+}
 
 describe('countSlotChanges', () => {
   it('counts inserted as added and deleted as removed', () => {
-    expect(countSlotChanges({ insertedSlotIds: ['1', '2'], updatedSlotIds: [], deletedSlots: 3, paxTouchedSlotIds: [] })).toEqual({ slotsAdded: 2, slotsRemoved: 3, slotsChanged: 0 })
+    expect(countSlotChanges({ insertedSlotIds: ['1', '2'], updatedSlotIds: [], deletedSlots: 3, paxTouchedSlotIds: [] })).toEqual({
+      slotsAdded: 2,
+      slotsRemoved: 3,
+      slotsChanged: 0,
+    })
   })
   it("a new slot's pax rows do not make it changed as well", () => {
-    expect(countSlotChanges({ insertedSlotIds: ['1'], updatedSlotIds: [], deletedSlots: 0, paxTouchedSlotIds: ['1', '1'] })).toEqual({ slotsAdded: 1, slotsRemoved: 0, slotsChanged: 0 })
+    expect(countSlotChanges({ insertedSlotIds: ['1'], updatedSlotIds: [], deletedSlots: 0, paxTouchedSlotIds: ['1', '1'] })).toEqual({
+      slotsAdded: 1,
+      slotsRemoved: 0,
+      slotsChanged: 0,
+    })
   })
   it('a kept slot with its own columns and several pax rows changed counts once', () => {
-    expect(countSlotChanges({ insertedSlotIds: [], updatedSlotIds: ['5'], deletedSlots: 0, paxTouchedSlotIds: ['5', '5', '6'] })).toEqual({ slotsAdded: 0, slotsRemoved: 0, slotsChanged: 2 })
+    expect(countSlotChanges({ insertedSlotIds: [], updatedSlotIds: ['5'], deletedSlots: 0, paxTouchedSlotIds: ['5', '5', '6'] })).toEqual({
+      slotsAdded: 0,
+      slotsRemoved: 0,
+      slotsChanged: 2,
+    })
   })
   it('nothing touched: all zero', () => {
-    expect(countSlotChanges({ insertedSlotIds: [], updatedSlotIds: [], deletedSlots: 0, paxTouchedSlotIds: [] })).toEqual({ slotsAdded: 0, slotsRemoved: 0, slotsChanged: 0 })
+    expect(countSlotChanges({ insertedSlotIds: [], updatedSlotIds: [], deletedSlots: 0, paxTouchedSlotIds: [] })).toEqual({
+      slotsAdded: 0,
+      slotsRemoved: 0,
+      slotsChanged: 0,
+    })
   })
 })
 
@@ -58,10 +83,17 @@ describe('wants', () => {
 
 describe('parseNotifyPayload', () => {
   it('round-trips an event', () => expect(parseNotifyPayload(JSON.stringify(event))).toEqual(event))
-  it.each([undefined, '', 'not json', 'null', '[]', '{}', JSON.stringify({ ...event, id: 'x' }), JSON.stringify({ ...event, soldOut: 'yes' }), JSON.stringify({ ...event, slotsAdded: -1 })])(
-    'ignores a foreign payload %j',
-    (payload) => expect(parseNotifyPayload(payload)).toBeUndefined(),
-  )
+  it.each([
+    undefined,
+    '',
+    'not json',
+    'null',
+    '[]',
+    '{}',
+    JSON.stringify({ ...event, id: 'x' }),
+    JSON.stringify({ ...event, soldOut: 'yes' }),
+    JSON.stringify({ ...event, slotsAdded: -1 }),
+  ])('ignores a foreign payload %j', (payload) => expect(parseNotifyPayload(payload)).toBeUndefined())
 })
 
 describe('sseMessage', () => {

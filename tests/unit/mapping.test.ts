@@ -17,7 +17,11 @@ describe('partner day → columns', () => {
   })
 
   it('summarizes the last start time and remaining seats', () => {
-    expect(summarize(validSlots(D, [rawSlot(D, '07:30', { remaining: 1 }), rawSlot(D, '04:00', { remaining: 2 })]))).toEqual({ slotCount: 2, lastSlotStart: '07:30', totalRemaining: 3 })
+    expect(summarize(validSlots(D, [rawSlot(D, '07:30', { remaining: 1 }), rawSlot(D, '04:00', { remaining: 2 })]))).toEqual({
+      slotCount: 2,
+      lastSlotStart: '07:30',
+      totalRemaining: 3,
+    })
     expect(summarize([])).toEqual({ slotCount: 0, lastSlotStart: null, totalRemaining: 0 })
   })
 })
@@ -29,7 +33,16 @@ describe('validateDay rejects bad partner data per day, with a reason', () => {
     ['a wrong type', [{ ...rawSlot(D, '04:00'), remaining: '5' }], /0\.remaining/],
     ['duplicate slot ids', [rawSlot(D, '04:00'), rawSlot(D, '04:30', { providerSlotId: `P14_${D}T04:00` })], /duplicate/],
     ['another date', [rawSlot('2026-12-02', '04:00')], /not the day asked for/],
-    ['three-decimal price', [{ ...rawSlot(D, '04:00'), paxAvailability: [{ ...rawSlot(D, '04:00').paxAvailability[0]!, price: { discount: 0, finalPrice: 1.005, originalPrice: 1, currencyCode: 'SGD' } }] }], /two decimals/],
+    [
+      'three-decimal price',
+      [
+        {
+          ...rawSlot(D, '04:00'),
+          paxAvailability: [{ ...rawSlot(D, '04:00').paxAvailability[0]!, price: { discount: 0, finalPrice: 1.005, originalPrice: 1, currencyCode: 'SGD' } }],
+        },
+      ],
+      /two decimals/,
+    ],
     ['not an array', { slots: [] }, /body/],
     ['a bad time', [rawSlot(D, '4:00')], /startTime/],
   ]

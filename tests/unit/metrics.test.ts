@@ -71,10 +71,14 @@ describe('metrics: sync gauges come from the status at scrape time', () => {
   it('one status read per scrape feeds every gauge', async () => {
     let reads = 0
     let s = status()
-    const m = createMetrics({ syncStatus: async () => {
+    const m = createMetrics({
+      syncStatus: async () => {
         reads++
         return s
-      }, now: () => NOW, processDefaults: false })
+      },
+      now: () => NOW,
+      processDefaults: false,
+    })
     let f = await scrape(m)
     expect(reads).toBe(1)
     expect(sampleValue(f, 'slotsync_sync_status_up')).toBe(1)
@@ -137,6 +141,7 @@ describe('metrics: names and labels follow Prometheus conventions', () => {
       if (/duration|age|latency/.test(fam.name)) expect(fam.name).toMatch(/_seconds$/)
       for (const s of fam.samples) expect(Number.isFinite(s.value), `${s.name} ${JSON.stringify(s.labels)}`).toBe(true)
     }
-    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) expect(f.has(name), name).toBe(true)
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes'])
+      expect(f.has(name), name).toBe(true)
   })
 })

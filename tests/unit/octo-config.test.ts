@@ -56,7 +56,8 @@ describe('createKeyCheck', () => {
 describe('log redaction, the second line of defence', () => {
   it('a config object logged by mistake does not show the OCTO keys', async () => {
     const lines: string[] = []
-    const stream = new Writable({ write: (c, _e, done) => {
+    const stream = new Writable({
+      write: (c, _e, done) => {
         lines.push(String(c))
         done()
       },

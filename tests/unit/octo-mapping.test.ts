@@ -4,7 +4,17 @@ import { describe, expect, it } from 'vitest'
 import type { PaxRow, RangeSlotRow } from '../../server/availability/queries.ts'
 import type { ProductSummary } from '../../server/availability/service.ts'
 import { addDays } from '../../server/calendar/days.ts'
-import { availabilityId, lowestUnitPrices, octoAvailabilities, octoAvailability, octoCalendar, octoProduct, unitAges, unitType, zonedTime } from '../../server/octo/mapping.ts'
+import {
+  availabilityId,
+  lowestUnitPrices,
+  octoAvailabilities,
+  octoAvailability,
+  octoCalendar,
+  octoProduct,
+  unitAges,
+  unitType,
+  zonedTime,
+} from '../../server/octo/mapping.ts'
 
 const pax = (type: string, finalPrice: string, over: Partial<PaxRow> = {}): PaxRow => ({
   type,
@@ -76,13 +86,19 @@ describe('zonedTime: the offset in force, on both sides of a DST change', () => 
   it('always writes an instant the local text names, with whole seconds in UTC', () => {
     const zones = ['Europe/Amsterdam', 'America/Santiago', 'Australia/Lord_Howe', 'Asia/Singapore', 'America/St_Johns', 'Pacific/Chatham']
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 800 }), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), fc.constantFrom(...zones), (d, h, m, tz) => {
-        const date = addDays('2026-01-01', d)
-        const t = zonedTime(date, `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`, tz)
-        expect(t.utc).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/)
-        expect(t.local).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00[+-]\d{2}:\d{2}$/)
-        expect(Date.parse(t.local)).toBe(Date.parse(t.utc))
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 800 }),
+        fc.integer({ min: 0, max: 23 }),
+        fc.integer({ min: 0, max: 59 }),
+        fc.constantFrom(...zones),
+        (d, h, m, tz) => {
+          const date = addDays('2026-01-01', d)
+          const t = zonedTime(date, `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`, tz)
+          expect(t.utc).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/)
+          expect(t.local).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00[+-]\d{2}:\d{2}$/)
+          expect(Date.parse(t.local)).toBe(Date.parse(t.utc))
+        },
+      ),
       { numRuns: 1000 },
     )
   })
@@ -106,10 +122,30 @@ describe('octoProduct', () => {
     expect(p).toMatchObject({ id: '14', timeZone: 'Asia/Singapore', availabilityType: 'START_TIME', allowFreesale: false, locale: 'en' })
     expect(p).not.toHaveProperty('defaultCurrency')
     const option = p.options[0]!
-    expect(option).toMatchObject({ id: 'DEFAULT', default: true, availabilityLocalStartTimes: ['04:00', '09:30'], cancellationCutoff: '0 hours', restrictions: { minUnits: null, maxUnits: null } })
+    expect(option).toMatchObject({
+      id: 'DEFAULT',
+      default: true,
+      availabilityLocalStartTimes: ['04:00', '09:30'],
+      cancellationCutoff: '0 hours',
+      restrictions: { minUnits: null, maxUnits: null },
+    })
     expect(option.units).toEqual([
-      { id: 'ADULT_12~99', internalName: 'Adult', reference: null, type: 'ADULT', restrictions: { minAge: 12, maxAge: 99, idRequired: false, minQuantity: 1, maxQuantity: 1000, paxCount: 1, accompaniedBy: [] }, requiredContactFields: [] },
-      { id: 'CHILD_3~11', internalName: 'Child', reference: null, type: 'CHILD', restrictions: { minAge: 3, maxAge: 11, idRequired: false, minQuantity: 0, maxQuantity: 20, paxCount: 1, accompaniedBy: [] }, requiredContactFields: [] },
+      {
+        id: 'ADULT_12~99',
+        internalName: 'Adult',
+        reference: null,
+        type: 'ADULT',
+        restrictions: { minAge: 12, maxAge: 99, idRequired: false, minQuantity: 1, maxQuantity: 1000, paxCount: 1, accompaniedBy: [] },
+        requiredContactFields: [],
+      },
+      {
+        id: 'CHILD_3~11',
+        internalName: 'Child',
+        reference: null,
+        type: 'CHILD',
+        restrictions: { minAge: 3, maxAge: 11, idRequired: false, minQuantity: 0, maxQuantity: 20, paxCount: 1, accompaniedBy: [] },
+        requiredContactFields: [],
+      },
     ])
   })
 
@@ -171,7 +207,10 @@ describe('octoCalendar', () => {
   })
 
   it('lowestUnitPrices breaks a retail tie by the lower original', () => {
-    const prices = lowestUnitPrices([slot('2026-12-01', '09:00', 1, [pax('A', '10.00', { originalPrice: '12.00' })]), slot('2026-12-01', '10:00', 1, [pax('A', '10.00', { originalPrice: '11.00' })])])
+    const prices = lowestUnitPrices([
+      slot('2026-12-01', '09:00', 1, [pax('A', '10.00', { originalPrice: '12.00' })]),
+      slot('2026-12-01', '10:00', 1, [pax('A', '10.00', { originalPrice: '11.00' })]),
+    ])
     expect(prices).toMatchObject([{ retail: 1000, original: 1100 }])
   })
 })
@@ -196,13 +235,28 @@ describe('octoAvailability', () => {
   })
 
   it('end defaults to the start; an end before the start is the next day', () => {
-    expect(octoAvailability(slot('2026-12-01', '09:30', 0), 'Asia/Singapore', { pricing: false })).toMatchObject({ localDateTimeEnd: '2026-12-01T09:30:00+08:00', status: 'SOLD_OUT', available: false })
-    expect(octoAvailability(slot('2026-12-01', '23:00', 1, undefined, '01:00'), 'Asia/Singapore', { pricing: false }).localDateTimeEnd).toBe('2026-12-02T01:00:00+08:00')
+    expect(octoAvailability(slot('2026-12-01', '09:30', 0), 'Asia/Singapore', { pricing: false })).toMatchObject({
+      localDateTimeEnd: '2026-12-01T09:30:00+08:00',
+      status: 'SOLD_OUT',
+      available: false,
+    })
+    expect(octoAvailability(slot('2026-12-01', '23:00', 1, undefined, '01:00'), 'Asia/Singapore', { pricing: false }).localDateTimeEnd).toBe(
+      '2026-12-02T01:00:00+08:00',
+    )
   })
 
   it('with pricing: unitPricing per pax type and, for units asked, their total', () => {
-    const s = slot('2026-12-01', '09:30', 5, [pax('ADULT_12~99', '3500.00', { currencyCode: 'JPY', originalPrice: '4000.00' }), pax('CHILD_3~11', '1800.00', { currencyCode: 'JPY' })])
-    const a = octoAvailability(s, 'Asia/Tokyo', { pricing: true, units: [{ id: 'ADULT_12~99', quantity: 2 }, { id: 'CHILD_3~11', quantity: 1 }] })
+    const s = slot('2026-12-01', '09:30', 5, [
+      pax('ADULT_12~99', '3500.00', { currencyCode: 'JPY', originalPrice: '4000.00' }),
+      pax('CHILD_3~11', '1800.00', { currencyCode: 'JPY' }),
+    ])
+    const a = octoAvailability(s, 'Asia/Tokyo', {
+      pricing: true,
+      units: [
+        { id: 'ADULT_12~99', quantity: 2 },
+        { id: 'CHILD_3~11', quantity: 1 },
+      ],
+    })
     expect(a.unitPricing).toEqual([
       { unitId: 'ADULT_12~99', retail: 3500, original: 4000, net: null, currency: 'JPY', currencyPrecision: 0, includedTaxes: [] },
       { unitId: 'CHILD_3~11', retail: 1800, original: 1800, net: null, currency: 'JPY', currencyPrecision: 0, includedTaxes: [] },
@@ -215,8 +269,15 @@ describe('octoAvailability', () => {
   })
 
   it('octoAvailabilities serves only horizon days of the range, in order', () => {
-    const range = { horizon, timeZone: 'Asia/Singapore', slots: [slot('2026-11-30', '09:00', 1), slot('2026-12-01', '09:00', 1), slot('2026-12-01', '10:00', 1), slot('2026-12-02', '08:00', 1)] }
-    expect(octoAvailabilities(range, '2026-11-30', '2026-12-01', { pricing: false }).map((a) => a.id)).toEqual(['2026-12-01T09:00:00+08:00', '2026-12-01T10:00:00+08:00'])
+    const range = {
+      horizon,
+      timeZone: 'Asia/Singapore',
+      slots: [slot('2026-11-30', '09:00', 1), slot('2026-12-01', '09:00', 1), slot('2026-12-01', '10:00', 1), slot('2026-12-02', '08:00', 1)],
+    }
+    expect(octoAvailabilities(range, '2026-11-30', '2026-12-01', { pricing: false }).map((a) => a.id)).toEqual([
+      '2026-12-01T09:00:00+08:00',
+      '2026-12-01T10:00:00+08:00',
+    ])
     expect(availabilityId({ date: '2026-12-02', startTime: '08:00' }, 'Asia/Singapore')).toBe('2026-12-02T08:00:00+08:00')
   })
 })
@@ -226,7 +287,9 @@ describe('every mapped object is valid OCTO, whatever the stored rows', () => {
     const s = c.toString().padStart(3, '0')
     return `${s.slice(0, -2)}.${s.slice(-2)}`
   })
-  const hhmm = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`)
+  const hhmm = fc
+    .tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }))
+    .map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`)
   const paxRow = fc.record({
     type: fc.string({ minLength: 1, maxLength: 20 }),
     finalPrice: decimal,
@@ -234,14 +297,28 @@ describe('every mapped object is valid OCTO, whatever the stored rows', () => {
     currencyCode: fc.constantFrom('SGD', 'USD', 'JPY', 'BHD', 'EUR'),
     remaining: fc.nat(5000),
   })
-  const slotRow = fc.record({ day: fc.integer({ min: -3, max: 70 }), start: hhmm, end: hhmm, remaining: fc.nat(5000), pax: fc.uniqueArray(paxRow, { selector: (p) => p.type, maxLength: 4 }) })
+  const slotRow = fc.record({
+    day: fc.integer({ min: -3, max: 70 }),
+    start: hhmm,
+    end: hhmm,
+    remaining: fc.nat(5000),
+    pax: fc.uniqueArray(paxRow, { selector: (p) => p.type, maxLength: 4 }),
+  })
   const zone = fc.constantFrom('Asia/Singapore', 'Europe/Amsterdam', 'America/New_York', 'Australia/Lord_Howe')
 
   it('calendar days and availabilities validate against @octocloud/types', () => {
     fc.assert(
       fc.property(fc.array(slotRow, { maxLength: 12 }), zone, fc.boolean(), (rows, tz, pricing) => {
         const slots = rows
-          .map((r) => slot(addDays(horizon.today, r.day), r.start, r.remaining, r.pax.map((p) => pax(p.type, p.finalPrice, p)), r.end))
+          .map((r) =>
+            slot(
+              addDays(horizon.today, r.day),
+              r.start,
+              r.remaining,
+              r.pax.map((p) => pax(p.type, p.finalPrice, p)),
+              r.end,
+            ),
+          )
           .sort((a, b) => (a.date + a.startTime < b.date + b.startTime ? -1 : 1))
         const range = { horizon, timeZone: tz, slots }
         const from = addDays(horizon.today, -3)

@@ -65,7 +65,14 @@ describe('toMinorUnits', () => {
 
 describe('octoPricing', () => {
   it('SGD: retail from finalPrice, original from originalPrice, 2 digits', () => {
-    expect(octoPricing('242.14', '250.00', 'SGD')).toEqual({ original: 25000, retail: 24214, net: null, currency: 'SGD', currencyPrecision: 2, includedTaxes: [] })
+    expect(octoPricing('242.14', '250.00', 'SGD')).toEqual({
+      original: 25000,
+      retail: 24214,
+      net: null,
+      currency: 'SGD',
+      currencyPrecision: 2,
+      includedTaxes: [],
+    })
   })
   it('USD: 2 digits', () => {
     expect(octoPricing('19.99', '19.99', 'USD')).toMatchObject({ original: 1999, retail: 1999, currencyPrecision: 2 })
@@ -79,7 +86,11 @@ describe('octoPricing', () => {
   it('multiplies and sums in integers, and gives no total across currencies', () => {
     const adult = octoPricing('242.14', '242.14', 'SGD')
     const child = octoPricing('180.50', '200.00', 'SGD')
-    expect(sumPricing([timesQuantity(adult, 2), timesQuantity(child, 3)])).toMatchObject({ retail: 2 * 24214 + 3 * 18050, original: 2 * 24214 + 3 * 20000, currency: 'SGD' })
+    expect(sumPricing([timesQuantity(adult, 2), timesQuantity(child, 3)])).toMatchObject({
+      retail: 2 * 24214 + 3 * 18050,
+      original: 2 * 24214 + 3 * 20000,
+      currency: 'SGD',
+    })
     expect(sumPricing([adult, octoPricing('10.00', '10.00', 'USD')])).toBeUndefined()
     expect(sumPricing([])).toBeUndefined()
   })

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { OctoError } from '../../server/octo/errors.ts'
-import { appliedCapabilities, availabilityIdDate, oneYearAfter, parseAvailabilityRequest, parseCalendarRequest, productIdNumber } from '../../server/octo/requests.ts'
+import {
+  appliedCapabilities,
+  availabilityIdDate,
+  oneYearAfter,
+  parseAvailabilityRequest,
+  parseCalendarRequest,
+  productIdNumber,
+} from '../../server/octo/requests.ts'
 
 function refused(run: () => unknown): OctoError {
   try {
@@ -16,7 +23,16 @@ const base = { productId: '14', optionId: 'DEFAULT' }
 
 describe('parseCalendarRequest', () => {
   it('reads the range and units, ignoring unknown fields', () => {
-    expect(parseCalendarRequest({ ...base, localDateStart: '2026-12-01', localDateEnd: '2027-01-29', units: [{ id: 'ADULT', quantity: 2 }], currency: 'SGD', extra: 1 })).toEqual({
+    expect(
+      parseCalendarRequest({
+        ...base,
+        localDateStart: '2026-12-01',
+        localDateEnd: '2027-01-29',
+        units: [{ id: 'ADULT', quantity: 2 }],
+        currency: 'SGD',
+        extra: 1,
+      }),
+    ).toEqual({
       ...base,
       localDateStart: '2026-12-01',
       localDateEnd: '2027-01-29',
@@ -58,13 +74,24 @@ describe('parseCalendarRequest', () => {
 
 describe('parseAvailabilityRequest: exactly one selector', () => {
   it('localDate is a one-day range', () => {
-    expect(parseAvailabilityRequest({ ...base, localDate: '2026-12-01' }).selector).toEqual({ kind: 'range', localDateStart: '2026-12-01', localDateEnd: '2026-12-01' })
+    expect(parseAvailabilityRequest({ ...base, localDate: '2026-12-01' }).selector).toEqual({
+      kind: 'range',
+      localDateStart: '2026-12-01',
+      localDateEnd: '2026-12-01',
+    })
   })
   it('a range', () => {
-    expect(parseAvailabilityRequest({ ...base, localDateStart: '2026-12-01', localDateEnd: '2026-12-03' }).selector).toEqual({ kind: 'range', localDateStart: '2026-12-01', localDateEnd: '2026-12-03' })
+    expect(parseAvailabilityRequest({ ...base, localDateStart: '2026-12-01', localDateEnd: '2026-12-03' }).selector).toEqual({
+      kind: 'range',
+      localDateStart: '2026-12-01',
+      localDateEnd: '2026-12-03',
+    })
   })
   it('availability ids (null selectors count as absent)', () => {
-    expect(parseAvailabilityRequest({ ...base, availabilityIds: ['2026-12-01T09:30:00+08:00'], localDate: null }).selector).toEqual({ kind: 'ids', availabilityIds: ['2026-12-01T09:30:00+08:00'] })
+    expect(parseAvailabilityRequest({ ...base, availabilityIds: ['2026-12-01T09:30:00+08:00'], localDate: null }).selector).toEqual({
+      kind: 'ids',
+      availabilityIds: ['2026-12-01T09:30:00+08:00'],
+    })
   })
 
   it.each([

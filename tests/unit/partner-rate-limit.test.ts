@@ -35,7 +35,12 @@ describe('when a 429 allows requests again', () => {
 
 describe('PartnerError', () => {
   it('carries kind, status and the reset instant', () => {
-    expect(new PartnerError('rate_limited', 'x', { status: 429, retryAt: NOW })).toMatchObject({ name: 'PartnerError', kind: 'rate_limited', status: 429, retryAt: NOW })
+    expect(new PartnerError('rate_limited', 'x', { status: 429, retryAt: NOW })).toMatchObject({
+      name: 'PartnerError',
+      kind: 'rate_limited',
+      status: 429,
+      retryAt: NOW,
+    })
     expect(new PartnerError('unauthorized', 'x', { status: 401 })).toMatchObject({ name: 'PartnerError', kind: 'unauthorized', status: 401 })
     expect(new PartnerError('timeout', 'x').status).toBeUndefined()
   })

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import { zonedTimeToInstant } from '../../server/calendar/days.ts'
 import { isPastCutoff } from '../../server/sync/due.ts'
-import { CLOSED_RECHECK_MS, EMPTY_TODAY_RECHECK_MS, FAR_CLOSED_RECHECK_MS, isWeekdayClosed, nextDueAfterFetch, rankDue, type Candidate, type DayAfterFetch } from '../../server/sync/planner.ts'
+import {
+  CLOSED_RECHECK_MS,
+  EMPTY_TODAY_RECHECK_MS,
+  FAR_CLOSED_RECHECK_MS,
+  isWeekdayClosed,
+  nextDueAfterFetch,
+  rankDue,
+  type Candidate,
+  type DayAfterFetch,
+} from '../../server/sync/planner.ts'
 import { HOUR, MINUTE, TIERS } from '../../server/sync/tiers.ts'
 
 // Each tier is due a little before its target age (its leadMs), so the wait for a request stays inside it.
@@ -54,17 +63,25 @@ describe('nextDueAfterFetch: tier promotion', () => {
   })
   it('a known-closed weekday is not promoted', () => {
     const late = at(TODAY, '22:00')
-    expect(nextDueAfterFetch(day({ date: '2026-12-02', outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), late, TODAY)).toBe(late + CLOSED_RECHECK_MS - W)
+    expect(nextDueAfterFetch(day({ date: '2026-12-02', outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), late, TODAY)).toBe(
+      late + CLOSED_RECHECK_MS - W,
+    )
   })
 })
 
 describe('nextDueAfterFetch: spending the budget where it matters', () => {
   it('a known-closed weekday is re-checked daily, even today', () => {
-    expect(nextDueAfterFetch(day({ outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), NOW, TODAY)).toBeGreaterThanOrEqual(NOW + CLOSED_RECHECK_MS - T)
-    expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), NOW, TODAY)).toBe(NOW + CLOSED_RECHECK_MS - W)
+    expect(nextDueAfterFetch(day({ outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), NOW, TODAY)).toBeGreaterThanOrEqual(
+      NOW + CLOSED_RECHECK_MS - T,
+    )
+    expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), NOW, TODAY)).toBe(
+      NOW + CLOSED_RECHECK_MS - W,
+    )
   })
   it('a known-closed day beyond the 7-day tier is re-checked every 3 days', () => {
-    expect(nextDueAfterFetch(day({ date: '2026-12-20', outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), NOW, TODAY)).toBe(NOW + FAR_CLOSED_RECHECK_MS - M)
+    expect(nextDueAfterFetch(day({ date: '2026-12-20', outcome: 'empty', weekdayKnownClosed: true, lastSlotStart: null }), NOW, TODAY)).toBe(
+      NOW + FAR_CLOSED_RECHECK_MS - M,
+    )
   })
   it('an unexpectedly empty day keeps its tier', () => {
     expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', lastSlotStart: null }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
@@ -104,7 +121,16 @@ describe('nextDueAfterFetch: failures', () => {
 
 describe('rankDue', () => {
   const todayOf = () => TODAY
-  const cand = (over: Partial<Candidate>): Candidate => ({ productId: 1, date: TODAY, timeZone: TZ, nextDueAt: NOW, forcedAt: null, lastSlotStart: null, lastFetchedAt: null, ...over })
+  const cand = (over: Partial<Candidate>): Candidate => ({
+    productId: 1,
+    date: TODAY,
+    timeZone: TZ,
+    nextDueAt: NOW,
+    forcedAt: null,
+    lastSlotStart: null,
+    lastFetchedAt: null,
+    ...over,
+  })
 
   it('puts today first, then "run now" (oldest request first), then the rest', () => {
     const r = rankDue(
@@ -120,7 +146,11 @@ describe('rankDue', () => {
     expect(r.map((c) => c.productId)).toEqual([4, 3, 2, 1])
   })
   it('a run never delays a due day of today, however old the run', () => {
-    const r = rankDue([cand({ productId: 1, forcedAt: NOW - 24 * HOUR, date: '2026-12-03' }), cand({ productId: 2, date: TODAY, nextDueAt: NOW })], NOW, todayOf)
+    const r = rankDue(
+      [cand({ productId: 1, forcedAt: NOW - 24 * HOUR, date: '2026-12-03' }), cand({ productId: 2, date: TODAY, nextDueAt: NOW })],
+      NOW,
+      todayOf,
+    )
     expect(r.map((c) => c.productId)).toEqual([2, 1])
   })
   it('skips pairs not yet due', () => {
@@ -141,7 +171,14 @@ describe('rankDue', () => {
   })
   it('lets a long-late far day overtake a just-due week day (aging), so nothing starves', () => {
     const fetched = NOW - 40 * 24 * HOUR
-    const r = rankDue([cand({ productId: 1, date: '2026-12-03', nextDueAt: NOW, lastFetchedAt: fetched }), cand({ productId: 2, date: '2026-12-20', nextDueAt: NOW - 25 * 24 * HOUR, lastFetchedAt: fetched })], NOW, todayOf)
+    const r = rankDue(
+      [
+        cand({ productId: 1, date: '2026-12-03', nextDueAt: NOW, lastFetchedAt: fetched }),
+        cand({ productId: 2, date: '2026-12-20', nextDueAt: NOW - 25 * 24 * HOUR, lastFetchedAt: fetched }),
+      ],
+      NOW,
+      todayOf,
+    )
     expect(r[0]!.productId).toBe(2)
   })
   it('a never-fetched far day weighs like the 30-day tier: ahead of a far day late by 3 days, behind a just-due week day', () => {
@@ -158,7 +195,11 @@ describe('rankDue', () => {
   })
   it('drops today pairs past their last slot and days outside the horizon', () => {
     const r = rankDue(
-      [cand({ productId: 1, lastSlotStart: '09:30', lastFetchedAt: NOW - HOUR }), cand({ productId: 2, date: '2026-11-30' }), cand({ productId: 3, date: '2027-01-31' })],
+      [
+        cand({ productId: 1, lastSlotStart: '09:30', lastFetchedAt: NOW - HOUR }),
+        cand({ productId: 2, date: '2026-11-30' }),
+        cand({ productId: 3, date: '2027-01-31' }),
+      ],
       NOW,
       todayOf,
     )

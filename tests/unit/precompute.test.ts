@@ -6,14 +6,27 @@ import type { PartnerPax, PartnerSlot } from '../../server/partner/schema.ts'
 const D = '2026-12-01'
 
 function pax(type: string, final: string, over: Partial<PartnerPax> = {}): PartnerPax {
-  return { type, name: type, description: '', isPrimary: false, min: 0, max: 10, remaining: 10, price: { discount: '0.00', finalPrice: final, originalPrice: final, currencyCode: 'SGD' }, ...over }
+  return {
+    type,
+    name: type,
+    description: '',
+    isPrimary: false,
+    min: 0,
+    max: 10,
+    remaining: 10,
+    price: { discount: '0.00', finalPrice: final, originalPrice: final, currencyCode: 'SGD' },
+    ...over,
+  }
 }
 
 function slot(startTime: string, paxAvailability: PartnerPax[], remaining = 5): PartnerSlot {
   return { startDate: D, startTime, endTime: startTime, providerSlotId: `S${startTime}`, remaining, currencyCode: 'SGD', variantId: 1, paxAvailability }
 }
 
-const withCurrency = (p: PartnerPax, currencyCode: string, originalPrice = p.price.originalPrice): PartnerPax => ({ ...p, price: { ...p.price, currencyCode, originalPrice } })
+const withCurrency = (p: PartnerPax, currencyCode: string, originalPrice = p.price.originalPrice): PartnerPax => ({
+  ...p,
+  price: { ...p.price, currencyCode, originalPrice },
+})
 
 describe('slotClientPrice', () => {
   it('is the flagged type, with its exact decimal text', () => {
@@ -29,7 +42,13 @@ describe('slotClientPrice', () => {
     const types = [pax('Adult_x', '3.00'), pax('CHILD', '2.00'), pax('B', '2.00'), pax('A', '9.99', { isPrimary: true })]
     for (let n = 1; n <= types.length; n++) {
       const s = slot('04:00', types.slice(0, n))
-      const expected = choosePrimary(s.paxAvailability.map((p) => ({ type: p.type, isPrimary: p.isPrimary, price: { finalPrice: Number(p.price.finalPrice), originalPrice: 0, currencyCode: '' } })))
+      const expected = choosePrimary(
+        s.paxAvailability.map((p) => ({
+          type: p.type,
+          isPrimary: p.isPrimary,
+          price: { finalPrice: Number(p.price.finalPrice), originalPrice: 0, currencyCode: '' },
+        })),
+      )
       expect(slotClientPrice(s)?.primaryType).toBe(expected?.type)
     }
   })
@@ -54,13 +73,18 @@ describe('dayPrice', () => {
     expect(r.lowest?.finalPrice).toBe('20.00')
   })
 
-  it('compares money as numbers, not text', () => expect(priced([slot('04:00', [pax('ADULT', '100.00')]), slot('05:00', [pax('ADULT', '9.00')])]).lowest?.finalPrice).toBe('9.00'))
+  it('compares money as numbers, not text', () =>
+    expect(priced([slot('04:00', [pax('ADULT', '100.00')]), slot('05:00', [pax('ADULT', '9.00')])]).lowest?.finalPrice).toBe('9.00'))
 
   it('across currencies the lowest number wins; ties go to the lower original price, then the currency code', () => {
     const a = slot('04:00', [withCurrency(pax('ADULT', '10.00'), 'USD', '12.00')])
     const b = slot('05:00', [withCurrency(pax('ADULT', '10.00'), 'SGD', '11.00')])
     const c = slot('06:00', [withCurrency(pax('ADULT', '10.00'), 'EUR', '11.00')])
-    for (const order of [[a, b, c], [c, b, a], [b, a, c]]) {
+    for (const order of [
+      [a, b, c],
+      [c, b, a],
+      [b, a, c],
+    ]) {
       expect(priced(order).lowest).toEqual({ finalPrice: '10.00', originalPrice: '11.00', currencyCode: 'EUR' })
     }
   })

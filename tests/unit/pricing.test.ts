@@ -49,11 +49,18 @@ describe('choosePrimary', () => {
   it('does not depend on the order it is given', () => {
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.record({ type: fc.string({ minLength: 1, maxLength: 6 }), finalPrice: fc.integer({ min: 0, max: 10_000 }).map((c) => c / 100), isPrimary: fc.boolean() }), {
-          selector: (p) => p.type,
-          minLength: 1,
-          maxLength: 6,
-        }),
+        fc.uniqueArray(
+          fc.record({
+            type: fc.string({ minLength: 1, maxLength: 6 }),
+            finalPrice: fc.integer({ min: 0, max: 10_000 }).map((c) => c / 100),
+            isPrimary: fc.boolean(),
+          }),
+          {
+            selector: (p) => p.type,
+            minLength: 1,
+            maxLength: 6,
+          },
+        ),
         (raw) => {
           const ps = raw.map((r) => pax(r.type, r.finalPrice, r.isPrimary))
           expect(choosePrimary([...ps].reverse())?.type).toBe(choosePrimary(ps)?.type)
@@ -78,4 +85,3 @@ describe('compareCodePoints', () => {
     expect('\u{1F600}' < '\uFFFD').toBe(true) // what UTF-16 order would have said
   })
 })
-

@@ -49,7 +49,14 @@ describe('sandbox catalogue', () => {
       }
       expect(slots.map((s) => s.startTime)).toEqual(['04:00', '04:30', '05:00', '05:30', '06:00', '06:30', '07:00', '07:30', '08:00'])
       for (const s of slots) {
-        expect(s).toMatchObject({ startDate: date, endTime: s.startTime, providerSlotId: `P14_${date}T${s.startTime}`, remaining: 2000, currencyCode: 'SGD', variantId: 14 })
+        expect(s).toMatchObject({
+          startDate: date,
+          endTime: s.startTime,
+          providerSlotId: `P14_${date}T${s.startTime}`,
+          remaining: 2000,
+          currencyCode: 'SGD',
+          variantId: 14,
+        })
         expect(s.paxAvailability[0]).toMatchObject({ type: 'ADULT_12~99', isPrimary: true, min: 1, max: 1000, remaining: 1000 })
         expect(s.paxAvailability.slice(1).every((p) => p.type === 'CHILD_3~11' && p.isPrimary === undefined)).toBe(true)
       }
@@ -93,7 +100,7 @@ describe('sandbox catalogue', () => {
     expect(cat.inventory(14, '2026-02-30', NOW)).toEqual([])
   })
 
-  it('drops today\'s slots once they have started', () => {
+  it("drops today's slots once they have started", () => {
     const sunday = '2026-12-06'
     expect(cat.inventory(14, sunday, zonedTimeToInstant(sunday, '03:00', TZ))).toHaveLength(9)
     expect(cat.inventory(14, sunday, zonedTimeToInstant(sunday, '06:10', TZ)).map((s) => s.startTime)).toEqual(['06:30', '07:00', '07:30', '08:00'])
@@ -110,7 +117,14 @@ describe('sandbox catalogue', () => {
     expect(days.some((d) => d.slots.some((s) => s.remaining === 0 && s.paxAvailability.every((p) => p.remaining === 0)))).toBe(true)
     expect(days.some((d) => d.slots.length > 1 && d.slots.every((s) => s.remaining === 0))).toBe(true)
     expect(days.some((d) => d.slots.some((s) => s.paxAvailability.some((p) => p.price.finalPrice === 0)))).toBe(true)
-    const openWeekdays = generated.map((id) => new Set(everyDay(id).filter((d) => d.slots.length).map((d) => weekday(d.date))).size)
+    const openWeekdays = generated.map(
+      (id) =>
+        new Set(
+          everyDay(id)
+            .filter((d) => d.slots.length)
+            .map((d) => weekday(d.date)),
+        ).size,
+    )
     expect(new Set(openWeekdays).size).toBeGreaterThan(3)
     // A closed period: an open weekday with no slots on some far day (no booking or withdrawal can empty it there).
     const closedPeriod = generated.some((id) => {

@@ -5,7 +5,16 @@ import type { ChangeEvent } from '../../sdk/src/index.ts'
 
 // watchChanges' own rules, over a scripted subscribe (the transport is
 // covered against real servers in tests/integration/sdk-changes.test.ts).
-const ev = (id: number): ChangeEvent => ({ id, productId: 14, date: '2026-12-01', fetchedAt: '2026-11-30T00:00:00.000Z', slotsAdded: 0, slotsRemoved: 0, slotsChanged: 1, soldOut: false })
+const ev = (id: number): ChangeEvent => ({
+  id,
+  productId: 14,
+  date: '2026-12-01',
+  fetchedAt: '2026-11-30T00:00:00.000Z',
+  slotsAdded: 0,
+  slotsRemoved: 0,
+  slotsChanged: 1,
+  soldOut: false,
+})
 type Handlers = Parameters<SubscribeChanges>[1]
 
 function scripted() {
@@ -56,7 +65,9 @@ describe('watchChanges', () => {
     await tick()
     expect(calls).toHaveLength(2)
     // What httpSubscriptionLink hands on for the server's 400 (its serialized error).
-    calls[1]!.h.onError(TRPCClientError.from({ error: { code: -32600, message: 'productIds.0: bad', data: { appCode: 'BAD_REQUEST', httpStatus: 400, field: 'productIds.0' } } }))
+    calls[1]!.h.onError(
+      TRPCClientError.from({ error: { code: -32600, message: 'productIds.0: bad', data: { appCode: 'BAD_REQUEST', httpStatus: 400, field: 'productIds.0' } } }),
+    )
     await tick()
     expect(codes).toEqual(['NETWORK_ERROR', 'BAD_REQUEST'])
     expect(calls).toHaveLength(2)

@@ -12,7 +12,9 @@ async function main() {
   } catch (e) {
     if (e instanceof SlotsyncError) error = `${e.code} ${e.status} ${e.field}`
   }
-  console.log(JSON.stringify({ format: 'cjs', loadedBy: typeof require === 'function' ? 'require' : 'import', paused: status.paused, dates: dates.length, error }))
+  console.log(
+    JSON.stringify({ format: 'cjs', loadedBy: typeof require === 'function' ? 'require' : 'import', paused: status.paused, dates: dates.length, error }),
+  )
 }
 
 main().catch((e) => {

@@ -3,7 +3,6 @@
 // Paths are relative to the page, so it also works behind a proxy that
 // serves slotsync under a prefix (https://ops.example/slotsync/).
 
-
 const STATUS_EVERY_MS = 5_000
 const SLOW_EVERY_MS = 15_000
 const TOKEN_KEY = 'slotsync.adminToken'
@@ -11,7 +10,10 @@ const $ = (id) => document.getElementById(id)
 const fmtInt = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : '–')
 
 function el(tag, attrs = {}, ...children) {
-  const e = document.createElementNS(tag === 'svg' || tag === 'rect' || tag === 'line' || tag === 'title' ? 'http://www.w3.org/2000/svg' : 'http://www.w3.org/1999/xhtml', tag)
+  const e = document.createElementNS(
+    tag === 'svg' || tag === 'rect' || tag === 'line' || tag === 'title' ? 'http://www.w3.org/2000/svg' : 'http://www.w3.org/1999/xhtml',
+    tag,
+  )
   for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) e.setAttribute(k, String(v))
   // Text goes in as text: error messages come from the partner.
   for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)))
@@ -80,12 +82,21 @@ function renderStatus(s, nowMs) {
   $('pairs-total').textContent = fmtInt(total)
   $('first-pass-bar').style.width = total ? `${(100 * (total - s.neverFetched)) / total}%` : '0%'
   $('first-pass-eta').textContent =
-    s.neverFetched === 0 ? 'first pass complete' : `≈ ${fmtDuration(s.neverFetched / s.budget.limitPerMinute)} to complete at ${fmtInt(s.budget.limitPerMinute)} requests/min`
+    s.neverFetched === 0
+      ? 'first pass complete'
+      : `≈ ${fmtDuration(s.neverFetched / s.budget.limitPerMinute)} to complete at ${fmtInt(s.budget.limitPerMinute)} requests/min`
 
   const failing = $('failing').tBodies[0]
   failing.replaceChildren(
     ...s.failingProducts.map((f) =>
-      el('tr', { 'data-product': f.productId }, el('td', {}, f.productId), el('td', {}, f.failingDays), el('td', {}, f.lastSuccessAt ? `${fmtAge(ageOf(f.lastSuccessAt, nowMs))} ago` : 'never'), el('td', {}, f.lastError ?? '')),
+      el(
+        'tr',
+        { 'data-product': f.productId },
+        el('td', {}, f.productId),
+        el('td', {}, f.failingDays),
+        el('td', {}, f.lastSuccessAt ? `${fmtAge(ageOf(f.lastSuccessAt, nowMs))} ago` : 'never'),
+        el('td', {}, f.lastError ?? ''),
+      ),
     ),
   )
   if (!s.failingProducts.length) failing.append(el('tr', {}, el('td', { colspan: 4, class: 'muted' }, 'none')))
@@ -117,9 +128,16 @@ function renderHistory(h, limit) {
   const top = limit && limit <= 3 * peak ? Math.max(limit, peak) * 1.1 : Math.max(peak, 1) * 1.15
   const w = 600 / h.minutes.length
   const bars = h.minutes.map((m, i) =>
-    el('rect', { x: i * w + 1, y: 120 - (120 * m.requests) / top, width: w - 2, height: (120 * m.requests) / top }, el('title', {}, `${new Date(m.at).toLocaleTimeString()}: ${m.requests} requests`)),
+    el(
+      'rect',
+      { x: i * w + 1, y: 120 - (120 * m.requests) / top, width: w - 2, height: (120 * m.requests) / top },
+      el('title', {}, `${new Date(m.at).toLocaleTimeString()}: ${m.requests} requests`),
+    ),
   )
-  const lines = limit && limit <= top ? [el('line', { x1: 0, x2: 600, y1: 120 - (120 * limit) / top, y2: 120 - (120 * limit) / top }, el('title', {}, `limit ${limit}/min`))] : []
+  const lines =
+    limit && limit <= top
+      ? [el('line', { x1: 0, x2: 600, y1: 120 - (120 * limit) / top, y2: 120 - (120 * limit) / top }, el('title', {}, `limit ${limit}/min`))]
+      : []
   svg.replaceChildren(...bars, ...lines)
   $('history-peak').textContent = `peak ${fmtInt(peak)}/min${limit ? ` · limit ${fmtInt(limit)}/min${limit <= top ? ' (dashed)' : ''}` : ''}`
 }
@@ -144,7 +162,10 @@ function renderGrid(g) {
         ...p.fetchedAt.map((iso, off) => {
           const age = ageOf(iso, nowMs)
           const failing = p.failing.includes(off)
-          return el('td', { class: `c ${cellClass(age, targetOf(off))}${failing ? ' failing' : ''}`, title: `product ${p.productId}, day +${off}: ${iso ? `fetched ${fmtAge(age)} ago` : 'never fetched'}${failing ? ', last fetch failed' : ''}` })
+          return el('td', {
+            class: `c ${cellClass(age, targetOf(off))}${failing ? ' failing' : ''}`,
+            title: `product ${p.productId}, day +${off}: ${iso ? `fetched ${fmtAge(age)} ago` : 'never fetched'}${failing ? ', last fetch failed' : ''}`,
+          })
         }),
       ),
     ),
