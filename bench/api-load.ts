@@ -60,7 +60,7 @@ export function keyPicker(n: number, distribution: Distribution, s: number, seed
   }
   const cdf = new Float64Array(n)
   let total = 0
-  for (let r = 0; r < n; r++) cdf[r] = total += 1 / Math.pow(r + 1, s)
+  for (let r = 0; r < n; r++) cdf[r] = total += 1 / (r + 1) ** s
   return () => {
     const x = draw() * total
     let lo = 0
@@ -80,7 +80,7 @@ function hotShare(n: number, distribution: Distribution, s: number): number {
   let hot = 0
   const top = Math.max(1, Math.floor(n / 100))
   for (let r = 0; r < n; r++) {
-    const w = 1 / Math.pow(r + 1, s)
+    const w = 1 / (r + 1) ** s
     all += w
     if (r < top) hot += w
   }

@@ -290,26 +290,7 @@ async function main() {
     fs.mkdirSync(path.dirname(args.out!), { recursive: true })
     fs.writeFileSync(
       args.out!,
-      JSON.stringify(
-        {
-          at: new Date().toISOString(),
-          products: ids.length,
-          days: DAYS,
-          slots: slotCount,
-          seconds: SECONDS,
-          rounds: ROUNDS,
-          connections: CONNECTIONS,
-          cacheMs: CACHE_MS,
-          zipfS: ZIPF_S,
-          cores: os.cpus().length,
-          loadAverage: load1,
-          results,
-          octo: { queriesPerRequest: queries, servers: octo },
-          targetMet: met,
-        },
-        null,
-        2,
-      ) + '\n',
+      `${JSON.stringify({ at: new Date().toISOString(), products: ids.length, days: DAYS, slots: slotCount, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, cacheMs: CACHE_MS, zipfS: ZIPF_S, cores: os.cpus().length, loadAverage: load1, results, octo: { queriesPerRequest: queries, servers: octo }, targetMet: met }, null, 2)}\n`,
     )
   } finally {
     for (const close of closers) await close().catch(() => {})

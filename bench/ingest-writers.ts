@@ -129,7 +129,7 @@ function copyText(columns: unknown[][]): string {
         : String(v).replace(/[\\\t\n\r]/g, (ch) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[ch]!)
   const n = columns[0]?.length ?? 0
   let out = ''
-  for (let i = 0; i < n; i++) out += columns.map((col) => esc(col[i])).join('\t') + '\n'
+  for (let i = 0; i < n; i++) out += `${columns.map((col) => esc(col[i])).join('\t')}\n`
   return out
 }
 

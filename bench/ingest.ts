@@ -91,7 +91,8 @@ async function run(db: Database, pool: pg.Pool, scale: number): Promise<IngestRe
   let clock = Date.parse('2026-12-01T00:00:00Z')
   let freshDay = 0
   const write = async (method: Method, date: string, slots: PartnerSlot[]) => {
-    const snap = { productId: productOf[method], date, slots, fetchedAt: new Date((clock += 1_000)) }
+    clock += 1_000
+    const snap = { productId: productOf[method], date, slots, fetchedAt: new Date(clock) }
     if (method === 'snapshot') return void (await writeDaySnapshot(db.prisma, snap))
     const client = await pool.connect()
     try {
@@ -198,7 +199,7 @@ async function main() {
     fs.rmSync(dataDir, { recursive: true, force: true })
   }
   fs.mkdirSync(path.dirname(args.out!), { recursive: true })
-  fs.writeFileSync(args.out!, JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, scale, results }, null, 2) + '\n')
+  fs.writeFileSync(args.out!, `${JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, scale, results }, null, 2)}\n`)
   process.stdout.write(`\nIngest: median ms to write one day (× = times faster than naive), ${os.cpus().length} cores\n\n${formatIngestTable(results)}\n`)
 }
 

@@ -78,7 +78,7 @@ if (!args['report-only']) {
     const r = spawnSync(process.execPath, ['--import', 'tsx', b.script, ...extra, '--out', b.json], { stdio: 'inherit' })
     if (r.status !== 0) throw new Error(`${b.name} benchmark failed (exit ${r.status ?? r.signal})`)
     ran[b.name] = { bench: b, command: commandOf(b, extra), seconds: Math.round((Date.now() - t0) / 1000), at: new Date().toISOString() }
-    fs.writeFileSync(ranFile, JSON.stringify(ran, null, 2) + '\n')
+    fs.writeFileSync(ranFile, `${JSON.stringify(ran, null, 2)}\n`)
   }
 }
 

@@ -185,6 +185,9 @@ function horizonNow(now: number, tz: string): Horizon {
 const knownZones = new Map<string, boolean>()
 function isKnownTimeZone(tz: string): boolean {
   let known = knownZones.get(tz)
-  if (known === undefined) knownZones.set(tz, (known = isValidTimeZone(tz)))
+  if (known === undefined) {
+    known = isValidTimeZone(tz)
+    knownZones.set(tz, known)
+  }
   return known
 }

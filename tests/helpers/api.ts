@@ -122,12 +122,14 @@ export function fakeSyncService(): { service: SyncService; calls: SyncCall[] } {
   const service: SyncService = {
     async pause(productId) {
       calls.push({ method: 'pause', arg: productId })
-      productId === undefined ? (paused = true) : paused1.add(productId)
+      if (productId === undefined) paused = true
+      else paused1.add(productId)
       return state(productId)
     },
     async resume(productId) {
       calls.push({ method: 'resume', arg: productId })
-      productId === undefined ? (paused = false) : paused1.delete(productId)
+      if (productId === undefined) paused = false
+      else paused1.delete(productId)
       return state(productId)
     },
     async run(req) {

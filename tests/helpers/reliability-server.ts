@@ -52,6 +52,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 }
 
 /** GET/POST with a timer: the outage test asserts on how fast an answer came. */
+// biome-ignore lint/suspicious/noExplicitAny: a JSON body the outage test inspects loosely, whatever the route answered
 export async function timedFetch(url: string, init?: RequestInit): Promise<{ status: number; body: any; ms: number; text: string }> {
   const t0 = performance.now()
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(20_000) })
