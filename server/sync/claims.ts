@@ -144,13 +144,12 @@ export async function loadEarly(db: Db, now: number, limit: number): Promise<Can
   return rows.map(toCandidate)
 }
 
-type ClaimRow = { product_id: number; date: string; time_zone: string; total_remaining: number | null; consecutive_failures: number }
+type ClaimRow = { product_id: number; date: string; time_zone: string; consecutive_failures: number }
 
 const toClaimed = (r: ClaimRow, now: number): ClaimedPair => ({
   productId: r.product_id,
   date: r.date,
   timeZone: r.time_zone,
-  totalRemaining: r.total_remaining,
   consecutiveFailures: r.consecutive_failures,
   claimedAt: now,
 })
@@ -159,7 +158,6 @@ export interface ClaimedPair {
   productId: number
   date: string
   timeZone: string
-  totalRemaining: number | null
   consecutiveFailures: number
   claimedAt: number
 }
@@ -182,7 +180,7 @@ export async function claimPairs(db: Db, pairs: { productId: number; date: strin
     UPDATE day_fetch_state f SET claimed_by = ${instanceId}, claimed_until = ${new Date(now + ttlMs)}
     FROM c, product p
     WHERE f.product_id = c.product_id AND f.date = c.date AND p.id = f.product_id
-    RETURNING f.product_id, f.date::text AS date, p.time_zone, f.total_remaining, f.consecutive_failures`
+    RETURNING f.product_id, f.date::text AS date, p.time_zone, f.consecutive_failures`
   return rows.map((r) => toClaimed(r, now))
 }
 
@@ -224,7 +222,7 @@ export async function claimNext(
         UPDATE day_fetch_state f SET claimed_by = ${instanceId}, claimed_until = ${new Date(now + ttlMs)}
         FROM c, product p
         WHERE f.product_id = c.product_id AND f.date = c.date AND p.id = f.product_id
-        RETURNING f.product_id, f.date::text AS date, p.time_zone, f.total_remaining, f.consecutive_failures, c.ord`,
+        RETURNING f.product_id, f.date::text AS date, p.time_zone, f.consecutive_failures, c.ord`,
     ),
   )
   const r = rows[0]
