@@ -17,6 +17,15 @@ import { ADMIN_TOKEN, fakeSyncService } from './api.ts'
 import { countingReads } from './counting-reads.ts'
 import { createTestDatabase, type TestDatabase } from './db.ts'
 
+/** Every route of the OCTO face, as a reseller calls it. */
+export const OCTO_ROUTES = [
+  ['GET', '/octo/supplier'],
+  ['GET', '/octo/products'],
+  ['GET', '/octo/products/14'],
+  ['POST', '/octo/availability/calendar'],
+  ['POST', '/octo/availability'],
+] as const
+
 export interface OctoTestApi {
   app: FastifyInstance
   db: TestDatabase

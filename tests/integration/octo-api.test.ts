@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDays } from '../../server/calendar/days.ts'
 import type { PartnerSlotInput } from '../../server/partner/schema.ts'
 import { seedDay } from '../helpers/api.ts'
-import { createOctoTestApi, seedCatalogue, type OctoTestApi } from '../helpers/octo.ts'
+import { createOctoTestApi, OCTO_ROUTES, seedCatalogue, type OctoTestApi } from '../helpers/octo.ts'
 import { rawSlot } from '../helpers/partner-data.ts'
 
 // The OCTO routes over Postgres: keys, supplier, products, calendar and
@@ -72,13 +72,7 @@ describe('keys', () => {
     ['an unknown key', 'not-a-key'],
     ['a known key with something appended', `${KEY}x`],
   ])('%s → 401 UNAUTHORIZED, OCTO body', async (_what, key) => {
-    for (const [method, url] of [
-      ['GET', '/octo/supplier'],
-      ['GET', '/octo/products'],
-      ['GET', '/octo/products/14'],
-      ['POST', '/octo/availability/calendar'],
-      ['POST', '/octo/availability'],
-    ] as const) {
+    for (const [method, url] of OCTO_ROUTES) {
       const r = await api.octo(method, url, method === 'POST' ? { productId: '14' } : undefined, { key })
       expect(r.statusCode, url).toBe(401)
       expect(json(r)).toEqual({ error: 'UNAUTHORIZED', errorMessage: expect.any(String) })

@@ -7,7 +7,7 @@ import { createDatabase } from '../../server/db/client.ts'
 import { toMinorUnits } from '../../server/octo/money.ts'
 import { octoRoutes } from '../../server/octo/routes.ts'
 import { seedDay } from '../helpers/api.ts'
-import { createOctoTestApi, seedCatalogue, type OctoTestApi } from '../helpers/octo.ts'
+import { createOctoTestApi, OCTO_ROUTES, seedCatalogue, type OctoTestApi } from '../helpers/octo.ts'
 import { rawSlot } from '../helpers/partner-data.ts'
 
 // The OCTO face beside the rest of slotsync: it answers what /slots and
@@ -156,14 +156,7 @@ describe('with OCTO_API_KEYS unset', () => {
   afterAll(async () => off?.close())
 
   it('every /octo/* route is 404, with a key or without, and none is documented', async () => {
-    for (const [method, url] of [
-      ['GET', '/octo/supplier'],
-      ['GET', '/octo/products'],
-      ['GET', '/octo/products/14'],
-      ['POST', '/octo/availability/calendar'],
-      ['POST', '/octo/availability'],
-      ['GET', '/octo'],
-    ] as const) {
+    for (const [method, url] of [...OCTO_ROUTES, ['GET', '/octo'] as const]) {
       for (const key of [null, KEY]) {
         const r = await off.octo(method, url, method === 'POST' ? { productId: '14', optionId: 'DEFAULT', localDate: TODAY } : undefined, { key })
         expect(r.statusCode, `${method} ${url}`).toBe(404)
