@@ -16,7 +16,7 @@ import { createDatabase } from '../server/db/client.ts'
 import { ensureDatabase, startEmbeddedPostgres } from '../server/db/embedded-postgres.ts'
 import { applyMigrations } from '../server/db/migrate.ts'
 import { silentLogger } from '../server/logger.ts'
-import { loadCandidates, loadEarly } from '../server/sync/claims.ts'
+import { loadCandidates, loadEarly, maintainHorizon } from '../server/sync/claims.ts'
 import { createSync } from '../server/sync/index.ts'
 
 const { values: args } = parseArgs({
@@ -81,6 +81,8 @@ async function main() {
       if (stmt === 'ANALYZE') await db.prisma.$executeRawUnsafe(stmt)
       else await db.prisma.$executeRawUnsafe(stmt, new Date(NOW), TZ, PRODUCTS)
     }
+    // The rows exist; the products' record of their coverage is what the engine's maintenance writes.
+    await maintainHorizon(db.prisma, NOW)
     const clock = manualClock(NOW)
     const sync = createSync({
       db,

@@ -40,14 +40,21 @@ const EARLY_CLAIMABLE = raw(`${fetchableSql(NOW)} AND f.next_due_at = want.next_
 /** Adds the horizon's new days for active products and drops days that are past. */
 export async function maintainHorizon(db: Db, now: number): Promise<{ added: number; pruned: number }> {
   const at = new Date(now)
-  const added = await db.$executeRaw`
-    INSERT INTO day_fetch_state (product_id, date, next_due_at)
-    SELECT p.id, d::date, ${at}::timestamptz
-    FROM product p
-    CROSS JOIN LATERAL generate_series((${at}::timestamptz AT TIME ZONE p.time_zone)::date,
-                                       (${at}::timestamptz AT TIME ZONE p.time_zone)::date + ${HORIZON_DAYS - 1}::int, interval '1 day') AS d
-    WHERE p.active
-    ON CONFLICT DO NOTHING`
+  // The rows and the product's record of them in one statement: sync/status
+  // counts a tier's days from horizon_from..horizon_to (horizon-counts.ts).
+  const rows = await db.$queryRaw<{ added: number }[]>`
+    WITH h AS (SELECT id, (${at}::timestamptz AT TIME ZONE time_zone)::date AS today FROM product WHERE active),
+    ins AS (
+      INSERT INTO day_fetch_state (product_id, date, next_due_at)
+      SELECT h.id, d::date, ${at}::timestamptz
+      FROM h CROSS JOIN LATERAL generate_series(h.today, h.today + ${HORIZON_DAYS - 1}::int, interval '1 day') AS d
+      ON CONFLICT DO NOTHING
+      RETURNING 1),
+    cover AS (
+      UPDATE product p SET horizon_from = h.today, horizon_to = h.today + ${HORIZON_DAYS - 1}::int
+      FROM h WHERE p.id = h.id AND (p.horizon_from IS DISTINCT FROM h.today OR p.horizon_to IS DISTINCT FROM h.today + ${HORIZON_DAYS - 1}::int))
+    SELECT count(*)::int AS added FROM ins`
+  const added = rows[0]!.added
   // Yesterday is kept: a client a few minutes behind midnight may still ask for it.
   const pruned = await db.$executeRaw`
     WITH gone AS (

@@ -2,14 +2,14 @@ import { localDate, startOfDay } from '../calendar/days.ts'
 import { checkDateInHorizon, HORIZON_DAYS, horizonAt } from '../calendar/horizon.ts'
 import type { Clock } from '../clock.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
-import type { RunRequest, SyncService, SyncStateView, SyncStatusView, TierCounts } from './types.ts'
+import type { RunRequest, SyncService, SyncStateView, SyncStatusView } from './types.ts'
 import { Prisma, type Db, type PrismaClient } from '../db/client.ts'
 import { transaction, TX } from '../db/transaction.ts'
 import { DISPATCH_LOCK_KEY, type Budget } from './budget.ts'
 import { maintainHorizon } from './claims.ts'
 import { readControl } from './control-state.ts'
-import { TIERS, tierOf } from './tiers.ts'
-import { dueSql, pastCutoffSql, productsTodayCte, tierTargetSql } from './due.ts'
+import { TIERS } from './tiers.ts'
+import { readHorizonCounts } from './horizon-counts.ts'
 
 export interface SyncControlOptions {
   prisma: PrismaClient
@@ -30,42 +30,6 @@ async function pausedProducts(db: Db): Promise<number[]> {
   const rows = await db.product.findMany({ where: { paused: true }, select: { id: true }, orderBy: { id: 'asc' } })
   return rows.map((r) => r.id)
 }
-
-type TierRow = {
-  off: number
-  total: number
-  due: number
-  overdue: number
-  queued: number
-  in_flight: number
-  never: number
-  open_today: number
-  oldest: Date | null
-}
-
-// One scan of the horizon of the products being synced, grouped by day
-// offset (tiers are summed from offsets in TypeScript), with "due" from
-// due.ts (the rule the claim query uses): fresh = not due; due = due for
-// less than one target period; overdue = longer. The full rule runs only on
-// rows that can be due (past next_due_at or asked for by run), a few percent
-// of the horizon; that keeps a call near the cost of the scan itself.
-export const STATUS_SQL = `
-  WITH ${productsTodayCte('$1::timestamptz')}
-  SELECT off, count(*)::int AS total,
-         count(*) FILTER (WHERE due)::int AS due,
-         count(*) FILTER (WHERE due AND next_due_at <= $1::timestamptz - (${tierTargetSql('off')}) * interval '1 millisecond')::int AS overdue,
-         count(*) FILTER (WHERE forced_at IS NOT NULL)::int AS queued,
-         count(*) FILTER (WHERE claimed_until > $1)::int AS in_flight,
-         count(*) FILTER (WHERE last_fetched_at IS NULL)::int AS never,
-         count(*) FILTER (WHERE open_today)::int AS open_today,
-         min(last_fetched_at) AS oldest
-  FROM (
-    SELECT f.date - p.today AS off, f.next_due_at, f.forced_at, f.claimed_until, f.last_fetched_at,
-           CASE WHEN f.next_due_at <= $1 OR f.forced_at IS NOT NULL THEN ${dueSql('$1::timestamptz', 'p.today')} ELSE false END AS due,
-           CASE WHEN f.date = p.today THEN f.last_outcome IS DISTINCT FROM 'empty' AND NOT ${pastCutoffSql('$1::timestamptz', 'p.today')} ELSE false END AS open_today
-    FROM day_fetch_state f JOIN p ON p.id = f.product_id
-    WHERE p.active AND NOT p.paused AND f.date BETWEEN p.today AND p.today + ${HORIZON_DAYS - 1}) d
-  GROUP BY off`
 
 /** Host (and port) only: a URL may carry credentials or a path that is nobody's business. */
 export function partnerHost(baseUrl: string): string {
@@ -170,9 +134,8 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
       const now = clock.now()
       const at = new Date(now)
       const dayStart = startOfDay(localDate(now, o.timeZone), o.timeZone)
-      const [tierRows, controlRows, usage, failing] = await Promise.all([
-        // STATUS_SQL is constant text that names its one parameter `$1` (the due.ts fragments need it as text): bound here, never interpolated.
-        prisma.$queryRawUnsafe<TierRow[]>(STATUS_SQL, at),
+      const [s, controlRows, usage, failing] = await Promise.all([
+        readHorizonCounts(prisma, at),
         prisma.$queryRaw<
           {
             paused: boolean | null
@@ -198,26 +161,6 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
           FROM failing ORDER BY last_error_at DESC`,
       ])
       const c = controlRows[0]!
-      const tiers: Record<string, TierCounts> = {}
-      for (const t of TIERS) tiers[t.name] = { total: 0, fresh: 0, due: 0, overdue: 0, oldestFetchedAt: null }
-      const s = { queue: 0, queued: 0, in_flight: 0, never: 0, openToday: 0, oldest: null as Date | null }
-      for (const r of tierRows) {
-        const tier = tierOf(r.off)
-        if (tier) {
-          const t = tiers[tier.name]!
-          t.total += r.total
-          t.due += r.due - r.overdue
-          t.overdue += r.overdue
-          t.fresh += r.total - r.due
-          if (r.oldest && (t.oldestFetchedAt === null || r.oldest.toISOString() < t.oldestFetchedAt)) t.oldestFetchedAt = r.oldest.toISOString()
-        }
-        s.queue += r.due
-        s.queued += r.queued
-        s.in_flight += r.in_flight
-        s.never += r.never
-        s.openToday += r.open_today
-        if (r.oldest && (!s.oldest || r.oldest < s.oldest)) s.oldest = r.oldest
-      }
       const limit = o.budget.limitPerMinute
       const minutesToday = 24 * 60
       const etaAt = runEta({ queued: s.queued, openToday: s.openToday, limitPerMinute: limit, windowMs: o.budget.windowMs, now })
@@ -227,9 +170,9 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
         running: (o.engine?.state ?? 'disabled') === 'running' && !c.paused,
         queue: s.queue,
         queued: s.queued,
-        inFlight: s.in_flight,
+        inFlight: s.inFlight,
         neverFetched: s.never,
-        tiers,
+        tiers: s.tiers,
         run: { queued: s.queued, etaAt: etaAt === null ? null : new Date(etaAt).toISOString() },
         budget: {
           limitPerMinute: limit,
