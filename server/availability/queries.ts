@@ -37,59 +37,24 @@ export interface PriceJson {
   originalPrice: number
 }
 
-/** A slot exactly as /slots answers it (field order included). */
-export interface SlotJson {
-  startTime: string
-  startDate: string
-  endTime: string
-  providerSlotId: string
-  price: PriceJson | null
-  remaining: number
-  paxAvailability: {
-    type: string
-    name: string
-    description: string
-    price: PriceJson
-    min: number
-    max: number
-    remaining: number
-    isPrimary: boolean
-  }[]
-}
-
-export interface DayRow {
-  timeZone: string
-  lastFetchedAt: Date | null
-  slots: SlotJson[]
-}
-
 // Postgres writes a numeric as a JSON number with its scale (242.10), which
 // parses to the same double as Number('242.10'): the value the API has always sent.
 const PRICE = (f: string, o: string, c: string) => Prisma.raw(`json_build_object('finalPrice', ${f}, 'currencyCode', ${c}, 'originalPrice', ${o})`)
 
-// One indexed read: the product row, the day's summary (when it was fetched)
-// and its slots with their pax, already in the answer's shape. The price and
-// the primary pax type were chosen when the day was written (snapshot.ts), so
-// nothing here decides anything. No product → no row.
+export interface DayRow {
+  timeZone: string
+  lastFetchedAt: Date | null
+  /** The day's `slots` as JSON text, stored by the snapshot writer; null for a day never fetched. */
+  body: string | null
+}
+
+// Two primary-key lookups: the product row and the day's stored answer
+// (day_slots_json), which the snapshot writer built when it wrote the day.
+// Nothing is joined, aggregated or serialized per read. No product → no row.
 const daySql = (productId: number, date: string) => Prisma.sql`/* availability_day */
-SELECT p.time_zone AS "timeZone",
-       d.fetched_at AS "lastFetchedAt",
-       COALESCE((
-         SELECT json_agg(json_build_object(
-                  'startTime', s.start_time, 'startDate', ${date}::text, 'endTime', s.end_time, 'providerSlotId', s.provider_slot_id,
-                  'price', CASE WHEN s.price_final IS NULL THEN NULL ELSE ${PRICE('s.price_final', 's.price_original', 's.price_currency')} END,
-                  'remaining', s.remaining,
-                  'paxAvailability', COALESCE((
-                    SELECT json_agg(json_build_object(
-                             'type', pa.type, 'name', pa.name, 'description', pa.description,
-                             'price', ${PRICE('pa.final_price', 'pa.original_price', 'pa.currency_code')},
-                             'min', pa.min, 'max', pa.max, 'remaining', pa.remaining, 'isPrimary', pa.is_primary)
-                           ORDER BY pa.type = s.primary_pax_type DESC, pa.type COLLATE "C")
-                    FROM pax_availability pa WHERE pa.slot_id = s.id), '[]'::json))
-                ORDER BY s.start_time COLLATE "C", s.provider_slot_id COLLATE "C")
-         FROM slot s WHERE s.product_id = p.id AND s.date = ${date}::date), '[]'::json) AS slots
+SELECT p.time_zone AS "timeZone", v.fetched_at AS "lastFetchedAt", v.body
 FROM product p
-LEFT JOIN day_summary d ON d.product_id = p.id AND d.date = ${date}::date
+LEFT JOIN day_slots_json v ON v.product_id = p.id AND v.date = ${date}::date
 WHERE p.id = ${productId}`
 
 export async function loadDay(db: Queryable, productId: number, date: string): Promise<DayRow | undefined> {
