@@ -1,9 +1,10 @@
 import { Prisma, type Db } from '../db/client.ts'
 
 /**
- * The read side of availability: one statement per answer. Dates come back
- * as text (no JS Date for a calendar day) and money as numeric text, turned
- * into JSON numbers only at the edge (service.ts).
+ * The read side of availability: one statement per answer. /slots and
+ * /dates get their answer as JSON text (stored by the snapshot writer, or
+ * built by the statement) and send it as is; the range read (OCTO) gets
+ * dates as text (no JS Date for a calendar day) and money as numeric text.
  */
 // Each statement starts with a comment naming it: how it shows in
 // pg_stat_statements, and how tests count the statements a read costs.
@@ -30,17 +31,6 @@ export interface SlotRow {
   pax: PaxRow[]
 }
 
-/** A price as /slots and /dates show it: money already a JSON number. */
-export interface PriceJson {
-  finalPrice: number
-  currencyCode: string
-  originalPrice: number
-}
-
-// Postgres writes a numeric as a JSON number with its scale (242.10), which
-// parses to the same double as Number('242.10'): the value the API has always sent.
-const PRICE = (f: string, o: string, c: string) => Prisma.raw(`json_build_object('finalPrice', ${f}, 'currencyCode', ${c}, 'originalPrice', ${o})`)
-
 export interface DayRow {
   timeZone: string
   lastFetchedAt: Date | null
@@ -62,28 +52,51 @@ export async function loadDay(db: Queryable, productId: number, date: string): P
   return rows[0]
 }
 
-export interface DatesRow {
-  timeZone: string
-  /** Open days from `from` to `to`, ascending, with their lowest price. */
-  dates: { date: string; price: PriceJson }[]
+/** A product's horizon as the caller worked it out for one possible "today". */
+export interface Window {
+  from: string
+  to: string
 }
 
-// The product's time zone and its open days in one statement: a range scan
-// of the summary's primary key. The caller asks for a window a day wider on
-// each side than any zone's horizon and cuts it to the product's own days,
-// so "today" stays decided in one place (calendar/horizon.ts).
-const datesSql = (productId: number, from: string, to: string) => Prisma.sql`/* availability_dates */
-SELECT p.time_zone AS "timeZone",
-       COALESCE((
-         SELECT json_agg(json_build_object('date', d.date, 'price', ${PRICE('d.lowest_final_price', 'd.lowest_original_price', 'd.lowest_currency')}) ORDER BY d.date)
-         FROM day_summary d
-         WHERE d.product_id = p.id AND d.date BETWEEN ${from}::date AND ${to}::date AND d.open), '[]'::json) AS dates
-FROM product p
-WHERE p.id = ${productId}`
+export interface DatesRow {
+  timeZone: string
+  /** For each window asked for, in order: its open days, ascending, as /dates' `dates` JSON text. */
+  windows: string[]
+}
 
-export async function loadOpenDays(db: Queryable, productId: number, from: string, to: string): Promise<DatesRow | undefined> {
-  const rows = await db.$queryRaw<DatesRow[]>(datesSql(productId, from, to))
-  return rows[0]
+// One day as /dates lists it, in JSON.stringify's exact text: to_json
+// escapes a string as it does, and trim_scale gives a two-decimal price's
+// shortest form (242.1, 10) where Postgres' json would keep its scale.
+const DATE_ENTRY = Prisma.raw(`'{"date":"' || to_char(d.date, 'YYYY-MM-DD') || '","price":{"finalPrice":' || trim_scale(d.lowest_final_price)::text
+  || ',"currencyCode":' || to_json(d.lowest_currency)::text || ',"originalPrice":' || trim_scale(d.lowest_original_price)::text || '}}'`)
+
+// The product's time zone and its open days in one statement: one range
+// scan of the summary's primary key. Which window is the product's horizon
+// depends on its time zone, read by this same statement, so the caller asks
+// for each horizon it could be (every zone's today is within a day of
+// UTC's) and keeps the one calendar/horizon.ts names: "today" stays decided
+// in one place, and the answer arrives as the text that is sent.
+const datesSql = (productId: number, windows: readonly [Window, Window, Window]) => {
+  const [a, b, c] = windows
+  const agg = (w: Window) =>
+    Prisma.sql`'[' || COALESCE(string_agg(x.entry, ',' ORDER BY x.date) FILTER (WHERE x.date BETWEEN ${w.from}::date AND ${w.to}::date), '') || ']'`
+  return Prisma.sql`/* availability_dates */
+SELECT p.time_zone AS "timeZone", ${agg(a)} AS w0, ${agg(b)} AS w1, ${agg(c)} AS w2
+FROM product p
+LEFT JOIN LATERAL (
+  SELECT d.date, ${DATE_ENTRY} AS entry
+  FROM day_summary d
+  WHERE d.product_id = p.id AND d.date BETWEEN ${a.from}::date AND ${c.to}::date AND d.open
+) x ON true
+WHERE p.id = ${productId}
+GROUP BY p.id`
+}
+
+export async function loadOpenDays(db: Queryable, productId: number, windows: readonly [Window, Window, Window]): Promise<DatesRow | undefined> {
+  const rows = await db.$queryRaw<{ timeZone: string; w0: string; w1: string; w2: string }[]>(datesSql(productId, windows))
+  const r = rows[0]
+  // Separate text columns, not a text[]: an array's literal escapes every quote of the JSON and costs a parse.
+  return r && { timeZone: r.timeZone, windows: [r.w0, r.w1, r.w2] }
 }
 
 export interface RangeSlotRow extends SlotRow {
