@@ -52,51 +52,55 @@ export async function loadDay(db: Queryable, productId: number, date: string): P
   return rows[0]
 }
 
-/** A product's horizon as the caller worked it out for one possible "today". */
-export interface Window {
-  from: string
-  to: string
-}
-
 export interface DatesRow {
   timeZone: string
-  /** For each window asked for, in order: its open days, ascending, as /dates' `dates` JSON text. */
-  windows: string[]
+  /** Open days from `from` to `to`, ascending, as the JSON text of /dates' `dates` (cut it with cutDates). */
+  dates: string
 }
 
-// One day as /dates lists it, in JSON.stringify's exact text: to_json
-// escapes a string as it does, and trim_scale gives a two-decimal price's
-// shortest form (242.1, 10) where Postgres' json would keep its scale.
-const DATE_ENTRY = Prisma.raw(`'{"date":"' || to_char(d.date, 'YYYY-MM-DD') || '","price":{"finalPrice":' || trim_scale(d.lowest_final_price)::text
-  || ',"currencyCode":' || to_json(d.lowest_currency)::text || ',"originalPrice":' || trim_scale(d.lowest_original_price)::text || '}}'`)
+// One day as /dates lists it, in JSON.stringify's exact text: trim_scale
+// gives a two-decimal price's shortest form (242.1, 10) where Postgres' json
+// keeps its scale; to_json writes a date as ISO whatever the DateStyle; the
+// currency is three capital letters (partner/schema.ts), nothing to escape.
+// cutDates relies on every entry starting with {"date":"YYYY-MM-DD".
+const DATE_ENTRY = Prisma.raw(`'{"date":' || to_json(d.date)::text || ',"price":{"finalPrice":' || trim_scale(d.lowest_final_price)::text
+  || ',"currencyCode":"' || d.lowest_currency || '","originalPrice":' || trim_scale(d.lowest_original_price)::text || '}}'`)
 
-// The product's time zone and its open days in one statement: one range
-// scan of the summary's primary key. Which window is the product's horizon
-// depends on its time zone, read by this same statement, so the caller asks
-// for each horizon it could be (every zone's today is within a day of
-// UTC's) and keeps the one calendar/horizon.ts names: "today" stays decided
-// in one place, and the answer arrives as the text that is sent.
-const datesSql = (productId: number, windows: readonly [Window, Window, Window]) => {
-  const [a, b, c] = windows
-  const agg = (w: Window) =>
-    Prisma.sql`'[' || COALESCE(string_agg(x.entry, ',' ORDER BY x.date) FILTER (WHERE x.date BETWEEN ${w.from}::date AND ${w.to}::date), '') || ']'`
-  return Prisma.sql`/* availability_dates */
-SELECT p.time_zone AS "timeZone", ${agg(a)} AS w0, ${agg(b)} AS w1, ${agg(c)} AS w2
+// The product's time zone and its open days in one statement: a range scan
+// of the summary's primary key, the answer built as text in the same pass.
+// The caller asks for a window a day wider on each side than any zone's
+// horizon and cuts it to the product's own days, so "today" stays decided in
+// one place (calendar/horizon.ts). One aggregate over the wide window: three
+// FILTERed ones (one per possible horizon) cost Postgres twice as much.
+const datesSql = (productId: number, from: string, to: string) => Prisma.sql`/* availability_dates */
+SELECT p.time_zone AS "timeZone",
+       '[' || COALESCE((
+         SELECT string_agg(${DATE_ENTRY}, ',' ORDER BY d.date)
+         FROM day_summary d
+         WHERE d.product_id = p.id AND d.date BETWEEN ${from}::date AND ${to}::date AND d.open), '') || ']' AS dates
 FROM product p
-LEFT JOIN LATERAL (
-  SELECT d.date, ${DATE_ENTRY} AS entry
-  FROM day_summary d
-  WHERE d.product_id = p.id AND d.date BETWEEN ${a.from}::date AND ${c.to}::date AND d.open
-) x ON true
-WHERE p.id = ${productId}
-GROUP BY p.id`
+WHERE p.id = ${productId}`
+
+export async function loadOpenDays(db: Queryable, productId: number, from: string, to: string): Promise<DatesRow | undefined> {
+  const rows = await db.$queryRaw<DatesRow[]>(datesSql(productId, from, to))
+  return rows[0]
 }
 
-export async function loadOpenDays(db: Queryable, productId: number, windows: readonly [Window, Window, Window]): Promise<DatesRow | undefined> {
-  const rows = await db.$queryRaw<{ timeZone: string; w0: string; w1: string; w2: string }[]>(datesSql(productId, windows))
-  const r = rows[0]
-  // Separate text columns, not a text[]: an array's literal escapes every quote of the JSON and costs a parse.
-  return r && { timeZone: r.timeZone, windows: [r.w0, r.w1, r.w2] }
+const ENTRY = '{"date":"'
+
+/** The entries of a datesSql text from `from` to `to` (inclusive), as JSON text: a slice of it, never parsed. */
+export function cutDates(text: string, from: string, to: string): string {
+  let start = -1
+  let end = text.length - 1 // the closing bracket
+  for (let at = text.indexOf(ENTRY); at !== -1; at = text.indexOf(ENTRY, at + ENTRY.length)) {
+    const date = text.slice(at + ENTRY.length, at + ENTRY.length + 10)
+    if (start === -1 && date >= from) start = at
+    if (date > to) {
+      end = at - 1 // the comma before it
+      break
+    }
+  }
+  return start === -1 || start >= end ? '[]' : `[${text.slice(start, end)}]`
 }
 
 export interface RangeSlotRow extends SlotRow {

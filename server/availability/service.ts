@@ -8,7 +8,7 @@ import { deepFreeze, parseFrozen } from '../json-text.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import { createReadCache } from './cache.ts'
 import { freshnessOf } from './freshness.ts'
-import { loadDay, loadOpenDays, loadRange, productSummaries, type ProductSummaryRow, type RangeSlotRow, type Window } from './queries.ts'
+import { cutDates, loadDay, loadOpenDays, loadRange, productSummaries, type ProductSummaryRow, type RangeSlotRow } from './queries.ts'
 
 export interface AvailabilityDeps {
   /** Reads only: one `$queryRaw` per answer. */
@@ -46,18 +46,15 @@ export interface CachingAvailabilityService extends AvailabilityService {
 
 interface OpenDays {
   timeZone: string
-  /** The horizons the product could have today (its "today" a day before, on or after UTC's), each with its answer's text. */
-  windows: readonly { horizon: Horizon; text: string }[]
-  /** The last one parsed, reused while the horizon is the same (frozen: its text is sent as is). */
+  /** Open days of a window a day wider on each side than any horizon, as JSON text (queries.ts datesSql). */
+  text: string
+  /** The last cut, reused while the horizon is the same (frozen: its text is sent as is). */
   cut?: { today: string; dates: DatesResult['dates'] }
 }
 
 function horizonOf(row: OpenDays, h: Horizon): DatesResult['dates'] {
   if (row.cut?.today === h.today) return row.cut.dates
-  const w = row.windows.find((x) => x.horizon.today === h.today && x.horizon.last === h.last)
-  // Every zone's today is within a day of UTC's (horizonAt): anything else is a bug, not an empty answer.
-  if (!w) throw new Error(`no stored window for the horizon ${h.today}..${h.last}`)
-  const dates = parseFrozen<DatesResult['dates']>(w.text)
+  const dates = parseFrozen<DatesResult['dates']>(cutDates(row.text, h.today, h.last))
   row.cut = { today: h.today, dates }
   return dates
 }
@@ -102,16 +99,12 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
       const row = await loadDay(prisma, productId, date)
       return row && { timeZone: row.timeZone, lastFetchedAt: row.lastFetchedAt, slots: row.body === null ? NO_SLOTS : parseFrozen<SlotView[]>(row.body) }
     })
-  // Every zone's today is within a day of UTC's: read the three horizons a
-  // product can have once (keyed by the UTC day) and pick its own per request.
+  // Every zone's today is within a day of UTC's: read that wider window once
+  // (keyed by the UTC day) and cut it to the product's horizon per request.
   const openDays = (productId: number, utcToday: string) =>
     cache.get(`${productId}|dates|${utcToday}`, async (): Promise<OpenDays | undefined> => {
-      const horizons = [-1, 0, 1].map((d) => {
-        const today = addDays(utcToday, d)
-        return { today, last: addDays(today, HORIZON_DAYS - 1) }
-      }) as [Horizon, Horizon, Horizon]
-      const row = await loadOpenDays(prisma, productId, horizons.map((h) => ({ from: h.today, to: h.last })) as [Window, Window, Window])
-      return row && { timeZone: row.timeZone, windows: horizons.map((horizon, i) => ({ horizon, text: row.windows[i]! })) }
+      const row = await loadOpenDays(prisma, productId, addDays(utcToday, -1), addDays(utcToday, HORIZON_DAYS))
+      return row && { timeZone: row.timeZone, text: row.dates }
     })
 
   return {

@@ -13,7 +13,7 @@ import { createTestApi, seedDay, type TestApi } from '../helpers/api.ts'
  * upgraded from before it existed gets from the migration's backfill (built
  * in SQL) must be byte for byte what the snapshot writer stores
  * (JSON.stringify in TypeScript): string escapes, number forms and order
- * included.
+ * included. /dates' text, built by its statement, is held to the same.
  */
 const MIGRATION = '20261130060000_day_slots_json'
 const TZ = 'Asia/Singapore'
@@ -96,6 +96,10 @@ describe(`migration ${MIGRATION}`, () => {
     const urls = [...ids, 90].flatMap((id) => Array.from({ length: 42 }, (_, i) => `/api/v1/experience/${id}/slots?date=${addDays(TODAY, i)}`))
     const answers = async () => Promise.all(urls.map(async (url) => (await api.app.inject({ url })).body))
     const served = await answers()
+    // Texts built by SQL (/dates) or stored (/slots) are sent as is: they must be JSON.stringify's own.
+    const dates = await Promise.all([...ids, 90].map(async (id) => (await api.app.inject({ url: `/api/v1/experience/${id}/dates` })).body))
+    for (const body of [...served, ...dates]) expect(body).toBe(JSON.stringify(JSON.parse(body)))
+    expect(dates.some((d) => d.includes('9999999999.99') && d.includes('"finalPrice":0,'))).toBe(true)
 
     // Back to the database as it was before the migration: same days, no stored text.
     await api.db.prisma.$executeRawUnsafe(`DROP TABLE day_slots_json; DELETE FROM "_prisma_migrations" WHERE migration_name = '${MIGRATION}';`)
