@@ -15,7 +15,7 @@ import { createTestApi, seedDay, type TestApi } from '../helpers/api.ts'
  * (JSON.stringify in TypeScript): string escapes, number forms and order
  * included. /dates' text, built by its statement, is held to the same.
  */
-const MIGRATION = '20261130060000_day_slots_json'
+const MIGRATION = '20261130063000_day_slots_json'
 const TZ = 'Asia/Singapore'
 const NOW = Date.parse('2026-12-01T02:00:00Z')
 const TODAY = horizonAt(NOW, TZ).today
