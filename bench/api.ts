@@ -9,8 +9,10 @@
  * Zipf-like hot set. The API runs with the read cache off and on. The load
  * generator (bench/api-load.ts, autocannon) runs in a child process so it
  * does not share the server's event loop. The machine is shared, so the bare
- * route and both API servers are measured in turn, `--rounds` times, and each
- * figure is the median over rounds (a ratio: the median of per-round ratios).
+ * route, both API servers and the floors (bench/api-floor.ts: the bare route
+ * plus one Prisma or pg round trip, the ceiling of any Postgres-backed read)
+ * are measured in turn, `--rounds` times, and each figure is the median over
+ * rounds (a ratio: the median of per-round ratios).
  * Target without the cache: ratio ≥ 0.5 and p99 < 10 ms for /slots and /dates.
  *
  *   npm run bench:api -- [--products 450] [--seconds 5] [--rounds 3] [--connections 10] [--cache-ms 1000] [--zipf-s 1]
@@ -23,6 +25,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { floorServer, memoryServer } from './api-floor.ts'
 import { registerApi } from '../server/api/index.ts'
 import type { SyncService } from '../server/api/services.ts'
 import { createAvailabilityService } from '../server/availability/service.ts'
@@ -152,7 +155,7 @@ async function main() {
     const slotCount = await seed(db, ids, today, now)
     console.log(`seeded ${ids.length} products × ${DAYS} days (${slotCount} slots) in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
 
-    const servers: { name: string; cache: boolean; url: string }[] = []
+    const servers: { name: string; cache: boolean; floor?: boolean; url: string }[] = []
     const apps: FastifyInstance[] = []
     for (const cacheTtlMs of [0, CACHE_MS]) {
       const app = await apiServer(db, pg.urlFor('bench_api'), cacheTtlMs)
@@ -190,20 +193,27 @@ async function main() {
       'octo-calendar': await preload(apps[0]!, routes['octo-calendar'].keys, 'POST', octoHeaders),
     }
     console.log(`preloaded ${bodies.slots.size + bodies.dates.size + bodies['octo-calendar'].size} answers in ${((Date.now() - t1) / 1000).toFixed(1)} s`)
-    const bare = Fastify({ logger: false })
-    bare.get<{ Params: { id: string }; Querystring: { date: string } }>('/api/v1/experience/:id/slots', async (req) =>
-      bodies.slots.get(`/api/v1/experience/${req.params.id}/slots?date=${req.query.date}`),
-    )
-    bare.get<{ Params: { id: string } }>('/api/v1/experience/:id/dates', async (req) => bodies.dates.get(`/api/v1/experience/${req.params.id}/dates`))
-    bare.post('/octo/availability/calendar', async (req) => bodies['octo-calendar'].get(`/octo/availability/calendar${JSON.stringify(req.body)}`))
+    const bare = memoryServer(bodies)
     const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' })
     closers.unshift(() => bare.close())
+    // The ceiling, measured in the same rounds: the bare route plus one database round trip.
+    for (const kind of ['prisma', 'pg'] as const) {
+      const floor = floorServer(kind, bodies, db, pg.urlFor('bench_api'))
+      closers.unshift(() => floor.close())
+      servers.push({
+        name: `floor, ${kind === 'prisma' ? 'Prisma' : 'pg'} SELECT 1`,
+        cache: false,
+        floor: true,
+        url: await floor.app.listen({ port: 0, host: '127.0.0.1' }),
+      })
+    }
 
     const results: {
       route: keyof typeof routes
       distribution: Distribution
       server: string
       cache: boolean
+      floor: boolean
       api: LoadResult
       bare: LoadResult
       ratio: number
@@ -247,6 +257,7 @@ async function main() {
             distribution,
             server: s.name,
             cache: s.cache,
+            floor: s.floor ?? false,
             api,
             bare: base,
             ratio: r,
@@ -272,11 +283,13 @@ async function main() {
         `${r.route.padEnd(14)} ${r.distribution.padEnd(8)} ${r.server.padEnd(20)} ${String(r.api.reqPerSec).padStart(8)} ${`${r.api.p99Ms} ms`.padStart(7)} ${String(r.bare.reqPerSec).padStart(11)} ${`${r.bare.p99Ms} ms`.padStart(9)} ${r.ratio.toFixed(2).padStart(6)}  ${r.meanBytes} B`,
       )
     }
-    const octo = servers.map((s) => {
-      const cal = results.find((r) => r.route === 'octo-calendar' && r.server === s.name)!
-      const dates = results.find((r) => r.route === 'dates' && r.distribution === 'uniform' && r.server === s.name)!
-      return { server: s.name, calendar: cal.api, calendarRatio: cal.ratio, dates: dates.api, ratioToDates: ratio(cal.api.reqPerSec, dates.api.reqPerSec) }
-    })
+    const octo = servers
+      .filter((s) => !s.floor)
+      .map((s) => {
+        const cal = results.find((r) => r.route === 'octo-calendar' && r.server === s.name)!
+        const dates = results.find((r) => r.route === 'dates' && r.distribution === 'uniform' && r.server === s.name)!
+        return { server: s.name, calendar: cal.api, calendarRatio: cal.ratio, dates: dates.api, ratioToDates: ratio(cal.api.reqPerSec, dates.api.reqPerSec) }
+      })
     console.log(
       `\nOCTO calendar (60 days, octo/pricing, uniform over products) beside /dates; statements per request: calendar ${queries.calendar}, /dates ${queries.dates}`,
     )
@@ -284,8 +297,10 @@ async function main() {
       console.log(
         `  ${o.server.padEnd(20)} calendar ${o.calendar.reqPerSec} req/s (p99 ${o.calendar.p99Ms} ms), /dates ${o.dates.reqPerSec} req/s: ratio ${o.ratioToDates.toFixed(2)}`,
       )
-    const target = results.filter((r) => !r.cache && r.route !== 'octo-calendar')
+    const target = results.filter((r) => !r.cache && !r.floor && r.route !== 'octo-calendar')
     const met = target.every((r) => r.ratio >= 0.5 && r.api.p99Ms < 10)
+    const ceilings = results.filter((r) => r.floor && r.route !== 'octo-calendar').map((r) => `${r.route} ${r.distribution} ${r.server}: ${r.ratio}`)
+    console.log(`\nceiling (the bare route + one round trip, same rounds):\n  ${ceilings.join('\n  ')}`)
     console.log(`\ntarget without the cache (ratio ≥ 0.5, p99 < 10 ms, /slots and /dates, both distributions): ${met ? 'met' : 'NOT met'}`)
     fs.mkdirSync(path.dirname(args.out!), { recursive: true })
     fs.writeFileSync(

@@ -4,12 +4,12 @@
  * COPY into temp tables plus one set-based merge as the ceiling. Both do
  * what the snapshot writer does around its writes (lock the day's fetch
  * state, delete what vanished, store each slot's client price, record the
- * fetch and the day's summary), so only the writing differs.
+ * fetch, the day's summary and its /slots text), so only the writing differs.
  */
 import type pg from 'pg'
 import type { PartnerSlot } from '../server/partner/schema.ts'
 import type { DayColumns } from '../server/sync/mapping.ts'
-import { dayPrice, slotClientPrice, type SlotPrice } from '../server/availability/precompute.ts'
+import { dayPrice, daySlotsView, slotClientPrice, type SlotPrice } from '../server/availability/precompute.ts'
 
 type Q = pg.PoolClient
 export interface Snap {
@@ -49,6 +49,11 @@ async function recordFetch(c: Q, s: Snap, prices: readonly (SlotPrice | null)[])
       total,
       s.fetchedAt,
     ],
+  )
+  await c.query(
+    `INSERT INTO day_slots_json (product_id, date, fetched_at, body) VALUES ($1, $2::date, $3, $4)
+     ON CONFLICT (product_id, date) DO UPDATE SET fetched_at = EXCLUDED.fetched_at, body = EXCLUDED.body`,
+    [s.productId, s.date, s.fetchedAt, JSON.stringify(daySlotsView(s.date, s.slots, prices))],
   )
 }
 /** The baseline: one upsert per slot and one per pax type, always writing. */

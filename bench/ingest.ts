@@ -140,7 +140,8 @@ async function run(db: Database, pool: pg.Pool, scale: number): Promise<IngestRe
     `SELECT s.product_id, count(DISTINCT s.id)::int AS slots, count(p.id)::int AS pax, sum(p.remaining)::bigint AS pax_left, sum(p.final_price)::text AS money,
             (SELECT sum(x.price_final)::text FROM slot x WHERE x.product_id = s.product_id) AS slot_prices, count(DISTINCT s.primary_pax_type)::int AS primaries,
             (SELECT json_agg(json_build_object('open', d.open, 'low', d.lowest_final_price, 'n', d.slot_count, 'left', d.total_remaining) ORDER BY d.date)
-             FROM day_summary d WHERE d.product_id = s.product_id)::text AS summaries
+             FROM day_summary d WHERE d.product_id = s.product_id)::text AS summaries,
+            (SELECT string_agg(md5(v.body), ',' ORDER BY v.date) FROM day_slots_json v WHERE v.product_id = s.product_id) AS slot_texts
      FROM slot s LEFT JOIN pax_availability p ON p.slot_id = s.id GROUP BY 1 ORDER BY 1`,
   )
   const shapes = new Set(rows.map((r) => JSON.stringify({ ...r, product_id: undefined })))

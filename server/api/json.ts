@@ -1,22 +1,15 @@
+import { jsonTextOf } from '../json-text.ts'
+
 /**
  * JSON.stringify for REST responses, except that a frozen object or array
- * (the service's cached, immutable views: a day's slots, a product's dates)
- * is serialized once and its text reused. Serializing a day's slots was the
- * largest cost of a cached /slots read. The output is byte for byte what
+ * (the service's immutable views: a day's slots, a product's dates) is sent
+ * as its remembered text (json-text.ts): the text it was read as from the
+ * database, or serialized once. Serializing a day's slots was the largest
+ * cost of a cached /slots read. The output is byte for byte what
  * JSON.stringify gives (tests/unit/json.test.ts).
  */
-const texts = new WeakMap<object, string>()
-
 function valueText(v: unknown): string | undefined {
-  if (v !== null && typeof v === 'object' && Object.isFrozen(v)) {
-    let text = texts.get(v)
-    if (text === undefined) {
-      text = JSON.stringify(v)
-      texts.set(v, text)
-    }
-    return text
-  }
-  return JSON.stringify(v)
+  return v !== null && typeof v === 'object' && Object.isFrozen(v) ? jsonTextOf(v) : JSON.stringify(v)
 }
 
 export function stringify(data: unknown): string {

@@ -1,5 +1,6 @@
 import type { PartnerSlot } from '../partner/schema.ts'
-import { choosePrimary, compareCodePoints, type PricedPax } from './pricing.ts'
+import { choosePrimary, compareCodePoints, type Price, type PricedPax } from './pricing.ts'
+import type { SlotView } from './types.ts'
 
 /**
  * What reads need, worked out once per partner answer (by the snapshot
@@ -57,4 +58,40 @@ export function dayPrice(slots: readonly PartnerSlot[], prices: readonly (SlotPr
     if (s.remaining > 0 && p && (lowest === null || compareStored(p.price, lowest) < 0)) lowest = p.price
   })
   return { open: lowest !== null, lowest }
+}
+
+const priceJson = (p: StoredPrice): Price => ({ finalPrice: Number(p.finalPrice), currencyCode: p.currencyCode, originalPrice: Number(p.originalPrice) })
+
+/**
+ * The day's slots exactly as /slots answers them (public-api.md): slots by
+ * start time, then slot id; pax with the slot's primary type first, then by
+ * type; both in code point order (what the stored rows' `COLLATE "C"` order
+ * was). The writer stores its JSON text and reads send that text as is.
+ */
+export function daySlotsView(date: string, slots: readonly PartnerSlot[], prices: readonly (SlotPrice | null)[]): SlotView[] {
+  const order = slots.map((_, i) => i)
+  order.sort((a, b) => compareCodePoints(slots[a]!.startTime, slots[b]!.startTime) || compareCodePoints(slots[a]!.providerSlotId, slots[b]!.providerSlotId))
+  return order.map((i): SlotView => {
+    const s = slots[i]!
+    const primary = prices[i]?.primaryType
+    const pax = [...s.paxAvailability].sort((a, b) => Number(b.type === primary) - Number(a.type === primary) || compareCodePoints(a.type, b.type))
+    return {
+      startTime: s.startTime,
+      startDate: date,
+      endTime: s.endTime,
+      providerSlotId: s.providerSlotId,
+      price: prices[i] ? priceJson(prices[i].price) : null,
+      remaining: s.remaining,
+      paxAvailability: pax.map((p) => ({
+        type: p.type,
+        name: p.name,
+        description: p.description,
+        price: priceJson(p.price),
+        min: p.min,
+        max: p.max,
+        remaining: p.remaining,
+        isPrimary: p.isPrimary,
+      })),
+    }
+  })
 }

@@ -1,9 +1,10 @@
 import { Prisma, type Db } from '../db/client.ts'
 
 /**
- * The read side of availability: one statement per answer. Dates come back
- * as text (no JS Date for a calendar day) and money as numeric text, turned
- * into JSON numbers only at the edge (service.ts).
+ * The read side of availability: one statement per answer. /slots and
+ * /dates get their answer as JSON text (stored by the snapshot writer, or
+ * built by the statement) and send it as is; the range read (OCTO) gets
+ * dates as text (no JS Date for a calendar day) and money as numeric text.
  */
 // Each statement starts with a comment naming it: how it shows in
 // pg_stat_statements, and how tests count the statements a read costs.
@@ -30,66 +31,20 @@ export interface SlotRow {
   pax: PaxRow[]
 }
 
-/** A price as /slots and /dates show it: money already a JSON number. */
-export interface PriceJson {
-  finalPrice: number
-  currencyCode: string
-  originalPrice: number
-}
-
-/** A slot exactly as /slots answers it (field order included). */
-export interface SlotJson {
-  startTime: string
-  startDate: string
-  endTime: string
-  providerSlotId: string
-  price: PriceJson | null
-  remaining: number
-  paxAvailability: {
-    type: string
-    name: string
-    description: string
-    price: PriceJson
-    min: number
-    max: number
-    remaining: number
-    isPrimary: boolean
-  }[]
-}
-
 export interface DayRow {
   timeZone: string
   lastFetchedAt: Date | null
-  slots: SlotJson[]
+  /** The day's `slots` as JSON text, stored by the snapshot writer; null for a day never fetched. */
+  body: string | null
 }
 
-// Postgres writes a numeric as a JSON number with its scale (242.10), which
-// parses to the same double as Number('242.10'): the value the API has always sent.
-const PRICE = (f: string, o: string, c: string) => Prisma.raw(`json_build_object('finalPrice', ${f}, 'currencyCode', ${c}, 'originalPrice', ${o})`)
-
-// One indexed read: the product row, the day's summary (when it was fetched)
-// and its slots with their pax, already in the answer's shape. The price and
-// the primary pax type were chosen when the day was written (snapshot.ts), so
-// nothing here decides anything. No product → no row.
+// Two primary-key lookups: the product row and the day's stored answer
+// (day_slots_json), which the snapshot writer built when it wrote the day.
+// Nothing is joined, aggregated or serialized per read. No product → no row.
 const daySql = (productId: number, date: string) => Prisma.sql`/* availability_day */
-SELECT p.time_zone AS "timeZone",
-       d.fetched_at AS "lastFetchedAt",
-       COALESCE((
-         SELECT json_agg(json_build_object(
-                  'startTime', s.start_time, 'startDate', ${date}::text, 'endTime', s.end_time, 'providerSlotId', s.provider_slot_id,
-                  'price', CASE WHEN s.price_final IS NULL THEN NULL ELSE ${PRICE('s.price_final', 's.price_original', 's.price_currency')} END,
-                  'remaining', s.remaining,
-                  'paxAvailability', COALESCE((
-                    SELECT json_agg(json_build_object(
-                             'type', pa.type, 'name', pa.name, 'description', pa.description,
-                             'price', ${PRICE('pa.final_price', 'pa.original_price', 'pa.currency_code')},
-                             'min', pa.min, 'max', pa.max, 'remaining', pa.remaining, 'isPrimary', pa.is_primary)
-                           ORDER BY pa.type = s.primary_pax_type DESC, pa.type COLLATE "C")
-                    FROM pax_availability pa WHERE pa.slot_id = s.id), '[]'::json))
-                ORDER BY s.start_time COLLATE "C", s.provider_slot_id COLLATE "C")
-         FROM slot s WHERE s.product_id = p.id AND s.date = ${date}::date), '[]'::json) AS slots
+SELECT p.time_zone AS "timeZone", v.fetched_at AS "lastFetchedAt", v.body
 FROM product p
-LEFT JOIN day_summary d ON d.product_id = p.id AND d.date = ${date}::date
+LEFT JOIN day_slots_json v ON v.product_id = p.id AND v.date = ${date}::date
 WHERE p.id = ${productId}`
 
 export async function loadDay(db: Queryable, productId: number, date: string): Promise<DayRow | undefined> {
@@ -99,26 +54,53 @@ export async function loadDay(db: Queryable, productId: number, date: string): P
 
 export interface DatesRow {
   timeZone: string
-  /** Open days from `from` to `to`, ascending, with their lowest price. */
-  dates: { date: string; price: PriceJson }[]
+  /** Open days from `from` to `to`, ascending, as the JSON text of /dates' `dates` (cut it with cutDates). */
+  dates: string
 }
 
+// One day as /dates lists it, in JSON.stringify's exact text: trim_scale
+// gives a two-decimal price's shortest form (242.1, 10) where Postgres' json
+// keeps its scale; to_json writes a date as ISO whatever the DateStyle; the
+// currency is three capital letters (partner/schema.ts), nothing to escape.
+// cutDates relies on every entry starting with {"date":"YYYY-MM-DD".
+const DATE_ENTRY = Prisma.raw(`'{"date":' || to_json(d.date)::text || ',"price":{"finalPrice":' || trim_scale(d.lowest_final_price)::text
+  || ',"currencyCode":"' || d.lowest_currency || '","originalPrice":' || trim_scale(d.lowest_original_price)::text || '}}'`)
+
 // The product's time zone and its open days in one statement: a range scan
-// of the summary's primary key. The caller asks for a window a day wider on
-// each side than any zone's horizon and cuts it to the product's own days,
-// so "today" stays decided in one place (calendar/horizon.ts).
+// of the summary's primary key, the answer built as text in the same pass.
+// The caller asks for a window a day wider on each side than any zone's
+// horizon and cuts it to the product's own days, so "today" stays decided in
+// one place (calendar/horizon.ts). One aggregate over the wide window: three
+// FILTERed ones (one per possible horizon) cost Postgres twice as much.
 const datesSql = (productId: number, from: string, to: string) => Prisma.sql`/* availability_dates */
 SELECT p.time_zone AS "timeZone",
-       COALESCE((
-         SELECT json_agg(json_build_object('date', d.date, 'price', ${PRICE('d.lowest_final_price', 'd.lowest_original_price', 'd.lowest_currency')}) ORDER BY d.date)
+       '[' || COALESCE((
+         SELECT string_agg(${DATE_ENTRY}, ',' ORDER BY d.date)
          FROM day_summary d
-         WHERE d.product_id = p.id AND d.date BETWEEN ${from}::date AND ${to}::date AND d.open), '[]'::json) AS dates
+         WHERE d.product_id = p.id AND d.date BETWEEN ${from}::date AND ${to}::date AND d.open), '') || ']' AS dates
 FROM product p
 WHERE p.id = ${productId}`
 
 export async function loadOpenDays(db: Queryable, productId: number, from: string, to: string): Promise<DatesRow | undefined> {
   const rows = await db.$queryRaw<DatesRow[]>(datesSql(productId, from, to))
   return rows[0]
+}
+
+const ENTRY = '{"date":"'
+
+/** The entries of a datesSql text from `from` to `to` (inclusive), as JSON text: a slice of it, never parsed. */
+export function cutDates(text: string, from: string, to: string): string {
+  let start = -1
+  let end = text.length - 1 // the closing bracket
+  for (let at = text.indexOf(ENTRY); at !== -1; at = text.indexOf(ENTRY, at + ENTRY.length)) {
+    const date = text.slice(at + ENTRY.length, at + ENTRY.length + 10)
+    if (start === -1 && date >= from) start = at
+    if (date > to) {
+      end = at - 1 // the comma before it
+      break
+    }
+  }
+  return start === -1 || start >= end ? '[]' : `[${text.slice(start, end)}]`
 }
 
 export interface RangeSlotRow extends SlotRow {

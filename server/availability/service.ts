@@ -4,10 +4,11 @@ import { addDays, isValidDate } from '../calendar/days.ts'
 import { checkDateInHorizon, HORIZON_DAYS, horizonAt, type DateCheck, type Horizon } from '../calendar/horizon.ts'
 import type { Clock } from '../clock.ts'
 import { isValidTimeZone } from '../config.ts'
+import { deepFreeze, parseFrozen } from '../json-text.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import { createReadCache } from './cache.ts'
 import { freshnessOf } from './freshness.ts'
-import { loadDay, loadOpenDays, loadRange, productSummaries, type ProductSummaryRow, type RangeSlotRow } from './queries.ts'
+import { cutDates, loadDay, loadOpenDays, loadRange, productSummaries, type ProductSummaryRow, type RangeSlotRow } from './queries.ts'
 
 export interface AvailabilityDeps {
   /** Reads only: one `$queryRaw` per answer. */
@@ -45,14 +46,15 @@ export interface CachingAvailabilityService extends AvailabilityService {
 
 interface OpenDays {
   timeZone: string
-  dates: DatesResult['dates']
-  /** The last cut, reused while the horizon is the same (frozen, so its JSON text is reused too). */
+  /** Open days of a window a day wider on each side than any horizon, as JSON text (queries.ts datesSql). */
+  text: string
+  /** The last cut, reused while the horizon is the same (frozen: its text is sent as is). */
   cut?: { today: string; dates: DatesResult['dates'] }
 }
 
 function horizonOf(row: OpenDays, h: Horizon): DatesResult['dates'] {
   if (row.cut?.today === h.today) return row.cut.dates
-  const dates = deepFreeze(row.dates.filter((d) => d.date >= h.today && d.date <= h.last))
+  const dates = parseFrozen<DatesResult['dates']>(cutDates(row.text, h.today, h.last))
   row.cut = { today: h.today, dates }
   return dates
 }
@@ -69,6 +71,7 @@ interface DayView {
 const MAX_INT4 = 2_147_483_647
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/
 const NO_HORIZON: Horizon = { today: '', last: '' }
+const NO_SLOTS: readonly SlotView[] = Object.freeze([])
 
 // The routers validate with zod first; these guards keep the service safe
 // when called directly (other code, tests) and name the same fields.
@@ -85,14 +88,6 @@ const DATE_REASON: Record<Exclude<DateCheck, { ok: true }>['reason'], (date: str
   beyond: (d, h, tz) => `${d} is beyond the served horizon (the last day is ${h.last} in ${tz})`,
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v)
-    Object.freeze(value)
-  }
-  return value
-}
-
 export function createAvailabilityService(deps: AvailabilityDeps): CachingAvailabilityService {
   const { prisma, clock } = deps
   const zone = (tz: string) => (isKnownTimeZone(tz) ? tz : deps.defaultTimeZone)
@@ -102,14 +97,14 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
   const day = (productId: number, date: string) =>
     cache.get(`${productId}|day|${date}`, async (): Promise<DayView | undefined> => {
       const row = await loadDay(prisma, productId, date)
-      return row && { timeZone: row.timeZone, lastFetchedAt: row.lastFetchedAt, slots: deepFreeze(row.slots) }
+      return row && { timeZone: row.timeZone, lastFetchedAt: row.lastFetchedAt, slots: row.body === null ? NO_SLOTS : parseFrozen<SlotView[]>(row.body) }
     })
   // Every zone's today is within a day of UTC's: read that wider window once
   // (keyed by the UTC day) and cut it to the product's horizon per request.
   const openDays = (productId: number, utcToday: string) =>
     cache.get(`${productId}|dates|${utcToday}`, async (): Promise<OpenDays | undefined> => {
       const row = await loadOpenDays(prisma, productId, addDays(utcToday, -1), addDays(utcToday, HORIZON_DAYS))
-      return row && { timeZone: row.timeZone, dates: row.dates }
+      return row && { timeZone: row.timeZone, text: row.dates }
     })
 
   return {

@@ -1,4 +1,4 @@
-import { dayPrice, slotClientPrice, type SlotPrice } from '../availability/precompute.ts'
+import { dayPrice, daySlotsView, slotClientPrice, type SlotPrice } from '../availability/precompute.ts'
 import { countSlotChanges, isSoldOut } from '../changes/event.ts'
 import { appendChangeEvent } from '../changes/log.ts'
 import { Prisma, type PrismaClient } from '../db/generated/client.ts'
@@ -39,8 +39,8 @@ export interface SnapshotResult {
 
 // Upserts skip rows whose content is unchanged, so a re-fetch of an unchanged
 // day writes only its fetch state and summary (fewer dead tuples, a cheaper
-// steady state). Every table's delete and upsert, the summary and the fetch
-// state are data-modifying CTEs of one statement: through Prisma each
+// steady state). Every table's delete and upsert, the summary, the day's
+// /slots text and the fetch state are data-modifying CTEs of one statement: through Prisma each
 // statement costs a round trip plus its own overhead, so the day costs one,
 // whatever the number of slots. The day goes in as two JSON texts (slots,
 // pax) read with json_to_recordset: Prisma serializes array parameters
@@ -59,6 +59,8 @@ function writeDay(snap: DaySnapshot, cols: DayColumns, prices: readonly (SlotPri
   const pc = cols.pax
   const sum = summarize(snap.slots)
   const day = dayPrice(snap.slots, prices)
+  // /slots' answer for the day, sent as this text by every read until the next write.
+  const view = JSON.stringify(daySlotsView(date, snap.slots, prices))
   const slotRows = JSON.stringify(
     sc.providerSlotId.map((psid, i) => ({
       psid,
@@ -142,6 +144,9 @@ WITH t AS MATERIALIZED (
     open = EXCLUDED.open, lowest_final_price = EXCLUDED.lowest_final_price, lowest_original_price = EXCLUDED.lowest_original_price,
     lowest_currency = EXCLUDED.lowest_currency, slot_count = EXCLUDED.slot_count, total_remaining = EXCLUDED.total_remaining,
     fetched_at = EXCLUDED.fetched_at
+), view AS (
+  INSERT INTO day_slots_json AS v (product_id, date, fetched_at, body) VALUES (${productId}, ${date}::date, ${fetchedAt}::timestamptz, ${view})
+  ON CONFLICT (product_id, date) DO UPDATE SET fetched_at = EXCLUDED.fetched_at, body = EXCLUDED.body
 ), fetch_state AS (
   UPDATE day_fetch_state SET
     last_attempt_at = ${fetchedAt}::timestamptz, last_fetched_at = ${fetchedAt}::timestamptz, last_outcome = ${sum.slotCount ? 'ok' : 'empty'}::fetch_outcome,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { dayPrice, slotClientPrice } from '../../server/availability/precompute.ts'
+import { dayPrice, daySlotsView, slotClientPrice } from '../../server/availability/precompute.ts'
 import { choosePrimary } from '../../server/availability/pricing.ts'
 import type { PartnerPax, PartnerSlot } from '../../server/partner/schema.ts'
 
@@ -87,5 +87,32 @@ describe('dayPrice', () => {
     ]) {
       expect(priced(order).lowest).toEqual({ finalPrice: '10.00', originalPrice: '11.00', currencyCode: 'EUR' })
     }
+  })
+})
+
+describe('daySlotsView', () => {
+  const view = (slots: PartnerSlot[]) => daySlotsView(D, slots, slots.map(slotClientPrice))
+
+  it('orders slots by start time, then slot id, in code point order (UTF-16 order differs above U+FFFF)', () => {
+    const at = (startTime: string, providerSlotId: string) => ({ ...slot(startTime, []), providerSlotId })
+    const v = view([at('10:00', 'b'), at('09:00', 'z'), at('10:00', '\uFF21'), at('10:00', '😀'), at('10:00', 'B')])
+    expect(v.map((s) => `${s.startTime} ${s.providerSlotId}`)).toEqual(['09:00 z', '10:00 B', '10:00 b', '10:00 \uFF21', '10:00 😀'])
+  })
+
+  it('lists the primary type first (flagged or not), then the rest by type; the slot shows its price as JSON numbers', () => {
+    const [s] = view([slot('04:00', [pax('😀', '1.00'), pax('CHILD', '5.50'), pax('adult', '10.10'), pax('\uFF21', '2.00')])])
+    expect(s!.paxAvailability.map((p) => p.type)).toEqual(['adult', 'CHILD', '\uFF21', '😀'])
+    expect(s!.price).toEqual({ finalPrice: 10.1, currencyCode: 'SGD', originalPrice: 10.1 })
+    const [flagged] = view([slot('04:00', [pax('ADULT', '10.00'), pax('SENIOR', '7.00', { isPrimary: true })])])
+    expect(flagged!.paxAvailability.map((p) => p.type)).toEqual(['SENIOR', 'ADULT'])
+  })
+
+  it("has the answer's fields in the answer's order, and null price for a slot without pax", () => {
+    const [s] = view([slot('04:00', [pax('ADULT', '242.10')])])
+    expect(JSON.stringify(s)).toBe(
+      '{"startTime":"04:00","startDate":"2026-12-01","endTime":"04:00","providerSlotId":"S04:00","price":{"finalPrice":242.1,"currencyCode":"SGD","originalPrice":242.1},"remaining":5,' +
+        '"paxAvailability":[{"type":"ADULT","name":"ADULT","description":"","price":{"finalPrice":242.1,"currencyCode":"SGD","originalPrice":242.1},"min":0,"max":10,"remaining":10,"isPrimary":false}]}',
+    )
+    expect(view([slot('04:00', [])])[0]!.price).toBeNull()
   })
 })
