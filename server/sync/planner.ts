@@ -17,11 +17,13 @@ export const CLOSED_RECHECK_MS = 24 * HOUR
 export const FAR_CLOSED_RECHECK_MS = 72 * HOUR
 /**
  * Today with nothing on sale (a closed period, not a known-closed weekday) is
- * re-checked hourly, not every 15 min: such a day rarely opens within the
- * day, and in the dense simulation these checks took 7 % of the key in the
- * hours when today's open days already ask for nearly all of it.
+ * re-checked at the 4 h standard of days 1–7, not every 15 min: such a day
+ * rarely opens within the day. In the dense simulation checks every 15 min
+ * took 7 % of the key in the hours when today's open days already ask for
+ * nearly all of it, and hourly ones still a third of what those hours leave
+ * for days 1–7 (sync-hourly.ts).
  */
-export const EMPTY_TODAY_RECHECK_MS = 1 * HOUR
+export const EMPTY_TODAY_RECHECK_MS = 4 * HOUR
 /** Failures retry sooner than the tier would, doubling from this, capped at the tier's target. */
 export const FAILURE_BACKOFF_MS = 1 * MINUTE
 /**
@@ -31,6 +33,18 @@ export const FAILURE_BACKOFF_MS = 1 * MINUTE
  * the key, and at that weight they pushed days 1–7 out (dense simulation).
  */
 const NEVER_FETCHED_WEIGHT = TIERS[2].weight
+/**
+ * Tomorrow's days 1–7 (today's days 2–8) are refreshed in this span before
+ * midnight, not at their usual 4 h spread: from midnight until the first
+ * last slots (10:00–18:00) today's open days can ask for nearly the whole
+ * key (dense simulation: ~400 open days, 26.7 of 29.5 usable requests a
+ * minute), so days 1–7 live on what was fetched just before. Fetched at
+ * 20:00 a day goes stale at 00:00; fetched at 23:30, at 03:30. The span is
+ * what ~2,800 open days take at the key's evening rate (~28/min after
+ * today's late products) plus the last 15 min left to day 1, which
+ * becomes today.
+ */
+export const WEEK_SWEEP_MS = 2 * HOUR
 
 export type Outcome = 'ok' | 'empty' | 'invalid' | 'error' | 'rate_limited'
 
@@ -52,16 +66,29 @@ function endOfDay(date: IsoDate, timeZone: string): number {
   return startOfDay(addDays(date, 1), timeZone)
 }
 
-/** When `date` enters the next more frequent tier (if that is still ahead), and that tier. */
-function nextTierChange(date: IsoDate, timeZone: string, now: number, today: IsoDate): { enters: number; tier: Tier } | undefined {
+/**
+ * When `date` enters the next more frequent tier (if that is still ahead),
+ * that tier, and when its window opens: from then on a fetch must already
+ * meet that tier's standard when it enters. Tomorrow's days 1–7 have one
+ * window, the sweep before midnight (`WEEK_SWEEP_MS`), whichever tier they
+ * are in today.
+ */
+function nextTierChange(date: IsoDate, timeZone: string, now: number, today: IsoDate): { enters: number; windowOpens: number; tier: Tier; sweep: boolean } | undefined {
   const offset = daysBetween(today, date)
   const current = tierOf(offset)
   if (!current) return undefined
+  const [, week] = TIERS
+  if (offset - 1 >= week.fromOffset && offset - 1 <= week.toOffset) {
+    const midnight = endOfDay(today, timeZone)
+    return { enters: midnight, windowOpens: midnight - WEEK_SWEEP_MS, tier: week, sweep: true }
+  }
   const idx = TIERS.indexOf(current)
   if (idx <= 0) return undefined
   // A day moves up one tier when its offset falls below the current tier's first offset.
   const enters = startOfDay(addDays(date, -(current.fromOffset - 1)), timeZone)
-  return enters > now ? { enters, tier: TIERS[idx - 1]! } : undefined
+  if (enters <= now) return undefined
+  const tier = TIERS[idx - 1]!
+  return { enters, windowOpens: enters - (tier.targetMs - tier.leadMs), tier, sweep: false }
 }
 
 /**
@@ -89,11 +116,14 @@ export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate)
   let due = now + interval
   // Entering a more frequent tier (at a midnight), a day must already be
   // fresh by that tier's standard: fetch it in the window just before, not
-  // all at once after midnight. A known-closed weekday is exempt.
+  // all at once after midnight, and not earlier than the window either (it
+  // would be stale again sooner after midnight). A known-closed weekday is exempt.
+  // A day seen empty is not swept either: what the sweep buys is slots
+  // people read, and an empty day rarely changes.
   const promote = nextTierChange(d.date, d.timeZone, now, today)
-  if (promote && !(d.outcome === 'empty' && d.weekdayKnownClosed)) {
-    const windowOpens = promote.enters - (promote.tier.targetMs - promote.tier.leadMs)
-    due = Math.min(due, now < windowOpens ? windowOpens : now + promote.tier.targetMs - promote.tier.leadMs)
+  const exempt = d.outcome === 'empty' && (d.weekdayKnownClosed || promote?.sweep === true)
+  if (promote && !exempt) {
+    due = Math.min(due, now < promote.windowOpens ? promote.windowOpens : now + promote.tier.targetMs - promote.tier.leadMs)
   }
   if (offset === 0 && (d.outcome === 'ok' || d.outcome === 'empty')) {
     const cutoff = cutoffAt(d.date, d.lastSlotStart, d.timeZone)
@@ -127,10 +157,16 @@ const RUN_CLASS = 2e15
 export function rankDue(candidates: readonly Candidate[], now: number, todayOf: (tz: string) => IsoDate): Ranked[] {
   const out: Ranked[] = []
   for (const c of candidates) {
-    const offset = daysBetween(todayOf(c.timeZone), c.date)
-    const tier = tierOf(offset)
-    if (!tier) continue
+    const today = todayOf(c.timeZone)
+    const offset = daysBetween(today, c.date)
+    const current = tierOf(offset)
+    if (!current) continue
     if (!isDue(c, offset, now)) continue
+    // In its window before a midnight, a day is due for the tier it is about
+    // to enter, and ranks as that tier: day 1 before today's, tomorrow's
+    // days 1–7 (day 8 included) as days 1–7.
+    const promote = nextTierChange(c.date, c.timeZone, now, today)
+    const tier = promote && now >= promote.windowOpens && promote.enters > now ? promote.tier : current
     if (tier.name === 'today') {
       out.push({ ...c, offset, tier, score: TODAY_CLASS + Math.max(0, now - Math.min(c.nextDueAt, c.forcedAt ?? Infinity)) })
       continue
