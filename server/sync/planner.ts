@@ -66,6 +66,14 @@ function endOfDay(date: IsoDate, timeZone: string): number {
   return startOfDay(addDays(date, 1), timeZone)
 }
 
+interface TierChange {
+  enters: number
+  windowOpens: number
+  tier: Tier
+  /** The window is the sweep before midnight. */
+  sweep: boolean
+}
+
 /**
  * When `date` enters the next more frequent tier (if that is still ahead),
  * that tier, and when its window opens: from then on a fetch must already
@@ -73,7 +81,7 @@ function endOfDay(date: IsoDate, timeZone: string): number {
  * window, the sweep before midnight (`WEEK_SWEEP_MS`), whichever tier they
  * are in today.
  */
-function nextTierChange(date: IsoDate, timeZone: string, now: number, today: IsoDate): { enters: number; windowOpens: number; tier: Tier; sweep: boolean } | undefined {
+function nextTierChange(date: IsoDate, timeZone: string, now: number, today: IsoDate): TierChange | undefined {
   const offset = daysBetween(today, date)
   const current = tierOf(offset)
   if (!current) return undefined
