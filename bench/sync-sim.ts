@@ -139,7 +139,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   const clock = manualClock(MEASURE_FROM - WARMUP_MS)
   const sandbox = await startSandbox({ products: PRODUCTS - 2, rateLimitPerMinute: LIMIT, clock, timeZone: TZ, latency: LATENCY, shape: o.shape })
   await db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2`, sandbox.catalogue.productIds(), TZ)
-  const filled = await prefill(db.prisma, sandbox.catalogue, o.strategy, clock.now(), TZ)
+  const filled = await prefill(db.prisma, sandbox.catalogue, o.strategy, clock.now(), TZ, USABLE_PER_DAY / 1440)
   const tag = `[${o.shape}/${o.name}${o.runAll ? '+run' : ''}]`
   process.stderr.write(`${tag} pre-filled ${filled} days\n`)
   // Production settings: default margin and in-flight limit; the shared

@@ -34,8 +34,9 @@ export const FAILURE_BACKOFF_MS = 1 * MINUTE
  */
 const NEVER_FETCHED_WEIGHT = TIERS[2].weight
 /**
- * Tomorrow's days 1–7 (today's days 2–8) are refreshed in this span before
- * midnight, not at their usual 4 h spread: from midnight until the first
+ * When a crunch is ahead (`crunchAhead`), tomorrow's days 1–7 (today's
+ * days 2–8) are refreshed in this span before midnight, not at their usual
+ * 4 h spread: from midnight until the first
  * last slots (10:00–18:00) today's open days can ask for nearly the whole
  * key (dense simulation: ~400 open days, 26.7 of 29.5 usable requests a
  * minute), so days 1–7 live on what was fetched just before. Fetched at
@@ -45,6 +46,30 @@ const NEVER_FETCHED_WEIGHT = TIERS[2].weight
  * becomes today.
  */
 export const WEEK_SWEEP_MS = 2 * HOUR
+
+/** What the engine tells the planner about the whole catalogue. */
+export interface PlanContext {
+  /** Sweep tomorrow's days 1–7 before midnight (a crunch is ahead). */
+  sweep: boolean
+}
+const NO_SWEEP: PlanContext = { sweep: false }
+
+/**
+ * A crunch is ahead when what tomorrow's open days leave of the key from
+ * midnight (each asks for a request every 15 min until its last slot) cannot
+ * refresh tomorrow's open days 1–7 within their 4 h. Only then does the
+ * sweep pay: without a crunch it bunches days 1–7 into one 2 h span, due
+ * again all together after midnight (sample catalogue: days 1–7 fell to
+ * 98.8 % around 03:00 with the sweep on). Dense catalogue at 450 products:
+ * ~400 open days ask 26.7 of 29.5 usable a minute, leaving ~670 requests
+ * in 4 h for ~2,800 days (a crunch); sample: ~190 ask 12.9, leaving ~4,000
+ * for ~1,400 (none).
+ */
+export function crunchAhead(c: { tomorrowOpen: number; weekOpen: number; usablePerMinute: number }): boolean {
+  const [today, week] = TIERS
+  const left = c.usablePerMinute - c.tomorrowOpen / (today.targetMs / MINUTE)
+  return left * (week.targetMs / MINUTE) < c.weekOpen
+}
 
 export type Outcome = 'ok' | 'empty' | 'invalid' | 'error' | 'rate_limited'
 
@@ -77,16 +102,16 @@ interface TierChange {
 /**
  * When `date` enters the next more frequent tier (if that is still ahead),
  * that tier, and when its window opens: from then on a fetch must already
- * meet that tier's standard when it enters. Tomorrow's days 1–7 have one
- * window, the sweep before midnight (`WEEK_SWEEP_MS`), whichever tier they
+ * meet that tier's standard when it enters. With a crunch ahead, tomorrow's
+ * days 1–7 have one window, the sweep before midnight (`WEEK_SWEEP_MS`), whichever tier they
  * are in today.
  */
-function nextTierChange(date: IsoDate, timeZone: string, now: number, today: IsoDate): TierChange | undefined {
+function nextTierChange(date: IsoDate, timeZone: string, now: number, today: IsoDate, ctx: PlanContext): TierChange | undefined {
   const offset = daysBetween(today, date)
   const current = tierOf(offset)
   if (!current) return undefined
   const [, week] = TIERS
-  if (offset - 1 >= week.fromOffset && offset - 1 <= week.toOffset) {
+  if (ctx.sweep && offset - 1 >= week.fromOffset && offset - 1 <= week.toOffset) {
     const midnight = endOfDay(today, timeZone)
     return { enters: midnight, windowOpens: midnight - WEEK_SWEEP_MS, tier: week, sweep: true }
   }
@@ -102,7 +127,7 @@ function nextTierChange(date: IsoDate, timeZone: string, now: number, today: Iso
 /**
  * When a day is due again after a fetch at `now` that ended in `d.outcome`.
  */
-export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate): number {
+export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate, ctx: PlanContext = NO_SWEEP): number {
   const offset = daysBetween(today, d.date)
   const tier = tierOf(offset)
   if (!tier) return now + CLOSED_RECHECK_MS // outside the horizon: not ours to refresh
@@ -128,7 +153,7 @@ export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate)
   // would be stale again sooner after midnight). A known-closed weekday is exempt.
   // A day seen empty is not swept either: what the sweep buys is slots
   // people read, and an empty day rarely changes.
-  const promote = nextTierChange(d.date, d.timeZone, now, today)
+  const promote = nextTierChange(d.date, d.timeZone, now, today, ctx)
   const exempt = d.outcome === 'empty' && (d.weekdayKnownClosed || promote?.sweep === true)
   if (promote && !exempt) {
     due = Math.min(due, now < promote.windowOpens ? promote.windowOpens : now + promote.tier.targetMs - promote.tier.leadMs)
@@ -162,7 +187,7 @@ const RUN_CLASS = 2e15
  * to its tier's target, times the tier's weight: near days win, and a far
  * day's score keeps growing while it waits, so it is served stale, not never.
  */
-export function rankDue(candidates: readonly Candidate[], now: number, todayOf: (tz: string) => IsoDate): Ranked[] {
+export function rankDue(candidates: readonly Candidate[], now: number, todayOf: (tz: string) => IsoDate, ctx: PlanContext = NO_SWEEP): Ranked[] {
   const out: Ranked[] = []
   for (const c of candidates) {
     const today = todayOf(c.timeZone)
@@ -173,7 +198,7 @@ export function rankDue(candidates: readonly Candidate[], now: number, todayOf: 
     // In its window before a midnight, a day is due for the tier it is about
     // to enter, and ranks as that tier: day 1 before today's, tomorrow's
     // days 1–7 (day 8 included) as days 1–7.
-    const promote = nextTierChange(c.date, c.timeZone, now, today)
+    const promote = nextTierChange(c.date, c.timeZone, now, today, ctx)
     const tier = promote && now >= promote.windowOpens && promote.enters > now ? promote.tier : current
     if (tier.name === 'today') {
       out.push({ ...c, offset, tier, score: TODAY_CLASS + Math.max(0, now - Math.min(c.nextDueAt, c.forcedAt ?? Infinity)) })
