@@ -81,7 +81,29 @@ export interface BestOverTimeOptions {
 
 const MIN = 60_000
 
-export function bestOverTime(catalogue: Catalogue, productIds: readonly number[], o: BestOverTimeOptions): Record<'today' | 'week' | 'month', number> {
+type Shares = Record<'today' | 'week' | 'month', number>
+
+/** At one sampled instant: the days counted per tier, and how many of them the bound keeps fresh. */
+export interface BestSample {
+  t: number
+  total: Shares
+  fresh: Shares
+}
+
+export function bestOverTime(catalogue: Catalogue, productIds: readonly number[], o: BestOverTimeOptions): Shares {
+  const fresh = { today: 0, week: 0, month: 0 }
+  const total = { today: 0, week: 0, month: 0 }
+  for (const s of bestOverTimeSeries(catalogue, productIds, o)) {
+    for (const k of ['today', 'week', 'month'] as const) {
+      fresh[k] += s.fresh[k]
+      total[k] += s.total[k]
+    }
+  }
+  return { today: fresh.today / Math.max(1, total.today), week: fresh.week / Math.max(1, total.week), month: fresh.month / Math.max(1, total.month) }
+}
+
+/** The bound of `bestOverTime` per sampled instant, so it can be set beside a measured figure hour by hour. */
+export function bestOverTimeSeries(catalogue: Catalogue, productIds: readonly number[], o: BestOverTimeOptions): BestSample[] {
   const [today, week, month] = TIERS
   const lastStarts = new Map<string, number[]>() // date → instants of each open product's last slot start
   const openCounts = new Map<string, number>() // date → products with slots that day
@@ -146,17 +168,19 @@ export function bestOverTime(catalogue: Catalogue, productIds: readonly number[]
     for (let i = Math.max(0, end - spanMs / MIN); i < end; i++) s += arr[i]!
     return s
   }
-  const fresh = { today: 0, week: 0, month: 0 }
-  const total = { today: 0, week: 0, month: 0 }
+  const out: BestSample[] = []
   for (let t = o.from; t < o.to; t += o.sampleEveryMs) {
     const i = Math.round((t - start) / MIN)
     const n = counts(t)
-    total.today += n.today
-    total.week += n.week
-    total.month += n.month
-    fresh.today += Math.min(n.today, (o.perMinute * today.targetMs) / MIN)
-    fresh.week += Math.min(n.week, sum(l1, i, week.targetMs))
-    fresh.month += Math.min(n.month, sum(l2, i, month.targetMs))
+    out.push({
+      t,
+      total: n,
+      fresh: {
+        today: Math.min(n.today, (o.perMinute * today.targetMs) / MIN),
+        week: Math.min(n.week, sum(l1, i, week.targetMs)),
+        month: Math.min(n.month, sum(l2, i, month.targetMs)),
+      },
+    })
   }
-  return { today: fresh.today / Math.max(1, total.today), week: fresh.week / Math.max(1, total.week), month: fresh.month / Math.max(1, total.month) }
+  return out
 }

@@ -10,7 +10,7 @@ import { writeDaySnapshot } from '../server/sync/snapshot.ts'
 import { hash01 } from '../server/sandbox/rng.ts'
 import { tierOf } from '../server/sync/tiers.ts'
 import { addDays, weekday } from '../server/calendar/days.ts'
-import { isWeekdayClosed, type WeekdayStats } from '../server/sync/planner.ts'
+import { crunchAhead, isWeekdayClosed, type WeekdayStats } from '../server/sync/planner.ts'
 
 /**
  * Starts a simulation from a steady state instead of an empty database: a
@@ -21,10 +21,28 @@ import { isWeekdayClosed, type WeekdayStats } from '../server/sync/planner.ts'
  * with what it would have learned (weekdays closed across the horizon):
  * otherwise the first simulated day is spent learning closed days again.
  */
-export async function prefill(prisma: PrismaClient, catalogue: Catalogue, strategy: PlanStrategy, at: number, timeZone: string): Promise<number> {
+export async function prefill(
+  prisma: PrismaClient,
+  catalogue: Catalogue,
+  strategy: PlanStrategy,
+  at: number,
+  timeZone: string,
+  usablePerMinute: number,
+): Promise<number> {
   const limit = pLimit(8)
   const today = localDate(at, timeZone)
   const jobs: Promise<void>[] = []
+  // The engine's estimate of a crunch ahead (planner.ts crunchAhead), from the same counts it would have.
+  let tomorrowOpen = 0
+  let weekOpen = 0
+  for (const productId of catalogue.productIds()) {
+    for (let off = 1; off <= 8; off++) {
+      if (!catalogue.inventory(productId, addDays(today, off), at).length) continue
+      if (off === 1) tomorrowOpen++
+      else weekOpen++
+    }
+  }
+  const ctx = { sweep: crunchAhead({ tomorrowOpen, weekOpen, usablePerMinute }) }
   for (const productId of catalogue.productIds()) {
     // What the engine would have learned by now: a weekday with no open day in the horizon is known closed.
     const answers = Array.from({ length: HORIZON_DAYS }, (_, i) => {
@@ -57,6 +75,7 @@ export async function prefill(prisma: PrismaClient, catalogue: Catalogue, strate
             },
             fetchedAt,
             localDate(fetchedAt, timeZone),
+            ctx,
           )
           await writeDaySnapshot(prisma, { productId, date, slots: v.slots, fetchedAt: new Date(fetchedAt), nextDueAt: new Date(nextDueAt) })
         }),

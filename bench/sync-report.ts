@@ -1,5 +1,6 @@
 import { TIERS, type TierName } from '../server/sync/tiers.ts'
 import type { Needs } from './best-plan.ts'
+import { formatHourly, type HourRow } from './sync-hourly.ts'
 
 /** What bench/sync-sim.ts measures, and how RESULTS.md shows it. */
 export interface RunResult {
@@ -33,6 +34,8 @@ export interface SimResult {
   maxArrivalsInAnyWindow: number
   dbWrites: number
   realSeconds: number
+  /** Per simulated hour, warm-up included (sync-hourly.ts); absent in runs before it was measured. */
+  hourly?: HourRow[]
   run?: RunResult
 }
 
@@ -60,6 +63,9 @@ export interface SimReport {
   warmupHours: number
   catalogues: CatalogueReport[]
 }
+
+/** Warm-up hours shown before the measured ones: the evening whose work the first measured hours live on. */
+const HOURLY_WARMUP_SHOWN = 6
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`
 const int = (x: number) => Math.round(x).toLocaleString('en')
@@ -112,6 +118,14 @@ function catalogueSection(c: CatalogueReport, limit: number): string {
     '',
     `² The first figure serves the tiers in order from the day's sums (above). The second resolves the same order minute by minute over the measured window: at each sampled instant a tier can have at most as many fresh days as requests it could have had in its last target period, after the tiers before it took what they needed (today's open days ask for one request each 15 min from midnight to their last slot, all at once). It is an upper bound no planner beats; it is lower than the first wherever today's need is bunched in time.`,
     ...(runText.length ? ['', ...runText] : []),
+    ...steady
+      .filter((r) => r.hourly?.length)
+      .flatMap((r) => [
+        '',
+        `Hour by hour, ${r.strategy} (the last ${HOURLY_WARMUP_SHOWN} h of the warm-up, then the measured hours): sampled freshness, the minute-by-minute bound for days 1–7, and requests by what they were for (today open / closed, day 1, days 2–7, day 8, days 9–30, days 31–59, closed days 1–59):`,
+        '',
+        formatHourly(r.hourly!.filter((h) => h.hour >= -HOURLY_WARMUP_SHOWN)),
+      ]),
   ].join('\n')
 }
 

@@ -34,9 +34,10 @@ import { smartStrategy, type PlanStrategy } from '../server/sync/engine.ts'
 import { TIERS } from '../server/sync/tiers.ts'
 import { createSync } from '../server/sync/index.ts'
 import { normalizeServed, storedDay, type NormalSlot } from '../tests/helpers/stored.ts'
-import { bestOverTime, bestShares, dailyNeeds, type Needs } from './best-plan.ts'
+import { bestOverTime, bestOverTimeSeries, bestShares, dailyNeeds, type BestSample, type Needs } from './best-plan.ts'
 import { naiveStrategy } from './naive-strategy.ts'
 import { prefill } from './prefill.ts'
+import { hourlyTracker } from './sync-hourly.ts'
 import { formatSimReport, type CatalogueReport, type RunResult, type SimReport, type SimResult } from './sync-report.ts'
 
 const { values: args } = parseArgs({
@@ -126,6 +127,8 @@ interface SimOptions {
   /** A run-now of everything at the start of the measured span. */
   runAll?: boolean
   measureMs: number
+  /** The minute-by-minute bound per sample, warm-up included, for the hourly breakdown. */
+  bound: BestSample[]
 }
 
 async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) => string): Promise<SimResult> {
@@ -136,7 +139,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   const clock = manualClock(MEASURE_FROM - WARMUP_MS)
   const sandbox = await startSandbox({ products: PRODUCTS - 2, rateLimitPerMinute: LIMIT, clock, timeZone: TZ, latency: LATENCY, shape: o.shape })
   await db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2`, sandbox.catalogue.productIds(), TZ)
-  const filled = await prefill(db.prisma, sandbox.catalogue, o.strategy, clock.now(), TZ)
+  const filled = await prefill(db.prisma, sandbox.catalogue, o.strategy, clock.now(), TZ, USABLE_PER_DAY / 1440)
   const tag = `[${o.shape}/${o.name}${o.runAll ? '+run' : ''}]`
   process.stderr.write(`${tag} pre-filled ${filled} days\n`)
   // Production settings: default margin and in-flight limit; the shared
@@ -167,7 +170,9 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
 
   const t0 = Date.now()
   const end = MEASURE_FROM + o.measureMs
-  let nextSample = MEASURE_FROM
+  // Samples start with the warm-up so the hourly breakdown shows the evening before the measured midnight.
+  let nextSample = clock.now()
+  const hourly = hourlyTracker({ catalogue: sandbox.catalogue, timeZone: TZ, measureFrom: MEASURE_FROM, bound: o.bound })
   let nextProgress = Date.now() + 15_000
   const acc = {
     todayReads: 0,
@@ -197,13 +202,15 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
       measuring = true
       writesAtStart = BigInt((await db.prisma.$queryRawUnsafe<{ n: bigint }[]>(WRITES_SQL))[0]!.n)
       requestsAtStart = sandbox.stats().requests
+      hourly.requests(now, sandbox.stats().perProductDate)
       sandbox.resetStats()
+      hourly.restart()
       if (o.runAll) {
         run.queuedAtStart = (await sync.control.run({})).queued
         run.etaAtStart = (await sync.control.status()).run.etaAt
       }
     }
-    if (measuring && now >= nextSample) {
+    if (now >= nextSample) {
       const s = (
         await db.prisma.$queryRawUnsafe<
           {
@@ -222,29 +229,33 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
           }[]
         >(SAMPLE_SQL, new Date(now))
       )[0]!
-      acc.todayReads += s.today_reads
-      acc.todayOk += s.today_ok
-      acc.weekReads += s.week_reads
-      acc.weekOk += s.week_ok
-      acc.monthReads += s.month_reads
-      acc.monthOk += s.month_ok
-      acc.closedReads += s.closed_reads
-      acc.closedOk += s.closed_ok
-      acc.farAvgSum += s.far_avg_s
-      acc.farMax = Math.max(acc.farMax, s.far_max_s)
-      acc.samples++
-      acc.never = s.never
-      run.leftAtEnd = s.forced
-      const ids = sandbox.catalogue.productIds()
-      const today = localDate(now, TZ)
-      for (let i = 0; i < READS_PER_SAMPLE; i++) {
-        const id = ids[Math.floor(rnd() * ids.length)]!
-        const date = addDays(today, pickOffset(rnd(), rnd()))
-        const stored = await storedDay(db.prisma, id, date)
-        const truth = normalizeServed(sandbox.catalogue.inventory(id, date, now), date)
-        accuracy.reads++
-        if (JSON.stringify(stored) === JSON.stringify(truth)) accuracy.slotsEqual++
-        if (datesEntry(stored) === datesEntry(truth)) accuracy.datesEqual++
+      hourly.sample(now, s)
+      hourly.requests(now, sandbox.stats().perProductDate)
+      if (measuring) {
+        acc.todayReads += s.today_reads
+        acc.todayOk += s.today_ok
+        acc.weekReads += s.week_reads
+        acc.weekOk += s.week_ok
+        acc.monthReads += s.month_reads
+        acc.monthOk += s.month_ok
+        acc.closedReads += s.closed_reads
+        acc.closedOk += s.closed_ok
+        acc.farAvgSum += s.far_avg_s
+        acc.farMax = Math.max(acc.farMax, s.far_max_s)
+        acc.samples++
+        acc.never = s.never
+        run.leftAtEnd = s.forced
+        const ids = sandbox.catalogue.productIds()
+        const today = localDate(now, TZ)
+        for (let i = 0; i < READS_PER_SAMPLE; i++) {
+          const id = ids[Math.floor(rnd() * ids.length)]!
+          const date = addDays(today, pickOffset(rnd(), rnd()))
+          const stored = await storedDay(db.prisma, id, date)
+          const truth = normalizeServed(sandbox.catalogue.inventory(id, date, now), date)
+          accuracy.reads++
+          if (JSON.stringify(stored) === JSON.stringify(truth)) accuracy.slotsEqual++
+          if (datesEntry(stored) === datesEntry(truth)) accuracy.datesEqual++
+        }
       }
       nextSample += SAMPLE_EVERY_MS
     }
@@ -269,7 +280,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
       clock.nextWakeAt(),
       r.nextBudgetAt !== undefined && !idle ? r.nextBudgetAt : undefined,
       idle ? now + IDLE_STEP_MS : undefined,
-      measuring ? nextSample : MEASURE_FROM,
+      nextSample,
       end,
     ]
     const next = Math.max(now + 1, Math.min(...candidates.filter((t): t is number => t !== undefined)))
@@ -322,6 +333,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
     maxArrivalsInAnyWindow: stats.maxArrivalsInAnyWindow,
     dbWrites: Number(writes),
     realSeconds: (Date.now() - t0) / 1000,
+    hourly: hourly.rows(),
     ...(o.runAll ? { run } : {}),
   }
 }
@@ -385,6 +397,13 @@ async function main() {
         spread,
       }
       await probe.close()
+      const bound = bestOverTimeSeries(probe.catalogue, probe.catalogue.productIds(), {
+        timeZone: TZ,
+        from: MEASURE_FROM - WARMUP_MS,
+        to: MEASURE_FROM + Math.max(MEASURE_MS, RUN_MS),
+        sampleEveryMs: SAMPLE_EVERY_MS,
+        perMinute: USABLE_PER_DAY / 1440,
+      })
       const bestInTime = bestOverTime(probe.catalogue, probe.catalogue.productIds(), {
         timeZone: TZ,
         from: MEASURE_FROM,
@@ -410,12 +429,12 @@ async function main() {
       for (const name of args.strategies!.split(',')) {
         const strategy = strategies[name]
         if (!strategy) throw new Error(`unknown strategy ${name}`)
-        const r = await simulate({ name, strategy, shape, measureMs: MEASURE_MS }, pg.url, pg.urlFor)
+        const r = await simulate({ name, strategy, shape, measureMs: MEASURE_MS, bound }, pg.url, pg.urlFor)
         cat.results.push(r)
         process.stderr.write(`[${shape}/${name}] done in ${r.realSeconds.toFixed(0)} s: ${JSON.stringify(r)}\n`)
       }
       if (RUN_MS > 0 && shape === 'sample') {
-        const r = await simulate({ name: 'smart', strategy: smartStrategy, shape, runAll: true, measureMs: RUN_MS }, pg.url, pg.urlFor)
+        const r = await simulate({ name: 'smart', strategy: smartStrategy, shape, runAll: true, measureMs: RUN_MS, bound }, pg.url, pg.urlFor)
         cat.results.push(r)
         process.stderr.write(`[${shape}/smart+run] done in ${r.realSeconds.toFixed(0)} s: ${JSON.stringify(r)}\n`)
       }

@@ -66,6 +66,21 @@ export async function maintainHorizon(db: Db, now: number): Promise<{ added: num
   return { added, pruned }
 }
 
+/**
+ * What `crunchAhead` (planner.ts) weighs: open days (last fetched with
+ * slots) of active, unpaused products tomorrow and on days 2–8, each in its
+ * product's calendar.
+ */
+export async function crunchCounts(db: Db, now: number): Promise<{ tomorrowOpen: number; weekOpen: number }> {
+  const at = new Date(now)
+  const [r] = await db.$queryRaw<{ tomorrow: number; week: number }[]>`
+    WITH p AS MATERIALIZED (SELECT id, (${at}::timestamptz AT TIME ZONE time_zone)::date AS today FROM product WHERE active AND NOT paused)
+    SELECT count(*) FILTER (WHERE f.date = p.today + 1)::int AS tomorrow, count(*) FILTER (WHERE f.date > p.today + 1)::int AS week
+    FROM day_fetch_state f JOIN p ON p.id = f.product_id
+    WHERE f.last_outcome = 'ok' AND f.date BETWEEN p.today + 1 AND p.today + 8`
+  return { tomorrowOpen: r?.tomorrow ?? 0, weekOpen: r?.week ?? 0 }
+}
+
 type CandidateRow = {
   product_id: number
   date: string

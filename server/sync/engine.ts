@@ -4,8 +4,8 @@ import type { Database } from '../db/client.ts'
 import type { Logger } from '../logger.ts'
 import type { FetchDayResult } from '../partner/client.ts'
 import type { Budget, PermitSkip } from './budget.ts'
-import { claimNext, loadCandidates, loadEarly, maintainHorizon, releaseClaims, type ClaimedPair } from './claims.ts'
-import { nextDueAfterFetch, rankDue, type Outcome, type Ranked } from './planner.ts'
+import { claimNext, crunchCounts, loadCandidates, loadEarly, maintainHorizon, releaseClaims, type ClaimedPair } from './claims.ts'
+import { crunchAhead, nextDueAfterFetch, rankDue, type Outcome, type PlanContext, type Ranked } from './planner.ts'
 import { fetchDayInto, type Sent } from './worker.ts'
 import { TIERS } from './tiers.ts'
 
@@ -116,7 +116,9 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
   // Counts since the last progress line.
   let progress = { sent: 0, ok: 0, failed: 0, changed: 0, since: -Infinity }
 
-  const fetchAndWrite = (pair: ClaimedPair) => fetchDayInto(o, plan, pair)
+  // Whether a crunch is ahead (planner.ts crunchAhead), re-estimated with the horizon upkeep.
+  let context: PlanContext = { sweep: false }
+  const fetchAndWrite = (pair: ClaimedPair) => fetchDayInto(o, plan, pair, context)
 
   /** Sends one claimed pair; its answer is written whenever it comes, without holding up the next send. */
   function launch(pair: ClaimedPair): Promise<Sent> {
@@ -150,11 +152,13 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       const m = await maintainHorizon(o.db.prisma, now)
       lastMaintenance = now
       if (m.added || m.pruned) log.debug(m, 'horizon maintained')
+      const usablePerMinute = (o.budget.limitPerMinute * 60_000) / o.budget.windowMs
+      context = { sweep: crunchAhead({ ...(await crunchCounts(o.db.prisma, now)), usablePerMinute }) }
     }
     const candidates = await loadCandidates(o.db.prisma, now, o.candidateLimit ?? 1_000)
     const todays = new Map<string, string>()
     const todayOf = (tz: string) => todays.get(tz) ?? todays.set(tz, localDate(now, tz)).get(tz)!
-    const due = plan.rankDue(candidates, now, todayOf)
+    const due = plan.rankDue(candidates, now, todayOf, context)
     if (due.length || !(o.spendSpareBudget ?? true)) {
       queue = due
       queueIsEarly = false

@@ -17,11 +17,13 @@ export const CLOSED_RECHECK_MS = 24 * HOUR
 export const FAR_CLOSED_RECHECK_MS = 72 * HOUR
 /**
  * Today with nothing on sale (a closed period, not a known-closed weekday) is
- * re-checked hourly, not every 15 min: such a day rarely opens within the
- * day, and in the dense simulation these checks took 7 % of the key in the
- * hours when today's open days already ask for nearly all of it.
+ * re-checked at the 4 h standard of days 1–7, not every 15 min: such a day
+ * rarely opens within the day. In the dense simulation checks every 15 min
+ * took 7 % of the key in the hours when today's open days already ask for
+ * nearly all of it, and hourly ones still a third of what those hours leave
+ * for days 1–7 (sync-hourly.ts).
  */
-export const EMPTY_TODAY_RECHECK_MS = 1 * HOUR
+export const EMPTY_TODAY_RECHECK_MS = 4 * HOUR
 /** Failures retry sooner than the tier would, doubling from this, capped at the tier's target. */
 export const FAILURE_BACKOFF_MS = 1 * MINUTE
 /**
@@ -31,6 +33,43 @@ export const FAILURE_BACKOFF_MS = 1 * MINUTE
  * the key, and at that weight they pushed days 1–7 out (dense simulation).
  */
 const NEVER_FETCHED_WEIGHT = TIERS[2].weight
+/**
+ * When a crunch is ahead (`crunchAhead`), tomorrow's days 1–7 (today's
+ * days 2–8) are refreshed in this span before midnight, not at their usual
+ * 4 h spread: from midnight until the first
+ * last slots (10:00–18:00) today's open days can ask for nearly the whole
+ * key (dense simulation: ~400 open days, 26.7 of 29.5 usable requests a
+ * minute), so days 1–7 live on what was fetched just before. Fetched at
+ * 20:00 a day goes stale at 00:00; fetched at 23:30, at 03:30. The span is
+ * what ~2,800 open days take at the key's evening rate (~28/min after
+ * today's late products) plus the last 15 min left to day 1, which
+ * becomes today.
+ */
+export const WEEK_SWEEP_MS = 2 * HOUR
+
+/** What the engine tells the planner about the whole catalogue. */
+export interface PlanContext {
+  /** Sweep tomorrow's days 1–7 before midnight (a crunch is ahead). */
+  sweep: boolean
+}
+const NO_SWEEP: PlanContext = { sweep: false }
+
+/**
+ * A crunch is ahead when what tomorrow's open days leave of the key from
+ * midnight (each asks for a request every 15 min until its last slot) cannot
+ * refresh tomorrow's open days 1–7 within their 4 h. Only then does the
+ * sweep pay: without a crunch it bunches days 1–7 into one 2 h span, due
+ * again all together after midnight (sample catalogue: days 1–7 fell to
+ * 98.8 % around 03:00 with the sweep on). Dense catalogue at 450 products:
+ * ~400 open days ask 26.7 of 29.5 usable a minute, leaving ~670 requests
+ * in 4 h for ~2,800 days (a crunch); sample: ~190 ask 12.9, leaving ~4,000
+ * for ~1,400 (none).
+ */
+export function crunchAhead(c: { tomorrowOpen: number; weekOpen: number; usablePerMinute: number }): boolean {
+  const [today, week] = TIERS
+  const left = c.usablePerMinute - c.tomorrowOpen / (today.targetMs / MINUTE)
+  return left * (week.targetMs / MINUTE) < c.weekOpen
+}
 
 export type Outcome = 'ok' | 'empty' | 'invalid' | 'error' | 'rate_limited'
 
@@ -52,22 +91,43 @@ function endOfDay(date: IsoDate, timeZone: string): number {
   return startOfDay(addDays(date, 1), timeZone)
 }
 
-/** When `date` enters the next more frequent tier (if that is still ahead), and that tier. */
-function nextTierChange(date: IsoDate, timeZone: string, now: number, today: IsoDate): { enters: number; tier: Tier } | undefined {
+interface TierChange {
+  enters: number
+  windowOpens: number
+  tier: Tier
+  /** The window is the sweep before midnight. */
+  sweep: boolean
+}
+
+/**
+ * When `date` enters the next more frequent tier (if that is still ahead),
+ * that tier, and when its window opens: from then on a fetch must already
+ * meet that tier's standard when it enters. With a crunch ahead, tomorrow's
+ * days 1–7 have one window, the sweep before midnight (`WEEK_SWEEP_MS`), whichever tier they
+ * are in today.
+ */
+function nextTierChange(date: IsoDate, timeZone: string, now: number, today: IsoDate, ctx: PlanContext): TierChange | undefined {
   const offset = daysBetween(today, date)
   const current = tierOf(offset)
   if (!current) return undefined
+  const [, week] = TIERS
+  if (ctx.sweep && offset - 1 >= week.fromOffset && offset - 1 <= week.toOffset) {
+    const midnight = endOfDay(today, timeZone)
+    return { enters: midnight, windowOpens: midnight - WEEK_SWEEP_MS, tier: week, sweep: true }
+  }
   const idx = TIERS.indexOf(current)
   if (idx <= 0) return undefined
   // A day moves up one tier when its offset falls below the current tier's first offset.
   const enters = startOfDay(addDays(date, -(current.fromOffset - 1)), timeZone)
-  return enters > now ? { enters, tier: TIERS[idx - 1]! } : undefined
+  if (enters <= now) return undefined
+  const tier = TIERS[idx - 1]!
+  return { enters, windowOpens: enters - (tier.targetMs - tier.leadMs), tier, sweep: false }
 }
 
 /**
  * When a day is due again after a fetch at `now` that ended in `d.outcome`.
  */
-export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate): number {
+export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate, ctx: PlanContext = NO_SWEEP): number {
   const offset = daysBetween(today, d.date)
   const tier = tierOf(offset)
   if (!tier) return now + CLOSED_RECHECK_MS // outside the horizon: not ours to refresh
@@ -89,11 +149,14 @@ export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate)
   let due = now + interval
   // Entering a more frequent tier (at a midnight), a day must already be
   // fresh by that tier's standard: fetch it in the window just before, not
-  // all at once after midnight. A known-closed weekday is exempt.
-  const promote = nextTierChange(d.date, d.timeZone, now, today)
-  if (promote && !(d.outcome === 'empty' && d.weekdayKnownClosed)) {
-    const windowOpens = promote.enters - (promote.tier.targetMs - promote.tier.leadMs)
-    due = Math.min(due, now < windowOpens ? windowOpens : now + promote.tier.targetMs - promote.tier.leadMs)
+  // all at once after midnight, and not earlier than the window either (it
+  // would be stale again sooner after midnight). A known-closed weekday is exempt.
+  // A day seen empty is not swept either: what the sweep buys is slots
+  // people read, and an empty day rarely changes.
+  const promote = nextTierChange(d.date, d.timeZone, now, today, ctx)
+  const exempt = d.outcome === 'empty' && (d.weekdayKnownClosed || promote?.sweep === true)
+  if (promote && !exempt) {
+    due = Math.min(due, now < promote.windowOpens ? promote.windowOpens : now + promote.tier.targetMs - promote.tier.leadMs)
   }
   if (offset === 0 && (d.outcome === 'ok' || d.outcome === 'empty')) {
     const cutoff = cutoffAt(d.date, d.lastSlotStart, d.timeZone)
@@ -124,13 +187,19 @@ const RUN_CLASS = 2e15
  * to its tier's target, times the tier's weight: near days win, and a far
  * day's score keeps growing while it waits, so it is served stale, not never.
  */
-export function rankDue(candidates: readonly Candidate[], now: number, todayOf: (tz: string) => IsoDate): Ranked[] {
+export function rankDue(candidates: readonly Candidate[], now: number, todayOf: (tz: string) => IsoDate, ctx: PlanContext = NO_SWEEP): Ranked[] {
   const out: Ranked[] = []
   for (const c of candidates) {
-    const offset = daysBetween(todayOf(c.timeZone), c.date)
-    const tier = tierOf(offset)
-    if (!tier) continue
+    const today = todayOf(c.timeZone)
+    const offset = daysBetween(today, c.date)
+    const current = tierOf(offset)
+    if (!current) continue
     if (!isDue(c, offset, now)) continue
+    // In its window before a midnight, a day is due for the tier it is about
+    // to enter, and ranks as that tier: day 1 before today's, tomorrow's
+    // days 1–7 (day 8 included) as days 1–7.
+    const promote = nextTierChange(c.date, c.timeZone, now, today, ctx)
+    const tier = promote && now >= promote.windowOpens && promote.enters > now ? promote.tier : current
     if (tier.name === 'today') {
       out.push({ ...c, offset, tier, score: TODAY_CLASS + Math.max(0, now - Math.min(c.nextDueAt, c.forcedAt ?? Infinity)) })
       continue

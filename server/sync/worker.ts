@@ -7,7 +7,7 @@ import type { Budget } from './budget.ts'
 import { weekdayStats, type ClaimedPair } from './claims.ts'
 import type { PlanStrategy, SyncObserver } from './engine.ts'
 import { summarize } from './mapping.ts'
-import { isWeekdayClosed, type Outcome } from './planner.ts'
+import { isWeekdayClosed, type Outcome, type PlanContext } from './planner.ts'
 import { recordFetchFailure, writeDaySnapshot } from './snapshot.ts'
 
 /**
@@ -27,7 +27,7 @@ export interface WorkerDeps {
 
 export type Sent = { ok: boolean; changed: boolean }
 
-export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: ClaimedPair): Promise<Sent> {
+export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: ClaimedPair, ctx?: PlanContext): Promise<Sent> {
   const res = await o.partner.fetchDay(pair.productId, pair.date)
   const now = o.clock.now()
   const today = localDate(now, pair.timeZone)
@@ -41,6 +41,7 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
       { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: 0, lastSlotStart: sum.lastSlotStart, weekdayKnownClosed: closed },
       now,
       today,
+      ctx,
     )
     const w = await writeDaySnapshot(o.db.prisma, {
       productId: pair.productId,
@@ -69,6 +70,7 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
     },
     now,
     today,
+    ctx,
   )
   // Every instance stops sending until the partner's reset.
   if (kind === 'rate_limited' && res.error.retryAt) await o.budget.halt(res.error.retryAt)

@@ -5,6 +5,8 @@ import {
   CLOSED_RECHECK_MS,
   EMPTY_TODAY_RECHECK_MS,
   FAR_CLOSED_RECHECK_MS,
+  crunchAhead,
+  WEEK_SWEEP_MS,
   isWeekdayClosed,
   nextDueAfterFetch,
   rankDue,
@@ -20,6 +22,8 @@ const TZ = 'Asia/Singapore'
 const at = (date: string, time: string) => zonedTimeToInstant(date, time, TZ)
 const TODAY = '2026-12-01' // a Tuesday
 const NOW = at(TODAY, '10:00')
+/** The engine's context when a crunch is ahead (crunchAhead). */
+const SWEEP = { sweep: true }
 
 function day(over: Partial<DayAfterFetch> = {}): DayAfterFetch {
   return { date: TODAY, timeZone: TZ, outcome: 'ok', consecutiveFailures: 0, lastSlotStart: '17:00', weekdayKnownClosed: false, ...over }
@@ -56,10 +60,37 @@ describe('nextDueAfterFetch: tier promotion', () => {
     const inWindow = at(TODAY, '23:50')
     expect(nextDueAfterFetch(day({ date: '2026-12-02' }), inWindow, TODAY)).toBe(inWindow + 15 * MINUTE - T)
   })
-  it('day 8 is fetched within 4 hours before it enters the 4-hour tier', () => {
-    expect(nextDueAfterFetch(day({ date: '2026-12-09' }), at(TODAY, '12:00'), TODAY)).toBe(at('2026-12-02', '00:00') - 4 * HOUR + W)
+  it("tomorrow's days 1–7 (day 8 included) are fetched in the sweep before midnight, not at their usual spread", () => {
+    const sweep = at('2026-12-02', '00:00') - WEEK_SWEEP_MS
+    // Fetched at noon: day 8 waits for the sweep; day 3 would be due at 15:55, before it, and keeps that.
+    expect(nextDueAfterFetch(day({ date: '2026-12-09' }), at(TODAY, '12:00'), TODAY, SWEEP)).toBe(sweep)
+    expect(nextDueAfterFetch(day({ date: '2026-12-04' }), at(TODAY, '12:00'), TODAY, SWEEP)).toBe(at(TODAY, '12:00') + 4 * HOUR - W)
+    // Fetched at 20:00 a day would be due at 23:55 and stale at 00:00 in the crunch: it is fetched in the sweep instead.
+    expect(nextDueAfterFetch(day({ date: '2026-12-04' }), at(TODAY, '20:00'), TODAY, SWEEP)).toBe(sweep)
+    expect(nextDueAfterFetch(day({ date: '2026-12-09' }), at(TODAY, '20:00'), TODAY, SWEEP)).toBe(sweep)
+    // Fetched in the sweep: due one 4 h period later, after midnight.
     const late = at(TODAY, '23:00')
-    expect(nextDueAfterFetch(day({ date: '2026-12-09' }), late, TODAY)).toBe(late + 4 * HOUR - W)
+    expect(nextDueAfterFetch(day({ date: '2026-12-09' }), late, TODAY, SWEEP)).toBe(late + 4 * HOUR - W)
+    expect(nextDueAfterFetch(day({ date: '2026-12-04' }), late, TODAY, SWEEP)).toBe(late + 4 * HOUR - W)
+  })
+  it('a day seen empty is not swept: it keeps its 4 h period', () => {
+    const evening = at(TODAY, '20:00')
+    expect(nextDueAfterFetch(day({ date: '2026-12-04', outcome: 'empty', lastSlotStart: null }), evening, TODAY, SWEEP)).toBe(evening + 4 * HOUR - W)
+  })
+  it('the sweep leaves the last 15 minutes to day 1 and starts a week period before midnight at most', () => {
+    expect(WEEK_SWEEP_MS).toBeGreaterThan(15 * MINUTE)
+    expect(WEEK_SWEEP_MS).toBeLessThanOrEqual(4 * HOUR - W)
+  })
+  it('without a crunch ahead there is no sweep: day 8 is due in the 4 h before midnight, days 2–7 keep their spread', () => {
+    expect(nextDueAfterFetch(day({ date: '2026-12-09' }), at(TODAY, '12:00'), TODAY)).toBe(at('2026-12-02', '00:00') - 4 * HOUR + W)
+    expect(nextDueAfterFetch(day({ date: '2026-12-04' }), at(TODAY, '20:00'), TODAY)).toBe(at(TODAY, '20:00') + 4 * HOUR - W)
+  })
+  it('a crunch is ahead when what tomorrow leaves of the key cannot refresh days 2–8 within 4 h', () => {
+    // Dense catalogue at 450 products: 401 open tomorrow ask 26.7 of 29.5 a minute; 672 requests in 4 h for 2,800 days.
+    expect(crunchAhead({ tomorrowOpen: 401, weekOpen: 2_800, usablePerMinute: 29.5 })).toBe(true)
+    // Sample catalogue: 193 ask 12.9; ~4,000 requests in 4 h for 1,400 days. Its busiest day (276 open) neither.
+    expect(crunchAhead({ tomorrowOpen: 193, weekOpen: 1_400, usablePerMinute: 29.5 })).toBe(false)
+    expect(crunchAhead({ tomorrowOpen: 276, weekOpen: 1_500, usablePerMinute: 29.5 })).toBe(false)
   })
   it('a known-closed weekday is not promoted', () => {
     const late = at(TODAY, '22:00')
@@ -95,9 +126,9 @@ describe('nextDueAfterFetch: spending the budget where it matters', () => {
   it('the cut-off applies only to today', () => {
     expect(nextDueAfterFetch(day({ date: '2026-12-03', lastSlotStart: '04:00' }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
   })
-  it('today with nothing on sale is re-checked hourly; a later empty day keeps its tier', () => {
+  it('today with nothing on sale is re-checked at the 4 h standard of days 1–7; a later empty day keeps its tier', () => {
     expect(nextDueAfterFetch(day({ outcome: 'empty', lastSlotStart: null }), NOW, TODAY)).toBe(NOW + EMPTY_TODAY_RECHECK_MS - T)
-    expect(EMPTY_TODAY_RECHECK_MS).toBe(HOUR)
+    expect(EMPTY_TODAY_RECHECK_MS).toBe(4 * HOUR)
     expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', lastSlotStart: null }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
   })
   it('a day keeps its tier whatever it sells: the interval does not follow bookings', () => {
@@ -192,6 +223,29 @@ describe('rankDue', () => {
       todayOf,
     )
     expect(r.map((c) => c.productId)).toEqual([3, 2, 1])
+  })
+  it("in its window before midnight a day ranks as the tier it enters: day 1 with today's, day 8 with days 1–7", () => {
+    const late = at(TODAY, '23:50')
+    const fetched = late - 10 * HOUR
+    const r = rankDue(
+      [
+        cand({ productId: 1, date: '2026-12-20', nextDueAt: late - 48 * HOUR, lastFetchedAt: fetched }), // month, 2 days late: 15
+        cand({ productId: 2, date: '2026-12-09', nextDueAt: late - HOUR, lastFetchedAt: fetched }), // day 8 in the sweep: week, > 100
+        cand({ productId: 3, date: '2026-12-04', nextDueAt: late - 2 * HOUR, lastFetchedAt: fetched }), // week, later than day 8
+        cand({ productId: 4, date: '2026-12-02', nextDueAt: late - MINUTE, lastFetchedAt: fetched }), // day 1: today's class
+      ],
+      late,
+      todayOf,
+      SWEEP,
+    )
+    expect(r.map((c) => [c.productId, c.tier.name])).toEqual([
+      [4, 'today'],
+      [3, 'week'],
+      [2, 'week'],
+      [1, 'month'],
+    ])
+    // Before its window, day 8 is a day of days 8–30.
+    expect(rankDue([cand({ date: '2026-12-09', lastFetchedAt: fetched })], NOW, todayOf, SWEEP)[0]!.tier.name).toBe('month')
   })
   it('drops today pairs past their last slot and days outside the horizon', () => {
     const r = rankDue(
