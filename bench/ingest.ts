@@ -141,11 +141,16 @@ async function run(db: Database, pool: pg.Pool, scale: number): Promise<IngestRe
             (SELECT sum(x.price_final)::text FROM slot x WHERE x.product_id = s.product_id) AS slot_prices, count(DISTINCT s.primary_pax_type)::int AS primaries,
             (SELECT json_agg(json_build_object('open', d.open, 'low', d.lowest_final_price, 'n', d.slot_count, 'left', d.total_remaining) ORDER BY d.date)
              FROM day_summary d WHERE d.product_id = s.product_id)::text AS summaries,
-            (SELECT string_agg(md5(v.body), ',' ORDER BY v.date) FROM day_slots_json v WHERE v.product_id = s.product_id) AS slot_texts
+            -- Slot ids carry their writer's product (B<id>_…), the one intended difference.
+            (SELECT string_agg(md5(replace(v.body, '"B' || v.product_id || '_', '"B_')), ',' ORDER BY v.date)
+             FROM day_slots_json v WHERE v.product_id = s.product_id) AS slot_texts
      FROM slot s LEFT JOIN pax_availability p ON p.slot_id = s.id GROUP BY 1 ORDER BY 1`,
   )
   const shapes = new Set(rows.map((r) => JSON.stringify({ ...r, product_id: undefined })))
-  if (rows.length !== 3 || shapes.size !== 1) throw new Error(`the writers stored different data: ${JSON.stringify(rows)}`)
+  if (rows.length !== 3 || shapes.size !== 1) {
+    const differ = Object.keys(rows[0] ?? {}).filter((k) => k !== 'product_id' && new Set(rows.map((r) => JSON.stringify(r[k]))).size > 1)
+    throw new Error(`the writers stored different data (${rows.length} writers; differing: ${differ.join(', ') || 'row count'})`)
+  }
   return results
 }
 
