@@ -58,9 +58,12 @@ export function offsetSql(now: string, today = todaySql(now)): string {
  * A CTE `p` of products with their calendar day today, computed once per
  * product: inlined, the time-zone conversion ran once per joined row (27,000
  * at full size, most of a status call). Use with `dueSql(now, 'p.today')`.
+ * `syncedOnly`: only the products being synced (active, not paused), for
+ * statements that count what the engine serves (horizon-counts.ts).
  */
-export function productsTodayCte(now: string): string {
-  return `p AS MATERIALIZED (SELECT id, time_zone, active, paused, (${now} AT TIME ZONE time_zone)::date AS today FROM product)`
+export function productsTodayCte(now: string, o: { syncedOnly?: boolean } = {}): string {
+  return `p AS MATERIALIZED (SELECT id, time_zone, active, paused, horizon_from, horizon_to, (${now} AT TIME ZONE time_zone)::date AS today
+                         FROM product${o.syncedOnly ? ' WHERE active AND NOT paused' : ''})`
 }
 
 /** Today's day whose last slot (as last fetched) has started: nothing about it is worth a request. */

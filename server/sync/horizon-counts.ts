@@ -1,6 +1,6 @@
 import { HORIZON_DAYS } from '../calendar/horizon.ts'
 import type { PrismaClient } from '../db/client.ts'
-import { dueSql, pastCutoffSql, tierTargetSql } from './due.ts'
+import { dueSql, pastCutoffSql, productsTodayCte, tierTargetSql } from './due.ts'
 import { TIERS, tierOf } from './tiers.ts'
 import type { TierCounts } from './types.ts'
 
@@ -23,9 +23,7 @@ import type { TierCounts } from './types.ts'
  * counts every due row in the horizon, covered or not, as the claims see them.
  */
 const NOW = '$1::timestamptz'
-// productsTodayCte's columns plus the coverage, for the products being synced only.
-const P = `p AS MATERIALIZED (SELECT id, time_zone, active, paused, horizon_from, horizon_to, (${NOW} AT TIME ZONE time_zone)::date AS today
-                          FROM product WHERE active AND NOT paused)`
+const P = productsTodayCte(NOW, { syncedOnly: true })
 const IN_HORIZON = `f.date BETWEEN p.today AND p.today + ${HORIZON_DAYS - 1}`
 
 // Constant texts naming one parameter `$1` (the due.ts fragments need it as text): bound, never interpolated.
