@@ -181,27 +181,23 @@ describe('POST /octo/availability/calendar', () => {
   })
 
   it('money per currency: SGD, USD 2 digits; JPY 0, exactly from the stored decimals', async () => {
-    const usd = json(
-      await api.octo(
-        'POST',
-        '/octo/availability/calendar',
-        { productId: '30', optionId: 'DEFAULT', localDateStart: '2026-12-02', localDateEnd: '2026-12-02' },
-        { capabilities: 'octo/pricing' },
-      ),
-    )[0]
+    // One priced day of a product seeded in another currency.
+    const pricedDay = async (productId: string) =>
+      json(
+        await api.octo(
+          'POST',
+          '/octo/availability/calendar',
+          { productId, optionId: 'DEFAULT', localDateStart: '2026-12-02', localDateEnd: '2026-12-02' },
+          { capabilities: 'octo/pricing' },
+        ),
+      )[0]
+    const usd = await pricedDay('30')
     expect(zAvailabilityCalendar.safeParse(usd).error).toBeUndefined()
     expect(usd.unitPricingFrom).toEqual([
       { unitId: 'ADULT_18~99', original: 2450, retail: 1999, net: null, currency: 'USD', currencyPrecision: 2, includedTaxes: [] },
       { unitId: 'CHILD_3~11', original: 29, retail: 29, net: null, currency: 'USD', currencyPrecision: 2, includedTaxes: [] },
     ])
-    const jpy = json(
-      await api.octo(
-        'POST',
-        '/octo/availability/calendar',
-        { productId: '31', optionId: 'DEFAULT', localDateStart: '2026-12-02', localDateEnd: '2026-12-02' },
-        { capabilities: 'octo/pricing' },
-      ),
-    )[0]
+    const jpy = await pricedDay('31')
     expect(jpy.unitPricingFrom).toEqual([
       { unitId: 'ADULT', original: 4000, retail: 3500, net: null, currency: 'JPY', currencyPrecision: 0, includedTaxes: [] },
       { unitId: 'CHILD', original: 1800, retail: 1800, net: null, currency: 'JPY', currencyPrecision: 0, includedTaxes: [] },
