@@ -100,21 +100,28 @@ function summarise(p: Profile): { self: Map<string, number>; inclusive: Map<stri
   return { self, inclusive, fns, total }
 }
 
-/** CPU (ms) used so far by the backends of the cluster whose postmaster is `pid`. */
-function postgresCpuMs(pid: number): number {
+/** CPU (ms) each process of the cluster whose postmaster is `pid` has used so far, by process id. */
+function postgresCpuMs(pid: number): Map<number, number> {
   const tick = 1000 / 100 // USER_HZ
-  let ms = 0
+  const ms = new Map<number, number>()
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue
     try {
       const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8')
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
       // Fields after the command: state(0) ppid(1) … utime(11) stime(12).
-      if (Number(d) === pid || Number(f[1]) === pid) ms += (Number(f[11]) + Number(f[12])) * tick
+      if (Number(d) === pid || Number(f[1]) === pid) ms.set(Number(d), (Number(f[11]) + Number(f[12])) * tick)
     } catch {
       // A process that ended while we looked.
     }
   }
+  return ms
+}
+
+/** CPU used between two readings; a backend that ended in between (the pool closes idle connections) is left out. */
+function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let ms = 0
+  for (const [pid, t] of after) ms += t - (before.get(pid) ?? 0)
   return ms
 }
 
@@ -185,7 +192,7 @@ async function main() {
       const r = await load(job(url, Number(args.seconds), 0))
       const { profile } = (await session.post('Profiler.stop')) as { profile: Profile }
       const cpu = process.cpuUsage(cpu0)
-      const pgMs = postgresCpuMs(postmaster) - pg0
+      const pgMs = cpuBetween(pg0, postgresCpuMs(postmaster))
       if (name !== 'api') await server.close()
       fs.writeFileSync(`bench/out/profile-${ROUTE}-${name}.cpuprofile`, JSON.stringify(profile))
       const n = r.requests
