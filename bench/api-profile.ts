@@ -6,7 +6,7 @@
  * floor (bare + one `SELECT 1`) and the API without the cache side by side
  * show what a route does beyond the floor's one round trip.
  *
- *   node --import tsx bench/api-profile.ts [--route slots|dates] [--distribution uniform|zipf] [--seconds 6] [--products 450] [--servers bare,floor,api]
+ *   node --import tsx bench/api-profile.ts [--route slots|dates] [--distribution uniform|zipf] [--seconds 6] [--products 450] [--servers bare,floor,floor-param,floor-pg,api]
  *
  * Writes each profile to bench/out/profile-<route>-<server>.cpuprofile (open in Chrome DevTools).
  */
@@ -159,6 +159,7 @@ async function main() {
         return { app, close: () => app.close() }
       },
       floor: () => floorServer('prisma', bodies, db, pg.urlFor('bench_api')),
+      'floor-param': () => floorServer('prisma-param', bodies, db, pg.urlFor('bench_api')),
       'floor-pg': () => floorServer('pg', bodies, db, pg.urlFor('bench_api')),
       api: () => ({ app: api, close: async () => {} }),
     }
