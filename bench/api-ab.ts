@@ -7,7 +7,7 @@
  * share, ratios from separate runs move with their load; measured in turn
  * round by round, route ÷ floor compares the two codes under the same load.
  *
- *   node --import tsx bench/api-ab.ts --before /path/to/other/checkout [--rounds 5] [--seconds 4] [--products 450]
+ *   node --import tsx bench/api-ab.ts --before /path/to/other/checkout [--rounds 5] [--seconds 4] [--products 450] [--routes slots,dates] [--distributions uniform,zipf]
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -31,6 +31,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '4' },
     products: { type: 'string', default: '450' },
     connections: { type: 'string', default: '10' },
+    routes: { type: 'string', default: 'slots,dates' },
+    distributions: { type: 'string', default: 'uniform,zipf' },
   },
 })
 if (!args.before) throw new Error('--before <checkout> is required')
@@ -96,10 +98,10 @@ async function main() {
         .join(' ')}`,
     )
     const out: unknown[] = []
-    for (const route of ['slots', 'dates'] as const) {
+    for (const route of args.routes!.split(',') as ('slots' | 'dates')[]) {
       const keysFile = path.join(dataDir, `${route}.json`)
       fs.writeFileSync(keysFile, JSON.stringify(keys[route]))
-      for (const distribution of ['uniform', 'zipf'] as Distribution[]) {
+      for (const distribution of args.distributions!.split(',') as Distribution[]) {
         const runs = servers.map((): LoadResult[] => [])
         for (let round = 0; round < ROUNDS; round++) {
           for (const [i, [, u]] of servers.entries()) {
