@@ -16,7 +16,7 @@ export interface Answers {
   'octo-calendar': Map<string, unknown>
 }
 
-export type Floor = 'prisma' | 'pg'
+export type Floor = 'prisma' | 'prisma-param' | 'pg'
 
 /** The bare route's app: the same URLs, each key's preloaded JSON; `roundTrip` runs first on every request when given. */
 export function memoryServer(bodies: Answers, roundTrip?: () => Promise<unknown>): FastifyInstance {
@@ -32,13 +32,20 @@ export function memoryServer(bodies: Answers, roundTrip?: () => Promise<unknown>
 
 /**
  * A floor server and what it holds open. `prisma`: `SELECT 1` through the
- * production PrismaClient (adapter-pg, the API's own pool). `pg`: the same
+ * production PrismaClient (adapter-pg, the API's own pool); `prisma-param`:
+ * the same with one bound parameter (`SELECT $1::int`). `pg`: the same
  * statement on a bare `pg.Pool` of the same size, for reference: what
  * Prisma's query layer costs on top of the driver.
  */
 export function floorServer(kind: Floor, bodies: Answers, db: Database, url: string): { app: FastifyInstance; close(): Promise<void> } {
   if (kind === 'prisma') {
     const app = memoryServer(bodies, () => db.prisma.$queryRaw`SELECT 1`)
+    return { app, close: () => app.close() }
+  }
+  if (kind === 'prisma-param') {
+    // A read needs a key: one bound parameter takes the extended protocol and Prisma's parameter handling, as every route's statement does.
+    let n = 0
+    const app = memoryServer(bodies, () => db.prisma.$queryRaw`SELECT ${++n % 1000}::int`)
     return { app, close: () => app.close() }
   }
   const pool = new pg.Pool({ connectionString: url, max: 10 })

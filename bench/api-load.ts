@@ -46,6 +46,8 @@ export interface LoadResult {
   keys: number
   /** Share of draws that fell on the hottest 1% of keys (1% for uniform). */
   hot1pct: number
+  /** CPU the generator itself used in the measured run (user + system, ms): its share of the 2 cores. */
+  cpuMs: number
 }
 
 /** Returns a function drawing key indexes; for Zipf the ranks are a seeded shuffle, so hot keys are spread over products and days. */
@@ -101,8 +103,10 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   ]
   const opts = { url: job.url, connections: job.connections, headers: job.headers, requests }
   // Warm-up: JIT, pools, prepared statements. Not counted.
-  await autocannon({ ...opts, duration: job.warmupSeconds })
+  if (job.warmupSeconds > 0) await autocannon({ ...opts, duration: job.warmupSeconds })
+  const cpu0 = process.cpuUsage()
   const r = await autocannon({ ...opts, duration: job.seconds })
+  const cpu = process.cpuUsage(cpu0)
   return {
     reqPerSec: Math.round(r.requests.average),
     p50Ms: r.latency.p50,
@@ -113,6 +117,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     timeouts: r.timeouts,
     keys: keys.length,
     hot1pct: Math.round(hotShare(keys.length, job.distribution, job.zipfS) * 100) / 100,
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
   }
 }
 

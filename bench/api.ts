@@ -17,34 +17,21 @@
  *
  *   npm run bench:api -- [--products 450] [--seconds 5] [--rounds 3] [--connections 10] [--cache-ms 1000] [--zipf-s 1]
  */
-import { fork } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import Fastify, { type FastifyInstance } from 'fastify'
-import { floorServer, memoryServer } from './api-floor.ts'
-import { registerApi } from '../server/api/index.ts'
-import type { SyncService } from '../server/api/services.ts'
-import { createAvailabilityService } from '../server/availability/service.ts'
+import type { FastifyInstance } from 'fastify'
 import { addDays } from '../server/calendar/days.ts'
 import { horizonAt } from '../server/calendar/horizon.ts'
-import { createCatalogueService } from '../server/catalogue/service.ts'
-import { createChangeFeed } from '../server/changes/feed.ts'
 import { systemClock } from '../server/clock.ts'
-import { createDatabase, type Database } from '../server/db/client.ts'
+import { createDatabase } from '../server/db/client.ts'
 import { ensureDatabase, startEmbeddedPostgres } from '../server/db/embedded-postgres.ts'
-import { createHealthService } from '../server/db/health.ts'
 import { applyMigrations } from '../server/db/migrate.ts'
-import { createSyncReads } from '../server/observability/sync-reads.ts'
-import { octoRoutes } from '../server/octo/routes.ts'
-import { validateDay } from '../server/partner/schema.ts'
-import { createCatalogue } from '../server/sandbox/catalogue.ts'
-import { writeDaySnapshot } from '../server/sync/snapshot.ts'
+import { floorServer, memoryServer } from './api-floor.ts'
 import type { Distribution, LoadJob, LoadKey, LoadResult } from './api-load.ts'
-import { calendarBody, OCTO_BENCH_KEY, octoHeaders, queriesPerRequest } from './api-octo.ts'
+import { calendarBody, octoHeaders, queriesPerRequest } from './api-octo.ts'
+import { apiServer, benchCatalogue, DAYS, load, noSync, preload, seed, TZ } from './api-setup.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -63,76 +50,7 @@ const CONNECTIONS = Number(args.connections)
 const CACHE_MS = Number(args['cache-ms'])
 const ZIPF_S = Number(args['zipf-s'])
 const ROUNDS = Number(args.rounds)
-const DAYS = 60
-const TZ = 'Asia/Singapore'
 const DISTRIBUTIONS: Distribution[] = ['uniform', 'zipf']
-
-const notHere = async (): Promise<never> => {
-  throw new Error('sync is not part of this benchmark')
-}
-const noSync: SyncService = { pause: notHere, resume: notHere, run: notHere, status: notHere }
-
-async function seed(db: Database, ids: number[], today: string, now: number): Promise<number> {
-  const catalogue = createCatalogue({ seed: 7, products: Math.max(0, PRODUCTS - 2), timeZone: TZ })
-  await db.prisma.$executeRawUnsafe('INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2', ids, TZ)
-  const jobs = ids.flatMap((id) => Array.from({ length: DAYS }, (_, i) => [id, addDays(today, i)] as const))
-  let slots = 0
-  // A few writers at once, as the sync engine would.
-  await Promise.all(
-    Array.from({ length: 6 }, async () => {
-      for (let job = jobs.pop(); job; job = jobs.pop()) {
-        const [id, date] = job
-        const v = validateDay(catalogue.inventory(id, date, now), date)
-        if (!v.ok) throw new Error(`catalogue answer invalid: ${v.reason}`)
-        slots += v.slots.length
-        await writeDaySnapshot(db.prisma, { productId: id, date, slots: v.slots, fetchedAt: new Date(now) })
-      }
-    }),
-  )
-  await db.prisma.$executeRawUnsafe('VACUUM ANALYZE')
-  return slots
-}
-
-async function apiServer(db: Database, url: string, cacheTtlMs: number) {
-  const app = Fastify({ logger: false })
-  const availability = createAvailabilityService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: TZ, cacheTtlMs })
-  // The real plugins (security headers, rate limit, tRPC, swagger) stay on; the limit is just out of reach.
-  // The catalogue and change feed are not measured here; the feed is never started (no LISTEN connection).
-  const catalogue = createCatalogueService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: TZ })
-  const changes = createChangeFeed({ connectionString: url, prisma: db.prisma, logger: { info() {}, warn() {} } })
-  const syncReads = createSyncReads({ prisma: db.prisma, clock: systemClock })
-  await registerApi(app, {
-    services: { availability, sync: noSync, health: createHealthService(db.prisma), syncReads, catalogue, changes },
-    adminToken: randomBytes(16).toString('hex'),
-    rateLimitPerMinute: 1e9,
-  })
-  await app.register(octoRoutes, { availability, apiKeys: [OCTO_BENCH_KEY] })
-  return app
-}
-
-/** Every key's answer, read once through the API: what the bare route serves from memory. */
-async function preload(app: FastifyInstance, keys: LoadKey[], method: 'GET' | 'POST', headers: Record<string, string> = {}): Promise<Map<string, unknown>> {
-  const bodies = new Map<string, unknown>()
-  for (const k of keys) {
-    const r = await app.inject({ method, url: k.path, headers, ...(k.body === undefined ? {} : { payload: k.body }) })
-    if (r.statusCode !== 200) throw new Error(`${k.path}: ${r.statusCode} ${r.body.slice(0, 200)}`)
-    bodies.set(k.path + (k.body ?? ''), r.json())
-  }
-  return bodies
-}
-
-const here = path.dirname(fileURLToPath(import.meta.url))
-
-/** Runs the load generator in a child process and waits for its one result. */
-function load(job: LoadJob): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(path.join(here, 'api-load.ts'), [JSON.stringify(job)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-    let result: LoadResult | undefined
-    child.on('message', (m) => (result = m as LoadResult))
-    child.on('error', reject)
-    child.on('exit', (code) => (result && code === 0 ? resolve(result) : reject(new Error(`load generator exited ${code}`))))
-  })
-}
 
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -150,9 +68,9 @@ async function main() {
     closers.unshift(() => db.close())
     const now = systemClock.now()
     const { today } = horizonAt(now, TZ)
-    const ids = createCatalogue({ seed: 7, products: Math.max(0, PRODUCTS - 2), timeZone: TZ }).productIds()
+    const ids = benchCatalogue(PRODUCTS).productIds()
     const t0 = Date.now()
-    const slotCount = await seed(db, ids, today, now)
+    const slotCount = await seed(db, PRODUCTS, today, now)
     console.log(`seeded ${ids.length} products × ${DAYS} days (${slotCount} slots) in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
 
     const servers: { name: string; cache: boolean; floor?: boolean; url: string }[] = []

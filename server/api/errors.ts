@@ -25,11 +25,12 @@ export const TRPC_CODE: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
 }
 
 // Connection-level failures of Postgres (server gone, refused, timed out),
-// and a table not there yet (42P01: a read-only instance whose database is
-// still unmigrated): the client did nothing wrong and a retry may succeed, so
-// 503, not 500.
+// and a table or read function not there yet (42P01, 42883: a read-only
+// instance whose database is still unmigrated): the client did nothing wrong
+// and a retry may succeed, so 503, not 500.
 const DB_DOWN_CODES = new Set([
   '42P01',
+  '42883',
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',

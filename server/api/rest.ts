@@ -16,6 +16,14 @@ import { createCallerFactory, isAdmin, type Context } from './trpc.ts'
  * name through createCaller. Business rules and auth live behind the
  * procedure, so the two faces cannot drift; what a procedure throws reaches
  * the API's error handler (index.ts).
+ *
+ * The two availability reads are the exception: they call the service's
+ * text form (slotsJson, datesJson) and send the stored JSON text inside the
+ * answer's envelope. Through the procedure the text was parsed into values
+ * only for the serializer to send the same text again, and the caller, its
+ * input parse and the parse cost a fifth of a read (bench/RESULTS.md,
+ * issue 15). The service holds the rules and errors for both forms;
+ * tests/integration/api-http.test.ts holds the faces equal.
  */
 export const createCaller = createCallerFactory(appRouter)
 type Caller = ReturnType<typeof createCaller>
@@ -23,6 +31,8 @@ type Caller = ReturnType<typeof createCaller>
 export interface RestOptions {
   context(headers: FastifyRequest['headers']): Context
 }
+
+const JSON_TYPE = 'application/json; charset=utf-8'
 
 /** A caller for one request; most carry no credentials and share one (callers hold no state). */
 export function callers(opts: RestOptions): (req: FastifyRequest) => Caller {
@@ -47,6 +57,7 @@ export async function restRoutes(fastify: FastifyInstance, opts: RestOptions): P
   useRestCompilers(fastify)
   const api = fastify.withTypeProvider<ZodTypeProvider>()
   const caller = callers(opts)
+  const { availability } = opts.context({}).services
   // Forgiving bodies for the sync POSTs: none, empty with any content type, or JSON.
   api.removeAllContentTypeParsers()
   api.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
@@ -67,7 +78,11 @@ export async function restRoutes(fastify: FastifyInstance, opts: RestOptions): P
       querystring: slotsQuery,
       response: responses(slotsResultSchema, 400, 404, 429, 503),
     },
-    handler: (req) => caller(req).availability.slots({ productId: req.params.id, date: req.query.date }),
+    handler: async (req, reply) => {
+      const r = await availability.slotsJson(req.params.id, req.query.date)
+      // JSON.stringify's own text for { slots, freshness }: the stored text is JSON.stringify's (precompute.ts).
+      return reply.type(JSON_TYPE).send(`{"slots":${r.slots},"freshness":${JSON.stringify(r.freshness)}}`)
+    },
   })
 
   api.get('/api/v1/experience/:id/dates', {
@@ -77,7 +92,7 @@ export async function restRoutes(fastify: FastifyInstance, opts: RestOptions): P
       params: productIdParams,
       response: responses(datesResultSchema, 400, 404, 429, 503),
     },
-    handler: (req) => caller(req).availability.dates({ productId: req.params.id }),
+    handler: async (req, reply) => reply.type(JSON_TYPE).send(`{"dates":${(await availability.datesJson(req.params.id)).dates}}`),
   })
 
   const admin = { tags: ['sync'], security: [{ bearerAuth: [] }] }

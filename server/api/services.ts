@@ -44,11 +44,26 @@ export type Freshness = z.infer<typeof freshnessSchema>
 export type SlotsResult = z.infer<typeof slotsResultSchema>
 export type DatesResult = z.infer<typeof datesResultSchema>
 
+/** SlotsResult with `slots` as its JSON text, for a face that sends text (REST): stored that way, never parsed. */
+export interface SlotsJson {
+  slots: string
+  freshness: Freshness
+}
+
+/** DatesResult with `dates` as its JSON text. */
+export interface DatesJson {
+  dates: string
+}
+
 export interface AvailabilityService {
   /** A day's slots with pax, sorted; throws BadRequestError (field productId|date) or NotFoundError. */
   slots(productId: number, date: string): Promise<SlotsResult>
   /** Days of the 60-day horizon with something left, and their lowest price. */
   dates(productId: number): Promise<DatesResult>
+  /** slots(), same checks and errors, with the slots as JSON text. */
+  slotsJson(productId: number, date: string): Promise<SlotsJson>
+  /** dates(), same checks and errors, with the dates as JSON text. */
+  datesJson(productId: number): Promise<DatesJson>
 }
 
 export type RunRequest = z.infer<typeof runRequestSchema>
@@ -110,6 +125,8 @@ const domainTypesAgree: [
   Same<Freshness, Availability.Freshness>,
   Same<SlotsResult, Availability.SlotsResult>,
   Same<DatesResult, Availability.DatesResult>,
+  Same<SlotsJson, Availability.SlotsJson>,
+  Same<DatesJson, Availability.DatesJson>,
   Same<AvailabilityService, Availability.AvailabilityService>,
   Same<RunRequest, Sync.RunRequest>,
   Same<z.infer<typeof runResultSchema>, Sync.RunResult>,
@@ -119,5 +136,5 @@ const domainTypesAgree: [
   Same<SyncService, Sync.SyncService>,
   Same<z.infer<typeof readySchema>, Health.ReadyView>,
   Same<HealthService, Health.HealthService>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true]
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true]
 void domainTypesAgree

@@ -38,18 +38,19 @@ export interface DayRow {
   body: string | null
 }
 
-// Two primary-key lookups: the product row and the day's stored answer
-// (day_slots_json), which the snapshot writer built when it wrote the day.
-// Nothing is joined, aggregated or serialized per read. No product → no row.
+// Two primary-key lookups, the product row and the day's stored answer
+// (day_slots_json, built by the snapshot writer when it wrote the day), in
+// the PL/pgSQL function availability_day (migration
+// 20261130090000_read_functions) so that Postgres plans them once per
+// connection, not on every read. Nothing is joined, aggregated or serialized
+// per read. An unknown product is a row whose time zone is null.
 const daySql = (productId: number, date: string) => Prisma.sql`/* availability_day */
-SELECT p.time_zone AS "timeZone", v.fetched_at AS "lastFetchedAt", v.body
-FROM product p
-LEFT JOIN day_slots_json v ON v.product_id = p.id AND v.date = ${date}::date
-WHERE p.id = ${productId}`
+SELECT tz AS "timeZone", fetched_at AS "lastFetchedAt", body FROM availability_day(${productId}::int, ${date}::date)`
 
 export async function loadDay(db: Queryable, productId: number, date: string): Promise<DayRow | undefined> {
-  const rows = await db.$queryRaw<DayRow[]>(daySql(productId, date))
-  return rows[0]
+  const rows = await db.$queryRaw<(Omit<DayRow, 'timeZone'> & { timeZone: string | null })[]>(daySql(productId, date))
+  const row = rows[0]
+  return row?.timeZone == null ? undefined : (row as DayRow)
 }
 
 export interface DatesRow {
@@ -58,32 +59,20 @@ export interface DatesRow {
   dates: string
 }
 
-// One day as /dates lists it, in JSON.stringify's exact text: trim_scale
-// gives a two-decimal price's shortest form (242.1, 10) where Postgres' json
-// keeps its scale; to_json writes a date as ISO whatever the DateStyle; the
-// currency is three capital letters (partner/schema.ts), nothing to escape.
-// cutDates relies on every entry starting with {"date":"YYYY-MM-DD".
-const DATE_ENTRY = Prisma.raw(`'{"date":' || to_json(d.date)::text || ',"price":{"finalPrice":' || trim_scale(d.lowest_final_price)::text
-  || ',"currencyCode":"' || d.lowest_currency || '","originalPrice":' || trim_scale(d.lowest_original_price)::text || '}}'`)
-
-// The product's time zone and its open days in one statement: a range scan
-// of the summary's primary key, the answer built as text in the same pass.
-// The caller asks for a window a day wider on each side than any zone's
-// horizon and cuts it to the product's own days, so "today" stays decided in
-// one place (calendar/horizon.ts). One aggregate over the wide window: three
-// FILTERed ones (one per possible horizon) cost Postgres twice as much.
+// The product's time zone and its open days in one call: a range scan of the
+// summary's primary key, each day's entry built as text in the same pass
+// (availability_dates, migration 20261130090000_read_functions: planned once
+// per connection). The caller asks for a window a day wider on each side than
+// any zone's horizon and cuts it to the product's own days, so "today" stays
+// decided in one place (calendar/horizon.ts). One aggregate over the wide
+// window: three FILTERed ones (one per possible horizon) cost Postgres twice as much.
 const datesSql = (productId: number, from: string, to: string) => Prisma.sql`/* availability_dates */
-SELECT p.time_zone AS "timeZone",
-       '[' || COALESCE((
-         SELECT string_agg(${DATE_ENTRY}, ',' ORDER BY d.date)
-         FROM day_summary d
-         WHERE d.product_id = p.id AND d.date BETWEEN ${from}::date AND ${to}::date AND d.open), '') || ']' AS dates
-FROM product p
-WHERE p.id = ${productId}`
+SELECT tz AS "timeZone", dates FROM availability_dates(${productId}::int, ${from}::date, ${to}::date)`
 
 export async function loadOpenDays(db: Queryable, productId: number, from: string, to: string): Promise<DatesRow | undefined> {
-  const rows = await db.$queryRaw<DatesRow[]>(datesSql(productId, from, to))
-  return rows[0]
+  const rows = await db.$queryRaw<{ timeZone: string | null; dates: string }[]>(datesSql(productId, from, to))
+  const row = rows[0]
+  return row?.timeZone == null ? undefined : (row as DatesRow)
 }
 
 const ENTRY = '{"date":"'

@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.ts'
-import type { AvailabilityService, DatesResult, SlotsResult, SlotView } from './types.ts'
+import type { AvailabilityService, DatesJson, DatesResult, Freshness, SlotsJson, SlotsResult, SlotView } from './types.ts'
 import { addDays, isValidDate } from '../calendar/days.ts'
 import { checkDateInHorizon, HORIZON_DAYS, horizonAt, type DateCheck, type Horizon } from '../calendar/horizon.ts'
 import type { Clock } from '../clock.ts'
@@ -48,15 +48,13 @@ interface OpenDays {
   timeZone: string
   /** Open days of a window a day wider on each side than any horizon, as JSON text (queries.ts datesSql). */
   text: string
-  /** The last cut, reused while the horizon is the same (frozen: its text is sent as is). */
-  cut?: { today: string; dates: DatesResult['dates'] }
+  /** The last cut, reused while the horizon is the same; parsed only when a face needs values (frozen: its text is sent as is). */
+  cut?: { today: string; text: string; dates?: DatesResult['dates'] }
 }
 
-function horizonOf(row: OpenDays, h: Horizon): DatesResult['dates'] {
-  if (row.cut?.today === h.today) return row.cut.dates
-  const dates = parseFrozen<DatesResult['dates']>(cutDates(row.text, h.today, h.last))
-  row.cut = { today: h.today, dates }
-  return dates
+function cutOf(row: OpenDays, h: Horizon): NonNullable<OpenDays['cut']> {
+  if (row.cut?.today !== h.today) row.cut = { today: h.today, text: cutDates(row.text, h.today, h.last) }
+  return row.cut
 }
 
 const utcDay = (now: number) => new Date(now).toISOString().slice(0, 10)
@@ -64,14 +62,15 @@ const utcDay = (now: number) => new Date(now).toISOString().slice(0, 10)
 interface DayView {
   timeZone: string
   lastFetchedAt: Date | null
-  /** Frozen: one cached array may be serialized by many requests at once (and its JSON text reused, api/json.ts). */
-  slots: readonly SlotView[]
+  /** The day's slots as the JSON text the snapshot writer stored: REST sends it as is. */
+  body: string
+  /** Parsed on first need (tRPC) and kept with a cached view; frozen, as many requests may share it. */
+  slots?: readonly SlotView[]
 }
 
 const MAX_INT4 = 2_147_483_647
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/
 const NO_HORIZON: Horizon = { today: '', last: '' }
-const NO_SLOTS: readonly SlotView[] = Object.freeze([])
 
 // The routers validate with zod first; these guards keep the service safe
 // when called directly (other code, tests) and name the same fields.
@@ -97,7 +96,7 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
   const day = (productId: number, date: string) =>
     cache.get(`${productId}|day|${date}`, async (): Promise<DayView | undefined> => {
       const row = await loadDay(prisma, productId, date)
-      return row && { timeZone: row.timeZone, lastFetchedAt: row.lastFetchedAt, slots: row.body === null ? NO_SLOTS : parseFrozen<SlotView[]>(row.body) }
+      return row && { timeZone: row.timeZone, lastFetchedAt: row.lastFetchedAt, body: row.body ?? '[]' }
     })
   // Every zone's today is within a day of UTC's: read that wider window once
   // (keyed by the UTC day) and cut it to the product's horizon per request.
@@ -107,28 +106,50 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
       return row && { timeZone: row.timeZone, text: row.dates }
     })
 
+  // The checks and the freshness of a /slots answer, whichever form its slots take.
+  async function checkedDay(productId: number, date: string): Promise<{ day: DayView; freshness: Freshness }> {
+    checkProductId(productId)
+    // Shape first: the query casts the date, so it must be a real day.
+    if (!DATE_RE.test(date)) throw new BadRequestError('date', DATE_REASON.malformed(date, NO_HORIZON, ''))
+    if (!isValidDate(date)) throw new BadRequestError('date', DATE_REASON.impossible(date, NO_HORIZON, ''))
+    const d = await day(productId, date)
+    if (!d) throw new NotFoundError(`no product ${productId}`)
+    const now = clock.now()
+    const tz = zone(d.timeZone)
+    const h = horizonNow(now, tz)
+    const check = checkDateInHorizon(date, h)
+    if (!check.ok) throw new BadRequestError('date', DATE_REASON[check.reason](date, h, tz))
+    return { day: d, freshness: freshnessOf(d.lastFetchedAt, check.offset, now) }
+  }
+
+  async function cutDays(productId: number): Promise<NonNullable<OpenDays['cut']>> {
+    checkProductId(productId)
+    const now = clock.now()
+    const row = await openDays(productId, utcDay(now))
+    if (!row) throw new NotFoundError(`no product ${productId}`)
+    return cutOf(row, horizonNow(now, zone(row.timeZone)))
+  }
+
   return {
     async slots(productId, date): Promise<SlotsResult> {
-      checkProductId(productId)
-      // Shape first: the query casts the date, so it must be a real day.
-      if (!DATE_RE.test(date)) throw new BadRequestError('date', DATE_REASON.malformed(date, NO_HORIZON, ''))
-      if (!isValidDate(date)) throw new BadRequestError('date', DATE_REASON.impossible(date, NO_HORIZON, ''))
-      const d = await day(productId, date)
-      if (!d) throw new NotFoundError(`no product ${productId}`)
-      const now = clock.now()
-      const tz = zone(d.timeZone)
-      const h = horizonNow(now, tz)
-      const check = checkDateInHorizon(date, h)
-      if (!check.ok) throw new BadRequestError('date', DATE_REASON[check.reason](date, h, tz))
-      return { slots: d.slots as SlotView[], freshness: freshnessOf(d.lastFetchedAt, check.offset, now) }
+      const { day: d, freshness } = await checkedDay(productId, date)
+      d.slots ??= parseFrozen<SlotView[]>(d.body)
+      return { slots: d.slots as SlotView[], freshness }
+    },
+
+    async slotsJson(productId, date): Promise<SlotsJson> {
+      const { day: d, freshness } = await checkedDay(productId, date)
+      return { slots: d.body, freshness }
     },
 
     async dates(productId): Promise<DatesResult> {
-      checkProductId(productId)
-      const now = clock.now()
-      const row = await openDays(productId, utcDay(now))
-      if (!row) throw new NotFoundError(`no product ${productId}`)
-      return { dates: horizonOf(row, horizonNow(now, zone(row.timeZone))) }
+      const cut = await cutDays(productId)
+      cut.dates ??= parseFrozen<DatesResult['dates']>(cut.text)
+      return { dates: cut.dates }
+    },
+
+    async datesJson(productId): Promise<DatesJson> {
+      return { dates: (await cutDays(productId)).text }
     },
 
     async range(productId, from, to) {

@@ -48,9 +48,24 @@ export interface DatesResult {
   dates: { date: string; price: Price }[]
 }
 
+/** SlotsResult with `slots` as its JSON text, for a face that sends text (REST): stored that way, never parsed. */
+export interface SlotsJson {
+  slots: string
+  freshness: Freshness
+}
+
+/** DatesResult with `dates` as its JSON text. */
+export interface DatesJson {
+  dates: string
+}
+
 export interface AvailabilityService {
   /** A day's slots with pax, sorted; throws BadRequestError (field productId|date) or NotFoundError. */
   slots(productId: number, date: string): Promise<SlotsResult>
   /** Days of the 60-day horizon with something left, and their lowest price. */
   dates(productId: number): Promise<DatesResult>
+  /** slots(), same checks and errors, with the slots as JSON text. */
+  slotsJson(productId: number, date: string): Promise<SlotsJson>
+  /** dates(), same checks and errors, with the dates as JSON text. */
+  datesJson(productId: number): Promise<DatesJson>
 }

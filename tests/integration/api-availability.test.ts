@@ -271,6 +271,28 @@ describe('with the read cache on', () => {
   })
 })
 
+describe('text and values from one read', () => {
+  // REST sends a cached view's stored text, tRPC parses the same view: one read, two forms that must agree.
+  it.each([0, 1000])('with a cache TTL of %i ms, /slots and /dates text is JSON.stringify of the service values', async (cacheTtlMs) => {
+    const t = await createTestApi({ db: api.db, now: NOW, cacheTtlMs })
+    try {
+      const svc = t.services.availability
+      for (const date of ['2026-12-01', '2026-12-02', '2026-12-03', '2026-12-05']) {
+        const rest = await t.app.inject({ url: `/api/v1/experience/14/slots?date=${date}` })
+        expect(rest.statusCode).toBe(200)
+        expect(rest.body).toBe(JSON.stringify(await svc.slots(14, date)))
+        // Again: with the cache on, the value parsed above is kept with the view and served as is.
+        expect(rest.body).toBe(JSON.stringify(await svc.slots(14, date)))
+      }
+      const dates = await t.app.inject({ url: '/api/v1/experience/14/dates' })
+      expect(JSON.parse(dates.body).dates.length).toBeGreaterThan(1)
+      expect(dates.body).toBe(JSON.stringify(await svc.dates(14)))
+    } finally {
+      await t.app.close()
+    }
+  })
+})
+
 describe('errors', () => {
   it.each([
     ['/api/v1/experience/abc/slots?date=2026-12-01', 'id'],

@@ -69,6 +69,19 @@ describe('REST and tRPC return the same data', () => {
     expect(await trpc.availability.dates.query({ productId: 14 })).toEqual(rest.body)
   })
 
+  // REST sends the stored JSON text inside its envelope (rest.ts): byte for byte what serializing the tRPC answer gives.
+  it('REST bodies are exactly JSON.stringify of the tRPC answers, typed application/json', async () => {
+    for (const [path, call] of [
+      [`/api/v1/experience/14/slots?date=${DAYS[0]}`, () => trpc.availability.slots.query({ productId: 14, date: DAYS[0]! })],
+      ['/api/v1/experience/14/slots?date=2026-12-02', () => trpc.availability.slots.query({ productId: 14, date: '2026-12-02' })],
+      ['/api/v1/experience/14/dates', () => trpc.availability.dates.query({ productId: 14 })],
+    ] as const) {
+      const res = await fetch(base + path)
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8')
+      expect(await res.text()).toBe(JSON.stringify(await call()))
+    }
+  })
+
   it('health.live and health.ready', async () => {
     expect(await trpc.health.live.query()).toEqual((await json('/health')).body)
     const ready = await json('/ready')
