@@ -38,7 +38,11 @@ export function createDatabase(url: string, opts: DatabaseOptions = {}): Databas
   })
   // An idle client losing its server (Postgres restarted) must not crash the process.
   pool.on('error', (err) => opts.onError?.(err))
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) })
+  // 'minimal': the default formats capture a stack (`new Error()`) on every
+  // query call to point an error message at its call site, 13–22 µs of a
+  // ~450 µs read (bench/RESULTS.md, issue 15); errors go to structured logs
+  // with their own stack, so the call-site frame adds nothing there.
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool), errorFormat: 'minimal' })
   let closed = false
   return {
     prisma,
