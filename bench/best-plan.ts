@@ -66,7 +66,8 @@ export function bestShares(needs: Needs, budgetPerDay: number): Record<TierName,
  * A fluid upper bound, minute by minute: at an instant `t` a tier can have at
  * most as many fresh days as requests it could have had in the last target
  * period, after the tiers before it took what they needed (today first:
- * min(budget, open todays / 15 min); then days 1–7 at their steady rate,
+ * min(budget, open todays / 15 min, tomorrow's open days counted from
+ * 15 min before midnight); then days 1–7 at their steady rate,
  * plus the catch-up of those left stale meanwhile).
  * No planner beats it; a perfect one reaches it. Shares are weighted by the
  * days counted at each sample instant, as the simulation's are.
@@ -77,6 +78,15 @@ export interface BestOverTimeOptions {
   to: number
   sampleEveryMs: number
   perMinute: number
+  /**
+   * Charge today's need from midnight only (the first, looser bound, kept to
+   * report beside the corrected one). By default tomorrow's open days ask for
+   * one request each in the last 15 min before midnight: a read of today at
+   * 00:05 is fresh only if its day was fetched after 23:50, as the
+   * simulation measures age from the fetch whatever the day was then, so
+   * any planner pays for today's first 15 min before midnight.
+   */
+  todayFromMidnight?: boolean
 }
 
 const MIN = 60_000
@@ -147,6 +157,13 @@ export function bestOverTimeSeries(catalogue: Catalogue, productIds: readonly nu
       month: openIn(date, month.fromOffset, month.toOffset),
     }
   }
+  /** Days today's tier must keep fresh or make fresh by the next midnight: today's open ones, and in the last 15 min tomorrow's. */
+  const todayNeed = (t: number, todayReads: number) => {
+    if (o.todayFromMidnight) return todayReads
+    const tomorrow = addDays(localDate(t, o.timeZone), 1)
+    if (startOfDay(tomorrow, o.timeZone) - t > today.targetMs) return todayReads
+    return todayReads + dayInfo(tomorrow).length
+  }
   // Leftover budget per minute after today (l1) and after days 1–7 (l2), from a day before `from`.
   const start = o.from - month.targetMs
   const minutes = Math.ceil((o.to - start) / MIN)
@@ -157,7 +174,7 @@ export function bestOverTimeSeries(catalogue: Catalogue, productIds: readonly nu
   let owed = 0
   for (let i = 0; i < minutes; i++) {
     const n = counts(start + i * MIN)
-    l1[i] = o.perMinute - Math.min(o.perMinute, n.today / (today.targetMs / MIN))
+    l1[i] = o.perMinute - Math.min(o.perMinute, todayNeed(start + i * MIN, n.today) / (today.targetMs / MIN))
     const want = n.week / (week.targetMs / MIN) + owed
     const served = Math.min(l1[i]!, want)
     owed = Math.min(n.week, want - served)

@@ -49,6 +49,8 @@ export interface CatalogueReport {
   best: Record<TierName, number>
   /** The same best resolved minute by minute over the measured window (best-plan.ts bestOverTime). */
   bestInTime?: Record<'today' | 'week' | 'month', number>
+  /** The first, looser form of `bestInTime`, charging today's need from midnight only (best-plan.ts todayFromMidnight). */
+  bestInTimeFromMidnight?: Record<'today' | 'week' | 'month', number>
   /** Accuracy of an ideal schedule (no engine): at the tier targets, and with the usable budget spread in proportion to need. */
   accuracyRef: { atTargets: { slots: number; dates: number }; budgetSpread: { slots: number; dates: number }; spread: number }
   results: SimResult[]
@@ -116,7 +118,11 @@ function catalogueSection(c: CatalogueReport, limit: number): string {
     '',
     `¹ Accuracy has no closed-form best; the reference is an ideal schedule with no engine: every day refreshed at its tier's target × ${c.accuracyRef.spread.toFixed(2)} (the usable budget spread in proportion to need), reads at a uniform age over that interval. At exactly the tier targets it would be ${pct(c.accuracyRef.atTargets.slots)} (whole day) and ${pct(c.accuracyRef.atTargets.dates)} (/dates entry). The catalogue books seats every 15 minutes on most open days, so a whole-day match within a 4 h or 24 h target is mostly luck: 99 % needs each day refreshed far more often than the key allows.`,
     '',
-    `² The first figure serves the tiers in order from the day's sums (above). The second resolves the same order minute by minute over the measured window: at each sampled instant a tier can have at most as many fresh days as requests it could have had in its last target period, after the tiers before it took what they needed (today's open days ask for one request each 15 min from midnight to their last slot, all at once). It is an upper bound no planner beats; it is lower than the first wherever today's need is bunched in time.`,
+    `² The first figure serves the tiers in order from the day's sums (above). The second resolves the same order minute by minute over the measured window: at each sampled instant a tier can have at most as many fresh days as requests it could have had in its last target period, after the tiers before it took what they needed (today's open days ask for one request each 15 min to their last slot, all at once, from 15 min before midnight: a read of today at 00:05 is fresh only if its day was fetched after 23:50). It is an upper bound no planner beats; it is lower than the first wherever today's need is bunched in time.${
+      c.bestInTimeFromMidnight
+        ? ` Charging today only from midnight, as the first version of this bound did, gives a looser ${pct(c.bestInTimeFromMidnight.today)} / ${pct(c.bestInTimeFromMidnight.week)} / ${pct(c.bestInTimeFromMidnight.month)} (today / days 1–7 / days 8–30).`
+        : ''
+    }`,
     ...(runText.length ? ['', ...runText] : []),
     ...steady
       .filter((r) => r.hourly?.length)
