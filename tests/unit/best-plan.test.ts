@@ -79,3 +79,22 @@ describe('best-plan: today is paid for from 15 minutes before midnight', () => {
     expect(bestOverTime(cat, ids, late)).toEqual(bestOverTime(cat, ids, { ...late, todayFromMidnight: true }))
   })
 })
+
+describe('best-plan: days 8–30 with days 1–7 at their bound first', () => {
+  const at20 = { timeZone: TZ, from: FROM + 20 * 3_600_000, to: FROM + 20 * 3_600_000 + 1, sampleEveryMs: 300_000, perMinute: 29.5 }
+
+  it('gives days 8–30 none of the requests days 1–7 need to reach their bound, so it is tighter than the loose one', () => {
+    // Open until 18:00: days 1–7 are short from ~02:30 to ~19:20, so their bound takes every request from ~22:30 the evening before.
+    const cat = everyDay(400, '18:00')
+    const b = bestOverTime(cat, cat.productIds(), at20)
+    expect(b.monthAfterWeek).toBeGreaterThan(0)
+    expect(b.monthAfterWeek).toBeLessThan(b.month - 0.1)
+  })
+
+  it('is the loose bound where days 1–7 are never short for long enough to take days 8–30’s share', () => {
+    const cat = everyDay(100, '18:00')
+    const b = bestOverTime(cat, cat.productIds(), at20)
+    expect(b.week).toBe(1)
+    expect(b.monthAfterWeek).toBe(b.month)
+  })
+})
