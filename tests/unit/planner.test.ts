@@ -97,7 +97,7 @@ describe('nextDueAfterFetch: tier promotion', () => {
     expect(fetched).toBeGreaterThanOrEqual(2_700)
     expect(fetched).toBeLessThan(2_700 + 29.5)
     expect(span % MINUTE).toBe(0)
-    // Later than the 2 h it used to take whatever the counts: here ~1 h 50 min.
+    // Here ~1 h 50 min, later than the fixed 2 h.
     expect(span).toBeLessThan(WEEK_SWEEP_MS)
     // More open days, a longer sweep; never longer than a week period.
     expect(sweepSpanMs({ ...dense, weekOpen: 3_000 })).toBeGreaterThan(span)
