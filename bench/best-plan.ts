@@ -66,7 +66,8 @@ export function bestShares(needs: Needs, budgetPerDay: number): Record<TierName,
  * A fluid upper bound, minute by minute: at an instant `t` a tier can have at
  * most as many fresh days as requests it could have had in the last target
  * period, after the tiers before it took what they needed (today first:
- * min(budget, open todays / 15 min); then days 1–7 at their steady rate,
+ * min(budget, open todays / 15 min, tomorrow's open days counted from
+ * 15 min before midnight); then days 1–7 at their steady rate,
  * plus the catch-up of those left stale meanwhile).
  * No planner beats it; a perfect one reaches it. Shares are weighted by the
  * days counted at each sample instant, as the simulation's are.
@@ -77,6 +78,15 @@ export interface BestOverTimeOptions {
   to: number
   sampleEveryMs: number
   perMinute: number
+  /**
+   * Charge today's need from midnight only (the first, looser bound, kept to
+   * report beside the corrected one). By default tomorrow's open days ask for
+   * one request each in the last 15 min before midnight: a read of today at
+   * 00:05 is fresh only if its day was fetched after 23:50, as the
+   * simulation measures age from the fetch whatever the day was then, so
+   * any planner pays for today's first 15 min before midnight.
+   */
+  todayFromMidnight?: boolean
 }
 
 const MIN = 60_000
@@ -88,18 +98,28 @@ export interface BestSample {
   t: number
   total: Shares
   fresh: Shares
+  /** Days 8–30 fresh with days 1–7 at their bound first (tighter than `fresh.month`). */
+  monthAfterWeek?: number
 }
 
-export function bestOverTime(catalogue: Catalogue, productIds: readonly number[], o: BestOverTimeOptions): Shares {
+export function bestOverTime(catalogue: Catalogue, productIds: readonly number[], o: BestOverTimeOptions): Shares & { monthAfterWeek: number } {
   const fresh = { today: 0, week: 0, month: 0 }
   const total = { today: 0, week: 0, month: 0 }
+  let monthAfterWeek = 0
   for (const s of bestOverTimeSeries(catalogue, productIds, o)) {
     for (const k of ['today', 'week', 'month'] as const) {
       fresh[k] += s.fresh[k]
       total[k] += s.total[k]
     }
+    monthAfterWeek += s.monthAfterWeek ?? 0
   }
-  return { today: fresh.today / Math.max(1, total.today), week: fresh.week / Math.max(1, total.week), month: fresh.month / Math.max(1, total.month) }
+  const month = Math.max(1, total.month)
+  return {
+    today: fresh.today / Math.max(1, total.today),
+    week: fresh.week / Math.max(1, total.week),
+    month: fresh.month / month,
+    monthAfterWeek: monthAfterWeek / month,
+  }
 }
 
 /** The bound of `bestOverTime` per sampled instant, so it can be set beside a measured figure hour by hour. */
@@ -147,17 +167,28 @@ export function bestOverTimeSeries(catalogue: Catalogue, productIds: readonly nu
       month: openIn(date, month.fromOffset, month.toOffset),
     }
   }
-  // Leftover budget per minute after today (l1) and after days 1–7 (l2), from a day before `from`.
+  /** Days today's tier must keep fresh or make fresh by the next midnight: today's open ones, and in the last 15 min tomorrow's. */
+  const todayNeed = (t: number, todayReads: number) => {
+    if (o.todayFromMidnight) return todayReads
+    const tomorrow = addDays(localDate(t, o.timeZone), 1)
+    if (startOfDay(tomorrow, o.timeZone) - t > today.targetMs) return todayReads
+    return todayReads + dayInfo(tomorrow).length
+  }
+  // Leftover budget per minute after today (l1) and after days 1–7 (l2),
+  // from a day before `from` to a week period after `to` (for l3, below).
   const start = o.from - month.targetMs
   const minutes = Math.ceil((o.to - start) / MIN)
-  const l1 = new Float64Array(minutes)
-  const l2 = new Float64Array(minutes)
+  const weekSpan = week.targetMs / MIN
+  const l1 = new Float64Array(minutes + weekSpan)
+  const l2 = new Float64Array(minutes + weekSpan)
+  const weekOpen = new Float64Array(minutes + weekSpan)
   // Days 1–7 left stale while today took the key are owed afterwards (at
   // most one request each): the catch-up comes before days 8–30 get any.
   let owed = 0
-  for (let i = 0; i < minutes; i++) {
+  for (let i = 0; i < l1.length; i++) {
     const n = counts(start + i * MIN)
-    l1[i] = o.perMinute - Math.min(o.perMinute, n.today / (today.targetMs / MIN))
+    weekOpen[i] = n.week
+    l1[i] = o.perMinute - Math.min(o.perMinute, todayNeed(start + i * MIN, n.today) / (today.targetMs / MIN))
     const want = n.week / (week.targetMs / MIN) + owed
     const served = Math.min(l1[i]!, want)
     owed = Math.min(n.week, want - served)
@@ -167,6 +198,18 @@ export function bestOverTimeSeries(catalogue: Catalogue, productIds: readonly nu
     let s = 0
     for (let i = Math.max(0, end - spanMs / MIN); i < end; i++) s += arr[i]!
     return s
+  }
+  // Days 8–30 with days 1–7 at their bound first (l3): wherever the last 4 h
+  // of l1 cannot keep every day 1–7 fresh, each of those requests must have
+  // gone to a distinct day 1–7 for that bound to hold, so none is left for
+  // days 8–30. l2 counts such a span twice (for days 1–7 in their sum, for
+  // days 8–30 as what the steady rate leaves), which is why its days 8–30
+  // bound is loose.
+  const l3 = new Float64Array(minutes)
+  let nextShort = Infinity
+  for (let i = l1.length - 1; i >= 0; i--) {
+    if (i < minutes) l3[i] = nextShort <= i + weekSpan ? 0 : l2[i]!
+    if (i >= weekSpan && sum(l1, i, week.targetMs) < weekOpen[i]!) nextShort = i
   }
   const out: BestSample[] = []
   for (let t = o.from; t < o.to; t += o.sampleEveryMs) {
@@ -180,6 +223,7 @@ export function bestOverTimeSeries(catalogue: Catalogue, productIds: readonly nu
         week: Math.min(n.week, sum(l1, i, week.targetMs)),
         month: Math.min(n.month, sum(l2, i, month.targetMs)),
       },
+      monthAfterWeek: Math.min(n.month, sum(l3, i, month.targetMs)),
     })
   }
   return out

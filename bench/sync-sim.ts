@@ -411,6 +411,14 @@ async function main() {
         sampleEveryMs: SAMPLE_EVERY_MS,
         perMinute: USABLE_PER_DAY / 1440,
       })
+      const bestInTimeFromMidnight = bestOverTime(probe.catalogue, probe.catalogue.productIds(), {
+        timeZone: TZ,
+        from: MEASURE_FROM,
+        to: MEASURE_FROM + MEASURE_MS,
+        sampleEveryMs: SAMPLE_EVERY_MS,
+        perMinute: USABLE_PER_DAY / 1440,
+        todayFromMidnight: true,
+      })
       const cat: CatalogueReport = {
         shape,
         warmupHours: WARMUP_MS / 3_600_000,
@@ -419,12 +427,13 @@ async function main() {
         usable: USABLE_PER_DAY,
         best: bestShares(needs, USABLE_PER_DAY),
         bestInTime,
+        bestInTimeFromMidnight,
         accuracyRef,
         results: [],
       }
       report.catalogues.push(cat)
       process.stderr.write(
-        `[${shape}] needs a day: ${JSON.stringify(needs)}; best with ${Math.round(USABLE_PER_DAY)}: ${JSON.stringify(cat.best)}, in time: ${JSON.stringify(bestInTime)}\n`,
+        `[${shape}] needs a day: ${JSON.stringify(needs)}; best with ${Math.round(USABLE_PER_DAY)}: ${JSON.stringify(cat.best)}, in time: ${JSON.stringify(bestInTime)} (from midnight: ${JSON.stringify(bestInTimeFromMidnight)})\n`,
       )
       for (const name of args.strategies!.split(',')) {
         const strategy = strategies[name]

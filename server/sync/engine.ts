@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts'
 import type { FetchDayResult } from '../partner/client.ts'
 import type { Budget, PermitSkip } from './budget.ts'
 import { claimNext, crunchCounts, loadCandidates, loadEarly, maintainHorizon, releaseClaims, type ClaimedPair } from './claims.ts'
-import { crunchAhead, nextDueAfterFetch, rankDue, type Outcome, type PlanContext, type Ranked } from './planner.ts'
+import { nextDueAfterFetch, planContext, rankDue, type Outcome, type PlanContext, type Ranked } from './planner.ts'
 import { fetchDayInto, type Sent } from './worker.ts'
 import { TIERS } from './tiers.ts'
 
@@ -116,7 +116,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
   // Counts since the last progress line.
   let progress = { sent: 0, ok: 0, failed: 0, changed: 0, since: -Infinity }
 
-  // Whether a crunch is ahead (planner.ts crunchAhead), re-estimated with the horizon upkeep.
+  // Whether a crunch is ahead and how long the sweep before it takes (planner.ts planContext), re-estimated with the horizon upkeep.
   let context: PlanContext = { sweep: false }
   const fetchAndWrite = (pair: ClaimedPair) => fetchDayInto(o, plan, pair, context)
 
@@ -153,7 +153,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       lastMaintenance = now
       if (m.added || m.pruned) log.debug(m, 'horizon maintained')
       const usablePerMinute = (o.budget.limitPerMinute * 60_000) / o.budget.windowMs
-      context = { sweep: crunchAhead({ ...(await crunchCounts(o.db.prisma, now)), usablePerMinute }) }
+      context = planContext({ ...(await crunchCounts(o.db.prisma, now)), usablePerMinute })
     }
     const candidates = await loadCandidates(o.db.prisma, now, o.candidateLimit ?? 1_000)
     const todays = new Map<string, string>()

@@ -56,3 +56,45 @@ describe('best-plan: the best a planner could do with the budget', () => {
     expect(late.week).toBe(0)
   })
 })
+
+describe('best-plan: today is paid for from 15 minutes before midnight', () => {
+  // 400 products open every day until 10:00 at 29.5/min: from midnight today's 26.7/min leaves 2.8/min for days 1–7.
+  const cat = everyDay(400, '10:00')
+  const ids = cat.productIds()
+  const o = { timeZone: TZ, from: FROM + 2 * 3_600_000, to: FROM + 4 * 3_600_000, sampleEveryMs: 300_000, perMinute: 29.5 }
+
+  it('charges tomorrow’s open days in the last 15 min before midnight, so fewer days 1–7 stay fresh after it', () => {
+    // At 03:00 days 1–7 (2,800 open) live on the 4 h since 23:00, partly fresh under either bound.
+    const at3 = { ...o, from: FROM + 3 * 3_600_000, to: FROM + 3 * 3_600_000 + 1 }
+    const loose = bestOverTime(cat, ids, { ...at3, todayFromMidnight: true })
+    const corrected = bestOverTime(cat, ids, at3)
+    expect(corrected.today).toBe(loose.today)
+    expect(loose.week).toBeLessThan(1)
+    // The 400 requests tomorrow's todays take before midnight are 400 fewer days 1–7 fresh.
+    expect((loose.week - corrected.week) * 2800).toBeCloseTo(400, 6)
+  })
+
+  it('leaves the bound alone where the 15 min before midnight are more than 4 h back', () => {
+    const late = { ...o, from: FROM + 5 * 3_600_000, to: FROM + 7 * 3_600_000 }
+    expect(bestOverTime(cat, ids, late)).toEqual(bestOverTime(cat, ids, { ...late, todayFromMidnight: true }))
+  })
+})
+
+describe('best-plan: days 8–30 with days 1–7 at their bound first', () => {
+  const at20 = { timeZone: TZ, from: FROM + 20 * 3_600_000, to: FROM + 20 * 3_600_000 + 1, sampleEveryMs: 300_000, perMinute: 29.5 }
+
+  it('gives days 8–30 none of the requests days 1–7 need to reach their bound, so it is tighter than the loose one', () => {
+    // Open until 18:00: days 1–7 are short from ~02:30 to ~19:20, so their bound takes every request from ~22:30 the evening before.
+    const cat = everyDay(400, '18:00')
+    const b = bestOverTime(cat, cat.productIds(), at20)
+    expect(b.monthAfterWeek).toBeGreaterThan(0)
+    expect(b.monthAfterWeek).toBeLessThan(b.month - 0.1)
+  })
+
+  it('is the loose bound where days 1–7 are never short for long enough to take days 8–30’s share', () => {
+    const cat = everyDay(100, '18:00')
+    const b = bestOverTime(cat, cat.productIds(), at20)
+    expect(b.week).toBe(1)
+    expect(b.monthAfterWeek).toBe(b.month)
+  })
+})

@@ -6,6 +6,9 @@ import {
   EMPTY_TODAY_RECHECK_MS,
   FAR_CLOSED_RECHECK_MS,
   crunchAhead,
+  MAX_SWEEP_MS,
+  planContext,
+  sweepSpanMs,
   WEEK_SWEEP_MS,
   isWeekdayClosed,
   nextDueAfterFetch,
@@ -68,10 +71,12 @@ describe('nextDueAfterFetch: tier promotion', () => {
     // Fetched at 20:00 a day would be due at 23:55 and stale at 00:00 in the crunch: it is fetched in the sweep instead.
     expect(nextDueAfterFetch(day({ date: '2026-12-04' }), at(TODAY, '20:00'), TODAY, SWEEP)).toBe(sweep)
     expect(nextDueAfterFetch(day({ date: '2026-12-09' }), at(TODAY, '20:00'), TODAY, SWEEP)).toBe(sweep)
-    // Fetched in the sweep: due one 4 h period later, after midnight.
-    const late = at(TODAY, '23:00')
-    expect(nextDueAfterFetch(day({ date: '2026-12-09' }), late, TODAY, SWEEP)).toBe(late + 4 * HOUR - W)
-    expect(nextDueAfterFetch(day({ date: '2026-12-04' }), late, TODAY, SWEEP)).toBe(late + 4 * HOUR - W)
+    // Fetched in the sweep: due again after midnight in the order swept, the first swept at midnight, before their 4 h.
+    const midnight = at('2026-12-02', '00:00')
+    expect(nextDueAfterFetch(day({ date: '2026-12-09' }), sweep, TODAY, SWEEP)).toBe(midnight)
+    expect(nextDueAfterFetch(day({ date: '2026-12-09' }), at(TODAY, '23:00'), TODAY, SWEEP)).toBe(midnight + HOUR)
+    expect(nextDueAfterFetch(day({ date: '2026-12-04' }), at(TODAY, '23:40'), TODAY, SWEEP)).toBe(midnight + 100 * MINUTE)
+    expect(midnight + 100 * MINUTE).toBeLessThan(at(TODAY, '23:40') + 4 * HOUR - W)
   })
   it('a day seen empty is not swept: it keeps its 4 h period', () => {
     const evening = at(TODAY, '20:00')
@@ -79,7 +84,35 @@ describe('nextDueAfterFetch: tier promotion', () => {
   })
   it('the sweep leaves the last 15 minutes to day 1 and starts a week period before midnight at most', () => {
     expect(WEEK_SWEEP_MS).toBeGreaterThan(15 * MINUTE)
-    expect(WEEK_SWEEP_MS).toBeLessThanOrEqual(4 * HOUR - W)
+    expect(WEEK_SWEEP_MS).toBeLessThanOrEqual(MAX_SWEEP_MS)
+    expect(MAX_SWEEP_MS).toBe(4 * HOUR - W)
+  })
+  it('the sweep is sized to end when day 1’s window opens: as late as the open days 2–8 allow', () => {
+    // Dense catalogue at 450 products: 401 open tomorrow, 2,700 open days 2–8, 29.5 usable a minute.
+    const dense = { tomorrowOpen: 401, weekOpen: 2_700, usablePerMinute: 29.5 }
+    const span = sweepSpanMs(dense)
+    const dayOne = 15 * MINUTE - T
+    // What the key gives the sweep before day 1's window (95 %) and what that window leaves covers the days, by at most a minute's worth more.
+    const fetched = ((span - dayOne) / MINUTE) * 29.5 * 0.95 + ((29.5 - 401 / 15) * dayOne) / MINUTE
+    expect(fetched).toBeGreaterThanOrEqual(2_700)
+    expect(fetched).toBeLessThan(2_700 + 29.5)
+    expect(span % MINUTE).toBe(0)
+    // Here ~1 h 50 min, later than the fixed 2 h.
+    expect(span).toBeLessThan(WEEK_SWEEP_MS)
+    // More open days, a longer sweep; never longer than a week period.
+    expect(sweepSpanMs({ ...dense, weekOpen: 3_000 })).toBeGreaterThan(span)
+    expect(sweepSpanMs({ ...dense, weekOpen: 20_000 })).toBe(MAX_SWEEP_MS)
+    // Days that fit in what day 1's window leaves need no span of their own.
+    expect(sweepSpanMs({ ...dense, weekOpen: 10 })).toBe(15 * MINUTE)
+  })
+  it('the engine plans with a sweep, sized, only when a crunch is ahead; the sweep opens that long before midnight', () => {
+    const dense = { tomorrowOpen: 401, weekOpen: 2_700, usablePerMinute: 29.5 }
+    const ctx = planContext(dense)
+    expect(ctx).toEqual({ sweep: true, sweepMs: sweepSpanMs(dense) })
+    expect(planContext({ tomorrowOpen: 193, weekOpen: 1_400, usablePerMinute: 29.5 })).toEqual({ sweep: false })
+    const opens = at('2026-12-02', '00:00') - ctx.sweepMs!
+    expect(nextDueAfterFetch(day({ date: '2026-12-09' }), at(TODAY, '12:00'), TODAY, ctx)).toBe(opens)
+    expect(nextDueAfterFetch(day({ date: '2026-12-04' }), at(TODAY, '20:00'), TODAY, ctx)).toBe(opens)
   })
   it('without a crunch ahead there is no sweep: day 8 is due in the 4 h before midnight, days 2–7 keep their spread', () => {
     expect(nextDueAfterFetch(day({ date: '2026-12-09' }), at(TODAY, '12:00'), TODAY)).toBe(at('2026-12-02', '00:00') - 4 * HOUR + W)
