@@ -1,7 +1,8 @@
 import { HORIZON_DAYS } from '../calendar/horizon.ts'
 import { Prisma, type Db } from '../db/client.ts'
 import { dueSql, fetchableSql, productsTodayCte } from './due.ts'
-import type { Candidate, WeekdayStats } from './planner.ts'
+import { TIERS } from './tiers.ts'
+import { CRUNCH_PULL, type Candidate, type WeekdayStats } from './planner.ts'
 
 /**
  * The SQL side of scheduling: keep a fetch-state row for every (product, day)
@@ -81,6 +82,31 @@ export async function crunchCounts(db: Db, now: number): Promise<{ tomorrowOpen:
   return { tomorrowOpen: r?.tomorrow ?? 0, weekOpen: r?.week ?? 0 }
 }
 
+/**
+ * Makes due now the open days 8–30 of tomorrow that would fall due inside
+ * the crunch ahead (planner.ts `CRUNCH_PULL`), once per day: only days last
+ * fetched before today's local noon, so a day fetched since is not pulled
+ * again. The engine calls it only while `crunchAhead` holds. Returns how
+ * many were pulled.
+ */
+export async function pullAheadOfCrunch(db: Db, now: number): Promise<number> {
+  const at = new Date(now)
+  const from = `${CRUNCH_PULL.fromMs / 1000} seconds`
+  const until = `${(86_400_000 + CRUNCH_PULL.crunchSpanMs) / 1000} seconds`
+  return db.$executeRaw`
+    WITH p AS MATERIALIZED (SELECT id, time_zone, (${at}::timestamptz AT TIME ZONE time_zone)::date AS today FROM product WHERE active AND NOT paused)
+    UPDATE day_fetch_state f SET next_due_at = ${at}::timestamptz
+    FROM p
+    WHERE f.product_id = p.id
+      AND f.date BETWEEN p.today + ${CRUNCH_PULL.fromOffset}::int AND p.today + ${CRUNCH_PULL.toOffset}::int
+      AND f.last_outcome = 'ok' AND f.forced_at IS NULL
+      AND (f.claimed_until IS NULL OR f.claimed_until < ${at}::timestamptz)
+      AND ${at}::timestamptz >= (p.today + ${from}::interval) AT TIME ZONE p.time_zone
+      AND f.last_fetched_at < (p.today + ${from}::interval) AT TIME ZONE p.time_zone
+      AND f.next_due_at > ${at}::timestamptz
+      AND f.next_due_at < (p.today + ${until}::interval) AT TIME ZONE p.time_zone`
+}
+
 type CandidateRow = {
   product_id: number
   date: string
@@ -100,6 +126,9 @@ const toCandidate = (r: CandidateRow): Candidate => ({
   lastSlotStart: r.last_slot_start,
   lastFetchedAt: r.last_fetched_at ? r.last_fetched_at.getTime() : null,
 })
+
+/** The far branch lists days 8–30 before days 31–59: a backlog of the latter must not hide the former from the planner, which ranks them far higher. */
+const MONTH_LAST = TIERS[2].toOffset
 
 /**
  * Due pairs (due.ts) that nobody holds. All of the near days (offset 0–7,
@@ -126,7 +155,7 @@ export async function loadCandidates(db: Db, now: number, limit: number): Promis
           WHERE f.forced_at IS NOT NULL AND ${DUE_TODAY} AND (f.claimed_until IS NULL OR f.claimed_until < ${AT_NOW}))
         (SELECT * FROM due WHERE off BETWEEN 0 AND 7 OR forced_at IS NOT NULL)
         UNION ALL
-        (SELECT * FROM due WHERE off > 7 AND forced_at IS NULL ORDER BY next_due_at LIMIT ${limit})`,
+        (SELECT * FROM due WHERE off > 7 AND forced_at IS NULL ORDER BY off > ${MONTH_LAST}, next_due_at LIMIT ${limit})`,
     ),
   )
   return rows.map(toCandidate)
