@@ -127,11 +127,19 @@ const toCandidate = (r: CandidateRow): Candidate => ({
   lastFetchedAt: r.last_fetched_at ? r.last_fetched_at.getTime() : null,
 })
 
-/** The far branch lists days 8–30 before days 31–59: a backlog of the latter must not hide the former from the planner, which ranks them far higher. */
+/**
+ * Listed in full: days 0–7 and day 8, which ranks as days 1–7 in the sweep
+ * before midnight (it is tomorrow's day 7). Among the rest, days 9–30 come
+ * before days 31–59: a backlog of the latter must not hide the former from
+ * the planner, which ranks them far higher (and, pulled ahead of a crunch,
+ * thousands of days 9–30 fall due at once: listed by due time alone they
+ * hid day 8 from the sweep, dense simulation).
+ */
+const SWEPT_LAST = TIERS[1].toOffset + 1
 const MONTH_LAST = TIERS[2].toOffset
 
 /**
- * Due pairs (due.ts) that nobody holds. All of the near days (offset 0–7,
+ * Due pairs (due.ts) that nobody holds. All of the near days (offset 0–8,
  * where the weighting matters) and everything "run now" asked for, plus the
  * `limit` longest-due far days: among far days of one tier, longest-due
  * first is the planner's order, so it ranks a few thousand rows instead of
@@ -153,9 +161,9 @@ export async function loadCandidates(db: Db, now: number, limit: number): Promis
           SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at, f.date - p.today AS off
           FROM day_fetch_state f JOIN p ON p.id = f.product_id
           WHERE f.forced_at IS NOT NULL AND ${DUE_TODAY} AND (f.claimed_until IS NULL OR f.claimed_until < ${AT_NOW}))
-        (SELECT * FROM due WHERE off BETWEEN 0 AND 7 OR forced_at IS NOT NULL)
+        (SELECT * FROM due WHERE off BETWEEN 0 AND ${SWEPT_LAST} OR forced_at IS NOT NULL)
         UNION ALL
-        (SELECT * FROM due WHERE off > 7 AND forced_at IS NULL ORDER BY off > ${MONTH_LAST}, next_due_at LIMIT ${limit})`,
+        (SELECT * FROM due WHERE off > ${SWEPT_LAST} AND forced_at IS NULL ORDER BY off > ${MONTH_LAST}, next_due_at LIMIT ${limit})`,
     ),
   )
   return rows.map(toCandidate)

@@ -96,14 +96,17 @@ describe('pullAheadOfCrunch', () => {
     expect(await pullAheadOfCrunch(db!.prisma, now + 60_000)).toBe(0)
   })
 
-  it('lists due days 8-30 before a backlog of days 31-59 that fell due earlier', async () => {
+  it('lists day 8 always and due days 9-30 before a backlog of days 31-59 that fell due earlier', async () => {
     const now = at(TODAY, '14:00')
     await seed([
       { id: 1, off: 40, outcome: 'ok', fetched: at('2026-11-20', '10:00'), due: at('2026-11-25', '10:00') },
       { id: 1, off: 41, outcome: 'ok', fetched: at('2026-11-20', '10:00'), due: at('2026-11-25', '11:00') },
       { id: 1, off: 20, outcome: 'ok', fetched: at('2026-11-30', '13:00'), due: at(TODAY, '12:30') },
+      { id: 1, off: 21, outcome: 'ok', fetched: at('2026-11-30', '13:00'), due: at(TODAY, '12:40') },
+      // Due last, yet listed: tomorrow's day 7, which the sweep ranks with days 1-7.
+      { id: 1, off: 8, outcome: 'ok', fetched: at('2026-11-30', '13:00'), due: at(TODAY, '13:55') },
     ])
     const listed = await loadCandidates(db!.prisma, now, 1)
-    expect(listed.map((c) => c.date)).toEqual([addDays(TODAY, 20)])
+    expect(listed.map((c) => c.date)).toEqual([addDays(TODAY, 8), addDays(TODAY, 20)])
   })
 })
