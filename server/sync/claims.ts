@@ -1,7 +1,8 @@
 import { HORIZON_DAYS } from '../calendar/horizon.ts'
 import { Prisma, type Db } from '../db/client.ts'
 import { dueSql, fetchableSql, productsTodayCte } from './due.ts'
-import type { Candidate, WeekdayStats } from './planner.ts'
+import { TIERS } from './tiers.ts'
+import { CRUNCH_PULL, type Candidate, type WeekdayStats } from './planner.ts'
 
 /**
  * The SQL side of scheduling: keep a fetch-state row for every (product, day)
@@ -81,6 +82,31 @@ export async function crunchCounts(db: Db, now: number): Promise<{ tomorrowOpen:
   return { tomorrowOpen: r?.tomorrow ?? 0, weekOpen: r?.week ?? 0 }
 }
 
+/**
+ * Makes due now the open days 8–30 of tomorrow that would fall due inside
+ * the crunch ahead (planner.ts `CRUNCH_PULL`), once per day: only days last
+ * fetched before today's local noon, so a day fetched since is not pulled
+ * again. The engine calls it only while `crunchAhead` holds. Returns how
+ * many were pulled.
+ */
+export async function pullAheadOfCrunch(db: Db, now: number): Promise<number> {
+  const at = new Date(now)
+  const from = `${CRUNCH_PULL.fromMs / 1000} seconds`
+  const until = `${(86_400_000 + CRUNCH_PULL.crunchSpanMs) / 1000} seconds`
+  return db.$executeRaw`
+    WITH p AS MATERIALIZED (SELECT id, time_zone, (${at}::timestamptz AT TIME ZONE time_zone)::date AS today FROM product WHERE active AND NOT paused)
+    UPDATE day_fetch_state f SET next_due_at = ${at}::timestamptz
+    FROM p
+    WHERE f.product_id = p.id
+      AND f.date BETWEEN p.today + ${CRUNCH_PULL.fromOffset}::int AND p.today + ${CRUNCH_PULL.toOffset}::int
+      AND f.last_outcome = 'ok' AND f.forced_at IS NULL
+      AND (f.claimed_until IS NULL OR f.claimed_until < ${at}::timestamptz)
+      AND ${at}::timestamptz >= (p.today + ${from}::interval) AT TIME ZONE p.time_zone
+      AND f.last_fetched_at < (p.today + ${from}::interval) AT TIME ZONE p.time_zone
+      AND f.next_due_at > ${at}::timestamptz
+      AND f.next_due_at < (p.today + ${until}::interval) AT TIME ZONE p.time_zone`
+}
+
 type CandidateRow = {
   product_id: number
   date: string
@@ -102,7 +128,18 @@ const toCandidate = (r: CandidateRow): Candidate => ({
 })
 
 /**
- * Due pairs (due.ts) that nobody holds. All of the near days (offset 0–7,
+ * Listed in full: days 0–7 and day 8, which ranks as days 1–7 in the sweep
+ * before midnight (it is tomorrow's day 7). Among the rest, days 9–30 come
+ * before days 31–59: a backlog of the latter must not hide the former from
+ * the planner, which ranks them far higher (and, pulled ahead of a crunch,
+ * thousands of days 9–30 fall due at once: listed by due time alone they
+ * hid day 8 from the sweep, dense simulation).
+ */
+const SWEPT_LAST = TIERS[1].toOffset + 1
+const MONTH_LAST = TIERS[2].toOffset
+
+/**
+ * Due pairs (due.ts) that nobody holds. All of the near days (offset 0–8,
  * where the weighting matters) and everything "run now" asked for, plus the
  * `limit` longest-due far days: among far days of one tier, longest-due
  * first is the planner's order, so it ranks a few thousand rows instead of
@@ -124,9 +161,9 @@ export async function loadCandidates(db: Db, now: number, limit: number): Promis
           SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at, f.date - p.today AS off
           FROM day_fetch_state f JOIN p ON p.id = f.product_id
           WHERE f.forced_at IS NOT NULL AND ${DUE_TODAY} AND (f.claimed_until IS NULL OR f.claimed_until < ${AT_NOW}))
-        (SELECT * FROM due WHERE off BETWEEN 0 AND 7 OR forced_at IS NOT NULL)
+        (SELECT * FROM due WHERE off BETWEEN 0 AND ${SWEPT_LAST} OR forced_at IS NOT NULL)
         UNION ALL
-        (SELECT * FROM due WHERE off > 7 AND forced_at IS NULL ORDER BY next_due_at LIMIT ${limit})`,
+        (SELECT * FROM due WHERE off > ${SWEPT_LAST} AND forced_at IS NULL ORDER BY off > ${MONTH_LAST}, next_due_at LIMIT ${limit})`,
     ),
   )
   return rows.map(toCandidate)

@@ -4,7 +4,7 @@ import type { Database } from '../db/client.ts'
 import type { Logger } from '../logger.ts'
 import type { FetchDayResult } from '../partner/client.ts'
 import type { Budget, PermitSkip } from './budget.ts'
-import { claimNext, crunchCounts, loadCandidates, loadEarly, maintainHorizon, releaseClaims, type ClaimedPair } from './claims.ts'
+import { claimNext, crunchCounts, loadCandidates, loadEarly, maintainHorizon, pullAheadOfCrunch, releaseClaims, type ClaimedPair } from './claims.ts'
 import { nextDueAfterFetch, planContext, rankDue, type Outcome, type PlanContext, type Ranked } from './planner.ts'
 import { fetchDayInto, type Sent } from './worker.ts'
 import { TIERS } from './tiers.ts'
@@ -154,6 +154,10 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       if (m.added || m.pruned) log.debug(m, 'horizon maintained')
       const usablePerMinute = (o.budget.limitPerMinute * 60_000) / o.budget.windowMs
       context = planContext({ ...(await crunchCounts(o.db.prisma, now)), usablePerMinute })
+      if (context.sweep) {
+        const pulled = await pullAheadOfCrunch(o.db.prisma, now)
+        if (pulled) log.info({ pulled }, 'days 8-30 due in the crunch ahead made due now')
+      }
     }
     const candidates = await loadCandidates(o.db.prisma, now, o.candidateLimit ?? 1_000)
     const todays = new Map<string, string>()

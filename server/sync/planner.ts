@@ -83,6 +83,27 @@ export function sweepSpanMs(c: CrunchCounts): number {
   return Math.min(MAX_SWEEP_MS, Math.ceil(dayOneWindow / MINUTE + beforeDayOne) * MINUTE)
 }
 
+/**
+ * With a crunch ahead, the days 8–30 of tomorrow whose next fetch would fall
+ * due inside it are made due from noon before it (claims.ts
+ * `pullAheadOfCrunch`): due at 02:00 a day waits, stale, until today's open
+ * days leave the key (their last slots, 10:00–18:00 in the dense
+ * simulation), while the afternoon and evening before it have budget to
+ * spare (the dense simulation spent ~700 requests an hour of them on days
+ * 31–59 and closed days while ~4,500 days 8–30 were due in the night).
+ * Fetched from noon, a day is fresh for 24 h, past the crunch. The crunch is
+ * taken to end `CRUNCH_SPAN_MS` after midnight.
+ */
+export const CRUNCH_PULL = {
+  /** Local time of day from which days are pulled (and before which their last fetch must be). */
+  fromMs: 12 * HOUR,
+  /** Days falling due before this long after the next midnight are pulled. */
+  crunchSpanMs: 12 * HOUR,
+  /** Today's offsets of tomorrow's days 8–30 (day 8 of today is swept with days 1–7). */
+  fromOffset: TIERS[2].fromOffset + 1,
+  toOffset: TIERS[2].toOffset + 1,
+} as const
+
 /** What the engine tells the planner about the whole catalogue. */
 export interface PlanContext {
   /** Sweep tomorrow's days 1–7 before midnight (a crunch is ahead). */

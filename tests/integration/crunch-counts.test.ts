@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { addDays, localDate, zonedTimeToInstant } from '../../server/calendar/days.ts'
-import { crunchCounts } from '../../server/sync/claims.ts'
+import { crunchCounts, loadCandidates, pullAheadOfCrunch } from '../../server/sync/claims.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 
 /** The counts the engine feeds planner.ts `crunchAhead`: open days tomorrow and on days 2–8, in each product's calendar. */
@@ -45,5 +45,68 @@ describe('crunchCounts', () => {
     // An hour later Singapore's midnight has passed and Amsterdam's has not: product 1's days 2–8 now end with
     // its empty day 9, product 2's are as they were.
     expect(await crunchCounts(db.prisma, NOW + 3_600_000)).toEqual({ tomorrowOpen: 2, weekOpen: 11 })
+  })
+})
+
+describe('pullAheadOfCrunch', () => {
+  const SGT = 'Asia/Singapore'
+  const at = (day: string, time: string) => zonedTimeToInstant(day, time, SGT)
+  const TODAY = '2026-12-01'
+
+  async function seed(rows: { id: number; off: number; outcome: 'ok' | 'empty'; fetched: number; due: number }[]) {
+    db = await createTestDatabase()
+    await db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone, paused) VALUES (1, '${SGT}', false), (2, '${SGT}', true)`)
+    await db.prisma.$executeRawUnsafe(
+      `INSERT INTO day_fetch_state (product_id, date, last_outcome, last_fetched_at, next_due_at)
+       SELECT id, d, o::fetch_outcome, lf, nd FROM unnest($1::int[], $2::date[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS r(id, d, o, lf, nd)`,
+      rows.map((r) => r.id),
+      rows.map((r) => addDays(TODAY, r.off)),
+      rows.map((r) => r.outcome),
+      rows.map((r) => new Date(r.fetched)),
+      rows.map((r) => new Date(r.due)),
+    )
+  }
+  const dueNow = async (now: number) =>
+    (
+      await db!.prisma.$queryRawUnsafe<{ product_id: number; date: string }[]>(
+        `SELECT product_id, date::text AS date FROM day_fetch_state WHERE next_due_at = $1 ORDER BY product_id, date`,
+        new Date(now),
+      )
+    ).map((r) => `${r.product_id}:${r.date}`)
+
+  it("makes due now tomorrow's open days 8-30 that would fall due in the crunch, once, from local noon", async () => {
+    const morning = at(TODAY, '03:00')
+    const inCrunch = at('2026-12-02', '02:30')
+    await seed([
+      { id: 1, off: 9, outcome: 'ok', fetched: morning, due: inCrunch }, // pulled: tomorrow's day 8
+      { id: 1, off: 31, outcome: 'ok', fetched: morning, due: inCrunch }, // pulled: tomorrow's day 30
+      { id: 1, off: 8, outcome: 'ok', fetched: morning, due: inCrunch }, // tomorrow's day 7: the sweep's
+      { id: 1, off: 32, outcome: 'ok', fetched: morning, due: inCrunch }, // tomorrow's day 31
+      { id: 1, off: 10, outcome: 'empty', fetched: morning, due: inCrunch }, // closed
+      { id: 1, off: 11, outcome: 'ok', fetched: at(TODAY, '13:00'), due: inCrunch }, // fetched since noon
+      { id: 1, off: 12, outcome: 'ok', fetched: morning, due: at('2026-12-02', '12:30') }, // due after the crunch
+      { id: 2, off: 9, outcome: 'ok', fetched: morning, due: inCrunch }, // paused product
+    ])
+    // Before local noon nothing moves.
+    expect(await pullAheadOfCrunch(db!.prisma, at(TODAY, '11:59'))).toBe(0)
+    const now = at(TODAY, '14:00')
+    expect(await pullAheadOfCrunch(db!.prisma, now)).toBe(2)
+    expect(await dueNow(now)).toEqual([`1:${addDays(TODAY, 9)}`, `1:${addDays(TODAY, 31)}`])
+    // Pulled days are due already: a second pass finds nothing.
+    expect(await pullAheadOfCrunch(db!.prisma, now + 60_000)).toBe(0)
+  })
+
+  it('lists day 8 always and due days 9-30 before a backlog of days 31-59 that fell due earlier', async () => {
+    const now = at(TODAY, '14:00')
+    await seed([
+      { id: 1, off: 40, outcome: 'ok', fetched: at('2026-11-20', '10:00'), due: at('2026-11-25', '10:00') },
+      { id: 1, off: 41, outcome: 'ok', fetched: at('2026-11-20', '10:00'), due: at('2026-11-25', '11:00') },
+      { id: 1, off: 20, outcome: 'ok', fetched: at('2026-11-30', '13:00'), due: at(TODAY, '12:30') },
+      { id: 1, off: 21, outcome: 'ok', fetched: at('2026-11-30', '13:00'), due: at(TODAY, '12:40') },
+      // Due last, yet listed: tomorrow's day 7, which the sweep ranks with days 1-7.
+      { id: 1, off: 8, outcome: 'ok', fetched: at('2026-11-30', '13:00'), due: at(TODAY, '13:55') },
+    ])
+    const listed = await loadCandidates(db!.prisma, now, 1)
+    expect(listed.map((c) => c.date)).toEqual([addDays(TODAY, 8), addDays(TODAY, 20)])
   })
 })
