@@ -32,6 +32,7 @@ const dateValue = (date: string) => new Date(`${date}T00:00:00Z`)
 
 // The rules of due.ts, built once (constant text: safe as raw SQL).
 const P_TODAY = raw(productsTodayCte(NOW))
+const P_TODAY_SYNCED = raw(productsTodayCte(NOW, { syncedOnly: true }))
 const DUE_TODAY = raw(dueSql(NOW, 'p.today'))
 const FETCHABLE_TODAY = raw(fetchableSql(NOW, 'p.today'))
 const DUE = raw(dueSql(NOW))
@@ -93,8 +94,11 @@ export async function pullAheadOfCrunch(db: Db, now: number): Promise<number> {
   const at = new Date(now)
   const from = `${CRUNCH_PULL.fromMs / 1000} seconds`
   const until = `${(86_400_000 + CRUNCH_PULL.crunchSpanMs) / 1000} seconds`
-  return db.$executeRaw`
-    WITH p AS MATERIALIZED (SELECT id, time_zone, (${at}::timestamptz AT TIME ZONE time_zone)::date AS today FROM product WHERE active AND NOT paused)
+  return db.$executeRaw(
+    nowFirst(
+      at,
+      Prisma.sql`
+    WITH ${P_TODAY_SYNCED}
     UPDATE day_fetch_state f SET next_due_at = ${at}::timestamptz
     FROM p
     WHERE f.product_id = p.id
@@ -104,7 +108,9 @@ export async function pullAheadOfCrunch(db: Db, now: number): Promise<number> {
       AND ${at}::timestamptz >= (p.today + ${from}::interval) AT TIME ZONE p.time_zone
       AND f.last_fetched_at < (p.today + ${from}::interval) AT TIME ZONE p.time_zone
       AND f.next_due_at > ${at}::timestamptz
-      AND f.next_due_at < (p.today + ${until}::interval) AT TIME ZONE p.time_zone`
+      AND f.next_due_at < (p.today + ${until}::interval) AT TIME ZONE p.time_zone`,
+    ),
+  )
 }
 
 type CandidateRow = {
