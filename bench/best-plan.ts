@@ -68,7 +68,10 @@ export function bestShares(needs: Needs, budgetPerDay: number): Record<TierName,
  * period, after the tiers before it took what they needed (today first:
  * min(budget, open todays / 15 min, tomorrow's open days counted from
  * 15 min before midnight); then days 1–7 at their steady rate,
- * plus the catch-up of those left stale meanwhile).
+ * plus the catch-up of those left stale meanwhile). Days 8–30 are also
+ * bounded with days 1–7 at their bound first, charging days 1–7 the least
+ * that takes (`monthAfterWeek`): the steady rate is neither what the
+ * evening before a crunch asks nor the least.
  * No planner beats it; a perfect one reaches it. Shares are weighted by the
  * days counted at each sample instant, as the simulation's are.
  */
@@ -98,7 +101,7 @@ export interface BestSample {
   t: number
   total: Shares
   fresh: Shares
-  /** Days 8–30 fresh with days 1–7 at their bound first (tighter than `fresh.month`). */
+  /** Days 8–30 fresh with days 1–7 at their bound first: the least days 1–7 must spend to get there is charged (`fresh.month` charges their steady rate). */
   monthAfterWeek?: number
 }
 
@@ -199,17 +202,51 @@ export function bestOverTimeSeries(catalogue: Catalogue, productIds: readonly nu
     for (let i = Math.max(0, end - spanMs / MIN); i < end; i++) s += arr[i]!
     return s
   }
-  // Days 8–30 with days 1–7 at their bound first (l3): wherever the last 4 h
-  // of l1 cannot keep every day 1–7 fresh, each of those requests must have
-  // gone to a distinct day 1–7 for that bound to hold, so none is left for
-  // days 8–30. l2 counts such a span twice (for days 1–7 in their sum, for
-  // days 8–30 as what the steady rate leaves), which is why its days 8–30
-  // bound is loose.
-  const l3 = new Float64Array(minutes)
-  let nextShort = Infinity
-  for (let i = l1.length - 1; i >= 0; i--) {
-    if (i < minutes) l3[i] = nextShort <= i + weekSpan ? 0 : l2[i]!
-    if (i >= weekSpan && sum(l1, i, week.targetMs) < weekOpen[i]!) nextShort = i
+  // Days 8–30 with days 1–7 at their bound first: see monthAfterWeekAt.
+  const prefixL1 = new Float64Array(l1.length + 1)
+  for (let i = 0; i < l1.length; i++) prefixL1[i + 1] = prefixL1[i]! + l1[i]!
+  // What days 1–7's bound keeps fresh at each minute. In the last 15 min
+  // before midnight tomorrow's open days may be fresh through the requests
+  // charged to today (above), so they are not owed twice.
+  const weekNeed = new Float64Array(minutes + 1)
+  for (let s = 0; s <= minutes; s++) {
+    const t = start + s * MIN
+    const tomorrow = addDays(localDate(t, o.timeZone), 1)
+    const fresh = Math.min(weekOpen[s]!, prefixL1[s]! - prefixL1[Math.max(0, s - weekSpan)]!)
+    weekNeed[s] = startOfDay(tomorrow, o.timeZone) - t <= today.targetMs ? Math.max(0, fresh - dayInfo(tomorrow).length) : fresh
+  }
+  const monthSpan = month.targetMs / MIN
+  const a = new Float64Array(monthSpan)
+  /**
+   * The fewest requests days 1–7 must take in the day before minute `i` to
+   * be at their bound at every instant of it: at each instant `s`, the last
+   * 4 h must hold as many requests for days 1–7 as the bound keeps fresh
+   * (each fresh day needs its own). Filling each shortfall at the latest
+   * minutes with spare budget is the least any schedule spends on days 1–7
+   * inside the day (a fill later serves every later instant its earlier
+   * alternative would). Instants in the day's first 4 h are left out, as
+   * their requests may lie before it, so the bound errs high, never low.
+   * What the rest of l1 leaves is all days 8–30 could have had; they are
+   * disjoint dates (days 9–31 yesterday), so no request counts twice.
+   */
+  const monthAfterWeekAt = (i: number) => {
+    const lo = i - monthSpan
+    a.fill(0)
+    let inWindow = 0 // a over [s − weekSpan, s)
+    for (let s = lo + weekSpan; s <= i; s++) {
+      if (s > lo + weekSpan) inWindow -= a[s - 1 - weekSpan - lo]!
+      let short = weekNeed[s]! - inWindow
+      for (let x = s - 1; short > 1e-9 && x >= s - weekSpan; x--) {
+        const take = Math.min(l1[x]! - a[x - lo]!, short)
+        if (take <= 0) continue
+        a[x - lo] = a[x - lo]! + take
+        inWindow += take
+        short -= take
+      }
+    }
+    let spent = 0
+    for (let k = 0; k < monthSpan; k++) spent += a[k]!
+    return prefixL1[i]! - prefixL1[lo]! - spent
   }
   const out: BestSample[] = []
   for (let t = o.from; t < o.to; t += o.sampleEveryMs) {
@@ -223,7 +260,7 @@ export function bestOverTimeSeries(catalogue: Catalogue, productIds: readonly nu
         week: Math.min(n.week, sum(l1, i, week.targetMs)),
         month: Math.min(n.month, sum(l2, i, month.targetMs)),
       },
-      monthAfterWeek: Math.min(n.month, sum(l3, i, month.targetMs)),
+      monthAfterWeek: Math.min(n.month, monthAfterWeekAt(i)),
     })
   }
   return out

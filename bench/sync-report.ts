@@ -128,7 +128,7 @@ function catalogueSection(c: CatalogueReport, limit: number): string {
     ...(afterWeek !== undefined
       ? [
           '',
-          `³ Days 8–30 with days 1–7 at their minute-by-minute bound first: wherever the last 4 h cannot keep every day 1–7 fresh, each request of those 4 h must have gone to a distinct day 1–7 for that bound to hold, so days 8–30 get none of them. The second figure counts such hours for both tiers (for days 1–7 in their sum, for days 8–30 as what the steady rate of days 1–7 leaves), so the two are not reachable together.`,
+          `³ Days 8–30 with days 1–7 at their minute-by-minute bound first: for each instant, the fewest requests days 1–7 must have had in the day before it to be at their bound at every instant of that day (each of their fresh days needs a request of its own within the last 4 h; every shortfall filled at the latest minutes the key had left), and what the rest of the day left after today. The second figure charges days 1–7 only their steady rate (one request per open day each 4 h) and the catch-up after a crunch, which is neither what it takes nor the least, so the two are not reachable together.`,
         ]
       : []),
     ...(runText.length ? ['', ...runText] : []),

@@ -83,12 +83,17 @@ describe('best-plan: today is paid for from 15 minutes before midnight', () => {
 describe('best-plan: days 8–30 with days 1–7 at their bound first', () => {
   const at20 = { timeZone: TZ, from: FROM + 20 * 3_600_000, to: FROM + 20 * 3_600_000 + 1, sampleEveryMs: 300_000, perMinute: 29.5 }
 
-  it('gives days 8–30 none of the requests days 1–7 need to reach their bound, so it is tighter than the loose one', () => {
-    // Open until 18:00: days 1–7 are short from ~02:30 to ~19:20, so their bound takes every request from ~22:30 the evening before.
+  it('gives days 8–30 what is left after the least days 1–7 must take to be at their bound at every instant of the day before', () => {
+    // 400 open until 18:00 (today asks 26.7/min, leaving 2.8/min until 18:00), 2,800 days 1–7, 9,200 days 8–30.
+    // At 20:00 the day before holds 13,243 requests beyond today: 6,679 in 20:00–24:00, 3,024 in 00:00–18:00, 3,540 in 18:00–20:00.
+    // Days 1–7 must take: every request of 00:00–18:00 (their bound is short there, 672 per 4 h);
+    // 2,800 in 20:00–24:00 (2,464 of them after 22:00, for 02:00's bound, and all of 23:00–24:00, for 03:00's);
+    // and in 18:00–20:00 all until ~19:20, when the last 4 h can hold 2,800, then 2.8/min: ~2,470.
+    // Left for days 8–30: ~4,950 of 9,200.
     const cat = everyDay(400, '18:00')
     const b = bestOverTime(cat, cat.productIds(), at20)
-    expect(b.monthAfterWeek).toBeGreaterThan(0)
-    expect(b.monthAfterWeek).toBeLessThan(b.month - 0.1)
+    expect(b.monthAfterWeek * 9200).toBeGreaterThan(4900)
+    expect(b.monthAfterWeek * 9200).toBeLessThan(5000)
   })
 
   it('is the loose bound where days 1–7 are never short for long enough to take days 8–30’s share', () => {
