@@ -24,6 +24,16 @@ export const FAR_CLOSED_RECHECK_MS = 72 * HOUR
  * for days 1–7 (sync-hourly.ts).
  */
 export const EMPTY_TODAY_RECHECK_MS = 4 * HOUR
+/**
+ * Days 1–7 with nothing on sale (not a known-closed weekday) are re-checked
+ * one tier down too, at the 24 h standard of days 8–30: a closed period or
+ * withdrawn slots rarely come back within the day, and what a missed
+ * reopening costs is a sale shown as unavailable, never one sold twice. The
+ * dense catalogue has ~210 such days among days 1–7 at 450 products; at
+ * their tier's 4 h they took ~1,260 requests a day, ~50 an hour of the
+ * afternoon while thousands of open days 8–30 waited (sync-hourly.ts).
+ */
+export const EMPTY_WEEK_RECHECK_MS = 24 * HOUR
 /** Failures retry sooner than the tier would, doubling from this, capped at the tier's target. */
 export const FAILURE_BACKOFF_MS = 1 * MINUTE
 /**
@@ -33,6 +43,14 @@ export const FAILURE_BACKOFF_MS = 1 * MINUTE
  * the key, and at that weight they pushed days 1–7 out (dense simulation).
  */
 const NEVER_FETCHED_WEIGHT = TIERS[2].weight
+/**
+ * A day beyond day 7 last seen with nothing on sale weighs like days 31–59:
+ * re-checking it buys a read of "closed", which rarely changes, while an
+ * open day of days 8–30 buys slots people book. At its tier's weight the
+ * dense simulation spent 50–70 requests an hour of the afternoon on such
+ * re-checks while thousands of open days 8–30 waited for the evening.
+ */
+const EMPTY_FAR_WEIGHT = TIERS[3].weight
 /**
  * When a crunch is ahead (`crunchAhead`), tomorrow's days 1–7 (today's
  * days 2–8) are refreshed in a sweep just before midnight, not at their
@@ -85,19 +103,27 @@ export function sweepSpanMs(c: CrunchCounts): number {
 
 /**
  * With a crunch ahead, the days 8–30 of tomorrow whose next fetch would fall
- * due inside it are made due from noon before it (claims.ts
+ * due inside it are brought forward to the afternoon before it (claims.ts
  * `pullAheadOfCrunch`): due at 02:00 a day waits, stale, until today's open
  * days leave the key (their last slots, 10:00–18:00 in the dense
  * simulation), while the afternoon and evening before it have budget to
  * spare (the dense simulation spent ~700 requests an hour of them on days
  * 31–59 and closed days while ~4,500 days 8–30 were due in the night).
  * Fetched from noon, a day is fresh for 24 h, past the crunch. The crunch is
- * taken to end `CRUNCH_SPAN_MS` after midnight.
+ * taken to end `crunchSpanMs` after midnight.
+ *
+ * Each is brought forward by the crunch's span, so due at 00:30 it is due
+ * at 12:30, due at 11:00 at 23:00: the order of their due times is kept, and
+ * with it the order of what a fetch buys (a day due at 00:30 would be stale
+ * for the whole crunch, one due at 11:00 for an hour of it). Among the days
+ * whose due time passes in the afternoon anyway, they rank by that order too,
+ * so when the evening cannot fetch them all, the ones left are those the
+ * crunch costs least.
  */
 export const CRUNCH_PULL = {
   /** Local time of day from which days are pulled (and before which their last fetch must be). */
   fromMs: 12 * HOUR,
-  /** Days falling due before this long after the next midnight are pulled. */
+  /** Days falling due before this long after the next midnight are pulled, by as much. */
   crunchSpanMs: 12 * HOUR,
   /** Today's offsets of tomorrow's days 8–30 (day 8 of today is swept with days 1–7). */
   fromOffset: TIERS[2].fromOffset + 1,
@@ -206,9 +232,11 @@ export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate,
       break
     case 'empty':
       // Closed weekday: expected to stay closed, check rarely. An unexpected
-      // empty day (sold out, closed period) keeps its tier.
+      // empty day (closed period, slots withdrawn) is re-checked one tier
+      // down from today and days 1–7, and keeps its tier beyond.
       if (d.weekdayKnownClosed) interval = Math.max(tier.targetMs, offset <= 7 ? CLOSED_RECHECK_MS : FAR_CLOSED_RECHECK_MS) - tier.leadMs
       else if (offset === 0) interval = EMPTY_TODAY_RECHECK_MS - tier.leadMs
+      else if (offset <= TIERS[1].toOffset) interval = EMPTY_WEEK_RECHECK_MS - tier.leadMs
       break
   }
   let due = now + interval
@@ -281,7 +309,12 @@ export function rankDue(candidates: readonly Candidate[], now: number, todayOf: 
       continue
     }
     const lateness = (now - c.nextDueAt) / tier.targetMs
-    const weight = c.lastFetchedAt === null ? Math.max(tier.weight, NEVER_FETCHED_WEIGHT) : tier.weight
+    const weight =
+      c.lastFetchedAt === null
+        ? Math.max(tier.weight, NEVER_FETCHED_WEIGHT)
+        : c.lastSlotStart === null && offset > TIERS[1].toOffset
+          ? EMPTY_FAR_WEIGHT
+          : tier.weight
     out.push({ ...c, offset, tier, score: (lateness + 1) * weight })
   }
   return out.sort((a, b) => b.score - a.score || a.nextDueAt - b.nextDueAt || a.productId - b.productId || (a.date < b.date ? -1 : 1))

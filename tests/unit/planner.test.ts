@@ -4,6 +4,7 @@ import { isPastCutoff } from '../../server/sync/due.ts'
 import {
   CLOSED_RECHECK_MS,
   EMPTY_TODAY_RECHECK_MS,
+  EMPTY_WEEK_RECHECK_MS,
   FAR_CLOSED_RECHECK_MS,
   crunchAhead,
   MAX_SWEEP_MS,
@@ -78,9 +79,11 @@ describe('nextDueAfterFetch: tier promotion', () => {
     expect(nextDueAfterFetch(day({ date: '2026-12-04' }), at(TODAY, '23:40'), TODAY, SWEEP)).toBe(midnight + 100 * MINUTE)
     expect(midnight + 100 * MINUTE).toBeLessThan(at(TODAY, '23:40') + 4 * HOUR - W)
   })
-  it('a day seen empty is not swept: it keeps its 4 h period', () => {
+  it('a day seen empty is not swept: it keeps its 24 h re-check', () => {
     const evening = at(TODAY, '20:00')
-    expect(nextDueAfterFetch(day({ date: '2026-12-04', outcome: 'empty', lastSlotStart: null }), evening, TODAY, SWEEP)).toBe(evening + 4 * HOUR - W)
+    expect(nextDueAfterFetch(day({ date: '2026-12-04', outcome: 'empty', lastSlotStart: null }), evening, TODAY, SWEEP)).toBe(
+      evening + EMPTY_WEEK_RECHECK_MS - W,
+    )
   })
   it('the sweep leaves the last 15 minutes to day 1 and starts a week period before midnight at most', () => {
     expect(WEEK_SWEEP_MS).toBeGreaterThan(15 * MINUTE)
@@ -147,8 +150,11 @@ describe('nextDueAfterFetch: spending the budget where it matters', () => {
       NOW + FAR_CLOSED_RECHECK_MS - M,
     )
   })
-  it('an unexpectedly empty day keeps its tier', () => {
-    expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', lastSlotStart: null }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
+  it('an unexpectedly empty day of days 1–7 is re-checked at the 24 h of days 8–30; beyond, it keeps its tier', () => {
+    expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', lastSlotStart: null }), NOW, TODAY)).toBe(NOW + EMPTY_WEEK_RECHECK_MS - W)
+    expect(EMPTY_WEEK_RECHECK_MS).toBe(24 * HOUR)
+    expect(nextDueAfterFetch(day({ date: '2026-12-20', outcome: 'empty', lastSlotStart: null }), NOW, TODAY)).toBe(NOW + 24 * HOUR - M)
+    expect(nextDueAfterFetch(day({ date: '2027-01-15', outcome: 'empty', lastSlotStart: null }), NOW, TODAY)).toBe(NOW + 72 * HOUR - H)
   })
   it('today stops being refreshed once its last slot has started', () => {
     const endOfToday = at('2026-12-02', '00:00')
@@ -159,10 +165,9 @@ describe('nextDueAfterFetch: spending the budget where it matters', () => {
   it('the cut-off applies only to today', () => {
     expect(nextDueAfterFetch(day({ date: '2026-12-03', lastSlotStart: '04:00' }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
   })
-  it('today with nothing on sale is re-checked at the 4 h standard of days 1–7; a later empty day keeps its tier', () => {
+  it('today with nothing on sale is re-checked at the 4 h standard of days 1–7', () => {
     expect(nextDueAfterFetch(day({ outcome: 'empty', lastSlotStart: null }), NOW, TODAY)).toBe(NOW + EMPTY_TODAY_RECHECK_MS - T)
     expect(EMPTY_TODAY_RECHECK_MS).toBe(4 * HOUR)
-    expect(nextDueAfterFetch(day({ date: '2026-12-03', outcome: 'empty', lastSlotStart: null }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
   })
   it('a day keeps its tier whatever it sells: the interval does not follow bookings', () => {
     expect(nextDueAfterFetch(day({ date: '2026-12-03' }), NOW, TODAY)).toBe(NOW + 4 * HOUR - W)
@@ -191,7 +196,7 @@ describe('rankDue', () => {
     timeZone: TZ,
     nextDueAt: NOW,
     forcedAt: null,
-    lastSlotStart: null,
+    lastSlotStart: '17:00',
     lastFetchedAt: null,
     ...over,
   })
@@ -256,6 +261,20 @@ describe('rankDue', () => {
       todayOf,
     )
     expect(r.map((c) => c.productId)).toEqual([3, 2, 1])
+  })
+  it('a day beyond day 7 last seen empty weighs like days 31–59: behind an open day 8–30 due later, ahead of nothing nearer', () => {
+    const fetched = NOW - 30 * HOUR
+    const r = rankDue(
+      [
+        cand({ productId: 1, date: '2026-12-20', nextDueAt: NOW - 24 * HOUR, lastFetchedAt: fetched, lastSlotStart: null }), // empty, month: 2 × 1
+        cand({ productId: 2, date: '2026-12-21', nextDueAt: NOW - HOUR, lastFetchedAt: fetched }), // open, month: ~1.04 × 5
+        cand({ productId: 3, date: '2026-12-03', nextDueAt: NOW - HOUR, lastFetchedAt: fetched, lastSlotStart: null }), // empty, week: 1.25 × 100
+      ],
+      NOW,
+      todayOf,
+    )
+    expect(r.map((c) => c.productId)).toEqual([3, 2, 1])
+    expect(r.find((c) => c.productId === 1)!.score).toBeCloseTo(2, 6)
   })
   it("in its window before midnight a day ranks as the tier it enters: day 1 with today's, day 8 with days 1–7", () => {
     const late = at(TODAY, '23:50')
