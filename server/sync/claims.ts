@@ -84,31 +84,34 @@ export async function crunchCounts(db: Db, now: number): Promise<{ tomorrowOpen:
 }
 
 /**
- * Makes due now the open days 8–30 of tomorrow that would fall due inside
- * the crunch ahead (planner.ts `CRUNCH_PULL`), once per day: only days last
- * fetched before today's local noon, so a day fetched since is not pulled
- * again. The engine calls it only while `crunchAhead` holds. Returns how
- * many were pulled.
+ * Brings forward the open days 8–30 of tomorrow that would fall due inside
+ * the crunch ahead (planner.ts `CRUNCH_PULL`) by the crunch's span, keeping
+ * their order; once per day: only days last fetched before today's local
+ * noon and due inside the crunch, which a pulled day no longer is. The
+ * engine calls it only while `crunchAhead` holds. Returns how many were
+ * pulled.
  */
 export async function pullAheadOfCrunch(db: Db, now: number): Promise<number> {
   const at = new Date(now)
   const from = `${CRUNCH_PULL.fromMs / 1000} seconds`
-  const until = `${(86_400_000 + CRUNCH_PULL.crunchSpanMs) / 1000} seconds`
+  const span = `${CRUNCH_PULL.crunchSpanMs / 1000} seconds`
+  // Constant text, so the instant stays the first bound value (nowFirst).
+  const bringForward = raw(`interval '${span}'`)
   return db.$executeRaw(
     nowFirst(
       at,
       Prisma.sql`
     WITH ${P_TODAY_SYNCED}
-    UPDATE day_fetch_state f SET next_due_at = ${at}::timestamptz
+    UPDATE day_fetch_state f SET next_due_at = f.next_due_at - ${bringForward}
     FROM p
-    WHERE f.product_id = p.id
+    WHERE ${at}::timestamptz >= (p.today + ${from}::interval) AT TIME ZONE p.time_zone
+      AND f.product_id = p.id
       AND f.date BETWEEN p.today + ${CRUNCH_PULL.fromOffset}::int AND p.today + ${CRUNCH_PULL.toOffset}::int
       AND f.last_outcome = 'ok' AND f.forced_at IS NULL
       AND (f.claimed_until IS NULL OR f.claimed_until < ${at}::timestamptz)
-      AND ${at}::timestamptz >= (p.today + ${from}::interval) AT TIME ZONE p.time_zone
       AND f.last_fetched_at < (p.today + ${from}::interval) AT TIME ZONE p.time_zone
-      AND f.next_due_at > ${at}::timestamptz
-      AND f.next_due_at < (p.today + ${until}::interval) AT TIME ZONE p.time_zone`,
+      AND f.next_due_at >= (p.today + 1)::timestamp AT TIME ZONE p.time_zone
+      AND f.next_due_at < (p.today + 1 + ${span}::interval) AT TIME ZONE p.time_zone`,
     ),
   )
 }
@@ -135,14 +138,18 @@ const toCandidate = (r: CandidateRow): Candidate => ({
 
 /**
  * Listed in full: days 0–7 and day 8, which ranks as days 1–7 in the sweep
- * before midnight (it is tomorrow's day 7). Among the rest, days 9–30 come
- * before days 31–59: a backlog of the latter must not hide the former from
+ * before midnight (it is tomorrow's day 7). Among the rest, days 9–31 come
+ * before days 32–59: a backlog of the latter must not hide the former from
  * the planner, which ranks them far higher (and, pulled ahead of a crunch,
- * thousands of days 9–30 fall due at once: listed by due time alone they
- * hid day 8 from the sweep, dense simulation).
+ * thousands of days 9–31 fall due at once: listed by due time alone they
+ * hid day 8 from the sweep, dense simulation). Day 31 is tomorrow's day 30,
+ * which ranks as days 8–30 from its window (planner.ts); listed with days
+ * 32–59 it was never fetched ahead of the crunch (dense simulation: none of
+ * its 420 days in the afternoon, so ~1/23 of the next morning's days 8–30
+ * stale).
  */
 const SWEPT_LAST = TIERS[1].toOffset + 1
-const MONTH_LAST = TIERS[2].toOffset
+const MONTH_LAST = TIERS[2].toOffset + 1
 
 /**
  * Due pairs (due.ts) that nobody holds. All of the near days (offset 0–8,

@@ -156,7 +156,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       context = planContext({ ...(await crunchCounts(o.db.prisma, now)), usablePerMinute })
       if (context.sweep) {
         const pulled = await pullAheadOfCrunch(o.db.prisma, now)
-        if (pulled) log.info({ pulled }, 'days 8-30 due in the crunch ahead made due now')
+        if (pulled) log.info({ pulled }, 'days 8-30 due in the crunch ahead brought forward to before it')
       }
     }
     const candidates = await loadCandidates(o.db.prisma, now, o.candidateLimit ?? 1_000)

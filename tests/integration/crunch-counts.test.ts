@@ -66,47 +66,59 @@ describe('pullAheadOfCrunch', () => {
       rows.map((r) => new Date(r.due)),
     )
   }
-  const dueNow = async (now: number) =>
-    (
-      await db!.prisma.$queryRawUnsafe<{ product_id: number; date: string }[]>(
-        `SELECT product_id, date::text AS date FROM day_fetch_state WHERE next_due_at = $1 ORDER BY product_id, date`,
-        new Date(now),
-      )
-    ).map((r) => `${r.product_id}:${r.date}`)
+  const dueAt = async () =>
+    Object.fromEntries(
+      (
+        await db!.prisma.$queryRawUnsafe<{ product_id: number; date: string; next_due_at: Date }[]>(
+          `SELECT product_id, date::text AS date, next_due_at FROM day_fetch_state ORDER BY product_id, date`,
+        )
+      ).map((r) => [`${r.product_id}:${r.date}`, r.next_due_at.getTime()]),
+    )
 
-  it("makes due now tomorrow's open days 8-30 that would fall due in the crunch, once, from local noon", async () => {
+  it("brings forward tomorrow's open days 8-30 that would fall due in the crunch by its span, in order, once, from local noon", async () => {
     const morning = at(TODAY, '03:00')
     const inCrunch = at('2026-12-02', '02:30')
+    const lateInCrunch = at('2026-12-02', '11:00')
     await seed([
       { id: 1, off: 9, outcome: 'ok', fetched: morning, due: inCrunch }, // pulled: tomorrow's day 8
-      { id: 1, off: 31, outcome: 'ok', fetched: morning, due: inCrunch }, // pulled: tomorrow's day 30
+      { id: 1, off: 31, outcome: 'ok', fetched: morning, due: lateInCrunch }, // pulled: tomorrow's day 30
       { id: 1, off: 8, outcome: 'ok', fetched: morning, due: inCrunch }, // tomorrow's day 7: the sweep's
       { id: 1, off: 32, outcome: 'ok', fetched: morning, due: inCrunch }, // tomorrow's day 31
       { id: 1, off: 10, outcome: 'empty', fetched: morning, due: inCrunch }, // closed
       { id: 1, off: 11, outcome: 'ok', fetched: at(TODAY, '13:00'), due: inCrunch }, // fetched since noon
       { id: 1, off: 12, outcome: 'ok', fetched: morning, due: at('2026-12-02', '12:30') }, // due after the crunch
+      { id: 1, off: 13, outcome: 'ok', fetched: morning, due: at(TODAY, '18:00') }, // due before midnight anyway
       { id: 2, off: 9, outcome: 'ok', fetched: morning, due: inCrunch }, // paused product
     ])
+    const before = await dueAt()
     // Before local noon nothing moves.
     expect(await pullAheadOfCrunch(db!.prisma, at(TODAY, '11:59'))).toBe(0)
     const now = at(TODAY, '14:00')
     expect(await pullAheadOfCrunch(db!.prisma, now)).toBe(2)
-    expect(await dueNow(now)).toEqual([`1:${addDays(TODAY, 9)}`, `1:${addDays(TODAY, 31)}`])
-    // Pulled days are due already: a second pass finds nothing.
+    const after = await dueAt()
+    // 02:30 in the crunch is due at 14:30, 11:00 at 23:00: the order of what the crunch would cost is kept.
+    expect(after[`1:${addDays(TODAY, 9)}`]).toBe(at(TODAY, '14:30'))
+    expect(after[`1:${addDays(TODAY, 31)}`]).toBe(at(TODAY, '23:00'))
+    const moved = Object.keys(after).filter((k) => after[k] !== before[k])
+    expect(moved.sort()).toEqual([`1:${addDays(TODAY, 31)}`, `1:${addDays(TODAY, 9)}`].sort())
+    // Brought forward, they are due before the crunch: a second pass finds nothing.
     expect(await pullAheadOfCrunch(db!.prisma, now + 60_000)).toBe(0)
+    expect(await pullAheadOfCrunch(db!.prisma, at(TODAY, '23:30'))).toBe(0)
   })
 
-  it('lists day 8 always and due days 9-30 before a backlog of days 31-59 that fell due earlier', async () => {
+  it('lists day 8 always and due days 9-31 before a backlog of days 32-59 that fell due earlier', async () => {
     const now = at(TODAY, '14:00')
     await seed([
       { id: 1, off: 40, outcome: 'ok', fetched: at('2026-11-20', '10:00'), due: at('2026-11-25', '10:00') },
       { id: 1, off: 41, outcome: 'ok', fetched: at('2026-11-20', '10:00'), due: at('2026-11-25', '11:00') },
       { id: 1, off: 20, outcome: 'ok', fetched: at('2026-11-30', '13:00'), due: at(TODAY, '12:30') },
-      { id: 1, off: 21, outcome: 'ok', fetched: at('2026-11-30', '13:00'), due: at(TODAY, '12:40') },
+      // Day 31 is tomorrow's day 30: listed with days 9-30.
+      { id: 1, off: 31, outcome: 'ok', fetched: at('2026-11-30', '13:00'), due: at(TODAY, '12:40') },
+      { id: 1, off: 21, outcome: 'ok', fetched: at('2026-11-30', '13:00'), due: at(TODAY, '12:50') },
       // Due last, yet listed: tomorrow's day 7, which the sweep ranks with days 1-7.
       { id: 1, off: 8, outcome: 'ok', fetched: at('2026-11-30', '13:00'), due: at(TODAY, '13:55') },
     ])
-    const listed = await loadCandidates(db!.prisma, now, 1)
-    expect(listed.map((c) => c.date)).toEqual([addDays(TODAY, 8), addDays(TODAY, 20)])
+    const listed = await loadCandidates(db!.prisma, now, 2)
+    expect(listed.map((c) => c.date)).toEqual([addDays(TODAY, 8), addDays(TODAY, 20), addDays(TODAY, 31)])
   })
 })
