@@ -177,14 +177,14 @@ export function bestOverTimeSeries(catalogue: Catalogue, productIds: readonly nu
     if (startOfDay(tomorrow, o.timeZone) - t > today.targetMs) return todayReads
     return todayReads + dayInfo(tomorrow).length
   }
-  // Leftover budget per minute after today (l1) and after days 1–7 (l2),
-  // from a day before `from` to a week period after `to` (for l3, below).
+  // Leftover budget per minute after today (l1) and after days 1–7 at their
+  // steady rate (l2), from a day before `from` to `to`.
   const start = o.from - month.targetMs
   const minutes = Math.ceil((o.to - start) / MIN)
   const weekSpan = week.targetMs / MIN
-  const l1 = new Float64Array(minutes + weekSpan)
-  const l2 = new Float64Array(minutes + weekSpan)
-  const weekOpen = new Float64Array(minutes + weekSpan)
+  const l1 = new Float64Array(minutes + 1)
+  const l2 = new Float64Array(minutes + 1)
+  const weekOpen = new Float64Array(minutes + 1)
   // Days 1–7 left stale while today took the key are owed afterwards (at
   // most one request each): the catch-up comes before days 8–30 get any.
   let owed = 0
