@@ -49,7 +49,8 @@ const NEVER_FETCHED_WEIGHT = TIERS[2].weight
  * open day of days 8–30 buys slots people book. Before this and
  * `EMPTY_WEEK_RECHECK_MS`, the dense simulation spent 50–70 requests an
  * hour of the afternoon on closed and empty days while thousands of open
- * days 8–30 waited for the evening (5–12 after both, at 450 products).
+ * days 8–30 waited for the evening (after both: 4–12 an hour until 19:00,
+ * at 450 products; later, days late for days enough to outweigh them).
  */
 const EMPTY_FAR_WEIGHT = TIERS[3].weight
 /**
