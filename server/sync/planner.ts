@@ -50,7 +50,8 @@ const NEVER_FETCHED_WEIGHT = TIERS[2].weight
  * `EMPTY_WEEK_RECHECK_MS`, the dense simulation spent 50–70 requests an
  * hour of the afternoon on closed and empty days while thousands of open
  * days 8–30 waited for the evening (after both: 4–12 an hour until 19:00,
- * at 450 products; later, days late for days enough to outweigh them).
+ * at 450 products; later, re-checks that have waited long enough to outrank
+ * them).
  */
 const EMPTY_FAR_WEIGHT = TIERS[3].weight
 /**
