@@ -63,6 +63,8 @@ export interface SimReport {
   products: number
   latency: string
   warmupHours: number
+  /** The measured calendar day (absent in reports before it was an option: 2026-12-01). */
+  day?: string
   catalogues: CatalogueReport[]
 }
 
@@ -147,7 +149,7 @@ export function formatSimReport(j: SimReport): string {
   const steady = j.catalogues.flatMap((c) => c.results.filter((r) => r.scenario === 'steady'))
   const hours = steady[0]?.hours ?? 0
   return [
-    `${j.products} products, ${j.limit} requests/min, partner latency ${j.latency} ms, production settings (1 s margin, 8 in flight); ${j.catalogues.every((c) => c.warmupHours !== undefined) ? 'a warm-up from a pre-filled steady state (per catalogue, below)' : `${j.warmupHours} h warm-up from a pre-filled steady state`}, then ${hours} h measured (the calendar day 2026-12-01, Asia/Singapore); run ${j.date}, ${Math.round(j.catalogues.flatMap((c) => c.results).reduce((n, r) => n + r.realSeconds, 0))} s real time. Reads are sampled every 5 simulated minutes; accuracy samples 40 reads each time (15 % today, 40 % days 1–7, 35 % days 8–30, 10 % days 31–59) and compares the stored day with what the catalogue answers at that instant.`,
+    `${j.products} products, ${j.limit} requests/min, partner latency ${j.latency} ms, production settings (1 s margin, 8 in flight); ${j.catalogues.every((c) => c.warmupHours !== undefined) ? 'a warm-up from a pre-filled steady state (per catalogue, below)' : `${j.warmupHours} h warm-up from a pre-filled steady state`}, then ${hours} h measured (the calendar day ${j.day ?? '2026-12-01'}, Asia/Singapore); run ${j.date}, ${Math.round(j.catalogues.flatMap((c) => c.results).reduce((n, r) => n + r.realSeconds, 0))} s real time. Reads are sampled every 5 simulated minutes; accuracy samples 40 reads each time (15 % today, 40 % days 1–7, 35 % days 8–30, 10 % days 31–59) and compares the stored day with what the catalogue answers at that instant.`,
     '',
     ...j.catalogues.map((c) => `${catalogueSection(c, j.limit)}\n`),
   ].join('\n')

@@ -14,7 +14,11 @@
  * scenario: a "run now" of the whole horizon, with today's freshness while it
  * drains.
  *
- *   npm run bench:sync -- [--catalogue sample,dense] [--products 450] [--warmup-hours 3] [--hours 24] [--run-hours 6]
+ *   npm run bench:sync -- [--catalogue sample,dense] [--products 450] [--warmup-hours 3] [--hours 24] [--run-hours 6] [--day 2026-12-01]
+ *
+ * `--day` is the measured calendar day (from its midnight). The default, a
+ * Tuesday, follows the dense catalogue's light Monday (most of its closing
+ * days); 2026-12-02 with a 48 h warm-up measures a day after a busy one.
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -51,6 +55,7 @@ const { values: args } = parseArgs({
     catalogue: { type: 'string', default: 'sample,dense' },
     strategies: { type: 'string', default: 'smart,naive' },
     out: { type: 'string', default: 'bench/out/sync.json' },
+    day: { type: 'string', default: '2026-12-01' },
   },
 })
 const PRODUCTS = Number(args.products)
@@ -61,7 +66,8 @@ const LIMIT = Number(args.limit)
 const LATENCY = parseLatency(args.latency!)
 if (!LATENCY) throw new Error(`--latency must be "n" or "a-b" milliseconds, got ${args.latency}`)
 const TZ = 'Asia/Singapore'
-const DAY = '2026-12-01'
+const DAY = args.day!
+if (!/^\d{4}-\d{2}-\d{2}$/.test(DAY)) throw new Error(`--day must be YYYY-MM-DD, got ${DAY}`)
 const MEASURE_FROM = zonedTimeToInstant(DAY, '00:00', TZ)
 const SAMPLE_EVERY_MS = 5 * 60_000
 const READS_PER_SAMPLE = 40
@@ -381,6 +387,7 @@ async function main() {
     products: PRODUCTS,
     latency: args.latency!,
     warmupHours: WARMUP_MS / 3_600_000,
+    day: DAY,
     catalogues: [],
   }
   try {
