@@ -3,6 +3,7 @@ import { Prisma, type Db } from '../db/client.ts'
 import { dueSql, fetchableSql, productsTodayCte } from './due.ts'
 import { TIERS } from './tiers.ts'
 import { CRUNCH_PULL, type Candidate, type WeekdayStats } from './planner.ts'
+import { REPHASE_OFFSETS } from './rephase.ts'
 
 /**
  * The SQL side of scheduling: keep a fetch-state row for every (product, day)
@@ -216,6 +217,40 @@ export async function loadEarly(db: Db, now: number, limit: number): Promise<Can
   return rows.map(toCandidate)
 }
 
+/** The time zones of the products being synced. */
+export async function syncedTimeZones(db: Db): Promise<string[]> {
+  const rows = await db.$queryRaw<{ time_zone: string }[]>`SELECT DISTINCT time_zone FROM product WHERE active AND NOT paused ORDER BY 1`
+  return rows.map((r) => r.time_zone)
+}
+
+/**
+ * Open days 2–7 not yet due whose due time falls in their zone's rephase
+ * window (rephase.ts `rephaseWindow`), earliest due first: the planner's
+ * candidates for a fetch before they are due.
+ */
+export async function loadRephase(db: Db, now: number, windows: { timeZone: string; from: number; to: number }[], limit: number): Promise<Candidate[]> {
+  if (!windows.length) return []
+  const at = new Date(now)
+  // `n` is there to bind the instant before the windows' arrays (nowFirst).
+  const rows = await db.$queryRaw<CandidateRow[]>(
+    nowFirst(
+      at,
+      Prisma.sql`
+        WITH ${P_TODAY}, n AS (SELECT ${at}::timestamptz AS now),
+        w AS (SELECT * FROM unnest(${windows.map((w) => w.timeZone)}::text[], ${windows.map((w) => new Date(w.from))}::timestamptz[], ${windows.map((w) => new Date(w.to))}::timestamptz[]) AS w(time_zone, due_from, due_to))
+        SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at
+        FROM w JOIN p ON p.time_zone = w.time_zone JOIN day_fetch_state f ON f.product_id = p.id
+        WHERE f.next_due_at >= w.due_from AND f.next_due_at < w.due_to AND f.next_due_at > ${AT_NOW}
+          AND f.date - p.today BETWEEN ${REPHASE_OFFSETS.from}::int AND ${REPHASE_OFFSETS.to}::int
+          AND f.last_outcome = 'ok' AND f.forced_at IS NULL AND ${FETCHABLE_TODAY}
+          AND (f.claimed_until IS NULL OR f.claimed_until < ${AT_NOW})
+        ORDER BY f.next_due_at, f.product_id, f.date
+        LIMIT ${limit}`,
+    ),
+  )
+  return rows.map(toCandidate)
+}
+
 type ClaimRow = { product_id: number; date: string; time_zone: string; consecutive_failures: number }
 
 const toClaimed = (r: ClaimRow, now: number): ClaimedPair => ({
@@ -260,7 +295,7 @@ export async function claimPairs(db: Db, pairs: { productId: number; date: strin
  * Claims the first pair of `ranked` (the planner's order) that is still due,
  * unclaimed and not locked by another instance, in one statement. Runs inside
  * the budget's transaction (dispatch): a place in the window and a pair are
- * taken together, at the moment of sending, or neither is. With `early`,
+ * taken together, at the moment of sending, or neither is. With `early` (or a pair's own `early`),
  * pairs not yet due may be claimed (spare budget, see loadEarly), but only
  * if nobody fetched them since they were listed. `skipped` is how
  * many leading pairs were no longer available (another instance took them,
@@ -268,7 +303,7 @@ export async function claimPairs(db: Db, pairs: { productId: number; date: strin
  */
 export async function claimNext(
   tx: Db,
-  ranked: readonly { productId: number; date: string; nextDueAt: number }[],
+  ranked: readonly { productId: number; date: string; nextDueAt: number; early?: boolean }[],
   instanceId: string,
   now: number,
   ttlMs: number,
@@ -282,13 +317,14 @@ export async function claimNext(
       Prisma.sql`
         WITH want AS (
           SELECT ${at}::timestamptz AS now, w.*
-          FROM unnest(${ranked.map((p) => p.productId)}::int[], ${ranked.map((p) => p.date)}::date[], ${ranked.map((p) => new Date(p.nextDueAt))}::timestamptz[])
-               WITH ORDINALITY AS w(product_id, date, next_due_at, ord)),
+          FROM unnest(${ranked.map((p) => p.productId)}::int[], ${ranked.map((p) => p.date)}::date[], ${ranked.map((p) => new Date(p.nextDueAt))}::timestamptz[],
+                      ${ranked.map((p) => opts.early === true || p.early === true)}::bool[])
+               WITH ORDINALITY AS w(product_id, date, next_due_at, early, ord)),
         c AS (
           SELECT f.product_id, f.date, want.ord FROM want
           JOIN day_fetch_state f ON f.product_id = want.product_id AND f.date = want.date
           JOIN product p ON p.id = f.product_id
-          WHERE ${opts.early ? EARLY_CLAIMABLE : DUE} AND (f.claimed_until IS NULL OR f.claimed_until < want.now)
+          WHERE (CASE WHEN want.early THEN ${EARLY_CLAIMABLE} ELSE ${DUE} END) AND (f.claimed_until IS NULL OR f.claimed_until < want.now)
           ORDER BY want.ord LIMIT 1
           FOR UPDATE OF f SKIP LOCKED)
         UPDATE day_fetch_state f SET claimed_by = ${instanceId}, claimed_until = ${new Date(now + ttlMs)}

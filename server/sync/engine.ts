@@ -4,8 +4,20 @@ import type { Database } from '../db/client.ts'
 import type { Logger } from '../logger.ts'
 import type { FetchDayResult } from '../partner/client.ts'
 import type { Budget, PermitSkip } from './budget.ts'
-import { claimNext, crunchCounts, loadCandidates, loadEarly, maintainHorizon, pullAheadOfCrunch, releaseClaims, type ClaimedPair } from './claims.ts'
+import {
+  claimNext,
+  crunchCounts,
+  loadCandidates,
+  loadEarly,
+  loadRephase,
+  maintainHorizon,
+  pullAheadOfCrunch,
+  releaseClaims,
+  syncedTimeZones,
+  type ClaimedPair,
+} from './claims.ts'
 import { nextDueAfterFetch, planContext, rankDue, type Outcome, type PlanContext, type Ranked } from './planner.ts'
+import { rankRephase, rephaseWindow, withRephase } from './rephase.ts'
 import { fetchDayInto, type Sent } from './worker.ts'
 import { TIERS } from './tiers.ts'
 
@@ -13,8 +25,10 @@ import { TIERS } from './tiers.ts'
 export interface PlanStrategy {
   nextDueAfterFetch: typeof nextDueAfterFetch
   rankDue: typeof rankDue
+  /** Days 2–7 worth fetching before they are due (rephase.ts); none when absent. */
+  rankRephase?: typeof rankRephase
 }
-export const smartStrategy: PlanStrategy = { nextDueAfterFetch, rankDue }
+export const smartStrategy: PlanStrategy = { nextDueAfterFetch, rankDue, rankRephase }
 
 /** Kept as a name for this module's callers. */
 export type EngineLogger = Logger
@@ -118,6 +132,8 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
 
   // Whether a crunch is ahead and how long the sweep before it takes (planner.ts planContext), re-estimated with the horizon upkeep.
   let context: PlanContext = { sweep: false }
+  // The synced products' time zones, for the rephase windows (listed with the horizon upkeep while a crunch is ahead).
+  let zones: string[] = []
   const fetchAndWrite = (pair: ClaimedPair) => fetchDayInto(o, plan, pair, context)
 
   /** Sends one claimed pair; its answer is written whenever it comes, without holding up the next send. */
@@ -157,12 +173,13 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       if (context.sweep) {
         const pulled = await pullAheadOfCrunch(o.db.prisma, now)
         if (pulled) log.info({ pulled }, 'days 8-30 due in the crunch ahead brought forward to before it')
+        if (plan.rankRephase) zones = await syncedTimeZones(o.db.prisma)
       }
     }
     const candidates = await loadCandidates(o.db.prisma, now, o.candidateLimit ?? 1_000)
     const todays = new Map<string, string>()
     const todayOf = (tz: string) => todays.get(tz) ?? todays.set(tz, localDate(now, tz)).get(tz)!
-    const due = plan.rankDue(candidates, now, todayOf, context)
+    const due = withRephase(plan.rankDue(candidates, now, todayOf, context), await rephaseCandidates(now, todayOf))
     if (due.length || !(o.spendSpareBudget ?? true)) {
       queue = due
       queueIsEarly = false
@@ -177,6 +194,17 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     rankedAt = now
     o.observer?.pass(performance.now() - t0)
     reportProgress(now)
+  }
+
+  /** Days 2–7 to fetch before they are due, at no cost in requests (rephase.ts), while a crunch is ahead. */
+  async function rephaseCandidates(now: number, todayOf: (tz: string) => string): Promise<Ranked[]> {
+    if (!plan.rankRephase || !context.sweep) return []
+    const windows = zones.flatMap((timeZone) => {
+      const w = rephaseWindow(now, todayOf(timeZone), timeZone, context)
+      return w ? [{ timeZone, ...w }] : []
+    })
+    if (!windows.length) return []
+    return plan.rankRephase(await loadRephase(o.db.prisma, now, windows, 64), now, todayOf, context)
   }
 
   type Step =
@@ -201,7 +229,8 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     })
     if (permit.granted) {
       queue.splice(0, skippedPairs + 1)
-      return { sent: true, done: launch(permit.granted), early }
+      const claimed = head[skippedPairs]
+      return { sent: true, done: launch(permit.granted), early: early || claimed?.early === true }
     }
     if (permit.skipped === 'idle' && head.length) {
       // All of the head was taken by others or paused meanwhile: look further.
@@ -281,7 +310,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       if (state === 'stopping' || state === 'stopped') return { ...report, skipped: 'stopping' }
       const mine: Promise<Sent>[] = []
       if (opts.rerank !== false || !queue.length || o.clock.now() - rankedAt >= rankEveryMs) await rank(o.clock.now())
-      report.due = queueIsEarly ? 0 : queue.length
+      report.due = queueIsEarly ? 0 : queue.filter((r) => !r.early).length
       let last: Extract<Step, { skipped: PermitSkip }> | undefined
       for (;;) {
         if (stopping.signal.aborted) break

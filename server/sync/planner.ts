@@ -276,6 +276,8 @@ export interface Ranked extends Candidate {
   offset: number
   tier: Tier
   score: number
+  /** Not due: claimed only if nobody fetched it since it was listed (spare budget, rephase.ts). */
+  early?: boolean
 }
 
 // Three classes, highest first, folded into one number so a plain sort orders them.
