@@ -3,7 +3,7 @@ import { Prisma, type Db } from '../db/client.ts'
 import { dueSql, fetchableSql, productsTodayCte } from './due.ts'
 import { TIERS } from './tiers.ts'
 import { CRUNCH_PULL, type Candidate, type WeekdayStats } from './planner.ts'
-import { REPHASE_OFFSETS } from './rephase.ts'
+import { REPHASE_OFFSETS, type RephaseWindow } from './rephase.ts'
 
 /**
  * The SQL side of scheduling: keep a fetch-state row for every (product, day)
@@ -228,8 +228,9 @@ export async function syncedTimeZones(db: Db): Promise<string[]> {
  * window (rephase.ts `rephaseWindow`), earliest due first: the planner's
  * candidates for a fetch before they are due.
  */
-export async function loadRephase(db: Db, now: number, windows: { timeZone: string; from: number; to: number }[], limit: number): Promise<Candidate[]> {
-  if (!windows.length) return []
+export async function loadRephase(db: Db, now: number, byZone: ReadonlyMap<string, RephaseWindow>, limit: number): Promise<Candidate[]> {
+  if (!byZone.size) return []
+  const windows = [...byZone].map(([timeZone, w]) => ({ timeZone, ...w }))
   const at = new Date(now)
   // `n` is there to bind the instant before the windows' arrays (nowFirst).
   const rows = await db.$queryRaw<CandidateRow[]>(
@@ -295,9 +296,9 @@ export async function claimPairs(db: Db, pairs: { productId: number; date: strin
  * Claims the first pair of `ranked` (the planner's order) that is still due,
  * unclaimed and not locked by another instance, in one statement. Runs inside
  * the budget's transaction (dispatch): a place in the window and a pair are
- * taken together, at the moment of sending, or neither is. With `early` (or a pair's own `early`),
- * pairs not yet due may be claimed (spare budget, see loadEarly), but only
- * if nobody fetched them since they were listed. `skipped` is how
+ * taken together, at the moment of sending, or neither is. A pair marked
+ * `early` may be claimed though not due (spare budget, see loadEarly and
+ * rephase.ts), but only if nobody fetched it since it was listed. `skipped` is how
  * many leading pairs were no longer available (another instance took them,
  * the product was paused or removed), so the caller can drop them.
  */
@@ -307,7 +308,6 @@ export async function claimNext(
   instanceId: string,
   now: number,
   ttlMs: number,
-  opts: { early?: boolean } = {},
 ): Promise<{ pair?: ClaimedPair; skipped: number }> {
   if (!ranked.length) return { skipped: 0 }
   const at = new Date(now)
@@ -318,7 +318,7 @@ export async function claimNext(
         WITH want AS (
           SELECT ${at}::timestamptz AS now, w.*
           FROM unnest(${ranked.map((p) => p.productId)}::int[], ${ranked.map((p) => p.date)}::date[], ${ranked.map((p) => new Date(p.nextDueAt))}::timestamptz[],
-                      ${ranked.map((p) => opts.early === true || p.early === true)}::bool[])
+                      ${ranked.map((p) => p.early === true)}::bool[])
                WITH ORDINALITY AS w(product_id, date, next_due_at, early, ord)),
         c AS (
           SELECT f.product_id, f.date, want.ord FROM want

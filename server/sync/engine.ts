@@ -17,7 +17,7 @@ import {
   type ClaimedPair,
 } from './claims.ts'
 import { nextDueAfterFetch, planContext, rankDue, type Outcome, type PlanContext, type Ranked } from './planner.ts'
-import { rankRephase, rephaseWindow, withRephase } from './rephase.ts'
+import { rankRephase, rephaseWindows, withRephase } from './rephase.ts'
 import { fetchDayInto, type Sent } from './worker.ts'
 import { TIERS } from './tiers.ts'
 
@@ -187,7 +187,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       // Nothing due: keep sending from one list of early refreshes (the
       // claim skips any that was fetched meanwhile) instead of listing the
       // whole horizon again on every ranking.
-      queue = (await loadEarly(o.db.prisma, now, 64)).map((c) => ({ ...c, offset: 0, tier: TIERS[0], score: 0 }))
+      queue = (await loadEarly(o.db.prisma, now, 64)).map((c) => ({ ...c, offset: 0, tier: TIERS[0], score: 0, early: true }))
       queueIsEarly = queue.length > 0
       earlyListedAt = now
     }
@@ -199,12 +199,9 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
   /** Days 2–7 to fetch before they are due, at no cost in requests (rephase.ts), while a crunch is ahead. */
   async function rephaseCandidates(now: number, todayOf: (tz: string) => string): Promise<Ranked[]> {
     if (!plan.rankRephase || !context.sweep) return []
-    const windows = zones.flatMap((timeZone) => {
-      const w = rephaseWindow(now, todayOf(timeZone), timeZone, context)
-      return w ? [{ timeZone, ...w }] : []
-    })
-    if (!windows.length) return []
-    return plan.rankRephase(await loadRephase(o.db.prisma, now, windows, 64), now, todayOf, context)
+    const windows = rephaseWindows(now, zones, todayOf, context)
+    if (!windows.size) return []
+    return plan.rankRephase(await loadRephase(o.db.prisma, now, windows, 64), todayOf, windows)
   }
 
   type Step =
@@ -218,19 +215,17 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     if (!queue.length || now - rankedAt >= rankEveryMs) await rank(now)
     // Nothing due still asks the budget, so a pause or halt is reported as such.
     const head = queue.slice(0, 32)
-    const early = queueIsEarly
     let skippedPairs = 0
     const permit = await o.budget.permit(async (tx) => {
       // stop() may have been called while this decision waited for the lock.
       if (!head.length || stopping.signal.aborted) return undefined
-      const r = await claimNext(tx, head, o.instanceId, now, claimTtlMs, { early })
+      const r = await claimNext(tx, head, o.instanceId, now, claimTtlMs)
       skippedPairs = r.skipped
       return r.pair
     })
     if (permit.granted) {
       queue.splice(0, skippedPairs + 1)
-      const claimed = head[skippedPairs]
-      return { sent: true, done: launch(permit.granted), early: early || claimed?.early === true }
+      return { sent: true, done: launch(permit.granted), early: head[skippedPairs]?.early === true }
     }
     if (permit.skipped === 'idle' && head.length) {
       // All of the head was taken by others or paused meanwhile: look further.
@@ -310,7 +305,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       if (state === 'stopping' || state === 'stopped') return { ...report, skipped: 'stopping' }
       const mine: Promise<Sent>[] = []
       if (opts.rerank !== false || !queue.length || o.clock.now() - rankedAt >= rankEveryMs) await rank(o.clock.now())
-      report.due = queueIsEarly ? 0 : queue.filter((r) => !r.early).length
+      report.due = queue.filter((r) => !r.early).length
       let last: Extract<Step, { skipped: PermitSkip }> | undefined
       for (;;) {
         if (stopping.signal.aborted) break

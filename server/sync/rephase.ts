@@ -50,7 +50,12 @@ export const REPHASE_SCORE = WEEK.weight - 1
  * of them moves from after noon to before it (due from `from`). Undefined
  * without a crunch ahead, from noon, or when no due time qualifies.
  */
-export function rephaseWindow(now: number, today: IsoDate, timeZone: string, ctx: PlanContext): { from: number; to: number } | undefined {
+export interface RephaseWindow {
+  from: number
+  to: number
+}
+
+export function rephaseWindow(now: number, today: IsoDate, timeZone: string, ctx: PlanContext): RephaseWindow | undefined {
   if (!ctx.sweep) return undefined
   const noon = startOfDay(today, timeZone) + CRUNCH_PULL.fromMs
   if (now >= noon) return undefined
@@ -66,15 +71,24 @@ export function rephaseWindow(now: number, today: IsoDate, timeZone: string, ctx
   return from < to ? { from, to } : undefined
 }
 
+/** `rephaseWindow` for each of `zones` that has one at `now`: what claims.ts loadRephase lists and `rankRephase` keeps. */
+export function rephaseWindows(now: number, zones: readonly string[], todayOf: (tz: string) => IsoDate, ctx: PlanContext): Map<string, RephaseWindow> {
+  const out = new Map<string, RephaseWindow>()
+  for (const tz of zones) {
+    const w = rephaseWindow(now, todayOf(tz), tz, ctx)
+    if (w) out.set(tz, w)
+  }
+  return out
+}
+
 /** The candidates (not due, listed by claims.ts loadRephase) worth fetching now, ranked under due days 1–7. */
-export function rankRephase(candidates: readonly Candidate[], now: number, todayOf: (tz: string) => IsoDate, ctx: PlanContext): Ranked[] {
+export function rankRephase(candidates: readonly Candidate[], todayOf: (tz: string) => IsoDate, windows: ReadonlyMap<string, RephaseWindow>): Ranked[] {
   const out: Ranked[] = []
   for (const c of candidates) {
     if (c.forcedAt !== null || c.lastSlotStart === null || c.lastFetchedAt === null) continue
-    const today = todayOf(c.timeZone)
-    const offset = daysBetween(today, c.date)
+    const offset = daysBetween(todayOf(c.timeZone), c.date)
     if (offset < REPHASE_OFFSETS.from || offset > REPHASE_OFFSETS.to) continue
-    const w = rephaseWindow(now, today, c.timeZone, ctx)
+    const w = windows.get(c.timeZone)
     if (!w || c.nextDueAt < w.from || c.nextDueAt >= w.to) continue
     out.push({ ...c, offset, tier: WEEK, score: REPHASE_SCORE, early: true })
   }

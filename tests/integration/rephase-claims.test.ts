@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { addDays, zonedTimeToInstant } from '../../server/calendar/days.ts'
 import { claimNext, loadRephase, syncedTimeZones } from '../../server/sync/claims.ts'
-import { rankRephase, rephaseWindow } from '../../server/sync/rephase.ts'
+import { rankRephase, rephaseWindow, rephaseWindows } from '../../server/sync/rephase.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 
 /** The SQL side of rephase.ts: listing days 2-7 before they are due, and claiming one of them beside due pairs. */
@@ -49,13 +49,20 @@ describe('loadRephase', () => {
     ])
     expect(await syncedTimeZones(db!.prisma)).toEqual(['Asia/Singapore', 'Europe/Amsterdam'])
     const w = rephaseWindow(NOW, TODAY, SGT, CTX)!
-    const listed = await loadRephase(db!.prisma, NOW, [{ timeZone: SGT, ...w }], 10)
+    const sgt = new Map([[SGT, w]])
+    const listed = await loadRephase(db!.prisma, NOW, sgt, 10)
     expect(listed.map((c) => c.date)).toEqual([addDays(TODAY, 2), addDays(TODAY, 3)])
     // The planner keeps both; a limit keeps the earliest.
-    expect(rankRephase(listed, NOW, () => TODAY, CTX).map((c) => c.date)).toEqual([addDays(TODAY, 2), addDays(TODAY, 3)])
-    expect((await loadRephase(db!.prisma, NOW, [{ timeZone: SGT, ...w }], 1)).map((c) => c.date)).toEqual([addDays(TODAY, 2)])
+    expect(
+      rankRephase(
+        listed,
+        () => TODAY,
+        rephaseWindows(NOW, [SGT], () => TODAY, CTX),
+      ).map((c) => c.date),
+    ).toEqual([addDays(TODAY, 2), addDays(TODAY, 3)])
+    expect((await loadRephase(db!.prisma, NOW, sgt, 1)).map((c) => c.date)).toEqual([addDays(TODAY, 2)])
     // A zone without a window lists nothing of its products.
-    expect(await loadRephase(db!.prisma, NOW, [{ timeZone: 'Europe/Amsterdam', ...w }], 10)).toEqual([])
+    expect(await loadRephase(db!.prisma, NOW, new Map([['Europe/Amsterdam', w]]), 10)).toEqual([])
   })
 })
 
@@ -66,7 +73,12 @@ describe('claimNext with pairs not yet due', () => {
       { id: 1, off: 3, outcome: 'ok', due: at('09:30') },
       { id: 1, off: 4, outcome: 'ok', due: at('06:00') }, // due
     ])
-    const [first, second] = await loadRephase(db!.prisma, NOW, [{ timeZone: SGT, ...rephaseWindow(NOW, TODAY, SGT, CTX)! }], 10)
+    const [first, second] = await loadRephase(
+      db!.prisma,
+      NOW,
+      rephaseWindows(NOW, [SGT], () => TODAY, CTX),
+      10,
+    )
     const due = { productId: 1, date: addDays(TODAY, 4), nextDueAt: at('06:00') }
     // Not flagged early, a pair that is not due is skipped; flagged, it is claimed.
     const notFlagged = await claimNext(db!.prisma, [{ ...first! }, due], 'a', NOW, 60_000)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { addDays, zonedTimeToInstant } from '../../server/calendar/days.ts'
 import { rankDue, type Candidate } from '../../server/sync/planner.ts'
-import { REPHASE_SCORE, rankRephase, rephaseWindow, withRephase } from '../../server/sync/rephase.ts'
+import { REPHASE_SCORE, rankRephase, rephaseWindow, rephaseWindows, withRephase } from '../../server/sync/rephase.ts'
 import { HOUR, MINUTE, TIERS } from '../../server/sync/tiers.ts'
 
 const TZ = 'Asia/Singapore'
@@ -93,9 +93,8 @@ describe('rankRephase and withRephase', () => {
         cand({ productId: 7, lastSlotStart: null }), // seen empty
         cand({ productId: 8, forcedAt: at('06:00') }), // "run now" ranks it already
       ],
-      now,
       todayOf,
-      CTX,
+      rephaseWindows(now, [TZ], todayOf, CTX),
     )
     expect(ranked.map((r) => r.productId)).toEqual([2, 1])
     expect(ranked.every((r) => r.early === true && r.score === REPHASE_SCORE && r.tier.name === 'week')).toBe(true)
@@ -113,7 +112,7 @@ describe('rankRephase and withRephase', () => {
       todayOf,
       CTX,
     )
-    const rephase = rankRephase([cand({ productId: 20, nextDueAt: at('09:00') })], now, todayOf, CTX)
+    const rephase = rankRephase([cand({ productId: 20, nextDueAt: at('09:00') })], todayOf, rephaseWindows(now, [TZ], todayOf, CTX))
     expect(withRephase(due, rephase).map((r) => r.productId)).toEqual([10, 11, 20, 12, 13])
     expect(withRephase(due, [])).toBe(due)
   })
