@@ -125,18 +125,21 @@ export function bestOverTime(catalogue: Catalogue, productIds: readonly number[]
   }
 }
 
-/** The bound of `bestOverTime` per sampled instant, so it can be set beside a measured figure hour by hour. */
-export function bestOverTimeSeries(catalogue: Catalogue, productIds: readonly number[], o: BestOverTimeOptions): BestSample[] {
+/** Per calendar date, what the catalogue holds: each open product's last slot start. Memoised. */
+export function catalogueDays(catalogue: Catalogue, productIds: readonly number[], timeZone: string) {
   const [today, week, month] = TIERS
   const lastStarts = new Map<string, number[]>() // date → instants of each open product's last slot start
-  const openCounts = new Map<string, number>() // date → products with slots that day
+  const openIds = new Map<string, number[]>() // date → the products open that day, in the same order
   const dayInfo = (date: string) => {
-    if (!lastStarts.has(date)) {
-      const at = startOfDay(date, o.timeZone)
-      const lasts: number[] = []
+    let lasts = lastStarts.get(date)
+    if (!lasts) {
+      const at = startOfDay(date, timeZone)
+      lasts = []
+      const ids: number[] = []
       for (const id of productIds) {
         const slots = catalogue.inventory(id, date, at)
         if (!slots.length) continue
+        ids.push(id)
         lasts.push(
           zonedTimeToInstant(
             date,
@@ -144,45 +147,70 @@ export function bestOverTimeSeries(catalogue: Catalogue, productIds: readonly nu
               .map((s) => s.startTime)
               .sort()
               .at(-1)!,
-            o.timeZone,
+            timeZone,
           ),
         )
       }
       lastStarts.set(date, lasts)
-      openCounts.set(date, lasts.length)
+      openIds.set(date, ids)
     }
-    return lastStarts.get(date)!
+    return lasts
   }
   const openIn = (date: string, fromOff: number, toOff: number) => {
     let n = 0
-    for (let off = fromOff; off <= toOff; off++) {
-      const d = addDays(date, off)
-      dayInfo(d)
-      n += openCounts.get(d)!
-    }
+    for (let off = fromOff; off <= toOff; off++) n += dayInfo(addDays(date, off)).length
     return n
   }
-  const counts = (t: number) => {
-    const date = localDate(t, o.timeZone)
-    return {
-      today: dayInfo(date).filter((last) => last > t).length,
-      week: openIn(date, week.fromOffset, week.toOffset),
-      month: openIn(date, month.fromOffset, month.toOffset),
-    }
+  return {
+    dayInfo,
+    /** Products with slots on `date`. */
+    openProducts: (date: string) => {
+      dayInfo(date)
+      return openIds.get(date)!
+    },
+    /** Days counted per tier at instant `t`: today's open days before their last slot, open days 1–7 and 8–30. */
+    counts: (t: number) => {
+      const date = localDate(t, timeZone)
+      return {
+        today: dayInfo(date).filter((last) => last > t).length,
+        week: openIn(date, week.fromOffset, week.toOffset),
+        month: openIn(date, month.fromOffset, month.toOffset),
+      }
+    },
+    /** Days today's tier must keep fresh or make fresh by the next midnight: today's open ones, and in the last 15 min tomorrow's. */
+    todayNeed: (t: number, todayReads: number, fromMidnight = false) => {
+      if (fromMidnight) return todayReads
+      const tomorrow = addDays(localDate(t, timeZone), 1)
+      if (startOfDay(tomorrow, timeZone) - t > today.targetMs) return todayReads
+      return todayReads + dayInfo(tomorrow).length
+    },
   }
-  /** Days today's tier must keep fresh or make fresh by the next midnight: today's open ones, and in the last 15 min tomorrow's. */
-  const todayNeed = (t: number, todayReads: number) => {
-    if (o.todayFromMidnight) return todayReads
-    const tomorrow = addDays(localDate(t, o.timeZone), 1)
-    if (startOfDay(tomorrow, o.timeZone) - t > today.targetMs) return todayReads
-    return todayReads + dayInfo(tomorrow).length
+}
+
+export type CatalogueDays = ReturnType<typeof catalogueDays>
+
+/** What the key leaves per minute after today's tier takes its need, for `minutes` minutes from `start`. */
+export function leftAfterToday(days: CatalogueDays, start: number, minutes: number, perMinute: number, todayFromMidnight = false): Float64Array {
+  const todayMinutes = TIERS[0].targetMs / MIN
+  const l1 = new Float64Array(minutes + 1)
+  for (let i = 0; i < l1.length; i++) {
+    const t = start + i * MIN
+    l1[i] = perMinute - Math.min(perMinute, days.todayNeed(t, days.counts(t).today, todayFromMidnight) / todayMinutes)
   }
+  return l1
+}
+
+/** The bound of `bestOverTime` per sampled instant, so it can be set beside a measured figure hour by hour. */
+export function bestOverTimeSeries(catalogue: Catalogue, productIds: readonly number[], o: BestOverTimeOptions): BestSample[] {
+  const [today, week, month] = TIERS
+  const days = catalogueDays(catalogue, productIds, o.timeZone)
+  const { dayInfo, counts } = days
   // Leftover budget per minute after today (l1) and after days 1–7 at their
   // steady rate (l2), from a day before `from` to `to`.
   const start = o.from - month.targetMs
   const minutes = Math.ceil((o.to - start) / MIN)
   const weekSpan = week.targetMs / MIN
-  const l1 = new Float64Array(minutes + 1)
+  const l1 = leftAfterToday(days, start, minutes, o.perMinute, o.todayFromMidnight)
   const l2 = new Float64Array(minutes + 1)
   const weekOpen = new Float64Array(minutes + 1)
   // Days 1–7 left stale while today took the key are owed afterwards (at
@@ -191,7 +219,6 @@ export function bestOverTimeSeries(catalogue: Catalogue, productIds: readonly nu
   for (let i = 0; i < l1.length; i++) {
     const n = counts(start + i * MIN)
     weekOpen[i] = n.week
-    l1[i] = o.perMinute - Math.min(o.perMinute, todayNeed(start + i * MIN, n.today) / (today.targetMs / MIN))
     const want = n.week / (week.targetMs / MIN) + owed
     const served = Math.min(l1[i]!, want)
     owed = Math.min(n.week, want - served)
