@@ -54,7 +54,7 @@ console.log(`model: ${model.columns} columns, ${model.stage1.length} bytes, buil
 const s1 = await solveLp(model.stage1)
 console.log(`stage 1 solved in ${s1.ms} ms`)
 const floor = args['floor-from'] ? measuredFloor(args['floor-from']) : model.weekByRead(s1.columns)
-const s2 = await solveLp(model.stage2(floor))
+const s2 = await solveLp(model.stage2(floor, args['floor-from'] ? 60 / Number(args['slot-minutes']) : 1))
 console.log(`stage 2 solved in ${s2.ms} ms`)
 const fluid = bestOverTime(catalogue, ids, { timeZone: TZ, from, to, sampleEveryMs: 5 * MIN, perMinute })
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`

@@ -43,10 +43,11 @@ export interface ChainBoundOptions {
 export interface ChainModel {
   stage1: string
   /**
-   * Stage 2 holds days 1–7 at least at `floor[j]` fresh days at every read j:
-   * stage 1's own schedule (`weekByRead`), or a measured one.
+   * Stage 2 holds days 1–7 at least at `floor[j]` fresh days at every read j
+   * (stage 1's own schedule, `weekByRead`), or summed over each `group` of
+   * reads (an hour of a measured schedule, which meets its average there).
    */
-  stage2: (floor: Float64Array) => string
+  stage2: (floor: Float64Array, group?: number) => string
   /** Fresh days 1–7 at each read, and how many are counted there. */
   weekByRead: (cols: Record<string, { Primal: number }>) => Float64Array
   weekReads: Float64Array
@@ -234,16 +235,21 @@ export function chainModel(days: Pick<CatalogueDays, 'openProducts'>, o: ChainBo
     ['Maximize', ` obj: ${wrap(objective)}`, 'Subject To', ...extra, ...rows.map((r) => ` ${r}`), 'Bounds', ...bounds.map((b) => ` ${b}`), 'End', ''].join('\n')
   return {
     stage1: lp([...weekTerms, ...fetchCost], []),
-    stage2: (floor) =>
-      lp(
-        [...obj2, ...fetchCost],
-        staleTerms.flatMap((terms, j) => {
-          if (!weekReads[j]) return []
-          // fresh = counted − stale ≥ floor, with a hair of slack for the solver's tolerance.
-          const most = weekReads[j]! - Math.min(floor[j]!, weekReads[j]!) + 1e-7
-          return terms.length ? [` wk_${j}: ${wrap(terms.map((v) => `+ ${v}`))} <= ${most.toFixed(6)}`] : []
-        }),
-      ),
+    stage2: (floor, group = 1) => {
+      // Reads j..j+group−1 together: fresh = counted − stale ≥ floor, with a hair of slack for the solver's tolerance.
+      const held: string[] = []
+      for (let j = 0; j < K; j += group) {
+        const terms: string[] = []
+        let most = 1e-7
+        for (let i = j; i < Math.min(K, j + group); i++) {
+          if (!weekReads[i]) continue
+          terms.push(...staleTerms[i]!.map((v) => `+ ${v}`))
+          most += weekReads[i]! - Math.min(floor[i]!, weekReads[i]!)
+        }
+        if (terms.length) held.push(` wk_${j}: ${wrap(terms)} <= ${most.toFixed(6)}`)
+      }
+      return lp([...obj2, ...fetchCost], held)
+    },
     weekByRead,
     weekReads,
     weekFresh: (cols) => obj1.reduce((s, [name, c]) => s + c * (cols[name]?.Primal ?? 0), 0),

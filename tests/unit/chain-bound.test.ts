@@ -78,6 +78,10 @@ describe('chain bound: days charged per day, as a linear program', () => {
     expect(b.week).toBeGreaterThan(0.99)
     expect(b.month).toBeGreaterThan(0)
     expect(b.month).toBeLessThan(1)
+    // Held per group of reads (a measured hour's average) instead of per read, days 8–30 can only gain.
+    const floor = b.model.weekByRead((await solveLp(b.model.stage1)).columns)
+    const grouped = await solveLp(b.model.stage2(floor, 4))
+    expect(b.model.monthFresh(grouped.columns) / b.model.monthReads).toBeGreaterThanOrEqual(b.month - 1e-6)
   })
 
   it('serves days 1–7 before days 8–30, and days 8–30 with what is left', async () => {
