@@ -86,24 +86,29 @@ export async function crunchCounts(db: Db, now: number): Promise<{ tomorrowOpen:
 
 /**
  * Brings forward the open days 8–30 of tomorrow that would fall due inside
- * the crunch ahead (planner.ts `CRUNCH_PULL`) by the crunch's span, keeping
- * their order; once per day: only days last fetched before today's local
- * noon and due inside the crunch, which a pulled day no longer is. The
- * engine calls it only while `crunchAhead` holds. Returns how many were
- * pulled.
+ * the crunch ahead (planner.ts `CRUNCH_PULL`) to the afternoon before it,
+ * keeping their order: due at midnight + x, a day is due at noon + x ×
+ * `scale` (planner.ts `pullScale`). Once per day: only days last fetched
+ * before today's local noon and due inside the crunch, which a pulled day no
+ * longer is. The engine calls it only while `crunchAhead` holds. Returns how
+ * many were pulled.
  */
-export async function pullAheadOfCrunch(db: Db, now: number): Promise<number> {
+export async function pullAheadOfCrunch(db: Db, now: number, scale: number): Promise<number> {
+  if (!Number.isFinite(scale) || scale < 0 || scale > 1) throw new Error(`pull scale must be in [0, 1], got ${scale}`)
   const at = new Date(now)
   const from = `${CRUNCH_PULL.fromMs / 1000} seconds`
   const span = `${CRUNCH_PULL.crunchSpanMs / 1000} seconds`
-  // Constant text, so the instant stays the first bound value (nowFirst).
-  const bringForward = raw(`interval '${span}'`)
+  // Constant text (checked above), so the instant stays the first bound value (nowFirst).
+  const noon = raw(`interval '${from}'`)
+  const scaled = raw(`${scale}::float8`)
   return db.$executeRaw(
     nowFirst(
       at,
       Prisma.sql`
     WITH ${P_TODAY_SYNCED}
-    UPDATE day_fetch_state f SET next_due_at = f.next_due_at - ${bringForward}
+    UPDATE day_fetch_state f
+    SET next_due_at = (p.today + ${noon}) AT TIME ZONE p.time_zone
+      + (f.next_due_at - (p.today + 1)::timestamp AT TIME ZONE p.time_zone) * ${scaled}
     FROM p
     WHERE ${at}::timestamptz >= (p.today + ${from}::interval) AT TIME ZONE p.time_zone
       AND f.product_id = p.id

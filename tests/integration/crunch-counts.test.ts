@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { addDays, localDate, zonedTimeToInstant } from '../../server/calendar/days.ts'
 import { crunchCounts, loadCandidates, pullAheadOfCrunch } from '../../server/sync/claims.ts'
+import { pullScale } from '../../server/sync/planner.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 
 /** The counts the engine feeds planner.ts `crunchAhead`: open days tomorrow and on days 2–8, in each product's calendar. */
@@ -92,18 +93,22 @@ describe('pullAheadOfCrunch', () => {
     ])
     const before = await dueAt()
     // Before local noon nothing moves.
-    expect(await pullAheadOfCrunch(db!.prisma, at(TODAY, '11:59'))).toBe(0)
+    // A 2 h sweep: the crunch's 12 h map onto noon → 22:00.
+    const scale = pullScale({ sweep: true, sweepMs: 2 * 3_600_000 })
+    expect(scale).toBeCloseTo(10 / 12, 12)
+    expect(await pullAheadOfCrunch(db!.prisma, at(TODAY, '11:59'), scale)).toBe(0)
     const now = at(TODAY, '14:00')
-    expect(await pullAheadOfCrunch(db!.prisma, now)).toBe(2)
+    expect(await pullAheadOfCrunch(db!.prisma, now, scale)).toBe(2)
     const after = await dueAt()
-    // 02:30 in the crunch is due at 14:30, 11:00 at 23:00: the order of what the crunch would cost is kept.
-    expect(after[`1:${addDays(TODAY, 9)}`]).toBe(at(TODAY, '14:30'))
-    expect(after[`1:${addDays(TODAY, 31)}`]).toBe(at(TODAY, '23:00'))
+    // 02:30 in the crunch is due at 14:05, 11:00 at 21:10, before the sweep: the order of what the crunch would cost is kept.
+    expect(after[`1:${addDays(TODAY, 9)}`]).toBe(at(TODAY, '14:05'))
+    expect(after[`1:${addDays(TODAY, 31)}`]).toBe(at(TODAY, '21:10'))
     const moved = Object.keys(after).filter((k) => after[k] !== before[k])
     expect(moved.sort()).toEqual([`1:${addDays(TODAY, 31)}`, `1:${addDays(TODAY, 9)}`].sort())
     // Brought forward, they are due before the crunch: a second pass finds nothing.
-    expect(await pullAheadOfCrunch(db!.prisma, now + 60_000)).toBe(0)
-    expect(await pullAheadOfCrunch(db!.prisma, at(TODAY, '23:30'))).toBe(0)
+    expect(await pullAheadOfCrunch(db!.prisma, now + 60_000, scale)).toBe(0)
+    expect(await pullAheadOfCrunch(db!.prisma, at(TODAY, '23:30'), scale)).toBe(0)
+    await expect(pullAheadOfCrunch(db!.prisma, now, 1.5)).rejects.toThrow(/pull scale/)
   })
 
   it('lists day 8 always and due days 9-31 before a backlog of days 32-59 that fell due earlier', async () => {

@@ -225,6 +225,36 @@ describe('rankDue', () => {
   it('skips pairs not yet due', () => {
     expect(rankDue([cand({ nextDueAt: NOW + 1 })], NOW, todayOf)).toEqual([])
   })
+  it('with a sweep ahead, day 8 falling due before it weighs like days 31–59; in the sweep, like days 1–7', () => {
+    const afternoon = at(TODAY, '15:00')
+    const fetched = afternoon - 24 * HOUR
+    const ranked = (now: number, ctx = SWEEP) =>
+      rankDue(
+        [
+          cand({ productId: 1, date: '2026-12-09', nextDueAt: afternoon, lastFetchedAt: fetched }), // day 8, swept tonight
+          cand({ productId: 2, date: '2026-12-20', nextDueAt: afternoon, lastFetchedAt: fetched }), // a day 8–30
+          cand({ productId: 3, date: '2027-01-20', nextDueAt: afternoon - 2 * HOUR, lastFetchedAt: fetched }), // a day 31–59, due longer
+          cand({ productId: 4, date: '2026-12-08', nextDueAt: afternoon, lastFetchedAt: fetched }), // day 7: unchanged
+        ],
+        now,
+        todayOf,
+        ctx,
+      ).map((r) => [r.productId, r.score])
+    // Day 8 goes after every due day 8–30 and shares days 31–59's weight (1), ranking by lateness among them.
+    const s = ranked(afternoon)
+    expect(s.map(([id]) => id)).toEqual([4, 2, 3, 1])
+    expect(s.find(([id]) => id === 1)![1]).toBe(1)
+    // No sweep ahead: day 8 is a day 8–30 like any other.
+    expect(ranked(afternoon, { sweep: false }).map(([id]) => id)).toEqual([4, 1, 2, 3])
+    // Once the sweep opens it ranks as days 1–7 again.
+    const inSweep = at('2026-12-02', '00:00') - WEEK_SWEEP_MS + MINUTE
+    expect(
+      ranked(inSweep)
+        .slice(0, 2)
+        .map(([id]) => id),
+    ).toEqual([1, 4])
+    expect(ranked(inSweep).find(([id]) => id === 1)![1]).toBeGreaterThan(100)
+  })
   it('orders by lateness relative to the tier target, near days weighted up', () => {
     const fetched = NOW - 30 * HOUR
     const r = rankDue(
