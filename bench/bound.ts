@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { daysBetween, localDate, localMinuteOfDay, zonedTimeToInstant } from '../server/calendar/days.ts'
+import { localDate, localMinuteOfDay, zonedTimeToInstant } from '../server/calendar/days.ts'
 import { createCatalogue, type CatalogueShape } from '../server/sandbox/catalogue.ts'
-import { hash01 } from '../server/sandbox/rng.ts'
-import { tierOf } from '../server/sync/tiers.ts'
 import { bestOverTime, catalogueDays, leftAfterToday } from './best-plan.ts'
 import { chainModel } from './chain-bound.ts'
 import { solveLp } from './lp.ts'
+import { prefilledAt } from './prefill.ts'
 
 /**
  * `npm run bench:bound`: the per-day (chain) bound of bench/chain-bound.ts for
@@ -46,8 +45,7 @@ const model = chainModel(days, {
   to,
   perMinute,
   slotMinutes: Number(args['slot-minutes']),
-  // As bench/prefill.ts writes them.
-  prefilledAt: (id, date) => start - Math.floor(hash01('prefill', id, date) * tierOf(daysBetween(startDate, date))!.targetMs),
+  prefilledAt: (id, date) => prefilledAt(id, date, start, startDate),
   leftAfterToday: leftAfterToday(days, start, minutes, perMinute),
 })
 console.log(`model: ${model.columns} columns, ${model.stage1.length} bytes, built in ${Date.now() - t0} ms`)

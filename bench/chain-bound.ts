@@ -112,10 +112,8 @@ export function chainModel(days: Pick<CatalogueDays, 'openProducts'>, o: ChainBo
       weekReads[j]! += counts[j]! * ids.length
     }
     // Tomorrow's days fetched in the last 15 min before midnight are today's (charged above).
-    const free = (k: number) => {
-      const midnight = startOfDay(date, o.timeZone)
-      return midnight - readAt(k) <= today.targetMs && midnight > readAt(k)
-    }
+    const midnight = startOfDay(date, o.timeZone)
+    const free = (k: number) => midnight - readAt(k) <= today.targetMs && midnight > readAt(k)
     const supplyF = new Map<number, number>()
     let supplyStale = 0
     for (const id of ids) {

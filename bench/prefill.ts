@@ -21,6 +21,11 @@ import { crunchAhead, isWeekdayClosed, type WeekdayStats } from '../server/sync/
  * with what it would have learned (weekdays closed across the horizon):
  * otherwise the first simulated day is spent learning closed days again.
  */
+/** When the pre-fill has (product, date) last fetched: a fixed random moment within its tier's target before `at` (`today` is at's local date). */
+export function prefilledAt(productId: number, date: string, at: number, today: string): number {
+  return at - Math.floor(hash01('prefill', productId, date) * tierOf(daysBetween(today, date))!.targetMs)
+}
+
 export async function prefill(
   prisma: PrismaClient,
   catalogue: Catalogue,
@@ -47,8 +52,7 @@ export async function prefill(
     // What the engine would have learned by now: a weekday with no open day in the horizon is known closed.
     const answers = Array.from({ length: HORIZON_DAYS }, (_, i) => {
       const date = addDays(today, i)
-      const tier = tierOf(daysBetween(today, date))!
-      const fetchedAt = at - Math.floor(hash01('prefill', productId, date) * tier.targetMs)
+      const fetchedAt = prefilledAt(productId, date, at, today)
       return { date, fetchedAt, body: catalogue.inventory(productId, date, fetchedAt) }
     })
     const byWeekday = new Map<number, WeekdayStats>()
