@@ -19,6 +19,10 @@
  * `--day` is the measured calendar day (from its midnight). The default, a
  * Tuesday, follows the dense catalogue's light Monday (most of its closing
  * days); 2026-12-02 with a 48 h warm-up measures a day after a busy one.
+ *
+ * `SIM_DIAG=1` also writes to stderr, every measured hour, the stale open
+ * days 8–30 by offset and by when they were last fetched and are due, and at
+ * the end the requests by tier and stored outcome.
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -108,6 +112,21 @@ const READ_WEIGHTS: [number, number, number][] = [
   [8, 30, 0.35],
   [31, 59, 0.1],
 ]
+
+/** SIM_DIAG, every measured hour: the stale open days 8–30, by offset and by the local hour they were last fetched and are due. */
+async function staleMonthDiag(prisma: ReturnType<typeof createDatabase>['prisma'], now: number, tag: string) {
+  const stale = `off BETWEEN 8 AND 30 AND last_outcome = 'ok' AND last_fetched_at < $1::timestamptz - interval '24 hours'`
+  const rows = await prisma.$queryRawUnsafe<{ k: string; n: number }[]>(
+    `WITH d AS (SELECT f.*, (f.date - ($1::timestamptz AT TIME ZONE $2)::date) AS off FROM day_fetch_state f)
+     SELECT 'off ' || off AS k, count(*)::int AS n FROM d WHERE ${stale} GROUP BY off
+     UNION ALL SELECT 'fetched ' || to_char(last_fetched_at AT TIME ZONE $2, 'DD HH24'), count(*)::int FROM d WHERE ${stale} GROUP BY 1
+     UNION ALL SELECT 'due ' || to_char(next_due_at AT TIME ZONE $2, 'DD HH24'), count(*)::int FROM d WHERE ${stale} GROUP BY 1
+     UNION ALL SELECT 'open', count(*)::int FROM d WHERE off BETWEEN 8 AND 30 AND last_outcome = 'ok'`,
+    new Date(now),
+    TZ,
+  )
+  process.stderr.write(`${tag} stale days 8–30 at ${new Date(now).toISOString()}: ${rows.map((r) => `${r.k}:${r.n}`).join(' ')}\n`)
+}
 
 function pickOffset(r: number, u: number): number {
   let acc = 0
@@ -236,6 +255,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
         >(SAMPLE_SQL, new Date(now))
       )[0]!
       hourly.sample(now, s)
+      if (process.env.SIM_DIAG && measuring && (nextSample - MEASURE_FROM) % 3_600_000 === 0) await staleMonthDiag(db.prisma, now, tag)
       hourly.requests(now, sandbox.stats().perProductDate)
       if (measuring) {
         acc.todayReads += s.today_reads
