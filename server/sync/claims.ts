@@ -2,7 +2,7 @@ import { HORIZON_DAYS } from '../calendar/horizon.ts'
 import { Prisma, type Db } from '../db/client.ts'
 import { dueSql, fetchableSql, productsTodayCte } from './due.ts'
 import { TIERS } from './tiers.ts'
-import { CRUNCH_PULL, type Candidate, type WeekdayStats } from './planner.ts'
+import { CRUNCH_PULL, type Candidate, type PullPlan, type WeekdayStats } from './planner.ts'
 import { REPHASE_OFFSETS, type RephaseWindow } from './rephase.ts'
 
 /**
@@ -85,21 +85,26 @@ export async function crunchCounts(db: Db, now: number): Promise<{ tomorrowOpen:
 }
 
 /**
- * Brings forward the open days 8–30 of tomorrow that would fall due inside
- * the crunch ahead (planner.ts `CRUNCH_PULL`) to the afternoon before it,
- * keeping their order: due at midnight + x, a day is due at noon + x ×
- * `scale` (planner.ts `pullScale`). Once per day: only days last fetched
- * before today's local noon and due inside the crunch, which a pulled day no
- * longer is. The engine calls it only while `crunchAhead` holds. Returns how
- * many were pulled.
+ * Brings forward the open days 8–30 of tomorrow that would fall due from the
+ * pull's landing instant until the crunch ahead ends (planner.ts
+ * `CRUNCH_PULL`, `pullPlan`) to the afternoon before it, keeping their
+ * order: due at landing + x, a day is due at noon + x × `scale`. Once per
+ * day: only days last fetched before today's local noon and due from the
+ * landing instant, which a pulled day no longer is. The engine calls it only
+ * while `crunchAhead` holds. Returns how many were pulled.
  */
-export async function pullAheadOfCrunch(db: Db, now: number, scale: number): Promise<number> {
+export async function pullAheadOfCrunch(db: Db, now: number, plan: PullPlan): Promise<number> {
+  const { landsByMs, scale } = plan
   if (!Number.isFinite(scale) || scale < 0 || scale > 1) throw new Error(`pull scale must be in [0, 1], got ${scale}`)
+  if (!Number.isInteger(landsByMs) || landsByMs < CRUNCH_PULL.fromMs || landsByMs > 24 * 3_600_000) {
+    throw new Error(`pull landing must be a whole ms between noon and midnight, got ${landsByMs}`)
+  }
   const at = new Date(now)
   const from = `${CRUNCH_PULL.fromMs / 1000} seconds`
   const span = `${CRUNCH_PULL.crunchSpanMs / 1000} seconds`
-  // Constant text (checked above), so the instant stays the first bound value (nowFirst).
+  // Constant or checked text, so the instant stays the first bound value (nowFirst).
   const noon = raw(`interval '${from}'`)
+  const lands = raw(`interval '${landsByMs / 1000} seconds'`)
   const scaled = raw(`${scale}::float8`)
   return db.$executeRaw(
     nowFirst(
@@ -108,7 +113,7 @@ export async function pullAheadOfCrunch(db: Db, now: number, scale: number): Pro
     WITH ${P_TODAY_SYNCED}
     UPDATE day_fetch_state f
     SET next_due_at = (p.today + ${noon}) AT TIME ZONE p.time_zone
-      + (f.next_due_at - (p.today + 1)::timestamp AT TIME ZONE p.time_zone) * ${scaled}
+      + (f.next_due_at - (p.today + ${lands}) AT TIME ZONE p.time_zone) * ${scaled}
     FROM p
     WHERE ${at}::timestamptz >= (p.today + ${from}::interval) AT TIME ZONE p.time_zone
       AND f.product_id = p.id
@@ -116,7 +121,7 @@ export async function pullAheadOfCrunch(db: Db, now: number, scale: number): Pro
       AND f.last_outcome = 'ok' AND f.forced_at IS NULL
       AND (f.claimed_until IS NULL OR f.claimed_until < ${at}::timestamptz)
       AND f.last_fetched_at < (p.today + ${from}::interval) AT TIME ZONE p.time_zone
-      AND f.next_due_at >= (p.today + 1)::timestamp AT TIME ZONE p.time_zone
+      AND f.next_due_at >= (p.today + ${lands}) AT TIME ZONE p.time_zone
       AND f.next_due_at < (p.today + 1 + ${span}::interval) AT TIME ZONE p.time_zone`,
     ),
   )

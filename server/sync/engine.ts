@@ -16,7 +16,7 @@ import {
   syncedTimeZones,
   type ClaimedPair,
 } from './claims.ts'
-import { nextDueAfterFetch, planContext, pullScale, rankDue, type Outcome, type PlanContext, type Ranked } from './planner.ts'
+import { nextDueAfterFetch, planContext, pullPlan, rankDue, type Outcome, type PlanContext, type Ranked } from './planner.ts'
 import { rankRephase, rephaseWindows, withRephase } from './rephase.ts'
 import { fetchDayInto, type Sent } from './worker.ts'
 import { TIERS } from './tiers.ts'
@@ -171,7 +171,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       const usablePerMinute = (o.budget.limitPerMinute * 60_000) / o.budget.windowMs
       context = planContext({ ...(await crunchCounts(o.db.prisma, now)), usablePerMinute })
       if (context.sweep) {
-        const pulled = await pullAheadOfCrunch(o.db.prisma, now, pullScale(context))
+        const pulled = await pullAheadOfCrunch(o.db.prisma, now, pullPlan(context))
         if (pulled) log.info({ pulled }, 'days 8-30 due in the crunch ahead brought forward to before it')
         if (plan.rankRephase) zones = await syncedTimeZones(o.db.prisma)
       }

@@ -89,6 +89,24 @@ export const MAX_SWEEP_MS = TIERS[1].targetMs - TIERS[1].leadMs
  * the sweep compete with day 1's window and go after it.
  */
 const SWEEP_SHARE = 0.95
+/**
+ * With a sweep ahead, a day 1–7 whose 4 h refresh would fall due in the hour
+ * before the sweep opens waits for the sweep instead: fetched at 21:30 it
+ * would be fetched again within the hour, so that request bought the sweep
+ * an hour of freshness at most. Stale until swept, it goes first there (the
+ * stale longest first, `rankDue`), so it waits minutes, not the hour.
+ * In the dense simulation (450 products, 2026-12-01, session 9) the hour
+ * before the sweep spent ~700 requests on such refreshes while the open days
+ * 8–30 falling due that evening (~1,060) waited behind the sweep and were
+ * stale through the whole crunch; the per-day bound (bench/chain-bound.ts)
+ * lets days 1–7 dip the same way (95–97 % in some afternoon hours).
+ */
+export const SWEEP_DEFER_MS = 1 * HOUR
+
+/** The last instant a day 1–7 is refreshed on its chain before the sweep (`SWEEP_DEFER_MS`). */
+export function chainEndsAt(sweepOpens: number): number {
+  return sweepOpens - SWEEP_DEFER_MS
+}
 
 /** The counts the engine has of the catalogue (claims.ts crunchCounts) and the key's usable rate. */
 export interface CrunchCounts {
@@ -116,44 +134,55 @@ export function sweepSpanMs(c: CrunchCounts): number {
 }
 
 /**
- * With a crunch ahead, the days 8–30 of tomorrow whose next fetch would fall
- * due inside it are brought forward to the afternoon before it (claims.ts
- * `pullAheadOfCrunch`): due at 02:00 a day waits, stale, until today's open
- * days leave the key (their last slots, 10:00–18:00 in the dense
- * simulation), while the afternoon and evening before it have budget to
- * spare (the dense simulation spent ~700 requests an hour of them on days
- * 31–59 and closed days while ~4,500 days 8–30 were due in the night).
- * Fetched from noon, a day is fresh for 24 h, past the crunch. The crunch is
- * taken to end `crunchSpanMs` after midnight.
+ * With a crunch ahead, the days 8–30 of tomorrow that would fall due from an
+ * hour before the sweep until the crunch ends are brought forward to the
+ * afternoon before it (claims.ts `pullAheadOfCrunch`): due at 02:00 a day
+ * waits, stale, until today's open days leave the key (their last slots,
+ * 10:00–18:00 in the dense simulation), and due at 22:30 it waits behind the
+ * sweep, which outranks it, so just as long. The afternoon before has budget
+ * to spare. Fetched from noon, a day is fresh for 24 h, past the crunch. The
+ * crunch is taken to end `crunchSpanMs` after midnight.
  *
- * Each keeps its place: the crunch's 12 h are laid over the afternoon from
- * noon to the sweep's opening (`pullScale`), so with a 2 h sweep a day due
- * at 00:30 is due at 12:25 and one due at 11:00 at 21:10. The order of
- * their due times is kept, and with it the order of what a fetch buys (a day
- * due at 00:30 would be stale for the whole crunch, one due at 11:00 for an
- * hour of it). Among the days whose due time passes in the afternoon anyway,
- * they rank by that order too, so when the evening cannot fetch them all, the
- * ones left are those the crunch costs least. Shifted by the whole 12 h (until
- * session 8), the last sixth fell due inside the sweep, which outranks them,
- * while closed days and days 31 onwards took 96 and 229 requests of the 20:00
- * and 21:00 hours (dense simulation, 450 products). Laid over the afternoon
- * instead, the 90-product run showed no change in what those took: kept for
- * the order, not for a measured gain.
+ * Each keeps its place: the span from `beforeSweepMs` ahead of the sweep to
+ * the crunch's end is laid over noon → that instant (`pullPlan`), between
+ * the days whose due time passes in the afternoon anyway, so they all rank
+ * in the order of their due times, and with it the order of what a fetch
+ * buys (a day due at 00:30 would be stale for the whole crunch, one due at
+ * 11:00 for an hour of it): when the evening cannot fetch them all, the ones
+ * left are those the crunch costs least.
+ *
+ * Dense simulation (450 products, 2026-12-01): pulling only what fell due
+ * after midnight (until session 9) left the ~1,060 open days 8–30 due
+ * between 20:00 and midnight unfetched at midnight, all of them stale
+ * through the crunch (days 8–30 at 88.1 %), while the hours before the sweep
+ * had spent requests on days 31–59 and closed days for want of anything due.
  */
 export const CRUNCH_PULL = {
   /** Local time of day from which days are pulled (and before which their last fetch must be). */
   fromMs: 12 * HOUR,
-  /** Days falling due before this long after the next midnight are pulled, by as much. */
+  /** Days falling due before this long after the next midnight are pulled. */
   crunchSpanMs: 12 * HOUR,
+  /** Days falling due from this long before the sweep opens are pulled, and the pulled are due by then. */
+  beforeSweepMs: 1 * HOUR,
   /** Today's offsets of tomorrow's days 8–30 (day 8 of today is swept with days 1–7). */
   fromOffset: TIERS[2].fromOffset + 1,
   toOffset: TIERS[2].toOffset + 1,
 } as const
 
-/** The share of its time before the crunch's end a pulled day keeps, so that the crunch's span maps onto noon → the sweep's opening. */
-export function pullScale(ctx: PlanContext): number {
-  const afternoon = 24 * HOUR - CRUNCH_PULL.fromMs - (ctx.sweepMs ?? WEEK_SWEEP_MS)
-  return Math.max(0, afternoon) / CRUNCH_PULL.crunchSpanMs
+/**
+ * Where the pull lands (ms after today's local midnight: pulled days are due
+ * by then, and days due from then on are pulled) and the share of its
+ * distance from that instant a pulled day's due time keeps: the span from
+ * there to the crunch's end maps onto noon → there.
+ */
+export interface PullPlan {
+  landsByMs: number
+  scale: number
+}
+
+export function pullPlan(ctx: PlanContext): PullPlan {
+  const landsByMs = Math.max(CRUNCH_PULL.fromMs, 24 * HOUR - (ctx.sweepMs ?? WEEK_SWEEP_MS) - CRUNCH_PULL.beforeSweepMs)
+  return { landsByMs, scale: (landsByMs - CRUNCH_PULL.fromMs) / (24 * HOUR + CRUNCH_PULL.crunchSpanMs - landsByMs) }
 }
 
 /** What the engine tells the planner about the whole catalogue. */
@@ -276,6 +305,7 @@ export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate,
   const exempt = d.outcome === 'empty' && (d.weekdayKnownClosed || promote?.sweep === true)
   if (promote && !exempt) {
     due = Math.min(due, now < promote.windowOpens ? promote.windowOpens : now + promote.tier.targetMs - promote.tier.leadMs)
+    if (promote.sweep && now < promote.windowOpens && due >= chainEndsAt(promote.windowOpens)) due = promote.windowOpens
     // Swept: due again from midnight in the order swept. Until the first
     // swept days near their 4 h nothing of days 1–7 is due, and what the
     // crunch leaves went to days 8–30; spent on the days swept first, which go
@@ -347,7 +377,17 @@ export function rankDue(candidates: readonly Candidate[], now: number, todayOf: 
             : tier.weight
     out.push({ ...c, offset, tier, score: (lateness + 1) * weight })
   }
-  return out.sort((a, b) => b.score - a.score || a.nextDueAt - b.nextDueAt || a.productId - b.productId || (a.date < b.date ? -1 : 1))
+  // Equally due, the one stale longest (for the tier it is in now) first: the
+  // sweep, where all are due at its opening, then fetches first the days 2–7
+  // that went stale waiting for it, and day 8 by its 24 h.
+  return out.sort(
+    (a, b) => b.score - a.score || a.nextDueAt - b.nextDueAt || staleSince(a) - staleSince(b) || a.productId - b.productId || (a.date < b.date ? -1 : 1),
+  )
+}
+
+/** When a ranked day's stored answer went (or goes) stale for the tier its offset is in; never fetched, long ago. */
+function staleSince(r: Ranked): number {
+  return r.lastFetchedAt === null ? Number.MIN_SAFE_INTEGER : r.lastFetchedAt + (tierOf(r.offset)?.targetMs ?? 0)
 }
 
 export interface WeekdayStats {

@@ -1,5 +1,5 @@
 import { addDays, daysBetween, startOfDay, type IsoDate } from '../calendar/days.ts'
-import { CRUNCH_PULL, WEEK_SWEEP_MS, type Candidate, type PlanContext, type Ranked } from './planner.ts'
+import { chainEndsAt, CRUNCH_PULL, WEEK_SWEEP_MS, type Candidate, type PlanContext, type Ranked } from './planner.ts'
 import { TIERS } from './tiers.ts'
 
 /**
@@ -9,7 +9,8 @@ import { TIERS } from './tiers.ts'
  * With a crunch ahead, tomorrow's days 1–7 (today's days 2–8) are all
  * fetched again in the sweep before midnight (planner.ts), so what a day
  * costs until then is its chain of 4 h refreshes from its next due time to
- * the sweep: ceil((sweep − due) / period) requests. Fetched earlier, at any
+ * the sweep: ceil((chain end − due) / period) requests, the chain ending
+ * an hour before the sweep opens (planner.ts `SWEEP_DEFER_MS`). Fetched earlier, at any
  * instant whose chain reaches the sweep in as many steps, it costs the
  * same: the chain only shifts earlier. If that shift moves one of its
  * refreshes from after noon to before it, the afternoon, where the pulled
@@ -59,12 +60,13 @@ export function rephaseWindow(now: number, today: IsoDate, timeZone: string, ctx
   if (!ctx.sweep) return undefined
   const noon = startOfDay(today, timeZone) + CRUNCH_PULL.fromMs
   if (now >= noon) return undefined
-  const sweepOpens = startOfDay(addDays(today, 1), timeZone) - (ctx.sweepMs ?? WEEK_SWEEP_MS)
-  // Refreshes before the sweep from now: now, now + P, … < sweepOpens.
-  const steps = Math.ceil((sweepOpens - now) / PERIOD)
+  // The chain's refreshes stop short of the sweep (planner.ts `SWEEP_DEFER_MS`).
+  const chainEnd = chainEndsAt(startOfDay(addDays(today, 1), timeZone) - (ctx.sweepMs ?? WEEK_SWEEP_MS))
+  // Refreshes before the sweep from now: now, now + P, … < chainEnd.
+  const steps = Math.ceil((chainEnd - now) / PERIOD)
   if (steps < 1) return undefined
   // A day due before `to` needs as many; one due at `to` one fewer.
-  const to = sweepOpens - (steps - 1) * PERIOD
+  const to = chainEnd - (steps - 1) * PERIOD
   // The last refresh before noon from now is now + kP; due from noon − kP, that one falls after noon.
   const k = Math.ceil((noon - now) / PERIOD) - 1
   const from = noon - k * PERIOD

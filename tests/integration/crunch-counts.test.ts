@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { addDays, localDate, zonedTimeToInstant } from '../../server/calendar/days.ts'
 import { crunchCounts, loadCandidates, pullAheadOfCrunch } from '../../server/sync/claims.ts'
-import { pullScale } from '../../server/sync/planner.ts'
+import { pullPlan } from '../../server/sync/planner.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 
 /** The counts the engine feeds planner.ts `crunchAhead`: open days tomorrow and on days 2–8, in each product's calendar. */
@@ -76,39 +76,46 @@ describe('pullAheadOfCrunch', () => {
       ).map((r) => [`${r.product_id}:${r.date}`, r.next_due_at.getTime()]),
     )
 
-  it("brings forward tomorrow's open days 8-30 that would fall due in the crunch by its span, in order, once, from local noon", async () => {
+  it("brings forward tomorrow's open days 8-30 due from an hour before the sweep to the crunch's end, in order, once, from local noon", async () => {
     const morning = at(TODAY, '03:00')
     const inCrunch = at('2026-12-02', '02:30')
     const lateInCrunch = at('2026-12-02', '11:00')
     await seed([
       { id: 1, off: 9, outcome: 'ok', fetched: morning, due: inCrunch }, // pulled: tomorrow's day 8
       { id: 1, off: 31, outcome: 'ok', fetched: morning, due: lateInCrunch }, // pulled: tomorrow's day 30
+      { id: 1, off: 14, outcome: 'ok', fetched: at('2026-11-30', '23:00'), due: at(TODAY, '22:30') }, // pulled: due behind the sweep
+      { id: 1, off: 15, outcome: 'ok', fetched: at('2026-11-30', '21:30'), due: at(TODAY, '21:00') }, // pulled: due as the pull lands
+      { id: 1, off: 16, outcome: 'ok', fetched: at('2026-11-30', '21:29'), due: at(TODAY, '20:59') }, // due before the pull lands anyway
       { id: 1, off: 8, outcome: 'ok', fetched: morning, due: inCrunch }, // tomorrow's day 7: the sweep's
       { id: 1, off: 32, outcome: 'ok', fetched: morning, due: inCrunch }, // tomorrow's day 31
       { id: 1, off: 10, outcome: 'empty', fetched: morning, due: inCrunch }, // closed
       { id: 1, off: 11, outcome: 'ok', fetched: at(TODAY, '13:00'), due: inCrunch }, // fetched since noon
       { id: 1, off: 12, outcome: 'ok', fetched: morning, due: at('2026-12-02', '12:30') }, // due after the crunch
-      { id: 1, off: 13, outcome: 'ok', fetched: morning, due: at(TODAY, '18:00') }, // due before midnight anyway
+      { id: 1, off: 13, outcome: 'ok', fetched: morning, due: at(TODAY, '18:00') }, // due in the afternoon anyway
       { id: 2, off: 9, outcome: 'ok', fetched: morning, due: inCrunch }, // paused product
     ])
     const before = await dueAt()
+    // A 2 h sweep opens at 22:00: the pull lands by 21:00, and 21:00 → the crunch's end (15 h) maps onto noon → 21:00 (9 h).
+    const plan = pullPlan({ sweep: true, sweepMs: 2 * 3_600_000 })
+    expect(plan.landsByMs).toBe(21 * 3_600_000)
+    expect(plan.scale).toBeCloseTo(9 / 15, 12)
     // Before local noon nothing moves.
-    // A 2 h sweep: the crunch's 12 h map onto noon → 22:00.
-    const scale = pullScale({ sweep: true, sweepMs: 2 * 3_600_000 })
-    expect(scale).toBeCloseTo(10 / 12, 12)
-    expect(await pullAheadOfCrunch(db!.prisma, at(TODAY, '11:59'), scale)).toBe(0)
+    expect(await pullAheadOfCrunch(db!.prisma, at(TODAY, '11:59'), plan)).toBe(0)
     const now = at(TODAY, '14:00')
-    expect(await pullAheadOfCrunch(db!.prisma, now, scale)).toBe(2)
+    expect(await pullAheadOfCrunch(db!.prisma, now, plan)).toBe(4)
     const after = await dueAt()
-    // 02:30 in the crunch is due at 14:05, 11:00 at 21:10, before the sweep: the order of what the crunch would cost is kept.
-    expect(after[`1:${addDays(TODAY, 9)}`]).toBe(at(TODAY, '14:05'))
-    expect(after[`1:${addDays(TODAY, 31)}`]).toBe(at(TODAY, '21:10'))
+    // 21:00 is due at noon, 22:30 at 12:54, 02:30 in the crunch at 15:18, 11:00 at 20:24: the order of what the crunch would cost is kept.
+    expect(after[`1:${addDays(TODAY, 15)}`]).toBe(at(TODAY, '12:00'))
+    expect(after[`1:${addDays(TODAY, 14)}`]).toBe(at(TODAY, '12:54'))
+    expect(after[`1:${addDays(TODAY, 9)}`]).toBe(at(TODAY, '15:18'))
+    expect(after[`1:${addDays(TODAY, 31)}`]).toBe(at(TODAY, '20:24'))
     const moved = Object.keys(after).filter((k) => after[k] !== before[k])
-    expect(moved.sort()).toEqual([`1:${addDays(TODAY, 31)}`, `1:${addDays(TODAY, 9)}`].sort())
-    // Brought forward, they are due before the crunch: a second pass finds nothing.
-    expect(await pullAheadOfCrunch(db!.prisma, now + 60_000, scale)).toBe(0)
-    expect(await pullAheadOfCrunch(db!.prisma, at(TODAY, '23:30'), scale)).toBe(0)
-    await expect(pullAheadOfCrunch(db!.prisma, now, 1.5)).rejects.toThrow(/pull scale/)
+    expect(moved.sort()).toEqual([9, 14, 15, 31].map((off) => `1:${addDays(TODAY, off)}`).sort())
+    // Brought forward, they are due before the landing: a second pass finds nothing.
+    expect(await pullAheadOfCrunch(db!.prisma, now + 60_000, plan)).toBe(0)
+    expect(await pullAheadOfCrunch(db!.prisma, at(TODAY, '23:30'), plan)).toBe(0)
+    await expect(pullAheadOfCrunch(db!.prisma, now, { ...plan, scale: 1.5 })).rejects.toThrow(/pull scale/)
+    await expect(pullAheadOfCrunch(db!.prisma, now, { ...plan, landsByMs: 3_600_000 })).rejects.toThrow(/pull landing/)
   })
 
   it('lists day 8 always and due days 9-31 before a backlog of days 32-59 that fell due earlier', async () => {

@@ -15,7 +15,7 @@ const SGT = 'Asia/Singapore'
 const TODAY = '2026-11-30'
 const at = (time: string, date = TODAY) => zonedTimeToInstant(date, time, SGT)
 const CTX = { sweep: true, sweepMs: 110 * 60_000 }
-const NOW = at('07:00') // window: due 08:05-10:25 (tests/unit/rephase.test.ts)
+const NOW = at('07:00') // window: due 08:05-09:25 (tests/unit/rephase.test.ts)
 
 type Row = { id: number; off: number; outcome: 'ok' | 'empty'; due: number }
 
@@ -38,10 +38,10 @@ async function seed(rows: Row[]) {
 describe('loadRephase', () => {
   it("lists open days 2-7 of synced products due inside their zone's window, earliest due first", async () => {
     await seed([
-      { id: 1, off: 3, outcome: 'ok', due: at('09:30') },
+      { id: 1, off: 3, outcome: 'ok', due: at('09:20') },
       { id: 1, off: 2, outcome: 'ok', due: at('08:10') },
       { id: 1, off: 4, outcome: 'ok', due: at('07:30') }, // before the window
-      { id: 1, off: 5, outcome: 'ok', due: at('10:25') }, // the window's end: one more request
+      { id: 1, off: 5, outcome: 'ok', due: at('09:25') }, // the window's end: one more request
       { id: 1, off: 6, outcome: 'empty', due: at('09:00') }, // nothing on sale
       { id: 1, off: 1, outcome: 'ok', due: at('09:00') }, // day 1
       { id: 1, off: 8, outcome: 'ok', due: at('09:00') }, // day 8
@@ -70,7 +70,7 @@ describe('claimNext with pairs not yet due', () => {
   it('claims a listed early pair beside due ones, unless it was fetched since it was listed', async () => {
     await seed([
       { id: 1, off: 2, outcome: 'ok', due: at('08:10') },
-      { id: 1, off: 3, outcome: 'ok', due: at('09:30') },
+      { id: 1, off: 3, outcome: 'ok', due: at('09:20') },
       { id: 1, off: 4, outcome: 'ok', due: at('06:00') }, // due
     ])
     const [first, second] = await loadRephase(

@@ -14,6 +14,7 @@ import {
   isWeekdayClosed,
   nextDueAfterFetch,
   rankDue,
+  SWEEP_DEFER_MS,
   type Candidate,
   type DayAfterFetch,
 } from '../../server/sync/planner.ts'
@@ -69,6 +70,14 @@ describe('nextDueAfterFetch: tier promotion', () => {
     // Fetched at noon: day 8 waits for the sweep; day 3 would be due at 15:55, before it, and keeps that.
     expect(nextDueAfterFetch(day({ date: '2026-12-09' }), at(TODAY, '12:00'), TODAY, SWEEP)).toBe(sweep)
     expect(nextDueAfterFetch(day({ date: '2026-12-04' }), at(TODAY, '12:00'), TODAY, SWEEP)).toBe(at(TODAY, '12:00') + 4 * HOUR - W)
+    // Due in the hour before the sweep opens (21:55 after a fetch at 18:00), a day waits for the sweep instead: a refresh then
+    // would be fetched again within the hour. Due before that hour (20:55), it keeps its refresh.
+    expect(sweep - SWEEP_DEFER_MS).toBe(at(TODAY, '21:00'))
+    expect(nextDueAfterFetch(day({ date: '2026-12-04' }), at(TODAY, '18:00'), TODAY, SWEEP)).toBe(sweep)
+    expect(nextDueAfterFetch(day({ date: '2026-12-04' }), at(TODAY, '17:05'), TODAY, SWEEP)).toBe(sweep)
+    expect(nextDueAfterFetch(day({ date: '2026-12-04' }), at(TODAY, '17:00'), TODAY, SWEEP)).toBe(at(TODAY, '20:55'))
+    // Without a crunch ahead nothing waits.
+    expect(nextDueAfterFetch(day({ date: '2026-12-04' }), at(TODAY, '18:00'), TODAY)).toBe(at(TODAY, '21:55'))
     // Fetched at 20:00 a day would be due at 23:55 and stale at 00:00 in the crunch: it is fetched in the sweep instead.
     expect(nextDueAfterFetch(day({ date: '2026-12-04' }), at(TODAY, '20:00'), TODAY, SWEEP)).toBe(sweep)
     expect(nextDueAfterFetch(day({ date: '2026-12-09' }), at(TODAY, '20:00'), TODAY, SWEEP)).toBe(sweep)
@@ -246,14 +255,31 @@ describe('rankDue', () => {
     expect(s.find(([id]) => id === 1)![1]).toBe(1)
     // No sweep ahead: day 8 is a day 8–30 like any other.
     expect(ranked(afternoon, { sweep: false }).map(([id]) => id)).toEqual([4, 1, 2, 3])
-    // Once the sweep opens it ranks as days 1–7 again.
+    // Once the sweep opens it ranks as days 1–7 again (day 7, stale since yesterday evening, just before it).
     const inSweep = at('2026-12-02', '00:00') - WEEK_SWEEP_MS + MINUTE
     expect(
       ranked(inSweep)
         .slice(0, 2)
         .map(([id]) => id),
-    ).toEqual([1, 4])
+    ).toEqual([4, 1])
     expect(ranked(inSweep).find(([id]) => id === 1)![1]).toBeGreaterThan(100)
+  })
+  it('in the sweep, where all are due at its opening, the stale longest go first, day 8 by its 24 h', () => {
+    const opens = at('2026-12-02', '00:00') - WEEK_SWEEP_MS
+    const ranked = rankDue(
+      [
+        cand({ productId: 1, date: '2026-12-04', nextDueAt: opens, lastFetchedAt: at(TODAY, '21:30') }),
+        cand({ productId: 4, date: '2026-12-09', nextDueAt: opens, lastFetchedAt: at(TODAY, '02:00') }), // day 8: stale at 02:00 tomorrow
+        cand({ productId: 5, date: '2026-12-09', nextDueAt: opens, lastFetchedAt: at('2026-11-30', '21:00') }), // day 8: stale since 21:00
+        cand({ productId: 2, date: '2026-12-05', nextDueAt: opens, lastFetchedAt: at(TODAY, '17:10') }), // stale since 21:10
+        cand({ productId: 3, date: '2026-12-04', nextDueAt: opens, lastFetchedAt: at(TODAY, '19:00') }),
+      ],
+      opens + MINUTE,
+      todayOf,
+      SWEEP,
+    )
+    expect(ranked.map((r) => r.productId)).toEqual([5, 2, 3, 1, 4])
+    expect(new Set(ranked.map((r) => r.score)).size).toBe(1)
   })
   it('orders by lateness relative to the tier target, near days weighted up', () => {
     const fetched = NOW - 30 * HOUR

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { addDays, zonedTimeToInstant } from '../../server/calendar/days.ts'
-import { rankDue, type Candidate } from '../../server/sync/planner.ts'
+import { rankDue, SWEEP_DEFER_MS, type Candidate } from '../../server/sync/planner.ts'
 import { REPHASE_SCORE, rankRephase, rephaseWindow, rephaseWindows, withRephase } from '../../server/sync/rephase.ts'
 import { HOUR, MINUTE, TIERS } from '../../server/sync/tiers.ts'
 
@@ -11,13 +11,15 @@ const PERIOD = TIERS[1].targetMs - TIERS[1].leadMs // 3 h 55 min
 /** A crunch ahead, the sweep opening 1 h 50 min before midnight (22:10). */
 const CTX = { sweep: true, sweepMs: 110 * MINUTE }
 const SWEEP_OPENS = at('22:10')
+/** Chains stop an hour before the sweep (planner.ts `SWEEP_DEFER_MS`): a refresh due from 21:10 waits for it. */
+const CHAIN_END = SWEEP_OPENS - SWEEP_DEFER_MS
 const NOON = at('12:00')
 const todayOf = () => TODAY
 
 /** Refreshes a day makes before the sweep from a fetch (or due time) at `first`: first, first + P, … before it. */
 function chain(first: number): number[] {
   const out: number[] = []
-  for (let t = first; t < SWEEP_OPENS; t += PERIOD) out.push(t)
+  for (let t = first; t < CHAIN_END; t += PERIOD) out.push(t)
   return out
 }
 /** Fetched now (then every period) instead of at its due time: how many requests, and how many after noon. */
@@ -31,16 +33,16 @@ function costs(now: number, due: number) {
 }
 
 describe('rephaseWindow', () => {
-  it('07:00: days due 08:05-10:25 cost the same fetched now, and one of their refreshes leaves the afternoon', () => {
+  it('07:00: days due 08:05-09:25 cost the same fetched now, and one of their refreshes leaves the afternoon', () => {
     const w = rephaseWindow(at('07:00'), TODAY, TZ, CTX)!
-    expect(w).toEqual({ from: NOON - PERIOD, to: SWEEP_OPENS - 3 * PERIOD })
-    expect([w.from, w.to]).toEqual([at('08:05'), at('10:25')])
-    // Due at 08:30: 08:30, 12:25, 16:20, 20:15 before the sweep; fetched at 07:00: 07:00, 10:55, 14:50, 18:45.
+    expect(w).toEqual({ from: NOON - PERIOD, to: CHAIN_END - 3 * PERIOD })
+    expect([w.from, w.to]).toEqual([at('08:05'), at('09:25')])
+    // Due at 08:30: 08:30, 12:25, 16:20, 20:15 before the chain ends; fetched at 07:00: 07:00, 10:55, 14:50, 18:45.
     expect(costs(at('07:00'), at('08:30'))).toEqual({ same: true, afternoonSaved: 1 })
   })
 
-  it('10:30: days due from noon to 14:20', () => {
-    expect(rephaseWindow(at('10:30'), TODAY, TZ, CTX)).toEqual({ from: NOON, to: at('14:20') })
+  it('10:30: days due from noon to 13:20', () => {
+    expect(rephaseWindow(at('10:30'), TODAY, TZ, CTX)).toEqual({ from: NOON, to: at('13:20') })
   })
 
   it('matches counting the chains minute by minute: the window is exactly the due times that save an afternoon request at no cost', () => {
@@ -84,10 +86,10 @@ describe('rankRephase and withRephase', () => {
   it('keeps open days 2-7 due in the window, earliest due first', () => {
     const ranked = rankRephase(
       [
-        cand({ productId: 1, nextDueAt: at('10:00') }),
+        cand({ productId: 1, nextDueAt: at('09:00') }),
         cand({ productId: 2, nextDueAt: at('08:10') }),
         cand({ productId: 3, nextDueAt: at('07:30') }), // its afternoon refresh stays in the afternoon
-        cand({ productId: 4, nextDueAt: at('10:30') }), // would cost one more request
+        cand({ productId: 4, nextDueAt: at('09:30') }), // would cost one more request
         cand({ productId: 5, date: addDays(TODAY, 1) }), // day 1: its own window
         cand({ productId: 6, date: addDays(TODAY, 8) }), // day 8: a 24 h period
         cand({ productId: 7, lastSlotStart: null }), // seen empty
