@@ -99,7 +99,9 @@ const SWEEP_SHARE = 0.95
  * before the sweep spent ~700 requests on such refreshes while the open days
  * 8–30 falling due that evening (~1,060) waited behind the sweep and were
  * stale through the whole crunch; the per-day bound (bench/chain-bound.ts)
- * lets days 1–7 dip the same way (95–97 % in some afternoon hours).
+ * lets days 1–7 dip too (95–97 % in some afternoon hours). The cost here is
+ * deeper: days 1–7 fell to 93 % at 21:00 and 74 % at 22:00 that evening
+ * (were 100 % and 93 %), for days 8–30 of 96.5 % (were 88.1 %) in the crunch.
  */
 export const SWEEP_DEFER_MS = 1 * HOUR
 
@@ -162,8 +164,11 @@ export const CRUNCH_PULL = {
   fromMs: 12 * HOUR,
   /** Days falling due before this long after the next midnight are pulled. */
   crunchSpanMs: 12 * HOUR,
-  /** Days falling due from this long before the sweep opens are pulled, and the pulled are due by then. */
-  beforeSweepMs: 1 * HOUR,
+  /**
+   * Days falling due from this long before the sweep opens are pulled, and the pulled are due by then: the hour days 1–7
+   * leave to the sweep (`SWEEP_DEFER_MS`), so what they free there goes to the pulled days.
+   */
+  beforeSweepMs: SWEEP_DEFER_MS,
   /** Today's offsets of tomorrow's days 8–30 (day 8 of today is swept with days 1–7). */
   fromOffset: TIERS[2].fromOffset + 1,
   toOffset: TIERS[2].toOffset + 1,
