@@ -2,7 +2,7 @@ import { Prisma, type PrismaClient } from '../db/client.ts'
 import { transaction, TX } from '../db/transaction.ts'
 import { nextSendAt } from '../partner/rate-window.ts'
 import type { Clock } from '../clock.ts'
-import { breakerChange, breakerGate, type BreakerChange, type BreakerState } from './backoff.ts'
+import { BACKOFF_AFTER_FAILURES, breakerChange, breakerGate, type BreakerChange, type BreakerState } from './backoff.ts'
 
 /**
  * The partner budget: at most `limit` requests in ANY rolling window, shared
@@ -159,8 +159,11 @@ export function createBudget(prisma: PrismaClient, opts: BudgetOptions): Budget 
     },
     async recordPartner(outcome) {
       if (outcome === 'failure') {
+        // Entering the backoff counts as a probe: the next request waits a whole interval.
         const rows = await prisma.$queryRaw<{ after: number }[]>`
-          UPDATE sync_control SET partner_failures = partner_failures + 1 WHERE id = 1 RETURNING partner_failures AS after`
+          UPDATE sync_control SET partner_failures = partner_failures + 1,
+            partner_probe_at = CASE WHEN partner_failures + 1 = ${BACKOFF_AFTER_FAILURES} THEN ${nowSql(clockParam())} ELSE partner_probe_at END
+          WHERE id = 1 RETURNING partner_failures AS after`
         const after = rows[0]?.after ?? 0
         return breakerChange(after - 1, after)
       }
