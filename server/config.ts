@@ -190,6 +190,9 @@ const envSchema = z.object({
   SYNC_TIMEZONE: timeZone('SYNC_TIMEZONE', 'Asia/Singapore'),
   SYNC_ENABLED: bool('SYNC_ENABLED', true),
   PARTNER_TIMEOUT_MS: int('PARTNER_TIMEOUT_MS', 10_000, 100, 600_000),
+  PARTNER_MAX_BODY_BYTES: int('PARTNER_MAX_BODY_BYTES', 5_000_000, 1_000, 1_000_000_000),
+  PARTNER_MAX_SLOTS: int('PARTNER_MAX_SLOTS', 2_000, 1, 1_000_000),
+  PARTNER_MAX_HALT_S: int('PARTNER_MAX_HALT_S', 300, 1, 86_400),
   SYNC_MAX_IN_FLIGHT: int('SYNC_MAX_IN_FLIGHT', 8, 1, 1_000),
   SYNC_BUDGET_MARGIN_MS: int('SYNC_BUDGET_MARGIN_MS', 1_000, 0, 60_000),
   ADMIN_TOKEN: z
@@ -247,6 +250,11 @@ export interface Config {
     rateLimitPerMinute: number
     /** One request's time limit (PARTNER_TIMEOUT_MS). */
     timeoutMs: number
+    /** Beyond either, a day's answer is rejected (PARTNER_MAX_BODY_BYTES, PARTNER_MAX_SLOTS). */
+    maxBodyBytes: number
+    maxSlots: number
+    /** The longest a 429's reset may halt sending (PARTNER_MAX_HALT_S), in ms. */
+    maxHaltMs: number
   }
   sync: {
     enabled: boolean
@@ -309,6 +317,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiKey: e.PARTNER_API_KEY,
       rateLimitPerMinute: e.PARTNER_RATE_LIMIT_PER_MINUTE,
       timeoutMs: e.PARTNER_TIMEOUT_MS,
+      maxBodyBytes: e.PARTNER_MAX_BODY_BYTES,
+      maxSlots: e.PARTNER_MAX_SLOTS,
+      maxHaltMs: e.PARTNER_MAX_HALT_S * 1000,
     },
     sync: {
       enabled: e.SYNC_ENABLED,

@@ -148,6 +148,7 @@ export const syncStateSchema = z
     productId: z.number().int().optional(),
     changedAt: z.string(),
     pausedProducts: z.array(z.number().int()).meta({ description: 'Products paused on their own while sync as a whole runs' }),
+    haltedUntil: z.string().nullable().meta({ description: "A partner 429's halt still in force; a global resume lifts it" }),
   })
   .meta({ id: 'SyncState' })
 
@@ -195,7 +196,15 @@ export const syncStatusSchema = z
         }),
       )
       .meta({ description: 'Products whose latest fetch of some day failed (at most 50, most recent first), with their last success and last error' }),
-    partner: z.object({ host: z.string(), sandbox: z.boolean() }).meta({ description: 'The partner, host only' }),
+    partner: z
+      .object({
+        host: z.string(),
+        sandbox: z.boolean(),
+        state: z.enum(['ok', 'backing-off']),
+        consecutiveFailures: z.number().int(),
+        nextProbeAt: z.string().nullable(),
+      })
+      .meta({ description: 'The partner, host only; `backing-off` after persistent failures: one probe per interval until it answers' }),
   })
   .meta({ id: 'SyncStatus' })
 

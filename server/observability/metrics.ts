@@ -40,6 +40,7 @@ export interface StatusForMetrics {
   oldestServedFetchedAt: string | null
   products: { active: number; paused: number }
   failingProducts: { productId: number; failingDays: number }[]
+  partner?: { state: string; consecutiveFailures: number }
 }
 
 export interface MetricsOptions {
@@ -208,6 +209,12 @@ function syncGauges(registers: Registry[], read: MetricsOptions['syncStatus'], n
   gauge('slotsync_partner_budget_used_today_requests', 'Partner requests since midnight (sync time zone)', [], (g, s) => g.set(s.budget.usedToday))
   gauge('slotsync_partner_halted', '1 while every instance waits for a 429 reset', [], (g, s, at) =>
     g.set(s.budget.haltedUntil && Date.parse(s.budget.haltedUntil) > at ? 1 : 0),
+  )
+  gauge('slotsync_partner_backing_off', '1 while the partner fails persistently and sending is down to probes, all instances', [], (g, s) =>
+    setIf(g, s.partner && (s.partner.state === 'backing-off' ? 1 : 0)),
+  )
+  gauge('slotsync_partner_consecutive_failures', 'Partner failures in a row (5xx, timeouts, network), all days and instances', [], (g, s) =>
+    setIf(g, s.partner?.consecutiveFailures),
   )
   gauge('slotsync_products', 'Products by state', ['state'], (g, s) => {
     g.set({ state: 'active' }, s.products.active)

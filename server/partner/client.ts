@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../clock.ts'
 import { PartnerError } from './errors.ts'
-import { validateDay, type PartnerSlot } from './schema.ts'
+import { validateDayChunked, type PartnerSlot } from './schema.ts'
 import { silentLogger, type Logger } from '../logger.ts'
 
 /** Kept as a name for this module's callers. */
@@ -11,6 +11,12 @@ export interface PartnerClientOptions {
   apiKey: string
   /** For the one HTTP request (the body read included), in real milliseconds. Default 10 000. */
   timeoutMs?: number
+  /** A longer body is cut off and the day rejected (PARTNER_MAX_BODY_BYTES). Default 5 000 000. */
+  maxBodyBytes?: number
+  /** A day of more slots is rejected before it is validated (PARTNER_MAX_SLOTS). Default 2 000. */
+  maxSlots?: number
+  /** The longest a 429's reset may halt sending (PARTNER_MAX_HALT_S), in ms. Default 300 000. */
+  maxHaltMs?: number
   /** Reads "now" for a 429's reset; the sandbox and the tests run on other clocks. */
   clock?: Clock
   logger?: PartnerLogger
@@ -37,8 +43,8 @@ export interface PartnerClient {
 
 /** Without a usable `reset` or `Retry-After`, a 429 holds the client this long. */
 export const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000
-/** A reset further out than this is treated as a partner bug, not obeyed literally. */
-const MAX_RATE_LIMIT_WAIT_MS = 60 * 60_000
+/** PARTNER_MAX_HALT_S's default: a reset further out is a partner bug, not obeyed literally. */
+export const DEFAULT_MAX_HALT_MS = 300_000
 /** A reset already past on our clock still pauses this long, so clock skew cannot make us hammer. */
 const MIN_RATE_LIMIT_WAIT_MS = 1_000
 
@@ -48,6 +54,9 @@ export function createPartnerClient(opts: PartnerClientOptions): PartnerClient {
   const baseUrl = opts.baseUrl.replace(/\/+$/, '')
   const apiKey = opts.apiKey
   const timeoutMs = opts.timeoutMs ?? 10_000
+  const maxBodyBytes = opts.maxBodyBytes ?? 5_000_000
+  const maxSlots = opts.maxSlots ?? 2_000
+  const maxHaltMs = opts.maxHaltMs ?? DEFAULT_MAX_HALT_MS
   const clock = opts.clock ?? systemClock
   const log = opts.logger ?? silentLogger
 
@@ -64,8 +73,9 @@ export function createPartnerClient(opts: PartnerClientOptions): PartnerClient {
     try {
       // redirect 'manual': fetch would carry x-api-key to whatever host a redirect names.
       const res = await fetch(url, { headers: { 'x-api-key': apiKey, accept: 'application/json' }, signal: ctrl.signal, redirect: 'manual' })
-      const text = await res.text()
-      return interpret(res.status, res.headers, text, date)
+      const body = await readCapped(res, maxBodyBytes)
+      if (!body.ok) return { ok: false, error: new PartnerError('invalid_response', body.reason, { status: res.status }) }
+      return await interpret(res.status, res.headers, body.text, date)
     } catch (err) {
       signal?.throwIfAborted()
       if (timedOut) return { ok: false, error: new PartnerError('timeout', `partner did not answer within ${timeoutMs} ms`) }
@@ -76,7 +86,7 @@ export function createPartnerClient(opts: PartnerClientOptions): PartnerClient {
     }
   }
 
-  function interpret(status: number, headers: Headers, text: string, date: string): Answer {
+  async function interpret(status: number, headers: Headers, text: string, date: string): Promise<Answer> {
     if (status === 200) {
       let body: unknown
       try {
@@ -84,12 +94,12 @@ export function createPartnerClient(opts: PartnerClientOptions): PartnerClient {
       } catch {
         return { ok: false, error: new PartnerError('invalid_response', `malformed JSON (${text.length} bytes)`, { status }) }
       }
-      const v = validateDay(body, date)
+      const v = await validateDayChunked(body, date, { maxSlots })
       if (!v.ok) return { ok: false, error: new PartnerError('invalid_response', `response breaks the contract: ${v.reason}`, { status }) }
       return { ok: true, slots: v.slots, status }
     }
     if (status === 429) {
-      const retryAt = rateLimitResetAt(text, headers, clock.now())
+      const retryAt = rateLimitResetAt(text, headers, clock.now(), maxHaltMs)
       return {
         ok: false,
         error: new PartnerError('rate_limited', `partner rate limit reached; allowed again at ${new Date(retryAt).toISOString()}`, { status, retryAt }),
@@ -120,25 +130,58 @@ export function createPartnerClient(opts: PartnerClientOptions): PartnerClient {
 }
 
 /**
- * When the partner allows requests again. `rateLimitState.reset` is epoch ms
- * by contract; a value small enough to be epoch seconds is read as such.
+ * When the partner allows requests again, never more than `maxWaitMs` away
+ * (a reset ten years out is a partner bug, and obeying it would stop every
+ * instance). `rateLimitState.reset` is epoch ms by contract; a value read as
+ * a date before 1973 or after 5138 must be in another unit: seconds or
+ * microseconds when that makes it a date in range, else it is ignored.
  */
-export function rateLimitResetAt(text: string, headers: Headers, now: number): number {
+export function rateLimitResetAt(text: string, headers: Headers, now: number, maxWaitMs = DEFAULT_MAX_HALT_MS): number {
   let reset: number | undefined
   try {
     const r = (JSON.parse(text) as { rateLimitState?: { reset?: unknown } } | null)?.rateLimitState?.reset
-    if (typeof r === 'number' && Number.isFinite(r) && r > 0) reset = r < 1e11 ? r * 1000 : r
+    if (typeof r === 'number' && Number.isFinite(r) && r > 0) reset = r < 1e11 ? r * 1000 : r < 1e14 ? r : r < 1e17 ? r / 1000 : undefined
   } catch {
     // No body or not JSON: fall through to the header.
   }
   const retryAfter = headers.get('retry-after')?.trim()
   if (reset === undefined && retryAfter) {
+    // Delay-seconds or an HTTP date (RFC 9110); a negative number is neither.
     if (/^\d+(\.\d+)?$/.test(retryAfter)) reset = now + Number(retryAfter) * 1000
-    else if (!Number.isNaN(Date.parse(retryAfter))) reset = Date.parse(retryAfter)
+    else if (/[a-z]/i.test(retryAfter) && !Number.isNaN(Date.parse(retryAfter))) reset = Date.parse(retryAfter)
   }
-  reset ??= now + DEFAULT_RATE_LIMIT_WAIT_MS
-  if (reset <= now) reset = now + MIN_RATE_LIMIT_WAIT_MS
-  return Math.min(reset, now + MAX_RATE_LIMIT_WAIT_MS)
+  reset ??= now + Math.min(DEFAULT_RATE_LIMIT_WAIT_MS, maxWaitMs)
+  if (reset <= now) reset = now + Math.min(MIN_RATE_LIMIT_WAIT_MS, maxWaitMs)
+  return Math.min(reset, now + maxWaitMs)
+}
+
+/**
+ * The body as text, read as a stream and given up on as soon as it passes
+ * `max` bytes (or announces more), so an oversized answer costs at most
+ * `max` bytes of memory, not its own size.
+ */
+async function readCapped(res: Response, max: number): Promise<{ ok: true; text: string } | { ok: false; reason: string }> {
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN)
+  if (declared > max) {
+    await res.body?.cancel().catch(() => {})
+    return { ok: false, reason: `body over ${max} bytes (Content-Length ${declared})` }
+  }
+  if (!res.body) return { ok: true, text: '' }
+  const reader = res.body.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    total += value.byteLength
+    if (total > max) {
+      await reader.cancel().catch(() => {})
+      return { ok: false, reason: `body over ${max} bytes` }
+    }
+    chunks.push(value)
+  }
+  // TextDecoder, as res.text() does: invalid bytes become U+FFFD and a BOM is dropped.
+  return { ok: true, text: new TextDecoder().decode(Buffer.concat(chunks, total)) }
 }
 
 function networkCode(err: unknown): string {

@@ -80,12 +80,42 @@ export type DayValidation = { ok: true; slots: PartnerSlot[] } | { ok: false; re
  */
 export function validateDay(body: unknown, date: string): DayValidation {
   const parsed = partnerDaySchema.safeParse(body)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    const where = issue.path.length ? issue.path.join('.') : 'body'
-    return { ok: false, reason: `${where}: ${issue.message}` }
+  if (!parsed.success) return { ok: false, reason: issueReason(parsed.error.issues[0]!, 0) }
+  return checkDay(parsed.data, date)
+}
+
+/** Slots validated between two yields to the event loop (validateDayChunked). */
+export const SLOTS_PER_CHUNK = 100
+
+/**
+ * validateDay for answers that may be large: a day of more than `maxSlots`
+ * slots is rejected before any slot is validated, and the rest are
+ * validated SLOTS_PER_CHUNK at a time, yielding to the event loop between
+ * chunks, so a big day costs other requests a chunk's time at most, not the
+ * whole day's. Same result and reasons as validateDay.
+ */
+export async function validateDayChunked(body: unknown, date: string, opts: { maxSlots: number; yieldNow?: () => Promise<void> }): Promise<DayValidation> {
+  if (!Array.isArray(body)) return validateDay(body, date)
+  if (body.length > opts.maxSlots) return { ok: false, reason: `body: ${body.length} slots, over the limit of ${opts.maxSlots}` }
+  const yieldNow = opts.yieldNow ?? (() => new Promise<void>((resolve) => setImmediate(resolve)))
+  const slots: PartnerSlot[] = []
+  for (let from = 0; from < body.length; from += SLOTS_PER_CHUNK) {
+    if (from) await yieldNow()
+    const parsed = partnerDaySchema.safeParse(body.slice(from, from + SLOTS_PER_CHUNK))
+    if (!parsed.success) return { ok: false, reason: issueReason(parsed.error.issues[0]!, from) }
+    for (const s of parsed.data) slots.push(s)
   }
-  const slots = parsed.data
+  return checkDay(slots, date)
+}
+
+/** A zod issue as a reason; `offset` turns a chunk's slot index into the day's. */
+function issueReason(issue: z.core.$ZodIssue, offset: number): string {
+  const path = issue.path.map((p, i) => (i === 0 && typeof p === 'number' ? p + offset : String(p)))
+  return `${path.length ? path.join('.') : 'body'}: ${issue.message}`
+}
+
+/** The rules across slots, on validated slots. */
+function checkDay(slots: PartnerSlot[], date: string): DayValidation {
   const seen = new Set<string>()
   for (const [i, s] of slots.entries()) {
     if (s.startDate !== date) return { ok: false, reason: `${i}.startDate: ${s.startDate} is not the day asked for (${date})` }

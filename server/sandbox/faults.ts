@@ -1,3 +1,4 @@
+import type http from 'node:http'
 import { z } from 'zod'
 import type { PartnerSlotInput } from '../partner/schema.ts'
 import { seededRandom } from './rng.ts'
@@ -33,6 +34,17 @@ export const faultConfigSchema = z
     emptyRate: rate,
     /** 429 with an empty body and no Retry-After. */
     rateLimitNoBodyRate: rate,
+    /** 429 whose body's `rateLimitState.reset` is `rateLimitReset` and whose `Retry-After` is `retryAfter`, each when not null (absurd values welcome). */
+    rateLimitRate: rate,
+    rateLimitReset: z.number().nullable(),
+    retryAfter: z.string().max(200).nullable(),
+    /** 200 with a `hugeBodyBytes`-byte body (the day's JSON padded with spaces), streamed; `Content-Length` only with `hugeBodyDeclared`. */
+    hugeBodyRate: rate,
+    hugeBodyBytes: z.number().int().min(0).max(2_000_000_000),
+    hugeBodyDeclared: z.boolean(),
+    /** 200 with a valid day of `manySlots` small slots. */
+    manySlotsRate: rate,
+    manySlots: z.number().int().min(0).max(1_000_000),
   })
   .strict()
 
@@ -49,6 +61,14 @@ export const NO_FAULTS: FaultConfig = {
   wrongShapeRate: 0,
   emptyRate: 0,
   rateLimitNoBodyRate: 0,
+  rateLimitRate: 0,
+  rateLimitReset: null,
+  retryAfter: null,
+  hugeBodyRate: 0,
+  hugeBodyBytes: 50_000_000,
+  hugeBodyDeclared: false,
+  manySlotsRate: 0,
+  manySlots: 20_000,
 }
 
 /** Exclusive kinds in draw order; `slow` is separate. */
@@ -60,6 +80,9 @@ const EXCLUSIVE = [
   ['wrongShape', 'wrongShapeRate'],
   ['empty', 'emptyRate'],
   ['rateLimitNoBody', 'rateLimitNoBodyRate'],
+  ['rateLimit', 'rateLimitRate'],
+  ['hugeBody', 'hugeBodyRate'],
+  ['manySlots', 'manySlotsRate'],
 ] as const satisfies readonly (readonly [string, keyof FaultConfig])[]
 
 export type FaultKind = (typeof EXCLUSIVE)[number][0] | 'slow'
@@ -73,7 +96,7 @@ export function normalizeFaults(input: unknown): FaultConfig {
     throw new RangeError(`faults.${issue.path.join('.') || '(body)'}: ${issue.message}`)
   }
   const cfg: FaultConfig = { ...NO_FAULTS }
-  for (const [k, v] of Object.entries(parsed.data)) if (v !== undefined) cfg[k as keyof FaultConfig] = v
+  for (const [k, v] of Object.entries(parsed.data)) if (v !== undefined) Object.assign(cfg, { [k]: v })
   const sum = EXCLUSIVE.reduce((n, [, key]) => n + cfg[key], 0)
   if (sum > 1 + 1e-9) throw new RangeError(`fault rates other than slowRate must sum to at most 1, got ${sum}`)
   return cfg
@@ -160,4 +183,53 @@ export function wrongShapeBody(body: PartnerSlotInput[], random: () => number): 
     )
   }
   return variants[Math.floor(random() * variants.length)]!()
+}
+
+/** The JSON body of the `rateLimit` fault, or undefined for none. */
+export function rateLimitBody(cfg: FaultConfig): string | undefined {
+  return cfg.rateLimitReset === null ? undefined : JSON.stringify({ message: 'Too many requests', rateLimitState: { remaining: 0, reset: cfg.rateLimitReset } })
+}
+
+/** `n` valid, small slots for `date` (the `manySlots` fault; tests build over-limit days with it). */
+export function manySlotsDay(date: string, n: number): PartnerSlotInput[] {
+  return Array.from({ length: n }, (_, i) => {
+    const minute = i % 1_440
+    const hhmm = `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`
+    return { startDate: date, startTime: hhmm, endTime: hhmm, providerSlotId: `m${i}`, remaining: 1, currencyCode: 'SGD', variantId: 1, paxAvailability: [] }
+  })
+}
+
+const PAD = Buffer.alloc(64 * 1024, 0x20)
+
+/**
+ * The `hugeBody` fault: `json` (an array) padded with spaces after its `[`
+ * to `bytes`, still valid JSON for the same day, written a chunk at a time
+ * at the pace the client reads, so the sandbox itself never holds the body
+ * (it shares a process with the tests that measure the client's memory).
+ */
+export async function sendPaddedBody(res: http.ServerResponse, json: string, bytes: number, declared: boolean): Promise<void> {
+  const tail = Buffer.from(json.slice(1))
+  let padding = Math.max(0, bytes - 1 - tail.length)
+  const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json; charset=utf-8' }
+  if (declared) headers['content-length'] = 1 + padding + tail.length
+  res.writeHead(200, headers)
+  res.write('[')
+  while (padding > 0 && !res.destroyed) {
+    const chunk = padding >= PAD.length ? PAD : PAD.subarray(0, padding)
+    padding -= chunk.length
+    if (!res.write(chunk)) await drainedOrClosed(res)
+  }
+  if (!res.destroyed) res.end(tail)
+}
+
+function drainedOrClosed(res: http.ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
 }

@@ -6,7 +6,19 @@ import { systemClock, type Clock } from '../clock.ts'
 import type { PartnerSlotInput } from '../partner/schema.ts'
 import { createCatalogue, type Catalogue, type CatalogueShape } from './catalogue.ts'
 import { hash01 } from './rng.ts'
-import { createFaultDice, errorStatus, FAULT_KINDS, malformedBody, normalizeFaults, wrongShapeBody, type FaultConfig, type FaultKind } from './faults.ts'
+import {
+  createFaultDice,
+  errorStatus,
+  FAULT_KINDS,
+  malformedBody,
+  manySlotsDay,
+  normalizeFaults,
+  rateLimitBody,
+  sendPaddedBody,
+  wrongShapeBody,
+  type FaultConfig,
+  type FaultKind,
+} from './faults.ts'
 import { createWindowLimiter } from './limiter.ts'
 import { silentLogger, type Logger } from '../logger.ts'
 
@@ -201,6 +213,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         return sendJson(res, 200, wrongShapeBody(body, dice.random))
       case 'rateLimitNoBody':
         return send(res, 429, undefined)
+      case 'rateLimit':
+        if (faults.retryAfter !== null) res.setHeader('retry-after', faults.retryAfter)
+        return send(res, 429, rateLimitBody(faults))
+      case 'hugeBody':
+        count(200)
+        return sendPaddedBody(res, JSON.stringify(body), faults.hugeBodyBytes, faults.hugeBodyDeclared)
+      case 'manySlots':
+        return sendJson(res, 200, manySlotsDay(date, faults.manySlots))
       case 'empty':
       case undefined: {
         const answer = fault === 'empty' ? [] : body

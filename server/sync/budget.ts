@@ -2,6 +2,7 @@ import { Prisma, type PrismaClient } from '../db/client.ts'
 import { transaction, TX } from '../db/transaction.ts'
 import { nextSendAt } from '../partner/rate-window.ts'
 import type { Clock } from '../clock.ts'
+import { BACKOFF_AFTER_FAILURES, breakerChange, breakerGate, type BreakerChange, type BreakerState } from './backoff.ts'
 
 /**
  * The partner budget: at most `limit` requests in ANY rolling window, shared
@@ -76,7 +77,7 @@ export interface BudgetOptions {
   clock?: Clock
 }
 
-export type PermitSkip = 'paused' | 'halted' | 'budget' | 'idle'
+export type PermitSkip = 'paused' | 'halted' | 'backoff' | 'budget' | 'idle'
 
 export interface Permit<T> {
   /** What the claim returned; the request it stands for was stamped into the window. */
@@ -101,9 +102,15 @@ export interface Budget {
   permit<T>(claim: (tx: Prisma.TransactionClient) => Promise<T | undefined>): Promise<Permit<T>>
   /** Halts every instance until `until` (a 429's reset). */
   halt(until: number): Promise<void>
+  /**
+   * Counts one partner answer into the breaker every instance shares
+   * (backoff.ts): `failure` when the partner itself failed, `answer` when it
+   * answered anything. Says when this call moved the breaker in or out of backing off.
+   */
+  recordPartner(outcome: 'failure' | 'answer'): Promise<BreakerChange>
   /** The window's clock now. */
   now(): Promise<number>
-  usage(sinceDayStart?: number): Promise<{ now: number; usedInWindow: number; usedToday: number; haltedUntil: number | null }>
+  usage(sinceDayStart?: number): Promise<{ now: number; usedInWindow: number; usedToday: number; haltedUntil: number | null; breaker: BreakerState }>
 }
 
 /** The window's instant: the caller's clock when it has one, else the database's. */
@@ -121,9 +128,11 @@ export function createBudget(prisma: PrismaClient, opts: BudgetOptions): Budget 
       return transaction(prisma, TX.dispatch, async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${DISPATCH_LOCK_KEY})`
         // Read after the lock: a pause or halt committed while we waited is seen.
-        const rows = await tx.$queryRaw<{ now: bigint; paused: boolean | null; halted: bigint | null; sent: bigint[] }[]>`
+        const rows = await tx.$queryRaw<
+          { now: bigint; paused: boolean | null; halted: bigint | null; failures: number | null; probe: bigint | null; sent: bigint[] }[]
+        >`
           WITH n AS (SELECT ${nowSql(clockParam())} AS now)
-          SELECT ${ms('n.now')} AS now, c.paused, ${ms('c.halted_until')} AS halted,
+          SELECT ${ms('n.now')} AS now, c.paused, ${ms('c.halted_until')} AS halted, c.partner_failures AS failures, ${ms('c.partner_probe_at')} AS probe,
                  ARRAY(SELECT ${ms('r.sent_at')} FROM partner_request r WHERE r.sent_at > n.now - ${windowMs} * interval '1 millisecond' ORDER BY r.sent_at) AS sent
           FROM n LEFT JOIN sync_control c ON c.id = 1`
         const r = rows[0]!
@@ -134,9 +143,13 @@ export function createBudget(prisma: PrismaClient, opts: BudgetOptions): Budget 
         const base = { now, nextAt: g.nextAt, usedInWindow: sent.length }
         if (r.paused) return { ...base, skipped: 'paused' as const }
         if (haltedUntil !== null && haltedUntil > now) return { ...base, skipped: 'halted' as const }
+        const gate = breakerGate({ consecutiveFailures: r.failures ?? 0, lastProbeAt: r.probe === null ? null : Number(r.probe) }, now)
+        if (!gate.allowed) return { ...base, nextAt: Math.max(g.nextAt, gate.nextProbeAt), skipped: 'backoff' as const }
         if (!g.granted) return { ...base, skipped: 'budget' as const }
         const granted = await claim(tx)
         if (granted === undefined) return { ...base, nextAt: now, skipped: 'idle' as const }
+        // The probe's place is taken under the lock, so all instances together send one per interval.
+        if (gate.state === 'backing-off') await tx.$executeRaw`UPDATE sync_control SET partner_probe_at = ${new Date(now)} WHERE id = 1`
         await tx.partnerRequest.create({ data: { sentAt: new Date(now), instanceId: opts.instanceId }, select: { id: true } })
         return { ...base, granted, usedInWindow: g.usedInWindow }
       })
@@ -144,22 +157,44 @@ export function createBudget(prisma: PrismaClient, opts: BudgetOptions): Budget 
     async halt(until) {
       await prisma.$executeRaw`UPDATE sync_control SET halted_until = GREATEST(coalesce(halted_until, to_timestamp(0)), ${new Date(until)}) WHERE id = 1`
     },
+    async recordPartner(outcome) {
+      if (outcome === 'failure') {
+        // Entering the backoff counts as a probe: the next request waits a whole interval.
+        const rows = await prisma.$queryRaw<{ after: number }[]>`
+          UPDATE sync_control SET partner_failures = partner_failures + 1,
+            partner_probe_at = CASE WHEN partner_failures + 1 = ${BACKOFF_AFTER_FAILURES} THEN ${nowSql(clockParam())} ELSE partner_probe_at END
+          WHERE id = 1 RETURNING partner_failures AS after`
+        const after = rows[0]?.after ?? 0
+        return breakerChange(after - 1, after)
+      }
+      // Writes (and locks) only while there is something to clear: at full speed an answer costs one read.
+      const rows = await prisma.$queryRaw<{ before: number }[]>`
+        WITH old AS (SELECT partner_failures AS before FROM sync_control WHERE id = 1 AND partner_failures > 0 FOR UPDATE)
+        UPDATE sync_control c SET partner_failures = 0, partner_probe_at = NULL FROM old WHERE c.id = 1 RETURNING old.before`
+      return rows.length ? breakerChange(rows[0]!.before, 0) : undefined
+    },
     async now() {
       if (opts.clock) return opts.clock.now()
       const rows = await prisma.$queryRaw<{ now: bigint }[]>`SELECT ${ms('clock_timestamp()')} AS now`
       return Number(rows[0]!.now)
     },
     async usage(sinceDayStart) {
-      const rows = await prisma.$queryRaw<{ now: bigint; w: number; d: number; h: bigint | null }[]>`
+      const rows = await prisma.$queryRaw<{ now: bigint; w: number; d: number; h: bigint | null; f: number | null; p: bigint | null }[]>`
         WITH n AS (SELECT ${nowSql(clockParam())} AS now)
         SELECT ${ms('n.now')} AS now,
                (SELECT count(*)::int FROM partner_request WHERE sent_at > n.now - interval '60 seconds' AND sent_at <= n.now) AS w,
                (SELECT count(*)::int FROM partner_request WHERE sent_at >= ${new Date(sinceDayStart ?? 0)} AND sent_at <= n.now) AS d,
-               (SELECT ${ms('halted_until')} FROM sync_control WHERE id = 1) AS h
-        FROM n`
+               c.h, c.f, c.p
+        FROM n LEFT JOIN (SELECT ${ms('halted_until')} AS h, partner_failures AS f, ${ms('partner_probe_at')} AS p FROM sync_control WHERE id = 1) c ON true`
       const r = rows[0]!
       const now = Number(r.now)
-      return { now, usedInWindow: r.w, usedToday: r.d, haltedUntil: r.h !== null && Number(r.h) > now ? Number(r.h) : null }
+      return {
+        now,
+        usedInWindow: r.w,
+        usedToday: r.d,
+        haltedUntil: r.h !== null && Number(r.h) > now ? Number(r.h) : null,
+        breaker: { consecutiveFailures: r.f ?? 0, lastProbeAt: r.p === null ? null : Number(r.p) },
+      }
     },
   }
 }

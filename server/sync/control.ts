@@ -6,6 +6,7 @@ import type { RunRequest, SyncService, SyncStateView, SyncStatusView } from './t
 import { Prisma, type Db, type PrismaClient } from '../db/client.ts'
 import { transaction, TX } from '../db/transaction.ts'
 import { DISPATCH_LOCK_KEY, type Budget } from './budget.ts'
+import { breakerGate, type BreakerState } from './backoff.ts'
 import { maintainHorizon } from './claims.ts'
 import { readControl } from './control-state.ts'
 import { TIERS } from './tiers.ts'
@@ -54,6 +55,16 @@ export function runEta(o: { queued: number; openToday: number; limitPerMinute: n
   return o.now + Math.ceil((o.queued / left) * 60_000)
 }
 
+/** The breaker as status shows it (backoff.ts). */
+export function partnerState(b: BreakerState, now: number): Pick<SyncStatusView['partner'], 'state' | 'consecutiveFailures' | 'nextProbeAt'> {
+  const g = breakerGate(b, now)
+  return {
+    state: g.state,
+    consecutiveFailures: b.consecutiveFailures,
+    nextProbeAt: g.state === 'backing-off' ? new Date(g.nextProbeAt).toISOString() : null,
+  }
+}
+
 /**
  * Pause, resume, "run now" and status: the sync engine's controls, kept in
  * the database so they hold for every instance and survive restarts.
@@ -68,6 +79,7 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
       paused: productId === undefined ? c.paused : c.paused || paused.includes(productId),
       changedAt: new Date(c.changedAt).toISOString(),
       pausedProducts: paused,
+      haltedUntil: c.haltedUntil !== null && c.haltedUntil > clock.now() ? new Date(c.haltedUntil).toISOString() : null,
     }
     if (productId !== undefined) view.productId = productId
     return view
@@ -81,7 +93,9 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${DISPATCH_LOCK_KEY})`
       // updateMany: no error when the row is gone (a product removed meanwhile), as a plain UPDATE.
       if (productId === undefined) {
-        await tx.syncControl.updateMany({ where: { id: 1 }, data: { paused, reason: paused ? 'paused through the API' : null, changedAt: at } })
+        // A global resume also lifts a 429's halt and the partner breaker: the operator says "send now".
+        const lift = paused ? {} : { haltedUntil: null, partnerFailures: 0, partnerProbeAt: null }
+        await tx.syncControl.updateMany({ where: { id: 1 }, data: { paused, reason: paused ? 'paused through the API' : null, changedAt: at, ...lift } })
       } else {
         await tx.product.updateMany({ where: { id: productId }, data: { paused, pausedAt: paused ? at : null, updatedAt: at } })
       }
@@ -193,7 +207,7 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
           lastError: f.last_error,
           lastErrorAt: f.last_error_at?.toISOString() ?? null,
         })),
-        partner: { host: partnerHost(o.partner.baseUrl), sandbox: o.partner.sandbox },
+        partner: { host: partnerHost(o.partner.baseUrl), sandbox: o.partner.sandbox, ...partnerState(usage.breaker, usage.now) },
       }
     },
   }

@@ -267,7 +267,8 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
         continue
       }
       if (step.sent || step.retry) continue
-      const waitMs = step.skipped === 'budget' || step.skipped === 'halted' ? Math.max(1, step.nextAt - step.now) : idleWaitMs
+      const waiting = step.skipped === 'budget' || step.skipped === 'halted' || step.skipped === 'backoff'
+      const waitMs = waiting ? Math.max(1, step.nextAt - step.now) : idleWaitMs
       await waitForWake(Math.min(waitMs, 60_000))
     }
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import os from 'node:os'
 import type { Clock } from '../clock.ts'
 import type { Database } from '../db/client.ts'
-import { createPartnerClient } from '../partner/client.ts'
+import { createPartnerClient, type PartnerClientOptions } from '../partner/client.ts'
 import type { SyncService } from './types.ts'
 import { createBudget, type Budget } from './budget.ts'
 import { createSyncControl } from './control.ts'
@@ -13,7 +13,7 @@ export interface SyncAssemblyOptions {
   /** The instance's clock: plans, due times, fetchedAt. */
   clock: Clock
   logger: EngineLogger
-  partner: { baseUrl: string; apiKey: string; sandbox: boolean; timeoutMs?: number }
+  partner: { baseUrl: string; apiKey: string; sandbox: boolean } & Pick<PartnerClientOptions, 'timeoutMs' | 'maxBodyBytes' | 'maxSlots' | 'maxHaltMs'>
   limitPerMinute: number
   timeZone: string
   instanceId?: string
@@ -46,6 +46,9 @@ export function createSync(o: SyncAssemblyOptions): SyncAssembly {
     baseUrl: o.partner.baseUrl,
     apiKey: o.partner.apiKey,
     timeoutMs,
+    maxBodyBytes: o.partner.maxBodyBytes,
+    maxSlots: o.partner.maxSlots,
+    maxHaltMs: o.partner.maxHaltMs,
     clock: o.clock,
     logger: o.logger,
   })

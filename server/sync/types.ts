@@ -21,6 +21,8 @@ export interface SyncStateView {
   changedAt: string
   /** Products paused on their own while sync as a whole runs. */
   pausedProducts: number[]
+  /** A 429's halt still in force (a global resume lifts it). */
+  haltedUntil: string | null
 }
 
 export interface TierCounts {
@@ -61,7 +63,14 @@ export interface SyncStatusView {
     lastError: string | null
     lastErrorAt: string | null
   }[]
-  partner: { host: string; sandbox: boolean }
+  partner: {
+    host: string
+    sandbox: boolean
+    /** `backing-off`: the partner failed persistently; one probe goes out per interval until it answers. */
+    state: 'ok' | 'backing-off'
+    consecutiveFailures: number
+    nextProbeAt: string | null
+  }
 }
 
 export interface SyncService {

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts'
 import type { Database } from '../db/client.ts'
 import type { Logger } from '../logger.ts'
 import type { FetchDayResult } from '../partner/client.ts'
+import { BACKOFF_AFTER_FAILURES, isPartnerFailure, PROBE_EVERY_MS } from './backoff.ts'
 import type { Budget } from './budget.ts'
 import { weekdayStats, type ClaimedPair } from './claims.ts'
 import type { PlanStrategy, SyncObserver } from './engine.ts'
@@ -19,7 +20,7 @@ import { recordFetchFailure, writeDaySnapshot } from './snapshot.ts'
 export interface WorkerDeps {
   db: Database
   partner: { fetchDay(productId: number, date: string, signal?: AbortSignal): Promise<FetchDayResult> }
-  budget: Pick<Budget, 'halt'>
+  budget: Pick<Budget, 'halt' | 'recordPartner'>
   clock: Clock
   logger: Logger
   observer?: SyncObserver
@@ -30,6 +31,11 @@ export type Sent = { ok: boolean; changed: boolean }
 export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: ClaimedPair, ctx?: PlanContext): Promise<Sent> {
   const res = await o.partner.fetchDay(pair.productId, pair.date)
   const now = o.clock.now()
+  // One record per change of state, by whichever instance made it, not one per failure.
+  const change = await o.budget.recordPartner(!res.ok && isPartnerFailure(res.error) ? 'failure' : 'answer')
+  if (change === 'entered')
+    o.logger.warn({ failures: BACKOFF_AFTER_FAILURES, probeEveryMs: PROBE_EVERY_MS }, 'partner failing persistently: sending backs off to probes')
+  else if (change === 'left') o.logger.info({ productId: pair.productId, date: pair.date }, 'partner answers again: sending at full speed')
   const today = localDate(now, pair.timeZone)
   const stats = await weekdayStats(o.db.prisma, [pair.productId])
   const closed = isWeekdayClosed(stats.get(pair.productId)?.get(weekday(pair.date)))

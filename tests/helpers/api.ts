@@ -118,6 +118,7 @@ export function fakeSyncService(): { service: SyncService; calls: SyncCall[] } {
     ...(productId === undefined ? {} : { productId }),
     changedAt: '2026-12-01T00:00:00.000Z',
     pausedProducts: [...paused1].sort((a, b) => a - b),
+    haltedUntil: null,
   })
   const service: SyncService = {
     async pause(productId) {
@@ -155,7 +156,7 @@ export function fakeSyncService(): { service: SyncService; calls: SyncCall[] } {
         oldestServedFetchedAt: '2026-11-30T00:00:00.000Z',
         products: { active: 2, paused: paused1.size },
         failingProducts: [],
-        partner: { host: '127.0.0.1:4010', sandbox: true },
+        partner: { host: '127.0.0.1:4010', sandbox: true, state: 'ok', consecutiveFailures: 0, nextProbeAt: null },
       }
     },
   }

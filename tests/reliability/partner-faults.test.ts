@@ -38,8 +38,10 @@ describe('partner faults: 20 % of every kind over three simulated hours', () => 
     })
     expect(checks).toBeGreaterThanOrEqual(4)
     const during = w.sandbox.stats()
-    // Every kind was really injected, and the failures reached the engine.
-    for (const kind of FAULT_KINDS) expect(during.faults[kind], kind).toBeGreaterThan(0)
+    // Every kind in the mix was really injected, and the failures reached the engine.
+    const mixed = FAULT_KINDS.filter((k) => (FAULTS as Record<string, unknown>)[`${k}Rate`])
+    expect(mixed.length).toBeGreaterThanOrEqual(8)
+    for (const kind of mixed) expect(during.faults[kind], kind).toBeGreaterThan(0)
     expect(faulty.reports.reduce((n, r) => n + r.failed, 0)).toBeGreaterThan(20)
     const outcomes = await w.db.prisma.$queryRawUnsafe<{ last_outcome: string; n: number }[]>(
       `SELECT last_outcome::text, count(*)::int AS n FROM day_fetch_state WHERE last_outcome IS NOT NULL GROUP BY 1`,

@@ -8,7 +8,15 @@ describe('loadConfig', () => {
     expect(c.host).toBe('127.0.0.1')
     expect(c.databaseUrl).toBeUndefined()
     expect(c.dataDir).toBe('./.data')
-    expect(c.partner).toEqual({ baseUrl: undefined, apiKey: undefined, rateLimitPerMinute: 30, timeoutMs: 10_000 })
+    expect(c.partner).toEqual({
+      baseUrl: undefined,
+      apiKey: undefined,
+      rateLimitPerMinute: 30,
+      timeoutMs: 10_000,
+      maxBodyBytes: 5_000_000,
+      maxSlots: 2_000,
+      maxHaltMs: 300_000,
+    })
     expect(c.sync).toEqual({ enabled: true, productIds: undefined, timeZone: 'Asia/Singapore', maxInFlight: 8, budgetMarginMs: 1_000 })
     expect(c.adminToken).toBeUndefined()
     expect(c.logLevel).toBe('info')
@@ -51,7 +59,15 @@ describe('loadConfig', () => {
     expect(c.port).toBe(8080)
     expect(c.host).toBe('0.0.0.0')
     expect(c.databaseUrl).toBe('postgresql://u:p@db:5432/x')
-    expect(c.partner).toEqual({ baseUrl: 'https://partner.example', apiKey: 'k', rateLimitPerMinute: 60, timeoutMs: 5_000 })
+    expect(c.partner).toEqual({
+      baseUrl: 'https://partner.example',
+      apiKey: 'k',
+      rateLimitPerMinute: 60,
+      timeoutMs: 5_000,
+      maxBodyBytes: 5_000_000,
+      maxSlots: 2_000,
+      maxHaltMs: 300_000,
+    })
     expect(c.sync).toEqual({ enabled: false, productIds: [14, 15], timeZone: 'Europe/Paris', maxInFlight: 4, budgetMarginMs: 2_500 })
     expect(c.adminToken).toBe('tok')
     expect(c.logLevel).toBe('warn')

@@ -20,6 +20,7 @@ function status(over: Partial<StatusForMetrics> = {}): StatusForMetrics {
     oldestServedFetchedAt: '2026-11-30T10:00:00.000Z',
     products: { active: 450, paused: 2 },
     failingProducts: [{ productId: 14, failingDays: 3 }],
+    partner: { state: 'ok', consecutiveFailures: 2 },
     ...over,
   }
 }
@@ -94,17 +95,26 @@ describe('metrics: sync gauges come from the status at scrape time', () => {
     expect(sampleValue(f, 'slotsync_partner_budget_used_requests')).toBe(29)
     expect(sampleValue(f, 'slotsync_partner_budget_limit_requests')).toBe(30)
     expect(sampleValue(f, 'slotsync_partner_halted')).toBe(0)
+    expect(sampleValue(f, 'slotsync_partner_backing_off')).toBe(0)
+    expect(sampleValue(f, 'slotsync_partner_consecutive_failures')).toBe(2)
     expect(sampleValue(f, 'slotsync_sync_paused')).toBe(0)
     expect(sampleValue(f, 'slotsync_products', { state: 'paused' })).toBe(2)
     expect(sampleValue(f, 'slotsync_sync_product_failing_days', { product_id: '14' })).toBe(3)
     expect(sampleValue(f, 'slotsync_sync_last_success_timestamp_seconds')).toBe(Date.parse('2026-12-01T09:59:30.000Z') / 1000)
 
     // The next scrape reads again; a product that recovered leaves no series behind.
-    s = status({ paused: true, failingProducts: [], budget: { limitPerMinute: 30, usedLastMinute: 0, usedToday: 1, haltedUntil: '2026-12-01T10:00:30.000Z' } })
+    s = status({
+      paused: true,
+      failingProducts: [],
+      budget: { limitPerMinute: 30, usedLastMinute: 0, usedToday: 1, haltedUntil: '2026-12-01T10:00:30.000Z' },
+      partner: { state: 'backing-off', consecutiveFailures: 7 },
+    })
     f = await scrape(m)
     expect(reads).toBe(2)
     expect(sampleValue(f, 'slotsync_sync_paused')).toBe(1)
     expect(sampleValue(f, 'slotsync_partner_halted')).toBe(1)
+    expect(sampleValue(f, 'slotsync_partner_backing_off')).toBe(1)
+    expect(sampleValue(f, 'slotsync_partner_consecutive_failures')).toBe(7)
     expect(sampleValue(f, 'slotsync_sync_product_failing_days', { product_id: '14' })).toBeUndefined()
   })
 

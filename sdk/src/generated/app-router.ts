@@ -153,6 +153,7 @@ export type AppRouter = TRPCBuiltRouter<{
                 paused: boolean;
                 changedAt: string;
                 pausedProducts: number[];
+                haltedUntil: string | null;
                 productId?: number | undefined;
             };
             meta: object;
@@ -166,6 +167,7 @@ export type AppRouter = TRPCBuiltRouter<{
                 paused: boolean;
                 changedAt: string;
                 pausedProducts: number[];
+                haltedUntil: string | null;
                 productId?: number | undefined;
             };
             meta: object;
@@ -232,6 +234,9 @@ export type AppRouter = TRPCBuiltRouter<{
                 partner: {
                     host: string;
                     sandbox: boolean;
+                    state: "ok" | "backing-off";
+                    consecutiveFailures: number;
+                    nextProbeAt: string | null;
                 };
             };
             meta: object;
