@@ -5,9 +5,10 @@ import pg from 'pg'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { Config } from './config.ts'
 import { systemClock, type Clock } from './clock.ts'
-import { createDatabase, type Database } from './db/client.ts'
+import { acceptsStatementTimeout, createDatabase, type Database } from './db/client.ts'
+import { createDatabaseMonitor, type DatabaseMonitor } from './db/db-monitor.ts'
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.ts'
-import { createHealthService } from './db/health.ts'
+import { createDatabaseProbe, createHealthService, type DatabaseProbe } from './db/health.ts'
 import type { HealthService } from './api/services.ts'
 import { applyMigrations } from './db/migrate.ts'
 import { httpServerOptions } from './http.ts'
@@ -65,6 +66,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
   const adminToken = config.adminToken ?? randomBytes(24).toString('base64url')
   let embedded: EmbeddedDatabase | undefined
   let db: Database | undefined
+  let engineDb: Database | undefined
+  let probe: DatabaseProbe | undefined
+  let monitor: DatabaseMonitor | undefined
+  let health: ReturnType<typeof createHealthService> | undefined
   let sandbox: Sandbox | undefined
   let sync: SyncAssembly | undefined
   // Gauges read sync status at each scrape; before sync is wired there is none to read.
@@ -77,7 +82,13 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
       return config.databaseUrl
     }
     const dataDir = path.resolve(config.dataDir, 'postgres')
-    embedded = await startEmbeddedPostgres({ dataDir, log: (m) => log.info(m) })
+    const dbLog = log.child({ module: 'database' })
+    embedded = await startEmbeddedPostgres({
+      dataDir,
+      log: (m) => log.info(m),
+      supervise: true,
+      supervisorLog: { info: (m, o) => dbLog.info(o ?? {}, m), warn: (m, o) => dbLog.warn(o ?? {}, m) },
+    })
     await ensureDatabase(embedded.url, EMBEDDED_DB_NAME)
     return embedded.urlFor(EMBEDDED_DB_NAME)
   }
@@ -130,10 +141,27 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         if (config.port !== 0) await assertPortFree(config.host, config.port)
         const url = await openDatabase()
         const migrated = readOnly ? { applied: [] } : await applyMigrations(url, { log: (m) => log.info(m) })
+        const serverStatementTimeout = await acceptsStatementTimeout(url)
+        if (!serverStatementTimeout)
+          log.info('the database refuses statement_timeout at connect (PgBouncer?): DATABASE_STATEMENT_TIMEOUT_MS is enforced by the client only')
+        const onError = (err: Error) => {
+          log.debug({ err: err.message }, 'idle database connection lost')
+          monitor?.suspect()
+        }
+        // The API's reads: DATABASE_POOL_SIZE connections, each statement bounded.
         db = createDatabase(url, {
           max: config.databasePoolSize,
-          onError: (err) => log.warn({ err: err.message }, 'database connection lost'),
+          statementTimeoutMs: config.databaseStatementTimeoutMs,
+          serverStatementTimeout,
+          connectionTimeoutMs: Math.min(5_000, config.databaseStatementTimeoutMs),
+          onError,
         })
+        // The engine's own pool, so public reads can never take the connections
+        // it claims, budgets and writes with: one per request in flight (each
+        // answer's write), one for the send decision and one for upkeep, capped
+        // because writes take milliseconds and may queue behind each other.
+        // Not bounded by the read timeout: a big day's write may legitimately take longer.
+        engineDb = createDatabase(url, { max: enginePoolSize(config.sync.maxInFlight), onError })
 
         const partner = await openPartner()
         const productIds = config.sync.productIds ?? sandbox?.catalogue.productIds() ?? []
@@ -143,7 +171,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         }
 
         sync = createSync({
-          db,
+          db: engineDb,
+          controlDb: db,
           clock,
           logger: log.child({ module: 'sync' }),
           partner: { ...partner, timeoutMs: config.partner.timeoutMs },
@@ -155,14 +184,26 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         })
         changes = createChangeFeed({ connectionString: config.databaseDirectUrl ?? url, prisma: db.prisma, logger: log.child({ module: 'changes' }) })
         await changes.start()
-        const health = createHealthService(db.prisma)
+        probe = createDatabaseProbe(url)
+        health = createHealthService(probe, {
+          onOutcome: (o) => monitor?.observe(o),
+          live: () => monitor?.live() ?? { ok: true },
+        })
+        const checkHealth = health
+        monitor = createDatabaseMonitor({ probe: () => checkHealth.ready(), logger: log.child({ module: 'database' }), selfHealing: embedded !== undefined })
+        monitor.start()
         const availability = createAvailabilityService({ prisma: db.prisma, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs })
         const services = {
           health: {
             async ready() {
-              const r = await health.ready()
-              return stopping ? { ...r, ready: false, reason: 'shutting down' } : r
+              const r = await checkHealth.ready()
+              if (stopping) return { ...r, ready: false, reason: 'shutting down' }
+              const e = embedded?.state()
+              if (!r.ready && e?.status === 'restarting')
+                return { ...r, reason: `the embedded database stopped unexpectedly and is being restarted (attempt ${e.attempts})` }
+              return r
             },
+            live: () => checkHealth.live(),
           },
           availability,
           sync: sync.control,
@@ -178,7 +219,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         }
         // Before registerApi: a hook counts only the routes registered after it.
         app.addHook('onResponse', metrics.onResponse)
-        await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute })
+        await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute, onUnavailable: () => monitor?.suspect() })
         if (config.octoApiKeys)
           await app.register(octoRoutes, {
             availability,
@@ -194,7 +235,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         if (config.sync.enabled) sync.engine.start()
         if (readOnly) {
           log.info('read-only instance (SYNC_ENABLED=false with DATABASE_URL): no migrations, no writes')
-          watchSchema(health)
+          watchSchema(services.health)
         }
         const publicUrl = config.publicUrl ?? address
         const generatedToken = config.adminToken ? undefined : adminToken
@@ -237,6 +278,11 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
     async stop() {
       stopping = true
       clearTimeout(schemaWatch)
+      monitor?.stop()
+      // Whether the database answers now: if not, nothing that waits on it
+      // (the engine's last writes, closing connections) can finish, and the
+      // waits below are cut short so that a stop takes seconds, not 30.
+      const dbUp = health ? (await health.ready()).database : true
       if (listening && config.shutdownDelayMs > 0) {
         log.info({ delayMs: config.shutdownDelayMs }, 'stopping: /ready answers 503; still serving until the listener closes')
         await new Promise((r) => setTimeout(r, config.shutdownDelayMs))
@@ -247,14 +293,36 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
       // then the scheduler (its in-flight fetches finish and are written),
       // then the partner and the database.
       changes?.closeStreams()
-      await app.close().catch((err) => log.warn({ err }, 'closing the HTTP server failed'))
-      await sync?.engine.stop().catch((err) => log.warn({ err }, 'stopping sync failed'))
-      await changes?.stop().catch(() => {})
-      await sandbox?.close().catch(() => {})
-      await db?.close()
+      await bounded(app.close(), 5_000, 'closing the HTTP server', log)
+      // In-flight fetches finish and are written (PARTNER_TIMEOUT_MS at most) while the database answers.
+      await bounded(sync?.engine.stop(), dbUp ? config.partner.timeoutMs + 3_000 : 2_000, 'stopping sync', log)
+      await bounded(
+        Promise.all([changes?.stop(), sandbox?.close(), probe?.close(), engineDb?.close(), db?.close()]),
+        dbUp ? 5_000 : 2_000,
+        'closing connections',
+        log,
+      )
       await embedded?.stop()
     },
   }
+}
+
+/** Waits for `p` at most `ms`; a failure or an overrun is one warning, and the stop goes on. */
+async function bounded(p: Promise<unknown> | undefined, ms: number, what: string, log?: FastifyInstance['log']): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const overrun = new Promise<'overrun'>((r) => (timer = setTimeout(() => r('overrun'), ms)))
+  try {
+    if ((await Promise.race([p, overrun])) === 'overrun') log?.warn({ afterMs: ms }, `${what}: not done in time; going on`)
+  } catch (err) {
+    log?.warn({ err }, `${what} failed`)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** The engine's pool: see where it is created. */
+export function enginePoolSize(maxInFlight: number): number {
+  return Math.min(maxInFlight + 2, 32)
 }
 
 /**

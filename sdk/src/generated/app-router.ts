@@ -247,7 +247,8 @@ export type AppRouter = TRPCBuiltRouter<{
         live: TRPCQueryProcedure<{
             input: void;
             output: {
-                ok: true;
+                ok: boolean;
+                reason?: string | undefined;
             };
             meta: object;
             errorShape: ErrorShape;
