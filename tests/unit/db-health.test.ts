@@ -130,3 +130,25 @@ describe('the database monitor', () => {
     expect(external.m.live().ok).toBe(true)
   })
 })
+
+describe('GET /health and /ready', () => {
+  it('answer 503 with the reason when not live or not ready, in the documented shape', async () => {
+    const { default: Fastify } = await import('fastify')
+    const { healthRoutes } = await import('../../server/api/rest.ts')
+    let live = { ok: false, reason: 'the embedded database has been unavailable for 300 s (refused)' } as { ok: boolean; reason?: string }
+    const health = {
+      ready: async () => ({ ready: false, database: false, migrations: false, reason: 'the database did not answer within 1.5 s' }),
+      live: () => live,
+    }
+    const app = Fastify()
+    // Only the health service is reached by these two routes.
+    await app.register(healthRoutes, { context: () => ({ services: { health }, authorization: undefined, adminToken: 'x' }) as never })
+    const h = await app.inject({ url: '/health' })
+    expect([h.statusCode, h.json()]).toEqual([503, live])
+    live = { ok: true }
+    expect((await app.inject({ url: '/health' })).statusCode).toBe(200)
+    const r = await app.inject({ url: '/ready' })
+    expect([r.statusCode, r.json().reason]).toEqual([503, 'the database did not answer within 1.5 s'])
+    await app.close()
+  })
+})
