@@ -5,10 +5,10 @@ import pg from 'pg'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { Config } from './config.ts'
 import { systemClock, type Clock } from './clock.ts'
-import { acceptsStatementTimeout, createDatabase, type Database } from './db/client.ts'
-import { createDatabaseMonitor, type DatabaseMonitor } from './db/db-monitor.ts'
+import type { Database } from './db/client.ts'
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.ts'
-import { createDatabaseProbe, createHealthService, type DatabaseProbe } from './db/health.ts'
+import { openPools, type Pools } from './db/pools.ts'
+import { bounded } from './lifecycle.ts'
 import type { HealthService } from './api/services.ts'
 import { applyMigrations } from './db/migrate.ts'
 import { httpServerOptions } from './http.ts'
@@ -66,10 +66,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
   const adminToken = config.adminToken ?? randomBytes(24).toString('base64url')
   let embedded: EmbeddedDatabase | undefined
   let db: Database | undefined
-  let engineDb: Database | undefined
-  let probe: DatabaseProbe | undefined
-  let monitor: DatabaseMonitor | undefined
-  let health: ReturnType<typeof createHealthService> | undefined
+  let pools: Pools | undefined
   let sandbox: Sandbox | undefined
   let sync: SyncAssembly | undefined
   // Gauges read sync status at each scrape; before sync is wired there is none to read.
@@ -141,27 +138,14 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         if (config.port !== 0) await assertPortFree(config.host, config.port)
         const url = await openDatabase()
         const migrated = readOnly ? { applied: [] } : await applyMigrations(url, { log: (m) => log.info(m) })
-        const serverStatementTimeout = await acceptsStatementTimeout(url)
-        if (!serverStatementTimeout)
-          log.info('the database refuses statement_timeout at connect (PgBouncer?): DATABASE_STATEMENT_TIMEOUT_MS is enforced by the client only')
-        const onError = (err: Error) => {
-          log.debug({ err: err.message }, 'idle database connection lost')
-          monitor?.suspect()
-        }
-        // The API's reads: DATABASE_POOL_SIZE connections, each statement bounded.
-        db = createDatabase(url, {
-          max: config.databasePoolSize,
+        pools = await openPools(url, {
+          poolSize: config.databasePoolSize,
           statementTimeoutMs: config.databaseStatementTimeoutMs,
-          serverStatementTimeout,
-          connectionTimeoutMs: Math.min(5_000, config.databaseStatementTimeoutMs),
-          onError,
+          maxInFlight: config.sync.maxInFlight,
+          selfHealing: embedded !== undefined,
+          log: log.child({ module: 'database' }),
         })
-        // The engine's own pool, so public reads can never take the connections
-        // it claims, budgets and writes with: one per request in flight (each
-        // answer's write), one for the send decision and one for upkeep, capped
-        // because writes take milliseconds and may queue behind each other.
-        // Not bounded by the read timeout: a big day's write may legitimately take longer.
-        engineDb = createDatabase(url, { max: enginePoolSize(config.sync.maxInFlight), onError })
+        db = pools.db
 
         const partner = await openPartner()
         const productIds = config.sync.productIds ?? sandbox?.catalogue.productIds() ?? []
@@ -171,7 +155,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         }
 
         sync = createSync({
-          db: engineDb,
+          db: pools.engineDb,
           controlDb: db,
           clock,
           logger: log.child({ module: 'sync' }),
@@ -184,14 +168,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         })
         changes = createChangeFeed({ connectionString: config.databaseDirectUrl ?? url, prisma: db.prisma, logger: log.child({ module: 'changes' }) })
         await changes.start()
-        probe = createDatabaseProbe(url)
-        health = createHealthService(probe, {
-          onOutcome: (o) => monitor?.observe(o),
-          live: () => monitor?.live() ?? { ok: true },
-        })
-        const checkHealth = health
-        monitor = createDatabaseMonitor({ probe: () => checkHealth.ready(), logger: log.child({ module: 'database' }), selfHealing: embedded !== undefined })
-        monitor.start()
+        const checkHealth = pools.health
+        const monitor = pools.monitor
         const availability = createAvailabilityService({ prisma: db.prisma, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs })
         const services = {
           health: {
@@ -219,7 +197,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         }
         // Before registerApi: a hook counts only the routes registered after it.
         app.addHook('onResponse', metrics.onResponse)
-        await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute, onUnavailable: () => monitor?.suspect() })
+        await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute, onUnavailable: () => monitor.suspect() })
         if (config.octoApiKeys)
           await app.register(octoRoutes, {
             availability,
@@ -278,11 +256,11 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
     async stop() {
       stopping = true
       clearTimeout(schemaWatch)
-      monitor?.stop()
+      pools?.monitor.stop()
       // Whether the database answers now: if not, nothing that waits on it
       // (the engine's last writes, closing connections) can finish, and the
       // waits below are cut short so that a stop takes seconds, not 30.
-      const dbUp = health ? (await health.ready()).database : true
+      const dbUp = pools ? (await pools.health.ready()).database : true
       if (listening && config.shutdownDelayMs > 0) {
         log.info({ delayMs: config.shutdownDelayMs }, 'stopping: /ready answers 503; still serving until the listener closes')
         await new Promise((r) => setTimeout(r, config.shutdownDelayMs))
@@ -296,33 +274,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
       await bounded(app.close(), 5_000, 'closing the HTTP server', log)
       // In-flight fetches finish and are written (PARTNER_TIMEOUT_MS at most) while the database answers.
       await bounded(sync?.engine.stop(), dbUp ? config.partner.timeoutMs + 3_000 : 2_000, 'stopping sync', log)
-      await bounded(
-        Promise.all([changes?.stop(), sandbox?.close(), probe?.close(), engineDb?.close(), db?.close()]),
-        dbUp ? 5_000 : 2_000,
-        'closing connections',
-        log,
-      )
+      await bounded(Promise.all([changes?.stop(), sandbox?.close(), pools?.close()]), dbUp ? 5_000 : 2_000, 'closing connections', log)
       await embedded?.stop()
     },
   }
-}
-
-/** Waits for `p` at most `ms`; a failure or an overrun is one warning, and the stop goes on. */
-async function bounded(p: Promise<unknown> | undefined, ms: number, what: string, log?: FastifyInstance['log']): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const overrun = new Promise<'overrun'>((r) => (timer = setTimeout(() => r('overrun'), ms)))
-  try {
-    if ((await Promise.race([p, overrun])) === 'overrun') log?.warn({ afterMs: ms }, `${what}: not done in time; going on`)
-  } catch (err) {
-    log?.warn({ err }, `${what} failed`)
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-/** The engine's pool: see where it is created. */
-export function enginePoolSize(maxInFlight: number): number {
-  return Math.min(maxInFlight + 2, 32)
 }
 
 /**

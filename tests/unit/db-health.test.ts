@@ -3,7 +3,7 @@ import { loadConfig } from '../../server/config.ts'
 import { createDatabaseMonitor } from '../../server/db/db-monitor.ts'
 import { createHealthService, type DatabaseProbe, type ProbeResult } from '../../server/db/health.ts'
 import { type Availability, liveness, observe, RECOVERY_GIVE_UP_MS, restartDelayMs } from '../../server/db/health-state.ts'
-import { enginePoolSize } from '../../server/server.ts'
+import { enginePoolSize } from '../../server/db/pools.ts'
 
 const up: Availability = { available: true, since: 0 }
 
