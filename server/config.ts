@@ -214,6 +214,7 @@ const envSchema = z.object({
   PUBLIC_URL: url('PUBLIC_URL', ['http:', 'https:']),
   TRUST_PROXY: trustProxy,
   DATABASE_POOL_SIZE: int('DATABASE_POOL_SIZE', 10, 1, 1000),
+  DATABASE_STATEMENT_TIMEOUT_MS: int('DATABASE_STATEMENT_TIMEOUT_MS', 5_000, 100, 600_000),
   // The change feed's one LISTEN connection must reach Postgres itself: a
   // transaction-pooling PgBouncer in DATABASE_URL never delivers NOTIFY.
   DATABASE_DIRECT_URL: url('DATABASE_DIRECT_URL', ['postgres:', 'postgresql:']),
@@ -275,6 +276,8 @@ export interface Config {
   publicUrl: string | undefined
   trustProxy: TrustProxy
   databasePoolSize: number
+  /** The longest one statement of the API's pool may run (server-side where the server accepts it, and client-side always). */
+  databaseStatementTimeoutMs: number
   /** For the change feed's LISTEN connection; unset: DATABASE_URL (or the embedded database). */
   databaseDirectUrl: string | undefined
   /** On SIGTERM, how long /ready answers 503 while requests are still served, before the listener closes. */
@@ -335,6 +338,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: e.PUBLIC_URL,
     trustProxy: e.TRUST_PROXY,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     databaseDirectUrl: e.DATABASE_DIRECT_URL,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     octoApiKeys: e.OCTO_API_KEYS,

@@ -5,9 +5,10 @@ import pg from 'pg'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { Config } from './config.ts'
 import { systemClock, type Clock } from './clock.ts'
-import { createDatabase, type Database } from './db/client.ts'
+import type { Database } from './db/client.ts'
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.ts'
-import { createHealthService } from './db/health.ts'
+import { openPools, type Pools } from './db/pools.ts'
+import { bounded } from './lifecycle.ts'
 import type { HealthService } from './api/services.ts'
 import { applyMigrations } from './db/migrate.ts'
 import { httpServerOptions } from './http.ts'
@@ -65,6 +66,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
   const adminToken = config.adminToken ?? randomBytes(24).toString('base64url')
   let embedded: EmbeddedDatabase | undefined
   let db: Database | undefined
+  let pools: Pools | undefined
   let sandbox: Sandbox | undefined
   let sync: SyncAssembly | undefined
   // Gauges read sync status at each scrape; before sync is wired there is none to read.
@@ -77,7 +79,13 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
       return config.databaseUrl
     }
     const dataDir = path.resolve(config.dataDir, 'postgres')
-    embedded = await startEmbeddedPostgres({ dataDir, log: (m) => log.info(m) })
+    const dbLog = log.child({ module: 'database' })
+    embedded = await startEmbeddedPostgres({
+      dataDir,
+      log: (m) => log.info(m),
+      supervise: true,
+      supervisorLog: { info: (m, o) => dbLog.info(o ?? {}, m), warn: (m, o) => dbLog.warn(o ?? {}, m) },
+    })
     await ensureDatabase(embedded.url, EMBEDDED_DB_NAME)
     return embedded.urlFor(EMBEDDED_DB_NAME)
   }
@@ -130,10 +138,14 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         if (config.port !== 0) await assertPortFree(config.host, config.port)
         const url = await openDatabase()
         const migrated = readOnly ? { applied: [] } : await applyMigrations(url, { log: (m) => log.info(m) })
-        db = createDatabase(url, {
-          max: config.databasePoolSize,
-          onError: (err) => log.warn({ err: err.message }, 'database connection lost'),
+        pools = await openPools(url, {
+          poolSize: config.databasePoolSize,
+          statementTimeoutMs: config.databaseStatementTimeoutMs,
+          maxInFlight: config.sync.maxInFlight,
+          selfHealing: embedded !== undefined,
+          log: log.child({ module: 'database' }),
         })
+        db = pools.db
 
         const partner = await openPartner()
         const productIds = config.sync.productIds ?? sandbox?.catalogue.productIds() ?? []
@@ -143,7 +155,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         }
 
         sync = createSync({
-          db,
+          db: pools.engineDb,
+          controlDb: db,
           clock,
           logger: log.child({ module: 'sync' }),
           partner: {
@@ -161,14 +174,20 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         })
         changes = createChangeFeed({ connectionString: config.databaseDirectUrl ?? url, prisma: db.prisma, logger: log.child({ module: 'changes' }) })
         await changes.start()
-        const health = createHealthService(db.prisma)
+        const checkHealth = pools.health
+        const monitor = pools.monitor
         const availability = createAvailabilityService({ prisma: db.prisma, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs })
         const services = {
           health: {
             async ready() {
-              const r = await health.ready()
-              return stopping ? { ...r, ready: false, reason: 'shutting down' } : r
+              const r = await checkHealth.ready()
+              if (stopping) return { ...r, ready: false, reason: 'shutting down' }
+              const e = embedded?.state()
+              if (!r.ready && e?.status === 'restarting')
+                return { ...r, reason: `the embedded database stopped unexpectedly and is being restarted (attempt ${e.attempts})` }
+              return r
             },
+            live: () => checkHealth.live(),
           },
           availability,
           sync: sync.control,
@@ -184,7 +203,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         }
         // Before registerApi: a hook counts only the routes registered after it.
         app.addHook('onResponse', metrics.onResponse)
-        await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute })
+        await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute, onUnavailable: () => monitor.suspect() })
         if (config.octoApiKeys)
           await app.register(octoRoutes, {
             availability,
@@ -200,7 +219,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         if (config.sync.enabled) sync.engine.start()
         if (readOnly) {
           log.info('read-only instance (SYNC_ENABLED=false with DATABASE_URL): no migrations, no writes')
-          watchSchema(health)
+          watchSchema(services.health)
         }
         const publicUrl = config.publicUrl ?? address
         const generatedToken = config.adminToken ? undefined : adminToken
@@ -243,6 +262,11 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
     async stop() {
       stopping = true
       clearTimeout(schemaWatch)
+      pools?.monitor.stop()
+      // Whether the database answers now: if not, nothing that waits on it
+      // (the engine's last writes, closing connections) can finish, and the
+      // waits below are cut short so that a stop takes seconds, not 30.
+      const dbUp = pools ? (await pools.health.ready()).database : true
       if (listening && config.shutdownDelayMs > 0) {
         log.info({ delayMs: config.shutdownDelayMs }, 'stopping: /ready answers 503; still serving until the listener closes')
         await new Promise((r) => setTimeout(r, config.shutdownDelayMs))
@@ -253,11 +277,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
       // then the scheduler (its in-flight fetches finish and are written),
       // then the partner and the database.
       changes?.closeStreams()
-      await app.close().catch((err) => log.warn({ err }, 'closing the HTTP server failed'))
-      await sync?.engine.stop().catch((err) => log.warn({ err }, 'stopping sync failed'))
-      await changes?.stop().catch(() => {})
-      await sandbox?.close().catch(() => {})
-      await db?.close()
+      await bounded(app.close(), 5_000, 'closing the HTTP server', log)
+      // In-flight fetches finish and are written (PARTNER_TIMEOUT_MS at most) while the database answers.
+      await bounded(sync?.engine.stop(), dbUp ? config.partner.timeoutMs + 3_000 : 2_000, 'stopping sync', log)
+      await bounded(Promise.all([changes?.stop(), sandbox?.close(), pools?.close()]), dbUp ? 5_000 : 2_000, 'closing connections', log)
       await embedded?.stop()
     },
   }

@@ -35,6 +35,7 @@ const DB_DOWN_CODES = new Set([
   'ECONNRESET',
   'ETIMEDOUT',
   'EPIPE',
+  '57014', // statement_timeout (DATABASE_STATEMENT_TIMEOUT_MS): too slow now, worth a retry
   '57P01',
   '57P02',
   '57P03',

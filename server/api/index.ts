@@ -19,6 +19,8 @@ export interface ApiOptions {
   adminToken: string
   /** Requests per minute per client IP on /api/v1 and /trpc (not /health, /ready, /docs). */
   rateLimitPerMinute?: number
+  /** A request answered 503 (database unavailable or too slow): the database monitor takes a look. */
+  onUnavailable?: (err: unknown) => void
 }
 
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6000
@@ -51,7 +53,11 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
       return reply.status(status).send(clientErrorBody(status, (err as Error).message))
     }
     const { status: s, body } = toPublicError(err)
-    if (s >= 500) req.log.error({ err }, 'request failed')
+    if (s === 503) {
+      // An outage is logged once when it starts and once when it ends (db/db-monitor.ts), not with a stack per request.
+      req.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'request answered 503')
+      opts.onUnavailable?.(err)
+    } else if (s >= 500) req.log.error({ err }, 'request failed')
     return reply.status(s).send(body)
   })
 

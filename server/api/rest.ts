@@ -146,8 +146,15 @@ export async function healthRoutes(app: FastifyInstance, opts: RestOptions): Pro
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
   const caller = callers(opts)
   app.get('/health', {
-    schema: { tags: ['health'], summary: 'Liveness', response: responses(liveSchema) },
-    handler: (req) => caller(req).health.live(),
+    schema: {
+      tags: ['health'],
+      summary: 'Liveness: 503 only when the service cannot heal itself',
+      response: { ...responses(liveSchema), 503: { description: 'Not live: restart the service', content: { 'application/json': { schema: liveSchema } } } },
+    },
+    handler: async (req, reply) => {
+      const r = await caller(req).health.live()
+      return r.ok ? r : reply.status(503).send(r)
+    },
   })
   app.get('/ready', {
     schema: {

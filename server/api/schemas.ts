@@ -236,7 +236,10 @@ export const changeEventSchema = z
   })
   .meta({ id: 'ChangeEvent' })
 
-export const liveSchema = z.object({ ok: z.literal(true) })
+export const liveSchema = z.object({
+  ok: z.boolean(),
+  reason: z.string().optional().meta({ description: 'Why not live: the embedded database has not recovered for minutes (restart the service)' }),
+})
 export const readySchema = z.object({
   ready: z.boolean(),
   database: z.boolean(),

@@ -11,6 +11,7 @@ import type {
   productRemovedSchema,
   productSchema,
   productsResultSchema,
+  liveSchema,
   readySchema,
   runRequestSchema,
   runResultSchema,
@@ -82,6 +83,7 @@ export type SyncStatusView = z.infer<typeof syncStatusSchema>
 
 export interface HealthService {
   ready(): Promise<z.infer<typeof readySchema>>
+  live(): z.infer<typeof liveSchema>
 }
 
 export type ProductView = z.infer<typeof productSchema>

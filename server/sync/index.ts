@@ -9,7 +9,14 @@ import { createSyncControl } from './control.ts'
 import { createSyncEngine, type EngineLogger, type SyncEngine, type SyncEngineOptions, type SyncObserver } from './engine.ts'
 
 export interface SyncAssemblyOptions {
+  /** The engine's pool: its claims, budget and writes. */
   db: Database
+  /**
+   * The pool the controls read and write through (sync.status is a public
+   * read, callable at the API's rate): the API's, so that no number of
+   * status calls can take the engine's connections. Default `db`.
+   */
+  controlDb?: Database
   /** The instance's clock: plans, due times, fetchedAt. */
   clock: Clock
   logger: EngineLogger
@@ -64,7 +71,7 @@ export function createSync(o: SyncAssemblyOptions): SyncAssembly {
     ...o.engine,
   })
   const control = createSyncControl({
-    prisma: o.db.prisma,
+    prisma: (o.controlDb ?? o.db).prisma,
     clock: o.clock,
     budget,
     timeZone: o.timeZone,

@@ -252,7 +252,8 @@ export type AppRouter = TRPCBuiltRouter<{
         live: TRPCQueryProcedure<{
             input: void;
             output: {
-                ok: true;
+                ok: boolean;
+                reason?: string | undefined;
             };
             meta: object;
             errorShape: ErrorShape;
