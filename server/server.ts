@@ -105,6 +105,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
   // sending before the listener closes.
   let stopping = false
   let listening = false
+  let listenAddress = `http://${config.host}:${config.port}`
   let schemaWatch: NodeJS.Timeout | undefined
 
   /** A read-only instance waits for another to migrate; it says once when the schema is there. */
@@ -184,13 +185,15 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
             availability,
             apiKeys: config.octoApiKeys,
             rateLimitPerMinute: config.apiRateLimitPerMinute,
-            publicUrl: config.publicUrl,
+            // PUBLIC_URL, else the address listen() reports (known only once listening).
+            publicUrl: () => config.publicUrl ?? listenAddress,
           })
         await app.register(observabilityRoutes, { metrics })
         const address = await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
           throw listenStartupError(err, config.host, config.port)
         })
         listening = true
+        listenAddress = address
         if (config.sync.enabled) sync.engine.start()
         if (readOnly) {
           log.info('read-only instance (SYNC_ENABLED=false with DATABASE_URL): no migrations, no writes')

@@ -10,8 +10,13 @@ export interface OctoRouteOptions {
   availability: OctoReads
   /** OCTO_API_KEYS: at least one. */
   apiKeys: readonly string[]
-  /** The base URL clients use (supplier.endpoint = it + /octo); default: from the request's Host. */
-  publicUrl?: string
+  /**
+   * The base URL clients use (supplier.endpoint = it + /octo): PUBLIC_URL, or
+   * the address the server listens on. A function, since that address is
+   * known only after listen(). Never taken from a request's Host header: a
+   * forged Host would otherwise be echoed to resellers as the endpoint.
+   */
+  publicUrl: string | (() => string)
   supplier?: SupplierInfo
   /** Requests per minute per client IP (API_RATE_LIMIT_PER_MINUTE, as the REST face); unset: no limit. */
   rateLimitPerMinute?: number
@@ -53,21 +58,12 @@ export async function octoRoutes(app: FastifyInstance, opts: OctoRouteOptions): 
     return reply.status(status).send(body)
   })
 
-  const endpoint = (req: FastifyRequest) => `${opts.publicUrl ?? requestOrigin(req)}/octo`
+  const publicUrl = opts.publicUrl
+  const endpoint = () => `${typeof publicUrl === 'function' ? publicUrl() : publicUrl}/octo`
 
-  app.get('/octo/supplier', { schema: OCTO_DOCS.supplier }, async (req) => answers.supplier(endpoint(req)))
+  app.get('/octo/supplier', { schema: OCTO_DOCS.supplier }, async () => answers.supplier(endpoint()))
   app.get('/octo/products', { schema: OCTO_DOCS.products }, async (req) => answers.products(caps(req)))
   app.get('/octo/products/:id', { schema: OCTO_DOCS.product }, async (req) => answers.product((req.params as { id: string }).id, caps(req)))
   app.post('/octo/availability/calendar', { schema: OCTO_DOCS.calendar }, async (req) => answers.calendar(req.body, caps(req)))
   app.post('/octo/availability', { schema: OCTO_DOCS.availability }, async (req) => answers.availability(req.body, caps(req)))
-}
-
-/** `http://host:port` as the client addressed us; a Host header that is not one falls back to localhost. */
-function requestOrigin(req: FastifyRequest): string {
-  try {
-    const origin = new URL(`${req.protocol}://${req.host}`).origin
-    return origin === 'null' ? 'http://localhost' : origin
-  } catch {
-    return 'http://localhost'
-  }
 }
