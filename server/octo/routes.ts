@@ -1,5 +1,7 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { type AuthGuard, clientKey, createAuthGuard } from '../api/client-limits.ts'
+import { DEFAULT_EDGE_LIMITS } from '../config.ts'
 import { createOctoAnswers, type OctoReads, type SupplierInfo } from './answers.ts'
 import { createKeyCheck } from './auth.ts'
 import { OCTO_DOCS } from './docs.ts'
@@ -20,6 +22,8 @@ export interface OctoRouteOptions {
   supplier?: SupplierInfo
   /** Requests per minute per client IP (API_RATE_LIMIT_PER_MINUTE, as the REST face); unset: no limit. */
   rateLimitPerMinute?: number
+  /** Failed key checks per client (AUTH_FAILURES_PER_MINUTE), shared with the admin API's; default: one of its own. */
+  authGuard?: AuthGuard
 }
 
 /**
@@ -30,6 +34,7 @@ export interface OctoRouteOptions {
  */
 export async function octoRoutes(app: FastifyInstance, opts: OctoRouteOptions): Promise<void> {
   const keys = createKeyCheck(opts.apiKeys)
+  const guard = opts.authGuard ?? createAuthGuard({ failuresPerMinute: DEFAULT_EDGE_LIMITS.authFailuresPerMinute })
   const answers = createOctoAnswers(opts.availability, opts.supplier)
 
   // The zod schemas on the routes are for /openapi.json only: answers.ts validates, with OCTO's codes.
@@ -46,9 +51,17 @@ export async function octoRoutes(app: FastifyInstance, opts: OctoRouteOptions): 
     reply.header('octo-capabilities', caps(req).join(', '))
   })
   // preParsing: after the rate limit, before any body is read. The key is
-  // never logged or echoed: the message says only what is wrong.
-  app.addHook('preParsing', async (req, _reply, payload) => {
-    if (!keys.accepts(req.headers.authorization)) throw new OctoError('UNAUTHORIZED', 'a valid OCTO API key is required: Authorization: Bearer <key>')
+  // never logged or echoed: the message says only what is wrong. A client
+  // over its failed-authentication allowance is refused without a comparison.
+  app.addHook('preParsing', async (req, reply, payload) => {
+    const client = clientKey(req.ip)
+    const outcome = guard.verify(client, req.headers.authorization, (h) => keys.accepts(h))
+    if (outcome === 'blocked') {
+      const after = guard.retryAfterS(client)
+      reply.header('retry-after', after)
+      throw new OctoError('TOO_MANY_REQUESTS', `too many failed authentications from this client address (AUTH_FAILURES_PER_MINUTE); retry in ${after} s`)
+    }
+    if (outcome !== 'ok') throw new OctoError('UNAUTHORIZED', 'a valid OCTO API key is required: Authorization: Bearer <key>')
     return payload
   })
 
