@@ -5,7 +5,8 @@ import { createAvailabilityService } from '../../server/availability/service.ts'
 import { createCatalogueService } from '../../server/catalogue/service.ts'
 import { createChangeFeed, type ChangeFeed } from '../../server/changes/feed.ts'
 import { manualClock } from '../../server/clock.ts'
-import { createStreamSlots, type StreamSlots } from '../../server/api/client-limits.ts'
+import { type AuthGuard, createAuthGuard, createStreamSlots, type StreamSlots } from '../../server/api/client-limits.ts'
+import type { SyncReadService } from '../../server/api/sync-read-schemas.ts'
 import { DEFAULT_EDGE_LIMITS, type EdgeLimits, type TrustProxy } from '../../server/config.ts'
 import { httpServerOptions } from '../../server/http.ts'
 import { createHealthService } from '../../server/db/health.ts'
@@ -36,6 +37,8 @@ export interface TestApiOptions {
   edge?: Partial<EdgeLimits>
   /** How long sync status and the dashboard's reads are shared; default cacheTtlMs (0: only concurrent callers share). */
   sharedReadTtlMs?: number
+  /** Default: the real reads on the test database. */
+  syncReads?: SyncReadService
 }
 
 export interface TestApi {
@@ -47,6 +50,8 @@ export interface TestApi {
   changes: ChangeFeed
   /** The API's open change-stream slots (what the slotsync_open_streams gauge reads). */
   streams: StreamSlots
+  /** The API's failed-authentication guard (server.ts shares it with the OCTO face). */
+  authGuard: AuthGuard
   /** Base URL after `listen()`. */
   url: string
   listen(): Promise<string>
@@ -70,7 +75,7 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
     availability,
     sync: opts.sync ?? fakeSyncService().service,
     health: createHealthService(db.prisma),
-    syncReads: createSyncReads({ prisma: db.prisma, clock }),
+    syncReads: opts.syncReads ?? createSyncReads({ prisma: db.prisma, clock }),
     catalogue: createCatalogueService({
       prisma: db.prisma,
       clock,
@@ -82,12 +87,14 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
   const app = Fastify({ ...httpServerOptions({ trustProxy: opts.trustProxy ?? false }), logger: false })
   const limits = { ...DEFAULT_EDGE_LIMITS, ...opts.edge }
   const streams = createStreamSlots({ max: limits.maxStreams, maxPerClient: limits.maxStreamsPerClient })
+  const authGuard = createAuthGuard({ failuresPerMinute: limits.authFailuresPerMinute })
   await registerApi(app, {
     services,
     adminToken: opts.adminToken ?? ADMIN_TOKEN,
     rateLimitPerMinute: opts.rateLimitPerMinute ?? 1_000_000,
     edge: limits,
     streams,
+    authGuard,
     sharedReadTtlMs: opts.sharedReadTtlMs ?? opts.cacheTtlMs ?? 0,
   })
   const api: TestApi = {
@@ -97,6 +104,7 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
     services,
     changes,
     streams,
+    authGuard,
     url: '',
     async listen() {
       api.url = await app.listen({ port: 0, host: '127.0.0.1' })
