@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import Fastify from 'fastify'
 import type { SyncService } from '../../server/api/services.ts'
 import { manualClock } from '../../server/clock.ts'
 import type { PrismaClient } from '../../server/db/client.ts'
+import { createMetrics } from '../../server/observability/metrics.ts'
+import { observabilityRoutes } from '../../server/observability/routes.ts'
 import { createSyncReads } from '../../server/observability/sync-reads.ts'
 import { createSync } from '../../server/sync/index.ts'
 import { ADMIN_TOKEN, createTestApi, seedDay, type TestApi } from '../helpers/api.ts'
@@ -71,6 +74,27 @@ describe('shared reads', () => {
     freshnessQueries.length = 0
     expect((await fetch(maximal('sync.freshness'))).status).toBe(200)
     expect(freshnessQueries.length).toBe(1)
+  })
+
+  it('concurrent /metrics scrapes share one exposition and one status read per interval', async () => {
+    const app = Fastify({ logger: false })
+    let reads = 0
+    const metrics = createMetrics({
+      processDefaults: false,
+      syncStatus: () => {
+        reads++
+        return api.services.sync.status()
+      },
+    })
+    await app.register(observabilityRoutes, { metrics, scrapeTtlMs: 1000 })
+    try {
+      const scrapes = await Promise.all(Array.from({ length: 20 }, () => app.inject({ url: '/metrics' })))
+      expect(scrapes.every((r) => r.statusCode === 200 && r.body.includes('slotsync_sync_status_up 1'))).toBe(true)
+      expect((await app.inject({ url: '/metrics' })).statusCode).toBe(200)
+      expect(reads).toBe(1)
+    } finally {
+      await app.close()
+    }
   })
 
   it("this instance's own pause shows at once, within the shared interval", async () => {
