@@ -57,7 +57,7 @@ export async function queriesPerRequest(
       changes: createChangeFeed({ connectionString: '', prisma: db.prisma, logger: { info() {}, warn() {} } }),
     }
     await registerApi(app, { services, adminToken: randomBytes(16).toString('hex'), rateLimitPerMinute: 1e9 })
-    await app.register(octoRoutes, { availability, apiKeys: [OCTO_BENCH_KEY] })
+    await app.register(octoRoutes, { availability, apiKeys: [OCTO_BENCH_KEY], publicUrl: 'http://localhost' })
     const per = async (send: () => Promise<{ statusCode: number }>) => {
       count = 0
       for (let i = 0; i < n; i++) if ((await send()).statusCode !== 200) throw new Error('a counted request failed')

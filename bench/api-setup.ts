@@ -73,7 +73,7 @@ export async function apiServer(db: Database, url: string, cacheTtlMs: number): 
     adminToken: randomBytes(16).toString('hex'),
     rateLimitPerMinute: 1e9,
   })
-  await app.register(octoRoutes, { availability, apiKeys: [OCTO_BENCH_KEY] })
+  await app.register(octoRoutes, { availability, apiKeys: [OCTO_BENCH_KEY], publicUrl: 'http://localhost' })
   return app
 }
 

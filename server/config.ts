@@ -169,6 +169,9 @@ const octoApiKeys = z
     return keys
   })
 
+/** Defaults of the per-client limits at the API's edge (shared/contracts/configuration.md). */
+export const DEFAULT_EDGE_LIMITS: EdgeLimits = { maxBatch: 50, maxStreams: 2000, maxStreamsPerClient: 20, authFailuresPerMinute: 20 }
+
 const envSchema = z.object({
   PORT: int('PORT', 3000, 0, 65535),
   HOST: z
@@ -234,6 +237,11 @@ const envSchema = z.object({
   SANDBOX_PRODUCTS: int('SANDBOX_PRODUCTS', 50, 0, 100_000),
   SANDBOX_LATENCY_MS: latency('SANDBOX_LATENCY_MS'),
   OCTO_API_KEYS: octoApiKeys,
+  // Edge limits (issue 25): work and connections one client can hold.
+  TRPC_MAX_BATCH: int('TRPC_MAX_BATCH', DEFAULT_EDGE_LIMITS.maxBatch, 1, 1_000),
+  SSE_MAX_STREAMS: int('SSE_MAX_STREAMS', DEFAULT_EDGE_LIMITS.maxStreams, 1, 1_000_000),
+  SSE_MAX_STREAMS_PER_IP: int('SSE_MAX_STREAMS_PER_IP', DEFAULT_EDGE_LIMITS.maxStreamsPerClient, 1, 1_000_000),
+  AUTH_FAILURES_PER_MINUTE: int('AUTH_FAILURES_PER_MINUTE', DEFAULT_EDGE_LIMITS.authFailuresPerMinute, 1, 1_000_000),
 })
 
 export type Env = z.infer<typeof envSchema>
@@ -284,6 +292,8 @@ export interface Config {
   shutdownDelayMs: number
   /** Bearer keys of the OCTO face (/octo/*); undefined: the face is off (404). Secrets: never logged. */
   octoApiKeys: string[] | undefined
+  /** Per-client limits at the API's edge (TRPC_MAX_BATCH, SSE_MAX_STREAMS[_PER_IP], AUTH_FAILURES_PER_MINUTE). */
+  edge: EdgeLimits
   sandbox: {
     /** Unset: 4010 for `npm run sandbox`, any free port when `npm start` runs it. */
     port: number | undefined
@@ -293,6 +303,16 @@ export interface Config {
     /** How long each answer takes after the request arrives, drawn uniformly. */
     latency: { minMs: number; maxMs: number }
   }
+}
+
+export interface EdgeLimits {
+  /** Procedures in one tRPC batch; more answer 400. */
+  maxBatch: number
+  /** Open change-feed streams per instance (beyond: 503) and per client address (beyond: 429). */
+  maxStreams: number
+  maxStreamsPerClient: number
+  /** Failed admin or OCTO authentications one client address may make a minute (beyond: 429). */
+  authFailuresPerMinute: number
 }
 
 export class ConfigError extends Error {
@@ -342,6 +362,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseDirectUrl: e.DATABASE_DIRECT_URL,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     octoApiKeys: e.OCTO_API_KEYS,
+    edge: {
+      maxBatch: e.TRPC_MAX_BATCH,
+      maxStreams: e.SSE_MAX_STREAMS,
+      maxStreamsPerClient: e.SSE_MAX_STREAMS_PER_IP,
+      authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
+    },
     sandbox: {
       port: e.SANDBOX_PORT,
       apiKey: e.SANDBOX_API_KEY,

@@ -44,3 +44,14 @@ export class UnavailableError extends AppError {
     super('SERVICE_UNAVAILABLE', message)
   }
 }
+
+/** 429 and 503 refusals of the API's own limits carry when to retry (the Retry-After header, seconds). */
+export class TooManyRequestsError extends AppError {
+  override name = 'TooManyRequestsError'
+  constructor(
+    message: string,
+    readonly retryAfterS: number,
+  ) {
+    super('TOO_MANY_REQUESTS', message)
+  }
+}

@@ -14,6 +14,7 @@ import { applyMigrations } from './db/migrate.ts'
 import { httpServerOptions } from './http.ts'
 import { databaseStartupError, listenStartupError } from './start-errors.ts'
 import { loggerOptions } from './logger.ts'
+import { createAuthGuard, createStreamSlots } from './api/client-limits.ts'
 import { registerApi } from './api/index.ts'
 import { createAvailabilityService } from './availability/service.ts'
 import { createMetrics } from './observability/metrics.ts'
@@ -70,7 +71,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
   let sandbox: Sandbox | undefined
   let sync: SyncAssembly | undefined
   // Gauges read sync status at each scrape; before sync is wired there is none to read.
-  const metrics = createMetrics({ syncStatus: () => sync?.control.status() })
+  // Edge limits shared by the API, the OCTO face (failed authentications count together) and the gauge.
+  const streams = createStreamSlots({ max: config.edge.maxStreams, maxPerClient: config.edge.maxStreamsPerClient })
+  const authGuard = createAuthGuard({ failuresPerMinute: config.edge.authFailuresPerMinute })
+  const metrics = createMetrics({ syncStatus: () => sync?.control.status(), openStreams: () => streams.open })
   let changes: ChangeFeed | undefined
 
   async function openDatabase(): Promise<string> {
@@ -113,6 +117,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
   // sending before the listener closes.
   let stopping = false
   let listening = false
+  let listenAddress = `http://${config.host}:${config.port}`
   let schemaWatch: NodeJS.Timeout | undefined
 
   /** A read-only instance waits for another to migrate; it says once when the schema is there. */
@@ -203,19 +208,31 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         }
         // Before registerApi: a hook counts only the routes registered after it.
         app.addHook('onResponse', metrics.onResponse)
-        await registerApi(app, { services, adminToken, rateLimitPerMinute: config.apiRateLimitPerMinute, onUnavailable: () => monitor.suspect() })
+        await registerApi(app, {
+          services,
+          adminToken,
+          rateLimitPerMinute: config.apiRateLimitPerMinute,
+          edge: config.edge,
+          authGuard,
+          streams,
+          sharedReadTtlMs: config.apiCacheTtlMs,
+          onUnavailable: () => monitor.suspect(),
+        })
         if (config.octoApiKeys)
           await app.register(octoRoutes, {
             availability,
             apiKeys: config.octoApiKeys,
             rateLimitPerMinute: config.apiRateLimitPerMinute,
-            publicUrl: config.publicUrl,
+            authGuard,
+            // PUBLIC_URL, else the address listen() reports (known only once listening).
+            publicUrl: () => config.publicUrl ?? listenAddress,
           })
-        await app.register(observabilityRoutes, { metrics })
+        await app.register(observabilityRoutes, { metrics, scrapeTtlMs: config.apiCacheTtlMs })
         const address = await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
           throw listenStartupError(err, config.host, config.port)
         })
         listening = true
+        listenAddress = address
         if (config.sync.enabled) sync.engine.start()
         if (readOnly) {
           log.info('read-only instance (SYNC_ENABLED=false with DATABASE_URL): no migrations, no writes')

@@ -1,10 +1,13 @@
 import helmet, { type FastifyHelmetOptions } from '@fastify/helmet'
-import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { DEFAULT_EDGE_LIMITS, type EdgeLimits } from '../config.ts'
+import { TooManyRequestsError } from '../errors.ts'
+import { type AuthGuard, createAuthGuard, createStreamSlots, type StreamSlots } from './client-limits.ts'
+import { createEdge } from './edge.ts'
 import { clientErrorBody, toPublicError } from './errors.ts'
 import { swaggerOptions } from './openapi.ts'
 import { changesRoute } from './rest-changes.ts'
@@ -12,18 +15,28 @@ import { productRoutes } from './rest-products.ts'
 import { healthRoutes, restRoutes } from './rest.ts'
 import { appRouter, type AppRouter } from './routers/index.ts'
 import type { Services } from './services.ts'
+import { shareExpensiveReads } from './shared-read.ts'
 import type { Context } from './trpc.ts'
 
 export interface ApiOptions {
   services: Services
   adminToken: string
-  /** Requests per minute per client IP on /api/v1 and /trpc (not /health, /ready, /docs). */
+  /** Requests per minute per client IP on /api/v1 and /trpc (not /health, /ready, /docs); each procedure of a tRPC batch counts. */
   rateLimitPerMinute?: number
   /** A request answered 503 (database unavailable or too slow): the database monitor takes a look. */
   onUnavailable?: (err: unknown) => void
+  /** Batch size, stream and failed-authentication limits (config.edge); default: the documented defaults. */
+  edge?: Partial<EdgeLimits>
+  /** Failed authentications, shared with the OCTO face so both count together; default: one of the API's own. */
+  authGuard?: AuthGuard
+  /** Open change streams, shared with the metrics' gauge; default: the API's own. */
+  streams?: StreamSlots
+  /** How long sync status and the dashboard's sync reads are shared by every caller (API_CACHE_TTL_MS); default 1000. */
+  sharedReadTtlMs?: number
 }
 
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6000
+const DEFAULT_SHARED_READ_TTL_MS = 1000
 
 type Headers = Record<string, string | string[] | undefined>
 
@@ -34,10 +47,21 @@ type Headers = Record<string, string | string[] | undefined>
  * and error handlers.
  */
 export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promise<void> {
-  const context = (headers: Headers): Context => ({
-    services: opts.services,
+  const limits = { ...DEFAULT_EDGE_LIMITS, ...opts.edge }
+  const edge = createEdge({
+    rateLimitPerMinute: opts.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
+    maxBatch: limits.maxBatch,
+    streams: opts.streams ?? createStreamSlots({ max: limits.maxStreams, maxPerClient: limits.maxStreamsPerClient }),
+    authGuard: opts.authGuard ?? createAuthGuard({ failuresPerMinute: limits.authFailuresPerMinute }),
+  })
+  const services = shareExpensiveReads(opts.services, opts.sharedReadTtlMs ?? DEFAULT_SHARED_READ_TTL_MS)
+  const context = (headers: Headers, req?: FastifyRequest): Context => ({
+    services,
     authorization: typeof headers.authorization === 'string' ? headers.authorization : undefined,
     adminToken: opts.adminToken,
+    ...(req
+      ? { guard: { verify: (credential, valid) => edge.verify(req, credential, valid), retryAfterS: () => edge.retryAfterS(req) } satisfies Context['guard'] }
+      : {}),
   })
   const restOpts = { context }
 
@@ -76,10 +100,20 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
 
   await app.register(healthRoutes, restOpts)
   await app.register(async (api) => {
-    await api.register(rateLimit, { max: opts.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 })
+    // Per client address: the batch cap, the read allowance (a tRPC batch
+    // costs one unit per procedure) and change-stream slots (edge.ts).
+    api.addHook('onRequest', edge.onRequest)
     await api.register(fastifyTRPCPlugin, {
       prefix: '/trpc',
-      trpcOptions: { router: appRouter, createContext: ({ req }) => context(req.headers) } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+      trpcOptions: {
+        router: appRouter,
+        createContext: ({ req }) => context(req.headers, req),
+        // A client over its failed-authentication allowance is told when to try again, as on REST.
+        responseMeta({ errors }) {
+          const after = errors.map((e) => e.cause).find((c) => c instanceof TooManyRequestsError)?.retryAfterS
+          return after ? { headers: { 'retry-after': String(after) } } : {}
+        },
+      } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
     })
     // One scope: the product and change routes use the REST scope's validator, serializer and body parsing.
     await api.register(async (rest) => {

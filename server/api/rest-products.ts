@@ -14,6 +14,7 @@ export async function productRoutes(fastify: FastifyInstance, opts: RestOptions)
 
   api.get('/api/v1/products', {
     schema: { ...admin, summary: 'Every product slotsync syncs, with its last success and error', response: responses(productsResultSchema, 401, 429, 503) },
+    preValidation,
     handler: (req) => caller(req).products.list(),
   })
 

@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify'
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
-import { BadRequestError, UnauthorizedError } from '../errors.ts'
+import { BadRequestError, TooManyRequestsError } from '../errors.ts'
 import { stringify } from './json.ts'
 import { responses } from './openapi.ts'
 import { productIdParams, runBody, slotsQuery, syncTargetBody } from './rest-schemas.ts'
 import { appRouter } from './routers/index.ts'
 import { liveSchema, readySchema, runResultSchema, slotsResultSchema, datesResultSchema, syncStateSchema, syncStatusSchema } from './schemas.ts'
 import { budgetHistorySchema, freshnessGridSchema } from './sync-read-schemas.ts'
-import { createCallerFactory, isAdmin, type Context } from './trpc.ts'
+import { assertAdmin, createCallerFactory, type Context } from './trpc.ts'
 
 /**
  * The REST face: each route validates its path, query and body with the zod
@@ -29,7 +29,8 @@ export const createCaller = createCallerFactory(appRouter)
 type Caller = ReturnType<typeof createCaller>
 
 export interface RestOptions {
-  context(headers: FastifyRequest['headers']): Context
+  /** With `req`, the context carries the auth guard bound to its client (see Context.guard). */
+  context(headers: FastifyRequest['headers'], req?: FastifyRequest): Context
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8'
@@ -40,9 +41,23 @@ export function callers(opts: RestOptions): (req: FastifyRequest) => Caller {
   return (req) => (req.headers.authorization === undefined ? anonymous : createCaller(opts.context(req.headers)))
 }
 
-/** Admin routes refuse a missing or wrong token before looking at the input, as the procedures do: an anonymous caller learns nothing about the input rules. */
+/**
+ * Admin routes refuse a missing or wrong token before looking at the input,
+ * as the procedures do: an anonymous caller learns nothing about the input
+ * rules. The check goes through the client's auth guard (429 when over its
+ * failed-authentication allowance, with Retry-After).
+ */
 export function adminOnly(opts: RestOptions): preValidationHookHandler {
-  return (req, _reply, done) => done(isAdmin(opts.context(req.headers)) ? undefined : new UnauthorizedError())
+  return (req, reply, done) => {
+    const ctx = opts.context(req.headers, req)
+    try {
+      assertAdmin(ctx)
+      done()
+    } catch (err) {
+      if (err instanceof TooManyRequestsError) reply.header('retry-after', err.retryAfterS)
+      done(err as Error)
+    }
+  }
 }
 
 /** One scope's REST plumbing: zod validation and the cached JSON serializer (body parsing is restRoutes'). */

@@ -3,7 +3,8 @@ import { initTRPC } from '@trpc/server'
 import { getHTTPStatusCodeFromError } from '@trpc/server/http'
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc'
 import superjson from 'superjson'
-import { UnauthorizedError } from '../errors.ts'
+import { TooManyRequestsError, UnauthorizedError } from '../errors.ts'
+import type { AuthOutcome } from './client-limits.ts'
 import { toPublicError, toTRPCError } from './errors.ts'
 import type { Services } from './services.ts'
 
@@ -12,6 +13,14 @@ export interface Context {
   /** The raw `Authorization` header, if any. */
   authorization: string | undefined
   adminToken: string
+  /**
+   * The failed-authentication guard for this request's client (edge.ts).
+   * Absent on REST's inner calls: the route checked the token through it already.
+   */
+  guard?: {
+    verify(credential: string | undefined, valid: (credential: string) => boolean): AuthOutcome
+    retryAfterS(): number
+  }
 }
 
 const t = initTRPC.context<Context>().create({
@@ -58,13 +67,28 @@ export const createCallerFactory = t.createCallerFactory
  * TRPCError's cause.
  */
 export const publicProcedure = t.procedure
-/** Whether the request carries the admin bearer token (REST checks it before validating input, too). */
-export function isAdmin(ctx: Pick<Context, 'authorization' | 'adminToken'>): boolean {
-  const m = /^Bearer\s+(.+)$/i.exec(ctx.authorization ?? '')
-  return m !== null && sameToken(m[1]!.trim(), ctx.adminToken)
+/**
+ * Throws unless the request carries the admin bearer token (REST checks it
+ * before validating input, too). Through the guard, a wrong token counts as a
+ * failed authentication of the client, and a client over its allowance is
+ * refused (429) without the token being compared.
+ */
+export function assertAdmin(ctx: Pick<Context, 'authorization' | 'adminToken' | 'guard'>): void {
+  const presented = ctx.authorization
+  const valid = (authorization: string) => {
+    const m = /^Bearer\s+(.+)$/i.exec(authorization)
+    return m !== null && sameToken(m[1]!.trim(), ctx.adminToken)
+  }
+  const outcome: AuthOutcome = ctx.guard ? ctx.guard.verify(presented, valid) : presented === undefined ? 'missing' : valid(presented) ? 'ok' : 'denied'
+  if (outcome === 'ok') return
+  if (outcome === 'blocked') {
+    const after = ctx.guard!.retryAfterS()
+    throw new TooManyRequestsError(`too many failed authentications from this client address (AUTH_FAILURES_PER_MINUTE); retry in ${after} s`, after)
+  }
+  throw new UnauthorizedError()
 }
 
 export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!isAdmin(ctx)) throw new UnauthorizedError()
+  assertAdmin(ctx)
   return next({ ctx: { ...ctx, admin: true as const } })
 })

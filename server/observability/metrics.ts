@@ -49,6 +49,8 @@ export interface MetricsOptions {
   now?: () => number
   /** Process and Node.js defaults (CPU, memory, event loop lag, GC); on unless turned off. */
   processDefaults?: boolean
+  /** Change-feed streams open on this instance now (the API's stream slots). */
+  openStreams?: () => number
 }
 
 export interface Metrics {
@@ -108,6 +110,17 @@ export function createMetrics(o: MetricsOptions): Metrics {
     buckets: API_BUCKETS,
     registers: reg,
   })
+
+  const openStreams = o.openStreams
+  if (openStreams)
+    new Gauge({
+      name: 'slotsync_open_streams',
+      help: 'Change-feed streams (SSE, REST and tRPC) open on this instance',
+      registers: reg,
+      collect() {
+        this.set(openStreams())
+      },
+    })
 
   syncGauges(reg, o.syncStatus, now)
 

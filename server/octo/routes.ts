@@ -1,5 +1,7 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { type AuthGuard, clientKey, createAuthGuard } from '../api/client-limits.ts'
+import { DEFAULT_EDGE_LIMITS } from '../config.ts'
 import { createOctoAnswers, type OctoReads, type SupplierInfo } from './answers.ts'
 import { createKeyCheck } from './auth.ts'
 import { OCTO_DOCS } from './docs.ts'
@@ -10,11 +12,18 @@ export interface OctoRouteOptions {
   availability: OctoReads
   /** OCTO_API_KEYS: at least one. */
   apiKeys: readonly string[]
-  /** The base URL clients use (supplier.endpoint = it + /octo); default: from the request's Host. */
-  publicUrl?: string
+  /**
+   * The base URL clients use (supplier.endpoint = it + /octo): PUBLIC_URL, or
+   * the address the server listens on. A function, since that address is
+   * known only after listen(). Never taken from a request's Host header: a
+   * forged Host would otherwise be echoed to resellers as the endpoint.
+   */
+  publicUrl: string | (() => string)
   supplier?: SupplierInfo
   /** Requests per minute per client IP (API_RATE_LIMIT_PER_MINUTE, as the REST face); unset: no limit. */
   rateLimitPerMinute?: number
+  /** Failed key checks per client (AUTH_FAILURES_PER_MINUTE), shared with the admin API's; default: one of its own. */
+  authGuard?: AuthGuard
 }
 
 /**
@@ -25,6 +34,7 @@ export interface OctoRouteOptions {
  */
 export async function octoRoutes(app: FastifyInstance, opts: OctoRouteOptions): Promise<void> {
   const keys = createKeyCheck(opts.apiKeys)
+  const guard = opts.authGuard ?? createAuthGuard({ failuresPerMinute: DEFAULT_EDGE_LIMITS.authFailuresPerMinute })
   const answers = createOctoAnswers(opts.availability, opts.supplier)
 
   // The zod schemas on the routes are for /openapi.json only: answers.ts validates, with OCTO's codes.
@@ -41,9 +51,17 @@ export async function octoRoutes(app: FastifyInstance, opts: OctoRouteOptions): 
     reply.header('octo-capabilities', caps(req).join(', '))
   })
   // preParsing: after the rate limit, before any body is read. The key is
-  // never logged or echoed: the message says only what is wrong.
-  app.addHook('preParsing', async (req, _reply, payload) => {
-    if (!keys.accepts(req.headers.authorization)) throw new OctoError('UNAUTHORIZED', 'a valid OCTO API key is required: Authorization: Bearer <key>')
+  // never logged or echoed: the message says only what is wrong. A client
+  // over its failed-authentication allowance is refused without a comparison.
+  app.addHook('preParsing', async (req, reply, payload) => {
+    const client = clientKey(req.ip)
+    const outcome = guard.verify(client, req.headers.authorization, (h) => keys.accepts(h))
+    if (outcome === 'blocked') {
+      const after = guard.retryAfterS(client)
+      reply.header('retry-after', after)
+      throw new OctoError('TOO_MANY_REQUESTS', `too many failed authentications from this client address (AUTH_FAILURES_PER_MINUTE); retry in ${after} s`)
+    }
+    if (outcome !== 'ok') throw new OctoError('UNAUTHORIZED', 'a valid OCTO API key is required: Authorization: Bearer <key>')
     return payload
   })
 
@@ -53,21 +71,12 @@ export async function octoRoutes(app: FastifyInstance, opts: OctoRouteOptions): 
     return reply.status(status).send(body)
   })
 
-  const endpoint = (req: FastifyRequest) => `${opts.publicUrl ?? requestOrigin(req)}/octo`
+  const publicUrl = opts.publicUrl
+  const endpoint = () => `${typeof publicUrl === 'function' ? publicUrl() : publicUrl}/octo`
 
-  app.get('/octo/supplier', { schema: OCTO_DOCS.supplier }, async (req) => answers.supplier(endpoint(req)))
+  app.get('/octo/supplier', { schema: OCTO_DOCS.supplier }, async () => answers.supplier(endpoint()))
   app.get('/octo/products', { schema: OCTO_DOCS.products }, async (req) => answers.products(caps(req)))
   app.get('/octo/products/:id', { schema: OCTO_DOCS.product }, async (req) => answers.product((req.params as { id: string }).id, caps(req)))
   app.post('/octo/availability/calendar', { schema: OCTO_DOCS.calendar }, async (req) => answers.calendar(req.body, caps(req)))
   app.post('/octo/availability', { schema: OCTO_DOCS.availability }, async (req) => answers.availability(req.body, caps(req)))
-}
-
-/** `http://host:port` as the client addressed us; a Host header that is not one falls back to localhost. */
-function requestOrigin(req: FastifyRequest): string {
-  try {
-    const origin = new URL(`${req.protocol}://${req.host}`).origin
-    return origin === 'null' ? 'http://localhost' : origin
-  } catch {
-    return 'http://localhost'
-  }
 }

@@ -5,7 +5,9 @@ import { createAvailabilityService } from '../../server/availability/service.ts'
 import { createCatalogueService } from '../../server/catalogue/service.ts'
 import { createChangeFeed, type ChangeFeed } from '../../server/changes/feed.ts'
 import { manualClock } from '../../server/clock.ts'
-import type { TrustProxy } from '../../server/config.ts'
+import { type AuthGuard, createAuthGuard, createStreamSlots, type StreamSlots } from '../../server/api/client-limits.ts'
+import type { SyncReadService } from '../../server/api/sync-read-schemas.ts'
+import { DEFAULT_EDGE_LIMITS, type EdgeLimits, type TrustProxy } from '../../server/config.ts'
 import { httpServerOptions } from '../../server/http.ts'
 import { createHealthService } from '../../server/db/health.ts'
 import type { PartnerSlotInput } from '../../server/partner/schema.ts'
@@ -31,6 +33,12 @@ export interface TestApiOptions {
   cacheTtlMs?: number
   /** Fastify trustProxy, as TRUST_PROXY sets it (default off). */
   trustProxy?: TrustProxy
+  /** TRPC_MAX_BATCH, SSE_MAX_STREAMS[_PER_IP], AUTH_FAILURES_PER_MINUTE (default: the documented defaults). */
+  edge?: Partial<EdgeLimits>
+  /** How long sync status and the dashboard's reads are shared; default cacheTtlMs (0: only concurrent callers share). */
+  sharedReadTtlMs?: number
+  /** Default: the real reads on the test database. */
+  syncReads?: SyncReadService
 }
 
 export interface TestApi {
@@ -40,6 +48,10 @@ export interface TestApi {
   services: Services
   /** This instance's change feed (its own LISTEN connection), e.g. to end its streams as a shutdown does. */
   changes: ChangeFeed
+  /** The API's open change-stream slots (what the slotsync_open_streams gauge reads). */
+  streams: StreamSlots
+  /** The API's failed-authentication guard (server.ts shares it with the OCTO face). */
+  authGuard: AuthGuard
   /** Base URL after `listen()`. */
   url: string
   listen(): Promise<string>
@@ -63,7 +75,7 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
     availability,
     sync: opts.sync ?? fakeSyncService().service,
     health: createHealthService(db.prisma),
-    syncReads: createSyncReads({ prisma: db.prisma, clock }),
+    syncReads: opts.syncReads ?? createSyncReads({ prisma: db.prisma, clock }),
     catalogue: createCatalogueService({
       prisma: db.prisma,
       clock,
@@ -73,13 +85,26 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
     changes,
   }
   const app = Fastify({ ...httpServerOptions({ trustProxy: opts.trustProxy ?? false }), logger: false })
-  await registerApi(app, { services, adminToken: opts.adminToken ?? ADMIN_TOKEN, rateLimitPerMinute: opts.rateLimitPerMinute ?? 1_000_000 })
+  const limits = { ...DEFAULT_EDGE_LIMITS, ...opts.edge }
+  const streams = createStreamSlots({ max: limits.maxStreams, maxPerClient: limits.maxStreamsPerClient })
+  const authGuard = createAuthGuard({ failuresPerMinute: limits.authFailuresPerMinute })
+  await registerApi(app, {
+    services,
+    adminToken: opts.adminToken ?? ADMIN_TOKEN,
+    rateLimitPerMinute: opts.rateLimitPerMinute ?? 1_000_000,
+    edge: limits,
+    streams,
+    authGuard,
+    sharedReadTtlMs: opts.sharedReadTtlMs ?? opts.cacheTtlMs ?? 0,
+  })
   const api: TestApi = {
     app,
     db,
     clock,
     services,
     changes,
+    streams,
+    authGuard,
     url: '',
     async listen() {
       api.url = await app.listen({ port: 0, host: '127.0.0.1' })

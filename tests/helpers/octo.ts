@@ -17,6 +17,9 @@ import { ADMIN_TOKEN, fakeSyncService } from './api.ts'
 import { countingReads } from './counting-reads.ts'
 import { createTestDatabase, type TestDatabase } from './db.ts'
 
+/** PUBLIC_URL of the OCTO test API: supplier.endpoint is it + /octo. */
+export const OCTO_TEST_PUBLIC_URL = 'https://slotsync.test'
+
 /** Every route of the OCTO face, as a reseller calls it. */
 export const OCTO_ROUTES = [
   ['GET', '/octo/supplier'],
@@ -70,7 +73,12 @@ export async function createOctoTestApi(opts: { now: number; keys?: string[]; ca
   }
   await registerApi(app, { services, adminToken: ADMIN_TOKEN, rateLimitPerMinute: 1_000_000 })
   if (opts.keys)
-    await app.register(octoRoutes, { availability, apiKeys: opts.keys, ...(opts.rateLimitPerMinute ? { rateLimitPerMinute: opts.rateLimitPerMinute } : {}) })
+    await app.register(octoRoutes, {
+      availability,
+      apiKeys: opts.keys,
+      publicUrl: OCTO_TEST_PUBLIC_URL,
+      ...(opts.rateLimitPerMinute ? { rateLimitPerMinute: opts.rateLimitPerMinute } : {}),
+    })
   await app.ready()
   const firstKey = opts.keys?.[0]
   return {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDays } from '../../server/calendar/days.ts'
 import type { PartnerSlotInput } from '../../server/partner/schema.ts'
 import { seedDay } from '../helpers/api.ts'
-import { createOctoTestApi, OCTO_ROUTES, seedCatalogue, type OctoTestApi } from '../helpers/octo.ts'
+import { createOctoTestApi, OCTO_ROUTES, OCTO_TEST_PUBLIC_URL, seedCatalogue, type OctoTestApi } from '../helpers/octo.ts'
 import { rawSlot } from '../helpers/partner-data.ts'
 
 // The OCTO routes over Postgres: keys, supplier, products, calendar and
@@ -99,15 +99,18 @@ describe('keys', () => {
 })
 
 describe('supplier and products', () => {
-  it('GET /octo/supplier is a valid OCTO Supplier whose endpoint is this server + /octo', async () => {
-    const r = await api.inject({ url: '/octo/supplier', headers: { authorization: `Bearer ${KEY}`, host: 'octo.example:8080' } })
+  it('GET /octo/supplier is a valid OCTO Supplier whose endpoint is PUBLIC_URL + /octo, whatever Host the request forges', async () => {
+    const r = await api.inject({
+      url: '/octo/supplier',
+      headers: { authorization: `Bearer ${KEY}`, host: 'evil.example:8080', 'x-forwarded-host': 'evil.example' },
+    })
     expect(r.statusCode).toBe(200)
     const body = json(r)
     expect(zSupplier.safeParse(body).error).toBeUndefined()
     expect(body).toEqual({
       id: 'slotsync',
       name: 'slotsync',
-      endpoint: 'http://octo.example:8080/octo',
+      endpoint: `${OCTO_TEST_PUBLIC_URL}/octo`,
       contact: { website: null, email: null, telephone: null, address: null },
     })
   })

@@ -221,7 +221,7 @@ describe('limits and outages', () => {
     const app = Fastify({ logger: false })
     try {
       const availability = createAvailabilityService({ prisma: dead.prisma, clock: manualClock(NOW), defaultTimeZone: 'Asia/Singapore' })
-      await app.register(octoRoutes, { availability, apiKeys: [KEY] })
+      await app.register(octoRoutes, { availability, apiKeys: [KEY], publicUrl: 'http://localhost' })
       const r = await app.inject({
         method: 'POST',
         url: '/octo/availability/calendar',

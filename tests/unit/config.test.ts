@@ -130,3 +130,18 @@ describe('loadConfig', () => {
     }
   })
 })
+
+describe('loadConfig: edge limits (issue 25)', () => {
+  it('defaults to the documented limits', () => {
+    expect(loadConfig({}).edge).toEqual({ maxBatch: 50, maxStreams: 2000, maxStreamsPerClient: 20, authFailuresPerMinute: 20 })
+  })
+
+  it('reads each variable', () => {
+    const c = loadConfig({ TRPC_MAX_BATCH: '10', SSE_MAX_STREAMS: '100', SSE_MAX_STREAMS_PER_IP: '3', AUTH_FAILURES_PER_MINUTE: '5' })
+    expect(c.edge).toEqual({ maxBatch: 10, maxStreams: 100, maxStreamsPerClient: 3, authFailuresPerMinute: 5 })
+  })
+
+  it.each(['TRPC_MAX_BATCH', 'SSE_MAX_STREAMS', 'SSE_MAX_STREAMS_PER_IP', 'AUTH_FAILURES_PER_MINUTE'])('a bad %s names the variable', (name) => {
+    expect(() => loadConfig({ [name]: '0' })).toThrow(new RegExp(`${name} must be a whole number`))
+  })
+})
