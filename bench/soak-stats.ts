@@ -30,11 +30,18 @@ export interface SoakSummary {
   finalRssMiB: number
   /** RSS slope over the last half of the run, MiB per hour (least squares). */
   slopeLastHalfMiBPerHour: number | undefined
+  /** Its standard error: garbage collections swing RSS by tens of MiB, so a slope means little without it. */
+  slopeStdErrMiBPerHour: number | undefined
   maxPostgresPssMiB: number | undefined
 }
 
 /** Least-squares slope of y against x; undefined with fewer than two distinct x. */
 export function slope(points: readonly { x: number; y: number }[]): number | undefined {
+  return fitLine(points)?.slope
+}
+
+/** Least-squares line through the points, with the slope's standard error (undefined below three points). */
+export function fitLine(points: readonly { x: number; y: number }[]): { slope: number; stdErr: number | undefined } | undefined {
   const n = points.length
   if (n < 2) return undefined
   const mx = points.reduce((s, p) => s + p.x, 0) / n
@@ -45,7 +52,10 @@ export function slope(points: readonly { x: number; y: number }[]): number | und
     sxx += (p.x - mx) ** 2
     sxy += (p.x - mx) * (p.y - my)
   }
-  return sxx === 0 ? undefined : sxy / sxx
+  if (sxx === 0) return undefined
+  const b = sxy / sxx
+  const residuals = points.reduce((s, p) => s + (p.y - my - b * (p.x - mx)) ** 2, 0)
+  return { slope: b, stdErr: n > 2 ? Math.sqrt(residuals / (n - 2) / sxx) : undefined }
 }
 
 export function summarize(samples: readonly SoakSample[]): SoakSummary {
@@ -53,6 +63,7 @@ export function summarize(samples: readonly SoakSample[]): SoakSummary {
   const last = samples.at(-1)!
   const half = last.t / 2
   const lastHalf = samples.filter((s) => s.t >= half).map((s) => ({ x: s.t / 3600, y: s.rssMiB }))
+  const line = fitLine(lastHalf)
   const pg = samples.map((s) => s.postgresPssMiB).filter((v): v is number => v !== undefined)
   return {
     samples: samples.length,
@@ -60,7 +71,8 @@ export function summarize(samples: readonly SoakSample[]): SoakSummary {
     maxRssMiB: Math.max(...samples.map((s) => s.rssMiB)),
     rssAt1MinMiB: samples.find((s) => s.t >= 60)?.rssMiB,
     finalRssMiB: last.rssMiB,
-    slopeLastHalfMiBPerHour: slope(lastHalf),
+    slopeLastHalfMiBPerHour: line?.slope,
+    slopeStdErrMiBPerHour: line?.stdErr,
     maxPostgresPssMiB: pg.length ? Math.max(...pg) : undefined,
   }
 }

@@ -259,7 +259,7 @@ async function main() {
     fs.writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`)
     const f = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(1))
     log(
-      `max RSS ${f(summary.maxRssMiB)} MiB; at 1 min ${f(summary.rssAt1MinMiB)}; final ${f(summary.finalRssMiB)}; slope over the last half ${f(summary.slopeLastHalfMiBPerHour)} MiB/h; postgres max PSS ${f(summary.maxPostgresPssMiB)} MiB`,
+      `max RSS ${f(summary.maxRssMiB)} MiB; at 1 min ${f(summary.rssAt1MinMiB)}; final ${f(summary.finalRssMiB)}; slope over the last half ${f(summary.slopeLastHalfMiBPerHour)} ± ${f(summary.slopeStdErrMiBPerHour)} MiB/h; postgres max PSS ${f(summary.maxPostgresPssMiB)} MiB`,
     )
     log(`wrote ${OUT}`)
   } finally {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { gaugeMiB, pssMiB, slope, summarize, vmRssMiB } from '../../bench/soak-stats.ts'
+import { fitLine, gaugeMiB, pssMiB, slope, summarize, vmRssMiB } from '../../bench/soak-stats.ts'
 
 describe('soak-stats: what bench:soak reports', () => {
   it('fits the least-squares slope, and has none without two distinct times', () => {
@@ -28,11 +28,21 @@ describe('soak-stats: what bench:soak reports', () => {
     ).toBeUndefined()
   })
 
+  it('gives the slope a standard error: 0 on a line, larger the more the points swing', () => {
+    const line = [0, 1, 2].map((x) => ({ x, y: 1 + 2 * x }))
+    expect(fitLine(line)?.stdErr).toBeCloseTo(0)
+    // y = 10, 12, 8, 10 at x = 0..3 fits 10.6 - 0.4x with squared residuals summing to 7.2: se = sqrt(7.2 / (4 - 2) / 5).
+    const swing = [10, 12, 8, 10].map((y, x) => ({ x, y }))
+    expect(fitLine(swing)?.stdErr).toBeCloseTo(Math.sqrt(0.72))
+    expect(fitLine(line.slice(0, 2))?.stdErr).toBeUndefined()
+  })
+
   it('takes the slope over the last half only, in MiB per hour', () => {
     // Grows 100 MiB in the first half hour, then flat: the slope is 0, the max is the plateau.
     const samples = Array.from({ length: 61 }, (_, m) => ({ t: m * 60, rssMiB: 100 + Math.min(m, 30) * (100 / 30) }))
     const s = summarize(samples)
     expect(s.slopeLastHalfMiBPerHour).toBeCloseTo(0)
+    expect(s.slopeStdErrMiBPerHour).toBeCloseTo(0)
     expect(s.maxRssMiB).toBeCloseTo(200)
     expect(s.rssAt1MinMiB).toBeCloseTo(100 + 100 / 30)
     expect(s.finalRssMiB).toBeCloseTo(200)
