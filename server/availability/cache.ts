@@ -2,7 +2,8 @@
  * A micro-cache for hot reads: a value is reused for `ttlMs` of clock time,
  * and concurrent misses of one key share a single load, so a burst on a
  * popular day costs one query, not one per request. A failed load is not
- * kept. Bounded: past `maxEntries` the oldest entries go first.
+ * kept. Bounded: it holds only what was loaded within the last `ttlMs`, and
+ * past `maxEntries` the oldest entries go first.
  *
  * With ttlMs = 0 every call loads (no caching at all).
  */
@@ -28,6 +29,12 @@ export function createReadCache(opts: { ttlMs: number; maxEntries?: number; now:
       const value = load()
       entries.delete(key)
       entries.set(key, { at: t, value })
+      // Entries sit in load order, so the expired ones are at the front: drop
+      // them now, or every key ever read keeps its value until maxEntries.
+      for (const [k, e] of entries) {
+        if (t - e.at < ttlMs && t >= e.at) break
+        entries.delete(k)
+      }
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!)
       value.catch(() => {
         if (entries.get(key)?.value === value) entries.delete(key)

@@ -61,6 +61,19 @@ describe('createReadCache', () => {
     expect(c.cache.size).toBe(2)
     expect(await c.cache.get('a', c.load('again'))).toBe('again')
   })
+  it('holds only the keys loaded within the TTL, however many were read before', async () => {
+    // A soak reading every product and day kept each one's value (expired) up to
+    // maxEntries: the heap grew for hours with nothing in it ever served again.
+    const c = setup(1000)
+    for (let i = 0; i < 5_000; i++) {
+      await c.cache.get(`p${i}`, c.load(String(i)))
+      c.advance(10)
+    }
+    // Loaded at most 1,000 ms ago: 100 keys (one every 10 ms).
+    expect(c.cache.size).toBe(100)
+    expect(await c.cache.get('p4999', c.load('again'))).toBe('4999')
+    expect(await c.cache.get('p0', c.load('again'))).toBe('again')
+  })
   it('forgets by key prefix, or everything', async () => {
     const c = setup(1000)
     await c.cache.get('1|x', c.load('1'))

@@ -1,0 +1,274 @@
+/**
+ * Is memory flat? Builds the service as `npm start` does and runs the compiled
+ * `dist/main.js` as a child process for an hour of real time: 450 products
+ * (the sandbox's 14 and 15 and 448 generated) against the in-process sandbox
+ * answering in 0.3–4 s, production settings otherwise (30/min partner budget,
+ * embedded Postgres in a fresh data directory). Meanwhile a bounded read load
+ * plays clients and the dashboard: a few /slots and /dates reads a second over
+ * every product and day, and the dashboard's polls (status every 5 s,
+ * freshness and budget history every 15 s, a /metrics scrape every 15 s).
+ * Each sample reads the service's VmRSS from /proc, the embedded Postgres'
+ * processes' PSS, and the service's heap and external memory from /metrics.
+ *
+ *   npm run bench:soak -- [--minutes 60] [--sample-s 60] [--products 448]
+ *                         [--reads-per-s 4] [--out bench/out/soak-<date>.json]
+ *                         [--node-arg=--heapsnapshot-signal=SIGUSR2] [--env MALLOC_ARENA_MAX=2]
+ *
+ * The JSON holds every sample and the summary: max RSS, RSS at 1 min, final
+ * RSS and the least-squares slope over the last half of the run.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { gaugeMiB, pssMiB, type SoakSample, summarize, vmRssMiB } from './soak-stats.ts'
+
+const { values: args } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '60' },
+    'sample-s': { type: 'string', default: '60' },
+    products: { type: 'string', default: '448' },
+    latency: { type: 'string', default: '300-4000' },
+    'reads-per-s': { type: 'string', default: '4' },
+    out: { type: 'string' },
+    'no-build': { type: 'boolean', default: false },
+    'node-arg': { type: 'string', multiple: true, default: [] },
+    env: { type: 'string', multiple: true, default: [] },
+  },
+})
+const MINUTES = Number(args.minutes)
+const SAMPLE_S = Number(args['sample-s'])
+const READS_PER_S = Number(args['reads-per-s'])
+const GENERATED = Number(args.products)
+const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)
+const OUT = args.out ?? `bench/out/soak-${stamp}.json`
+const TZ = 'Asia/Singapore'
+const ADMIN_TOKEN = 'soak-admin-token'
+
+const log = (line: string) => process.stderr.write(`[soak] ${line}\n`)
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/** Today in the sync time zone, plus `offset` days, as YYYY-MM-DD. */
+function dayFromToday(offset: number): string {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date())
+  const d = new Date(`${today}T00:00:00Z`)
+  d.setUTCDate(d.getUTCDate() + offset)
+  return d.toISOString().slice(0, 10)
+}
+
+const pgrep = (...a: string[]) => {
+  try {
+    return execFileSync('pgrep', a).toString().trim().split('\n').filter(Boolean).map(Number)
+  } catch {
+    return []
+  }
+}
+/** The postmaster of the data directory and its children (checkpointer, walwriter, one backend per connection, ...). */
+function postgresPids(dataDir: string): number[] {
+  const postmasters = pgrep('-f', `postgres -D ${dataDir}`)
+  return [...postmasters, ...postmasters.flatMap((pid) => pgrep('-P', String(pid)))]
+}
+
+const readProc = (pid: number, file: string) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/${file}`, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+async function main() {
+  if (!args['no-build']) {
+    log('building dist/ (tsup --config tsup.server.config.ts)')
+    const b = spawnSync('npx', ['tsup', '--config', 'tsup.server.config.ts', '--silent'], { stdio: 'inherit' })
+    if (b.status !== 0) throw new Error(`build failed (exit ${b.status})`)
+  }
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slotsync-soak-'))
+  // As root the embedded Postgres runs as `postgres`, which must reach its directory.
+  fs.chmodSync(dataDir, 0o755)
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const extraEnv = Object.fromEntries(args.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+  const child = spawn(process.execPath, ['--enable-source-maps', ...args['node-arg']!, 'dist/main.js'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      PORT: String(port),
+      SLOTSYNC_DATA_DIR: dataDir,
+      SANDBOX_PRODUCTS: String(GENERATED),
+      SANDBOX_LATENCY_MS: args.latency!,
+      LOG_LEVEL: 'warn',
+      ADMIN_TOKEN,
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const logFile = OUT.replace(/\.json$/, '.log')
+  fs.mkdirSync(path.dirname(OUT), { recursive: true })
+  const serviceLog = fs.createWriteStream(logFile)
+  child.stdout!.pipe(serviceLog)
+  child.stderr!.pipe(serviceLog)
+  let exitCode: number | null | undefined
+  const exited = new Promise<void>((resolve) =>
+    child.on('exit', (code, signal) => {
+      exitCode = code ?? (signal ? -1 : null)
+      resolve()
+    }),
+  )
+  log(`service pid ${child.pid} on ${base}, data ${dataDir}, log ${logFile}`)
+
+  let stopping = false
+  const stop = async () => {
+    if (stopping) return
+    stopping = true
+    if (exitCode === undefined) {
+      const t = Date.now()
+      child.kill('SIGTERM')
+      await Promise.race([exited, sleep(40_000)])
+      log(`service exited ${exitCode} ${((Date.now() - t) / 1000).toFixed(1)} s after SIGTERM`)
+      if (exitCode === undefined) {
+        log('no exit 40 s after SIGTERM: SIGKILL')
+        child.kill('SIGKILL')
+        await exited
+        for (const pid of postgresPids(dataDir)) process.kill(pid, 'SIGKILL')
+      }
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true })
+  }
+  process.on('SIGINT', () => void stop().then(() => process.exit(130)))
+
+  try {
+    const readyBy = Date.now() + 120_000
+    for (;;) {
+      if (exitCode !== undefined) throw new Error(`service exited (${exitCode}) before ready; see ${logFile}`)
+      if (Date.now() > readyBy) throw new Error(`service not ready within 120 s; see ${logFile}`)
+      const ok = await fetch(`${base}/ready`).then(
+        (r) => r.ok,
+        () => false,
+      )
+      if (ok) break
+      await sleep(500)
+    }
+    const t0 = Date.now()
+    const elapsedS = () => (Date.now() - t0) / 1000
+    log(`ready; ${MINUTES} min, a sample every ${SAMPLE_S} s, ${READS_PER_S} reads/s`)
+
+    const productIds = [14, 15, ...Array.from({ length: GENERATED }, (_, i) => 1000 + i)]
+    let reads = 0
+    let readErrors = 0
+    const get = async (p: string, headers?: Record<string, string>) => {
+      reads++
+      try {
+        const r = await fetch(`${base}${p}`, { headers, signal: AbortSignal.timeout(30_000) })
+        await r.arrayBuffer()
+        if (r.status !== 200) readErrors++
+      } catch {
+        readErrors++
+      }
+    }
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)]!
+    const timers = [
+      setInterval(() => void get('/api/v1/sync/status'), 5_000),
+      setInterval(() => {
+        void get('/api/v1/sync/freshness')
+        void get('/api/v1/sync/budget-history')
+        void get('/metrics')
+      }, 15_000),
+    ]
+    if (READS_PER_S > 0)
+      timers.push(
+        setInterval(() => {
+          const id = pick(productIds)
+          void (Math.random() < 0.8
+            ? get(`/api/v1/experience/${id}/slots?date=${dayFromToday(Math.floor(Math.random() * 60))}`)
+            : get(`/api/v1/experience/${id}/dates`))
+        }, 1000 / READS_PER_S),
+      )
+
+    const samples: SoakSample[] = []
+    let lastReads = 0
+    let lastErrors = 0
+    const sample = async () => {
+      const pgPids = postgresPids(dataDir)
+      const pgPss = pgPids.map((pid) => pssMiB(readProc(pid, 'smaps_rollup')) ?? 0).reduce((a, b) => a + b, 0)
+      const metrics = await fetch(`${base}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      )
+      const s: SoakSample = {
+        t: Math.round(elapsedS()),
+        rssMiB: vmRssMiB(readProc(child.pid!, 'status')) ?? Number.NaN,
+        postgresPssMiB: pgPids.length ? pgPss : undefined,
+        postgresProcesses: pgPids.length,
+        heapUsedMiB: gaugeMiB(metrics, 'nodejs_heap_size_used_bytes'),
+        heapTotalMiB: gaugeMiB(metrics, 'nodejs_heap_size_total_bytes'),
+        externalMiB: gaugeMiB(metrics, 'nodejs_external_memory_bytes'),
+        reads: reads - lastReads,
+        readErrors: readErrors - lastErrors,
+      }
+      lastReads = reads
+      lastErrors = readErrors
+      samples.push(s)
+      const f = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(1))
+      log(
+        `${(s.t / 60).toFixed(1)} min: RSS ${f(s.rssMiB)} MiB (heap ${f(s.heapUsedMiB)}/${f(s.heapTotalMiB)}, external ${f(s.externalMiB)}); postgres ${s.postgresProcesses} processes PSS ${f(s.postgresPssMiB)} MiB; ${s.reads} reads, ${s.readErrors} not 200`,
+      )
+    }
+
+    const endAt = t0 + MINUTES * 60_000
+    let next = t0 + SAMPLE_S * 1000
+    while (next <= endAt + 1000) {
+      await sleep(Math.max(0, next - Date.now()))
+      if (exitCode !== undefined) throw new Error(`service exited (${exitCode}) mid-run; see ${logFile}`)
+      await sample()
+      next += SAMPLE_S * 1000
+    }
+    for (const t of timers) clearInterval(t)
+
+    const summary = summarize(samples)
+    const result = {
+      at: new Date(t0).toISOString(),
+      commit: spawnSync('git', ['rev-parse', '--short', 'HEAD']).stdout?.toString().trim(),
+      machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model.trim(), memGiB: Math.round(os.totalmem() / 2 ** 30), loadAverage: os.loadavg() },
+      node: process.version,
+      settings: {
+        minutes: MINUTES,
+        sampleS: SAMPLE_S,
+        products: GENERATED + 2,
+        latency: args.latency,
+        readsPerS: READS_PER_S,
+        nodeArgs: args['node-arg'],
+        env: extraEnv,
+      },
+      summary,
+      samples,
+    }
+    fs.writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`)
+    const f = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(1))
+    log(
+      `max RSS ${f(summary.maxRssMiB)} MiB; at 1 min ${f(summary.rssAt1MinMiB)}; final ${f(summary.finalRssMiB)}; slope over the last half ${f(summary.slopeLastHalfMiBPerHour)} ± ${f(summary.slopeStdErrMiBPerHour)} MiB/h; postgres max PSS ${f(summary.maxPostgresPssMiB)} MiB`,
+    )
+    log(`wrote ${OUT}`)
+  } finally {
+    await stop()
+  }
+  if (exitCode !== 0) throw new Error(`service exited ${exitCode} on SIGTERM; see ${logFile}`)
+}
+
+main().catch((err) => {
+  process.stderr.write(`[soak] ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exit(1)
+})
