@@ -74,10 +74,26 @@ export function prismaProbe(prisma: PrismaClient): DatabaseProbe {
   }
 }
 
+// /ready is public: the reason names the failure's kind (a driver or SQLSTATE
+// code), never the message, which may carry the database's address.
 function describe(err: unknown): string {
   const m = err instanceof Error ? err.message : String(err)
   if (/timeout|timed out/i.test(m)) return 'the database did not answer in time'
-  return `the database is unreachable (${m.split('\n')[0]!.slice(0, 120)})`
+  const code = errorCode(err)
+  return code ? `the database is unreachable (${code})` : 'the database is unreachable'
+}
+
+/** The innermost code: Prisma's wrapper (P2010) says less than the driver's (ECONNREFUSED) inside it. */
+function errorCode(err: unknown): string | undefined {
+  let found: string | undefined
+  type Link = { code?: unknown; kind?: unknown; cause?: unknown; errors?: unknown; meta?: { driverAdapterError?: unknown } }
+  for (let e = err as Link | undefined, depth = 0; e && depth < 6; depth++) {
+    // adapter-pg's failures carry their kind (DatabaseNotReachable, ...) under meta, not as a cause.
+    const code = e.code ?? e.kind
+    if (typeof code === 'string' && /^[\w.-]{1,40}$/.test(code)) found = code
+    e = (e.cause ?? e.meta?.driverAdapterError ?? (Array.isArray(e.errors) ? e.errors[0] : undefined)) as Link | undefined
+  }
+  return found
 }
 
 export interface HealthOptions {

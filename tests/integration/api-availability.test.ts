@@ -359,7 +359,8 @@ describe('errors', () => {
         ready: false,
         database: false,
         migrations: false,
-        reason: 'the database is unreachable',
+        // The kind of failure, never the message: it names the database's host and port.
+        reason: 'the database is unreachable (DatabaseNotReachable)',
       })
     } finally {
       await down.app.close()
