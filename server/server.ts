@@ -70,11 +70,13 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
   let pools: Pools | undefined
   let sandbox: Sandbox | undefined
   let sync: SyncAssembly | undefined
-  // Gauges read sync status at each scrape; before sync is wired there is none to read.
   // Edge limits shared by the API, the OCTO face (failed authentications count together) and the gauge.
   const streams = createStreamSlots({ max: config.edge.maxStreams, maxPerClient: config.edge.maxStreamsPerClient })
   const authGuard = createAuthGuard({ failuresPerMinute: config.edge.authFailuresPerMinute })
-  const metrics = createMetrics({ syncStatus: () => sync?.control.status(), openStreams: () => streams.open })
+  // Gauges read the API's shared status once registered (one status read per interval however many
+  // scrapes, and a pause shows at once); before that, sync's own, and before sync is wired none.
+  let sharedStatus: (() => ReturnType<SyncAssembly['control']['status']>) | undefined
+  const metrics = createMetrics({ syncStatus: () => sharedStatus?.() ?? sync?.control.status(), openStreams: () => streams.open })
   let changes: ChangeFeed | undefined
 
   async function openDatabase(): Promise<string> {
@@ -208,7 +210,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         }
         // Before registerApi: a hook counts only the routes registered after it.
         app.addHook('onResponse', metrics.onResponse)
-        await registerApi(app, {
+        const api = await registerApi(app, {
           services,
           adminToken,
           rateLimitPerMinute: config.apiRateLimitPerMinute,
@@ -227,7 +229,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
             // PUBLIC_URL, else the address listen() reports (known only once listening).
             publicUrl: () => config.publicUrl ?? listenAddress,
           })
-        await app.register(observabilityRoutes, { metrics, scrapeTtlMs: config.apiCacheTtlMs })
+        sharedStatus = api.services.sync.status
+        await app.register(observabilityRoutes, { metrics })
         const address = await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
           throw listenStartupError(err, config.host, config.port)
         })

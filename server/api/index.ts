@@ -46,7 +46,7 @@ type Headers = Record<string, string | string[] | undefined>
  * /openapi.json with Swagger UI at /docs, security headers, and the JSON 404
  * and error handlers.
  */
-export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promise<void> {
+export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promise<{ services: Services }> {
   const limits = { ...DEFAULT_EDGE_LIMITS, ...opts.edge }
   const edge = createEdge({
     rateLimitPerMinute: opts.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
@@ -122,6 +122,8 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
       await changesRoute(rest, restOpts)
     })
   })
+  // The shared reads, for other faces (the /metrics scrape) to read through the same single flight.
+  return { services }
 }
 
 const HELMET_OPTIONS: FastifyHelmetOptions = {
