@@ -1,6 +1,5 @@
 import fs from 'node:fs'
 import type { FastifyInstance } from 'fastify'
-import { sharedRead } from '../api/shared-read.ts'
 import type { Metrics } from './metrics.ts'
 
 const DASHBOARD_FILES = [
@@ -29,11 +28,10 @@ export function dashboardDir(from: URL = new URL('.', import.meta.url)): URL {
  * outside its rate limit, like /health: a scraper or a page left open
  * must never see a 429.
  */
-export async function observabilityRoutes(app: FastifyInstance, opts: { metrics: Metrics; scrapeTtlMs?: number }): Promise<void> {
-  // Outside the rate limit, so scrapes share one exposition (and its status read) per interval.
-  const scrape = sharedRead(() => opts.metrics.scrape(), { ttlMs: opts.scrapeTtlMs ?? 0 })
+export async function observabilityRoutes(app: FastifyInstance, opts: { metrics: Metrics }): Promise<void> {
+  // Outside the rate limit: the expensive part, the sync status, is the API's shared read (server.ts).
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-    const { contentType, body } = await scrape.get()
+    const { contentType, body } = await opts.metrics.scrape()
     return reply.type(contentType).header('cache-control', 'no-store').send(body)
   })
   const dir = dashboardDir()

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Fastify from 'fastify'
 import type { SyncService } from '../../server/api/services.ts'
+import { shareExpensiveReads } from '../../server/api/shared-read.ts'
 import { manualClock } from '../../server/clock.ts'
 import type { PrismaClient } from '../../server/db/client.ts'
 import { createMetrics } from '../../server/observability/metrics.ts'
@@ -76,17 +77,14 @@ describe('shared reads', () => {
     expect(freshnessQueries.length).toBe(1)
   })
 
-  it('concurrent /metrics scrapes share one exposition and one status read per interval', async () => {
+  it('concurrent /metrics scrapes share one status read per interval', async () => {
     const app = Fastify({ logger: false })
     let reads = 0
-    const metrics = createMetrics({
-      processDefaults: false,
-      syncStatus: () => {
-        reads++
-        return api.services.sync.status()
-      },
-    })
-    await app.register(observabilityRoutes, { metrics, scrapeTtlMs: 1000 })
+    const counted = { ...api.services.sync, status: () => (reads++, api.services.sync.status()) }
+    // As server.ts wires it: the gauges read the API's shared status.
+    const shared = shareExpensiveReads({ ...api.services, sync: counted }, 1000)
+    const metrics = createMetrics({ processDefaults: false, syncStatus: () => shared.sync.status() })
+    await app.register(observabilityRoutes, { metrics })
     try {
       const scrapes = await Promise.all(Array.from({ length: 20 }, () => app.inject({ url: '/metrics' })))
       expect(scrapes.every((r) => r.statusCode === 200 && r.body.includes('slotsync_sync_status_up 1'))).toBe(true)
