@@ -17,6 +17,9 @@ export interface Freshness {
  * a client tell "closed" from "not known yet".
  *
  * `offset` is the day's distance from today in the product's calendar.
+ * The stored-day read has no last slot start, so today's cut-off (status
+ * and the grid stop aging today there) is not applied: after its last slot
+ * a day of today reads stale here once its target has passed.
  */
 export function freshnessOf(lastFetchedAt: Date | null | undefined, offset: number, now: number): Freshness {
   if (!lastFetchedAt) return { fetchedAt: null, state: 'never' }
