@@ -27,19 +27,6 @@ export const systemClock: Clock = {
   sleep: abortableTimeout,
 }
 
-/**
- * A clock that runs `speed` times faster than real time from `start`.
- * Sleeping 60 s of its time at speed 600 takes 100 ms of real time.
- */
-export function acceleratedClock(start: number, speed: number): Clock & { speed: number } {
-  const realStart = Date.now()
-  return {
-    speed,
-    now: () => start + (Date.now() - realStart) * speed,
-    sleep: (ms, signal) => abortableTimeout(ms / speed, signal),
-  }
-}
-
 /** A clock that moves only when told to: for unit tests. */
 export function manualClock(start: number): Clock & { set(ms: number): void; advance(ms: number): void; nextWakeAt(): number | undefined } {
   let now = start

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { FRESHNESS_CLASSES } from '../sync/tiers.ts'
 
 /**
  * Outputs of the read-only sync procedures the dashboard draws (any client
@@ -17,6 +18,10 @@ export const freshnessGridSchema = z
         productId: z.number().int(),
         paused: z.boolean(),
         fetchedAt: z.array(z.string().nullable()).meta({ description: 'Per day offset (0 = today): last successful fetch (ISO), null if never' }),
+        state: z.array(z.enum(FRESHNESS_CLASSES)).meta({
+          description:
+            'Per day offset: fresh (age within its tier’s target at `at`), due (older, up to twice the target), overdue (older still), never; the classes sync status counts',
+        }),
         failing: z.array(z.number().int()).meta({ description: 'Day offsets whose latest fetch failed' }),
       }),
     ),

@@ -1,3 +1,4 @@
+import { AsyncTask, SimpleIntervalJob, ToadScheduler } from 'toad-scheduler'
 import type { Db } from '../db/client.ts'
 import type { Logger } from '../logger.ts'
 import type { ChangeEvent } from './event.ts'
@@ -30,20 +31,23 @@ export interface ChangeFeedOptions {
 export function createChangeFeed(o: ChangeFeedOptions): ChangeFeed {
   const hub: ChangeHub = createChangeHub({ connectionString: o.connectionString, prisma: o.prisma, logger: o.logger })
   const closing = new AbortController()
-  let pruneTimer: NodeJS.Timeout | undefined
-
-  const prune = () =>
-    pruneChanges(o.prisma, o.retentionMs ?? CHANGE_RETENTION_MS).then(
-      (n) => n && o.logger.info({ pruned: n }, 'pruned old change events'),
-      (err: Error) => o.logger.warn({ err: err.message }, 'pruning change events failed'),
-    )
+  // Retention runs on real timers: it compares with the database's clock
+  // (created_at < now()), so no simulated clock is involved, and it need not
+  // be ordered with anything else. One run at a time (toad's preventOverrun).
+  const jobs = new ToadScheduler()
+  const prune = new AsyncTask(
+    'change-log retention',
+    async () => {
+      const n = await pruneChanges(o.prisma, o.retentionMs ?? CHANGE_RETENTION_MS)
+      if (n) o.logger.info({ pruned: n }, 'pruned old change events')
+    },
+    (err: Error) => o.logger.warn({ err: err.message }, 'pruning change events failed'),
+  )
 
   return {
     async start() {
       await hub.start()
-      void prune()
-      pruneTimer = setInterval(prune, PRUNE_EVERY_MS)
-      pruneTimer.unref()
+      jobs.addSimpleIntervalJob(new SimpleIntervalJob({ milliseconds: PRUNE_EVERY_MS, runImmediately: true }, prune, { id: 'change-log retention' }))
     },
     stream(opts) {
       // One signal for "the client left or the feed closes". Listeners are
@@ -69,7 +73,7 @@ export function createChangeFeed(o: ChangeFeedOptions): ChangeFeed {
     },
     async stop() {
       closing.abort()
-      clearInterval(pruneTimer)
+      jobs.stop()
       await hub.stop()
     },
     stats: () => ({ subscribers: hub.subscribers, eventsReceived: hub.eventsReceived }),

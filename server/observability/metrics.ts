@@ -1,5 +1,6 @@
 import type { onResponseHookHandler } from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { FreshnessClass } from '../sync/tiers.ts'
 
 /**
  * Prometheus metrics for /metrics. Three sources:
@@ -16,7 +17,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 export const PARTNER_OUTCOMES = ['ok', 'empty', 'error', 'invalid', 'rate_limited'] as const
 export type PartnerOutcome = (typeof PARTNER_OUTCOMES)[number]
-export const PAIR_STATES = ['fresh', 'due', 'overdue'] as const
+/** The status's per-tier classes (freshnessClass, sync/tiers.ts); a day never fetched is counted due. */
+export const PAIR_STATES = ['fresh', 'due', 'overdue'] as const satisfies readonly FreshnessClass[]
 
 /** What the sync engine reports (the engine is handed this object; see createSync's `observer`). */
 export interface SyncObserver {
@@ -200,9 +202,14 @@ function syncGauges(registers: Registry[], read: MetricsOptions['syncStatus'], n
   })
   gauge('slotsync_sync_paused', '1 while sync is paused as a whole', [], (g, s) => g.set(s.paused ? 1 : 0))
   gauge('slotsync_sync_running', '1 while this instance schedules fetches (engine running, not paused)', [], (g, s) => g.set(s.running ? 1 : 0))
-  gauge('slotsync_sync_pairs', '(product, date) pairs in the horizon by freshness tier and state', ['tier', 'state'], (g, s) => {
-    for (const [tier, c] of Object.entries(s.tiers)) for (const state of PAIR_STATES) g.set({ tier, state }, c[state])
-  })
+  gauge(
+    'slotsync_sync_pairs',
+    '(product, date) pairs in the horizon by freshness tier and age against its target: fresh (within), due (up to twice; or never fetched), overdue (older)',
+    ['tier', 'state'],
+    (g, s) => {
+      for (const [tier, c] of Object.entries(s.tiers)) for (const state of PAIR_STATES) g.set({ tier, state }, c[state])
+    },
+  )
   gauge('slotsync_sync_oldest_age_seconds', 'Age of the oldest fetched day per tier (absent until the status reports it)', ['tier'], (g, s, at) => {
     for (const [tier, c] of Object.entries(s.tiers)) setIf(g, ageSeconds(c.oldestFetchedAt, at), { tier })
   })

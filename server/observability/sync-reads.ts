@@ -1,7 +1,7 @@
 import type { BudgetHistory, FreshnessGrid, SyncReadService } from '../api/sync-read-schemas.ts'
 import type { Clock } from '../clock.ts'
 import type { PrismaClient } from '../db/client.ts'
-import { TIERS } from '../sync/tiers.ts'
+import { freshnessClass, TIERS } from '../sync/tiers.ts'
 
 export const GRID_DAYS = 14
 export const HISTORY_MINUTES = 60
@@ -17,9 +17,12 @@ export function createSyncReads(o: { prisma: PrismaClient; clock: Clock }): Sync
     async freshness(): Promise<FreshnessGrid> {
       const at = new Date(o.clock.now())
       // LEFT JOIN: a product added a moment ago has no days yet and still gets a row.
-      const rows = await o.prisma.$queryRaw<{ id: number; paused: boolean; off: number | null; fetched: Date | null; failing: boolean | null }[]>`
+      const rows = await o.prisma.$queryRaw<
+        { id: number; paused: boolean; off: number | null; fetched: Date | null; cutoff: Date | null; failing: boolean | null }[]
+      >`
         SELECT p.id, p.paused, f.date - (${at}::timestamptz AT TIME ZONE p.time_zone)::date AS off,
-               f.last_fetched_at AS fetched, f.consecutive_failures > 0 AS failing
+               f.last_fetched_at AS fetched, (f.date + f.last_slot_start::time) AT TIME ZONE p.time_zone AS cutoff,
+               f.consecutive_failures > 0 AS failing
         FROM product p
         LEFT JOIN day_fetch_state f ON f.product_id = p.id
           AND f.date BETWEEN (${at}::timestamptz AT TIME ZONE p.time_zone)::date AND (${at}::timestamptz AT TIME ZONE p.time_zone)::date + ${GRID_DAYS - 1}::int
@@ -28,11 +31,19 @@ export function createSyncReads(o: { prisma: PrismaClient; clock: Clock }): Sync
       for (const r of rows) {
         let p = products.at(-1)
         if (p?.productId !== r.id) {
-          p = { productId: r.id, paused: r.paused, fetchedAt: Array<string | null>(GRID_DAYS).fill(null), failing: [] }
+          p = {
+            productId: r.id,
+            paused: r.paused,
+            fetchedAt: Array<string | null>(GRID_DAYS).fill(null),
+            state: Array.from({ length: GRID_DAYS }, () => 'never' as const),
+            failing: [],
+          }
           products.push(p)
         }
         if (r.off === null) continue
         p.fetchedAt[r.off] = r.fetched?.toISOString() ?? null
+        // Classed here, by the rule status counts with, so the grid and the tier table cannot disagree.
+        p.state[r.off] = freshnessClass(r.fetched?.getTime() ?? null, r.off, at.getTime(), r.cutoff?.getTime())
         if (r.failing) p.failing.push(r.off)
       }
       return {

@@ -3,9 +3,6 @@ import { PartnerError } from './errors.ts'
 import { validateDayChunked, type PartnerSlot } from './schema.ts'
 import { silentLogger, type Logger } from '../logger.ts'
 
-/** Kept as a name for this module's callers. */
-export type PartnerLogger = Logger
-
 export interface PartnerClientOptions {
   baseUrl: string
   apiKey: string
@@ -19,7 +16,7 @@ export interface PartnerClientOptions {
   maxHaltMs?: number
   /** Reads "now" for a 429's reset; the sandbox and the tests run on other clocks. */
   clock?: Clock
-  logger?: PartnerLogger
+  logger?: Logger
 }
 
 /**

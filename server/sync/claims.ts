@@ -28,9 +28,6 @@ function nowFirst(at: Date, q: Prisma.Sql): Prisma.Sql {
   return q
 }
 
-/** A `date` column value as Prisma passes it (midnight UTC). */
-const dateValue = (date: string) => new Date(`${date}T00:00:00Z`)
-
 // The rules of due.ts, built once (constant text: safe as raw SQL).
 const P_TODAY = raw(productsTodayCte(NOW))
 const P_TODAY_SYNCED = raw(productsTodayCte(NOW, { syncedOnly: true }))
@@ -281,28 +278,6 @@ export interface ClaimedPair {
 }
 
 /**
- * Claims pairs for `instanceId` until `now + ttlMs`. Rows another instance
- * holds (locked or claimed) or has just fetched (no longer due) are skipped,
- * so two instances never fetch one pair at once; a claim whose holder died
- * expires and is taken over.
- */
-export async function claimPairs(db: Db, pairs: { productId: number; date: string }[], instanceId: string, now: number, ttlMs: number): Promise<ClaimedPair[]> {
-  if (!pairs.length) return []
-  const at = new Date(now)
-  const rows = await db.$queryRaw<ClaimRow[]>`
-    WITH want AS (SELECT * FROM unnest(${pairs.map((p) => p.productId)}::int[], ${pairs.map((p) => p.date)}::date[]) AS w(product_id, date)),
-    c AS (
-      SELECT f.product_id, f.date FROM day_fetch_state f JOIN want ON want.product_id = f.product_id AND want.date = f.date
-      WHERE (f.claimed_until IS NULL OR f.claimed_until < ${at}) AND (f.next_due_at <= ${at} OR f.forced_at IS NOT NULL)
-      FOR UPDATE OF f SKIP LOCKED)
-    UPDATE day_fetch_state f SET claimed_by = ${instanceId}, claimed_until = ${new Date(now + ttlMs)}
-    FROM c, product p
-    WHERE f.product_id = c.product_id AND f.date = c.date AND p.id = f.product_id
-    RETURNING f.product_id, f.date::text AS date, p.time_zone, f.consecutive_failures`
-  return rows.map((r) => toClaimed(r, now))
-}
-
-/**
  * Claims the first pair of `ranked` (the planner's order) that is still due,
  * unclaimed and not locked by another instance, in one statement. Runs inside
  * the budget's transaction (dispatch): a place in the window and a pair are
@@ -346,14 +321,6 @@ export async function claimNext(
   const r = rows[0]
   if (!r) return { skipped: ranked.length }
   return { pair: toClaimed(r, now), skipped: Number(r.ord) - 1 }
-}
-
-/** Hands one unfetched pair back (its fetch was not sent). */
-export async function releaseClaim(db: Db, instanceId: string, pair: { productId: number; date: string }): Promise<void> {
-  await db.dayFetchState.updateMany({
-    where: { productId: pair.productId, date: dateValue(pair.date), claimedBy: instanceId },
-    data: { claimedBy: null, claimedUntil: null },
-  })
 }
 
 /** On a graceful stop: hand back what this instance holds but did not fetch. */

@@ -1,25 +1,15 @@
-import { localDate } from '../calendar/days.ts'
+import pLimit from 'p-limit'
 import type { Clock } from '../clock.ts'
 import type { Database } from '../db/client.ts'
 import type { Logger } from '../logger.ts'
 import type { FetchDayResult } from '../partner/client.ts'
 import type { Budget, PermitSkip } from './budget.ts'
-import {
-  claimNext,
-  crunchCounts,
-  loadCandidates,
-  loadEarly,
-  loadRephase,
-  maintainHorizon,
-  pullAheadOfCrunch,
-  releaseClaims,
-  syncedTimeZones,
-  type ClaimedPair,
-} from './claims.ts'
-import { nextDueAfterFetch, planContext, pullPlan, rankDue, type Outcome, type PlanContext, type Ranked } from './planner.ts'
-import { rankRephase, rephaseWindows, withRephase } from './rephase.ts'
+import { claimNext, releaseClaims, type ClaimedPair } from './claims.ts'
+import { wakeOnSchedule } from './jobs.ts'
+import { nextDueAfterFetch, rankDue, type Outcome } from './planner.ts'
+import { createRanker } from './ranker.ts'
+import { rankRephase } from './rephase.ts'
 import { fetchDayInto, type Sent } from './worker.ts'
-import { TIERS } from './tiers.ts'
 
 /** The planner's two decisions; swappable so a benchmark can run a naive baseline through the same engine. */
 export interface PlanStrategy {
@@ -29,9 +19,6 @@ export interface PlanStrategy {
   rankRephase?: typeof rankRephase
 }
 export const smartStrategy: PlanStrategy = { nextDueAfterFetch, rankDue, rankRephase }
-
-/** Kept as a name for this module's callers. */
-export type EngineLogger = Logger
 
 /** Hooks for metrics; called synchronously, must not throw. */
 export interface SyncObserver {
@@ -47,7 +34,7 @@ export interface SyncEngineOptions {
   partner: { fetchDay(productId: number, date: string, signal?: AbortSignal): Promise<FetchDayResult> }
   budget: Budget
   clock: Clock
-  logger: EngineLogger
+  logger: Logger
   instanceId: string
   /** Partner requests in flight at once from this instance (SYNC_MAX_IN_FLIGHT). */
   maxInFlight?: number
@@ -84,20 +71,27 @@ export interface PassReport {
   nextBudgetAt?: number
 }
 
-/** idle → running → stopping → stopped: start() and stop() move it. */
+/** idle → running → stopping → stopped; idle → stopping (stopped before it started). */
 export const ENGINE_STATES = ['idle', 'running', 'stopping', 'stopped'] as const
 export type EngineState = (typeof ENGINE_STATES)[number]
+const MOVES = {
+  idle: ['running', 'stopping'],
+  running: ['stopping'],
+  stopping: ['stopped'],
+  stopped: [],
+} as const satisfies Record<EngineState, readonly EngineState[]>
 
 export interface SyncEngine {
-  /** Production: send continuously, each request the moment the shared window has room. */
+  /** Production: step continuously, each request the moment the shared window has room. */
   start(): void
   /** Stops the next send at once; in-flight fetches finish and are written; then claims are released. */
   stop(): Promise<void>
   /**
-   * One deterministic step at this clock reading (tests, simulation): rank
-   * afresh (`rerank`, default; else when the ranking is stale, as in
-   * production), send what the window and the in-flight cap allow, and (with
-   * `settle`, the default) wait until every answer is written.
+   * One step at this clock reading (tests, simulation; production runs the
+   * same step in a loop): rank afresh (`rerank`, default; else when the
+   * ranking is stale, as in production), send what the window and the
+   * in-flight bound allow, and (with `settle`, the default) wait until every
+   * answer is written.
    */
   runPass(opts?: { settle?: boolean; rerank?: boolean }): Promise<PassReport>
   /** Resolves when every request in flight has been answered and written. */
@@ -106,8 +100,9 @@ export interface SyncEngine {
   readonly inFlight: number
 }
 
-/** Clock ms one list of early refreshes is used while nothing is due. */
-const EARLY_RELIST_MS = 30_000
+/** Why a step stopped sending, with the budget's reading at that moment. */
+type Halt = { skipped: PermitSkip; now: number; nextAt: number; usedInWindow: number }
+type Dispatch = { sent: true; done: Promise<Sent>; early: boolean } | { sent: false; retry: true } | ({ sent: false; retry?: false } & Halt)
 
 export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
   const maxInFlight = Math.max(1, o.maxInFlight ?? 8)
@@ -117,29 +112,40 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
   const idleWaitMs = o.idleWaitMs ?? 2_000
   const plan = o.strategy ?? smartStrategy
   const log = o.logger
+  const ranker = createRanker({
+    db: o.db,
+    budget: o.budget,
+    logger: log,
+    plan,
+    maintenanceEveryMs,
+    rankEveryMs,
+    candidateLimit: o.candidateLimit ?? 1_000,
+    spendSpareBudget: o.spendSpareBudget ?? true,
+    observer: o.observer,
+  })
+  // The bound on partner requests in flight. A pair is claimed only when the
+  // bound has room, so nothing waits in its queue holding a claim.
+  const requests = pLimit(maxInFlight)
+  const hasRoom = () => requests.activeCount + requests.pendingCount < maxInFlight
+  // Every request until its answer is written (the bound frees its place a moment earlier, when the write returns).
+  const unwritten = new Set<Promise<Sent>>()
   let state: EngineState = 'idle'
-  let lastMaintenance = -Infinity
-  let queue: Ranked[] = []
-  // True when the queue holds early refreshes: nothing was due at the last ranking.
-  let queueIsEarly = false
-  let earlyListedAt = -Infinity
-  let rankedAt = -Infinity
-  const inflight = new Set<Promise<Sent>>()
   const stopping = new AbortController()
   let loop: Promise<void> | undefined
+  let stopped: Promise<void> | undefined
   // Counts since the last progress line.
   let progress = { sent: 0, ok: 0, failed: 0, changed: 0, since: -Infinity }
 
-  // Whether a crunch is ahead and how long the sweep before it takes (planner.ts planContext), re-estimated with the horizon upkeep.
-  let context: PlanContext = { sweep: false }
-  // The synced products' time zones, for the rephase windows (listed with the horizon upkeep while a crunch is ahead).
-  let zones: string[] = []
-  const fetchAndWrite = (pair: ClaimedPair) => fetchDayInto(o, plan, pair, context)
+  function moveTo(next: EngineState) {
+    if (!(MOVES[state] as readonly EngineState[]).includes(next)) throw new Error(`sync engine cannot go from ${state} to ${next}`)
+    state = next
+  }
 
   /** Sends one claimed pair; its answer is written whenever it comes, without holding up the next send. */
   function launch(pair: ClaimedPair): Promise<Sent> {
     progress.sent++
-    const p = fetchAndWrite(pair).then(
+    const context = ranker.context
+    const p = requests(() => fetchDayInto(o, plan, pair, context)).then(
       (r) => {
         if (r.ok) progress.ok++
         else progress.failed++
@@ -154,67 +160,25 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
         return { ok: false, changed: false }
       },
     )
-    inflight.add(p)
+    unwritten.add(p)
     void p.finally(() => {
-      inflight.delete(p)
+      unwritten.delete(p)
       wake()
     })
     return p
   }
 
   async function rank(now: number): Promise<void> {
-    const t0 = performance.now()
-    if (now - lastMaintenance >= maintenanceEveryMs) {
-      const m = await maintainHorizon(o.db.prisma, now)
-      lastMaintenance = now
-      if (m.added || m.pruned) log.debug(m, 'horizon maintained')
-      const usablePerMinute = (o.budget.limitPerMinute * 60_000) / o.budget.windowMs
-      context = planContext({ ...(await crunchCounts(o.db.prisma, now)), usablePerMinute })
-      if (context.sweep) {
-        const pulled = await pullAheadOfCrunch(o.db.prisma, now, pullPlan(context))
-        if (pulled) log.info({ pulled }, 'days 8-30 due in the crunch ahead brought forward to before it')
-        if (plan.rankRephase) zones = await syncedTimeZones(o.db.prisma)
-      }
-    }
-    const candidates = await loadCandidates(o.db.prisma, now, o.candidateLimit ?? 1_000)
-    const todays = new Map<string, string>()
-    const todayOf = (tz: string) => todays.get(tz) ?? todays.set(tz, localDate(now, tz)).get(tz)!
-    const due = withRephase(plan.rankDue(candidates, now, todayOf, context), await rephaseCandidates(now, todayOf))
-    if (due.length || !(o.spendSpareBudget ?? true)) {
-      queue = due
-      queueIsEarly = false
-    } else if (!queueIsEarly || !queue.length || now - earlyListedAt >= EARLY_RELIST_MS) {
-      // Nothing due: keep sending from one list of early refreshes (the
-      // claim skips any that was fetched meanwhile) instead of listing the
-      // whole horizon again on every ranking.
-      queue = (await loadEarly(o.db.prisma, now, 64)).map((c) => ({ ...c, offset: 0, tier: TIERS[0], score: 0, early: true }))
-      queueIsEarly = queue.length > 0
-      earlyListedAt = now
-    }
-    rankedAt = now
-    o.observer?.pass(performance.now() - t0)
+    await ranker.rank(now)
     reportProgress(now)
   }
 
-  /** Days 2–7 to fetch before they are due, at no cost in requests (rephase.ts), while a crunch is ahead. */
-  async function rephaseCandidates(now: number, todayOf: (tz: string) => string): Promise<Ranked[]> {
-    if (!plan.rankRephase || !context.sweep) return []
-    const windows = rephaseWindows(now, zones, todayOf, context)
-    if (!windows.size) return []
-    return plan.rankRephase(await loadRephase(o.db.prisma, now, windows, 64), todayOf, windows)
-  }
-
-  type Step =
-    | { sent: true; done: Promise<Sent>; early: boolean }
-    | { sent: false; retry: true }
-    | { sent: false; retry?: false; skipped: PermitSkip; now: number; nextAt: number; usedInWindow: number }
-
   /** One send decision: the next ranked pair and a place in the shared window, taken together, now. */
-  async function dispatchOne(): Promise<Step> {
+  async function dispatchOne(): Promise<Dispatch> {
     const now = o.clock.now()
-    if (!queue.length || now - rankedAt >= rankEveryMs) await rank(now)
+    if (ranker.stale(now)) await rank(now)
     // Nothing due still asks the budget, so a pause or halt is reported as such.
-    const head = queue.slice(0, 32)
+    const head = ranker.queue.slice(0, 32)
     let skippedPairs = 0
     const permit = await o.budget.permit(async (tx) => {
       // stop() may have been called while this decision waited for the lock.
@@ -224,15 +188,56 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       return r.pair
     })
     if (permit.granted) {
-      queue.splice(0, skippedPairs + 1)
+      ranker.queue.splice(0, skippedPairs + 1)
       return { sent: true, done: launch(permit.granted), early: head[skippedPairs]?.early === true }
     }
     if (permit.skipped === 'idle' && head.length) {
       // All of the head was taken by others or paused meanwhile: look further.
-      queue.splice(0, head.length)
+      ranker.queue.splice(0, head.length)
       return { sent: false, retry: true }
     }
     return { sent: false, skipped: permit.skipped!, now: permit.now, nextAt: permit.nextAt, usedInWindow: permit.usedInWindow }
+  }
+
+  /**
+   * The engine's one step, for production's loop and for runPass alike: rank
+   * when asked or stale (horizon upkeep first when it is due), then send
+   * until the window, the in-flight bound, an empty queue or stop() says no.
+   * With `waitForRoom`, a full bound is waited out instead of ending the step.
+   */
+  async function step(opts: { rerank: boolean; waitForRoom: boolean }): Promise<{ report: PassReport; halt?: Halt; sent: Promise<Sent>[] }> {
+    const report: PassReport = { due: 0, early: 0, claimed: 0, fetched: 0, changed: 0, failed: 0, budgetLeft: 0 }
+    const sent: Promise<Sent>[] = []
+    const now = o.clock.now()
+    if (opts.rerank || ranker.stale(now)) await rank(now)
+    report.due = ranker.queue.filter((r) => !r.early).length
+    let halt: Halt | undefined
+    while (!stopping.signal.aborted) {
+      if (!hasRoom()) {
+        if (!opts.waitForRoom) {
+          report.skipped = report.stoppedBy = 'in-flight'
+          break
+        }
+        await Promise.race(unwritten)
+        continue
+      }
+      const d = await dispatchOne()
+      if (d.sent) {
+        report.claimed++
+        if (d.early) report.early++
+        sent.push(d.done)
+      }
+      if (d.sent || d.retry) continue
+      halt = d
+      break
+    }
+    if (halt) {
+      report.budgetLeft = Math.max(0, o.budget.limitPerMinute - halt.usedInWindow)
+      report.nextBudgetAt = halt.nextAt
+      report.stoppedBy = halt.skipped
+      if (!report.claimed) report.skipped = halt.skipped
+    }
+    return { report, halt, sent }
   }
 
   let wakeUp: (() => void) | undefined
@@ -240,36 +245,43 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     wakeUp?.()
     wakeUp = undefined
   }
-  /** Until an in-flight request finishes, `ms` pass (real time on the engine's clock) or stop() is called. */
+  /** Until an in-flight request finishes, a scheduled job wakes it, `ms` pass (real time on the engine's clock) or stop() is called. */
   function waitForWake(ms: number): Promise<void> {
     const woken = new Promise<void>((resolve) => (wakeUp = resolve))
     return Promise.race([woken, o.clock.sleep(ms, stopping.signal)])
   }
 
+  /** Production: the step in a loop, parked between steps until something can change its answer. */
   async function run(): Promise<void> {
+    const jobs = wakeOnSchedule(
+      [
+        { id: 'horizon upkeep', everyMs: maintenanceEveryMs },
+        { id: 're-ranking', everyMs: rankEveryMs },
+      ],
+      wake,
+    )
     let failures = 0
-    while (state === 'running') {
-      if (inflight.size >= maxInFlight) {
-        await waitForWake(idleWaitMs)
-        continue
+    try {
+      while (state === 'running') {
+        let halt: Halt | undefined
+        try {
+          halt = (await step({ rerank: false, waitForRoom: false })).halt
+          if (failures) log.info({ after: failures }, 'sync passes succeed again')
+          failures = 0
+        } catch (err) {
+          // Database down: back off 1 s, 2 s, 4 s … up to 30 s instead of spinning (errors are logged, never thrown out of the loop).
+          failures++
+          const waitMs = Math.min(30_000, 1_000 * 2 ** (failures - 1))
+          log.error({ err: err instanceof Error ? err.message : String(err), failures, retryInMs: waitMs }, 'sync pass failed; backing off')
+          await o.clock.sleep(waitMs, stopping.signal)
+          continue
+        }
+        // A full in-flight bound is woken by the next answer; the budget and a halt say when they have room.
+        const waiting = halt && (halt.skipped === 'budget' || halt.skipped === 'halted' || halt.skipped === 'backoff')
+        await waitForWake(waiting ? Math.min(Math.max(1, halt!.nextAt - halt!.now), 60_000) : idleWaitMs)
       }
-      let step: Step
-      try {
-        step = await dispatchOne()
-        if (failures) log.info({ after: failures }, 'sync passes succeed again')
-        failures = 0
-      } catch (err) {
-        // Database down: back off 1 s, 2 s, 4 s … up to 30 s instead of spinning.
-        failures++
-        const waitMs = Math.min(30_000, 1_000 * 2 ** (failures - 1))
-        log.error({ err: err instanceof Error ? err.message : String(err), failures, retryInMs: waitMs }, 'sync pass failed; backing off')
-        await o.clock.sleep(waitMs, stopping.signal)
-        continue
-      }
-      if (step.sent || step.retry) continue
-      const waiting = step.skipped === 'budget' || step.skipped === 'halted' || step.skipped === 'backoff'
-      const waitMs = waiting ? Math.max(1, step.nextAt - step.now) : idleWaitMs
-      await waitForWake(Math.min(waitMs, 60_000))
+    } finally {
+      jobs.stop()
     }
   }
 
@@ -277,65 +289,38 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
   function reportProgress(now: number) {
     if (now - progress.since < 60_000) return
     const { since, ...counts } = progress
-    log.info({ pass: { due: queue.length, ...counts, inFlight: inflight.size, sinceMs: Number.isFinite(since) ? now - since : 0 } }, 'sync pass')
+    log.info({ pass: { due: ranker.queue.length, ...counts, inFlight: unwritten.size, sinceMs: Number.isFinite(since) ? now - since : 0 } }, 'sync pass')
     progress = { sent: 0, ok: 0, failed: 0, changed: 0, since: now }
   }
 
   async function settled(): Promise<void> {
-    while (inflight.size) await Promise.allSettled([...inflight])
+    while (unwritten.size) await Promise.allSettled([...unwritten])
   }
 
   return {
     start() {
       if (state !== 'idle') return
-      state = 'running'
+      moveTo('running')
       loop = run()
     },
-    async stop() {
-      if (state === 'stopped') return
-      state = 'stopping'
-      stopping.abort()
-      wake()
-      await loop
-      await settled()
-      await releaseClaims(o.db.prisma, o.instanceId).catch(() => {})
-      state = 'stopped'
+    stop() {
+      stopped ??= (async () => {
+        moveTo('stopping')
+        stopping.abort()
+        wake()
+        await loop
+        await settled()
+        await releaseClaims(o.db.prisma, o.instanceId).catch(() => {})
+        moveTo('stopped')
+      })()
+      return stopped
     },
     async runPass(opts = {}) {
-      const report: PassReport = { due: 0, early: 0, claimed: 0, fetched: 0, changed: 0, failed: 0, budgetLeft: 0 }
-      if (state === 'stopping' || state === 'stopped') return { ...report, skipped: 'stopping' }
-      const mine: Promise<Sent>[] = []
-      if (opts.rerank !== false || !queue.length || o.clock.now() - rankedAt >= rankEveryMs) await rank(o.clock.now())
-      report.due = queue.filter((r) => !r.early).length
-      let last: Extract<Step, { skipped: PermitSkip }> | undefined
-      for (;;) {
-        if (stopping.signal.aborted) break
-        if (inflight.size >= maxInFlight) {
-          if (opts.settle === false) {
-            report.skipped = report.stoppedBy = 'in-flight'
-            break
-          }
-          await Promise.race(inflight)
-          continue
-        }
-        const step = await dispatchOne()
-        if (step.sent) {
-          report.claimed++
-          if (step.early) report.early++
-          mine.push(step.done)
-        }
-        if (step.sent || step.retry) continue
-        last = step
-        break
-      }
-      if (last) {
-        report.budgetLeft = Math.max(0, o.budget.limitPerMinute - last.usedInWindow)
-        report.nextBudgetAt = last.nextAt
-        report.stoppedBy = last.skipped
-        if (!report.claimed) report.skipped = last.skipped
-      }
+      if (state === 'stopping' || state === 'stopped')
+        return { due: 0, early: 0, claimed: 0, fetched: 0, changed: 0, failed: 0, budgetLeft: 0, skipped: 'stopping' }
+      const { report, sent } = await step({ rerank: opts.rerank !== false, waitForRoom: opts.settle !== false })
       if (opts.settle !== false) {
-        for (const r of await Promise.all(mine)) {
+        for (const r of await Promise.all(sent)) {
           if (r.ok) report.fetched++
           else report.failed++
           if (r.changed) report.changed++
@@ -349,7 +334,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       return state
     },
     get inFlight() {
-      return inflight.size
+      return unwritten.size
     },
   }
 }

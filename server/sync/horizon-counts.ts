@@ -1,7 +1,7 @@
 import { HORIZON_DAYS } from '../calendar/horizon.ts'
 import type { PrismaClient } from '../db/client.ts'
 import { dueSql, pastCutoffSql, productsTodayCte, tierTargetSql } from './due.ts'
-import { TIERS, tierOf } from './tiers.ts'
+import { OVERDUE_AFTER_TARGETS, TIERS, tierOf } from './tiers.ts'
 import type { TierCounts } from './types.ts'
 
 /**
@@ -12,15 +12,18 @@ import type { TierCounts } from './types.ts'
  * - how many days each tier holds, from each product's horizon coverage
  *   (`product.horizon_from..horizon_to`, written by `maintainHorizon` in the
  *   statement that inserts the rows): 450 product rows;
- * - everything that is not "fresh and fetched" (due, asked for by run,
- *   claimed, never fetched), through the indexes on exactly those rows;
- * - the oldest fetch of each day, one step into the (date, last_fetched_at)
- *   index per day;
+ * - the days that are not fresh (`freshnessClass`, tiers.ts: older than the
+ *   tier's target at this instant, or never fetched), one range of the
+ *   (date, last_fetched_at) index per day, so fresh days are never visited;
+ * - what the engine will still fetch (due, asked for by run, claimed, never
+ *   fetched), through the indexes on exactly those rows;
+ * - the oldest fetch of each day, one step into the same index per day;
  * - today's open days, one primary-key probe per product.
  *
- * Due is `dueSql` (due.ts), the rule the claim query uses. Tier figures are
- * over covered days, so fresh = total − due never goes negative; `queue`
- * counts every due row in the horizon, covered or not, as the claims see them.
+ * Tier figures are over covered days, so fresh = total − due − overdue never
+ * goes negative; a day never fetched counts as due (it waits for its first
+ * fetch). `queue` is the engine's (`dueSql`, due.ts): every due row in the
+ * horizon, covered or not, as the claims see them.
  */
 const NOW = '$1::timestamptz'
 const P = productsTodayCte(NOW, { syncedOnly: true })
@@ -29,18 +32,43 @@ const IN_HORIZON = `f.date BETWEEN p.today AND p.today + ${HORIZON_DAYS - 1}`
 // Constant texts naming one parameter `$1` (the due.ts fragments need it as text): bound, never interpolated.
 const LIVE_SQL = `
   WITH ${P}
-  SELECT off, covered, count(*) FILTER (WHERE due)::int AS due,
-         count(*) FILTER (WHERE due AND next_due_at <= ${NOW} - (${tierTargetSql('off')}) * interval '1 millisecond')::int AS overdue,
-         count(*) FILTER (WHERE forced_at IS NOT NULL)::int AS queued,
-         count(*) FILTER (WHERE claimed_until > ${NOW})::int AS in_flight,
-         count(*) FILTER (WHERE last_fetched_at IS NULL)::int AS never
-  FROM (
-    SELECT f.date - p.today AS off, coalesce(f.date BETWEEN p.horizon_from AND p.horizon_to, false) AS covered,
-           f.next_due_at, f.forced_at, f.claimed_until, f.last_fetched_at, ${dueSql(NOW, 'p.today')} AS due
-    FROM day_fetch_state f JOIN p ON p.id = f.product_id
-    WHERE ${IN_HORIZON}
-      AND (f.next_due_at <= ${NOW} OR f.forced_at IS NOT NULL OR f.claimed_until > ${NOW} OR f.last_fetched_at IS NULL)) live
-  GROUP BY off, covered`
+  SELECT count(*) FILTER (WHERE ${dueSql(NOW, 'p.today')})::int AS due,
+         count(*) FILTER (WHERE f.forced_at IS NOT NULL)::int AS queued,
+         count(*) FILTER (WHERE f.claimed_until > ${NOW})::int AS in_flight,
+         count(*) FILTER (WHERE f.last_fetched_at IS NULL)::int AS never
+  FROM day_fetch_state f JOIN p ON p.id = f.product_id
+  WHERE ${IN_HORIZON}
+    AND (f.next_due_at <= ${NOW} OR f.forced_at IS NOT NULL OR f.claimed_until > ${NOW} OR f.last_fetched_at IS NULL)`
+
+/**
+ * `freshnessClass` in SQL: per day offset, the covered days older than
+ * `OVERDUE_AFTER_TARGETS` targets (overdue), older than one (due), and never
+ * fetched. Days 1–59 per calendar day and coverage (products grouped by
+ * their today and horizon, so coverage is one comparison per group), each a
+ * range of the (date, last_fetched_at) index; today per product (its primary
+ * key), aged at most up to its last slot's start.
+ */
+export const freshnessCountsSql = `
+  WITH ${P}, t AS (SELECT today, horizon_from, horizon_to, array_agg(id) AS ids FROM p WHERE horizon_from IS NOT NULL GROUP BY 1, 2, 3)
+  SELECT o.off, s.overdue, s.due, s.never
+  FROM t CROSS JOIN generate_series(1, ${HORIZON_DAYS - 1}) o(off)
+  CROSS JOIN LATERAL (SELECT (${tierTargetSql('o.off')}) * interval '1 millisecond' AS target) x
+  CROSS JOIN LATERAL (
+    SELECT (SELECT count(*) FROM day_fetch_state f WHERE f.date = t.today + o.off AND f.product_id = ANY (t.ids)
+              AND f.last_fetched_at < ${NOW} - ${OVERDUE_AFTER_TARGETS} * x.target)::int AS overdue,
+           (SELECT count(*) FROM day_fetch_state f WHERE f.date = t.today + o.off AND f.product_id = ANY (t.ids)
+              AND f.last_fetched_at >= ${NOW} - ${OVERDUE_AFTER_TARGETS} * x.target AND f.last_fetched_at < ${NOW} - x.target)::int AS due,
+           (SELECT count(*) FROM day_fetch_state f WHERE f.date = t.today + o.off AND f.product_id = ANY (t.ids) AND f.last_fetched_at IS NULL)::int AS never) s
+  WHERE t.today + o.off BETWEEN t.horizon_from AND t.horizon_to
+  UNION ALL
+  SELECT 0, count(*) FILTER (WHERE f.last_fetched_at < r.at - ${OVERDUE_AFTER_TARGETS} * r.target)::int,
+         count(*) FILTER (WHERE f.last_fetched_at >= r.at - ${OVERDUE_AFTER_TARGETS} * r.target AND f.last_fetched_at < r.at - r.target)::int,
+         count(*) FILTER (WHERE f.last_fetched_at IS NULL)::int
+  FROM p JOIN day_fetch_state f ON f.product_id = p.id AND f.date = p.today
+  CROSS JOIN LATERAL (
+    SELECT least(${NOW}, coalesce((f.date + f.last_slot_start::time) AT TIME ZONE p.time_zone, ${NOW})) AS at,
+           (${tierTargetSql('0')}) * interval '1 millisecond' AS target) r
+  WHERE p.today BETWEEN p.horizon_from AND p.horizon_to`
 
 // Today's open days through one primary-key probe per product (LIMIT 1 keeps the LATERAL a
 // correlated probe; flattened, the planner hashed a scan of every row instead).
@@ -62,7 +90,8 @@ const OLDEST_SQL = `
                  ORDER BY f.last_fetched_at LIMIT 1) AS oldest
   FROM t CROSS JOIN generate_series(0, ${HORIZON_DAYS - 1}) o(off)`
 
-type LiveRow = { off: number; covered: boolean; due: number; overdue: number; queued: number; in_flight: number; never: number }
+type LiveRow = { due: number; queued: number; in_flight: number; never: number }
+type StaleRow = { off: number; due: number; overdue: number; never: number }
 type ShapeRow = { cover: { lo: number; hi: number; n: number }[]; open_today: number }
 type OldestRow = { off: number; oldest: Date | null }
 
@@ -77,20 +106,24 @@ export interface HorizonCounts {
   oldest: Date | null
 }
 
-/** Sums the three readings into tiers; pure, so the arithmetic is tested without a database. */
-export function sumHorizon(live: readonly LiveRow[], shape: ShapeRow, oldest: readonly OldestRow[]): HorizonCounts {
+/** Sums the four readings into tiers; pure, so the arithmetic is tested without a database. */
+export function sumHorizon(live: LiveRow, shape: ShapeRow, stale: readonly StaleRow[], oldest: readonly OldestRow[]): HorizonCounts {
   const tiers: Record<string, TierCounts> = {}
   for (const t of TIERS) tiers[t.name] = { total: 0, fresh: 0, due: 0, overdue: 0, oldestFetchedAt: null }
-  const out: HorizonCounts = { tiers, queue: 0, queued: 0, inFlight: 0, never: 0, openToday: shape.open_today, oldest: null }
+  const out: HorizonCounts = {
+    tiers,
+    queue: live.due,
+    queued: live.queued,
+    inFlight: live.in_flight,
+    never: live.never,
+    openToday: shape.open_today,
+    oldest: null,
+  }
   for (const t of TIERS) for (const c of shape.cover) tiers[t.name]!.total += c.n * Math.max(0, Math.min(c.hi, t.toOffset) - Math.max(c.lo, t.fromOffset) + 1)
-  for (const r of live) {
-    out.queue += r.due
-    out.queued += r.queued
-    out.inFlight += r.in_flight
-    out.never += r.never
+  for (const r of stale) {
     const tier = tierOf(r.off)
-    if (!tier || !r.covered) continue
-    tiers[tier.name]!.due += r.due - r.overdue
+    if (!tier) continue
+    tiers[tier.name]!.due += r.due + r.never
     tiers[tier.name]!.overdue += r.overdue
   }
   for (const t of Object.values(tiers)) t.fresh = t.total - t.due - t.overdue
@@ -105,10 +138,11 @@ export function sumHorizon(live: readonly LiveRow[], shape: ShapeRow, oldest: re
 }
 
 export async function readHorizonCounts(prisma: PrismaClient, at: Date): Promise<HorizonCounts> {
-  const [live, shape, oldest] = await Promise.all([
+  const [live, shape, stale, oldest] = await Promise.all([
     prisma.$queryRawUnsafe<LiveRow[]>(LIVE_SQL, at),
     prisma.$queryRawUnsafe<ShapeRow[]>(SHAPE_SQL, at),
+    prisma.$queryRawUnsafe<StaleRow[]>(freshnessCountsSql, at),
     prisma.$queryRawUnsafe<OldestRow[]>(OLDEST_SQL, at),
   ])
-  return sumHorizon(live, shape[0]!, oldest)
+  return sumHorizon(live[0]!, shape[0]!, stale, oldest)
 }

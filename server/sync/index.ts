@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto'
 import os from 'node:os'
 import type { Clock } from '../clock.ts'
 import type { Database } from '../db/client.ts'
+import type { Logger } from '../logger.ts'
 import { createPartnerClient, type PartnerClientOptions } from '../partner/client.ts'
 import type { SyncService } from './types.ts'
 import { createBudget, type Budget } from './budget.ts'
 import { createSyncControl } from './control.ts'
-import { createSyncEngine, type EngineLogger, type SyncEngine, type SyncEngineOptions, type SyncObserver } from './engine.ts'
+import { createSyncEngine, type SyncEngine, type SyncEngineOptions, type SyncObserver } from './engine.ts'
 
 export interface SyncAssemblyOptions {
   /** The engine's pool: its claims, budget and writes. */
@@ -19,7 +20,7 @@ export interface SyncAssemblyOptions {
   controlDb?: Database
   /** The instance's clock: plans, due times, fetchedAt. */
   clock: Clock
-  logger: EngineLogger
+  logger: Logger
   partner: { baseUrl: string; apiKey: string; sandbox: boolean } & Pick<PartnerClientOptions, 'timeoutMs' | 'maxBodyBytes' | 'maxSlots' | 'maxHaltMs'>
   limitPerMinute: number
   timeZone: string

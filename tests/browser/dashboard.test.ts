@@ -38,7 +38,7 @@ type Status = {
   failingProducts: { productId: number; lastError: string | null }[]
   partner: { baseUrl?: string; host?: string; sandbox: boolean }
 }
-type Grid = { products: { productId: number; fetchedAt: (string | null)[] }[] }
+type Grid = { products: { productId: number; fetchedAt: (string | null)[]; state: string[] }[] }
 
 let server: LiveServer
 let browser: Browser
@@ -126,6 +126,9 @@ describe('dashboard in chromium', () => {
     const nulls = grid.products.reduce((a, p) => a + p.fetchedAt.filter((f) => f === null).length, 0)
     expect(await page.locator('#grid td.c.never').count()).toBe(nulls)
     expect(nulls).toBeLessThan(12 * 14)
+    // Each cell painted with the class the server gives it (the one sync status counts with).
+    const painted = await page.$$eval('#grid td.c', (cells) => cells.map((c) => c.className.split(' ')[1]))
+    expect(painted).toEqual(grid.products.flatMap((p) => p.state))
     expect(await page.locator('#history rect').count()).toBe(60)
 
     await page.screenshot({ path: SCREENSHOT, fullPage: true })

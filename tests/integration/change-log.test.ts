@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHANGES_CHANNEL, parseNotifyPayload, type ChangeEvent } from '../../server/changes/event.ts'
+import { createChangeFeed } from '../../server/changes/feed.ts'
 import { pruneChanges, readChangesAfter } from '../../server/changes/log.ts'
 import { recordFetchFailure, SNAPSHOT_TX, writeDaySnapshot, writeInTransaction } from '../../server/sync/snapshot.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
@@ -175,5 +176,23 @@ describe('retention', () => {
     expect(await pruneChanges(db.prisma, 24 * 3_600_000, 1)).toBeGreaterThanOrEqual(1)
     const left = (await eventsOf(16, D)).map((e) => e.id)
     expect(left).toEqual([recent.eventId])
+  })
+
+  it('the feed runs retention as a scheduled job, the first run at start', async () => {
+    const D = '2026-12-31'
+    const old = await write(16, D, [rawSlot(D, '04:00')], 3)
+    await db.prisma.$executeRawUnsafe(`UPDATE change_event SET created_at = now() - interval '2 hours' WHERE id = $1`, old.eventId)
+    const pruned: number[] = []
+    const feed = createChangeFeed({
+      connectionString: db.directUrl,
+      prisma: db.prisma,
+      retentionMs: 3_600_000,
+      logger: { info: (o: { pruned?: number }) => void (o.pruned && pruned.push(o.pruned)), warn() {} },
+    })
+    await feed.start()
+    await until(() => pruned.length > 0)
+    await feed.stop()
+    expect(pruned).toEqual([1])
+    expect(await eventsOf(16, D)).toEqual([])
   })
 })

@@ -3,16 +3,17 @@ import { addDays, daysBetween, localDate, zonedTimeToInstant } from '../../serve
 import { seededRandom } from '../../server/sandbox/rng.ts'
 import { applyMigrations } from '../../server/db/migrate.ts'
 import { maintainHorizon } from '../../server/sync/claims.ts'
-import { isDue, isPastCutoff } from '../../server/sync/due.ts'
+import { cutoffAt, isDue, isPastCutoff } from '../../server/sync/due.ts'
 import { readHorizonCounts } from '../../server/sync/horizon-counts.ts'
-import { TIERS, tierOf } from '../../server/sync/tiers.ts'
+import { freshnessClass, TIERS, tierOf } from '../../server/sync/tiers.ts'
 import type { TierCounts } from '../../server/sync/types.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 
 /**
  * sync/status reads its horizon counts without visiting every row
  * (horizon-counts.ts). Here they must equal the plain definition, computed
- * in TypeScript over every row with the planner's own rule (due.ts), on
+ * in TypeScript over every row: tiers by `freshnessClass` (tiers.ts), the
+ * queue by the planner's own rule (due.ts), on
  * random fetch states in four time zones, with paused products and one
  * product whose rows were written without maintainHorizon (no coverage).
  */
@@ -41,7 +42,7 @@ type Row = {
 }
 
 describe('status horizon counts', () => {
-  it('equal a scan of every row judged by the planner’s rule', async () => {
+  it('equal a scan of every row judged by freshnessClass and the planner’s rule', async () => {
     db = await createTestDatabase()
     const rnd = seededRandom(11)
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!
@@ -67,13 +68,17 @@ describe('status horizon counts', () => {
       addDays(localDate(NOW, ZONES[2]!), 60),
       new Date(NOW - H),
     )
-    const keys = await db.prisma.$queryRawUnsafe<{ product_id: number; date: string }[]>(`SELECT product_id, date::text AS date FROM day_fetch_state`)
-    const facts = keys.map((k) => ({
+    const keys = await db.prisma.$queryRawUnsafe<{ product_id: number; date: string; time_zone: string }[]>(
+      `SELECT f.product_id, f.date::text AS date, p.time_zone FROM day_fetch_state f JOIN product p ON p.id = f.product_id`,
+    )
+    // Ages spread over three targets of the day's tier, so every tier has fresh, due and overdue days.
+    const targetOf = (k: (typeof keys)[number]) => tierOf(daysBetween(localDate(NOW, k.time_zone), k.date))?.targetMs ?? 90 * H
+    const facts = keys.map(({ time_zone, ...k }) => ({
       ...k,
       next: new Date(NOW + Math.round((rnd() - 0.6) * 200 * H)),
       forced: rnd() < 0.08 ? new Date(NOW - 60_000) : null,
       claimed: rnd() < 0.05 ? new Date(NOW + (rnd() < 0.5 ? 1 : -1) * 60_000) : null,
-      fetched: rnd() < 0.85 ? new Date(NOW - Math.round(rnd() * 90 * H)) : null,
+      fetched: rnd() < 0.85 ? new Date(NOW - Math.round(rnd() * 3 * targetOf({ ...k, time_zone }))) : null,
       last: rnd() < 0.8 ? pick(['00:00', '09:30', '13:30', '13:37', '13:38', '18:00', '23:59']) : null,
       outcome: pick(['ok', 'ok', 'empty', 'error', null]),
     }))
@@ -125,9 +130,8 @@ describe('status horizon counts', () => {
       if (fetched && (t.oldestFetchedAt === null || fetched < t.oldestFetchedAt)) t.oldestFetchedAt = fetched
       if (r.product_id === 41) continue // no recorded coverage: in the queue, not in the tiers
       t.total++
-      if (!due) t.fresh++
-      else if (c.nextDueAt <= NOW - tier.targetMs) t.overdue++
-      else t.due++
+      const cls = freshnessClass(c.lastFetchedAt, offset, NOW, cutoffAt(r.date, r.last_slot_start, r.time_zone))
+      t[cls === 'never' ? 'due' : cls]++
     }
 
     const got = await readHorizonCounts(db.prisma, new Date(NOW))

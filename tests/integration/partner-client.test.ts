@@ -3,8 +3,8 @@ import Fastify from 'fastify'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { addDays } from '../../server/calendar/days.ts'
 import { manualClock, systemClock, type Clock } from '../../server/clock.ts'
-import { loggerOptions } from '../../server/logger.ts'
-import { createPartnerClient, DEFAULT_RATE_LIMIT_WAIT_MS, type PartnerClientOptions, type PartnerLogger } from '../../server/partner/client.ts'
+import { loggerOptions, type Logger } from '../../server/logger.ts'
+import { createPartnerClient, DEFAULT_RATE_LIMIT_WAIT_MS, type PartnerClientOptions } from '../../server/partner/client.ts'
 import { validateDay } from '../../server/partner/schema.ts'
 import { startSandbox, type Sandbox } from '../../server/sandbox/server.ts'
 
@@ -18,7 +18,7 @@ function openDay(sb: Sandbox, clock: Clock, from = 30): string {
 }
 
 /** The project's pino configuration writing into memory. */
-function capturePino(): { logger: PartnerLogger; text(): string; lines(): Record<string, unknown>[]; close(): Promise<void> } {
+function capturePino(): { logger: Logger; text(): string; lines(): Record<string, unknown>[]; close(): Promise<void> } {
   let text = ''
   const stream = new Writable({
     write(chunk, _enc, cb) {

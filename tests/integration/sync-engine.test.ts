@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { claimPairs } from '../../server/sync/claims.ts'
+import { claimNext } from '../../server/sync/claims.ts'
 import { createSyncWorld, type SyncWorld } from '../helpers/sync.ts'
 import { normalizeServed, storedDay } from '../helpers/stored.ts'
 
@@ -173,17 +173,17 @@ describe('sync engine on a real database and sandbox', () => {
     const { engine } = world.makeSync({ engine: { claimTtlMs: 2 * MINUTE } })
     await engine.runPass() // creates the horizon rows, fetches the first 5
     world.clock.advance(STEP)
-    const rows = await world.db.prisma.$queryRawUnsafe<{ product_id: number; date: string }[]>(
-      `SELECT product_id, date::text AS date FROM day_fetch_state WHERE last_fetched_at IS NULL ORDER BY date LIMIT 5`,
+    const rows = await world.db.prisma.$queryRawUnsafe<{ product_id: number; date: string; next_due_at: Date }[]>(
+      `SELECT product_id, date::text AS date, next_due_at FROM day_fetch_state WHERE last_fetched_at IS NULL ORDER BY date LIMIT 5`,
     )
-    const dead = await claimPairs(
-      world.db.prisma,
-      rows.map((r) => ({ productId: r.product_id, date: r.date })),
-      'crashed',
-      world.clock.now(),
-      2 * MINUTE,
-    )
-    expect(dead).toHaveLength(5)
+    // The crashed instance claimed them the way every instance does (claimNext, one pair per send), then died.
+    const ranked = rows.map((r) => ({ productId: r.product_id, date: r.date, nextDueAt: r.next_due_at.getTime() }))
+    const dead: string[] = []
+    for (let i = 0; i < ranked.length; i++) {
+      const { pair } = await claimNext(world.db.prisma, ranked.slice(i), 'crashed', world.clock.now(), 2 * MINUTE)
+      dead.push(`${pair?.productId}/${pair?.date}`)
+    }
+    expect(dead).toEqual(ranked.map((r) => `${r.productId}/${r.date}`))
     const pass = await engine.runPass()
     expect(pass.claimed).toBe(5)
     const key = (r: { product_id: number; date: string }) => `${r.product_id}/${r.date}`

@@ -64,7 +64,7 @@ export type AppRouter = TRPCBuiltRouter<{
                 }[];
                 freshness: {
                     fetchedAt: string | null;
-                    state: "fresh" | "stale" | "never";
+                    state: "fresh" | "never" | "stale";
                 };
             };
             meta: object;
@@ -127,6 +127,7 @@ export type AppRouter = TRPCBuiltRouter<{
                     productId: number;
                     paused: boolean;
                     fetchedAt: (string | null)[];
+                    state: ("fresh" | "due" | "overdue" | "never")[];
                     failing: number[];
                 }[];
             };

@@ -142,15 +142,8 @@ function renderHistory(h, limit) {
   $('history-peak').textContent = `peak ${fmtInt(peak)}/min${limit ? ` · limit ${fmtInt(limit)}/min${limit <= top ? ' (dashed)' : ''}` : ''}`
 }
 
-function cellClass(age, target) {
-  if (age === null) return 'never'
-  if (age <= target) return 'fresh'
-  return age <= 2 * target ? 'due' : 'overdue'
-}
-
 function renderGrid(g) {
   const nowMs = Date.parse(g.at)
-  const targetOf = (off) => (g.tiers.find((t) => off >= t.fromOffset && off <= t.toOffset) || { targetSeconds: 86400 }).targetSeconds
   const head = el('tr', {}, el('th', {}, 'product'), ...Array.from({ length: g.days }, (_, i) => el('th', {}, i === 0 ? 'today' : `+${i}`)))
   $('grid').tHead.replaceChildren(head)
   $('grid').tBodies[0].replaceChildren(
@@ -163,7 +156,8 @@ function renderGrid(g) {
           const age = ageOf(iso, nowMs)
           const failing = p.failing.includes(off)
           return el('td', {
-            class: `c ${cellClass(age, targetOf(off))}${failing ? ' failing' : ''}`,
+            // The server classes each day (the rule sync status counts with); the page only paints it.
+            class: `c ${p.state[off]}${failing ? ' failing' : ''}`,
             title: `product ${p.productId}, day +${off}: ${iso ? `fetched ${fmtAge(age)} ago` : 'never fetched'}${failing ? ', last fetch failed' : ''}`,
           })
         }),
