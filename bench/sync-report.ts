@@ -1,5 +1,6 @@
 import { TIERS, type TierName } from '../server/sync/tiers.ts'
 import type { Needs } from './best-plan.ts'
+import type { DayRow } from './sync-days.ts'
 import { formatHourly, type HourRow } from './sync-hourly.ts'
 
 /** What bench/sync-sim.ts measures, and how RESULTS.md shows it. */
@@ -36,6 +37,8 @@ export interface SimResult {
   realSeconds: number
   /** Per simulated hour, warm-up included (sync-hourly.ts); absent in runs before it was measured. */
   hourly?: HourRow[]
+  /** Per calendar day of a `--days` run (sync-days.ts). */
+  days?: DayRow[]
   run?: RunResult
 }
 

@@ -14,7 +14,13 @@
  * scenario: a "run now" of the whole horizon, with today's freshness while it
  * drains.
  *
- *   npm run bench:sync -- [--catalogue sample,dense] [--products 450] [--warmup-hours 3] [--hours 24] [--run-hours 6] [--day 2026-12-01]
+ *   npm run bench:sync -- [--catalogue sample,dense,zones,seasonal] [--products 450] [--warmup-hours 3] [--hours 24] [--run-hours 6] [--day 2026-12-01] [--days 7]
+ *
+ * `--days N` measures N consecutive calendar days from `--day` (midnight to
+ * midnight in the reference zone, Asia/Singapore), each its own row with the
+ * minute-by-minute bound of that day (`days` in the JSON); it replaces
+ * `--hours`. Products keep their own zones (the `zones` shape spreads them):
+ * reads, tiers and "today" are each product's own local dates.
  *
  * `--day` is the measured calendar day (from its midnight). The default, a
  * Tuesday, follows the dense catalogue's light Monday (most of its closing
@@ -35,7 +41,7 @@ import { createDatabase } from '../server/db/client.ts'
 import { ensureDatabase, startEmbeddedPostgres } from '../server/db/embedded-postgres.ts'
 import { applyMigrations } from '../server/db/migrate.ts'
 import { silentLogger } from '../server/logger.ts'
-import type { CatalogueShape } from '../server/sandbox/catalogue.ts'
+import { CATALOGUE_SHAPES, type CatalogueShape } from '../server/sandbox/catalogue.ts'
 import { seededRandom } from '../server/sandbox/rng.ts'
 import { startSandbox } from '../server/sandbox/server.ts'
 import { smartStrategy, type PlanStrategy } from '../server/sync/engine.ts'
@@ -45,6 +51,7 @@ import { normalizeServed, storedDay, type NormalSlot } from '../tests/helpers/st
 import { bestOverTime, bestOverTimeSeries, bestShares, dailyNeeds, type BestSample, type Needs } from './best-plan.ts'
 import { naiveStrategy } from './naive-strategy.ts'
 import { prefill } from './prefill.ts'
+import { dayAccumulator } from './sync-days.ts'
 import { hourlyTracker } from './sync-hourly.ts'
 import { formatSimReport, type CatalogueReport, type RunResult, type SimReport, type SimResult } from './sync-report.ts'
 
@@ -60,11 +67,13 @@ const { values: args } = parseArgs({
     strategies: { type: 'string', default: 'smart,naive' },
     out: { type: 'string', default: 'bench/out/sync.json' },
     day: { type: 'string', default: '2026-12-01' },
+    days: { type: 'string' },
   },
 })
 const PRODUCTS = Number(args.products)
 const WARMUP_MS = Number(args['warmup-hours']) * 3_600_000
-const MEASURE_MS = Number(args.hours) * 3_600_000
+const DAYS = args.days === undefined ? undefined : Number(args.days)
+const MEASURE_MS = (DAYS === undefined ? Number(args.hours) : DAYS * 24) * 3_600_000
 const RUN_MS = Number(args['run-hours']) * 3_600_000
 const LIMIT = Number(args.limit)
 const LATENCY = parseLatency(args.latency!)
@@ -163,8 +172,13 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   const db = createDatabase(urlFor(dbName), { max: 12 })
   const clock = manualClock(MEASURE_FROM - WARMUP_MS)
   const sandbox = await startSandbox({ products: PRODUCTS - 2, rateLimitPerMinute: LIMIT, clock, timeZone: TZ, latency: LATENCY, shape: o.shape })
-  await db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2`, sandbox.catalogue.productIds(), TZ)
-  const filled = await prefill(db.prisma, sandbox.catalogue, o.strategy, clock.now(), TZ, USABLE_PER_DAY / 1440)
+  const ids = sandbox.catalogue.productIds()
+  await db.prisma.$executeRawUnsafe(
+    `INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), unnest($2::text[])`,
+    ids,
+    ids.map((id) => sandbox.catalogue.timeZone(id)),
+  )
+  const filled = await prefill(db.prisma, sandbox.catalogue, o.strategy, clock.now(), USABLE_PER_DAY / 1440)
   const tag = `[${o.shape}/${o.name}${o.runAll ? '+run' : ''}]`
   process.stderr.write(`${tag} pre-filled ${filled} days\n`)
   // Production settings: default margin and in-flight limit; the shared
@@ -198,6 +212,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   // Samples start with the warm-up so the hourly breakdown shows the evening before the measured midnight.
   let nextSample = clock.now()
   const hourly = hourlyTracker({ catalogue: sandbox.catalogue, timeZone: TZ, measureFrom: MEASURE_FROM, bound: o.bound })
+  const perDay = dayAccumulator({ measureFrom: MEASURE_FROM, limitPerMinute: LIMIT, dateOf: (i) => addDays(DAY, i) })
   let nextProgress = Date.now() + 15_000
   const acc = {
     todayReads: 0,
@@ -230,6 +245,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
       hourly.requests(now, sandbox.stats().perProductDate)
       sandbox.resetStats()
       hourly.restart()
+      perDay.restart()
       if (o.runAll) {
         run.queuedAtStart = (await sync.control.run({})).queued
         run.etaAtStart = (await sync.control.status()).run.etaAt
@@ -258,6 +274,8 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
       if (process.env.SIM_DIAG && measuring && (nextSample - MEASURE_FROM) % 3_600_000 === 0) await staleMonthDiag(db.prisma, now, tag)
       hourly.requests(now, sandbox.stats().perProductDate)
       if (measuring) {
+        perDay.totals(now, sandbox.stats())
+        perDay.sample(now, s)
         acc.todayReads += s.today_reads
         acc.todayOk += s.today_ok
         acc.weekReads += s.week_reads
@@ -271,16 +289,18 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
         acc.samples++
         acc.never = s.never
         run.leftAtEnd = s.forced
-        const ids = sandbox.catalogue.productIds()
-        const today = localDate(now, TZ)
         for (let i = 0; i < READS_PER_SAMPLE; i++) {
           const id = ids[Math.floor(rnd() * ids.length)]!
-          const date = addDays(today, pickOffset(rnd(), rnd()))
+          // A client reads the product's days in its own calendar.
+          const date = addDays(localDate(now, sandbox.catalogue.timeZone(id)), pickOffset(rnd(), rnd()))
           const stored = await storedDay(db.prisma, id, date)
           const truth = normalizeServed(sandbox.catalogue.inventory(id, date, now), date)
+          const slotsEqual = JSON.stringify(stored) === JSON.stringify(truth)
+          const datesEqual = datesEntry(stored) === datesEntry(truth)
+          perDay.read(now, slotsEqual, datesEqual)
           accuracy.reads++
-          if (JSON.stringify(stored) === JSON.stringify(truth)) accuracy.slotsEqual++
-          if (datesEntry(stored) === datesEntry(truth)) accuracy.datesEqual++
+          if (slotsEqual) accuracy.slotsEqual++
+          if (datesEqual) accuracy.datesEqual++
         }
       }
       nextSample += SAMPLE_EVERY_MS
@@ -333,6 +353,8 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   const requests = stats.requests
   run.drained = run.queuedAtStart - run.leftAtEnd
   const busy = [...minutes.values()].filter((m) => m.due)
+  for (const [i, m] of minutes) if (m.due) perDay.busyMinute(MEASURE_FROM + i * 60_000, m.sent)
+  perDay.totals(end, stats)
   await engine.stop()
   await sandbox.close()
   await db.close()
@@ -360,6 +382,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
     dbWrites: Number(writes),
     realSeconds: (Date.now() - t0) / 1000,
     hourly: hourly.rows(),
+    ...(DAYS !== undefined ? { days: perDay.rows() } : {}),
     ...(o.runAll ? { run } : {}),
   }
 }
@@ -381,11 +404,10 @@ function modelAccuracy(
   let slots = 0
   let dates = 0
   for (let t = MEASURE_FROM; t < MEASURE_FROM + hours * 3_600_000; t += SAMPLE_EVERY_MS) {
-    const today = localDate(t, TZ)
     for (let i = 0; i < READS_PER_SAMPLE; i++) {
       const id = ids[Math.floor(rnd() * ids.length)]!
       const offset = pickOffset(rnd(), rnd())
-      const date = addDays(today, offset)
+      const date = addDays(localDate(t, catalogue.timeZone(id)), offset)
       const seen = normalizeServed(catalogue.inventory(id, date, t - rnd() * intervalOf(offset)), date)
       const truth = normalizeServed(catalogue.inventory(id, date, t), date)
       reads++
@@ -412,34 +434,33 @@ async function main() {
   }
   try {
     for (const shape of args.catalogue!.split(',') as CatalogueShape[]) {
-      if (shape !== 'sample' && shape !== 'dense') throw new Error(`unknown catalogue ${shape}`)
+      if (!CATALOGUE_SHAPES.includes(shape)) throw new Error(`unknown catalogue ${shape}`)
       const probe = await startSandbox({ products: PRODUCTS - 2, timeZone: TZ, shape })
-      const needs: Needs = dailyNeeds(probe.catalogue, probe.catalogue.productIds(), DAY, TZ)
+      const needs: Needs = dailyNeeds(probe.catalogue, probe.catalogue.productIds(), DAY)
       const targetOf = (offset: number) => TIERS.find((t) => offset >= t.fromOffset && offset <= t.toOffset)!.targetMs
       const totalNeed = TIERS.reduce((n, t) => n + needs[t.name], 0)
       const spread = totalNeed / USABLE_PER_DAY
+      // The reference is a property of the catalogue, not of the day: its first measured day at most.
+      const refHours = Math.min(24, MEASURE_MS / 3_600_000)
       const accuracyRef = {
-        atTargets: modelAccuracy(probe.catalogue, targetOf, MEASURE_MS / 3_600_000),
-        budgetSpread: modelAccuracy(probe.catalogue, (off) => targetOf(off) * spread, MEASURE_MS / 3_600_000),
+        atTargets: modelAccuracy(probe.catalogue, targetOf, refHours),
+        budgetSpread: modelAccuracy(probe.catalogue, (off) => targetOf(off) * spread, refHours),
         spread,
       }
       await probe.close()
       const bound = bestOverTimeSeries(probe.catalogue, probe.catalogue.productIds(), {
-        timeZone: TZ,
         from: MEASURE_FROM - WARMUP_MS,
         to: MEASURE_FROM + Math.max(MEASURE_MS, RUN_MS),
         sampleEveryMs: SAMPLE_EVERY_MS,
         perMinute: USABLE_PER_DAY / 1440,
       })
       const bestInTime = bestOverTime(probe.catalogue, probe.catalogue.productIds(), {
-        timeZone: TZ,
         from: MEASURE_FROM,
         to: MEASURE_FROM + MEASURE_MS,
         sampleEveryMs: SAMPLE_EVERY_MS,
         perMinute: USABLE_PER_DAY / 1440,
       })
       const bestInTimeFromMidnight = bestOverTime(probe.catalogue, probe.catalogue.productIds(), {
-        timeZone: TZ,
         from: MEASURE_FROM,
         to: MEASURE_FROM + MEASURE_MS,
         sampleEveryMs: SAMPLE_EVERY_MS,
@@ -466,6 +487,16 @@ async function main() {
         const strategy = strategies[name]
         if (!strategy) throw new Error(`unknown strategy ${name}`)
         const r = await simulate({ name, strategy, shape, measureMs: MEASURE_MS, bound }, pg.url, pg.urlFor)
+        // Each measured day beside the minute-by-minute bound over that same day.
+        for (const [i, d] of (r.days ?? []).entries()) {
+          const from = MEASURE_FROM + i * 86_400_000
+          d.bound = bestOverTime(probe.catalogue, probe.catalogue.productIds(), {
+            from,
+            to: from + 86_400_000,
+            sampleEveryMs: SAMPLE_EVERY_MS,
+            perMinute: USABLE_PER_DAY / 1440,
+          })
+        }
         cat.results.push(r)
         process.stderr.write(`[${shape}/${name}] done in ${r.realSeconds.toFixed(0)} s: ${JSON.stringify(r)}\n`)
       }
