@@ -1,6 +1,6 @@
 import { TIERS, type TierName } from '../server/sync/tiers.ts'
 import type { Needs } from './best-plan.ts'
-import type { DayRow } from './sync-days.ts'
+import { type DayRow, formatDays } from './sync-days.ts'
 import { formatHourly, type HourRow } from './sync-hourly.ts'
 
 /** What bench/sync-sim.ts measures, and how RESULTS.md shows it. */
@@ -61,6 +61,10 @@ export interface CatalogueReport {
 
 export interface SimReport {
   date: string
+  /** The commit the run measured (`git rev-parse --short HEAD`; a trailing `+` when the tree had changes). */
+  commit?: string
+  /** CPU model, cores and Node version. */
+  machine?: string
   cores: number
   limit: number
   products: number
@@ -145,6 +149,9 @@ function catalogueSection(c: CatalogueReport, limit: number): string {
         '',
         formatHourly(r.hourly!.filter((h) => h.hour >= -HOURLY_WARMUP_SHOWN)),
       ]),
+    ...steady
+      .filter((r) => r.days?.length)
+      .flatMap((r) => ['', `Day by day, ${r.strategy}, each beside the minute-by-minute bound of that day:`, '', formatDays(r.days!)]),
   ].join('\n')
 }
 

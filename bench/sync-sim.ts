@@ -30,6 +30,7 @@
  * days 8–30 by offset and by when they were last fetched and are due, and at
  * the end the requests by tier and stored outcome.
  */
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -418,12 +419,23 @@ function modelAccuracy(
   return { slots: slots / reads, dates: dates / reads }
 }
 
+/** The commit measured, marked `+` when the work tree differs from it. */
+function gitCommit(): string | undefined {
+  const git = (...a: string[]) => spawnSync('git', a, { encoding: 'utf8' })
+  const head = git('rev-parse', '--short', 'HEAD')
+  if (head.status !== 0) return undefined
+  const dirty = git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== ''
+  return `${head.stdout.trim()}${dirty ? '+' : ''}`
+}
+
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slotsync-bench-sim-'))
   const pg = await startEmbeddedPostgres({ dataDir })
   const strategies: Record<string, PlanStrategy> = { smart: smartStrategy, naive: naiveStrategy }
   const report: SimReport = {
     date: new Date().toISOString(),
+    commit: gitCommit(),
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
     cores: os.cpus().length,
     limit: LIMIT,
     products: PRODUCTS,
