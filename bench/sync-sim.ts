@@ -66,7 +66,8 @@ const { values: args } = parseArgs({
     latency: { type: 'string', default: '300-4000' },
     catalogue: { type: 'string', default: 'sample,dense' },
     strategies: { type: 'string', default: 'smart,naive' },
-    out: { type: 'string', default: 'bench/out/sync.json' },
+    /** Default bench/out/sync.json; a `--days` run's default is bench/results/<catalogue>-<days>d-<products>x<limit>.json, an input of `npm run bench:results`. */
+    out: { type: 'string' },
     day: { type: 'string', default: '2026-12-01' },
     days: { type: 'string' },
   },
@@ -74,6 +75,9 @@ const { values: args } = parseArgs({
 const PRODUCTS = Number(args.products)
 const WARMUP_MS = Number(args['warmup-hours']) * 3_600_000
 const DAYS = args.days === undefined ? undefined : Number(args.days)
+const OUT =
+  args.out ??
+  (DAYS === undefined ? 'bench/out/sync.json' : `bench/results/${args.catalogue!.replaceAll(',', '+')}-${DAYS}d-${args.products}x${args.limit}.json`)
 const MEASURE_MS = (DAYS === undefined ? Number(args.hours) : DAYS * 24) * 3_600_000
 const RUN_MS = Number(args['run-hours']) * 3_600_000
 const LIMIT = Number(args.limit)
@@ -123,11 +127,11 @@ const READ_WEIGHTS: [number, number, number][] = [
   [31, 59, 0.1],
 ]
 
-/** SIM_DIAG, every measured hour: the stale open days 8–30, by offset and by the local hour they were last fetched and are due. */
+/** SIM_DIAG, every measured hour: the stale open days 8–30, by offset (in the product's zone) and by the hour (in the reference zone) they were last fetched and are due. */
 async function staleMonthDiag(prisma: ReturnType<typeof createDatabase>['prisma'], now: number, tag: string) {
   const stale = `off BETWEEN 8 AND 30 AND last_outcome = 'ok' AND last_fetched_at < $1::timestamptz - interval '24 hours'`
   const rows = await prisma.$queryRawUnsafe<{ k: string; n: number }[]>(
-    `WITH d AS (SELECT f.*, (f.date - ($1::timestamptz AT TIME ZONE $2)::date) AS off FROM day_fetch_state f)
+    `WITH d AS (SELECT f.*, (f.date - ($1::timestamptz AT TIME ZONE p.time_zone)::date) AS off FROM day_fetch_state f JOIN product p ON p.id = f.product_id)
      SELECT 'off ' || off AS k, count(*)::int AS n FROM d WHERE ${stale} GROUP BY off
      UNION ALL SELECT 'fetched ' || to_char(last_fetched_at AT TIME ZONE $2, 'DD HH24'), count(*)::int FROM d WHERE ${stale} GROUP BY 1
      UNION ALL SELECT 'due ' || to_char(next_due_at AT TIME ZONE $2, 'DD HH24'), count(*)::int FROM d WHERE ${stale} GROUP BY 1
@@ -338,9 +342,8 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   const stats = sandbox.stats()
   if (process.env.SIM_DIAG) {
     const rows = await db.prisma.$queryRawUnsafe<{ k: string; outcome: string; off: number; total_remaining: number | null }[]>(
-      `SELECT f.product_id || '/' || f.date::text AS k, f.last_outcome AS outcome, (f.date - ($1::timestamptz AT TIME ZONE $2)::date) AS off FROM day_fetch_state f`,
+      `SELECT f.product_id || '/' || f.date::text AS k, f.last_outcome AS outcome, (f.date - ($1::timestamptz AT TIME ZONE p.time_zone)::date) AS off FROM day_fetch_state f JOIN product p ON p.id = f.product_id`,
       new Date(clock.now()),
-      TZ,
     )
     const by: Record<string, number> = {}
     for (const r of rows) {
@@ -517,8 +520,8 @@ async function main() {
         cat.results.push(r)
         process.stderr.write(`[${shape}/smart+run] done in ${r.realSeconds.toFixed(0)} s: ${JSON.stringify(r)}\n`)
       }
-      fs.mkdirSync(path.dirname(args.out!), { recursive: true })
-      fs.writeFileSync(args.out!, JSON.stringify(report, null, 2))
+      fs.mkdirSync(path.dirname(OUT), { recursive: true })
+      fs.writeFileSync(OUT, JSON.stringify(report, null, 2))
     }
   } finally {
     await pg.stop()
