@@ -52,7 +52,12 @@ export function rowsOfReport(j: SimReport & { note?: string }): FigureRow[] {
     const smart = of('smart')
     const b = c.bestInTime
     const days = smart?.days ?? []
-    const span = days.length ? `${days.length} days from ${days[0]!.date}` : `${j.day ?? '2026-12-01'}, ${smart?.hours ?? '?'} h`
+    const span =
+      days.length > 1
+        ? `${days.length} days from ${days[0]!.date}`
+        : days.length
+          ? `${days[0]!.date}, 24 h`
+          : `${j.day ?? '2026-12-01'}, ${smart?.hours ?? '?'} h`
     const scaled = j.products !== 450 || j.limit !== 30 ? ' (scaled: same products per request as 450 × 30/min)' : ''
     const row: FigureRow = {
       shape: c.shape,
@@ -69,6 +74,7 @@ export function rowsOfReport(j: SimReport & { note?: string }): FigureRow[] {
       // Over several days the bound is the mean of each day's own; the worst day is the one furthest under its bound.
       const mean = (f: (d: (typeof days)[number]) => number) => days.reduce((n, d) => n + f(d), 0) / days.length
       row.bound = { today: mean((d) => d.bound!.today), week: mean((d) => d.bound!.week), month: mean((d) => d.bound!.monthAfterWeek) }
+      if (days.length === 1) return row
       const gap = {
         today: (d: (typeof days)[number]) => d.bound!.today - d.todayWithinTarget,
         week: (d: (typeof days)[number]) => d.bound!.week - d.weekWithinTarget,
