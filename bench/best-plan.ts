@@ -7,6 +7,9 @@ import { TIERS, type TierName } from '../server/sync/tiers.ts'
  * with a given budget. Pure: computed from the catalogue, which is a pure
  * function of time, for the calendar day `day`.
  *
+ * Every product's days are its own zone's local dates (the catalogue says
+ * which zone): a catalogue over several zones has several midnights a day.
+ *
  * The model: a day "read" counts only while it has something to read (today
  * before its last slot starts, other days with slots), as the simulation's
  * freshness figures do; closed days need nothing (a perfect planner knows
@@ -18,11 +21,13 @@ import { TIERS, type TierName } from '../server/sync/tiers.ts'
  */
 export type Needs = Record<TierName, number>
 
-export function dailyNeeds(catalogue: Catalogue, productIds: readonly number[], day: string, timeZone: string): Needs {
-  const dayStart = startOfDay(day, timeZone)
+export function dailyNeeds(catalogue: Pick<Catalogue, 'inventory' | 'timeZone'>, productIds: readonly number[], day: string): Needs {
   const needs: Needs = { today: 0, week: 0, month: 0, horizon: 0 }
   const [today, week, , horizon] = TIERS
   for (const id of productIds) {
+    // Each product's `day` is its own local date, from its own midnight.
+    const timeZone = catalogue.timeZone(id)
+    const dayStart = startOfDay(day, timeZone)
     const slots = catalogue.inventory(id, day, dayStart)
     if (slots.length) {
       const last = slots
@@ -68,7 +73,9 @@ export function bestShares(needs: Needs, budgetPerDay: number): Record<TierName,
  * period, after the tiers before it took what they needed (today first:
  * min(budget, open todays / 15 min, tomorrow's open days counted from
  * 15 min before midnight); then days 1–7 at their steady rate,
- * plus the catch-up of those left stale meanwhile). Days 8–30 are also
+ * plus the catch-up of those left stale meanwhile). Each zone's today
+ * comes from its own midnight: with products in several zones, today's need
+ * arrives once per zone, at that zone's midnight. Days 8–30 are also
  * bounded with days 1–7 at their bound first, charging days 1–7 the least
  * that takes (`monthAfterWeek`): the steady rate is neither what the
  * evening before a crunch asks nor the least.
@@ -76,7 +83,6 @@ export function bestShares(needs: Needs, budgetPerDay: number): Record<TierName,
  * days counted at each sample instant, as the simulation's are.
  */
 export interface BestOverTimeOptions {
-  timeZone: string
   from: number
   to: number
   sampleEveryMs: number
@@ -105,7 +111,11 @@ export interface BestSample {
   monthAfterWeek?: number
 }
 
-export function bestOverTime(catalogue: Catalogue, productIds: readonly number[], o: BestOverTimeOptions): Shares & { monthAfterWeek: number } {
+export function bestOverTime(
+  catalogue: Pick<Catalogue, 'inventory' | 'timeZone'>,
+  productIds: readonly number[],
+  o: BestOverTimeOptions,
+): Shares & { monthAfterWeek: number } {
   const fresh = { today: 0, week: 0, month: 0 }
   const total = { today: 0, week: 0, month: 0 }
   let monthAfterWeek = 0
@@ -125,8 +135,8 @@ export function bestOverTime(catalogue: Catalogue, productIds: readonly number[]
   }
 }
 
-/** Per calendar date, what the catalogue holds: each open product's last slot start. Memoised. */
-export function catalogueDays(catalogue: Catalogue, productIds: readonly number[], timeZone: string) {
+/** One zone's calendar: per local date, each open product's last slot start. Memoised. */
+function zoneDays(catalogue: Pick<Catalogue, 'inventory'>, productIds: readonly number[], timeZone: string) {
   const [today, week, month] = TIERS
   const lastStarts = new Map<string, number[]>() // date → instants of each open product's last slot start
   const openIds = new Map<string, number[]>() // date → the products open that day, in the same order
@@ -161,14 +171,18 @@ export function catalogueDays(catalogue: Catalogue, productIds: readonly number[
     for (let off = fromOff; off <= toOff; off++) n += dayInfo(addDays(date, off)).length
     return n
   }
+  /** Tomorrow's open days when the next midnight is within today's target, else 0. */
+  const tomorrowSoon = (t: number) => {
+    const tomorrow = addDays(localDate(t, timeZone), 1)
+    return startOfDay(tomorrow, timeZone) - t > today.targetMs ? 0 : dayInfo(tomorrow).length
+  }
   return {
+    timeZone,
     dayInfo,
-    /** Products with slots on `date`. */
     openProducts: (date: string) => {
       dayInfo(date)
       return openIds.get(date)!
     },
-    /** Days counted per tier at instant `t`: today's open days before their last slot, open days 1–7 and 8–30. */
     counts: (t: number) => {
       const date = localDate(t, timeZone)
       return {
@@ -177,12 +191,47 @@ export function catalogueDays(catalogue: Catalogue, productIds: readonly number[
         month: openIn(date, month.fromOffset, month.toOffset),
       }
     },
-    /** Days today's tier must keep fresh or make fresh by the next midnight: today's open ones, and in the last 15 min tomorrow's. */
-    todayNeed: (t: number, todayReads: number, fromMidnight = false) => {
-      if (fromMidnight) return todayReads
-      const tomorrow = addDays(localDate(t, timeZone), 1)
-      if (startOfDay(tomorrow, timeZone) - t > today.targetMs) return todayReads
-      return todayReads + dayInfo(tomorrow).length
+    tomorrowSoon,
+  }
+}
+
+/**
+ * Per calendar date, what the catalogue holds, each product on its own
+ * zone's calendar (`catalogue.timeZone`): counts at an instant add up the
+ * zones, each at its own local date.
+ */
+export function catalogueDays(catalogue: Pick<Catalogue, 'inventory' | 'timeZone'>, productIds: readonly number[]) {
+  const byZone = new Map<string, number[]>()
+  for (const id of productIds) {
+    const z = catalogue.timeZone(id)
+    byZone.set(z, [...(byZone.get(z) ?? []), id])
+  }
+  const zones = [...byZone].map(([z, ids]) => zoneDays(catalogue, ids, z))
+  const one = () => {
+    // The per-day chain bound (chain-bound.ts) reads dates of one calendar.
+    if (zones.length !== 1) throw new Error(`one time zone expected, the catalogue has ${zones.length}`)
+    return zones[0]!
+  }
+  return {
+    zones: zones.map((z) => z.timeZone),
+    /** Products with slots on `date` (a catalogue of one zone). */
+    openProducts: (date: string) => one().openProducts(date),
+    /** Days counted per tier at instant `t`: today's open days before their last slot, open days 1–7 and 8–30, each in its zone. */
+    counts: (t: number) => {
+      const n = { today: 0, week: 0, month: 0 }
+      for (const z of zones) {
+        const c = z.counts(t)
+        n.today += c.today
+        n.week += c.week
+        n.month += c.month
+      }
+      return n
+    },
+    /** Tomorrow's open days in the zones whose midnight is within today's target of `t`. */
+    tomorrowSoon: (t: number) => zones.reduce((n, z) => n + z.tomorrowSoon(t), 0),
+    /** Days today's tier must keep fresh or make fresh by each zone's next midnight: today's open ones, and in a zone's last 15 min its tomorrow's. */
+    todayNeed(t: number, fromMidnight = false) {
+      return zones.reduce((n, z) => n + z.counts(t).today + (fromMidnight ? 0 : z.tomorrowSoon(t)), 0)
     },
   }
 }
@@ -195,16 +244,16 @@ export function leftAfterToday(days: CatalogueDays, start: number, minutes: numb
   const l1 = new Float64Array(minutes + 1)
   for (let i = 0; i < l1.length; i++) {
     const t = start + i * MIN
-    l1[i] = perMinute - Math.min(perMinute, days.todayNeed(t, days.counts(t).today, todayFromMidnight) / todayMinutes)
+    l1[i] = perMinute - Math.min(perMinute, days.todayNeed(t, todayFromMidnight) / todayMinutes)
   }
   return l1
 }
 
 /** The bound of `bestOverTime` per sampled instant, so it can be set beside a measured figure hour by hour. */
-export function bestOverTimeSeries(catalogue: Catalogue, productIds: readonly number[], o: BestOverTimeOptions): BestSample[] {
+export function bestOverTimeSeries(catalogue: Pick<Catalogue, 'inventory' | 'timeZone'>, productIds: readonly number[], o: BestOverTimeOptions): BestSample[] {
   const [today, week, month] = TIERS
-  const days = catalogueDays(catalogue, productIds, o.timeZone)
-  const { dayInfo, counts } = days
+  const days = catalogueDays(catalogue, productIds)
+  const { counts } = days
   // Leftover budget per minute after today (l1) and after days 1–7 at their
   // steady rate (l2), from a day before `from` to `to`.
   const start = o.from - month.targetMs
@@ -237,10 +286,8 @@ export function bestOverTimeSeries(catalogue: Catalogue, productIds: readonly nu
   // charged to today (above), so they are not owed twice.
   const weekNeed = new Float64Array(minutes + 1)
   for (let s = 0; s <= minutes; s++) {
-    const t = start + s * MIN
-    const tomorrow = addDays(localDate(t, o.timeZone), 1)
     const fresh = Math.min(weekOpen[s]!, prefixL1[s]! - prefixL1[Math.max(0, s - weekSpan)]!)
-    weekNeed[s] = startOfDay(tomorrow, o.timeZone) - t <= today.targetMs ? Math.max(0, fresh - dayInfo(tomorrow).length) : fresh
+    weekNeed[s] = Math.max(0, fresh - days.tomorrowSoon(start + s * MIN))
   }
   const monthSpan = month.targetMs / MIN
   const a = new Float64Array(monthSpan)

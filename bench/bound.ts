@@ -34,7 +34,7 @@ const from = zonedTimeToInstant(args.day!, '00:00', TZ)
 const to = from + Number(args.hours) * 3_600_000
 const start = from - Number(args['warmup-hours']) * 3_600_000
 const perMinute = (Number(args.limit) * 60_000) / 61_000
-const days = catalogueDays(catalogue, ids, TZ)
+const days = catalogueDays(catalogue, ids)
 const minutes = Math.ceil((to - start) / MIN)
 const startDate = localDate(start, TZ)
 const t0 = Date.now()
@@ -54,7 +54,7 @@ console.log(`stage 1 solved in ${s1.ms} ms`)
 const floor = args['floor-from'] ? measuredFloor(args['floor-from']) : model.weekByRead(s1.columns)
 const s2 = await solveLp(model.stage2(floor, args['floor-from'] ? 60 / Number(args['slot-minutes']) : 1))
 console.log(`stage 2 solved in ${s2.ms} ms`)
-const fluid = bestOverTime(catalogue, ids, { timeZone: TZ, from, to, sampleEveryMs: 5 * MIN, perMinute })
+const fluid = bestOverTime(catalogue, ids, { from, to, sampleEveryMs: 5 * MIN, perMinute })
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`
 console.log(`${shape} ${args.day}, warm-up ${args['warmup-hours']} h, slots ${args['slot-minutes']} min`)
 console.log(

@@ -26,21 +26,16 @@ export function prefilledAt(productId: number, date: string, at: number, today: 
   return at - Math.floor(hash01('prefill', productId, date) * tierOf(daysBetween(today, date))!.targetMs)
 }
 
-export async function prefill(
-  prisma: PrismaClient,
-  catalogue: Catalogue,
-  strategy: PlanStrategy,
-  at: number,
-  timeZone: string,
-  usablePerMinute: number,
-): Promise<number> {
+export async function prefill(prisma: PrismaClient, catalogue: Catalogue, strategy: PlanStrategy, at: number, usablePerMinute: number): Promise<number> {
   const limit = pLimit(8)
-  const today = localDate(at, timeZone)
+  // Each product's days are dates of its own zone.
+  const todayOf = (productId: number) => localDate(at, catalogue.timeZone(productId))
   const jobs: Promise<void>[] = []
   // The engine's estimate of a crunch ahead (planner.ts crunchAhead), from the same counts it would have.
   let tomorrowOpen = 0
   let weekOpen = 0
   for (const productId of catalogue.productIds()) {
+    const today = todayOf(productId)
     for (let off = 1; off <= 8; off++) {
       if (!catalogue.inventory(productId, addDays(today, off), at).length) continue
       if (off === 1) tomorrowOpen++
@@ -49,6 +44,8 @@ export async function prefill(
   }
   const ctx = { sweep: crunchAhead({ tomorrowOpen, weekOpen, usablePerMinute }) }
   for (const productId of catalogue.productIds()) {
+    const today = todayOf(productId)
+    const timeZone = catalogue.timeZone(productId)
     // What the engine would have learned by now: a weekday with no open day in the horizon is known closed.
     const answers = Array.from({ length: HORIZON_DAYS }, (_, i) => {
       const date = addDays(today, i)

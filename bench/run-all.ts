@@ -13,6 +13,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { formatIngestTable, type IngestResult } from './ingest.ts'
+import { END } from './results-page.ts'
 import { formatSimReport } from './sync-report.ts'
 import { formatStatusTable } from './status.ts'
 
@@ -203,5 +204,8 @@ ${ingestSection()}
 
 ${apiSection()}
 `
-fs.writeFileSync(args.out!, md)
+// The first screen is bench:results' (bench/results-page.ts): kept, with this run's sections after it.
+const previous = fs.existsSync(args.out!) ? fs.readFileSync(args.out!, 'utf8') : ''
+const firstScreen = previous.includes(END) ? `${previous.slice(0, previous.indexOf(END) + END.length)}\n\n` : ''
+fs.writeFileSync(args.out!, `${firstScreen}${md}`)
 process.stdout.write(`\nwrote ${args.out}\n`)

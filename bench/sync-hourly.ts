@@ -65,7 +65,7 @@ export function hourlyTracker(o: { catalogue: Catalogue; timeZone: string; measu
     const key = `${id}/${date}`
     let v = openCache.get(key)
     if (v === undefined) {
-      v = o.catalogue.inventory(id, date, startOfDay(date, o.timeZone)).length > 0
+      v = o.catalogue.inventory(id, date, startOfDay(date, o.catalogue.timeZone(id))).length > 0
       openCache.set(key, v)
     }
     return v
@@ -85,11 +85,12 @@ export function hourlyTracker(o: { catalogue: Catalogue; timeZone: string; measu
     requests(t: number, counts: Record<string, number>) {
       if (lastAt !== undefined) {
         const r = row(lastAt)
-        const today = localDate(lastAt, o.timeZone)
         for (const [key, n] of Object.entries(counts)) {
           const d = n - (last[key] ?? 0)
           if (d <= 0) continue
           const [id, date] = key.split('/') as [string, string]
+          // Offsets in the product's own calendar.
+          const today = localDate(lastAt, o.catalogue.timeZone(Number(id)))
           r.requests[classify(daysBetween(today, date), isOpen(Number(id), date))] += d
         }
       }

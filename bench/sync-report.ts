@@ -1,5 +1,6 @@
 import { TIERS, type TierName } from '../server/sync/tiers.ts'
 import type { Needs } from './best-plan.ts'
+import { type DayRow, formatDays } from './sync-days.ts'
 import { formatHourly, type HourRow } from './sync-hourly.ts'
 
 /** What bench/sync-sim.ts measures, and how RESULTS.md shows it. */
@@ -36,6 +37,8 @@ export interface SimResult {
   realSeconds: number
   /** Per simulated hour, warm-up included (sync-hourly.ts); absent in runs before it was measured. */
   hourly?: HourRow[]
+  /** Per calendar day of a `--days` run (sync-days.ts). */
+  days?: DayRow[]
   run?: RunResult
 }
 
@@ -58,6 +61,10 @@ export interface CatalogueReport {
 
 export interface SimReport {
   date: string
+  /** The commit the run measured (`git rev-parse --short HEAD`; a trailing `+` when the tree had changes). */
+  commit?: string
+  /** CPU model, cores and Node version. */
+  machine?: string
   cores: number
   limit: number
   products: number
@@ -142,6 +149,9 @@ function catalogueSection(c: CatalogueReport, limit: number): string {
         '',
         formatHourly(r.hourly!.filter((h) => h.hour >= -HOURLY_WARMUP_SHOWN)),
       ]),
+    ...steady
+      .filter((r) => r.days?.length)
+      .flatMap((r) => ['', `Day by day, ${r.strategy}, each beside the minute-by-minute bound of that day:`, '', formatDays(r.days!)]),
   ].join('\n')
 }
 
@@ -149,7 +159,7 @@ export function formatSimReport(j: SimReport): string {
   const steady = j.catalogues.flatMap((c) => c.results.filter((r) => r.scenario === 'steady'))
   const hours = steady[0]?.hours ?? 0
   return [
-    `${j.products} products, ${j.limit} requests/min, partner latency ${j.latency} ms, production settings (1 s margin, 8 in flight); ${j.catalogues.every((c) => c.warmupHours !== undefined) ? 'a warm-up from a pre-filled steady state (per catalogue, below)' : `${j.warmupHours} h warm-up from a pre-filled steady state`}, then ${hours} h measured (the calendar day ${j.day ?? '2026-12-01'}, Asia/Singapore); run ${j.date}, ${Math.round(j.catalogues.flatMap((c) => c.results).reduce((n, r) => n + r.realSeconds, 0))} s real time. Reads are sampled every 5 simulated minutes; accuracy samples 40 reads each time (15 % today, 40 % days 1–7, 35 % days 8–30, 10 % days 31–59) and compares the stored day with what the catalogue answers at that instant.`,
+    `${j.products} products, ${j.limit} requests/min, partner latency ${j.latency} ms, production settings (1 s margin, 8 in flight); ${j.catalogues.every((c) => c.warmupHours !== undefined) ? 'a warm-up from a pre-filled steady state (per catalogue, below)' : `${j.warmupHours} h warm-up from a pre-filled steady state`}, then ${hours} h measured (from the calendar day ${j.day ?? '2026-12-01'}, Asia/Singapore; each product's tiers and today in its own zone); run ${j.date}, ${Math.round(j.catalogues.flatMap((c) => c.results).reduce((n, r) => n + r.realSeconds, 0))} s real time. Reads are sampled every 5 simulated minutes; accuracy samples 40 reads each time (15 % today, 40 % days 1–7, 35 % days 8–30, 10 % days 31–59) and compares the stored day with what the catalogue answers at that instant.`,
     '',
     ...j.catalogues.map((c) => `${catalogueSection(c, j.limit)}\n`),
   ].join('\n')

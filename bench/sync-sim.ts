@@ -14,7 +14,13 @@
  * scenario: a "run now" of the whole horizon, with today's freshness while it
  * drains.
  *
- *   npm run bench:sync -- [--catalogue sample,dense] [--products 450] [--warmup-hours 3] [--hours 24] [--run-hours 6] [--day 2026-12-01]
+ *   npm run bench:sync -- [--catalogue sample,dense,zones,seasonal] [--products 450] [--warmup-hours 3] [--hours 24] [--run-hours 6] [--day 2026-12-01] [--days 7]
+ *
+ * `--days N` measures N consecutive calendar days from `--day` (midnight to
+ * midnight in the reference zone, Asia/Singapore), each its own row with the
+ * minute-by-minute bound of that day (`days` in the JSON); it replaces
+ * `--hours`. Products keep their own zones (the `zones` shape spreads them):
+ * reads, tiers and "today" are each product's own local dates.
  *
  * `--day` is the measured calendar day (from its midnight). The default, a
  * Tuesday, follows the dense catalogue's light Monday (most of its closing
@@ -24,6 +30,7 @@
  * days 8–30 by offset and by when they were last fetched and are due, and at
  * the end the requests by tier and stored outcome.
  */
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -35,7 +42,7 @@ import { createDatabase } from '../server/db/client.ts'
 import { ensureDatabase, startEmbeddedPostgres } from '../server/db/embedded-postgres.ts'
 import { applyMigrations } from '../server/db/migrate.ts'
 import { silentLogger } from '../server/logger.ts'
-import type { CatalogueShape } from '../server/sandbox/catalogue.ts'
+import { CATALOGUE_SHAPES, type CatalogueShape } from '../server/sandbox/catalogue.ts'
 import { seededRandom } from '../server/sandbox/rng.ts'
 import { startSandbox } from '../server/sandbox/server.ts'
 import { smartStrategy, type PlanStrategy } from '../server/sync/engine.ts'
@@ -45,6 +52,7 @@ import { normalizeServed, storedDay, type NormalSlot } from '../tests/helpers/st
 import { bestOverTime, bestOverTimeSeries, bestShares, dailyNeeds, type BestSample, type Needs } from './best-plan.ts'
 import { naiveStrategy } from './naive-strategy.ts'
 import { prefill } from './prefill.ts'
+import { dayAccumulator } from './sync-days.ts'
 import { hourlyTracker } from './sync-hourly.ts'
 import { formatSimReport, type CatalogueReport, type RunResult, type SimReport, type SimResult } from './sync-report.ts'
 
@@ -58,13 +66,19 @@ const { values: args } = parseArgs({
     latency: { type: 'string', default: '300-4000' },
     catalogue: { type: 'string', default: 'sample,dense' },
     strategies: { type: 'string', default: 'smart,naive' },
-    out: { type: 'string', default: 'bench/out/sync.json' },
+    /** Default bench/out/sync.json; a `--days` run's default is bench/results/<catalogue>-<days>d-<products>x<limit>.json, an input of `npm run bench:results`. */
+    out: { type: 'string' },
     day: { type: 'string', default: '2026-12-01' },
+    days: { type: 'string' },
   },
 })
 const PRODUCTS = Number(args.products)
 const WARMUP_MS = Number(args['warmup-hours']) * 3_600_000
-const MEASURE_MS = Number(args.hours) * 3_600_000
+const DAYS = args.days === undefined ? undefined : Number(args.days)
+const OUT =
+  args.out ??
+  (DAYS === undefined ? 'bench/out/sync.json' : `bench/results/${args.catalogue!.replaceAll(',', '+')}-${DAYS}d-${args.products}x${args.limit}.json`)
+const MEASURE_MS = (DAYS === undefined ? Number(args.hours) : DAYS * 24) * 3_600_000
 const RUN_MS = Number(args['run-hours']) * 3_600_000
 const LIMIT = Number(args.limit)
 const LATENCY = parseLatency(args.latency!)
@@ -113,11 +127,11 @@ const READ_WEIGHTS: [number, number, number][] = [
   [31, 59, 0.1],
 ]
 
-/** SIM_DIAG, every measured hour: the stale open days 8–30, by offset and by the local hour they were last fetched and are due. */
+/** SIM_DIAG, every measured hour: the stale open days 8–30, by offset (in the product's zone) and by the hour (in the reference zone) they were last fetched and are due. */
 async function staleMonthDiag(prisma: ReturnType<typeof createDatabase>['prisma'], now: number, tag: string) {
   const stale = `off BETWEEN 8 AND 30 AND last_outcome = 'ok' AND last_fetched_at < $1::timestamptz - interval '24 hours'`
   const rows = await prisma.$queryRawUnsafe<{ k: string; n: number }[]>(
-    `WITH d AS (SELECT f.*, (f.date - ($1::timestamptz AT TIME ZONE $2)::date) AS off FROM day_fetch_state f)
+    `WITH d AS (SELECT f.*, (f.date - ($1::timestamptz AT TIME ZONE p.time_zone)::date) AS off FROM day_fetch_state f JOIN product p ON p.id = f.product_id)
      SELECT 'off ' || off AS k, count(*)::int AS n FROM d WHERE ${stale} GROUP BY off
      UNION ALL SELECT 'fetched ' || to_char(last_fetched_at AT TIME ZONE $2, 'DD HH24'), count(*)::int FROM d WHERE ${stale} GROUP BY 1
      UNION ALL SELECT 'due ' || to_char(next_due_at AT TIME ZONE $2, 'DD HH24'), count(*)::int FROM d WHERE ${stale} GROUP BY 1
@@ -163,8 +177,13 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   const db = createDatabase(urlFor(dbName), { max: 12 })
   const clock = manualClock(MEASURE_FROM - WARMUP_MS)
   const sandbox = await startSandbox({ products: PRODUCTS - 2, rateLimitPerMinute: LIMIT, clock, timeZone: TZ, latency: LATENCY, shape: o.shape })
-  await db.prisma.$executeRawUnsafe(`INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), $2`, sandbox.catalogue.productIds(), TZ)
-  const filled = await prefill(db.prisma, sandbox.catalogue, o.strategy, clock.now(), TZ, USABLE_PER_DAY / 1440)
+  const ids = sandbox.catalogue.productIds()
+  await db.prisma.$executeRawUnsafe(
+    `INSERT INTO product (id, time_zone) SELECT unnest($1::int[]), unnest($2::text[])`,
+    ids,
+    ids.map((id) => sandbox.catalogue.timeZone(id)),
+  )
+  const filled = await prefill(db.prisma, sandbox.catalogue, o.strategy, clock.now(), USABLE_PER_DAY / 1440)
   const tag = `[${o.shape}/${o.name}${o.runAll ? '+run' : ''}]`
   process.stderr.write(`${tag} pre-filled ${filled} days\n`)
   // Production settings: default margin and in-flight limit; the shared
@@ -198,6 +217,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   // Samples start with the warm-up so the hourly breakdown shows the evening before the measured midnight.
   let nextSample = clock.now()
   const hourly = hourlyTracker({ catalogue: sandbox.catalogue, timeZone: TZ, measureFrom: MEASURE_FROM, bound: o.bound })
+  const perDay = dayAccumulator({ measureFrom: MEASURE_FROM, limitPerMinute: LIMIT, dateOf: (i) => addDays(DAY, i) })
   let nextProgress = Date.now() + 15_000
   const acc = {
     todayReads: 0,
@@ -230,6 +250,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
       hourly.requests(now, sandbox.stats().perProductDate)
       sandbox.resetStats()
       hourly.restart()
+      perDay.restart()
       if (o.runAll) {
         run.queuedAtStart = (await sync.control.run({})).queued
         run.etaAtStart = (await sync.control.status()).run.etaAt
@@ -258,6 +279,8 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
       if (process.env.SIM_DIAG && measuring && (nextSample - MEASURE_FROM) % 3_600_000 === 0) await staleMonthDiag(db.prisma, now, tag)
       hourly.requests(now, sandbox.stats().perProductDate)
       if (measuring) {
+        perDay.totals(now, sandbox.stats())
+        perDay.sample(now, s)
         acc.todayReads += s.today_reads
         acc.todayOk += s.today_ok
         acc.weekReads += s.week_reads
@@ -271,16 +294,18 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
         acc.samples++
         acc.never = s.never
         run.leftAtEnd = s.forced
-        const ids = sandbox.catalogue.productIds()
-        const today = localDate(now, TZ)
         for (let i = 0; i < READS_PER_SAMPLE; i++) {
           const id = ids[Math.floor(rnd() * ids.length)]!
-          const date = addDays(today, pickOffset(rnd(), rnd()))
+          // A client reads the product's days in its own calendar.
+          const date = addDays(localDate(now, sandbox.catalogue.timeZone(id)), pickOffset(rnd(), rnd()))
           const stored = await storedDay(db.prisma, id, date)
           const truth = normalizeServed(sandbox.catalogue.inventory(id, date, now), date)
+          const slotsEqual = JSON.stringify(stored) === JSON.stringify(truth)
+          const datesEqual = datesEntry(stored) === datesEntry(truth)
+          perDay.read(now, slotsEqual, datesEqual)
           accuracy.reads++
-          if (JSON.stringify(stored) === JSON.stringify(truth)) accuracy.slotsEqual++
-          if (datesEntry(stored) === datesEntry(truth)) accuracy.datesEqual++
+          if (slotsEqual) accuracy.slotsEqual++
+          if (datesEqual) accuracy.datesEqual++
         }
       }
       nextSample += SAMPLE_EVERY_MS
@@ -317,9 +342,8 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   const stats = sandbox.stats()
   if (process.env.SIM_DIAG) {
     const rows = await db.prisma.$queryRawUnsafe<{ k: string; outcome: string; off: number; total_remaining: number | null }[]>(
-      `SELECT f.product_id || '/' || f.date::text AS k, f.last_outcome AS outcome, (f.date - ($1::timestamptz AT TIME ZONE $2)::date) AS off FROM day_fetch_state f`,
+      `SELECT f.product_id || '/' || f.date::text AS k, f.last_outcome AS outcome, (f.date - ($1::timestamptz AT TIME ZONE p.time_zone)::date) AS off FROM day_fetch_state f JOIN product p ON p.id = f.product_id`,
       new Date(clock.now()),
-      TZ,
     )
     const by: Record<string, number> = {}
     for (const r of rows) {
@@ -333,6 +357,8 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   const requests = stats.requests
   run.drained = run.queuedAtStart - run.leftAtEnd
   const busy = [...minutes.values()].filter((m) => m.due)
+  for (const [i, m] of minutes) if (m.due) perDay.busyMinute(MEASURE_FROM + i * 60_000, m.sent)
+  perDay.totals(end, stats)
   await engine.stop()
   await sandbox.close()
   await db.close()
@@ -360,6 +386,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
     dbWrites: Number(writes),
     realSeconds: (Date.now() - t0) / 1000,
     hourly: hourly.rows(),
+    ...(DAYS !== undefined ? { days: perDay.rows() } : {}),
     ...(o.runAll ? { run } : {}),
   }
 }
@@ -381,11 +408,10 @@ function modelAccuracy(
   let slots = 0
   let dates = 0
   for (let t = MEASURE_FROM; t < MEASURE_FROM + hours * 3_600_000; t += SAMPLE_EVERY_MS) {
-    const today = localDate(t, TZ)
     for (let i = 0; i < READS_PER_SAMPLE; i++) {
       const id = ids[Math.floor(rnd() * ids.length)]!
       const offset = pickOffset(rnd(), rnd())
-      const date = addDays(today, offset)
+      const date = addDays(localDate(t, catalogue.timeZone(id)), offset)
       const seen = normalizeServed(catalogue.inventory(id, date, t - rnd() * intervalOf(offset)), date)
       const truth = normalizeServed(catalogue.inventory(id, date, t), date)
       reads++
@@ -396,12 +422,23 @@ function modelAccuracy(
   return { slots: slots / reads, dates: dates / reads }
 }
 
+/** The commit measured, marked `+` when the work tree differs from it. */
+function gitCommit(): string | undefined {
+  const git = (...a: string[]) => spawnSync('git', a, { encoding: 'utf8' })
+  const head = git('rev-parse', '--short', 'HEAD')
+  if (head.status !== 0) return undefined
+  const dirty = git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== ''
+  return `${head.stdout.trim()}${dirty ? '+' : ''}`
+}
+
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slotsync-bench-sim-'))
   const pg = await startEmbeddedPostgres({ dataDir })
   const strategies: Record<string, PlanStrategy> = { smart: smartStrategy, naive: naiveStrategy }
   const report: SimReport = {
     date: new Date().toISOString(),
+    commit: gitCommit(),
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
     cores: os.cpus().length,
     limit: LIMIT,
     products: PRODUCTS,
@@ -412,34 +449,33 @@ async function main() {
   }
   try {
     for (const shape of args.catalogue!.split(',') as CatalogueShape[]) {
-      if (shape !== 'sample' && shape !== 'dense') throw new Error(`unknown catalogue ${shape}`)
+      if (!CATALOGUE_SHAPES.includes(shape)) throw new Error(`unknown catalogue ${shape}`)
       const probe = await startSandbox({ products: PRODUCTS - 2, timeZone: TZ, shape })
-      const needs: Needs = dailyNeeds(probe.catalogue, probe.catalogue.productIds(), DAY, TZ)
+      const needs: Needs = dailyNeeds(probe.catalogue, probe.catalogue.productIds(), DAY)
       const targetOf = (offset: number) => TIERS.find((t) => offset >= t.fromOffset && offset <= t.toOffset)!.targetMs
       const totalNeed = TIERS.reduce((n, t) => n + needs[t.name], 0)
       const spread = totalNeed / USABLE_PER_DAY
+      // The reference is a property of the catalogue, not of the day: its first measured day at most.
+      const refHours = Math.min(24, MEASURE_MS / 3_600_000)
       const accuracyRef = {
-        atTargets: modelAccuracy(probe.catalogue, targetOf, MEASURE_MS / 3_600_000),
-        budgetSpread: modelAccuracy(probe.catalogue, (off) => targetOf(off) * spread, MEASURE_MS / 3_600_000),
+        atTargets: modelAccuracy(probe.catalogue, targetOf, refHours),
+        budgetSpread: modelAccuracy(probe.catalogue, (off) => targetOf(off) * spread, refHours),
         spread,
       }
       await probe.close()
       const bound = bestOverTimeSeries(probe.catalogue, probe.catalogue.productIds(), {
-        timeZone: TZ,
         from: MEASURE_FROM - WARMUP_MS,
         to: MEASURE_FROM + Math.max(MEASURE_MS, RUN_MS),
         sampleEveryMs: SAMPLE_EVERY_MS,
         perMinute: USABLE_PER_DAY / 1440,
       })
       const bestInTime = bestOverTime(probe.catalogue, probe.catalogue.productIds(), {
-        timeZone: TZ,
         from: MEASURE_FROM,
         to: MEASURE_FROM + MEASURE_MS,
         sampleEveryMs: SAMPLE_EVERY_MS,
         perMinute: USABLE_PER_DAY / 1440,
       })
       const bestInTimeFromMidnight = bestOverTime(probe.catalogue, probe.catalogue.productIds(), {
-        timeZone: TZ,
         from: MEASURE_FROM,
         to: MEASURE_FROM + MEASURE_MS,
         sampleEveryMs: SAMPLE_EVERY_MS,
@@ -466,6 +502,16 @@ async function main() {
         const strategy = strategies[name]
         if (!strategy) throw new Error(`unknown strategy ${name}`)
         const r = await simulate({ name, strategy, shape, measureMs: MEASURE_MS, bound }, pg.url, pg.urlFor)
+        // Each measured day beside the minute-by-minute bound over that same day.
+        for (const [i, d] of (r.days ?? []).entries()) {
+          const from = MEASURE_FROM + i * 86_400_000
+          d.bound = bestOverTime(probe.catalogue, probe.catalogue.productIds(), {
+            from,
+            to: from + 86_400_000,
+            sampleEveryMs: SAMPLE_EVERY_MS,
+            perMinute: USABLE_PER_DAY / 1440,
+          })
+        }
         cat.results.push(r)
         process.stderr.write(`[${shape}/${name}] done in ${r.realSeconds.toFixed(0)} s: ${JSON.stringify(r)}\n`)
       }
@@ -474,8 +520,8 @@ async function main() {
         cat.results.push(r)
         process.stderr.write(`[${shape}/smart+run] done in ${r.realSeconds.toFixed(0)} s: ${JSON.stringify(r)}\n`)
       }
-      fs.mkdirSync(path.dirname(args.out!), { recursive: true })
-      fs.writeFileSync(args.out!, JSON.stringify(report, null, 2))
+      fs.mkdirSync(path.dirname(OUT), { recursive: true })
+      fs.writeFileSync(OUT, JSON.stringify(report, null, 2))
     }
   } finally {
     await pg.stop()

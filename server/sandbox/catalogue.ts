@@ -1,6 +1,7 @@
 import { daysBetween, isValidDate, localDate, weekday, zonedTimeToInstant } from '../calendar/days.ts'
 import type { PartnerSlotInput } from '../partner/schema.ts'
 import { hash01, hashInt } from './rng.ts'
+import { manySlotMinutes, seasonClosed, spreadZoneOf } from './shapes.ts'
 
 /**
  * The sandbox's inventory: products 14 and 15 as the contract describes them
@@ -19,15 +20,21 @@ export interface Catalogue {
 /**
  * `sample`: shaped like the partner's real sample (most products open a few
  * days a week). `dense`: every generated product open 6–7 days a week, like
- * museums: the budget is oversubscribed. A shape beside the sample, not a
- * change of it, so figures measured on the sample stay comparable.
+ * museums: the budget is oversubscribed. `zones`: the dense shape with its
+ * generated products spread over four time zones far apart. `seasonal`:
+ * dense weekdays, whole seasons closed, and days of 30–200 slots that sell
+ * out in the last days before they start (shapes.ts). Each shape is added
+ * beside the others, never a change of one, so figures on each stay
+ * comparable.
  */
-export type CatalogueShape = 'sample' | 'dense'
+export type CatalogueShape = 'sample' | 'dense' | 'zones' | 'seasonal'
+export const CATALOGUE_SHAPES: readonly CatalogueShape[] = ['sample', 'dense', 'zones', 'seasonal']
 
 export interface CatalogueOptions {
   seed: number
   /** Generated products besides 14 and 15. */
   products: number
+  /** Every product's zone, but the `zones` shape's generated products (shapes.ts). */
   timeZone: string
   shape?: CatalogueShape
 }
@@ -52,6 +59,7 @@ interface PaxSpec {
 interface ProductSpec {
   id: number
   generated: boolean
+  timeZone: string
   openWeekdays: ReadonlySet<number>
   times: string[]
   durationMin: number
@@ -69,10 +77,11 @@ const round2 = (x: number) => Math.round(x * 100) / 100
 const hhmm = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`
 const toMinutes = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5))
 
-function product14(seed: number): ProductSpec {
+function product14(seed: number, timeZone: string): ProductSpec {
   return {
     id: 14,
     generated: false,
+    timeZone,
     openWeekdays: new Set([0, 2, 4]),
     times: Array.from({ length: 9 }, (_, i) => hhmm(4 * 60 + i * 30)),
     durationMin: 0,
@@ -88,10 +97,11 @@ function product14(seed: number): ProductSpec {
   }
 }
 
-function product15(seed: number): ProductSpec {
+function product15(seed: number, timeZone: string): ProductSpec {
   return {
     id: 15,
     generated: false,
+    timeZone,
     openWeekdays: new Set([0]),
     times: ['00:00'],
     durationMin: 0,
@@ -149,33 +159,40 @@ function denseWeekdays(seed: number, id: number): Set<number> {
   return days
 }
 
-function generatedProduct(seed: number, id: number, shape: CatalogueShape): ProductSpec {
+// Closed periods sit on absolute 40-day blocks, so they do not move as the clock advances.
+function blockClosed(seed: number, id: number, date: string): boolean {
+  const day = daysBetween('1970-01-01', date)
+  const block = Math.floor(day / 40)
+  if (hash01(seed, id, 'closed', block) >= 0.4) return false
+  const from = hashInt(0, 30, seed, id, 'closed-from', block)
+  const length = hashInt(2, 9, seed, id, 'closed-len', block)
+  const inBlock = day - block * 40
+  return inBlock >= from && inBlock < from + length
+}
+
+function generatedProduct(seed: number, id: number, shape: CatalogueShape, timeZone: string): ProductSpec {
+  const seasonal = shape === 'seasonal'
   const pax: PaxSpec[] = [
     { type: 'ADULT_12~99', name: 'Adult', description: '12 years and above', primary: true, capacity: hashInt(10, 500, seed, id, 'cap'), priceFactor: 1 },
   ]
-  for (const o of OPTIONAL_PAX) {
+  // Timed entries: few seats a slot, an adult and at most a child type, so a day of 200 slots stays a modest answer.
+  if (seasonal) pax[0]!.capacity = hashInt(4, 40, seed, id, 'cap')
+  for (const o of seasonal ? OPTIONAL_PAX.slice(0, 1) : OPTIONAL_PAX) {
     if (hash01(seed, id, o.type) < o.p) pax.push({ ...o, primary: false, capacity: hashInt(5, 200, seed, id, o.type, 'cap') })
   }
   const basePrice = 10 + hash01(seed, id, 'base-price') * 290
   return {
     id,
     generated: true,
-    openWeekdays: shape === 'dense' ? denseWeekdays(seed, id) : openWeekdays(seed, id),
-    times: slotTimes(seed, id),
+    timeZone: shape === 'zones' ? spreadZoneOf(id - FIRST_GENERATED_ID) : timeZone,
+    openWeekdays: shape === 'sample' ? openWeekdays(seed, id) : denseWeekdays(seed, id),
+    times: seasonal ? manySlotMinutes(seed, id).map(hhmm) : slotTimes(seed, id),
     durationMin: hash01(seed, id, 'has-duration') < 0.5 ? 0 : hashInt(1, 8, seed, id, 'duration') * 30,
     pax,
-    leadDays: hashInt(3, 21, seed, id, 'lead'),
-    demandRange: [0.2, 1.3],
-    closed(date) {
-      // Closed periods sit on absolute 40-day blocks, so they do not move as the clock advances.
-      const day = daysBetween('1970-01-01', date)
-      const block = Math.floor(day / 40)
-      if (hash01(seed, id, 'closed', block) >= 0.4) return false
-      const from = hashInt(0, 30, seed, id, 'closed-from', block)
-      const length = hashInt(2, 9, seed, id, 'closed-len', block)
-      const inBlock = day - block * 40
-      return inBlock >= from && inBlock < from + length
-    },
+    // Sold in the last days before the slot, most of it on the day: a fetch of today sees seats go.
+    leadDays: seasonal ? hashInt(1, 3, seed, id, 'lead') : hashInt(3, 21, seed, id, 'lead'),
+    demandRange: seasonal ? [0.9, 1.6] : [0.2, 1.3],
+    closed: seasonal ? (date) => seasonClosed(seed, id, date) : (date) => blockClosed(seed, id, date),
     adultPrice(date, time) {
       const weekend = [0, 6].includes(weekday(date)) ? 1.15 : 1
       const dayFactor = (0.85 + 0.3 * hash01(seed, id, date, 'price')) * weekend
@@ -189,17 +206,17 @@ function generatedProduct(seed: number, id: number, shape: CatalogueShape): Prod
 export function createCatalogue(opts: CatalogueOptions): Catalogue {
   const { seed, timeZone } = opts
   const specs = new Map<number, ProductSpec>()
-  for (const spec of [product14(seed), product15(seed)]) specs.set(spec.id, spec)
-  for (let i = 0; i < opts.products; i++) specs.set(FIRST_GENERATED_ID + i, generatedProduct(seed, FIRST_GENERATED_ID + i, opts.shape ?? 'sample'))
+  for (const spec of [product14(seed, timeZone), product15(seed, timeZone)]) specs.set(spec.id, spec)
+  for (let i = 0; i < opts.products; i++) specs.set(FIRST_GENERATED_ID + i, generatedProduct(seed, FIRST_GENERATED_ID + i, opts.shape ?? 'sample', timeZone))
 
   // Resolving a wall time in a time zone is the costliest step, and products share slot times.
   const starts = new Map<string, number>()
-  const startOf = (date: string, time: string) => {
-    const key = `${date}T${time}`
+  const startOf = (date: string, time: string, zone: string) => {
+    const key = `${zone} ${date}T${time}`
     let at = starts.get(key)
     if (at === undefined) {
       if (starts.size > 100_000) starts.clear()
-      at = zonedTimeToInstant(date, time, timeZone)
+      at = zonedTimeToInstant(date, time, zone)
       starts.set(key, at)
     }
     return at
@@ -207,7 +224,7 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
 
   function slot(spec: ProductSpec, date: string, time: string, nowMs: number): PartnerSlotInput | undefined {
     const id = spec.id
-    const start = startOf(date, time)
+    const start = startOf(date, time, spec.timeZone)
     // A slot that has started is no longer on sale.
     if (nowMs >= start) return undefined
     const step = Math.floor(nowMs / BOOKING_STEP_MS) * BOOKING_STEP_MS
@@ -257,12 +274,12 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
 
   return {
     productIds: () => [...specs.keys()],
-    timeZone: () => timeZone,
+    timeZone: (productId) => specs.get(productId)?.timeZone ?? timeZone,
     has: (productId) => specs.has(productId),
     inventory(productId, date, nowMs) {
       const spec = specs.get(productId)
       if (!spec || !isValidDate(date)) return []
-      const offset = daysBetween(localDate(nowMs, timeZone), date)
+      const offset = daysBetween(localDate(nowMs, spec.timeZone), date)
       if (offset < 0 || offset >= CATALOGUE_HORIZON_DAYS) return []
       if (!spec.openWeekdays.has(weekday(date)) || spec.closed(date)) return []
       const out: PartnerSlotInput[] = []

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bestOverTime, bestShares, dailyNeeds } from '../../bench/best-plan.ts'
+import { bestOverTime, bestShares, catalogueDays, dailyNeeds, leftAfterToday } from '../../bench/best-plan.ts'
 import { zonedTimeToInstant } from '../../server/calendar/days.ts'
 import type { Catalogue } from '../../server/sandbox/catalogue.ts'
 import type { PartnerSlotInput } from '../../server/partner/schema.ts'
@@ -11,7 +11,7 @@ const FROM = zonedTimeToInstant(DAY, '00:00', TZ)
 /** Every product open every day, one slot whose start is `last` (the day's cut-off). */
 function everyDay(products: number, last: string): Catalogue {
   const slot = { startTime: last } as unknown as PartnerSlotInput
-  return { productIds: () => Array.from({ length: products }, (_, i) => i + 1), inventory: () => [slot] } as unknown as Catalogue
+  return { productIds: () => Array.from({ length: products }, (_, i) => i + 1), timeZone: () => TZ, inventory: () => [slot] } as unknown as Catalogue
 }
 
 describe('best-plan: the best a planner could do with the budget', () => {
@@ -20,7 +20,7 @@ describe('best-plan: the best a planner could do with the budget', () => {
   })
 
   it('counts today from midnight to the last slot, 6 a day for days 1–7 and 1 a day for days 8–30', () => {
-    const needs = dailyNeeds(everyDay(2, '12:00'), [1, 2], DAY, TZ)
+    const needs = dailyNeeds(everyDay(2, '12:00'), [1, 2], DAY)
     expect(needs.today).toBe(2 * 48)
     expect(needs.week).toBe(2 * 7 * 6)
     expect(needs.month).toBe(2 * 23)
@@ -30,24 +30,23 @@ describe('best-plan: the best a planner could do with the budget', () => {
     // 300 products open until 12:00 need 20/min from midnight: at 20/min nothing is left until noon.
     const cat = everyDay(300, '12:00')
     const ids = cat.productIds()
-    const daily = bestShares(dailyNeeds(cat, ids, DAY, TZ), 20 * 1440)
+    const daily = bestShares(dailyNeeds(cat, ids, DAY), 20 * 1440)
     expect(daily.week).toBe(1)
-    const morning = bestOverTime(cat, ids, { timeZone: TZ, from: FROM + 4 * 3_600_000, to: FROM + 12 * 3_600_000, sampleEveryMs: 300_000, perMinute: 20 })
+    const morning = bestOverTime(cat, ids, { from: FROM + 4 * 3_600_000, to: FROM + 12 * 3_600_000, sampleEveryMs: 300_000, perMinute: 20 })
     expect(morning.today).toBe(1)
     expect(morning.week).toBe(0)
     // From noon the whole key is free again: after 4 h every day 1–7 can be fresh (2,100 days, 4,800 requests).
-    const afternoon = bestOverTime(cat, ids, { timeZone: TZ, from: FROM + 16 * 3_600_000, to: FROM + 20 * 3_600_000, sampleEveryMs: 300_000, perMinute: 20 })
+    const afternoon = bestOverTime(cat, ids, { from: FROM + 16 * 3_600_000, to: FROM + 20 * 3_600_000, sampleEveryMs: 300_000, perMinute: 20 })
     expect(afternoon.week).toBe(1)
   })
 
   it('in time: today short of budget is capped at what 15 minutes of the key can refresh', () => {
     const cat = everyDay(600, '23:00')
-    const b = bestOverTime(cat, cat.productIds(), { timeZone: TZ, from: FROM, to: FROM + 6 * 3_600_000, sampleEveryMs: 300_000, perMinute: 30 })
+    const b = bestOverTime(cat, cat.productIds(), { from: FROM, to: FROM + 6 * 3_600_000, sampleEveryMs: 300_000, perMinute: 30 })
     expect(b.today).toBeCloseTo(450 / 600, 6)
     // Yesterday's last hour (after its 23:00 cut-off) was free: 1,800 requests keep days 1–7 partly fresh until 04:00, none after.
     expect(b.week).toBeGreaterThan(0)
     const late = bestOverTime(cat, cat.productIds(), {
-      timeZone: TZ,
       from: FROM + 4 * 3_600_000,
       to: FROM + 6 * 3_600_000,
       sampleEveryMs: 300_000,
@@ -61,7 +60,7 @@ describe('best-plan: today is paid for from 15 minutes before midnight', () => {
   // 400 products open every day until 10:00 at 29.5/min: from midnight today's 26.7/min leaves 2.8/min for days 1–7.
   const cat = everyDay(400, '10:00')
   const ids = cat.productIds()
-  const o = { timeZone: TZ, from: FROM + 2 * 3_600_000, to: FROM + 4 * 3_600_000, sampleEveryMs: 300_000, perMinute: 29.5 }
+  const o = { from: FROM + 2 * 3_600_000, to: FROM + 4 * 3_600_000, sampleEveryMs: 300_000, perMinute: 29.5 }
 
   it('charges tomorrow’s open days in the last 15 min before midnight, so fewer days 1–7 stay fresh after it', () => {
     // At 03:00 days 1–7 (2,800 open) live on the 4 h since 23:00, partly fresh under either bound.
@@ -81,7 +80,7 @@ describe('best-plan: today is paid for from 15 minutes before midnight', () => {
 })
 
 describe('best-plan: days 8–30 with days 1–7 at their bound first', () => {
-  const at20 = { timeZone: TZ, from: FROM + 20 * 3_600_000, to: FROM + 20 * 3_600_000 + 1, sampleEveryMs: 300_000, perMinute: 29.5 }
+  const at20 = { from: FROM + 20 * 3_600_000, to: FROM + 20 * 3_600_000 + 1, sampleEveryMs: 300_000, perMinute: 29.5 }
 
   it('gives days 8–30 what is left after the least days 1–7 must take to be at their bound at every instant of the day before', () => {
     // 400 open until 18:00 (today asks 26.7/min, leaving 2.8/min until 18:00), 2,800 days 1–7, 9,200 days 8–30.
@@ -101,5 +100,61 @@ describe('best-plan: days 8–30 with days 1–7 at their bound first', () => {
     const b = bestOverTime(cat, cat.productIds(), at20)
     expect(b.week).toBe(1)
     expect(b.monthAfterWeek).toBe(b.month)
+  })
+})
+
+describe("best-plan: each product on its own zone's calendar", () => {
+  // Two zones 12 h apart (UTC+6 and UTC−6; "Etc/GMT-6" is UTC+6), 15 products each, open every day to a 06:00 last slot.
+  const EAST = 'Etc/GMT-6'
+  const WEST = 'Etc/GMT+6'
+  const slot = { startTime: '06:00' } as unknown as PartnerSlotInput
+  const twoZones = (west: string) =>
+    ({
+      productIds: () => Array.from({ length: 30 }, (_, i) => i + 1),
+      timeZone: (id: number) => (id <= 15 ? EAST : west),
+      inventory: () => [slot],
+    }) as unknown as Catalogue
+  const UTC0 = zonedTimeToInstant(DAY, '00:00', 'UTC')
+  const at = (hhmm: string) => UTC0 + Number(hhmm.slice(0, 2)) * 3_600_000 + Number(hhmm.slice(3)) * 60_000
+
+  it("today's need comes at each zone's own midnight: twice a day for two zones 12 h apart", () => {
+    const days = catalogueDays(twoZones(WEST), twoZones(WEST).productIds())
+    expect(days.zones).toEqual([EAST, WEST])
+    // 19:00 UTC: 01:00 in the east (before its 06:00 cut-off), 13:00 in the west (past it).
+    expect(days.todayNeed(at('19:00'))).toBe(15)
+    // 07:00 UTC: 13:00 east, 01:00 west.
+    expect(days.todayNeed(at('07:00'))).toBe(15)
+    // 13:00 UTC: 19:00 east, 07:00 west: no open today anywhere.
+    expect(days.todayNeed(at('13:00'))).toBe(0)
+    // 17:50 UTC: the east's midnight is 10 min away, so its tomorrow is paid for now.
+    expect(days.todayNeed(at('17:50'))).toBe(15)
+    // Days 1–7 and 8–30 count in each zone's own calendar: 7 and 23 open days per product.
+    expect(days.counts(at('19:00'))).toEqual({ today: 15, week: 30 * 7, month: 30 * 23 })
+    // At 2/min, 15 days due every 15 min take 1/min: the key is halved in two spans of 6 h 15 min a day.
+    const l1 = leftAfterToday(days, UTC0, 1440, 2)
+    const halved = l1.slice(0, 1440).filter((x) => x < 2)
+    expect(halved.length).toBe(2 * 375)
+    expect(l1[Math.round((at('19:00') - UTC0) / 60_000)]).toBe(1)
+    expect(l1[Math.round((at('07:00') - UTC0) / 60_000)]).toBe(1)
+    expect(l1[Math.round((at('13:00') - UTC0) / 60_000)]).toBe(2)
+  })
+
+  it('one zone: the same products ask as much in a day, all in one span', () => {
+    const one = twoZones(EAST)
+    const days = catalogueDays(one, one.productIds())
+    const l1 = leftAfterToday(days, UTC0, 1440, 2)
+    // 30 days due every 15 min take the whole 2/min, once a day.
+    expect(l1.slice(0, 1440).filter((x) => x < 2).length).toBe(375)
+    expect(l1[Math.round((at('19:00') - UTC0) / 60_000)]).toBe(0)
+    expect(dailyNeeds(one, one.productIds(), DAY).today).toBe(dailyNeeds(twoZones(WEST), one.productIds(), DAY).today)
+  })
+
+  it('days 1–7 get what each zone leaves: spreading the midnights lifts their bound', () => {
+    // 22:00–24:00 UTC is 04:00–06:00 in the east. At 2/min one zone's 30 todays take the whole key from 23:45
+    // local, so after 4 h of that no day 1–7 can be fresh; two zones' 15 take half, and 4 h of 1/min (240)
+    // covers the 210 days 1–7.
+    const o = { from: at('22:00'), to: at('24:00'), sampleEveryMs: 300_000, perMinute: 2 }
+    expect(bestOverTime(twoZones(EAST), twoZones(EAST).productIds(), o).week).toBe(0)
+    expect(bestOverTime(twoZones(WEST), twoZones(WEST).productIds(), o).week).toBe(1)
   })
 })

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { addDays, dayRange, weekday, zonedTimeToInstant } from '../../server/calendar/days.ts'
 import { validateDay, type PartnerSlotInput } from '../../server/partner/schema.ts'
-import { BOOKING_STEP_MS, CATALOGUE_HORIZON_DAYS, createCatalogue, FIRST_GENERATED_ID } from '../../server/sandbox/catalogue.ts'
+import { BOOKING_STEP_MS, CATALOGUE_HORIZON_DAYS, type CatalogueShape, createCatalogue, FIRST_GENERATED_ID } from '../../server/sandbox/catalogue.ts'
+import { SPREAD_ZONES } from '../../server/sandbox/shapes.ts'
 
 const TZ = 'Asia/Singapore'
 const TODAY = '2026-12-01' // a Tuesday
@@ -179,5 +181,106 @@ describe('sandbox catalogue', () => {
     }
     expect(slotsGone).toBeGreaterThan(0)
     expect(paxGone).toBeGreaterThan(0)
+  })
+})
+
+/** A digest of what a shape answers for 40 products, every third day, at two instants. */
+function fingerprint(shape: CatalogueShape): string {
+  const c = createCatalogue({ seed: 1, products: 40, timeZone: TZ, shape })
+  const h = createHash('sha256')
+  for (const now of [NOW, zonedTimeToInstant('2026-12-20', '21:37', TZ)]) {
+    for (const id of c.productIds()) for (let i = 0; i < CATALOGUE_HORIZON_DAYS; i += 3) h.update(JSON.stringify(c.inventory(id, addDays(TODAY, i), now)))
+  }
+  return h.digest('hex').slice(0, 16)
+}
+
+describe('sandbox catalogue shapes beyond the sample', () => {
+  it('sample and dense answer exactly as before the zones and seasonal shapes were added (digests taken before)', () => {
+    expect(fingerprint('sample')).toBe('3c8d696770d9b247')
+    expect(fingerprint('dense')).toBe('e4dee81fa61b97bf')
+  })
+
+  const zones = createCatalogue({ seed: 1, products: 48, timeZone: TZ, shape: 'zones' })
+  const dense = createCatalogue({ seed: 1, products: 48, timeZone: TZ, shape: 'dense' })
+  const zoned = zones.productIds().filter((id) => id >= FIRST_GENERATED_ID)
+
+  it('zones: the generated products spread evenly over four zones far apart; 14 and 15 stay in the given zone', () => {
+    const perZone = new Map<string, number>()
+    for (const id of zoned) perZone.set(zones.timeZone(id), (perZone.get(zones.timeZone(id)) ?? 0) + 1)
+    expect([...perZone.keys()].sort()).toEqual([...SPREAD_ZONES].sort())
+    expect([...perZone.values()]).toEqual([12, 12, 12, 12])
+    expect(zones.timeZone(14)).toBe(TZ)
+    // Their midnights fall at least 5 h apart in UTC.
+    const midnights = SPREAD_ZONES.map(
+      (z) => (zonedTimeToInstant(TODAY, '00:00', z) - zonedTimeToInstant(TODAY, '00:00', 'UTC') + 48 * HOUR) % (24 * HOUR),
+    ).sort((a, b) => a - b)
+    const gaps = midnights.map((m, i) => (i ? m - midnights[i - 1]! : m + 24 * HOUR - midnights.at(-1)!))
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(5 * HOUR)
+  })
+
+  it('zones: the dense opening pattern, each product on its own local calendar and clock', () => {
+    // Before any booking window opens (21 days), a zoned product answers exactly as the same dense
+    // product (the horizon's last day, a day beyond New York's, left out).
+    for (const id of zoned) for (const date of farDays.slice(0, -1)) expect(zones.inventory(id, date, NOW)).toEqual(dense.inventory(id, date, NOW))
+    // 20:00 in Singapore is 01:00 the next day in Auckland: Auckland's 1 December is past, Singapore's is today.
+    const at = zonedTimeToInstant(TODAY, '20:00', TZ)
+    const auckland = zoned.filter((id) => zones.timeZone(id) === 'Pacific/Auckland')
+    expect(auckland.every((id) => zones.inventory(id, TODAY, at).length === 0)).toBe(true)
+    expect(auckland.some((id) => zones.inventory(id, addDays(TODAY, 1), at).length > 0)).toBe(true)
+    // A slot leaves sale at its start in its product's zone.
+    const ny = zoned.find((id) => zones.timeZone(id) === 'America/New_York' && zones.inventory(id, addDays(TODAY, 2), NOW).length)!
+    const first = zones.inventory(ny, addDays(TODAY, 2), NOW)[0]!
+    const starts = zonedTimeToInstant(first.startDate, first.startTime, 'America/New_York')
+    expect(zones.inventory(ny, first.startDate, starts - 1)[0]!.startTime).toBe(first.startTime)
+    expect(zones.inventory(ny, first.startDate, starts).map((s) => s.startTime)).not.toContain(first.startTime)
+  })
+
+  const seasonal = createCatalogue({ seed: 1, products: 50, timeZone: TZ, shape: 'seasonal' })
+  const seasonalIds = seasonal.productIds().filter((id) => id >= FIRST_GENERATED_ID)
+
+  it('seasonal: days of 30–200 slots that pass the contract validation', () => {
+    const most: number[] = []
+    for (const id of seasonalIds) {
+      const days = horizon.map((date) => seasonal.inventory(id, date, NOW))
+      // Every third day validated: a day of 200 slots takes a while to check.
+      for (const [i, slots] of days.entries()) if (i % 3 === 0) expect(validateDay(JSON.parse(JSON.stringify(slots)), horizon[i]!).ok).toBe(true)
+      most.push(Math.max(...days.map((d) => d.length)))
+    }
+    expect(Math.max(...most)).toBeLessThanOrEqual(200)
+    expect(Math.min(...most.filter((n) => n > 0))).toBeGreaterThanOrEqual(25)
+    expect(most.reduce((a, b) => a + b, 0) / most.length).toBeGreaterThan(60)
+  })
+
+  it('seasonal: whole seasons closed within the horizon, open again later', () => {
+    let reopening = 0
+    for (const id of seasonalIds) {
+      const open = horizon.map((date) => seasonal.inventory(id, date, NOW).length > 0)
+      // A closed run of at least two weeks followed by an open day.
+      for (let i = 14; i < open.length; i++) {
+        if (open[i] && open.slice(i - 14, i).every((o) => !o)) {
+          reopening++
+          break
+        }
+      }
+    }
+    expect(reopening).toBeGreaterThanOrEqual(5)
+  })
+
+  it('seasonal: slots sell out as their start comes near', () => {
+    let listed = 0
+    let soldOut = 0
+    for (const id of seasonalIds) {
+      for (const s of seasonal.inventory(id, TODAY, NOW)) {
+        const starts = zonedTimeToInstant(s.startDate, s.startTime, TZ)
+        if (starts - NOW > HOUR) continue
+        listed++
+        if (s.remaining === 0) soldOut++
+      }
+    }
+    expect(listed).toBeGreaterThan(50)
+    expect(soldOut / listed).toBeGreaterThan(0.3)
+    // Tomorrow's seats go through the day.
+    const seats = (at: number) => seasonalIds.reduce((n, id) => n + seasonal.inventory(id, addDays(TODAY, 1), at).reduce((m, s) => m + s.remaining, 0), 0)
+    expect(seats(NOW + 12 * HOUR)).toBeLessThan(seats(NOW))
   })
 })

@@ -7,8 +7,11 @@ const TZ = 'Asia/Singapore'
 const FROM = zonedTimeToInstant('2026-12-01', '00:00', TZ)
 const H = 3_600_000
 
-/** Product 1 is open every day, product 2 never. */
-const catalogue = { inventory: (id: number) => (id === 1 ? [{}] : []) } as unknown as Catalogue
+/** Products 1 and 3 are open every day, product 2 never; product 3 is in New York, the others in Singapore. */
+const catalogue = {
+  inventory: (id: number) => (id === 2 ? [] : [{}]),
+  timeZone: (id: number) => (id === 3 ? 'America/New_York' : TZ),
+} as unknown as Catalogue
 
 describe('sync-hourly: where the budget goes, hour by hour', () => {
   it('classifies a request by the day it was for, day 1 and day 8 apart', () => {
@@ -31,14 +34,15 @@ describe('sync-hourly: where the budget goes, hour by hour', () => {
     t.restart()
     t.requests(FROM, {})
     t.sample(FROM, { today_reads: 4, today_ok: 4, week_reads: 10, week_ok: 2 })
-    t.requests(FROM + H / 2, { '1/2026-12-01': 3 })
+    // 00:30 in Singapore is 11:30 the day before in New York: product 3's 30 November is its today, 1 December its day 1.
+    t.requests(FROM + H / 2, { '1/2026-12-01': 3, '3/2026-11-30': 2, '3/2026-12-01': 1 })
     const rows = t.rows()
     expect(rows.map((r) => [r.hour, r.clock, r.weekFresh, r.weekBound, r.todayFresh])).toEqual([
       [-1, '23:00', 0.9, 1, null],
       [0, '00:00', 0.2, 0.4, 1],
     ])
     expect(rows[0]!.requests).toMatchObject({ week: 1, farClosed: 2, today: 0 })
-    expect(rows[1]!.requests).toMatchObject({ today: 3, day1: 0 })
+    expect(rows[1]!.requests).toMatchObject({ today: 5, day1: 1 })
     expect(formatHourly(rows).split('\n')).toHaveLength(4)
   })
 })
