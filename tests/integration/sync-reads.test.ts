@@ -64,9 +64,23 @@ describe('sync.freshness', () => {
       for (const [i, v] of set) a[i] = v
       return a
     }
-    expect(p14).toEqual({ productId: 14, paused: false, fetchedAt: n([0, '2026-12-01T11:50:00.000Z'], [13, '2026-12-01T11:00:00.000Z']), failing: [3] })
-    expect(p15).toEqual({ productId: 15, paused: true, fetchedAt: n([0, '2026-12-01T06:00:00.000Z'], [1, '2026-12-01T07:00:00.000Z']), failing: [1] })
-    expect(p16).toEqual({ productId: 16, paused: false, fetchedAt: n(), failing: [] })
+    // Each cell's class by the one rule (tiers.ts freshnessClass): within the tier's target, up to twice it, beyond, never fetched.
+    const state = (...set: [number, string][]) => n(...set).map((v) => v ?? 'never')
+    expect(p14).toEqual({
+      productId: 14,
+      paused: false,
+      fetchedAt: n([0, '2026-12-01T11:50:00.000Z'], [13, '2026-12-01T11:00:00.000Z']),
+      failing: [3],
+      state: state([0, 'fresh'], [13, 'fresh']), // 10 min against 15; 1 h against 24 h
+    })
+    expect(p15).toEqual({
+      productId: 15,
+      paused: true,
+      fetchedAt: n([0, '2026-12-01T06:00:00.000Z'], [1, '2026-12-01T07:00:00.000Z']),
+      failing: [1],
+      state: state([0, 'overdue'], [1, 'due']), // 6 h against today's 15 min; 5 h against 4 h
+    })
+    expect(p16).toEqual({ productId: 16, paused: false, fetchedAt: n(), failing: [], state: state() })
   })
 
   it('REST and tRPC answer the same object', async () => {
