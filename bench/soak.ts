@@ -13,6 +13,7 @@
  *   npm run bench:soak -- [--minutes 60] [--sample-s 60] [--products 448]
  *                         [--reads-per-s 4] [--out bench/out/soak-<date>.json]
  *                         [--node-arg=--heapsnapshot-signal=SIGUSR2] [--env MALLOC_ARENA_MAX=2]
+ *                         [--no-build --entry <another build's main.js>]
  *
  * The JSON holds every sample and the summary: max RSS, RSS at 1 min, final
  * RSS and the least-squares slope over the last half of the run.
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     'reads-per-s': { type: 'string', default: '4' },
     out: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
+    entry: { type: 'string', default: 'dist/main.js' },
     'node-arg': { type: 'string', multiple: true, default: [] },
     env: { type: 'string', multiple: true, default: [] },
   },
@@ -102,7 +104,7 @@ async function main() {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const extraEnv = Object.fromEntries(args.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
-  const child = spawn(process.execPath, ['--enable-source-maps', ...args['node-arg']!, 'dist/main.js'], {
+  const child = spawn(process.execPath, ['--enable-source-maps', ...args['node-arg']!, args.entry!], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/root',
