@@ -93,6 +93,9 @@ const readProc = (pid: number, file: string) => {
 }
 
 async function main() {
+  // The checkout as the run starts (the build's, unless --entry names another), with uncommitted changes flagged.
+  const git = (...a: string[]) => spawnSync('git', a).stdout?.toString().trim()
+  const commit = `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? '+changes' : ''}`
   if (!args['no-build']) {
     log('building dist/ (tsup --config tsup.server.config.ts)')
     const b = spawnSync('npx', ['tsup', '--config', 'tsup.server.config.ts', '--silent'], { stdio: 'inherit' })
@@ -243,7 +246,7 @@ async function main() {
     const summary = summarize(samples)
     const result = {
       at: new Date(t0).toISOString(),
-      commit: spawnSync('git', ['rev-parse', '--short', 'HEAD']).stdout?.toString().trim(),
+      commit,
       machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model.trim(), memGiB: Math.round(os.totalmem() / 2 ** 30), loadAverage: os.loadavg() },
       node: process.version,
       settings: {
@@ -252,6 +255,7 @@ async function main() {
         products: GENERATED + 2,
         latency: args.latency,
         readsPerS: READS_PER_S,
+        entry: args.entry,
         nodeArgs: args['node-arg'],
         env: extraEnv,
       },
