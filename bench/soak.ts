@@ -13,6 +13,7 @@
  *   npm run bench:soak -- [--minutes 60] [--sample-s 60] [--products 448]
  *                         [--reads-per-s 4] [--out bench/out/soak-<date>.json]
  *                         [--node-arg=--heapsnapshot-signal=SIGUSR2] [--env MALLOC_ARENA_MAX=2]
+ *                         [--no-build --entry <another build's main.js>]
  *
  * The JSON holds every sample and the summary: max RSS, RSS at 1 min, final
  * RSS and the least-squares slope over the last half of the run.
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     'reads-per-s': { type: 'string', default: '4' },
     out: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
+    entry: { type: 'string', default: 'dist/main.js' },
     'node-arg': { type: 'string', multiple: true, default: [] },
     env: { type: 'string', multiple: true, default: [] },
   },
@@ -91,6 +93,9 @@ const readProc = (pid: number, file: string) => {
 }
 
 async function main() {
+  // The checkout as the run starts (the build's, unless --entry names another), with uncommitted changes flagged.
+  const git = (...a: string[]) => spawnSync('git', a).stdout?.toString().trim()
+  const commit = `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? '+changes' : ''}`
   if (!args['no-build']) {
     log('building dist/ (tsup --config tsup.server.config.ts)')
     const b = spawnSync('npx', ['tsup', '--config', 'tsup.server.config.ts', '--silent'], { stdio: 'inherit' })
@@ -102,7 +107,7 @@ async function main() {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const extraEnv = Object.fromEntries(args.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
-  const child = spawn(process.execPath, ['--enable-source-maps', ...args['node-arg']!, 'dist/main.js'], {
+  const child = spawn(process.execPath, ['--enable-source-maps', ...args['node-arg']!, args.entry!], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/root',
@@ -241,7 +246,7 @@ async function main() {
     const summary = summarize(samples)
     const result = {
       at: new Date(t0).toISOString(),
-      commit: spawnSync('git', ['rev-parse', '--short', 'HEAD']).stdout?.toString().trim(),
+      commit,
       machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model.trim(), memGiB: Math.round(os.totalmem() / 2 ** 30), loadAverage: os.loadavg() },
       node: process.version,
       settings: {
@@ -250,6 +255,7 @@ async function main() {
         products: GENERATED + 2,
         latency: args.latency,
         readsPerS: READS_PER_S,
+        entry: args.entry,
         nodeArgs: args['node-arg'],
         env: extraEnv,
       },

@@ -106,6 +106,26 @@ export function dayRange(from: IsoDate, count: number): IsoDate[] {
  * the gap is returned. In an overlap, the earlier instant.
  */
 export function zonedTimeToInstant(date: IsoDate, time: string, timeZone: string): number {
+  // The engine asks for the same few local midnights thousands of times a
+  // ranking; each answer costs four formatToParts, whose garbage was most of
+  // the service's allocation. Zone rules are fixed for the process's life.
+  const key = `${timeZone}|${date}|${time}`
+  let at = instants.get(key)
+  if (at === undefined) {
+    if (instants.size >= INSTANT_MEMO_MAX) instants.clear()
+    at = computeZonedTimeToInstant(date, time, timeZone)
+    instants.set(key, at)
+  }
+  return at
+}
+
+/** Past this many remembered instants the memo starts over: the horizon's days × a few times × the zones in use fit well within it. */
+export const INSTANT_MEMO_MAX = 20_000
+const instants = new Map<string, number>()
+/** How many instants are remembered (for the test of the bound). */
+export const instantMemoSize = () => instants.size
+
+function computeZonedTimeToInstant(date: IsoDate, time: string, timeZone: string): number {
   const m = DATE_RE.exec(date)
   const t = /^(\d{2}):(\d{2})$/.exec(time)
   if (!m || !t) throw new RangeError(`bad date/time: ${date} ${time}`)

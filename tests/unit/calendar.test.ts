@@ -3,6 +3,8 @@ import {
   addDays,
   dayRange,
   daysBetween,
+  INSTANT_MEMO_MAX,
+  instantMemoSize,
   isValidDate,
   localDate,
   localMinuteOfDay,
@@ -70,6 +72,25 @@ describe('calendar days', () => {
     expect(zonedTimeToInstant('2026-03-29', '02:30', 'Europe/Berlin')).toBe(Date.UTC(2026, 2, 29, 1, 30))
     // Falls back on 2026-10-25 03:00 → 02:00: 02:30 happens twice, the first is taken.
     expect(zonedTimeToInstant('2026-10-25', '02:30', 'Europe/Berlin')).toBe(Date.UTC(2026, 9, 25, 0, 30))
+  })
+
+  it('answers a remembered wall time as it computed it, and remembers a bounded number', () => {
+    // Asked again (from the memo), the DST answers above do not change.
+    expect(zonedTimeToInstant('2026-03-29', '02:30', 'Europe/Berlin')).toBe(Date.UTC(2026, 2, 29, 1, 30))
+    expect(zonedTimeToInstant('2026-10-25', '02:30', 'Europe/Berlin')).toBe(Date.UTC(2026, 9, 25, 0, 30))
+    // Past the bound in distinct keys, it never holds more than the bound.
+    const zones = ['Asia/Singapore', 'Europe/Berlin', 'America/New_York', 'Australia/Sydney']
+    let peak = 0
+    for (let i = 0; i < INSTANT_MEMO_MAX + 1_000; i++) {
+      const tz = zones[i % zones.length]!
+      expect(zonedTimeToInstant(addDays('2026-01-01', i), '12:00', tz)).toBeTypeOf('number')
+      peak = Math.max(peak, instantMemoSize())
+    }
+    expect(peak).toBe(INSTANT_MEMO_MAX)
+    // A bad input is refused, not remembered.
+    const before = instantMemoSize()
+    expect(() => zonedTimeToInstant('2026-1-01', '12:00', 'Asia/Singapore')).toThrow(RangeError)
+    expect(instantMemoSize()).toBe(before)
   })
 })
 
