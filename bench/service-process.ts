@@ -26,6 +26,8 @@ export interface StartServiceOptions {
   env: Record<string, string>
   logFile: string
   nodeArgs?: string[]
+  /** The script node runs (default dist/main.js: the build `npm start` runs). */
+  entry?: string
   /** Rebuild dist/ first (default true). */
   build?: boolean
   readyTimeoutMs?: number
@@ -72,7 +74,7 @@ export async function startService(o: StartServiceOptions): Promise<ServiceProce
   fs.chmodSync(dataDir, 0o755)
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
-  const child = spawn(process.execPath, ['--enable-source-maps', ...(o.nodeArgs ?? []), 'dist/main.js'], {
+  const child = spawn(process.execPath, ['--enable-source-maps', ...(o.nodeArgs ?? []), o.entry ?? 'dist/main.js'], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: String(port), SLOTSYNC_DATA_DIR: dataDir, ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -18,12 +18,11 @@
  * The JSON holds every sample and the summary: max RSS, RSS at 1 min, final
  * RSS and the least-squares slope over the last half of the run.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
-import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { postgresPids, startService } from './service-process.ts'
 import { gaugeMiB, pssMiB, type SoakSample, summarize, vmRssMiB } from './soak-stats.ts'
 
 const { values: args } = parseArgs({
@@ -52,36 +51,12 @@ const ADMIN_TOKEN = 'soak-admin-token'
 const log = (line: string) => process.stderr.write(`[soak] ${line}\n`)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
 /** Today in the sync time zone, plus `offset` days, as YYYY-MM-DD. */
 function dayFromToday(offset: number): string {
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date())
   const d = new Date(`${today}T00:00:00Z`)
   d.setUTCDate(d.getUTCDate() + offset)
   return d.toISOString().slice(0, 10)
-}
-
-const pgrep = (...a: string[]) => {
-  try {
-    return execFileSync('pgrep', a).toString().trim().split('\n').filter(Boolean).map(Number)
-  } catch {
-    return []
-  }
-}
-/** The postmaster of the data directory and its children (checkpointer, walwriter, one backend per connection, ...). */
-function postgresPids(dataDir: string): number[] {
-  const postmasters = pgrep('-f', `postgres -D ${dataDir}`)
-  return [...postmasters, ...postmasters.flatMap((pid) => pgrep('-P', String(pid)))]
 }
 
 const readProc = (pid: number, file: string) => {
@@ -96,77 +71,19 @@ async function main() {
   // The checkout as the run starts (the build's, unless --entry names another), with uncommitted changes flagged.
   const git = (...a: string[]) => spawnSync('git', a).stdout?.toString().trim()
   const commit = `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? '+changes' : ''}`
-  if (!args['no-build']) {
-    log('building dist/ (tsup --config tsup.server.config.ts)')
-    const b = spawnSync('npx', ['tsup', '--config', 'tsup.server.config.ts', '--silent'], { stdio: 'inherit' })
-    if (b.status !== 0) throw new Error(`build failed (exit ${b.status})`)
-  }
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slotsync-soak-'))
-  // As root the embedded Postgres runs as `postgres`, which must reach its directory.
-  fs.chmodSync(dataDir, 0o755)
-  const port = await freePort()
-  const base = `http://127.0.0.1:${port}`
   const extraEnv = Object.fromEntries(args.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
-  const child = spawn(process.execPath, ['--enable-source-maps', ...args['node-arg']!, args.entry!], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/root',
-      PORT: String(port),
-      SLOTSYNC_DATA_DIR: dataDir,
-      SANDBOX_PRODUCTS: String(GENERATED),
-      SANDBOX_LATENCY_MS: args.latency!,
-      LOG_LEVEL: 'warn',
-      ADMIN_TOKEN,
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const svc = await startService({
+    env: { SANDBOX_PRODUCTS: String(GENERATED), SANDBOX_LATENCY_MS: args.latency!, LOG_LEVEL: 'warn', ADMIN_TOKEN, ...extraEnv },
+    logFile: OUT.replace(/\.json$/, '.log'),
+    nodeArgs: args['node-arg'],
+    entry: args.entry,
+    build: !args['no-build'],
+    log,
   })
-  const logFile = OUT.replace(/\.json$/, '.log')
-  fs.mkdirSync(path.dirname(OUT), { recursive: true })
-  const serviceLog = fs.createWriteStream(logFile)
-  child.stdout!.pipe(serviceLog)
-  child.stderr!.pipe(serviceLog)
-  let exitCode: number | null | undefined
-  const exited = new Promise<void>((resolve) =>
-    child.on('exit', (code, signal) => {
-      exitCode = code ?? (signal ? -1 : null)
-      resolve()
-    }),
-  )
-  log(`service pid ${child.pid} on ${base}, data ${dataDir}, log ${logFile}`)
-
-  let stopping = false
-  const stop = async () => {
-    if (stopping) return
-    stopping = true
-    if (exitCode === undefined) {
-      const t = Date.now()
-      child.kill('SIGTERM')
-      await Promise.race([exited, sleep(40_000)])
-      log(`service exited ${exitCode} ${((Date.now() - t) / 1000).toFixed(1)} s after SIGTERM`)
-      if (exitCode === undefined) {
-        log('no exit 40 s after SIGTERM: SIGKILL')
-        child.kill('SIGKILL')
-        await exited
-        for (const pid of postgresPids(dataDir)) process.kill(pid, 'SIGKILL')
-      }
-    }
-    fs.rmSync(dataDir, { recursive: true, force: true })
-  }
-  process.on('SIGINT', () => void stop().then(() => process.exit(130)))
+  const { base, dataDir, logFile } = svc
+  process.on('SIGINT', () => void svc.stop().then(() => process.exit(130)))
 
   try {
-    const readyBy = Date.now() + 120_000
-    for (;;) {
-      if (exitCode !== undefined) throw new Error(`service exited (${exitCode}) before ready; see ${logFile}`)
-      if (Date.now() > readyBy) throw new Error(`service not ready within 120 s; see ${logFile}`)
-      const ok = await fetch(`${base}/ready`).then(
-        (r) => r.ok,
-        () => false,
-      )
-      if (ok) break
-      await sleep(500)
-    }
     const t0 = Date.now()
     const elapsedS = () => (Date.now() - t0) / 1000
     log(`ready; ${MINUTES} min, a sample every ${SAMPLE_S} s, ${READS_PER_S} reads/s`)
@@ -215,7 +132,7 @@ async function main() {
       )
       const s: SoakSample = {
         t: Math.round(elapsedS()),
-        rssMiB: vmRssMiB(readProc(child.pid!, 'status')) ?? Number.NaN,
+        rssMiB: vmRssMiB(readProc(svc.pid, 'status')) ?? Number.NaN,
         postgresPssMiB: pgPids.length ? pgPss : undefined,
         postgresProcesses: pgPids.length,
         heapUsedMiB: gaugeMiB(metrics, 'nodejs_heap_size_used_bytes'),
@@ -237,7 +154,7 @@ async function main() {
     let next = t0 + SAMPLE_S * 1000
     while (next <= endAt + 1000) {
       await sleep(Math.max(0, next - Date.now()))
-      if (exitCode !== undefined) throw new Error(`service exited (${exitCode}) mid-run; see ${logFile}`)
+      if (svc.exitCode !== undefined) throw new Error(`service exited (${svc.exitCode}) mid-run; see ${logFile}`)
       await sample()
       next += SAMPLE_S * 1000
     }
@@ -269,9 +186,9 @@ async function main() {
     )
     log(`wrote ${OUT}`)
   } finally {
-    await stop()
+    await svc.stop()
   }
-  if (exitCode !== 0) throw new Error(`service exited ${exitCode} on SIGTERM; see ${logFile}`)
+  if (svc.exitCode !== 0) throw new Error(`service exited ${svc.exitCode} on SIGTERM; see ${logFile}`)
 }
 
 main().catch((err) => {
