@@ -9,6 +9,7 @@
  * engine's own connections.
  *
  *   npm run bench:abuse -- [--phase-s 45] [--warmup-s 60] [--batch 50] [--clients 4]
+ *                          [--node-arg=<flag> ...] [--env NAME=value ...]
  *
  * Prints, for the quiet and the abusive phase: the shopper's /slots p50, p95
  * and p99, answers other than 200, batches completed, and the partner
@@ -25,6 +26,8 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: '4' },
     products: { type: 'string', default: '448' },
     'no-build': { type: 'boolean', default: false },
+    'node-arg': { type: 'string', multiple: true, default: [] },
+    env: { type: 'string', multiple: true, default: [] },
   },
 })
 const PHASE_MS = Number(args['phase-s']) * 1000
@@ -121,7 +124,9 @@ async function main() {
       LOG_LEVEL: 'warn',
       ADMIN_TOKEN: 'abuse-admin-token',
       TRUST_PROXY: 'true',
+      ...Object.fromEntries(args.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
     },
+    nodeArgs: args['node-arg'],
     logFile: `bench/out/abuse-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.log`,
     build: !args['no-build'],
     log,
