@@ -12,7 +12,10 @@ const NOW = Date.parse('2026-12-01T02:00:00Z')
 let api: TestApi
 
 beforeAll(async () => {
-  api = await createTestApi({ now: NOW })
+  // Thousands of made-up tokens from one address: the failed-authentication
+  // allowance (api-edge-limits.test.ts) would refuse every admin call after
+  // 20 of them, the valid token's too, and hide those paths from the fuzz.
+  api = await createTestApi({ now: NOW, edge: { authFailuresPerMinute: 1_000_000 } })
   await api.db.prisma.product.createMany({ data: [{ id: 14 }, { id: 21, timeZone: 'America/Los_Angeles' }] })
   await seedDay(api.db, 14, '2026-12-01', [rawSlot('2026-12-01', '04:00'), rawSlot('2026-12-01', '05:00', { remaining: 0 })], new Date(NOW))
   await seedDay(api.db, 14, '2026-12-02', [], new Date(NOW))
