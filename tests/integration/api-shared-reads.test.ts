@@ -80,7 +80,13 @@ describe('shared reads', () => {
   it('concurrent /metrics scrapes share one status read per interval', async () => {
     const app = Fastify({ logger: false })
     let reads = 0
-    const counted = { ...api.services.sync, status: () => (reads++, api.services.sync.status()) }
+    const counted = {
+      ...api.services.sync,
+      status: () => {
+        reads++
+        return api.services.sync.status()
+      },
+    }
     // As server.ts wires it: the gauges read the API's shared status.
     const shared = shareExpensiveReads({ ...api.services, sync: counted }, 1000)
     const metrics = createMetrics({ processDefaults: false, syncStatus: () => shared.sync.status() })

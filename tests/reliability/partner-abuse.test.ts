@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { addDays } from '../../server/calendar/days.ts'
 import { manySlotsDay } from '../../server/sandbox/faults.ts'
 import { BACKOFF_AFTER_FAILURES, PROBE_EVERY_MS } from '../../server/sync/backoff.ts'
 import type { SyncAssembly } from '../../server/sync/index.ts'
