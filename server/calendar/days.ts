@@ -3,6 +3,8 @@
  * arithmetic is done on the calendar (UTC noon anchors), never by adding
  * 24 h to an instant, so DST changes cannot skip or double a day.
  */
+import { boundedMemo } from '../memo.ts'
+
 export type IsoDate = string
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/
@@ -109,19 +111,12 @@ export function zonedTimeToInstant(date: IsoDate, time: string, timeZone: string
   // The engine asks for the same few local midnights thousands of times a
   // ranking; each answer costs four formatToParts, whose garbage was most of
   // the service's allocation. Zone rules are fixed for the process's life.
-  const key = `${timeZone}|${date}|${time}`
-  let at = instants.get(key)
-  if (at === undefined) {
-    if (instants.size >= INSTANT_MEMO_MAX) instants.clear()
-    at = computeZonedTimeToInstant(date, time, timeZone)
-    instants.set(key, at)
-  }
-  return at
+  return instants.get(`${timeZone}|${date}|${time}`, () => computeZonedTimeToInstant(date, time, timeZone))
 }
 
 /** Past this many remembered instants the memo starts over: the horizon's days × a few times × the zones in use fit well within it. */
 export const INSTANT_MEMO_MAX = 20_000
-const instants = new Map<string, number>()
+const instants = boundedMemo<number>(INSTANT_MEMO_MAX)
 /** How many instants are remembered (for the test of the bound). */
 export const instantMemoSize = () => instants.size
 

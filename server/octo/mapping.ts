@@ -7,6 +7,7 @@ import type { ProductSummary, StoredRange } from '../availability/service.ts'
 import type { PaxRow, RangeSlotRow } from '../availability/queries.ts'
 import { addDays, daysBetween, localDate, localMinuteOfDay, zonedTimeToInstant } from '../calendar/days.ts'
 import { currencyPrecision, octoPricing, sumPricing, timesQuantity, toMinorUnits, type OctoPricing } from './money.ts'
+import { boundedMemo } from '../memo.ts'
 
 export const OPTION_ID = 'DEFAULT'
 export const PRICING = 'octo/pricing'
@@ -50,18 +51,11 @@ export function zonedTime(date: string, time: string, timeZone: string): ZonedTi
   // Resolving a wall time costs several Intl calls (~100 µs); a served slot's
   // start is asked for again on every request, and zone rules do not change
   // while the process runs.
-  const key = `${timeZone} ${date} ${time}`
-  let hit = zonedTimes.get(key)
-  if (hit === undefined) {
-    if (zonedTimes.size >= MAX_ZONED_TIMES) zonedTimes.clear()
-    hit = resolveZonedTime(date, time, timeZone)
-    zonedTimes.set(key, hit)
-  }
-  return hit
+  return zonedTimes.get(`${timeZone} ${date} ${time}`, () => resolveZonedTime(date, time, timeZone))
 }
 
 const MAX_ZONED_TIMES = 100_000
-const zonedTimes = new Map<string, ZonedTime>()
+const zonedTimes = boundedMemo<ZonedTime>(MAX_ZONED_TIMES)
 
 function resolveZonedTime(date: string, time: string, timeZone: string): ZonedTime {
   const instant = zonedTimeToInstant(date, time, timeZone)
