@@ -52,7 +52,7 @@ import { normalizeServed, storedDay, type NormalSlot } from '../tests/helpers/st
 import { bestOverTime, bestOverTimeSeries, bestShares, dailyNeeds, type BestSample, type Needs } from './best-plan.ts'
 import { naiveStrategy } from './naive-strategy.ts'
 import { prefill } from './prefill.ts'
-import { dayAccumulator } from './sync-days.ts'
+import { dayAccumulator, type SampleCounts } from './sync-days.ts'
 import { hourlyTracker } from './sync-hourly.ts'
 import { formatSimReport, type CatalogueReport, type RunResult, type SimReport, type SimResult } from './sync-report.ts'
 
@@ -259,20 +259,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
     if (now >= nextSample) {
       const s = (
         await db.prisma.$queryRawUnsafe<
-          {
-            today_reads: number
-            today_ok: number
-            week_reads: number
-            week_ok: number
-            month_reads: number
-            month_ok: number
-            closed_reads: number
-            closed_ok: number
-            far_avg_s: number
-            far_max_s: number
-            never: number
-            forced: number
-          }[]
+          (SampleCounts & { closed_reads: number; closed_ok: number; far_avg_s: number; far_max_s: number; never: number; forced: number })[]
         >(SAMPLE_SQL, new Date(now))
       )[0]!
       hourly.sample(now, s)
