@@ -150,11 +150,10 @@ const toCandidate = (r: CandidateRow): Candidate => ({
  * before days 32–59: a backlog of the latter must not hide the former from
  * the planner, which ranks them far higher (and, pulled ahead of a crunch,
  * thousands of days 9–31 fall due at once: listed by due time alone they
- * hid day 8 from the sweep, dense simulation). Day 31 is tomorrow's day 30,
- * which ranks as days 8–30 from its window (planner.ts); listed with days
- * 32–59 it was never fetched ahead of the crunch (dense simulation: none of
- * its 420 days in the afternoon, so ~1/23 of the next morning's days 8–30
- * stale).
+ * would hide day 8 from the sweep). Day 31 is tomorrow's day 30, which ranks
+ * as days 8–30 from its window (planner.ts); listed behind days 32–59 it
+ * would never be reached ahead of the crunch, and the next morning would
+ * start with that day of days 8–30 stale.
  */
 const SWEPT_LAST = TIERS[1].toOffset + 1
 const MONTH_LAST = TIERS[2].toOffset + 1

@@ -11,17 +11,17 @@ import { HOUR, MINUTE, TIERS, tierOf, type Tier } from './tiers.ts'
 export const CLOSED_RECHECK_MS = 24 * HOUR
 /**
  * Beyond the 7-day tier a known-closed day is re-checked every 3 days: at a
- * daily check it cost as much as an open day of the 30-day tier, and in the
- * 450-product simulation those checks left the open days 8–30 20 % stale.
+ * daily check it would cost as much as an open day of the 30-day tier, and
+ * in an oversubscribed catalogue those requests come out of open days 8–30.
  */
 export const FAR_CLOSED_RECHECK_MS = 72 * HOUR
 /**
  * Today with nothing on sale (a closed period, not a known-closed weekday) is
  * re-checked at the 4 h standard of days 1–7, not every 15 min: such a day
- * rarely opens within the day. In the dense simulation checks every 15 min
- * took 7 % of the key in the hours when today's open days already ask for
- * nearly all of it, and hourly ones still a third of what those hours leave
- * for days 1–7 (sync-hourly.ts).
+ * rarely opens within the day, and in an oversubscribed catalogue checks at
+ * today's pace would take their share from the hours when today's open days
+ * already ask for nearly all of the key, and from what those hours leave for
+ * days 1–7.
  */
 export const EMPTY_TODAY_RECHECK_MS = 4 * HOUR
 /**
@@ -40,18 +40,15 @@ export const FAILURE_BACKOFF_MS = 1 * MINUTE
  * A never-fetched far day weighs like the 30-day tier: one request buys a day
  * `/dates` can show at all. Not like the 7-day tier: 450 such days enter the
  * horizon every midnight, when today's open days already ask for most of
- * the key, and at that weight they pushed days 1–7 out (dense simulation).
+ * the key, and at that weight they would push days 1–7 out.
  */
 const NEVER_FETCHED_WEIGHT = TIERS[2].weight
 /**
  * A day beyond day 7 last seen with nothing on sale weighs like days 31–59:
  * re-checking it buys a read of "closed", which rarely changes, while an
- * open day of days 8–30 buys slots people book. Before this and
- * `EMPTY_WEEK_RECHECK_MS`, the dense simulation spent 50–70 requests an
- * hour of the afternoon on closed and empty days while thousands of open
- * days 8–30 waited for the evening (after both: 4–12 an hour until 19:00,
- * at 450 products; later, re-checks that have waited long enough to outrank
- * them).
+ * open day of days 8–30 buys slots people book; at a higher weight the
+ * afternoon's requests would go to closed and empty days while open days
+ * 8–30 wait for the evening (figures: bench/HISTORY.md, 8452efd).
  */
 const EMPTY_FAR_WEIGHT = TIERS[3].weight
 /**
@@ -59,19 +56,17 @@ const EMPTY_FAR_WEIGHT = TIERS[3].weight
  * 31–59 too: the sweep fetches it again within hours as tomorrow's day 7,
  * so a fetch now buys those hours of one day 8, where the same request spent
  * on a day 8–30 brought forward ahead of the crunch (`CRUNCH_PULL`) keeps
- * that day fresh through the crunch's hours. Measured against a per-day
- * bound (bench/chain-bound.ts), the dense simulation fetched day 8 ~1.8
- * times on the afternoon before a crunch (762 requests for 424 days); with
- * this, 424, and days 8–30 of the next morning 85.9 → 88.1 %.
+ * that day fresh through the crunch's hours: one fetch of day 8 per
+ * afternoon instead of two (figures: bench/HISTORY.md, 6d4798e).
  */
 const SWEPT_SOON_WEIGHT = TIERS[3].weight
 /**
  * When a crunch is ahead (`crunchAhead`), tomorrow's days 1–7 (today's
  * days 2–8) are refreshed in a sweep just before midnight, not at their
  * usual 4 h spread: from midnight until the first last slots (10:00–18:00)
- * today's open days can ask for nearly the whole key (dense simulation:
- * ~400 open days, 26.7 of 29.5 usable requests a minute), so days 1–7 live
- * on what was fetched just before. Fetched at 20:00 a day goes stale at
+ * today's open days can ask for nearly the whole key (one request per open
+ * day each 15 min against 30 per 61 s), so days 1–7 live on what was fetched
+ * just before. Fetched at 20:00 a day goes stale at
  * 00:00; fetched at 23:30, at 03:30. The later the sweep, the longer it
  * lasts into the crunch: its span is sized from the open days it has to
  * fetch (`sweepSpanMs`), at most a week period minus its lead (earlier, a
@@ -83,8 +78,7 @@ export const WEEK_SWEEP_MS = 2 * HOUR
 export const MAX_SWEEP_MS = TIERS[1].targetMs - TIERS[1].leadMs
 /**
  * The share of the key the sweep gets while it runs: the rest goes to
- * today's last open products and to failures retried (dense simulation:
- * the sweep took 98 % of the 22:00 hour). Under it the sweep starts a
+ * today's last open products and to failures retried. Under it the sweep starts a
  * little early and ends before day 1's window, over it the last days of
  * the sweep compete with day 1's window and go after it.
  */
@@ -94,14 +88,11 @@ const SWEEP_SHARE = 0.95
  * before the sweep opens waits for the sweep instead: fetched at 21:30 it
  * would be fetched again within the hour, so that request bought the sweep
  * an hour of freshness at most. Stale until swept, it goes first there (the
- * stale longest first, `rankDue`), so it waits minutes, not the hour.
- * In the dense simulation (450 products, 2026-12-01, session 9) the hour
- * before the sweep spent ~700 requests on such refreshes while the open days
- * 8–30 falling due that evening (~1,060) waited behind the sweep and were
- * stale through the whole crunch; the per-day bound (bench/chain-bound.ts)
- * lets days 1–7 dip too (95–97 % in some afternoon hours). The cost here is
- * deeper: days 1–7 fell to 93 % at 21:00 and 74 % at 22:00 that evening
- * (were 100 % and 93 %), for days 8–30 of 96.5 % (were 88.1 %) in the crunch.
+ * stale longest first, `rankDue`), so it waits minutes, not the hour. The
+ * hour it frees goes to the open days 8–30 falling due that evening, which
+ * would otherwise wait behind the sweep and stay stale through the crunch;
+ * the cost is days 1–7 dipping that evening (figures: bench/HISTORY.md,
+ * 8cddc0b).
  */
 export const SWEEP_DEFER_MS = 1 * HOUR
 
@@ -123,8 +114,7 @@ export interface CrunchCounts {
  * How long before midnight the sweep opens, so that it ends when day 1's
  * own window opens (15 min before midnight, less today's lead): the open
  * days 2–8 at the sweep's share of the key, less what day 1's window leaves
- * of it (2,700 days with 400 open tomorrow at 29.5 a minute: 1 h 50 min;
- * the dense simulation at 450 products swept ~22:00–23:45). Rounded up to a minute
+ * of it. Rounded up to a minute
  * so the due time it sets does not move with every re-count.
  */
 export function sweepSpanMs(c: CrunchCounts): number {
@@ -140,7 +130,7 @@ export function sweepSpanMs(c: CrunchCounts): number {
  * hour before the sweep until the crunch ends are brought forward to the
  * afternoon before it (claims.ts `pullAheadOfCrunch`): due at 02:00 a day
  * waits, stale, until today's open days leave the key (their last slots,
- * 10:00–18:00 in the dense simulation), and due at 22:30 it waits behind the
+ * from late morning on), and due at 22:30 it waits behind the
  * sweep, which outranks it, so just as long. The afternoon before has budget
  * to spare. Fetched from noon, a day is fresh for 24 h, past the crunch. The
  * crunch is taken to end `crunchSpanMs` after midnight.
@@ -152,12 +142,10 @@ export function sweepSpanMs(c: CrunchCounts): number {
  * buys (a day due at 00:30 would be stale for the whole crunch, one due at
  * 11:00 for an hour of it): when the evening cannot fetch them all, the ones
  * left are those the crunch costs least.
- *
- * Dense simulation (450 products, 2026-12-01): pulling only what fell due
- * after midnight (until session 9) left the ~1,060 open days 8–30 due
- * between 20:00 and midnight unfetched at midnight, all of them stale
- * through the crunch (days 8–30 at 88.1 %), while the hours before the sweep
- * had spent requests on days 31–59 and closed days for want of anything due.
+ * Pulling only what falls due after midnight would leave the days 8–30 due
+ * in the evening behind the sweep, stale through the crunch, while the hours
+ * before the sweep spend requests on days 31–59 and closed days for want of
+ * anything due (figures: bench/HISTORY.md, 8cddc0b).
  */
 export const CRUNCH_PULL = {
   /** Local time of day from which days are pulled (and before which their last fetch must be). */
@@ -314,9 +302,8 @@ export function nextDueAfterFetch(d: DayAfterFetch, now: number, today: IsoDate,
     // Swept: due again from midnight in the order swept. Until the first
     // swept days near their 4 h nothing of days 1–7 is due, and what the
     // crunch leaves went to days 8–30; spent on the days swept first, which go
-    // stale first, it keeps them fresh into the crunch (dense simulation at
-    // 90 products: days 1–7 +0.6 points), days 1–7 before days 8–30 as the
-    // tiers rank.
+    // stale first, it keeps them fresh into the crunch, days 1–7 before
+    // days 8–30 as the tiers rank.
     if (promote.sweep && now >= promote.windowOpens) due = Math.min(due, promote.enters + (now - promote.windowOpens))
   }
   if (offset === 0 && (d.outcome === 'ok' || d.outcome === 'empty')) {

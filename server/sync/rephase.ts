@@ -14,11 +14,10 @@ import { TIERS } from './tiers.ts'
  * instant whose chain reaches the sweep in as many steps, it costs the
  * same: the chain only shifts earlier. If that shift moves one of its
  * refreshes from after noon to before it, the afternoon, where the pulled
- * days 8–30 wait (`CRUNCH_PULL`), has one more request for them. In the
- * dense simulation (450 products, the light Monday before a crunch) it moved
- * 574 requests of days 1–7 from the afternoon into the morning, the same in
- * the day; the morning budget it took had gone to days 8–30, which went an
- * hour later instead, so days 8–30 gained only timing (85.4 → 85.9 %).
+ * days 8–30 wait (`CRUNCH_PULL`), has one more request for them; the
+ * morning budget it takes would have gone to days 8–30, which go later
+ * instead, so they gain timing, not requests (figures: bench/HISTORY.md,
+ * d6416da).
  *
  * Such fetches rank below every due day of days 1–7 (`REPHASE_SCORE`), so a
  * crunch morning, where days 1–7 are starved, never makes one.
@@ -38,9 +37,7 @@ export const REPHASE_OFFSETS = { from: WEEK.fromOffset + 1, to: WEEK.toOffset } 
  * Under any due day of days 1–7 (a weight of 100 times lateness + 1, at
  * least 100), over days 8–30 unless ~19 days late (weight 5): the request
  * it frees in the afternoon goes to a day 8–30 then, and one it displaces in
- * the morning goes later, not out (dense simulation: as many days 8–30
- * fetched in the day; letting them go first from 08:05 changed nothing at
- * 90 products).
+ * the morning goes later, not out.
  */
 export const REPHASE_SCORE = WEEK.weight - 1
 

@@ -16,9 +16,8 @@ export const TIERS = [
   // Today leads by 12 s: the answer stamps the fetch, so the lead covers
   // the engine's re-ranking (every 5 s), the wait for the window (today
   // goes first: ~2 s at 30/min) and the answer (0.3–4 s). Every second of
-  // lead costs ~0.1 % of today's requests, which in the dense catalogue's
-  // mornings is what is left for days 1–7 (dense simulation at 90
-  // products, where a place in the window is 10 s: today 99.9 % at 12 s).
+  // lead is more of today's requests, which in an oversubscribed catalogue's
+  // mornings is what is left for days 1–7.
   { name: 'today', fromOffset: 0, toOffset: 0, targetMs: 15 * MINUTE, leadMs: 12_000, weight: 1000 },
   { name: 'week', fromOffset: 1, toOffset: 7, targetMs: 4 * HOUR, leadMs: 5 * MINUTE, weight: 100 },
   { name: 'month', fromOffset: 8, toOffset: 30, targetMs: 24 * HOUR, leadMs: 30 * MINUTE, weight: 5 },
