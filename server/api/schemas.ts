@@ -4,6 +4,7 @@ import { isValidDate } from '../calendar/days.ts'
 import { parseEventId } from '../changes/event.ts'
 import { isValidTimeZone } from '../config.ts'
 import { ERROR_CODES } from '../errors.ts'
+import { TIERS, type TierName } from '../sync/tiers.ts'
 
 /**
  * The zod schemas both faces share: tRPC validates inputs with them, the REST
@@ -152,6 +153,9 @@ export const syncStateSchema = z
   })
   .meta({ id: 'SyncState' })
 
+// Every tier is always present, so the key is the closed set of names, not any string.
+const TIER_NAMES = TIERS.map((t) => t.name) as [TierName, ...TierName[]]
+
 export const tierCountsSchema = z.object({
   total: z.number().int(),
   fresh: z.number().int(),
@@ -169,7 +173,9 @@ export const syncStatusSchema = z
     inFlight: z.number().int(),
     queued: z.number().int().meta({ description: '(product, date) pairs queued by run and not yet fetched' }),
     neverFetched: z.number().int().meta({ description: '(product, date) pairs in the horizon never fetched yet' }),
-    tiers: z.record(z.string(), tierCountsSchema),
+    tiers: z
+      .record(z.enum(TIER_NAMES), tierCountsSchema)
+      .meta({ description: 'Pair counts per freshness tier, each against its own target age (the tiers’ day ranges and targets: sync.freshness `tiers`)' }),
     run: z
       .object({ queued: z.number().int(), etaAt: z.string().nullable() })
       .meta({ description: 'A "run now" backlog: pairs left and when they should all be fetched, at the budget today\'s days leave' }),

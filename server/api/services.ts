@@ -74,12 +74,15 @@ export interface SyncService {
   resume(productId?: number): Promise<SyncStateView>
   /** Queues at top priority; from/to arrive as real calendar days with from ≤ to, the horizon is the service's to check. */
   run(req: RunRequest): Promise<z.infer<typeof runResultSchema>>
-  status(): Promise<SyncStatusView>
+  status(): Promise<SyncStatusReport>
 }
 
 export type SyncStateView = z.infer<typeof syncStateSchema>
 export type TierCounts = z.infer<typeof tierCountsSchema>
 export type SyncStatusView = z.infer<typeof syncStatusSchema>
+/** The status as the sync engine reports it: tiers keyed by any name; the router checks they are exactly the tier names. */
+export type SyncStatusReport = Flat<Omit<SyncStatusView, 'tiers'> & { tiers: Record<string, TierCounts> }>
+type Flat<T> = { [K in keyof T]: T[K] }
 
 export interface HealthService {
   ready(): Promise<z.infer<typeof readySchema>>
@@ -134,7 +137,7 @@ const domainTypesAgree: [
   Same<z.infer<typeof runResultSchema>, Sync.RunResult>,
   Same<SyncStateView, Sync.SyncStateView>,
   Same<TierCounts, Sync.TierCounts>,
-  Same<SyncStatusView, Sync.SyncStatusView>,
+  Same<SyncStatusReport, Flat<Sync.SyncStatusView>>,
   Same<SyncService, Sync.SyncService>,
   Same<z.infer<typeof readySchema>, Health.ReadyView>,
   Same<HealthService, Health.HealthService>,
