@@ -3,7 +3,7 @@ import { z } from 'zod'
 
 /**
  * Every setting slotsync reads from the environment, parsed once. Nothing else
- * in the code base reads `process.env` (shared/contracts/configuration.md).
+ * in the code base reads `process.env` (docs/contracts/configuration.md).
  */
 const bool = (name: string, dflt: boolean) =>
   z
@@ -169,7 +169,7 @@ const octoApiKeys = z
     return keys
   })
 
-/** Defaults of the per-client limits at the API's edge (shared/contracts/configuration.md). */
+/** Defaults of the per-client limits at the API's edge (docs/contracts/configuration.md). */
 export const DEFAULT_EDGE_LIMITS: EdgeLimits = { maxBatch: 50, maxStreams: 2000, maxStreamsPerClient: 20, authFailuresPerMinute: 20 }
 
 const envSchema = z.object({
@@ -213,7 +213,7 @@ const envSchema = z.object({
     ),
   API_RATE_LIMIT_PER_MINUTE: int('API_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
   API_CACHE_TTL_MS: int('API_CACHE_TTL_MS', 1000, 0, 3_600_000),
-  // Deployment (shared/contracts/configuration.md).
+  // Deployment (docs/contracts/configuration.md).
   PUBLIC_URL: url('PUBLIC_URL', ['http:', 'https:']),
   TRUST_PROXY: trustProxy,
   DATABASE_POOL_SIZE: int('DATABASE_POOL_SIZE', 10, 1, 1000),
