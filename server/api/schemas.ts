@@ -160,7 +160,7 @@ export const tierCountsSchema = z.object({
   oldestFetchedAt: z.string().nullable().meta({ description: "The oldest successful fetch among the tier's days (null: none fetched yet)" }),
 })
 
-export const syncStatusSchema = z
+export const domainSyncStatusSchema = z
   .object({
     paused: z.boolean(),
     pausedProducts: z.array(z.number().int()),
@@ -183,7 +183,10 @@ export const syncStatusSchema = z
     }),
     lastSuccessAt: z.string().nullable(),
     lastError: z.object({ at: z.string(), message: z.string() }).nullable(),
-    oldestServedFetchedAt: z.string().nullable(),
+    oldestServedFetchedAt: z
+      .string()
+      .nullable()
+      .meta({ description: 'The oldest successful fetch among the days served; days never fetched are not in it: read it with `neverFetched`' }),
     products: z.object({ active: z.number().int(), paused: z.number().int() }),
     failingProducts: z
       .array(
@@ -206,7 +209,25 @@ export const syncStatusSchema = z
       })
       .meta({ description: 'The partner, host only; `backing-off` after persistent failures: one probe per interval until it answers' }),
   })
-  .meta({ id: 'SyncStatus' })
+  .meta({ description: 'What the sync domain answers (server/sync/types.ts); the API adds `firstPass` (syncStatusSchema)' })
+
+export const firstPassSchema = z
+  .object({
+    pairs: z.number().int().meta({ description: '(product, day) pairs of the horizon' }),
+    fetched: z.number().int().meta({ description: 'Pairs fetched at least once' }),
+    neverFetched: z.number().int().meta({ description: 'Pairs never fetched yet (the first pass is done at 0)' }),
+    perMinute: z.number().meta({
+      description: 'Pairs fetched for the first time per minute, as used for `etaAt`: observed over the last minutes, else from the partner budget',
+    }),
+    pace: z.enum(['observed', 'budget']).meta({ description: 'Where `perMinute` comes from' }),
+    etaAt: z
+      .string()
+      .nullable()
+      .meta({ description: 'When every pair should have been fetched once at that pace (ISO); null when done, paused or not advancing' }),
+  })
+  .meta({ id: 'FirstPass', description: 'The first pass: every (product, day) pair of the horizon fetched once, and when it should end' })
+
+export const syncStatusSchema = domainSyncStatusSchema.extend({ firstPass: firstPassSchema }).meta({ id: 'SyncStatus' })
 
 export const runResultSchema = z.object({ queued: z.number().int() }).meta({ id: 'RunResult' })
 

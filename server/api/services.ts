@@ -5,6 +5,8 @@ import type * as Sync from '../sync/types.ts'
 import type {
   changeEventSchema,
   datesResultSchema,
+  domainSyncStatusSchema,
+  firstPassSchema,
   freshnessSchema,
   paxSchema,
   priceSchema,
@@ -79,7 +81,11 @@ export interface SyncService {
 
 export type SyncStateView = z.infer<typeof syncStateSchema>
 export type TierCounts = z.infer<typeof tierCountsSchema>
-export type SyncStatusView = z.infer<typeof syncStatusSchema>
+/** The sync domain's status (server/sync/types.ts). */
+export type SyncStatusView = z.infer<typeof domainSyncStatusSchema>
+export type FirstPass = z.infer<typeof firstPassSchema>
+/** What `sync.status` answers: the domain's status and the first pass the API works out from it (first-pass.ts). */
+export type SyncStatusAnswer = z.infer<typeof syncStatusSchema>
 
 export interface HealthService {
   ready(): Promise<z.infer<typeof readySchema>>
@@ -116,6 +122,11 @@ export interface Services {
   syncReads: SyncReadService
   catalogue: CatalogueApi
   changes: ChangesApi
+}
+
+/** The services as the procedures see them: the API's own additions to the domain's answers. */
+export interface ApiServices extends Omit<Services, 'sync'> {
+  sync: Omit<SyncService, 'status'> & { status(): Promise<SyncStatusAnswer> }
 }
 
 /** true only if A and B are the same type: no field added (even optional), dropped or retyped on one side. */

@@ -239,6 +239,14 @@ export type AppRouter = TRPCBuiltRouter<{
                     consecutiveFailures: number;
                     nextProbeAt: string | null;
                 };
+                firstPass: {
+                    pairs: number;
+                    fetched: number;
+                    neverFetched: number;
+                    perMinute: number;
+                    pace: "budget" | "observed";
+                    etaAt: string | null;
+                };
             };
             meta: object;
             errorShape: ErrorShape;
