@@ -126,6 +126,7 @@ export type AppRouter = TRPCBuiltRouter<{
                 products: {
                     productId: number;
                     paused: boolean;
+                    today: string;
                     fetchedAt: (string | null)[];
                     state: ("fresh" | "due" | "overdue" | "never")[];
                     failing: number[];
