@@ -88,7 +88,6 @@ describe('dashboard at 400 px', () => {
     expect(await page.textContent('#oldest-served')).toMatch(new RegExp(`^oldest: (\\d+ s ago|–) · ${s.neverFetched} never fetched$`))
     expect(s.neverFetched).toBeGreaterThan(0)
     expect(errors).toEqual([])
-    if (process.env.DASH_SHOT) await page.screenshot({ path: process.env.DASH_SHOT, fullPage: true })
     await context.close()
   }, 120_000)
 })
