@@ -57,7 +57,8 @@ export function estimateFirstPass(i: FirstPassInput): FirstPass {
     perMinute = Math.max(0, (s.budget.limitPerMinute * 60_000) / i.budgetWindowMs - todayRefresh)
   }
   perMinute = Math.round(perMinute * 10) / 10
-  const advancing = never > 0 && perMinute > 0 && !s.paused && s.running
+  // Not `running`: that is this instance's engine, and another instance may be the one syncing (the observed pace tells).
+  const advancing = never > 0 && perMinute > 0 && !s.paused
   return { ...base, perMinute, pace, etaAt: advancing ? new Date(i.now + (never / perMinute) * 60_000).toISOString() : null }
 }
 
@@ -99,7 +100,7 @@ export function withFirstPass(services: Services, o: { budgetWindowMs: number; n
         let answer = answers.get(status)
         if (!answer) {
           const now = o.now()
-          if (status.paused || !status.running) pace.reset()
+          if (status.paused) pace.reset()
           const samples = pace.observe(now, status.neverFetched)
           answer = { ...status, firstPass: estimateFirstPass({ status, now, samples, budgetWindowMs: o.budgetWindowMs }) }
           answers.set(status, answer)

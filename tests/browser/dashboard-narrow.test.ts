@@ -87,6 +87,14 @@ describe('dashboard at 400 px', () => {
     // "Oldest" never reads as complete coverage: the never-fetched days stand beside it.
     expect(await page.textContent('#oldest-served')).toMatch(new RegExp(`^oldest: (\\d+ s ago|–) · ${s.neverFetched} never fetched$`))
     expect(s.neverFetched).toBeGreaterThan(0)
+
+    // Paused: the banner stays, with no time to go (nothing advances).
+    await server.post('/api/v1/sync/pause')
+    expect((await server.get<Status>('/api/v1/sync/status')).firstPass.etaAt).toBeNull()
+    await page.clock.runFor(5_000)
+    await page.waitForFunction(`document.getElementById('first-pass-text').textContent.endsWith(', paused')`)
+    expect(await page.textContent('#first-pass-text')).toMatch(/^\d+ of 120 days fetched, paused$/)
+    await server.post('/api/v1/sync/resume')
     expect(errors).toEqual([])
     await context.close()
   }, 120_000)

@@ -48,10 +48,13 @@ describe('first pass estimate', () => {
     expect(fp.etaAt).toBe(new Date(T0 + 4 * MIN + 108 * MIN).toISOString())
   })
 
-  it('gives no time when done, paused, not syncing, or not advancing', () => {
+  it('gives no time when done, paused, or not advancing', () => {
     expect(estimate(status(0), T0)).toMatchObject({ pairs: 3_120, fetched: 3_120, etaAt: null })
     expect(estimate(status(100, { paused: true }), T0).etaAt).toBeNull()
-    expect(estimate(status(100, { running: false }), T0).etaAt).toBeNull()
+    // An instance without an engine (SYNC_ENABLED=false) still sees another instance's pass advance.
+    const replica = estimate(status(100, { running: false }), T0 + 2 * MIN, [{ at: T0, neverFetched: 150 }])
+    expect(replica).toMatchObject({ pace: 'observed', perMinute: 25 })
+    expect(replica.etaAt).toBe(new Date(T0 + 6 * MIN).toISOString())
     const stuck = estimate(status(100), T0 + 2 * MIN, [{ at: T0, neverFetched: 100 }])
     expect(stuck).toMatchObject({ pace: 'observed', perMinute: 0, etaAt: null })
   })

@@ -107,15 +107,7 @@ function renderFirstPass(s, nowMs) {
   if ($('first-pass').hidden) return
   $('first-pass-bar').style.width = fp.pairs ? `${(100 * fp.fetched) / fp.pairs}%` : '0%'
   const left = fp.etaAt ? Math.max(0, (Date.parse(fp.etaAt) - nowMs) / 60_000) : null
-  const togo = s.paused
-    ? 'paused'
-    : !s.running
-      ? 'not syncing'
-      : left === null
-        ? 'not advancing'
-        : left < 1
-          ? 'under a minute to go'
-          : `~${fmtDuration(left)} to go`
+  const togo = s.paused ? 'paused' : left === null ? 'not advancing' : left < 1 ? 'under a minute to go' : `~${fmtDuration(left)} to go`
   $('first-pass-text').textContent = `${fmtInt(fp.fetched)} of ${fmtInt(fp.pairs)} days fetched, ${togo}`
   $('first-pass-note').textContent =
     `(product, day) pairs; ${fp.perMinute}/min ${fp.pace === 'observed' ? 'lately' : 'at the partner budget'}; days not fetched yet show nothing on sale`
