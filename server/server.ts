@@ -218,6 +218,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           authGuard,
           streams,
           sharedReadTtlMs: config.apiCacheTtlMs,
+          budgetWindowMs: sync.budget.windowMs,
+          now: () => clock.now(),
           onUnavailable: () => monitor.suspect(),
         })
         if (config.octoApiKeys)

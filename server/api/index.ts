@@ -9,12 +9,13 @@ import { TooManyRequestsError } from '../errors.ts'
 import { type AuthGuard, createAuthGuard, createStreamSlots, type StreamSlots } from './client-limits.ts'
 import { createEdge } from './edge.ts'
 import { clientErrorBody, toPublicError } from './errors.ts'
+import { withFirstPass } from './first-pass.ts'
 import { swaggerOptions } from './openapi.ts'
 import { changesRoute } from './rest-changes.ts'
 import { productRoutes } from './rest-products.ts'
 import { healthRoutes, restRoutes } from './rest.ts'
 import { appRouter, type AppRouter } from './routers/index.ts'
-import type { Services } from './services.ts'
+import type { ApiServices, Services } from './services.ts'
 import { shareExpensiveReads } from './shared-read.ts'
 import type { Context } from './trpc.ts'
 
@@ -33,6 +34,10 @@ export interface ApiOptions {
   streams?: StreamSlots
   /** How long sync status and the dashboard's sync reads are shared by every caller (API_CACHE_TTL_MS); default 1000. */
   sharedReadTtlMs?: number
+  /** The partner budget's window (the sync budget's windowMs), for the first pass' pace before one is observed; default 61 s. */
+  budgetWindowMs?: number
+  /** Epoch ms for the first pass' estimate (the instance's clock); default Date.now. */
+  now?: () => number
 }
 
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6000
@@ -46,7 +51,7 @@ type Headers = Record<string, string | string[] | undefined>
  * /openapi.json with Swagger UI at /docs, security headers, and the JSON 404
  * and error handlers.
  */
-export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promise<{ services: Services }> {
+export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promise<{ services: ApiServices }> {
   const limits = { ...DEFAULT_EDGE_LIMITS, ...opts.edge }
   const edge = createEdge({
     rateLimitPerMinute: opts.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
@@ -54,7 +59,10 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     streams: opts.streams ?? createStreamSlots({ max: limits.maxStreams, maxPerClient: limits.maxStreamsPerClient }),
     authGuard: opts.authGuard ?? createAuthGuard({ failuresPerMinute: limits.authFailuresPerMinute }),
   })
-  const services = shareExpensiveReads(opts.services, opts.sharedReadTtlMs ?? DEFAULT_SHARED_READ_TTL_MS)
+  const services = withFirstPass(shareExpensiveReads(opts.services, opts.sharedReadTtlMs ?? DEFAULT_SHARED_READ_TTL_MS), {
+    budgetWindowMs: opts.budgetWindowMs ?? 61_000,
+    now: opts.now ?? Date.now,
+  })
   const context = (headers: Headers, req?: FastifyRequest): Context => ({
     services,
     authorization: typeof headers.authorization === 'string' ? headers.authorization : undefined,

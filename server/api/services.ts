@@ -5,6 +5,8 @@ import type * as Sync from '../sync/types.ts'
 import type {
   changeEventSchema,
   datesResultSchema,
+  domainSyncStatusSchema,
+  firstPassSchema,
   freshnessSchema,
   paxSchema,
   priceSchema,
@@ -74,15 +76,16 @@ export interface SyncService {
   resume(productId?: number): Promise<SyncStateView>
   /** Queues at top priority; from/to arrive as real calendar days with from ≤ to, the horizon is the service's to check. */
   run(req: RunRequest): Promise<z.infer<typeof runResultSchema>>
-  status(): Promise<SyncStatusReport>
+  status(): Promise<SyncStatusView>
 }
 
 export type SyncStateView = z.infer<typeof syncStateSchema>
 export type TierCounts = z.infer<typeof tierCountsSchema>
-export type SyncStatusView = z.infer<typeof syncStatusSchema>
-/** The status as the sync engine reports it: tiers keyed by any name; the router checks they are exactly the tier names. */
-export type SyncStatusReport = Flat<Omit<SyncStatusView, 'tiers'> & { tiers: Record<string, TierCounts> }>
-type Flat<T> = { [K in keyof T]: T[K] }
+/** The sync domain's status (server/sync/types.ts): tiers keyed by any name; the router checks they are exactly the tier names. */
+export type SyncStatusView = z.infer<typeof domainSyncStatusSchema>
+export type FirstPass = z.infer<typeof firstPassSchema>
+/** What `sync.status` answers: the domain's status, tiers by name, and the first pass the API works out from it (first-pass.ts). */
+export type SyncStatusAnswer = z.infer<typeof syncStatusSchema>
 
 export interface HealthService {
   ready(): Promise<z.infer<typeof readySchema>>
@@ -121,6 +124,11 @@ export interface Services {
   changes: ChangesApi
 }
 
+/** The services as the procedures see them: the API's own additions to the domain's answers. */
+export interface ApiServices extends Omit<Services, 'sync'> {
+  sync: Omit<SyncService, 'status'> & { status(): Promise<SyncStatusAnswer> }
+}
+
 /** true only if A and B are the same type: no field added (even optional), dropped or retyped on one side. */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 const domainTypesAgree: [
@@ -137,7 +145,7 @@ const domainTypesAgree: [
   Same<z.infer<typeof runResultSchema>, Sync.RunResult>,
   Same<SyncStateView, Sync.SyncStateView>,
   Same<TierCounts, Sync.TierCounts>,
-  Same<SyncStatusReport, Flat<Sync.SyncStatusView>>,
+  Same<SyncStatusView, Sync.SyncStatusView>,
   Same<SyncService, Sync.SyncService>,
   Same<z.infer<typeof readySchema>, Health.ReadyView>,
   Same<HealthService, Health.HealthService>,

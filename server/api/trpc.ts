@@ -6,10 +6,10 @@ import superjson from 'superjson'
 import { TooManyRequestsError, UnauthorizedError } from '../errors.ts'
 import type { AuthOutcome } from './client-limits.ts'
 import { toPublicError, toTRPCError } from './errors.ts'
-import type { Services } from './services.ts'
+import type { ApiServices } from './services.ts'
 
 export interface Context {
-  services: Services
+  services: ApiServices
   /** The raw `Authorization` header, if any. */
   authorization: string | undefined
   adminToken: string

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { registerApi } from '../../server/api/index.ts'
-import type { Services, SyncService, SyncStateView, SyncStatusReport } from '../../server/api/services.ts'
+import type { Services, SyncService, SyncStateView, SyncStatusView } from '../../server/api/services.ts'
 import { createAvailabilityService } from '../../server/availability/service.ts'
 import { createCatalogueService } from '../../server/catalogue/service.ts'
 import { createChangeFeed, type ChangeFeed } from '../../server/changes/feed.ts'
@@ -162,7 +162,7 @@ export function fakeSyncService(): { service: SyncService; calls: SyncCall[] } {
       calls.push({ method: 'run', arg: req })
       return { queued: req.productId === undefined ? 120 : 60 }
     },
-    async status(): Promise<SyncStatusReport> {
+    async status(): Promise<SyncStatusView> {
       calls.push({ method: 'status' })
       const tier = { total: 1, fresh: 1, due: 0, overdue: 0, oldestFetchedAt: '2026-11-30T00:00:00.000Z' }
       return {

@@ -133,6 +133,7 @@ export type AppRouter = TRPCBuiltRouter<{
                 products: {
                     productId: number;
                     paused: boolean;
+                    today: string;
                     fetchedAt: (string | null)[];
                     state: ("fresh" | "due" | "overdue" | "never")[];
                     failing: number[];
@@ -203,13 +204,6 @@ export type AppRouter = TRPCBuiltRouter<{
                 inFlight: number;
                 queued: number;
                 neverFetched: number;
-                tiers: Record<"today" | "week" | "month" | "horizon", {
-                    total: number;
-                    fresh: number;
-                    due: number;
-                    overdue: number;
-                    oldestFetchedAt: string | null;
-                }>;
                 run: {
                     queued: number;
                     etaAt: string | null;
@@ -245,6 +239,21 @@ export type AppRouter = TRPCBuiltRouter<{
                     state: "ok" | "backing-off";
                     consecutiveFailures: number;
                     nextProbeAt: string | null;
+                };
+                tiers: Record<"today" | "week" | "month" | "horizon", {
+                    total: number;
+                    fresh: number;
+                    due: number;
+                    overdue: number;
+                    oldestFetchedAt: string | null;
+                }>;
+                firstPass: {
+                    pairs: number;
+                    fetched: number;
+                    neverFetched: number;
+                    perMinute: number;
+                    pace: "budget" | "observed";
+                    etaAt: string | null;
                 };
             };
             meta: object;
