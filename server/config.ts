@@ -169,6 +169,74 @@ const octoApiKeys = z
     return keys
   })
 
+/** Browser origins allowed to call the API (CORS_ORIGINS): scheme://host[:port] each, nothing after it. */
+const corsOrigins = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const entries = (v ?? '')
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean)
+    if (!entries.length) return undefined
+    const origins: string[] = []
+    for (const e of entries) {
+      let u: URL | undefined
+      try {
+        u = new URL(e)
+      } catch {}
+      // An origin is what a browser sends in `Origin`: a path, a query or a trailing slash never matches one.
+      if (!u || !['http:', 'https:'].includes(u.protocol) || u.origin !== e.replace(/\/$/, '') || e.endsWith('/')) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `CORS_ORIGINS must be comma-separated origins such as https://shop.example (scheme, host, optional port), got "${e}"`,
+        })
+        return z.NEVER
+      }
+      origins.push(u.origin)
+    }
+    return [...new Set(origins)]
+  })
+
+/**
+ * Tracing, from the OpenTelemetry SDK's standard variables. Only whether it is
+ * on and which exporter and protocol are read here; the SDK reads the rest
+ * itself (endpoint, headers, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES).
+ */
+export interface TracingConfig {
+  exporter: 'otlp' | 'console'
+  /** OTLP over HTTP only: gRPC would bring a second stack of dependencies. */
+  protocol: 'http/protobuf' | 'http/json'
+}
+
+function tracingFrom(env: Record<string, string | undefined>): { value?: TracingConfig; error?: string } {
+  const get = (k: string) => env[k]?.trim() || undefined
+  if (/^true$/i.test(get('OTEL_SDK_DISABLED') ?? '')) return {}
+  const exporters = (get('OTEL_TRACES_EXPORTER') ?? '')
+    .split(',')
+    .map((e) => e.trim().toLowerCase())
+    .filter(Boolean)
+  const bad = exporters.find((e) => !['otlp', 'console', 'none'].includes(e))
+  if (bad) return { error: `OTEL_TRACES_EXPORTER must be otlp, console or none, got "${bad}"` }
+  const endpoint = get('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? get('OTEL_EXPORTER_OTLP_ENDPOINT')
+  // Unset exporter: on when an endpoint is given (the spec's default exporter is otlp, but a
+  // service that sends to localhost:4318 unasked would surprise); `none` turns it off.
+  const exporter = exporters.includes('none')
+    ? undefined
+    : exporters.includes('otlp')
+      ? 'otlp'
+      : exporters.includes('console')
+        ? 'console'
+        : endpoint
+          ? 'otlp'
+          : undefined
+  if (!exporter) return {}
+  const protocol = get('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? get('OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf'
+  if (protocol !== 'http/protobuf' && protocol !== 'http/json')
+    return { error: `OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (grpc is not supported), got "${protocol}"` }
+  return { value: { exporter, protocol } }
+}
+
 /** Defaults of the per-client limits at the API's edge (shared/contracts/configuration.md). */
 export const DEFAULT_EDGE_LIMITS: EdgeLimits = { maxBatch: 50, maxStreams: 2000, maxStreamsPerClient: 20, authFailuresPerMinute: 20 }
 
@@ -242,6 +310,7 @@ const envSchema = z.object({
   SSE_MAX_STREAMS: int('SSE_MAX_STREAMS', DEFAULT_EDGE_LIMITS.maxStreams, 1, 1_000_000),
   SSE_MAX_STREAMS_PER_IP: int('SSE_MAX_STREAMS_PER_IP', DEFAULT_EDGE_LIMITS.maxStreamsPerClient, 1, 1_000_000),
   AUTH_FAILURES_PER_MINUTE: int('AUTH_FAILURES_PER_MINUTE', DEFAULT_EDGE_LIMITS.authFailuresPerMinute, 1, 1_000_000),
+  CORS_ORIGINS: corsOrigins,
 })
 
 export type Env = z.infer<typeof envSchema>
@@ -294,6 +363,10 @@ export interface Config {
   octoApiKeys: string[] | undefined
   /** Per-client limits at the API's edge (TRPC_MAX_BATCH, SSE_MAX_STREAMS[_PER_IP], AUTH_FAILURES_PER_MINUTE). */
   edge: EdgeLimits
+  /** Origins a browser may call the API from (CORS_ORIGINS); undefined: no cross-origin access. */
+  corsOrigins: string[] | undefined
+  /** From the standard OTEL_* variables; undefined: tracing off and the SDK never loaded. */
+  tracing: TracingConfig | undefined
   sandbox: {
     /** Unset: 4010 for `npm run sandbox`, any free port when `npm start` runs it. */
     port: number | undefined
@@ -322,11 +395,13 @@ export class ConfigError extends Error {
 /** Parses the environment; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env)
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => {
+  const tracing = tracingFrom(env)
+  if (!parsed.success || tracing.error) {
+    const lines = (parsed.error?.issues ?? []).map((i) => {
       const variable = String(i.path[0] ?? '')
       return i.message.includes(variable) ? i.message : `${variable}: ${i.message}`
     })
+    if (tracing.error) lines.push(tracing.error)
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`)
   }
   const e = parsed.data
@@ -368,6 +443,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxStreamsPerClient: e.SSE_MAX_STREAMS_PER_IP,
       authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
     },
+    corsOrigins: e.CORS_ORIGINS,
+    tracing: tracing.value,
     sandbox: {
       port: e.SANDBOX_PORT,
       apiKey: e.SANDBOX_API_KEY,

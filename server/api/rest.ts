@@ -38,7 +38,8 @@ const JSON_TYPE = 'application/json; charset=utf-8'
 /** A caller for one request; most carry no credentials and share one (callers hold no state). */
 export function callers(opts: RestOptions): (req: FastifyRequest) => Caller {
   const anonymous = createCaller(opts.context({}))
-  return (req) => (req.headers.authorization === undefined ? anonymous : createCaller(opts.context(req.headers)))
+  // The request id rides along for the audit trail (admin calls carry a token, so never the shared caller).
+  return (req) => (req.headers.authorization === undefined ? anonymous : createCaller({ ...opts.context(req.headers), requestId: req.id }))
 }
 
 /**

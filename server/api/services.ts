@@ -22,6 +22,8 @@ import type {
   tierCountsSchema,
 } from './schemas.ts'
 import type { SyncReadService } from './sync-read-schemas.ts'
+import type { auditResultSchema } from './audit-schemas.ts'
+import type { AuditEntry } from '../audit/service.ts'
 
 /**
  * What the API needs from the rest of slotsync. Routers call these; REST
@@ -108,6 +110,14 @@ export interface ChangesApi {
   }): AsyncIterable<ChangeEventView>
 }
 
+/** The audit trail of admin actions (server/audit). */
+export interface AuditApi {
+  record(entry: AuditEntry): Promise<void>
+  list(limit: number): Promise<z.infer<typeof auditResultSchema>>
+  /** What a global resume would lift (a partner halt), if anything. */
+  haltInForce(): Promise<string | null>
+}
+
 export interface Services {
   availability: AvailabilityService
   sync: SyncService
@@ -116,6 +126,7 @@ export interface Services {
   syncReads: SyncReadService
   catalogue: CatalogueApi
   changes: ChangesApi
+  audit: AuditApi
 }
 
 /** true only if A and B are the same type: no field added (even optional), dropped or retyped on one side. */
