@@ -1,4 +1,4 @@
-import cors from '@fastify/cors'
+import cors, { type FastifyCorsOptions } from '@fastify/cors'
 import helmet, { type FastifyHelmetOptions } from '@fastify/helmet'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
@@ -145,11 +145,13 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
 /**
  * Browsers on the listed origins may call every route (REST, tRPC, the change
  * streams): a preflight from one of them answers 204 with what follows; from
- * any other origin, without the headers that allow it (so the browser refuses).
+ * any other origin, 404 without a CORS header (so the browser refuses).
  */
-export function corsOptions(origins: readonly string[]) {
+export function corsOptions(origins: readonly string[]): FastifyCorsOptions {
+  const allowed = new Set(origins)
   return {
-    origin: [...origins],
+    // `false` for any other origin: no CORS headers at all, and its preflight is an ordinary 404.
+    origin: (origin, cb) => cb(null, origin !== undefined && allowed.has(origin) ? origin : false),
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
     // The SDK's headers (the token, JSON bodies), a caller's own request id, and EventSource's resume header.
     allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'last-event-id'],
