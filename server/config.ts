@@ -207,7 +207,12 @@ export interface TracingConfig {
   exporter: 'otlp' | 'console'
   /** OTLP over HTTP only: gRPC would bring a second stack of dependencies. */
   protocol: 'http/protobuf' | 'http/json'
+  /** Share of new traces kept (OTEL_TRACES_SAMPLER, _ARG); a span with a parent follows its parent unless `parentBased` is false. */
+  sampleRatio: number
+  parentBased: boolean
 }
+
+const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio']
 
 function tracingFrom(env: Record<string, string | undefined>): { value?: TracingConfig; error?: string } {
   const get = (k: string) => env[k]?.trim() || undefined
@@ -234,7 +239,12 @@ function tracingFrom(env: Record<string, string | undefined>): { value?: Tracing
   const protocol = get('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? get('OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf'
   if (protocol !== 'http/protobuf' && protocol !== 'http/json')
     return { error: `OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (grpc is not supported), got "${protocol}"` }
-  return { value: { exporter, protocol } }
+  const sampler = (get('OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on').toLowerCase()
+  if (!SAMPLERS.includes(sampler)) return { error: `OTEL_TRACES_SAMPLER must be one of ${SAMPLERS.join(', ')}, got "${sampler}"` }
+  const arg = get('OTEL_TRACES_SAMPLER_ARG')
+  const ratio = sampler.endsWith('traceidratio') ? Number(arg ?? '1') : sampler.endsWith('always_off') ? 0 : 1
+  if (!(ratio >= 0 && ratio <= 1)) return { error: `OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1, got "${arg}"` }
+  return { value: { exporter, protocol, sampleRatio: ratio, parentBased: sampler.startsWith('parentbased_') } }
 }
 
 /** Defaults of the per-client limits at the API's edge (shared/contracts/configuration.md). */

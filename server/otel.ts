@@ -6,6 +6,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici'
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources'
 import {
+  AlwaysOffSampler,
   AlwaysOnSampler,
   BatchSpanProcessor,
   ConsoleSpanExporter,
@@ -15,6 +16,7 @@ import {
   SamplingDecision,
   type SamplingResult,
   type SpanExporter,
+  TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node'
 import { PrismaInstrumentation } from '@prisma/instrumentation'
 import type { TracingConfig } from './config.ts'
@@ -30,7 +32,12 @@ const UNTRACED_PATHS = new Set(['/health', '/ready', '/metrics'])
  * a request, a procedure or a partner fetch is kept (it has a parent).
  */
 class DropRootDatabaseSpans implements Sampler {
-  private readonly inner = new ParentBasedSampler({ root: new AlwaysOnSampler() })
+  private readonly inner: Sampler
+  constructor(cfg: TracingConfig) {
+    // OTEL_TRACES_SAMPLER's meaning, which the SDK would apply had no sampler been given.
+    const root = cfg.sampleRatio >= 1 ? new AlwaysOnSampler() : cfg.sampleRatio <= 0 ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(cfg.sampleRatio)
+    this.inner = cfg.parentBased ? new ParentBasedSampler({ root }) : root
+  }
   shouldSample(ctx: Context, traceId: string, name: string, kind: SpanKind, attrs: Attributes, links: Link[]): SamplingResult {
     if (name.startsWith('prisma:') && !trace.getSpanContext(ctx)) return { decision: SamplingDecision.NOT_RECORD }
     return this.inner.shouldSample(ctx, traceId, name, kind, attrs, links)
@@ -65,7 +72,7 @@ export function startTracing(cfg: TracingConfig): Tracing {
   )
   const provider = new NodeTracerProvider({
     resource,
-    sampler: new DropRootDatabaseSpans(),
+    sampler: new DropRootDatabaseSpans(cfg),
     spanProcessors: [new BatchSpanProcessor(exporterFor(cfg))],
   })
   provider.register()
@@ -78,7 +85,8 @@ export function startTracing(cfg: TracingConfig): Tracing {
         requireParentforOutgoingSpans: true,
       }),
       new UndiciInstrumentation(),
-      new PrismaInstrumentation(),
+      // serialize: a span per query for turning rows into objects, which tells nothing a db_query span does not.
+      new PrismaInstrumentation({ ignoreSpanTypes: ['prisma:client:serialize'] }),
     ],
   })
   useTraceApi(trace)

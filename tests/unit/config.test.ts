@@ -163,17 +163,41 @@ describe('CORS_ORIGINS and OTEL_*', () => {
   })
 
   it('tracing is on when an OTLP endpoint or an exporter is named, off with none or OTEL_SDK_DISABLED', () => {
-    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).toEqual({ exporter: 'otlp', protocol: 'http/protobuf' })
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).toEqual({
+      exporter: 'otlp',
+      protocol: 'http/protobuf',
+      sampleRatio: 1,
+      parentBased: true,
+    })
     expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/v1/traces', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).tracing).toEqual({
       exporter: 'otlp',
       protocol: 'http/json',
+      sampleRatio: 1,
+      parentBased: true,
     })
-    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp' }).tracing).toEqual({ exporter: 'otlp', protocol: 'http/protobuf' })
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp' }).tracing).toEqual({ exporter: 'otlp', protocol: 'http/protobuf', sampleRatio: 1, parentBased: true })
     expect(loadConfig({ OTEL_TRACES_EXPORTER: 'console' }).tracing?.exporter).toBe('console')
     expect(loadConfig({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).tracing).toBeUndefined()
     expect(loadConfig({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).tracing).toBeUndefined()
     // Other OTEL_* variables alone (a service name) do not turn it on.
     expect(loadConfig({ OTEL_SERVICE_NAME: 'x' }).tracing).toBeUndefined()
+  })
+
+  it('OTEL_TRACES_SAMPLER and _ARG choose the share of traces kept', () => {
+    const on = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }
+    expect(loadConfig({ ...on, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }).tracing).toMatchObject({
+      sampleRatio: 0.1,
+      parentBased: true,
+    })
+    expect(loadConfig({ ...on, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.5' }).tracing).toMatchObject({
+      sampleRatio: 0.5,
+      parentBased: false,
+    })
+    expect(loadConfig({ ...on, OTEL_TRACES_SAMPLER: 'always_off' }).tracing).toMatchObject({ sampleRatio: 0, parentBased: false })
+    expect(() => loadConfig({ ...on, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' })).toThrow(
+      /OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1/,
+    )
+    expect(() => loadConfig({ ...on, OTEL_TRACES_SAMPLER: 'jaeger_remote' })).toThrow(/OTEL_TRACES_SAMPLER must be one of/)
   })
 
   it('an exporter or protocol slotsync cannot serve stops the start with the variable named', () => {
