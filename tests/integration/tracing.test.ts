@@ -98,3 +98,19 @@ describe('tracing over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     expect(rcv.spans.filter((s) => s.attributes['slotsync.request_id'] === requestId)).toEqual([])
   })
 })
+
+describe('the audit trail of the running service', () => {
+  it('the pause sent by freeze() is in /api/v1/audit and in the log as one "admin action" record with the same request id', async () => {
+    const res = await fetch(`${live.url}/api/v1/audit?limit=1`, { headers: { authorization: `Bearer ${live.adminToken}` } })
+    const [last] = ((await res.json()) as { actions: { action: string; target: string; tokenId: string; requestId: string }[] }).actions
+    expect(last).toMatchObject({ action: 'sync.pause', target: 'all', tokenId: expect.stringMatching(/^[0-9a-f]{8}$/) })
+    const records = live.process
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"admin action"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(records).toHaveLength(1)
+    expect(records[0]).toMatchObject({ level: 30, action: 'sync.pause', target: 'all', tokenId: last!.tokenId, requestId: last!.requestId })
+    expect(live.process.output()).not.toContain(live.adminToken)
+  })
+})
