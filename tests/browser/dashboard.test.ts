@@ -163,7 +163,7 @@ describe('dashboard in chromium', () => {
     expect(await page.isHidden('#token-form')).toBe(true)
     expect((await server.get<Status>('/api/v1/sync/status')).paused).toBe(false)
     // The audit panel, shown to a tab with the token: the two actions just taken, newest first.
-    await page.waitForFunction(() => document.querySelectorAll('#audit tbody tr').length >= 2)
+    await page.waitForFunction('document.querySelectorAll("#audit tbody tr").length >= 2')
     const rows = await page.$$eval('#audit tbody tr', (trs) =>
       trs.slice(0, 2).map((tr) => [...tr.querySelectorAll('td')].slice(1, 3).map((td) => td.textContent)),
     )
