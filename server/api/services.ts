@@ -24,6 +24,8 @@ import type {
   tierCountsSchema,
 } from './schemas.ts'
 import type { SyncReadService } from './sync-read-schemas.ts'
+import type { auditResultSchema } from './audit-schemas.ts'
+import type { AuditEntry } from '../audit/service.ts'
 
 /**
  * What the API needs from the rest of slotsync. Routers call these; REST
@@ -114,6 +116,14 @@ export interface ChangesApi {
   }): AsyncIterable<ChangeEventView>
 }
 
+/** The audit trail of admin actions (server/audit). */
+export interface AuditApi {
+  record(entry: AuditEntry): Promise<void>
+  list(limit: number): Promise<z.infer<typeof auditResultSchema>>
+  /** What a global resume would lift (a partner halt), if anything. */
+  haltInForce(): Promise<string | null>
+}
+
 export interface Services {
   availability: AvailabilityService
   sync: SyncService
@@ -122,6 +132,7 @@ export interface Services {
   syncReads: SyncReadService
   catalogue: CatalogueApi
   changes: ChangesApi
+  audit: AuditApi
 }
 
 /** The services as the procedures see them: the API's own additions to the domain's answers. */

@@ -93,7 +93,11 @@ describe('dashboard at 400 px', () => {
     expect((await server.get<Status>('/api/v1/sync/status')).firstPass.etaAt).toBeNull()
     await page.clock.runFor(5_000)
     // A function, not a string: the page's CSP forbids eval, which a string predicate needs once it has to poll.
-    await page.waitForFunction(() => document.getElementById('first-pass-text')?.textContent?.endsWith(', paused'))
+    await page.waitForFunction(() =>
+      (globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } | null } }).document
+        .getElementById('first-pass-text')
+        ?.textContent?.endsWith(', paused'),
+    )
     expect(await page.textContent('#first-pass-text')).toMatch(/^\d+ of 120 days fetched, paused$/)
     await server.post('/api/v1/sync/resume')
     expect(errors).toEqual([])

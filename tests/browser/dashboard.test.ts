@@ -26,6 +26,7 @@ const ALLOWED = new Set([
   '/api/v1/sync/budget-history',
   '/api/v1/sync/pause',
   '/api/v1/sync/resume',
+  '/api/v1/audit',
 ])
 
 type Status = {
@@ -169,6 +170,20 @@ describe('dashboard in chromium', () => {
     await page.waitForSelector('#state[data-state="running"]')
     expect(await page.isHidden('#token-form')).toBe(true)
     expect((await server.get<Status>('/api/v1/sync/status')).paused).toBe(false)
+    // The audit panel, shown to a tab with the token: the two actions just taken, newest first.
+    // A function, not a string: the page's CSP forbids eval, which a string predicate needs once it has to poll.
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('#audit tbody tr').length >= 2,
+    )
+    const rows = await page.$$eval('#audit tbody tr', (trs) =>
+      trs.slice(0, 2).map((tr) => [...tr.querySelectorAll('td')].slice(1, 3).map((td) => td.textContent)),
+    )
+    expect(rows).toEqual([
+      ['sync.resume', 'all'],
+      ['sync.pause', 'all'],
+    ])
+    expect(await page.textContent('#audit')).not.toContain(server.adminToken)
     expect(errors).toEqual([])
     await page.context().close()
   }, 60_000)

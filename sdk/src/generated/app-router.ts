@@ -335,4 +335,27 @@ export type AppRouter = TRPCBuiltRouter<{
             errorShape: ErrorShape;
         }>;
     }>>;
+    admin: TRPCBuiltRouter<{
+        ctx: object;
+        meta: object;
+        errorShape: ErrorShape;
+        transformer: true;
+    }, TRPCDecorateCreateRouterOptions<{
+        audit: TRPCQueryProcedure<{
+            input: {
+                limit?: number | undefined;
+            } | undefined;
+            output: {
+                actions: {
+                    at: string;
+                    action: "sync.pause" | "sync.resume" | "sync.halt_cleared" | "sync.run" | "products.upsert" | "products.remove";
+                    target: string;
+                    tokenId: string;
+                    requestId: string | null;
+                }[];
+            };
+            meta: object;
+            errorShape: ErrorShape;
+        }>;
+    }>>;
 }>>

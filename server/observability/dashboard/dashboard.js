@@ -230,11 +230,30 @@ async function sendToggle(action) {
     const state = await res.json()
     showMessage(state.paused ? 'Sync paused.' : 'Sync resumed.')
     await refreshStatus()
+    await refreshAudit()
   } catch (err) {
     showMessage(String(err.message || err), true)
   } finally {
     $('toggle').disabled = false
   }
+}
+
+// ---- admin actions: the audit trail, for a tab that holds the admin token.
+async function refreshAudit() {
+  const token = sessionStorage.getItem(TOKEN_KEY)
+  if (!token) return
+  const res = await fetch('api/v1/audit?limit=10', { headers: { authorization: `Bearer ${token}` } })
+  if (!res.ok) return
+  const { actions } = await res.json()
+  const now = Date.now()
+  $('audit')
+    .querySelector('tbody')
+    .replaceChildren(
+      ...actions.map((a) =>
+        el('tr', {}, el('td', { title: a.at }, `${fmtAge(ageOf(a.at, now))} ago`), el('td', {}, a.action), el('td', {}, a.target), el('td', {}, a.tokenId)),
+      ),
+    )
+  $('audit-panel').hidden = false
 }
 
 function start() {
@@ -252,7 +271,7 @@ function start() {
     $('token-form').hidden = true
     pendingAction = null
   })
-  refreshStatus().then(refreshSlow)
+  refreshStatus().then(refreshSlow).then(refreshAudit)
   setInterval(refreshStatus, STATUS_EVERY_MS)
   setInterval(refreshSlow, SLOW_EVERY_MS)
 }
