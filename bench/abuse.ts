@@ -9,7 +9,11 @@
  * engine's own connections.
  *
  *   npm run bench:abuse -- [--phase-s 45] [--warmup-s 60] [--batch 50] [--clients 4]
- *                          [--node-arg=<flag> ...] [--env NAME=value ...]
+ *                          [--node-arg=<flag> ...] [--env NAME=value ...] [--node-defaults]
+ *                          [--no-build --entry <another build's main.js>]
+ *
+ * The service runs with the start script's node flags and environment
+ * defaults (as `npm start`), or node's own with --node-defaults.
  *
  * Prints, for the quiet and the abusive phase: the shopper's /slots p50, p95
  * and p99, answers other than 200, batches completed, and the partner
@@ -26,7 +30,9 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: '4' },
     products: { type: 'string', default: '448' },
     'no-build': { type: 'boolean', default: false },
+    entry: { type: 'string', default: 'dist/main.js' },
     'node-arg': { type: 'string', multiple: true, default: [] },
+    'node-defaults': { type: 'boolean', default: false },
     env: { type: 'string', multiple: true, default: [] },
   },
 })
@@ -127,7 +133,9 @@ async function main() {
       ...Object.fromEntries(args.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
     },
     nodeArgs: args['node-arg'],
+    nodeDefaults: args['node-defaults'],
     logFile: `bench/out/abuse-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.log`,
+    entry: args.entry,
     build: !args['no-build'],
     log,
   })
