@@ -87,8 +87,8 @@ export interface Sandbox {
   close(): Promise<void>
 }
 
-/** `remember` for a sandbox that runs for days: the last days served, a few MB of bodies. */
-export const LONG_RUN_REMEMBER = 2_000
+/** `remember` for a sandbox that runs for days: the days served in the last ~17 minutes at 30/min, ~1–2 MB of bodies. */
+export const LONG_RUN_REMEMBER = 500
 
 /** Sets `key` as the most recent entry and drops the least recent beyond `max` (a Map iterates in insertion order). */
 export function rememberLast<V>(map: Map<string, V>, key: string, value: V, max: number): void {
