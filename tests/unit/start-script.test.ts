@@ -23,6 +23,7 @@ describe('the start script (npm start)', () => {
   })
 
   it('the benches read it as npm runs it, and refuse a form they cannot read', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, as in package.json
     expect(startScriptSettings('A=${A:-1} B=${B:-x y} exec node --a --b=2 dist/main.js')).toEqual({ nodeArgs: ['--a', '--b=2'], env: { A: '1', B: 'x y' } })
     expect(() => startScriptSettings('node dist/main.js')).toThrow(/start script/)
   })
