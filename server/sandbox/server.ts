@@ -87,7 +87,7 @@ export interface Sandbox {
   close(): Promise<void>
 }
 
-/** `remember` for a sandbox that runs for days: the days served in the last ~17 minutes at 30/min, ~1–2 MB of bodies. */
+/** `remember` for a sandbox that runs for days: the days served in the last ~17 minutes at 30/min. */
 export const LONG_RUN_REMEMBER = 500
 
 /** Sets `key` as the most recent entry and drops the least recent beyond `max` (a Map iterates in insertion order). */
