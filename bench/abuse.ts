@@ -9,12 +9,19 @@
  * engine's own connections.
  *
  *   npm run bench:abuse -- [--phase-s 45] [--warmup-s 60] [--batch 50] [--clients 4]
- *                          [--node-arg=<flag> ...] [--env NAME=value ...]
+ *                          [--node-arg=<flag> ...] [--env NAME=value ...] [--node-defaults]
+ *                          [--no-build --entry <another build's main.js>]
+ *
+ * The service runs with the start script's node flags and environment
+ * defaults (as `npm start`), or node's own with --node-defaults.
  *
  * Prints, for the quiet and the abusive phase: the shopper's /slots p50, p95
- * and p99, answers other than 200, batches completed, and the partner
- * requests the engine sent a minute (its budget is 30).
+ * and p99, answers other than 200, batches completed, the partner
+ * requests the engine sent a minute (its budget is 30), and the service's CPU
+ * time (per batch: the cost of a setting, on a machine whose other load
+ * moves the wall-clock figures).
  */
+import fs from 'node:fs'
 import { parseArgs } from 'node:util'
 import { startService } from './service-process.ts'
 
@@ -26,7 +33,9 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: '4' },
     products: { type: 'string', default: '448' },
     'no-build': { type: 'boolean', default: false },
+    entry: { type: 'string', default: 'dist/main.js' },
     'node-arg': { type: 'string', multiple: true, default: [] },
+    'node-defaults': { type: 'boolean', default: false },
     env: { type: 'string', multiple: true, default: [] },
   },
 })
@@ -56,8 +65,16 @@ async function partnerRequests(base: string): Promise<number> {
   return sum
 }
 
+/** The service's CPU time so far (user + system, /proc/<pid>/stat), in seconds: work done, whatever else shares the cores. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
 interface PhaseResult {
   phase: string
+  /** CPU seconds the service spent in the phase (Linux USER_HZ 100). */
+  serviceCpuS: number
   slotsReads: number
   p50Ms: number
   p95Ms: number
@@ -68,7 +85,7 @@ interface PhaseResult {
   partnerPerMinute: number
 }
 
-async function phase(base: string, name: string, abusive: boolean): Promise<PhaseResult> {
+async function phase(base: string, pid: number, name: string, abusive: boolean): Promise<PhaseResult> {
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date())
   const endAt = Date.now() + PHASE_MS
   const latencies: number[] = []
@@ -77,6 +94,7 @@ async function phase(base: string, name: string, abusive: boolean): Promise<Phas
   let batchesNotOk = 0
   const shopper = '203.0.113.7'
   const before = await partnerRequests(base)
+  const cpu0 = cpuSeconds(pid)
   const t0 = Date.now()
   const shopping = (async () => {
     for (let i = 0; Date.now() < endAt; i++) {
@@ -100,11 +118,13 @@ async function phase(base: string, name: string, abusive: boolean): Promise<Phas
       })
     : []
   await Promise.all([shopping, ...abusers])
+  const serviceCpuS = cpuSeconds(pid) - cpu0
   const minutes = (Date.now() - t0) / 60_000
   const partnerPerMinute = ((await partnerRequests(base)) - before) / minutes
   latencies.sort((a, b) => a - b)
   return {
     phase: name,
+    serviceCpuS,
     slotsReads: latencies.length,
     p50Ms: quantile(latencies, 0.5),
     p95Ms: quantile(latencies, 0.95),
@@ -127,7 +147,9 @@ async function main() {
       ...Object.fromEntries(args.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
     },
     nodeArgs: args['node-arg'],
+    nodeDefaults: args['node-defaults'],
     logFile: `bench/out/abuse-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.log`,
+    entry: args.entry,
     build: !args['no-build'],
     log,
   })
@@ -135,14 +157,14 @@ async function main() {
     log(`warming up ${args['warmup-s']} s (the engine fetching at its pace)`)
     await sleep(Number(args['warmup-s']) * 1000)
     const results = [
-      await phase(svc.base, 'quiet', false),
-      await phase(svc.base, `${CLIENTS} x batch of ${BATCH}`, true),
-      await phase(svc.base, 'after', false),
+      await phase(svc.base, svc.pid, 'quiet', false),
+      await phase(svc.base, svc.pid, `${CLIENTS} x batch of ${BATCH}`, true),
+      await phase(svc.base, svc.pid, 'after', false),
     ]
     const f = (v: number) => v.toFixed(1)
     for (const r of results)
       log(
-        `${r.phase.padEnd(18)} /slots ${r.slotsReads} reads p50 ${f(r.p50Ms)} ms, p95 ${f(r.p95Ms)} ms, p99 ${f(r.p99Ms)} ms, ${r.notOk} not 200; batches ${r.batches} (${r.batchesNotOk} not 200); partner ${f(r.partnerPerMinute)}/min`,
+        `${r.phase.padEnd(18)} /slots ${r.slotsReads} reads p50 ${f(r.p50Ms)} ms, p95 ${f(r.p95Ms)} ms, p99 ${f(r.p99Ms)} ms, ${r.notOk} not 200; batches ${r.batches} (${r.batchesNotOk} not 200); partner ${f(r.partnerPerMinute)}/min; service CPU ${f(r.serviceCpuS)} s${r.batches ? ` (${f((r.serviceCpuS * 1000) / r.batches)} ms a batch)` : ''}`,
       )
     process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), batch: BATCH, clients: CLIENTS, phaseS: PHASE_MS / 1000, results }, null, 2)}\n`)
   } finally {

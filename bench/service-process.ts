@@ -1,6 +1,6 @@
 /**
- * The compiled service as `npm start` runs it (`node dist/main.js`), as a
- * child process on a free port with the embedded Postgres in a fresh data
+ * The compiled service as `npm start` runs it (`node dist/main.js` with the
+ * start script's node flags and environment defaults), as a child process on a free port with the embedded Postgres in a fresh data
  * directory and the in-process partner sandbox: for benchmarks that measure
  * the service from outside (memory over time, behaviour under abuse).
  */
@@ -12,6 +12,8 @@ import path from 'node:path'
 
 export interface ServiceProcess {
   base: string
+  /** What ran: node's arguments before the script, and the variables set besides PATH, HOME, PORT and SLOTSYNC_DATA_DIR. */
+  settings: { nodeArgs: string[]; env: Record<string, string> }
   pid: number
   dataDir: string
   logFile: string
@@ -22,16 +24,30 @@ export interface ServiceProcess {
 }
 
 export interface StartServiceOptions {
-  /** Variables on top of PATH, HOME, PORT and SLOTSYNC_DATA_DIR. */
+  /** Variables on top of PATH, HOME, PORT, SLOTSYNC_DATA_DIR and the start script's defaults. */
   env: Record<string, string>
   logFile: string
+  /** Flags after the start script's (a later V8 flag wins over an earlier one). */
   nodeArgs?: string[]
+  /** Node's and glibc's own defaults (`node --enable-source-maps` only) instead of the start script's settings. */
+  nodeDefaults?: boolean
   /** The script node runs (default dist/main.js: the build `npm start` runs). */
   entry?: string
   /** Rebuild dist/ first (default true). */
   build?: boolean
   readyTimeoutMs?: number
   log?: (line: string) => void
+}
+
+/**
+ * The node flags and environment defaults of package.json's start script
+ * (`[NAME=${NAME:-value} ...] exec node <flags> dist/main.js`), so a bench runs what `npm start` runs.
+ */
+export function startScriptSettings(script: string): { nodeArgs: string[]; env: Record<string, string> } {
+  const m = /^((?:\w+=\$\{\w+:-[^}]*\}\s+)*)exec node\s+(.*?)\s*dist\/main\.js$/.exec(script.trim())
+  if (!m) throw new Error(`package.json's start script is not \`[NAME=\${NAME:-value} ...] exec node <flags> dist/main.js\`: ${script}`)
+  const env = Object.fromEntries([...m[1]!.matchAll(/(\w+)=\$\{\w+:-([^}]*)\}/g)].map(([, name, value]) => [name!, value!]))
+  return { nodeArgs: m[2]!.split(/\s+/).filter(Boolean), env }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -74,8 +90,12 @@ export async function startService(o: StartServiceOptions): Promise<ServiceProce
   fs.chmodSync(dataDir, 0o755)
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
-  const child = spawn(process.execPath, ['--enable-source-maps', ...(o.nodeArgs ?? []), o.entry ?? 'dist/main.js'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: String(port), SLOTSYNC_DATA_DIR: dataDir, ...o.env },
+  const start = o.nodeDefaults
+    ? { nodeArgs: ['--enable-source-maps'], env: {} }
+    : startScriptSettings(JSON.parse(fs.readFileSync('package.json', 'utf8')).scripts.start)
+  const settings = { nodeArgs: [...start.nodeArgs, ...(o.nodeArgs ?? [])], env: { ...start.env, ...o.env } }
+  const child = spawn(process.execPath, [...settings.nodeArgs, o.entry ?? 'dist/main.js'], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: String(port), SLOTSYNC_DATA_DIR: dataDir, ...settings.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   fs.mkdirSync(path.dirname(o.logFile), { recursive: true })
@@ -90,6 +110,13 @@ export async function startService(o: StartServiceOptions): Promise<ServiceProce
     }),
   )
   log(`service pid ${child.pid} on ${base}, data ${dataDir}, log ${o.logFile}`)
+  log(
+    `node ${settings.nodeArgs.join(' ')}; ${
+      Object.entries(settings.env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || 'no extra environment'
+    }`,
+  )
 
   let stopped: Promise<number | null | undefined> | undefined
   const stop = (graceMs = 40_000) =>
@@ -129,6 +156,7 @@ export async function startService(o: StartServiceOptions): Promise<ServiceProce
   }
   return {
     base,
+    settings,
     pid: child.pid!,
     dataDir,
     logFile: o.logFile,

@@ -12,7 +12,8 @@
  *
  *   npm run bench:soak -- [--minutes 60] [--sample-s 60] [--products 448]
  *                         [--reads-per-s 4] [--out bench/out/soak-<date>.json]
- *                         [--node-arg=--heapsnapshot-signal=SIGUSR2] [--env MALLOC_ARENA_MAX=2]
+ *                         [--node-arg=--heapsnapshot-signal=SIGUSR2] [--env MALLOC_ARENA_MAX=8]
+ *                         [--node-defaults: node's own settings, not the start script's]
  *                         [--no-build --entry <another build's main.js>]
  *
  * The JSON holds every sample and the summary: max RSS, RSS at 1 min, final
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     entry: { type: 'string', default: 'dist/main.js' },
     'node-arg': { type: 'string', multiple: true, default: [] },
+    'node-defaults': { type: 'boolean', default: false },
     env: { type: 'string', multiple: true, default: [] },
   },
 })
@@ -76,6 +78,7 @@ async function main() {
     env: { SANDBOX_PRODUCTS: String(GENERATED), SANDBOX_LATENCY_MS: args.latency!, LOG_LEVEL: 'warn', ADMIN_TOKEN, ...extraEnv },
     logFile: OUT.replace(/\.json$/, '.log'),
     nodeArgs: args['node-arg'],
+    nodeDefaults: args['node-defaults'],
     entry: args.entry,
     build: !args['no-build'],
     log,
@@ -173,8 +176,9 @@ async function main() {
         latency: args.latency,
         readsPerS: READS_PER_S,
         entry: args.entry,
-        nodeArgs: args['node-arg'],
-        env: extraEnv,
+        // The start script's flags and environment defaults unless --node-defaults, then --node-arg and --env.
+        nodeArgs: svc.settings.nodeArgs,
+        env: svc.settings.env,
       },
       summary,
       samples,

@@ -24,7 +24,7 @@ import { octoRoutes } from './octo/routes.ts'
 import { createCatalogueService } from './catalogue/service.ts'
 import { createAuditService } from './audit/service.ts'
 import { createChangeFeed, type ChangeFeed } from './changes/feed.ts'
-import { startSandbox, type Sandbox } from './sandbox/server.ts'
+import { LONG_RUN_REMEMBER, startSandbox, type Sandbox } from './sandbox/server.ts'
 import { partnerHost } from './sync/control.ts'
 import { createSync, type SyncAssembly } from './sync/index.ts'
 
@@ -111,6 +111,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
       timeZone: config.sync.timeZone,
       clock,
       logger: log.child({ module: 'sandbox' }),
+      remember: LONG_RUN_REMEMBER,
     })
     return { baseUrl: sandbox.url, apiKey: sandbox.apiKey, sandbox: true }
   }

@@ -1,5 +1,5 @@
 import { type Config, ConfigError, loadConfig } from '../config.ts'
-import { startSandbox } from './server.ts'
+import { LONG_RUN_REMEMBER, startSandbox } from './server.ts'
 
 /** `npm run sandbox`: the partner sandbox on its own, configured by SANDBOX_* variables. */
 let config: Config
@@ -14,7 +14,7 @@ try {
 }
 
 const { port, apiKey, rateLimitPerMinute, products, latency } = config.sandbox
-const sandbox = await startSandbox({ port: port ?? 4010, apiKey, rateLimitPerMinute, products, latency })
+const sandbox = await startSandbox({ port: port ?? 4010, apiKey, rateLimitPerMinute, products, latency, remember: LONG_RUN_REMEMBER })
 
 // The sandbox key guards nothing real, so printing it is what makes the sandbox usable by hand.
 process.stdout.write(

@@ -42,6 +42,13 @@ export interface SandboxOptions {
   latency?: { minMs: number; maxMs: number }
   /** The catalogue's shape: the partner's sample (default) or every product open 6–7 days a week. */
   shape?: CatalogueShape
+  /**
+   * How many (product, day) keys `lastServed` and `stats().perProductDate` keep, the least recently
+   * served dropped first. Default unbounded: tests and simulations compare every day they fetched.
+   * A sandbox that runs for days (`npm start`, `npm run sandbox`) bounds it: the days roll on, and
+   * every day ever served would stay in memory.
+   */
+  remember?: number
 }
 
 export interface SandboxStats {
@@ -80,6 +87,19 @@ export interface Sandbox {
   close(): Promise<void>
 }
 
+/** `remember` for a sandbox that runs for days: the days served in the last ~17 minutes at 30/min. */
+export const LONG_RUN_REMEMBER = 500
+
+/** Sets `key` as the most recent entry and drops the least recent beyond `max` (a Map iterates in insertion order). */
+export function rememberLast<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  map.delete(key)
+  map.set(key, value)
+  for (const oldest of map.keys()) {
+    if (map.size <= max) break
+    map.delete(oldest)
+  }
+}
+
 const INVENTORY_PATH = /^\/api\/v1\/inventory\/([^/]+)$/
 const silent = silentLogger
 
@@ -115,6 +135,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   let stats = emptyStats()
   const overrides = new Map<string, PartnerSlotInput[]>()
   const served = new Map<string, { at: number; body: PartnerSlotInput[] }>()
+  // Kept apart from `stats` so the oldest key can be dropped; stats() lays it out as a record.
+  let perDay = new Map<string, number>()
+  const remember = opts.remember ?? Number.POSITIVE_INFINITY
+  const snapshot = (): SandboxStats => structuredClone({ ...stats, perProductDate: Object.fromEntries(perDay) })
   const timers = new Set<NodeJS.Timeout>()
   const keyBuf = Buffer.from(apiKey)
 
@@ -185,7 +209,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const date = url.searchParams.get('date') ?? ''
     if (!isValidDate(date)) return sendJson(res, 400, { message: 'date must be a calendar day as YYYY-MM-DD' })
     const key = `${productId}/${date}`
-    stats.perProductDate[key] = (stats.perProductDate[key] ?? 0) + 1
+    rememberLast(perDay, key, (perDay.get(key) ?? 0) + 1, remember)
 
     // Unknown products answer [] like closed days: the contract has no "not found", and an empty array already means "nothing on sale".
     const body = overrides.get(key) ?? catalogue.inventory(productId, date, now)
@@ -225,7 +249,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       case undefined: {
         const answer = fault === 'empty' ? [] : body
         if (res.destroyed) return
-        served.set(key, { at: now, body: structuredClone(answer) })
+        rememberLast(served, key, { at: now, body: structuredClone(answer) }, remember)
         stats.served200++
         return sendJson(res, 200, answer)
       }
@@ -242,7 +266,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   }
 
   async function control(req: http.IncomingMessage, res: http.ServerResponse, path: string) {
-    if (path === '/__sandbox/stats' && req.method === 'GET') return reply(res, 200, stats)
+    if (path === '/__sandbox/stats' && req.method === 'GET') return reply(res, 200, snapshot())
     if (path === '/__sandbox/faults' && req.method === 'GET') return reply(res, 200, faults)
     if (path === '/__sandbox/faults' && req.method === 'POST') {
       try {
@@ -291,10 +315,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     port: address.port,
     apiKey,
     catalogue,
-    stats: () => structuredClone(stats),
+    stats: snapshot,
     pendingAnswers: () => pending,
     resetStats() {
       stats = emptyStats()
+      perDay = new Map()
       arrivals = []
       limiter.resetMax()
     },

@@ -141,6 +141,27 @@ describe('partner sandbox over HTTP', () => {
   })
 })
 
+describe('partner sandbox memory', () => {
+  it('with `remember`, keeps only the most recently served days (lastServed, perProductDate): a long run stays bounded', async () => {
+    const clock = manualClock(T0)
+    const sb = await startSandbox({ products: 0, rateLimitPerMinute: 100, clock, remember: 2 })
+    try {
+      const fetchDay = (date: string) => fetch(`${sb.url}/api/v1/inventory/14?date=${date}`, { headers: { 'x-api-key': sb.apiKey } }).then((r) => r.json())
+      const days = [0, 1, 2].map((n) => addDays(SUNDAY, 7 * n))
+      for (const d of days) await fetchDay(d)
+      await fetchDay(days[1]!) // served again: the most recent, so days[2] is the one dropped next
+      await fetchDay(addDays(SUNDAY, 21))
+      expect(sb.lastServed(14, days[0]!)).toBeUndefined()
+      expect(sb.lastServed(14, days[2]!)).toBeUndefined()
+      expect(sb.lastServed(14, days[1]!)?.body).toEqual(sb.catalogue.inventory(14, days[1]!, clock.now()))
+      expect(sb.stats().perProductDate).toEqual({ [`14/${days[1]}`]: 2, [`14/${addDays(SUNDAY, 21)}`]: 1 })
+      expect(sb.stats()).toMatchObject({ served200: 5 })
+    } finally {
+      await sb.close()
+    }
+  })
+})
+
 describe('npm run sandbox', () => {
   it('starts from SANDBOX_* settings, prints URL, key and products, and stops on SIGTERM', async () => {
     const p = await startProcess(
