@@ -17,7 +17,9 @@ import { ensureDatabase, startEmbeddedPostgres } from '../server/db/embedded-pos
 import { applyMigrations } from '../server/db/migrate.ts'
 import { silentLogger } from '../server/logger.ts'
 import { HORIZON_DAYS } from '../server/calendar/horizon.ts'
-import { loadCandidates, loadEarly, maintainHorizon } from '../server/sync/claims.ts'
+import { loadCandidates, maintainHorizon } from '../server/sync/claims.ts'
+import { planCounts } from '../server/sync/plan-counts.ts'
+import { computePlan } from '../server/sync/policy/plan.ts'
 import { dueSql, pastCutoffSql, productsTodayCte, tierTargetSql } from '../server/sync/due.ts'
 import { readHorizonCounts } from '../server/sync/horizon-counts.ts'
 import { createSync } from '../server/sync/index.ts'
@@ -127,8 +129,9 @@ async function main() {
       status: await time(REPS, () => sync.control.status()),
       horizon: await time(REPS, () => readHorizonCounts(db.prisma, new Date(NOW))),
       scan: await time(REPS, () => db.prisma.$queryRawUnsafe(SCAN_SQL, new Date(NOW))),
-      candidates: await time(Math.ceil(REPS / 4), () => loadCandidates(db.prisma, NOW, 1_000)),
-      early: await time(Math.ceil(REPS / 4), () => loadEarly(db.prisma, NOW, 64)),
+      candidates: await time(Math.ceil(REPS / 4), () => loadCandidates(db.prisma, NOW, { week: 64, month: 64, horizon: 64 })),
+      planCounts: await time(Math.ceil(REPS / 4), () => planCounts(db.prisma, NOW, 29.5)),
+      plan: await time(Math.ceil(REPS / 4), async () => computePlan(await planCounts(db.prisma, NOW, 29.5))),
       queue: status.queue,
     }
     await db.close()
@@ -142,7 +145,7 @@ async function main() {
 }
 
 type Q = { p50: number; p99: number }
-export function formatStatusTable(r: { pairs: number; reps: number; baseline: Q; status: Q; horizon?: Q; scan?: Q; candidates: Q; early: Q }): string {
+export function formatStatusTable(r: { pairs: number; reps: number; baseline: Q; status: Q; horizon?: Q; scan?: Q; candidates: Q; planCounts?: Q; plan?: Q }): string {
   const row = (label: string, q: Q, target = '') =>
     `| ${label} | ${q.p50.toFixed(2)} ms | ${q.p99.toFixed(2)} ms | ${(q.p50 / r.baseline.p50).toFixed(1)}× | ${target} |`
   return [
@@ -156,7 +159,8 @@ export function formatStatusTable(r: { pairs: number; reps: number; baseline: Q;
       ? [row('  its horizon counts: indexed reads (horizon-counts.ts)', r.horizon), row('  the same counts as one scan of every row (before)', r.scan)]
       : []),
     row('dispatcher: list due pairs (every 5 s)', r.candidates),
-    row('dispatcher: list early refreshes (when nothing is due)', r.early),
+    ...(r.planCounts ? [row('policy: count the horizon for the plan (one statement)', r.planCounts)] : []),
+    ...(r.plan ? [row('policy: re-plan (count + compute the 24 h plan)', r.plan)] : []),
   ].join('\n')
 }
 

@@ -43,7 +43,7 @@ export function partnerHost(baseUrl: string): string {
 
 /**
  * When a "run now" backlog will be fetched: it gets what the budget leaves
- * after today's open days, each due every (target − lead) (planner.ts ranks
+ * after today's open days, each due every (target − lead) (policy/rank.ts ranks
  * today first). Pure, so the estimate is testable.
  */
 export function runEta(o: { queued: number; openToday: number; limitPerMinute: number; windowMs: number; now: number }): number | null {
