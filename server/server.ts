@@ -210,6 +210,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
             clock,
             defaultTimeZone: config.sync.timeZone,
             onRemoved: (id) => availability.invalidate(id),
+            onChanged: () => sync?.engine.replanSoon(),
           }),
           changes,
         }

@@ -97,7 +97,8 @@ const DUE_TIER = raw(tierIndexSql(`(f.date - (GREATEST(f.next_due_at, ${NOW}) AT
 
 /**
  * What the ranking (policy/rank.ts) orders, unclaimed and worth a request:
- * everything "run now" asked for, today's and timed pairs that are due, and
+ * everything "run now" asked for, today's and timed pairs that are due,
+ * every pair served as today (at most two a product: it may go early), and
  * of each planned tier the `limits[tier]` stalest pairs, due or not (the
  * plan may send them before they are due: a sweep before a busy midnight).
  */
@@ -117,7 +118,7 @@ export async function loadCandidates(db: Db, now: number, limits: Readonly<Recor
           SELECT c.*, row_number() OVER (PARTITION BY tier ORDER BY next_due_at, product_id, date) AS n
           FROM c WHERE forced_at IS NULL AND tier > 0 AND due_reason IN (${PLANNED}))
         SELECT product_id, date::text AS date, time_zone, next_due_at, due_reason, forced_at, last_slot_start, last_fetched_at
-        FROM c WHERE forced_at IS NOT NULL OR ((tier = 0 OR due_reason NOT IN (${PLANNED})) AND next_due_at <= ${AT_NOW})
+        FROM c WHERE forced_at IS NOT NULL OR ((tier = 0 OR due_reason NOT IN (${PLANNED})) AND next_due_at <= ${AT_NOW}) OR due_reason = 'today'
         UNION ALL
         SELECT product_id, date::text, time_zone, next_due_at, due_reason, forced_at, last_slot_start, last_fetched_at
         FROM planned WHERE n <= (${perTier}::int[])[tier + 1]`,

@@ -99,6 +99,8 @@ export interface SyncEngine {
   readonly inFlight: number
   /** The plan the engine follows (policy/plan.ts); undefined before its first ranking. */
   readonly plan: Plan | undefined
+  /** Plan again at the next step (a product added or removed, a pause, a resume), not at the next minute. */
+  replanSoon(): void
 }
 
 /** Why a step stopped sending, with the budget's reading at that moment. */
@@ -339,6 +341,11 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     },
     get plan() {
       return ranker.plan
+    },
+    replanSoon() {
+      ranker.replanSoon()
+      ranker.queue = []
+      wake()
     },
   }
 }

@@ -16,19 +16,21 @@ function pair(productId: number, date: string, nextDueAt: number, over: Partial<
 const key = (c: { productId: number; date: string }) => `${c.productId}/${c.date}`
 
 describe('rankCandidates', () => {
-  it("today's due days first, then run-now, then the rest at their turns; today not yet due is not listed", () => {
+  it("today's due days first, then run-now, then the rest at their turns; today not yet due only early, past half its 15 min", () => {
     const ranked = rankCandidates(
       [
         pair(1, '2026-12-04', NOW - HOUR),
         pair(2, TODAY, NOW - MINUTE, { lastFetchedAt: NOW - 16 * MINUTE }),
         pair(3, '2026-12-20', NOW + HOUR, { forcedAt: NOW - 5 * MINUTE }),
         pair(4, TODAY, NOW + MINUTE, { lastFetchedAt: NOW - 14 * MINUTE }),
+        pair(5, TODAY, NOW + 13 * MINUTE, { lastFetchedAt: NOW - 2 * MINUTE }),
       ],
       undefined,
       NOW,
       todayOf,
     )
-    expect(ranked.map(key)).toEqual([`2/${TODAY}`, '3/2026-12-20', '1/2026-12-04'])
+    expect(ranked.map(key)).toEqual([`2/${TODAY}`, '3/2026-12-20', '1/2026-12-04', `4/${TODAY}`])
+    expect(ranked.at(-1)!.early).toBe(true)
   })
 
   it('timed pairs (a backoff, a re-check) wait for their time; planned pairs may go early once half their interval has passed', () => {

@@ -15,11 +15,12 @@ import { PLANNED_TIERS, turnsAt, type Plan, type PlannedTier } from './plan.ts'
  *    tier when it is n-th of that tier in order of staleness; a timed pair
  *    (a backoff, a re-check) its due time, once that has passed.
  *
- * A pair whose turn has not come is still listed (marked `early`): when the
- * budget has room that nothing due needs, the next turns go early rather
- * than the room being lost. Not earlier than half its interval since the
- * last fetch, though, so a key far larger than the catalogue needs is not
- * spent on refreshing the same days over and over.
+ * A pair whose turn has not come is still listed (marked `early`), and so is
+ * today's day not yet due: when the budget has room that nothing due needs,
+ * the next turns go early rather than the room being lost. Not earlier than
+ * half its interval since the last fetch, though, so a key far larger than
+ * the catalogue needs is not spent on refreshing the same days over and over.
+ * Timed re-checks and retries never go early.
  */
 export const EARLY_AT_SHARE = 0.5
 
@@ -59,8 +60,11 @@ export function rankCandidates(candidates: readonly Candidate[], plan: Plan | un
     if (!tier) continue
     const r: Ranked = { ...c, offset, tier, turnAt: c.nextDueAt }
     if (c.forcedAt !== null) forced.push(r)
-    else if (tier.name === 'today' || !isPlanned(c.reason)) {
-      if (c.nextDueAt <= now) (tier.name === 'today' ? today : rest).push(r)
+    else if (tier.name === 'today') {
+      if (c.nextDueAt <= now) today.push(r)
+      else if (earlyAllowed(c, now)) rest.push({ ...r, early: true })
+    } else if (!isPlanned(c.reason)) {
+      if (c.nextDueAt <= now) rest.push(r)
     } else planned.get(tier.name as PlannedTier)!.push(r)
   }
   for (const [name, list] of planned) {
