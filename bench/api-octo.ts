@@ -16,6 +16,8 @@ import { createHealthService } from '../server/db/health.ts'
 import { createCatalogueService } from '../server/catalogue/service.ts'
 import { createChangeFeed } from '../server/changes/feed.ts'
 import { createSyncReads } from '../server/observability/sync-reads.ts'
+import { createAuditService } from '../server/audit/service.ts'
+import { silentLogger } from '../server/logger.ts'
 import { octoRoutes } from '../server/octo/routes.ts'
 
 /** A key for this run only. */
@@ -53,6 +55,7 @@ export async function queriesPerRequest(
       sync,
       health: createHealthService(db.prisma),
       syncReads: createSyncReads({ prisma: db.prisma, clock: systemClock }),
+      audit: createAuditService({ prisma: db.prisma, clock: systemClock, logger: silentLogger }),
       catalogue: createCatalogueService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: timeZone }),
       changes: createChangeFeed({ connectionString: '', prisma: db.prisma, logger: { info() {}, warn() {} } }),
     }

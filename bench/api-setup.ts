@@ -18,6 +18,8 @@ import { systemClock } from '../server/clock.ts'
 import type { Database } from '../server/db/client.ts'
 import { createHealthService } from '../server/db/health.ts'
 import { createSyncReads } from '../server/observability/sync-reads.ts'
+import { createAuditService } from '../server/audit/service.ts'
+import { silentLogger } from '../server/logger.ts'
 import { octoRoutes } from '../server/octo/routes.ts'
 import { validateDay } from '../server/partner/schema.ts'
 import { createCatalogue } from '../server/sandbox/catalogue.ts'
@@ -69,7 +71,15 @@ export async function apiServer(db: Database, url: string, cacheTtlMs: number): 
   const changes = createChangeFeed({ connectionString: url, prisma: db.prisma, logger: { info() {}, warn() {} } })
   const syncReads = createSyncReads({ prisma: db.prisma, clock: systemClock })
   await registerApi(app, {
-    services: { availability, sync: noSync, health: createHealthService(db.prisma), syncReads, catalogue, changes },
+    services: {
+      availability,
+      sync: noSync,
+      health: createHealthService(db.prisma),
+      syncReads,
+      catalogue,
+      changes,
+      audit: createAuditService({ prisma: db.prisma, clock: systemClock, logger: silentLogger }),
+    },
     adminToken: randomBytes(16).toString('hex'),
     rateLimitPerMinute: 1e9,
   })

@@ -22,6 +22,8 @@ import { registerApi } from '../server/api/index.ts'
 import type { SyncService } from '../server/api/services.ts'
 import { createAvailabilityService } from '../server/availability/service.ts'
 import { createSyncReads } from '../server/observability/sync-reads.ts'
+import { createAuditService } from '../server/audit/service.ts'
+import { silentLogger } from '../server/logger.ts'
 import { createCatalogueService } from '../server/catalogue/service.ts'
 import { createChangeFeed } from '../server/changes/feed.ts'
 import { systemClock } from '../server/clock.ts'
@@ -119,6 +121,7 @@ async function main() {
       catalogue: createCatalogueService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: 'Asia/Singapore' }),
       changes,
       syncReads: createSyncReads({ prisma: db.prisma, clock: systemClock }),
+      audit: createAuditService({ prisma: db.prisma, clock: systemClock, logger: silentLogger }),
     }
     await registerApi(app, { services, adminToken: 'bench', rateLimitPerMinute: 1e9 })
     const base = await app.listen({ port: 0, host: '127.0.0.1' })

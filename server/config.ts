@@ -1,9 +1,12 @@
 import net from 'node:net'
 import { z } from 'zod'
+import { corsOrigins, type TracingConfig, tracingFrom } from './config-observability.ts'
+
+export type { TracingConfig }
 
 /**
  * Every setting slotsync reads from the environment, parsed once. Nothing else
- * in the code base reads `process.env` (shared/contracts/configuration.md).
+ * in the code base reads `process.env` (docs/contracts/configuration.md).
  */
 const bool = (name: string, dflt: boolean) =>
   z
@@ -169,7 +172,7 @@ const octoApiKeys = z
     return keys
   })
 
-/** Defaults of the per-client limits at the API's edge (shared/contracts/configuration.md). */
+/** Defaults of the per-client limits at the API's edge (docs/contracts/configuration.md). */
 export const DEFAULT_EDGE_LIMITS: EdgeLimits = { maxBatch: 50, maxStreams: 2000, maxStreamsPerClient: 20, authFailuresPerMinute: 20 }
 
 const envSchema = z.object({
@@ -213,7 +216,7 @@ const envSchema = z.object({
     ),
   API_RATE_LIMIT_PER_MINUTE: int('API_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
   API_CACHE_TTL_MS: int('API_CACHE_TTL_MS', 1000, 0, 3_600_000),
-  // Deployment (shared/contracts/configuration.md).
+  // Deployment (docs/contracts/configuration.md).
   PUBLIC_URL: url('PUBLIC_URL', ['http:', 'https:']),
   TRUST_PROXY: trustProxy,
   DATABASE_POOL_SIZE: int('DATABASE_POOL_SIZE', 10, 1, 1000),
@@ -242,6 +245,7 @@ const envSchema = z.object({
   SSE_MAX_STREAMS: int('SSE_MAX_STREAMS', DEFAULT_EDGE_LIMITS.maxStreams, 1, 1_000_000),
   SSE_MAX_STREAMS_PER_IP: int('SSE_MAX_STREAMS_PER_IP', DEFAULT_EDGE_LIMITS.maxStreamsPerClient, 1, 1_000_000),
   AUTH_FAILURES_PER_MINUTE: int('AUTH_FAILURES_PER_MINUTE', DEFAULT_EDGE_LIMITS.authFailuresPerMinute, 1, 1_000_000),
+  CORS_ORIGINS: corsOrigins,
 })
 
 export type Env = z.infer<typeof envSchema>
@@ -294,6 +298,10 @@ export interface Config {
   octoApiKeys: string[] | undefined
   /** Per-client limits at the API's edge (TRPC_MAX_BATCH, SSE_MAX_STREAMS[_PER_IP], AUTH_FAILURES_PER_MINUTE). */
   edge: EdgeLimits
+  /** Origins a browser may call the API from (CORS_ORIGINS); undefined: no cross-origin access. */
+  corsOrigins: string[] | undefined
+  /** From the standard OTEL_* variables; undefined: tracing off and the SDK never loaded. */
+  tracing: TracingConfig | undefined
   sandbox: {
     /** Unset: 4010 for `npm run sandbox`, any free port when `npm start` runs it. */
     port: number | undefined
@@ -322,11 +330,13 @@ export class ConfigError extends Error {
 /** Parses the environment; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env)
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => {
+  const tracing = tracingFrom(env)
+  if (!parsed.success || tracing.error) {
+    const lines = (parsed.error?.issues ?? []).map((i) => {
       const variable = String(i.path[0] ?? '')
       return i.message.includes(variable) ? i.message : `${variable}: ${i.message}`
     })
+    if (tracing.error) lines.push(tracing.error)
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`)
   }
   const e = parsed.data
@@ -368,6 +378,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxStreamsPerClient: e.SSE_MAX_STREAMS_PER_IP,
       authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
     },
+    corsOrigins: e.CORS_ORIGINS,
+    tracing: tracing.value,
     sandbox: {
       port: e.SANDBOX_PORT,
       apiKey: e.SANDBOX_API_KEY,

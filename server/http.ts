@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto'
 import http from 'node:http'
+import proxyAddr from '@fastify/proxy-addr'
 import type { FastifyReply, FastifyServerOptions } from 'fastify'
 import { clientErrorBody } from './api/errors.ts'
 import type { TrustProxy } from './config.ts'
@@ -18,8 +20,12 @@ export const MAX_PARAM_LENGTH = 8_000
  */
 export function httpServerOptions(opts: {
   trustProxy: TrustProxy
-}): Pick<FastifyServerOptions, 'trustProxy' | 'routerOptions' | 'frameworkErrors' | 'clientErrorHandler'> {
+}): Pick<FastifyServerOptions, 'trustProxy' | 'routerOptions' | 'frameworkErrors' | 'clientErrorHandler' | 'genReqId' | 'requestIdHeader'> {
   return {
+    // The request id: every log record of a request carries it (REQUEST_ID_LOG_LABEL), and the
+    // API sends it back as x-request-id (api/index.ts).
+    requestIdHeader: false,
+    genReqId: requestIdGenerator(opts.trustProxy),
     // A hop count is a number at run time (proxy-addr); Fastify's types omit it.
     trustProxy: opts.trustProxy as Exclude<TrustProxy, number>,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -58,5 +64,31 @@ export function httpServerOptions(opts: {
       }
       socket.destroy(err)
     },
+  }
+}
+
+export const REQUEST_ID_HEADER = 'x-request-id'
+/** The request id's field in log records (Fastify's LogController option). */
+export const REQUEST_ID_LOG_LABEL = 'requestId'
+// What a proxy's id may look like: no spaces or quotes to forge log fields with, and short.
+const REQUEST_ID_SHAPE = /^[\w.:@/+=-]{1,128}$/
+
+/**
+ * A request's id: the one a trusted proxy sent in x-request-id (so one id
+ * follows a request through the proxy's logs and ours), else a new UUID. A
+ * client talking to us directly cannot choose it: anyone could otherwise
+ * make their requests look like someone else's in the logs. "Trusted" is
+ * TRUST_PROXY's meaning in Fastify: every peer (true), listed addresses, or
+ * none (false, or a hop count, which cannot vouch for the peer).
+ */
+export function requestIdGenerator(trustProxy: TrustProxy): (req: http.IncomingMessage) => string {
+  const list = Array.isArray(trustProxy) ? proxyAddr.compile(trustProxy) : undefined
+  // Hop 0: the peer on the socket.
+  const trusted = (addr: string) => trustProxy === true || (list?.(addr, 0) ?? false)
+  return (req) => {
+    const given = req.headers[REQUEST_ID_HEADER]
+    const peer = req.socket?.remoteAddress
+    if (typeof given === 'string' && REQUEST_ID_SHAPE.test(given) && peer && trusted(peer)) return given
+    return randomUUID()
   }
 }

@@ -1,5 +1,4 @@
 import { type Config, ConfigError, loadConfig } from './config.ts'
-import { createServer } from './server.ts'
 import { StartupError } from './start-errors.ts'
 
 let config: Config
@@ -13,6 +12,10 @@ try {
   throw err
 }
 
+// Tracing first, then the server's modules: instrumentations patch what loads after them,
+// and without OTEL_* nothing of OpenTelemetry is loaded at all.
+const tracing = config.tracing ? (await import('./otel.ts')).startTracing(config.tracing) : undefined
+const { createServer } = await import('./server.ts')
 const server = createServer(config)
 let stopping = false
 async function shutdown(signal: string) {
@@ -22,6 +25,7 @@ async function shutdown(signal: string) {
   const force = setTimeout(() => process.exit(1), 30_000)
   force.unref()
   await server.stop()
+  await tracing?.shutdown().catch(() => {})
   process.exit(0)
 }
 process.on('SIGINT', () => void shutdown('SIGINT'))

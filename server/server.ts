@@ -11,7 +11,7 @@ import { openPools, type Pools } from './db/pools.ts'
 import { bounded } from './lifecycle.ts'
 import type { HealthService } from './api/services.ts'
 import { applyMigrations } from './db/migrate.ts'
-import { httpServerOptions } from './http.ts'
+import { httpServerOptions, REQUEST_ID_LOG_LABEL } from './http.ts'
 import { databaseStartupError, listenStartupError } from './start-errors.ts'
 import { loggerOptions } from './logger.ts'
 import { createAuthGuard, createStreamSlots } from './api/client-limits.ts'
@@ -22,6 +22,7 @@ import { observabilityRoutes } from './observability/routes.ts'
 import { createSyncReads } from './observability/sync-reads.ts'
 import { octoRoutes } from './octo/routes.ts'
 import { createCatalogueService } from './catalogue/service.ts'
+import { createAuditService } from './audit/service.ts'
 import { createChangeFeed, type ChangeFeed } from './changes/feed.ts'
 import { startSandbox, type Sandbox } from './sandbox/server.ts'
 import { partnerHost } from './sync/control.ts'
@@ -61,7 +62,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
     // While closing, requests on open connections are still answered by the
     // routes (so /ready gives its reason), not by Fastify's bare 503.
     return503OnClosing: false,
-    logController: new LogController({ disableRequestLogging: quietRequests }),
+    logController: new LogController({ disableRequestLogging: quietRequests, requestIdLogLabel: REQUEST_ID_LOG_LABEL }),
   })
   const log = app.log
   const adminToken = config.adminToken ?? randomBytes(24).toString('base64url')
@@ -213,6 +214,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
             onChanged: () => sync?.engine.replanSoon(),
           }),
           changes,
+          audit: createAuditService({ prisma: db.prisma, clock, logger: log.child({ module: 'audit' }) }),
         }
         // Before registerApi: a hook counts only the routes registered after it.
         app.addHook('onResponse', metrics.onResponse)
@@ -224,7 +226,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           authGuard,
           streams,
           sharedReadTtlMs: config.apiCacheTtlMs,
+          budgetWindowMs: sync.budget.windowMs,
+          now: () => clock.now(),
           onUnavailable: () => monitor.suspect(),
+          corsOrigins: config.corsOrigins,
         })
         if (config.octoApiKeys)
           await app.register(octoRoutes, {
@@ -267,6 +272,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
             syncEnabled: config.sync.enabled,
             readOnly,
             migrationsApplied: migrated.applied.length,
+            corsOrigins: config.corsOrigins ?? [],
+            tracing: config.tracing ? `${config.tracing.exporter}${config.tracing.exporter === 'otlp' ? ` ${config.tracing.protocol}` : ''}` : 'off',
             startupMs: Date.now() - t0,
             ...(generatedToken
               ? {

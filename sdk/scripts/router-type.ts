@@ -68,7 +68,7 @@ export function toSdkModule(declaration: string): string {
   const m = /export declare const appRouter: ([\s\S]*?);\nexport type AppRouter = typeof appRouter;/.exec(declaration)
   if (!m) fail(`unexpected declaration shape:\n${declaration.slice(0, 400)}`)
   const trpcNames = new Set<string>()
-  const coreNames = new Set<string>()
+  let tracked = false
   const body = m[1]!
     // The context is server-only (services, token); clients never see it.
     .replace(/import\("[^"]*\/trpc(?:\.ts|\.js)?"\)\.Context\b/g, 'object')
@@ -76,19 +76,30 @@ export function toSdkModule(declaration: string): string {
       trpcNames.add(name)
       return name
     })
-    // A subscription's tracked() events are typed `TrackedData` ({ id, data }), which tRPC exports only from here.
-    .replace(/import\("@trpc\/server\/unstable-core-do-not-import"\)\.(TrackedData)\b/g, (_, name: string) => {
-      coreNames.add(name)
-      return name
+    // A subscription's tracked() events are typed `TrackedData` ({ id, data }),
+    // which tRPC exports only from its unstable internals: the module declares
+    // the same structural type itself, so the published types import no internals.
+    .replace(/import\("@trpc\/server\/unstable-core-do-not-import"\)\.TrackedData\b/g, () => {
+      tracked = true
+      return 'TrackedData'
     })
   // Anything else would reach into server code (or zod, Prisma...) from the published types.
   const leftovers = [...body.matchAll(/import\("([^"]+)"\)(?:\.\w+)?/g)].map((x) => x[0])
   if (leftovers.length) fail(`the router's type refers to modules the SDK cannot ship:\n  ${[...new Set(leftovers)].join('\n  ')}`)
-  const imports =
-    `import type { ${[...trpcNames].sort().join(', ')} } from '@trpc/server'\n` +
-    (coreNames.size ? `import type { ${[...coreNames].sort().join(', ')} } from '@trpc/server/unstable-core-do-not-import'\n` : '')
+  const imports = `import type { ${[...trpcNames].sort().join(', ')} } from '@trpc/server'\n`
+  const trackedData = tracked
+    ? `
+/** A subscription event as tRPC delivers it (the same shape as tRPC's own \`TrackedData\`). */
+export interface TrackedData<TData> {
+    /** The event's id: the client sends the last one back as \`lastEventId\` when it reconnects. */
+    id: string;
+    /** The event itself. */
+    data: TData;
+}
+`
+    : ''
   const { errorShape, router } = shareErrorShape(body)
-  return `${HEADER}${imports}
+  return `${HEADER}${imports}${trackedData}
 /** The \`error\` of a failed call as the server shapes it (\`data.appCode\`, \`data.field\`). */
 export type ErrorShape = ${errorShape}
 

@@ -27,4 +27,5 @@ export type {
   SyncState,
   SyncStatus,
   SyncTarget,
+  TierName,
 } from './types.ts'

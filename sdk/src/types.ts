@@ -23,6 +23,8 @@ export type SyncState = RouterOutputs['sync']['pause']
 export type RunInput = RouterInputs['sync']['run']
 export type RunResult = RouterOutputs['sync']['run']
 export type SyncStatus = RouterOutputs['sync']['status']
+/** The freshness tiers `SyncStatus['tiers']` counts: `'today' | 'week' | 'month' | 'horizon'`. */
+export type TierName = keyof SyncStatus['tiers']
 export type ChangesInput = RouterInputs['availability']['changes']
 /** One change-feed event: a stored day changed (`soldOut`: it went from some seats to none). */
 export type ChangeEvent = (RouterOutputs['availability']['changes'] extends AsyncIterable<infer T> ? T : never) extends { data: infer D } ? D : never

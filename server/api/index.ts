@@ -1,3 +1,4 @@
+import cors, { type FastifyCorsOptions } from '@fastify/cors'
 import helmet, { type FastifyHelmetOptions } from '@fastify/helmet'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
@@ -6,15 +7,19 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { DEFAULT_EDGE_LIMITS, type EdgeLimits } from '../config.ts'
 import { TooManyRequestsError } from '../errors.ts'
+import { REQUEST_ID_HEADER } from '../http.ts'
+import { nameHttpSpan, tracingOn } from '../observability/tracing.ts'
 import { type AuthGuard, createAuthGuard, createStreamSlots, type StreamSlots } from './client-limits.ts'
 import { createEdge } from './edge.ts'
 import { clientErrorBody, toPublicError } from './errors.ts'
+import { withFirstPass } from './first-pass.ts'
 import { swaggerOptions } from './openapi.ts'
 import { changesRoute } from './rest-changes.ts'
 import { productRoutes } from './rest-products.ts'
+import { auditRoute } from './rest-audit.ts'
 import { healthRoutes, restRoutes } from './rest.ts'
 import { appRouter, type AppRouter } from './routers/index.ts'
-import type { Services } from './services.ts'
+import type { ApiServices, Services } from './services.ts'
 import { shareExpensiveReads } from './shared-read.ts'
 import type { Context } from './trpc.ts'
 
@@ -33,6 +38,12 @@ export interface ApiOptions {
   streams?: StreamSlots
   /** How long sync status and the dashboard's sync reads are shared by every caller (API_CACHE_TTL_MS); default 1000. */
   sharedReadTtlMs?: number
+  /** The partner budget's window (the sync budget's windowMs), for the first pass' pace before one is observed; default 61 s. */
+  budgetWindowMs?: number
+  /** Epoch ms for the first pass' estimate (the instance's clock); default Date.now. */
+  now?: () => number
+  /** Origins a browser may call from (CORS_ORIGINS); default none: no CORS headers, no preflight route. */
+  corsOrigins?: readonly string[]
 }
 
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6000
@@ -46,7 +57,7 @@ type Headers = Record<string, string | string[] | undefined>
  * /openapi.json with Swagger UI at /docs, security headers, and the JSON 404
  * and error handlers.
  */
-export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promise<{ services: Services }> {
+export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promise<{ services: ApiServices }> {
   const limits = { ...DEFAULT_EDGE_LIMITS, ...opts.edge }
   const edge = createEdge({
     rateLimitPerMinute: opts.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
@@ -54,11 +65,15 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     streams: opts.streams ?? createStreamSlots({ max: limits.maxStreams, maxPerClient: limits.maxStreamsPerClient }),
     authGuard: opts.authGuard ?? createAuthGuard({ failuresPerMinute: limits.authFailuresPerMinute }),
   })
-  const services = shareExpensiveReads(opts.services, opts.sharedReadTtlMs ?? DEFAULT_SHARED_READ_TTL_MS)
+  const services = withFirstPass(shareExpensiveReads(opts.services, opts.sharedReadTtlMs ?? DEFAULT_SHARED_READ_TTL_MS), {
+    budgetWindowMs: opts.budgetWindowMs ?? 61_000,
+    now: opts.now ?? Date.now,
+  })
   const context = (headers: Headers, req?: FastifyRequest): Context => ({
     services,
     authorization: typeof headers.authorization === 'string' ? headers.authorization : undefined,
     adminToken: opts.adminToken,
+    requestId: req?.id,
     ...(req
       ? { guard: { verify: (credential, valid) => edge.verify(req, credential, valid), retryAfterS: () => edge.retryAfterS(req) } satisfies Context['guard'] }
       : {}),
@@ -89,10 +104,18 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
   // cost a third of a bare route's throughput (bench/api.ts). The headers are
   // the same every time, so they are taken from it once and set in one hook.
   const securityHeaders = await helmetHeaders()
-  app.addHook('onRequest', (_req, reply, done) => {
+  app.addHook('onRequest', (req, reply, done) => {
     reply.headers(securityHeaders)
+    reply.header(REQUEST_ID_HEADER, req.id)
     done()
   })
+  // The HTTP server span is named after the route, not the URL (one name per route, ids out of it).
+  if (tracingOn())
+    app.addHook('onRequest', (req, _reply, done) => {
+      nameHttpSpan(req.method, req.routeOptions.url, req.id)
+      done()
+    })
+  if (opts.corsOrigins?.length) await app.register(cors, corsOptions(opts.corsOrigins))
   // Swagger collects the routes registered after it; only tagged (REST) routes are documented.
   await app.register(swagger, swaggerOptions)
   await app.register(swaggerUi, { routePrefix: '/docs' })
@@ -120,10 +143,29 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
       await restRoutes(rest, restOpts)
       await productRoutes(rest, restOpts)
       await changesRoute(rest, restOpts)
+      await auditRoute(rest, restOpts)
     })
   })
   // The shared reads, for other faces (the /metrics scrape) to read through the same single flight.
   return { services }
+}
+
+/**
+ * Browsers on the listed origins may call every route (REST, tRPC, the change
+ * streams): a preflight from one of them answers 204 with what follows; from
+ * any other origin, 404 without a CORS header (so the browser refuses).
+ */
+export function corsOptions(origins: readonly string[]): FastifyCorsOptions {
+  const allowed = new Set(origins)
+  return {
+    // `false` for any other origin: no CORS headers at all, and its preflight is an ordinary 404.
+    origin: (origin, cb) => cb(null, origin !== undefined && allowed.has(origin) ? origin : false),
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+    // The SDK's headers (the token, JSON bodies), a caller's own request id, and EventSource's resume header.
+    allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'last-event-id'],
+    exposedHeaders: [REQUEST_ID_HEADER, 'retry-after'],
+    maxAge: 600,
+  }
 }
 
 const HELMET_OPTIONS: FastifyHelmetOptions = {

@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { sseMessage, type ChangeEvent } from '../changes/event.ts'
+import { errorResponses } from './openapi.ts'
 import { createCaller, type RestOptions } from './rest.ts'
 import { changesHeaders, changesQuery } from './rest-schemas.ts'
 
@@ -17,9 +18,12 @@ export async function changesRoute(fastify: FastifyInstance, opts: RestOptions):
   fastify.withTypeProvider<ZodTypeProvider>().get('/api/v1/changes', {
     schema: {
       tags: ['availability'],
+      operationId: 'streamChanges',
       summary: 'What changed, as it happens (text/event-stream); resume with Last-Event-ID',
       querystring: changesQuery,
       headers: changesHeaders,
+      // The 200 (the event stream) is described in openapi.ts: fastify-swagger only knows JSON bodies.
+      response: errorResponses(400, 429, 503),
     },
     handler: async (req, reply) => {
       // The header is what a reconnecting EventSource sends; it wins over the query parameter.

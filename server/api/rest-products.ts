@@ -13,7 +13,12 @@ export async function productRoutes(fastify: FastifyInstance, opts: RestOptions)
   const preValidation = adminOnly(opts)
 
   api.get('/api/v1/products', {
-    schema: { ...admin, summary: 'Every product slotsync syncs, with its last success and error', response: responses(productsResultSchema, 401, 429, 503) },
+    schema: {
+      ...admin,
+      operationId: 'listProducts',
+      summary: 'Every product slotsync syncs, with its last success and error',
+      response: responses(productsResultSchema, 401, 429, 503),
+    },
     preValidation,
     handler: (req) => caller(req).products.list(),
   })
@@ -21,6 +26,7 @@ export async function productRoutes(fastify: FastifyInstance, opts: RestOptions)
   api.put('/api/v1/products/:id', {
     schema: {
       ...admin,
+      operationId: 'upsertProduct',
       summary: 'Add a product (fetched today first) or change its time zone; idempotent',
       params: productIdParams,
       body: productUpsertBody,
@@ -34,6 +40,7 @@ export async function productRoutes(fastify: FastifyInstance, opts: RestOptions)
   api.delete('/api/v1/products/:id', {
     schema: {
       ...admin,
+      operationId: 'removeProduct',
       summary: 'Stop syncing a product and delete everything stored for it, at once',
       params: productIdParams,
       response: responses(productRemovedSchema, 400, 401, 404, 429, 503),

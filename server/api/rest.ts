@@ -38,7 +38,8 @@ const JSON_TYPE = 'application/json; charset=utf-8'
 /** A caller for one request; most carry no credentials and share one (callers hold no state). */
 export function callers(opts: RestOptions): (req: FastifyRequest) => Caller {
   const anonymous = createCaller(opts.context({}))
-  return (req) => (req.headers.authorization === undefined ? anonymous : createCaller(opts.context(req.headers)))
+  // The request id rides along for the audit trail (admin calls carry a token, so never the shared caller).
+  return (req) => (req.headers.authorization === undefined ? anonymous : createCaller({ ...opts.context(req.headers), requestId: req.id }))
 }
 
 /**
@@ -88,6 +89,7 @@ export async function restRoutes(fastify: FastifyInstance, opts: RestOptions): P
   api.get('/api/v1/experience/:id/slots', {
     schema: {
       tags: ['availability'],
+      operationId: 'getSlots',
       summary: "A day's slots with pax availability and prices",
       params: productIdParams,
       querystring: slotsQuery,
@@ -103,6 +105,7 @@ export async function restRoutes(fastify: FastifyInstance, opts: RestOptions): P
   api.get('/api/v1/experience/:id/dates', {
     schema: {
       tags: ['availability'],
+      operationId: 'getDates',
       summary: 'Days of the next 60 with something left, and their lowest price',
       params: productIdParams,
       response: responses(datesResultSchema, 400, 404, 429, 503),
@@ -115,6 +118,7 @@ export async function restRoutes(fastify: FastifyInstance, opts: RestOptions): P
   api.post('/api/v1/sync/pause', {
     schema: {
       ...admin,
+      operationId: 'pauseSync',
       summary: 'Pause scheduled fetching (all, or one product)',
       body: syncTargetBody,
       response: responses(syncStateSchema, 400, 401, 429, 503),
@@ -125,6 +129,7 @@ export async function restRoutes(fastify: FastifyInstance, opts: RestOptions): P
   api.post('/api/v1/sync/resume', {
     schema: {
       ...admin,
+      operationId: 'resumeSync',
       summary: 'Resume scheduled fetching (all, or one product)',
       body: syncTargetBody,
       response: responses(syncStateSchema, 400, 401, 429, 503),
@@ -133,17 +138,29 @@ export async function restRoutes(fastify: FastifyInstance, opts: RestOptions): P
     handler: (req) => caller(req).sync.resume(req.body),
   })
   api.post('/api/v1/sync/run', {
-    schema: { ...admin, summary: 'Refresh now, ahead of schedule', body: runBody, response: responses(runResultSchema, 400, 401, 429, 503) },
+    schema: {
+      ...admin,
+      operationId: 'runSync',
+      summary: 'Refresh now, ahead of schedule',
+      body: runBody,
+      response: responses(runResultSchema, 400, 401, 429, 503),
+    },
     preValidation,
     handler: (req) => caller(req).sync.run(req.body),
   })
   api.get('/api/v1/sync/status', {
-    schema: { tags: ['sync'], summary: 'Pause state, queue, freshness per tier, partner budget', response: responses(syncStatusSchema, 429, 503) },
+    schema: {
+      tags: ['sync'],
+      operationId: 'getSyncStatus',
+      summary: 'Pause state, queue, freshness per tier, partner budget',
+      response: responses(syncStatusSchema, 429, 503),
+    },
     handler: (req) => caller(req).sync.status(),
   })
   api.get('/api/v1/sync/freshness', {
     schema: {
       tags: ['sync'],
+      operationId: 'getSyncFreshness',
       summary: 'Active products × the next 14 days: when each day was last fetched',
       response: responses(freshnessGridSchema, 429, 503),
     },
@@ -159,7 +176,12 @@ export async function restRoutes(fastify: FastifyInstance, opts: RestOptions): P
     handler: (req) => caller(req).sync.explain(req.query as { productId: number; date: string }),
   })
   api.get('/api/v1/sync/budget-history', {
-    schema: { tags: ['sync'], summary: 'Partner requests per minute over the last hour', response: responses(budgetHistorySchema, 429, 503) },
+    schema: {
+      tags: ['sync'],
+      operationId: 'getBudgetHistory',
+      summary: 'Partner requests per minute over the last hour',
+      response: responses(budgetHistorySchema, 429, 503),
+    },
     handler: (req) => caller(req).sync.budgetHistory(),
   })
 }
@@ -172,6 +194,7 @@ export async function healthRoutes(app: FastifyInstance, opts: RestOptions): Pro
   app.get('/health', {
     schema: {
       tags: ['health'],
+      operationId: 'getLiveness',
       summary: 'Liveness: 503 only when the service cannot heal itself',
       response: { ...responses(liveSchema), 503: { description: 'Not live: restart the service', content: { 'application/json': { schema: liveSchema } } } },
     },
@@ -183,6 +206,7 @@ export async function healthRoutes(app: FastifyInstance, opts: RestOptions): Pro
   app.get('/ready', {
     schema: {
       tags: ['health'],
+      operationId: 'getReadiness',
       summary: 'Database reachable and migrations applied',
       response: { ...responses(readySchema), 503: { description: 'Not ready', content: { 'application/json': { schema: readySchema } } } },
     },

@@ -4,6 +4,7 @@ import { isValidDate } from '../calendar/days.ts'
 import { parseEventId } from '../changes/event.ts'
 import { isValidTimeZone } from '../config.ts'
 import { ERROR_CODES } from '../errors.ts'
+import { TIERS, type TierName } from '../sync/tiers.ts'
 
 /**
  * The zod schemas both faces share: tRPC validates inputs with them, the REST
@@ -152,6 +153,9 @@ export const syncStateSchema = z
   })
   .meta({ id: 'SyncState' })
 
+// Every tier is always present, so the key is the closed set of names, not any string.
+const TIER_NAMES = TIERS.map((t) => t.name) as [TierName, ...TierName[]]
+
 export const tierCountsSchema = z.object({
   total: z.number().int(),
   fresh: z.number().int(),
@@ -160,7 +164,7 @@ export const tierCountsSchema = z.object({
   oldestFetchedAt: z.string().nullable().meta({ description: "The oldest successful fetch among the tier's days (null: none fetched yet)" }),
 })
 
-export const syncStatusSchema = z
+export const domainSyncStatusSchema = z
   .object({
     paused: z.boolean(),
     pausedProducts: z.array(z.number().int()),
@@ -183,7 +187,10 @@ export const syncStatusSchema = z
     }),
     lastSuccessAt: z.string().nullable(),
     lastError: z.object({ at: z.string(), message: z.string() }).nullable(),
-    oldestServedFetchedAt: z.string().nullable(),
+    oldestServedFetchedAt: z
+      .string()
+      .nullable()
+      .meta({ description: 'The oldest successful fetch among the days served; days never fetched are not in it: read it with `neverFetched`' }),
     products: z.object({ active: z.number().int(), paused: z.number().int() }),
     failingProducts: z
       .array(
@@ -205,6 +212,32 @@ export const syncStatusSchema = z
         nextProbeAt: z.string().nullable(),
       })
       .meta({ description: 'The partner, host only; `backing-off` after persistent failures: one probe per interval until it answers' }),
+  })
+  .meta({ description: 'What the sync domain answers (server/sync/types.ts); the API adds `firstPass` (syncStatusSchema)' })
+
+export const firstPassSchema = z
+  .object({
+    pairs: z.number().int().meta({ description: '(product, day) pairs of the horizon' }),
+    fetched: z.number().int().meta({ description: 'Pairs fetched at least once' }),
+    neverFetched: z.number().int().meta({ description: 'Pairs never fetched yet (the first pass is done at 0)' }),
+    perMinute: z.number().meta({
+      description: 'Pairs fetched for the first time per minute, as used for `etaAt`: observed over the last minutes, else from the partner budget',
+    }),
+    pace: z.enum(['observed', 'budget']).meta({ description: 'Where `perMinute` comes from' }),
+    etaAt: z
+      .string()
+      .nullable()
+      .meta({ description: 'When every pair should have been fetched once at that pace (ISO); null when done, paused or not advancing' }),
+  })
+  .meta({ id: 'FirstPass', description: 'The first pass: every (product, day) pair of the horizon fetched once, and when it should end' })
+
+export const syncStatusSchema = domainSyncStatusSchema
+  .extend({
+    // Every tier is always present, so the key is the closed set of names, not any string.
+    tiers: z
+      .record(z.enum(TIER_NAMES), tierCountsSchema)
+      .meta({ description: 'Pair counts per freshness tier, each against its own target age (the tiers’ day ranges and targets: sync.freshness `tiers`)' }),
+    firstPass: firstPassSchema,
   })
   .meta({ id: 'SyncStatus' })
 

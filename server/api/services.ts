@@ -5,6 +5,8 @@ import type * as Sync from '../sync/types.ts'
 import type {
   changeEventSchema,
   datesResultSchema,
+  domainSyncStatusSchema,
+  firstPassSchema,
   freshnessSchema,
   paxSchema,
   priceSchema,
@@ -22,6 +24,8 @@ import type {
   tierCountsSchema,
 } from './schemas.ts'
 import type { SyncReadService } from './sync-read-schemas.ts'
+import type { auditResultSchema } from './audit-schemas.ts'
+import type { AuditEntry } from '../audit/service.ts'
 
 /**
  * What the API needs from the rest of slotsync. Routers call these; REST
@@ -79,7 +83,11 @@ export interface SyncService {
 
 export type SyncStateView = z.infer<typeof syncStateSchema>
 export type TierCounts = z.infer<typeof tierCountsSchema>
-export type SyncStatusView = z.infer<typeof syncStatusSchema>
+/** The sync domain's status (server/sync/types.ts): tiers keyed by any name; the router checks they are exactly the tier names. */
+export type SyncStatusView = z.infer<typeof domainSyncStatusSchema>
+export type FirstPass = z.infer<typeof firstPassSchema>
+/** What `sync.status` answers: the domain's status, tiers by name, and the first pass the API works out from it (first-pass.ts). */
+export type SyncStatusAnswer = z.infer<typeof syncStatusSchema>
 
 export interface HealthService {
   ready(): Promise<z.infer<typeof readySchema>>
@@ -108,6 +116,14 @@ export interface ChangesApi {
   }): AsyncIterable<ChangeEventView>
 }
 
+/** The audit trail of admin actions (server/audit). */
+export interface AuditApi {
+  record(entry: AuditEntry): Promise<void>
+  list(limit: number): Promise<z.infer<typeof auditResultSchema>>
+  /** What a global resume would lift (a partner halt), if anything. */
+  haltInForce(): Promise<string | null>
+}
+
 export interface Services {
   availability: AvailabilityService
   sync: SyncService
@@ -116,6 +132,12 @@ export interface Services {
   syncReads: SyncReadService
   catalogue: CatalogueApi
   changes: ChangesApi
+  audit: AuditApi
+}
+
+/** The services as the procedures see them: the API's own additions to the domain's answers. */
+export interface ApiServices extends Omit<Services, 'sync'> {
+  sync: Omit<SyncService, 'status'> & { status(): Promise<SyncStatusAnswer> }
 }
 
 /** true only if A and B are the same type: no field added (even optional), dropped or retyped on one side. */

@@ -18,6 +18,7 @@ export const freshnessGridSchema = z
       z.object({
         productId: z.number().int(),
         paused: z.boolean(),
+        today: z.string().meta({ example: '2026-12-01', description: 'Day offset 0 in the product’s time zone (YYYY-MM-DD)' }),
         fetchedAt: z.array(z.string().nullable()).meta({ description: 'Per day offset (0 = today): last successful fetch (ISO), null if never' }),
         state: z.array(z.enum(FRESHNESS_CLASSES)).meta({
           description:

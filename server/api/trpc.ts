@@ -4,15 +4,18 @@ import { getHTTPStatusCodeFromError } from '@trpc/server/http'
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc'
 import superjson from 'superjson'
 import { TooManyRequestsError, UnauthorizedError } from '../errors.ts'
+import { inSpan, markFailed, tracingOn } from '../observability/tracing.ts'
 import type { AuthOutcome } from './client-limits.ts'
 import { toPublicError, toTRPCError } from './errors.ts'
-import type { Services } from './services.ts'
+import type { ApiServices } from './services.ts'
 
 export interface Context {
-  services: Services
+  services: ApiServices
   /** The raw `Authorization` header, if any. */
   authorization: string | undefined
   adminToken: string
+  /** The request's id (x-request-id), for the audit trail; absent outside a request. */
+  requestId?: string | undefined
   /**
    * The failed-authentication guard for this request's client (edge.ts).
    * Absent on REST's inner calls: the route checked the token through it already.
@@ -52,6 +55,21 @@ const t = initTRPC.context<Context>().create({
   },
 })
 
+/**
+ * A span per procedure call, named after its path (REST's inner calls
+ * included). Chosen when this module loads: main.ts starts tracing first, and
+ * without it procedures carry no extra middleware at all.
+ */
+function procedureSpan() {
+  return t.middleware(({ path, type, next }) =>
+    inSpan(`trpc ${path}`, { 'rpc.system': 'trpc', 'rpc.method': path, 'trpc.type': type }, async (span) => {
+      const r = await next()
+      if (!r.ok) markFailed(span, r.error.message)
+      return r
+    }),
+  )
+}
+
 function sameToken(given: string, expected: string): boolean {
   // Hash first so the comparison is constant-time whatever the lengths.
   const a = createHash('sha256').update(given).digest()
@@ -66,7 +84,7 @@ export const createCallerFactory = t.createCallerFactory
  * toPublicError (REST face, createCaller) map it. A caller gets it as the
  * TRPCError's cause.
  */
-export const publicProcedure = t.procedure
+export const publicProcedure = tracingOn() ? t.procedure.use(procedureSpan()) : t.procedure
 /**
  * Throws unless the request carries the admin bearer token (REST checks it
  * before validating input, too). Through the guard, a wrong token counts as a

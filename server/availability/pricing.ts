@@ -1,5 +1,5 @@
 /**
- * Which price a client sees: the rules of shared/contracts/public-api.md, pure.
+ * Which price a client sees: the rules of docs/contracts/public-api.md, pure.
  *
  * The one definition: the snapshot writer applies it once per write
  * (precompute.ts) and reads serve what it chose. The migration that added

@@ -21,9 +21,9 @@ export function createSyncReads(o: { prisma: PrismaClient; clock: Clock } & Part
       const at = new Date(o.clock.now())
       // LEFT JOIN: a product added a moment ago has no days yet and still gets a row.
       const rows = await o.prisma.$queryRaw<
-        { id: number; paused: boolean; off: number | null; fetched: Date | null; cutoff: Date | null; failing: boolean | null }[]
+        { id: number; paused: boolean; today: string; off: number | null; fetched: Date | null; cutoff: Date | null; failing: boolean | null }[]
       >`
-        SELECT p.id, p.paused, f.date - (${at}::timestamptz AT TIME ZONE p.time_zone)::date AS off,
+        SELECT p.id, p.paused, (${at}::timestamptz AT TIME ZONE p.time_zone)::date::text AS today, f.date - (${at}::timestamptz AT TIME ZONE p.time_zone)::date AS off,
                f.last_fetched_at AS fetched, (f.date + f.last_slot_start::time) AT TIME ZONE p.time_zone AS cutoff,
                f.consecutive_failures > 0 AS failing
         FROM product p
@@ -37,6 +37,7 @@ export function createSyncReads(o: { prisma: PrismaClient; clock: Clock } & Part
           p = {
             productId: r.id,
             paused: r.paused,
+            today: r.today,
             fetchedAt: Array<string | null>(GRID_DAYS).fill(null),
             state: Array.from({ length: GRID_DAYS }, () => 'never' as const),
             failing: [],

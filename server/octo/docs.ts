@@ -119,17 +119,30 @@ function responses(ok: z.ZodType, withBadRequest: boolean) {
 const base = { tags: ['octo'], security: [{ octoBearer: [] }], headers }
 
 export const OCTO_DOCS = {
-  supplier: { ...base, summary: 'OCTO supplier', response: responses(supplier, false) },
-  products: { ...base, summary: 'OCTO products (one option, DEFAULT; one unit per pax type)', response: responses(z.array(product), false) },
-  product: { ...base, summary: 'One OCTO product', params: z.object({ id: z.string().meta({ example: '14' }) }), response: responses(product, true) },
+  supplier: { ...base, operationId: 'octoGetSupplier', summary: 'OCTO supplier', response: responses(supplier, false) },
+  products: {
+    ...base,
+    operationId: 'octoListProducts',
+    summary: 'OCTO products (one option, DEFAULT; one unit per pax type)',
+    response: responses(z.array(product), false),
+  },
+  product: {
+    ...base,
+    operationId: 'octoGetProduct',
+    summary: 'One OCTO product',
+    params: z.object({ id: z.string().meta({ example: '14' }) }),
+    response: responses(product, true),
+  },
   calendar: {
     ...base,
+    operationId: 'octoGetAvailabilityCalendar',
     summary: 'One entry per day of the range: available, status, vacancies (+ unitPricingFrom with octo/pricing)',
     body: calendarBodySchema,
     response: responses(z.array(calendarDay), true),
   },
   availability: {
     ...base,
+    operationId: 'octoGetAvailability',
     summary: 'One entry per slot, by start (+ unitPricing, pricing with octo/pricing)',
     body: availabilityBodySchema,
     response: responses(z.array(availability), true),

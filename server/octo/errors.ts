@@ -1,5 +1,5 @@
 /**
- * OCTO's own error codes (shared/contracts/octo.md, "Errors"), a closed set
+ * OCTO's own error codes (docs/contracts/octo.md, "Errors"), a closed set
  * with its HTTP status in one table. The OCTO face answers
  * `{ error, errorMessage, ...extra }` instead of slotsync's `{ error: { code } }`.
  */

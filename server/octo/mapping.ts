@@ -1,5 +1,5 @@
 /**
- * Stored availability → OCTO objects (shared/contracts/octo.md), pure: no
+ * Stored availability → OCTO objects (docs/contracts/octo.md), pure: no
  * Fastify, no database. The routes read through the availability service
  * and hand its rows here, so OCTO and the REST face answer from one read.
  */

@@ -1,5 +1,5 @@
 /**
- * OCTO request rules (shared/contracts/octo.md), pure: a body in, a typed
+ * OCTO request rules (docs/contracts/octo.md), pure: a body in, a typed
  * request out, or an OctoError naming the field. Unknown fields are ignored,
  * as the specification asks; `null` counts as absent.
  */

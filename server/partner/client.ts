@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../clock.ts'
 import { PartnerError } from './errors.ts'
 import { validateDayChunked, type PartnerSlot } from './schema.ts'
 import { silentLogger, type Logger } from '../logger.ts'
+import { inSpan, markFailed } from '../observability/tracing.ts'
 
 export interface PartnerClientOptions {
   baseUrl: string
@@ -106,11 +107,23 @@ export function createPartnerClient(opts: PartnerClientOptions): PartnerClient {
     return { ok: false, error: new PartnerError('http', `partner answered HTTP ${status}`, { status }) }
   }
 
+  // One span per partner call (the HTTP request under it is undici's), with the partner's status and our verdict.
+  async function traced(productId: number, date: string, signal?: AbortSignal): Promise<Answer> {
+    return inSpan('partner fetchDay', { 'slotsync.product_id': productId, 'slotsync.date': date }, async (span) => {
+      const r = await request(productId, date, signal)
+      const status = r.ok ? r.status : r.error.status
+      if (status !== undefined) span?.setAttribute('http.response.status_code', status)
+      span?.setAttribute('slotsync.partner.outcome', r.ok ? 'ok' : r.error.kind)
+      if (!r.ok) markFailed(span, r.error.message)
+      return r
+    })
+  }
+
   return {
     async fetchDay(productId, date, signal) {
       const ctx = { productId, date }
       const t0 = performance.now()
-      const r = await request(productId, date, signal)
+      const r = await traced(productId, date, signal)
       const latencyMs = Math.round(performance.now() - t0)
       if (r.ok) {
         log.debug({ ...ctx, status: r.status, latencyMs, slots: r.slots.length }, 'partner day fetched')

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 
 /**
- * The partner's inventory answer (shared/contracts/partner-api.md), validated
+ * The partner's inventory answer (docs/contracts/partner-api.md), validated
  * strictly: a day that fails any rule here is rejected whole, never written.
  *
  * Money arrives as JSON numbers. It is turned into a decimal string here,

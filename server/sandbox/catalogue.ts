@@ -5,7 +5,7 @@ import { manySlotMinutes, seasonClosed, spreadZoneOf } from './shapes.ts'
 
 /**
  * The sandbox's inventory: products 14 and 15 as the contract describes them
- * (shared/contracts/partner-api.md), plus generated products. Every answer is
+ * (docs/contracts/partner-api.md), plus generated products. Every answer is
  * a pure function of (seed, product, date, clock time), so a test can ask the
  * catalogue what the server must have served.
  */

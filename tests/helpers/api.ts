@@ -12,6 +12,8 @@ import { httpServerOptions } from '../../server/http.ts'
 import { createHealthService } from '../../server/db/health.ts'
 import type { PartnerSlotInput } from '../../server/partner/schema.ts'
 import { createSyncReads } from '../../server/observability/sync-reads.ts'
+import { createAuditService } from '../../server/audit/service.ts'
+import { type Logger, silentLogger } from '../../server/logger.ts'
 import { writeDaySnapshot } from '../../server/sync/snapshot.ts'
 import { createTestDatabase, type TestDatabase } from './db.ts'
 import { validSlots } from './partner-data.ts'
@@ -26,6 +28,8 @@ export interface TestApiOptions {
   /** Default: a recording double (see fakeSyncService); pass the real one when it exists. */
   sync?: SyncService
   adminToken?: string
+  /** Origins allowed by CORS (CORS_ORIGINS); default none. */
+  corsOrigins?: string[]
   /** Default: high enough that tests never meet it. */
   rateLimitPerMinute?: number
   defaultTimeZone?: string
@@ -39,6 +43,8 @@ export interface TestApiOptions {
   sharedReadTtlMs?: number
   /** Default: the real reads on the test database. */
   syncReads?: SyncReadService
+  /** Where the audit trail's 'admin action' records go (default: nowhere). */
+  logger?: Logger
 }
 
 export interface TestApi {
@@ -76,6 +82,7 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
     sync: opts.sync ?? fakeSyncService().service,
     health: createHealthService(db.prisma),
     syncReads: opts.syncReads ?? createSyncReads({ prisma: db.prisma, clock }),
+    audit: createAuditService({ prisma: db.prisma, clock, logger: opts.logger ?? silentLogger }),
     catalogue: createCatalogueService({
       prisma: db.prisma,
       clock,
@@ -96,6 +103,7 @@ export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi>
     streams,
     authGuard,
     sharedReadTtlMs: opts.sharedReadTtlMs ?? opts.cacheTtlMs ?? 0,
+    corsOrigins: opts.corsOrigins,
   })
   const api: TestApi = {
     app,

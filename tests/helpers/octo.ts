@@ -9,6 +9,8 @@ import { loggerOptions } from '../../server/logger.ts'
 import { createCatalogueService } from '../../server/catalogue/service.ts'
 import { createChangeFeed } from '../../server/changes/feed.ts'
 import { createSyncReads } from '../../server/observability/sync-reads.ts'
+import { createAuditService } from '../../server/audit/service.ts'
+import { silentLogger } from '../../server/logger.ts'
 import { octoRoutes } from '../../server/octo/routes.ts'
 import { validateDay } from '../../server/partner/schema.ts'
 import { createCatalogue } from '../../server/sandbox/catalogue.ts'
@@ -68,6 +70,7 @@ export async function createOctoTestApi(opts: { now: number; keys?: string[]; ca
     sync: fakeSyncService().service,
     health: createHealthService(db.prisma),
     syncReads: createSyncReads({ prisma: db.prisma, clock }),
+    audit: createAuditService({ prisma: db.prisma, clock, logger: silentLogger }),
     catalogue: createCatalogueService({ prisma: db.prisma, clock, defaultTimeZone: 'Asia/Singapore' }),
     changes: createChangeFeed({ connectionString: db.url, prisma: db.prisma, logger: { info() {}, warn() {} } }),
   }

@@ -140,6 +140,7 @@ describe('OpenAPI and Swagger UI', () => {
     expect(status).toBe(200)
     expect(body.openapi).toMatch(/^3\./)
     expect(Object.keys(body.paths).sort()).toEqual([
+      '/api/v1/audit',
       '/api/v1/changes',
       '/api/v1/experience/{id}/dates',
       '/api/v1/experience/{id}/slots',

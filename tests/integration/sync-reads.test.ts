@@ -69,6 +69,7 @@ describe('sync.freshness', () => {
     expect(p14).toEqual({
       productId: 14,
       paused: false,
+      today: '2026-12-02', // the cells' data-date on the dashboard start here
       fetchedAt: n([0, '2026-12-01T11:50:00.000Z'], [13, '2026-12-01T11:00:00.000Z']),
       failing: [3],
       state: state([0, 'fresh'], [13, 'fresh']), // 10 min against 15; 1 h against 24 h
@@ -76,11 +77,12 @@ describe('sync.freshness', () => {
     expect(p15).toEqual({
       productId: 15,
       paused: true,
+      today: '2026-12-01',
       fetchedAt: n([0, '2026-12-01T06:00:00.000Z'], [1, '2026-12-01T07:00:00.000Z']),
       failing: [1],
       state: state([0, 'overdue'], [1, 'due']), // 6 h against today's 15 min; 5 h against 4 h
     })
-    expect(p16).toEqual({ productId: 16, paused: false, fetchedAt: n(), failing: [], state: state() })
+    expect(p16).toEqual({ productId: 16, paused: false, today: '2026-12-01', fetchedAt: n(), failing: [], state: state() })
   })
 
   it('REST and tRPC answer the same object', async () => {

@@ -145,3 +145,65 @@ describe('loadConfig: edge limits (issue 25)', () => {
     expect(() => loadConfig({ [name]: '0' })).toThrow(new RegExp(`${name} must be a whole number`))
   })
 })
+
+describe('CORS_ORIGINS and OTEL_*', () => {
+  it('default: no cross-origin access, tracing off', () => {
+    const c = loadConfig({})
+    expect(c.corsOrigins).toBeUndefined()
+    expect(c.tracing).toBeUndefined()
+  })
+
+  it('CORS_ORIGINS takes comma-separated origins and refuses anything that is not one', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://shop.example, http://localhost:5173,https://shop.example' }).corsOrigins).toEqual([
+      'https://shop.example',
+      'http://localhost:5173',
+    ])
+    for (const bad of ['shop.example', 'https://shop.example/', 'https://shop.example/path', 'ftp://shop.example', '*'])
+      expect(() => loadConfig({ CORS_ORIGINS: bad }), bad).toThrow(/CORS_ORIGINS must be comma-separated origins/)
+  })
+
+  it('tracing is on when an OTLP endpoint or an exporter is named, off with none or OTEL_SDK_DISABLED', () => {
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).toEqual({
+      exporter: 'otlp',
+      protocol: 'http/protobuf',
+      sampleRatio: 1,
+      parentBased: true,
+    })
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/v1/traces', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).tracing).toEqual({
+      exporter: 'otlp',
+      protocol: 'http/json',
+      sampleRatio: 1,
+      parentBased: true,
+    })
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp' }).tracing).toEqual({ exporter: 'otlp', protocol: 'http/protobuf', sampleRatio: 1, parentBased: true })
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'console' }).tracing?.exporter).toBe('console')
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).tracing).toBeUndefined()
+    expect(loadConfig({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).tracing).toBeUndefined()
+    // Other OTEL_* variables alone (a service name) do not turn it on.
+    expect(loadConfig({ OTEL_SERVICE_NAME: 'x' }).tracing).toBeUndefined()
+  })
+
+  it('OTEL_TRACES_SAMPLER and _ARG choose the share of traces kept', () => {
+    const on = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }
+    expect(loadConfig({ ...on, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }).tracing).toMatchObject({
+      sampleRatio: 0.1,
+      parentBased: true,
+    })
+    expect(loadConfig({ ...on, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.5' }).tracing).toMatchObject({
+      sampleRatio: 0.5,
+      parentBased: false,
+    })
+    expect(loadConfig({ ...on, OTEL_TRACES_SAMPLER: 'always_off' }).tracing).toMatchObject({ sampleRatio: 0, parentBased: false })
+    expect(() => loadConfig({ ...on, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' })).toThrow(
+      /OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1/,
+    )
+    expect(() => loadConfig({ ...on, OTEL_TRACES_SAMPLER: 'jaeger_remote' })).toThrow(/OTEL_TRACES_SAMPLER must be one of/)
+  })
+
+  it('an exporter or protocol slotsync cannot serve stops the start with the variable named', () => {
+    expect(() => loadConfig({ OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(/OTEL_TRACES_EXPORTER must be otlp, console or none/)
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(
+      /OTEL_EXPORTER_OTLP_PROTOCOL must be http\/protobuf or http\/json/,
+    )
+  })
+})

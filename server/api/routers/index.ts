@@ -1,4 +1,5 @@
 import { router } from '../trpc.ts'
+import { adminRouter } from './admin.ts'
 import { availabilityRouter } from './availability.ts'
 import { healthRouter } from './health.ts'
 import { productsRouter } from './products.ts'
@@ -9,6 +10,7 @@ export const appRouter = router({
   sync: syncRouter,
   health: healthRouter,
   products: productsRouter,
+  admin: adminRouter,
 })
 
 export type AppRouter = typeof appRouter

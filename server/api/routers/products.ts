@@ -1,3 +1,4 @@
+import { audited, productTarget } from '../audit.ts'
 import { productRemoveInput, productUpsertInput } from '../schemas.ts'
 import { adminProcedure, router } from '../trpc.ts'
 
@@ -6,7 +7,15 @@ export const productsRouter = router({
   /** `GET /api/v1/products` */
   list: adminProcedure.query(({ ctx }) => ctx.services.catalogue.list()),
   /** `PUT /api/v1/products/:id` */
-  upsert: adminProcedure.input(productUpsertInput).mutation(({ ctx, input }) => ctx.services.catalogue.upsert(input.productId, input.timeZone)),
+  upsert: adminProcedure
+    .input(productUpsertInput)
+    .mutation(({ ctx, input }) =>
+      audited(ctx, 'products.upsert', `${productTarget(input.productId)}${input.timeZone ? ` (${input.timeZone})` : ''}`, () =>
+        ctx.services.catalogue.upsert(input.productId, input.timeZone),
+      ),
+    ),
   /** `DELETE /api/v1/products/:id` */
-  remove: adminProcedure.input(productRemoveInput).mutation(({ ctx, input }) => ctx.services.catalogue.remove(input.productId)),
+  remove: adminProcedure
+    .input(productRemoveInput)
+    .mutation(({ ctx, input }) => audited(ctx, 'products.remove', productTarget(input.productId), () => ctx.services.catalogue.remove(input.productId))),
 })

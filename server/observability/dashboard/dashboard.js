@@ -35,6 +35,8 @@ function fmtDuration(minutes) {
   return h ? `${h} h ${m} min` : `${m} min`
 }
 
+/** YYYY-MM-DD plus n calendar days (the product's zone is already in the date). */
+const addDays = (date, n) => new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10)
 const ageOf = (iso, nowMs) => (iso ? Math.max(0, (nowMs - Date.parse(iso)) / 1000) : null)
 const pick = (obj, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj)
 const hostOf = (url) => {
@@ -73,18 +75,13 @@ function renderStatus(s, nowMs) {
   toggle.textContent = s.paused ? 'Resume sync' : 'Pause sync'
   $('partner').textContent = `${s.partner.host ?? hostOf(s.partner.baseUrl)}${s.partner.sandbox ? ' (sandbox)' : ''}`
   $('updated').textContent = new Date(nowMs).toLocaleTimeString()
-  $('oldest-served').textContent = s.oldestServedFetchedAt ? `${fmtAge(ageOf(s.oldestServedFetchedAt, nowMs))} old` : '–'
+  // Beside the never-fetched count (a data-k): the oldest age alone reads as full coverage during the first pass.
+  $('oldest-age').textContent = s.oldestServedFetchedAt ? `${fmtAge(ageOf(s.oldestServedFetchedAt, nowMs))} ago` : '–'
   $('halted').textContent = halted ? ` · halted by a 429 until ${new Date(s.budget.haltedUntil).toLocaleTimeString()}` : ''
   $('run-eta').textContent = s.run?.etaAt ? ` · run done ≈ ${new Date(s.run.etaAt).toLocaleTimeString()}` : ''
   renderTiers(s, nowMs)
 
-  const total = Object.values(s.tiers).reduce((a, t) => a + t.total, 0)
-  $('pairs-total').textContent = fmtInt(total)
-  $('first-pass-bar').style.width = total ? `${(100 * (total - s.neverFetched)) / total}%` : '0%'
-  $('first-pass-eta').textContent =
-    s.neverFetched === 0
-      ? 'first pass complete'
-      : `≈ ${fmtDuration(s.neverFetched / s.budget.limitPerMinute)} to complete at ${fmtInt(s.budget.limitPerMinute)} requests/min`
+  renderFirstPass(s, nowMs)
 
   const failing = $('failing').tBodies[0]
   failing.replaceChildren(
@@ -101,6 +98,19 @@ function renderStatus(s, nowMs) {
   )
   if (!s.failingProducts.length) failing.append(el('tr', {}, el('td', { colspan: 4, class: 'muted' }, 'none')))
   $('last-error').textContent = s.lastError ? `Last error ${fmtAge(ageOf(s.lastError.at, nowMs))} ago: ${s.lastError.message}` : ''
+}
+
+// A banner while some (product, day) pair was never fetched: those days answer as if nothing were on sale.
+function renderFirstPass(s, nowMs) {
+  const fp = s.firstPass
+  $('first-pass').hidden = !fp || fp.neverFetched === 0
+  if ($('first-pass').hidden) return
+  $('first-pass-bar').style.width = fp.pairs ? `${(100 * fp.fetched) / fp.pairs}%` : '0%'
+  const left = fp.etaAt ? Math.max(0, (Date.parse(fp.etaAt) - nowMs) / 60_000) : null
+  const togo = s.paused ? 'paused' : left === null ? 'not advancing' : left < 1 ? 'under a minute to go' : `~${fmtDuration(left)} to go`
+  $('first-pass-text').textContent = `${fmtInt(fp.fetched)} of ${fmtInt(fp.pairs)} days fetched, ${togo}`
+  $('first-pass-note').textContent =
+    `(product, day) pairs; ${fp.perMinute}/min ${fp.pace === 'observed' ? 'lately' : 'at the partner budget'}; days not fetched yet show nothing on sale`
 }
 
 function renderTiers(s, nowMs) {
@@ -158,6 +168,10 @@ function renderGrid(g) {
           return el('td', {
             // The server classes each day (the rule sync status counts with); the page only paints it.
             class: `c ${p.state[off]}${failing ? ' failing' : ''}`,
+            // What a per-cell view (sync/explain) needs to ask about this day.
+            'data-product-id': p.productId,
+            'data-date': p.today ? addDays(p.today, off) : undefined,
+            'data-offset': off,
             title: `product ${p.productId}, day +${off}: ${iso ? `fetched ${fmtAge(age)} ago` : 'never fetched'}${failing ? ', last fetch failed' : ''}`,
           })
         }),
@@ -216,11 +230,30 @@ async function sendToggle(action) {
     const state = await res.json()
     showMessage(state.paused ? 'Sync paused.' : 'Sync resumed.')
     await refreshStatus()
+    await refreshAudit()
   } catch (err) {
     showMessage(String(err.message || err), true)
   } finally {
     $('toggle').disabled = false
   }
+}
+
+// ---- admin actions: the audit trail, for a tab that holds the admin token.
+async function refreshAudit() {
+  const token = sessionStorage.getItem(TOKEN_KEY)
+  if (!token) return
+  const res = await fetch('api/v1/audit?limit=10', { headers: { authorization: `Bearer ${token}` } })
+  if (!res.ok) return
+  const { actions } = await res.json()
+  const now = Date.now()
+  $('audit')
+    .querySelector('tbody')
+    .replaceChildren(
+      ...actions.map((a) =>
+        el('tr', {}, el('td', { title: a.at }, `${fmtAge(ageOf(a.at, now))} ago`), el('td', {}, a.action), el('td', {}, a.target), el('td', {}, a.tokenId)),
+      ),
+    )
+  $('audit-panel').hidden = false
 }
 
 function start() {
@@ -238,7 +271,7 @@ function start() {
     $('token-form').hidden = true
     pendingAction = null
   })
-  refreshStatus().then(refreshSlow)
+  refreshStatus().then(refreshSlow).then(refreshAudit)
   setInterval(refreshStatus, STATUS_EVERY_MS)
   setInterval(refreshSlow, SLOW_EVERY_MS)
 }
