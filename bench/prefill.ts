@@ -64,7 +64,14 @@ export async function prefill(prisma: PrismaClient, catalogue: Catalogue, strate
             },
             fetchedAt,
           )
-          await writeDaySnapshot(prisma, { productId, date, slots: v.slots, fetchedAt: new Date(fetchedAt), nextDueAt: new Date(next.at), dueReason: next.reason })
+          await writeDaySnapshot(prisma, {
+            productId,
+            date,
+            slots: v.slots,
+            fetchedAt: new Date(fetchedAt),
+            nextDueAt: new Date(next.at),
+            dueReason: next.reason,
+          })
         }),
       )
     }

@@ -145,7 +145,17 @@ async function main() {
 }
 
 type Q = { p50: number; p99: number }
-export function formatStatusTable(r: { pairs: number; reps: number; baseline: Q; status: Q; horizon?: Q; scan?: Q; candidates: Q; planCounts?: Q; plan?: Q }): string {
+export function formatStatusTable(r: {
+  pairs: number
+  reps: number
+  baseline: Q
+  status: Q
+  horizon?: Q
+  scan?: Q
+  candidates: Q
+  planCounts?: Q
+  plan?: Q
+}): string {
   const row = (label: string, q: Q, target = '') =>
     `| ${label} | ${q.p50.toFixed(2)} ms | ${q.p99.toFixed(2)} ms | ${(q.p50 / r.baseline.p50).toFixed(1)}× | ${target} |`
   return [

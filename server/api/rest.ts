@@ -168,6 +168,7 @@ export async function restRoutes(fastify: FastifyInstance, opts: RestOptions): P
   })
   api.get('/api/v1/sync/explain', {
     schema: {
+      operationId: 'explainSyncDay',
       tags: ['sync'],
       summary: 'Why one (product, date) is where it is: last fetch, outcome, when it is next sent and why, its rank',
       querystring: explainQuerySchema,

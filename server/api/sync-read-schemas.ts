@@ -83,5 +83,9 @@ export interface SyncReadService {
 
 export type ExplanationView = z.infer<typeof explanationSchema>
 
-const explanationsAgree: z.infer<typeof explanationSchema> extends Explanation ? (Explanation extends z.infer<typeof explanationSchema> ? true : false) : false = true
+const explanationsAgree: z.infer<typeof explanationSchema> extends Explanation
+  ? Explanation extends z.infer<typeof explanationSchema>
+    ? true
+    : false
+  : false = true
 void explanationsAgree

@@ -38,7 +38,9 @@ export function createExplain(o: ExplainOptions): (productId: number, date: stri
     if (!check.ok) {
       throw new BadRequestError(
         'date',
-        check.reason === 'past' || check.reason === 'beyond' ? `${date} is outside the served horizon ${h.today}..${h.last}` : 'must be a real date written YYYY-MM-DD',
+        check.reason === 'past' || check.reason === 'beyond'
+          ? `${date} is outside the served horizon ${h.today}..${h.last}`
+          : 'must be a real date written YYYY-MM-DD',
       )
     }
     const control = await o.prisma.syncControl.findUnique({ where: { id: 1 }, select: { paused: true } })

@@ -21,13 +21,19 @@ beforeAll(async () => {
   await maintainHorizon(db, NOW)
   const set = (sql: string, ...args: unknown[]) => db.$executeRawUnsafe(`UPDATE day_fetch_state SET ${sql}`, ...args)
   // Everything fetched an hour ago with slots; each planned day stale at its tier's target from then.
-  await set(`last_fetched_at = $1, last_outcome = 'ok', slot_count = 3, last_slot_start = '18:00', due_reason = 'tier', next_due_at = $1::timestamptz + interval '24 hours'`, new Date(NOW - H))
+  await set(
+    `last_fetched_at = $1, last_outcome = 'ok', slot_count = 3, last_slot_start = '18:00', due_reason = 'tier', next_due_at = $1::timestamptz + interval '24 hours'`,
+    new Date(NOW - H),
+  )
   const day = (off: number) => `date = '2026-12-01'::date + ${off}`
   // Days 1–7 of product 1 stale in 3 h, product 2's an hour later: product 1's go first.
   await set(`next_due_at = $1 WHERE product_id = 1 AND ${day(3)}`, new Date(NOW + 3 * H))
   await set(`next_due_at = $1 WHERE product_id = 2 AND ${day(3)}`, new Date(NOW + 4 * H))
   // A failure backing off, a day seen empty, a run-now.
-  await set(`due_reason = 'backoff', next_due_at = $1, last_outcome = 'error', last_error = 'HTTP 503' WHERE product_id = 1 AND ${day(4)}`, new Date(NOW + 2 * MIN))
+  await set(
+    `due_reason = 'backoff', next_due_at = $1, last_outcome = 'error', last_error = 'HTTP 503' WHERE product_id = 1 AND ${day(4)}`,
+    new Date(NOW + 2 * MIN),
+  )
   await set(`due_reason = 'empty', next_due_at = $1, last_outcome = 'empty', slot_count = 0 WHERE product_id = 1 AND ${day(5)}`, new Date(NOW + 20 * H))
   await set(`forced_at = $1 WHERE product_id = 1 AND ${day(6)}`, new Date(NOW - MIN))
 })

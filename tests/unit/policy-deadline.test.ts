@@ -53,7 +53,7 @@ describe('nextDue after a fetch', () => {
     // Fetched at 18:00 its 4 h run out at 22:00, before midnight: planned as days 1–7.
     expect(nextDue(day({ date: '2026-12-02' }), at(TODAY, '18:00'))).toEqual({ at: at(TODAY, '22:00'), reason: 'tier' })
   })
-  it("today after its last slot has started: not again today (the cut-off)", () => {
+  it('today after its last slot has started: not again today (the cut-off)', () => {
     expect(nextDue(day({ lastSlotStart: '10:05' }), NOW)).toEqual({ at: at('2026-12-02', '00:00'), reason: 'cutoff' })
   })
   it('a day seen empty is re-checked at the next slower tier; a known-closed weekday two slower', () => {

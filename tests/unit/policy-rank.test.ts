@@ -52,7 +52,7 @@ describe('rankCandidates', () => {
     expect(ranked.find((r) => r.productId === 2)!.early).toBeUndefined()
   })
 
-  it("a pair is served in the tier it is in when it goes stale: day 8 stale at midnight ranks as days 1–7", () => {
+  it('a pair is served in the tier it is in when it goes stale: day 8 stale at midnight ranks as days 1–7', () => {
     const [r] = rankCandidates([pair(1, '2026-12-09', at('2026-12-02', '00:00'), { lastFetchedAt: NOW - 14 * HOUR })], undefined, NOW, todayOf)
     expect(r!.tier.name).toBe('week')
     expect(r!.offset).toBe(8)
@@ -63,7 +63,10 @@ describe('rankCandidates', () => {
     const days: DayCounts[] = Array.from({ length: 60 }, (_, off) => ({
       date: addDays(TODAY, off),
       open: 60,
-      staleBy: byBoundary(NOW, Array.from({ length: 60 }, (_, i) => ({ at: NOW + (i + 0.5) * MINUTE * (off <= 7 ? 4 : off <= 30 ? 24 : 72), count: 1 }))),
+      staleBy: byBoundary(
+        NOW,
+        Array.from({ length: 60 }, (_, i) => ({ at: NOW + (i + 0.5) * MINUTE * (off <= 7 ? 4 : off <= 30 ? 24 : 72), count: 1 })),
+      ),
     }))
     const plan = computePlan({ now: NOW, perMinute: 29.5, zones: [{ timeZone: TZ, days }] })
     const week = Array.from({ length: 60 }, (_, i) => pair(100 + i, '2026-12-03', NOW + i * MINUTE, { lastFetchedAt: NOW - 4 * HOUR }))

@@ -7,7 +7,20 @@ import { SLICE_MS, turnsAt, type Plan, type PlannedTier } from './plan.ts'
  * Why a (product, date) is where it is, in the policy's own terms. Pure:
  * the caller reads the pair's row and its place in its tier's order.
  */
-export const EXPLAIN_REASONS = ['plan', 'never', 'today', 'run', 'backoff', 'rate_limited', 'empty', 'closed', 'cutoff', 'paused', 'in-flight', 'outside'] as const
+export const EXPLAIN_REASONS = [
+  'plan',
+  'never',
+  'today',
+  'run',
+  'backoff',
+  'rate_limited',
+  'empty',
+  'closed',
+  'cutoff',
+  'paused',
+  'in-flight',
+  'outside',
+] as const
 export type ExplainReason = (typeof EXPLAIN_REASONS)[number]
 
 export interface PairFacts {
@@ -74,12 +87,12 @@ export function explainPair(f: PairFacts, plan: Plan | undefined, now: number, p
     const why: Record<DueReason, string> = {
       never: 'never fetched',
       tier: 'stale: sent when the budget first allows',
-      today: "served as today: sent when due, a lead before its 15 min (tomorrow: in the 15 min before midnight)",
+      today: 'served as today: sent when due, a lead before its 15 min (tomorrow: in the 15 min before midnight)',
       empty: 'last seen with nothing on sale: re-checked at the next slower tier’s target',
       closed: 'a weekday the product is known to close: re-checked two tiers slower',
       cutoff: "today's last slot has started: not fetched again today",
       backoff: 'the last fetch failed: retried after a doubling backoff',
-      rate_limited: "the partner answered 429: retried at its reset",
+      rate_limited: 'the partner answered 429: retried at its reset',
     }
     return timed(f.reason === 'tier' ? 'plan' : f.reason, f.nextDueAt, why[f.reason])
   }
