@@ -31,10 +31,8 @@ export async function planCounts(db: Db, now: number, perMinute: number): Promis
     GROUP BY 1, 2, 3, 4`
   const zones = new Map<string, Map<string, { open: number; stale: { at: number; count: number }[]; ended: { at: number; count: number }[] }>>()
   for (const r of rows) {
-    let dates = zones.get(r.time_zone)
-    if (!dates) zones.set(r.time_zone, (dates = new Map()))
-    let d = dates.get(r.date)
-    if (!d) dates.set(r.date, (d = { open: 0, stale: [], ended: [] }))
+    const dates = zones.get(r.time_zone) ?? zones.set(r.time_zone, new Map()).get(r.time_zone)!
+    const d = dates.get(r.date) ?? dates.set(r.date, { open: 0, stale: [], ended: [] }).get(r.date)!
     d.open += r.n
     // Bucket b is stale by boundary b: byBoundary maps an instant back to it.
     d.stale.push({ at: now + r.b * SLICE_MS, count: r.n })
