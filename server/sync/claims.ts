@@ -30,9 +30,7 @@ function nowFirst(at: Date, q: Prisma.Sql): Prisma.Sql {
 }
 
 // The rules of due.ts, built once (constant text: safe as raw SQL).
-const P_TODAY = raw(productsTodayCte(NOW))
 const P_TODAY_SYNCED = raw(productsTodayCte(NOW, { syncedOnly: true }))
-const DUE_TODAY = raw(dueSql(NOW, 'p.today'))
 const FETCHABLE_TODAY = raw(fetchableSql(NOW, 'p.today'))
 const DUE = raw(dueSql(NOW))
 /** Spare budget: worth a request, and nobody fetched it since it was listed. */
