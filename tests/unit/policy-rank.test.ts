@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { addDays, localDate, zonedTimeToInstant } from '../../server/calendar/days.ts'
-import { byBoundary, computePlan, type DayCounts } from '../../server/sync/policy/plan.ts'
+import { byBoundary, computePlan, SLICES, type DayCounts, type Plan } from '../../server/sync/policy/plan.ts'
 import { rankCandidates, type Candidate } from '../../server/sync/policy/rank.ts'
 import { HOUR, MINUTE } from '../../server/sync/tiers.ts'
 
@@ -85,5 +85,26 @@ describe('rankCandidates', () => {
     const past = pair(1, TODAY, NOW - MINUTE, { lastSlotStart: '13:00', lastFetchedAt: NOW - 20 * MINUTE })
     expect(rankCandidates([past], undefined, NOW, todayOf)).toEqual([])
     expect(rankCandidates([{ ...past, forcedAt: NOW - 1 }], undefined, NOW, todayOf)).toHaveLength(1)
+  })
+
+  it('at its turn the plan sends a day however recently it was fetched (a sweep); before its turn, only past half its interval', () => {
+    // A plan that sends days 1–7 now (10 in the first slice) and nothing else.
+    const zero = () => new Float64Array(SLICES)
+    const week = zero()
+    week[0] = 10
+    const plan: Plan = {
+      start: NOW,
+      today: zero(),
+      tiers: { week, month: zero(), horizon: zero() },
+      uncovered: { week: zero(), month: zero(), horizon: zero() },
+      capacity: 30,
+    }
+    // Fetched an hour ago, stale in 3 h: its turn is now.
+    const swept = pair(1, '2026-12-04', NOW + 3 * HOUR, { lastFetchedAt: NOW - HOUR })
+    const [r] = rankCandidates([swept], plan, NOW, todayOf)
+    expect(r).toMatchObject({ productId: 1, early: true })
+    expect(r!.turnAt).toBeLessThan(NOW + 5 * MINUTE)
+    // With no turn in the plan it waits for half its interval (or its staleness).
+    expect(rankCandidates([swept], { ...plan, tiers: { ...plan.tiers, week: zero() } }, NOW, todayOf)).toEqual([])
   })
 })

@@ -72,8 +72,10 @@ export function rankCandidates(candidates: readonly Candidate[], plan: Plan | un
     const turns = plan ? turnsAt(plan, name, now, list.length) : list.map((r) => r.nextDueAt)
     list.forEach((r, i) => {
       r.turnAt = turns[i]!
+      // Not stale yet: claimed only if unchanged since listed. Before its
+      // turn, only with half its interval gone; at its turn, the plan wants it now.
       if (r.nextDueAt > now) {
-        if (!earlyAllowed(r, now)) return
+        if (r.turnAt > now && !earlyAllowed(r, now)) return
         r.early = true
       }
       rest.push(r)
