@@ -14,7 +14,7 @@ export interface AuditEntry {
   requestId: string | null
 }
 
-/** One row of GET /api/v1/audit (shared/contracts/public-api.md). */
+/** One row of GET /api/v1/audit (docs/contracts/public-api.md). */
 export interface AuditView extends AuditEntry {
   at: string
 }
