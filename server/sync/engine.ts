@@ -151,6 +151,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
         if (r.ok) progress.ok++
         else progress.failed++
         if (r.changed) progress.changed++
+        if (r.halted) ranker.replanSoon()
         if (r.ok) o.db.prisma.syncControl.updateMany({ where: { id: 1 }, data: { lastSuccessAt: new Date(o.clock.now()) } }).catch(() => {})
         return r
       },

@@ -37,7 +37,7 @@ export interface Ranker {
   /** The plan the ranking follows (undefined before the first). */
   readonly plan: Plan | undefined
   rank(now: number): Promise<void>
-  /** Plan again at the next ranking (a product added or removed, a pause, a resume). */
+  /** Plan again at the next ranking (a product added or removed, a pause, a resume, a 429's halt). */
   replanSoon(): void
 }
 
@@ -82,7 +82,8 @@ export function createRanker(o: RankerOptions): Ranker {
     upkeep.ran(now)
     if (m.added || m.pruned) o.logger.debug(m, 'horizon maintained')
     const t0 = performance.now()
-    plan = computePlan(await planCounts(o.db.prisma, now, usablePerMinute()))
+    const control = await o.db.prisma.syncControl.findUnique({ where: { id: 1 }, select: { haltedUntil: true } })
+    plan = computePlan({ ...(await planCounts(o.db.prisma, now, usablePerMinute())), haltedUntil: control?.haltedUntil?.getTime() ?? null })
     o.logger.debug({ ms: Math.round(performance.now() - t0) }, 'planned')
   }
 

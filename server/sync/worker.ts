@@ -26,7 +26,8 @@ export interface WorkerDeps {
   observer?: SyncObserver
 }
 
-export type Sent = { ok: boolean; changed: boolean }
+/** `halted`: the partner answered 429 and every instance waits for its reset (the plan changes with it). */
+export type Sent = { ok: boolean; changed: boolean; halted?: boolean }
 
 export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: ClaimedPair): Promise<Sent> {
   const res = await o.partner.fetchDay(pair.productId, pair.date)
@@ -91,5 +92,5 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
     where: { id: 1 },
     data: { lastError: `${pair.productId} ${pair.date} ${kind}: ${res.error.message}`.slice(0, 1000), lastErrorAt: new Date(now) },
   })
-  return { ok: false, changed: false }
+  return { ok: false, changed: false, halted: kind === 'rate_limited' }
 }

@@ -102,4 +102,16 @@ describe('the plan', () => {
     const plan = computePlan({ now, perMinute: 29.5, zones })
     expect(plan.tiers.week.length).toBe(SLICES)
   })
+
+  it("plans nothing while a 429's halt lasts, and the cover that needed those slices lands after or before it", () => {
+    const now = zonedTimeToInstant('2026-12-01', '14:00', TZ)
+    const input = { now, perMinute: 29.5, zones: [zone(TZ, now, 60, '17:00')] }
+    const halted = computePlan({ ...input, haltedUntil: now + 30 * MINUTE })
+    const free = computePlan(input)
+    const first = Math.round((30 * MINUTE) / SLICE_MS)
+    for (const t of ['week', 'month', 'horizon'] as const) expect(sum(halted.tiers[t], 0, first), t).toBe(0)
+    expect(sum(free.tiers.week, 0, first)).toBeGreaterThan(0)
+    // What the halt could not cover is counted, not hidden.
+    expect(sum(halted.uncovered.week)).toBeGreaterThan(sum(free.uncovered.week))
+  })
 })

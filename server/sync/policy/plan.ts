@@ -48,6 +48,8 @@ export interface PlanInput {
   now: number
   /** Requests per minute the scheduled tiers may use (the budget's usable rate). */
   perMinute: number
+  /** A partner's 429 halt: nothing can be sent before this instant. */
+  haltedUntil?: number | null
   zones: readonly { timeZone: string; days: readonly DayCounts[] }[]
 }
 
@@ -110,7 +112,9 @@ export function computePlan(input: PlanInput): Plan {
       today[k] = today[k]! + (n * SLICE_MS) / todayTier.targetMs
     }
   }
-  const left = Float64Array.from(today, (need) => Math.max(0, capacity - need))
+  // What each slice can send: nothing while a halt lasts, the budget's rate after.
+  const open = (k: number) => Math.min(1, Math.max(0, (boundary(k + 1) - (input.haltedUntil ?? 0)) / SLICE_MS))
+  const left = Float64Array.from(today, (need, k) => Math.max(0, capacity * open(k) - need))
 
   const tiers = {} as Plan['tiers']
   const uncovered = {} as Plan['uncovered']
