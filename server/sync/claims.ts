@@ -2,7 +2,7 @@ import { HORIZON_DAYS } from '../calendar/horizon.ts'
 import { Prisma, type Db } from '../db/client.ts'
 import { dueSql, fetchableSql, productsTodayCte } from './due.ts'
 import { PLANNED_REASONS, type DueReason, type WeekdayStats } from './policy/deadline.ts'
-import type { PlannedTier } from './policy/plan.ts'
+import { PLAN_MS, type PlannedTier } from './policy/plan.ts'
 import type { Candidate } from './policy/rank.ts'
 import { TIERS } from './tiers.ts'
 
@@ -114,7 +114,9 @@ export async function loadCandidates(db: Db, now: number, limits: Readonly<Recor
           WHERE ${FETCHABLE_TODAY} AND (f.claimed_until IS NULL OR f.claimed_until < ${AT_NOW})),
         planned AS (
           SELECT c.*, row_number() OVER (PARTITION BY tier ORDER BY next_due_at, product_id, date) AS n
-          FROM c WHERE forced_at IS NULL AND tier > 0 AND due_reason IN (${PLANNED}))
+          FROM c WHERE forced_at IS NULL AND tier > 0 AND due_reason IN (${PLANNED})
+            -- a day stale only after the plan's end has no turn in it
+            AND next_due_at < ${AT_NOW} + ${raw(`interval '${PLAN_MS / 1000} seconds'`)})
         SELECT product_id, date::text AS date, time_zone, next_due_at, due_reason, forced_at, last_slot_start, last_fetched_at
         FROM c WHERE forced_at IS NOT NULL OR ((tier = 0 OR due_reason NOT IN (${PLANNED})) AND next_due_at <= ${AT_NOW}) OR due_reason = 'today'
         UNION ALL
