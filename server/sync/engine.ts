@@ -192,6 +192,8 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       return r.pair
     })
     if (permit.granted) {
+      const ranked = ranker.queue[skippedPairs]
+      if (ranked) ranker.sent(ranked)
       ranker.queue.splice(0, skippedPairs + 1)
       return { sent: true, done: launch(permit.granted), early: head[skippedPairs]?.early === true }
     }

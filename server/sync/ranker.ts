@@ -39,6 +39,8 @@ export interface Ranker {
   rank(now: number): Promise<void>
   /** Plan again at the next ranking (a product added or removed, a pause, a resume, a 429's halt). */
   replanSoon(): void
+  /** A ranked pair was sent: its tier's next turn is the plan's next request. */
+  sent(r: Ranked): void
 }
 
 export function createRanker(o: RankerOptions): Ranker {
@@ -46,6 +48,8 @@ export function createRanker(o: RankerOptions): Ranker {
   const ranking = cadence(o.rankEveryMs)
   const usablePerMinute = () => (o.budget.limitPerMinute * 60_000) / o.budget.windowMs
   let plan: Plan | undefined
+  // Requests sent per planned tier since the plan was made.
+  let sent: Record<PlannedTier, number> = { week: 0, month: 0, horizon: 0 }
 
   const r: Ranker = {
     queue: [],
@@ -56,13 +60,17 @@ export function createRanker(o: RankerOptions): Ranker {
     replanSoon() {
       upkeep.ran(Number.NEGATIVE_INFINITY)
     },
+    sent(r) {
+      const t = r.tier.name
+      if (t !== 'today' && r.forcedAt === null) sent[t] += 1
+    },
     async rank(now) {
       const t0 = performance.now()
       if (upkeep.due(now)) await maintain(now)
       const candidates = await loadCandidates(o.db.prisma, now, limits(now))
       const todays = new Map<string, string>()
       const todayOf = (tz: string) => todays.get(tz) ?? todays.set(tz, localDate(now, tz)).get(tz)!
-      r.queue = o.plan.rank(candidates, plan, now, todayOf)
+      r.queue = o.plan.rank(candidates, plan, now, todayOf, sent)
       ranking.ran(now)
       o.observer?.pass(performance.now() - t0)
     },
@@ -84,6 +92,7 @@ export function createRanker(o: RankerOptions): Ranker {
     const t0 = performance.now()
     const control = await o.db.prisma.syncControl.findUnique({ where: { id: 1 }, select: { haltedUntil: true } })
     plan = computePlan({ ...(await planCounts(o.db.prisma, now, usablePerMinute())), haltedUntil: control?.haltedUntil?.getTime() ?? null })
+    sent = { week: 0, month: 0, horizon: 0 }
     o.logger.debug({ ms: Math.round(performance.now() - t0) }, 'planned')
   }
 

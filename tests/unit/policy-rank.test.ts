@@ -107,4 +107,25 @@ describe('rankCandidates', () => {
     // With no turn in the plan it waits for half its interval (or its staleness).
     expect(rankCandidates([swept], { ...plan, tiers: { ...plan.tiers, week: zero() } }, NOW, todayOf)).toEqual([])
   })
+
+  it('turns count what was sent since the plan: a day just fetched does not inherit the turn the plan made for it while stale', () => {
+    const zero = () => new Float64Array(SLICES)
+    const week = zero()
+    week[0] = 2
+    // Made 5 min ago, with two requests of days 1–7 in its first 5 minutes.
+    const plan: Plan = {
+      start: NOW - 5 * MINUTE,
+      today: zero(),
+      tiers: { week, month: zero(), horizon: zero() },
+      uncovered: { week: zero(), month: zero(), horizon: zero() },
+      capacity: 30,
+    }
+    const stale = pair(1, '2026-12-04', NOW - MINUTE, { lastFetchedAt: NOW - 4 * HOUR - MINUTE })
+    const justFetched = pair(2, '2026-12-04', NOW + 4 * HOUR - MINUTE, { lastFetchedAt: NOW - MINUTE })
+    // Nothing sent since: both of the plan's two requests are due now (catching up).
+    expect(rankCandidates([stale, justFetched], plan, NOW, todayOf, { week: 0, month: 0, horizon: 0 }).map((r) => r.productId)).toEqual([1, 2])
+    // Both sent already (the second was this very day, before its fetch): no turn left for it.
+    const after = rankCandidates([stale, justFetched], plan, NOW, todayOf, { week: 2, month: 0, horizon: 0 })
+    expect(after.map((r) => [r.productId, r.turnAt])).toEqual([[1, Number.POSITIVE_INFINITY]])
+  })
 })

@@ -164,14 +164,16 @@ export function plannedBy(plan: Plan, tier: PlannedTier, t: number): number {
 }
 
 /**
- * When the plan sends the `count` next requests of `tier` after those it
- * planned before `now`: the n-th day of the tier in order of staleness has
- * its turn at the n-th instant. Infinity beyond the plan.
+ * When the plan sends the `count` next requests of `tier`, after the `sent`
+ * ones already sent since it was made (default: as many as it planned
+ * before `now`): the n-th day of the tier in order of staleness has its turn
+ * at the n-th instant. Behind the plan, turns fall before `now` (catch up);
+ * ahead of it, later. Infinity beyond the plan.
  */
-export function turnsAt(plan: Plan, tier: PlannedTier, now: number, count: number): number[] {
+export function turnsAt(plan: Plan, tier: PlannedTier, now: number, count: number, sent = plannedBy(plan, tier, now)): number[] {
   const x = plan.tiers[tier]
   const out: number[] = []
-  let target = plannedBy(plan, tier, now)
+  let target = sent
   let before = 0 // requests planned in the slices before k
   for (let k = 0; k < SLICES && out.length < count; k++) {
     const xk = x[k]!

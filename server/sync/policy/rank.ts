@@ -48,7 +48,19 @@ export interface Ranked extends Candidate {
 
 const TIER_ORDER = new Map(TIERS.map((t, i) => [t.name, i]))
 
-export function rankCandidates(candidates: readonly Candidate[], plan: Plan | undefined, now: number, todayOf: (tz: string) => IsoDate): Ranked[] {
+/**
+ * `sent`: per planned tier, the requests sent since the plan was made (by
+ * this instance): the next turn is the plan's request after those, so a day
+ * just fetched, now last in its tier's order, does not inherit the turn
+ * the plan made for it while it was stale.
+ */
+export function rankCandidates(
+  candidates: readonly Candidate[],
+  plan: Plan | undefined,
+  now: number,
+  todayOf: (tz: string) => IsoDate,
+  sent?: Readonly<Record<PlannedTier, number>>,
+): Ranked[] {
   const today: Ranked[] = []
   const forced: Ranked[] = []
   const rest: Ranked[] = []
@@ -69,7 +81,7 @@ export function rankCandidates(candidates: readonly Candidate[], plan: Plan | un
   }
   for (const [name, list] of planned) {
     list.sort(byStaleness)
-    const turns = plan ? turnsAt(plan, name, now, list.length) : list.map((r) => r.nextDueAt)
+    const turns = plan ? turnsAt(plan, name, now, list.length, sent?.[name]) : list.map((r) => r.nextDueAt)
     list.forEach((r, i) => {
       r.turnAt = turns[i]!
       // Not stale yet: claimed only if unchanged since listed. Before its
