@@ -1,6 +1,6 @@
-import { daysBetween, type IsoDate } from '../server/calendar/days.ts'
+import { daysBetween, localDate, type IsoDate } from '../server/calendar/days.ts'
 import type { PlanStrategy } from '../server/sync/engine.ts'
-import type { Candidate, Ranked } from '../server/sync/planner.ts'
+import type { Candidate, Ranked } from '../server/sync/policy/rank.ts'
 import { tierOf } from '../server/sync/tiers.ts'
 
 /**
@@ -12,17 +12,17 @@ import { tierOf } from '../server/sync/tiers.ts'
  */
 const DAILY = 86_400_000
 export const naiveStrategy: PlanStrategy = {
-  nextDueAfterFetch(d, now, today) {
-    const tier = tierOf(daysBetween(today, d.date))
-    return now + Math.min(tier?.targetMs ?? DAILY, DAILY)
+  nextDue(d, now) {
+    const tier = tierOf(daysBetween(localDate(now, d.timeZone), d.date))
+    return { at: now + Math.min(tier?.targetMs ?? DAILY, DAILY), reason: 'tier' }
   },
-  rankDue(candidates: readonly Candidate[], now: number, todayOf: (tz: string) => IsoDate): Ranked[] {
+  rank(candidates: readonly Candidate[], _plan, now: number, todayOf: (tz: string) => IsoDate): Ranked[] {
     const out: Ranked[] = []
     for (const c of candidates) {
       const offset = daysBetween(todayOf(c.timeZone), c.date)
       const tier = tierOf(offset)
       if (!tier || (c.nextDueAt > now && c.forcedAt === null)) continue
-      out.push({ ...c, offset, tier, score: -c.nextDueAt })
+      out.push({ ...c, offset, tier, turnAt: c.nextDueAt })
     }
     return out.sort((a, b) => a.nextDueAt - b.nextDueAt || a.productId - b.productId)
   },

@@ -10,7 +10,7 @@ import { writeDaySnapshot } from '../server/sync/snapshot.ts'
 import { hash01 } from '../server/sandbox/rng.ts'
 import { tierOf } from '../server/sync/tiers.ts'
 import { addDays, weekday } from '../server/calendar/days.ts'
-import { crunchAhead, isWeekdayClosed, type WeekdayStats } from '../server/sync/planner.ts'
+import { isWeekdayClosed, type WeekdayStats } from '../server/sync/policy/deadline.ts'
 
 /**
  * Starts a simulation from a steady state instead of an empty database: a
@@ -26,23 +26,11 @@ export function prefilledAt(productId: number, date: string, at: number, today: 
   return at - Math.floor(hash01('prefill', productId, date) * tierOf(daysBetween(today, date))!.targetMs)
 }
 
-export async function prefill(prisma: PrismaClient, catalogue: Catalogue, strategy: PlanStrategy, at: number, usablePerMinute: number): Promise<number> {
+export async function prefill(prisma: PrismaClient, catalogue: Catalogue, strategy: PlanStrategy, at: number): Promise<number> {
   const limit = pLimit(8)
   // Each product's days are dates of its own zone.
   const todayOf = (productId: number) => localDate(at, catalogue.timeZone(productId))
   const jobs: Promise<void>[] = []
-  // The engine's estimate of a crunch ahead (planner.ts crunchAhead), from the same counts it would have.
-  let tomorrowOpen = 0
-  let weekOpen = 0
-  for (const productId of catalogue.productIds()) {
-    const today = todayOf(productId)
-    for (let off = 1; off <= 8; off++) {
-      if (!catalogue.inventory(productId, addDays(today, off), at).length) continue
-      if (off === 1) tomorrowOpen++
-      else weekOpen++
-    }
-  }
-  const ctx = { sweep: crunchAhead({ tomorrowOpen, weekOpen, usablePerMinute }) }
   for (const productId of catalogue.productIds()) {
     const today = todayOf(productId)
     const timeZone = catalogue.timeZone(productId)
@@ -65,7 +53,7 @@ export async function prefill(prisma: PrismaClient, catalogue: Catalogue, strate
           const v = validateDay(body, date)
           if (!v.ok) throw new Error(`catalogue answer invalid: ${v.reason}`)
           const sum = summarize(v.slots)
-          const nextDueAt = strategy.nextDueAfterFetch(
+          const next = strategy.nextDue(
             {
               date,
               timeZone,
@@ -75,10 +63,15 @@ export async function prefill(prisma: PrismaClient, catalogue: Catalogue, strate
               weekdayKnownClosed: isWeekdayClosed(byWeekday.get(weekday(date))),
             },
             fetchedAt,
-            localDate(fetchedAt, timeZone),
-            ctx,
           )
-          await writeDaySnapshot(prisma, { productId, date, slots: v.slots, fetchedAt: new Date(fetchedAt), nextDueAt: new Date(nextDueAt) })
+          await writeDaySnapshot(prisma, {
+            productId,
+            date,
+            slots: v.slots,
+            fetchedAt: new Date(fetchedAt),
+            nextDueAt: new Date(next.at),
+            dueReason: next.reason,
+          })
         }),
       )
     }

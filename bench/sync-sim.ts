@@ -183,7 +183,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
     ids,
     ids.map((id) => sandbox.catalogue.timeZone(id)),
   )
-  const filled = await prefill(db.prisma, sandbox.catalogue, o.strategy, clock.now(), USABLE_PER_DAY / 1440)
+  const filled = await prefill(db.prisma, sandbox.catalogue, o.strategy, clock.now())
   const tag = `[${o.shape}/${o.name}${o.runAll ? '+run' : ''}]`
   process.stderr.write(`${tag} pre-filled ${filled} days\n`)
   // Production settings: default margin and in-flight limit; the shared

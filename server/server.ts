@@ -200,13 +200,19 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           },
           availability,
           sync: sync.control,
-          syncReads: createSyncReads({ prisma: db.prisma, clock }),
+          syncReads: createSyncReads({
+            prisma: db.prisma,
+            clock,
+            plan: () => sync?.engine.plan,
+            perMinute: (config.partner.rateLimitPerMinute * 60_000) / (60_000 + config.sync.budgetMarginMs),
+          }),
           // Other instances' read caches expire within API_CACHE_TTL_MS.
           catalogue: createCatalogueService({
             prisma: db.prisma,
             clock,
             defaultTimeZone: config.sync.timeZone,
             onRemoved: (id) => availability.invalidate(id),
+            onChanged: () => sync?.engine.replanSoon(),
           }),
           changes,
           audit: createAuditService({ prisma: db.prisma, clock, logger: log.child({ module: 'audit' }) }),

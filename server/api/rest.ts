@@ -6,7 +6,7 @@ import { responses } from './openapi.ts'
 import { productIdParams, runBody, slotsQuery, syncTargetBody } from './rest-schemas.ts'
 import { appRouter } from './routers/index.ts'
 import { liveSchema, readySchema, runResultSchema, slotsResultSchema, datesResultSchema, syncStateSchema, syncStatusSchema } from './schemas.ts'
-import { budgetHistorySchema, freshnessGridSchema } from './sync-read-schemas.ts'
+import { budgetHistorySchema, explainQuerySchema, explanationSchema, freshnessGridSchema } from './sync-read-schemas.ts'
 import { assertAdmin, createCallerFactory, type Context } from './trpc.ts'
 
 /**
@@ -165,6 +165,16 @@ export async function restRoutes(fastify: FastifyInstance, opts: RestOptions): P
       response: responses(freshnessGridSchema, 429, 503),
     },
     handler: (req) => caller(req).sync.freshness(),
+  })
+  api.get('/api/v1/sync/explain', {
+    schema: {
+      operationId: 'explainSyncDay',
+      tags: ['sync'],
+      summary: 'Why one (product, date) is where it is: last fetch, outcome, when it is next sent and why, its rank',
+      querystring: explainQuerySchema,
+      response: responses(explanationSchema, 400, 404, 429, 503),
+    },
+    handler: (req) => caller(req).sync.explain(req.query as { productId: number; date: string }),
   })
   api.get('/api/v1/sync/budget-history', {
     schema: {

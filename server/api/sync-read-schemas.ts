@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { FRESHNESS_CLASSES } from '../sync/tiers.ts'
+import { EXPLAIN_REASONS, type Explanation } from '../sync/policy/explain.ts'
+import { FRESHNESS_CLASSES, TIERS } from '../sync/tiers.ts'
 
 /**
  * Outputs of the read-only sync procedures the dashboard draws (any client
@@ -38,6 +39,36 @@ export const budgetHistorySchema = z
   })
   .meta({ id: 'BudgetHistory' })
 
+const TIER_NAMES = TIERS.map((t) => t.name) as [TierName, ...TierName[]]
+type TierName = (typeof TIERS)[number]['name']
+const isoTime = z.string().nullable()
+
+export const explainQuerySchema = z.object({
+  productId: z.coerce.number().int().min(1).max(2_147_483_647).meta({ description: 'The product id' }),
+  date: z.string().meta({ description: 'A day of the horizon, YYYY-MM-DD in the product’s time zone' }),
+})
+
+export const explanationSchema = z
+  .object({
+    productId: z.number().int(),
+    date: z.string(),
+    tier: z.enum(TIER_NAMES).nullable().meta({ description: 'The tier the day is in now, by its offset in its product’s calendar' }),
+    servedAs: z.enum(TIER_NAMES).nullable().meta({ description: 'The tier it is served in: the one it is in when its stored answer goes stale' }),
+    lastFetchedAt: isoTime,
+    lastOutcome: z.string().nullable(),
+    lastError: z.string().nullable(),
+    dueAt: isoTime.meta({ description: 'When it is next sent: the plan’s turn for it, or its timed due time; null while paused or beyond the plan' }),
+    staleAt: isoTime.meta({ description: 'Planned days: when the stored answer goes stale' }),
+    reason: z.enum(EXPLAIN_REASONS).meta({
+      description:
+        'plan: the plan’s turn in its tier (`slice`); never: never fetched, planned; run: "run now"; backoff / rate_limited: after a failure; empty / closed: a re-check of a day seen empty or a known-closed weekday; cutoff: today after its last slot; paused; in-flight; outside the horizon',
+    }),
+    slice: z.object({ from: z.string(), to: z.string() }).nullable().meta({ description: 'The plan’s time slice the turn falls in' }),
+    rank: z.number().int().nullable().meta({ description: 'Its place (1-based) in its tier’s order of staleness' }),
+    detail: z.string(),
+  })
+  .meta({ id: 'Explanation' })
+
 export type FreshnessGrid = z.infer<typeof freshnessGridSchema>
 export type BudgetHistory = z.infer<typeof budgetHistorySchema>
 
@@ -46,4 +77,15 @@ export interface SyncReadService {
   freshness(): Promise<FreshnessGrid>
   /** Partner requests per minute, last 60 minutes, from the shared request log. */
   budgetHistory(): Promise<BudgetHistory>
+  /** Why one (product, date) is where it is (sync/explain.ts). */
+  explain(productId: number, date: string): Promise<ExplanationView>
 }
+
+export type ExplanationView = z.infer<typeof explanationSchema>
+
+const explanationsAgree: z.infer<typeof explanationSchema> extends Explanation
+  ? Explanation extends z.infer<typeof explanationSchema>
+    ? true
+    : false
+  : false = true
+void explanationsAgree

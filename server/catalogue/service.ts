@@ -40,6 +40,8 @@ export interface CatalogueDeps {
   defaultTimeZone: string
   /** Told after a removal commits (this process's read cache forgets the product). */
   onRemoved?: (productId: number) => void
+  /** Told after a product is added, changed or removed (this process's sync engine plans again). */
+  onChanged?: () => void
 }
 
 const MAX_INT4 = 2_147_483_647
@@ -114,7 +116,10 @@ export function createCatalogueService(deps: CatalogueDeps): CatalogueService {
         ON CONFLICT (id) DO UPDATE SET time_zone = coalesce(${timeZone ?? null}, product.time_zone), active = true, updated_at = now()
         WHERE product.time_zone IS DISTINCT FROM coalesce(${timeZone ?? null}, product.time_zone) OR NOT product.active`
       // The new days are due now and never fetched; the planner takes today first.
-      if (written) await maintainHorizon(prisma, deps.clock.now())
+      if (written) {
+        await maintainHorizon(prisma, deps.clock.now())
+        deps.onChanged?.()
+      }
       const v = await view(productId)
       if (!v) throw new NotFoundError(`no product ${productId}`) // removed concurrently
       return v
@@ -142,6 +147,7 @@ export function createCatalogueService(deps: CatalogueDeps): CatalogueService {
         await tx.product.delete({ where: { id: productId } })
       })
       deps.onRemoved?.(productId)
+      deps.onChanged?.()
       return { removed: productId }
     },
   }

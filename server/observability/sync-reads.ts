@@ -1,6 +1,7 @@
 import type { BudgetHistory, FreshnessGrid, SyncReadService } from '../api/sync-read-schemas.ts'
 import type { Clock } from '../clock.ts'
 import type { PrismaClient } from '../db/client.ts'
+import { createExplain, type ExplainOptions } from '../sync/explain.ts'
 import { freshnessClass, TIERS } from '../sync/tiers.ts'
 
 export const GRID_DAYS = 14
@@ -12,8 +13,10 @@ const MINUTE_MS = 60_000
  * freshness grid (primary-key range per product) and the budget's last hour
  * (the partner_request log's sent_at index).
  */
-export function createSyncReads(o: { prisma: PrismaClient; clock: Clock }): SyncReadService {
+export function createSyncReads(o: { prisma: PrismaClient; clock: Clock } & Partial<Pick<ExplainOptions, 'plan' | 'perMinute'>>): SyncReadService {
   return {
+    // Without the partner rate given, the default key's (30 a minute over a 61 s window).
+    explain: createExplain({ prisma: o.prisma, clock: o.clock, plan: o.plan, perMinute: o.perMinute ?? (30 * 60) / 61 }),
     async freshness(): Promise<FreshnessGrid> {
       const at = new Date(o.clock.now())
       // LEFT JOIN: a product added a moment ago has no days yet and still gets a row.

@@ -1,9 +1,10 @@
 import { HORIZON_DAYS } from '../calendar/horizon.ts'
 import { Prisma, type Db } from '../db/client.ts'
 import { dueSql, fetchableSql, productsTodayCte } from './due.ts'
+import { PLANNED_REASONS, type DueReason, type WeekdayStats } from './policy/deadline.ts'
+import { PLAN_MS, type PlannedTier } from './policy/plan.ts'
+import type { Candidate } from './policy/rank.ts'
 import { TIERS } from './tiers.ts'
-import { CRUNCH_PULL, type Candidate, type PullPlan, type WeekdayStats } from './planner.ts'
-import { REPHASE_OFFSETS, type RephaseWindow } from './rephase.ts'
 
 /**
  * The SQL side of scheduling: keep a fetch-state row for every (product, day)
@@ -29,9 +30,7 @@ function nowFirst(at: Date, q: Prisma.Sql): Prisma.Sql {
 }
 
 // The rules of due.ts, built once (constant text: safe as raw SQL).
-const P_TODAY = raw(productsTodayCte(NOW))
 const P_TODAY_SYNCED = raw(productsTodayCte(NOW, { syncedOnly: true }))
-const DUE_TODAY = raw(dueSql(NOW, 'p.today'))
 const FETCHABLE_TODAY = raw(fetchableSql(NOW, 'p.today'))
 const DUE = raw(dueSql(NOW))
 /** Spare budget: worth a request, and nobody fetched it since it was listed. */
@@ -66,69 +65,12 @@ export async function maintainHorizon(db: Db, now: number): Promise<{ added: num
   return { added, pruned }
 }
 
-/**
- * What `crunchAhead` (planner.ts) weighs: open days (last fetched with
- * slots) of active, unpaused products tomorrow and on days 2–8, each in its
- * product's calendar.
- */
-export async function crunchCounts(db: Db, now: number): Promise<{ tomorrowOpen: number; weekOpen: number }> {
-  const at = new Date(now)
-  const [r] = await db.$queryRaw<{ tomorrow: number; week: number }[]>`
-    WITH p AS MATERIALIZED (SELECT id, (${at}::timestamptz AT TIME ZONE time_zone)::date AS today FROM product WHERE active AND NOT paused)
-    SELECT count(*) FILTER (WHERE f.date = p.today + 1)::int AS tomorrow, count(*) FILTER (WHERE f.date > p.today + 1)::int AS week
-    FROM day_fetch_state f JOIN p ON p.id = f.product_id
-    WHERE f.last_outcome = 'ok' AND f.date BETWEEN p.today + 1 AND p.today + 8`
-  return { tomorrowOpen: r?.tomorrow ?? 0, weekOpen: r?.week ?? 0 }
-}
-
-/**
- * Brings forward the open days 8–30 of tomorrow that would fall due from the
- * pull's landing instant until the crunch ahead ends (planner.ts
- * `CRUNCH_PULL`, `pullPlan`) to the afternoon before it, keeping their
- * order: due at landing + x, a day is due at noon + x × `scale`. Once per
- * day: only days last fetched before today's local noon and due from the
- * landing instant, which a pulled day no longer is. The engine calls it only
- * while `crunchAhead` holds. Returns how many were pulled.
- */
-export async function pullAheadOfCrunch(db: Db, now: number, plan: PullPlan): Promise<number> {
-  const { landsByMs, scale } = plan
-  if (!Number.isFinite(scale) || scale < 0 || scale > 1) throw new Error(`pull scale must be in [0, 1], got ${scale}`)
-  if (!Number.isInteger(landsByMs) || landsByMs < CRUNCH_PULL.fromMs || landsByMs > 24 * 3_600_000) {
-    throw new Error(`pull landing must be a whole ms between noon and midnight, got ${landsByMs}`)
-  }
-  const at = new Date(now)
-  const from = `${CRUNCH_PULL.fromMs / 1000} seconds`
-  const span = `${CRUNCH_PULL.crunchSpanMs / 1000} seconds`
-  // Constant or checked text, so the instant stays the first bound value (nowFirst).
-  const noon = raw(`interval '${from}'`)
-  const lands = raw(`interval '${landsByMs / 1000} seconds'`)
-  const scaled = raw(`${scale}::float8`)
-  return db.$executeRaw(
-    nowFirst(
-      at,
-      Prisma.sql`
-    WITH ${P_TODAY_SYNCED}
-    UPDATE day_fetch_state f
-    SET next_due_at = (p.today + ${noon}) AT TIME ZONE p.time_zone
-      + (f.next_due_at - (p.today + ${lands}) AT TIME ZONE p.time_zone) * ${scaled}
-    FROM p
-    WHERE ${at}::timestamptz >= (p.today + ${from}::interval) AT TIME ZONE p.time_zone
-      AND f.product_id = p.id
-      AND f.date BETWEEN p.today + ${CRUNCH_PULL.fromOffset}::int AND p.today + ${CRUNCH_PULL.toOffset}::int
-      AND f.last_outcome = 'ok' AND f.forced_at IS NULL
-      AND (f.claimed_until IS NULL OR f.claimed_until < ${at}::timestamptz)
-      AND f.last_fetched_at < (p.today + ${from}::interval) AT TIME ZONE p.time_zone
-      AND f.next_due_at >= (p.today + ${lands}) AT TIME ZONE p.time_zone
-      AND f.next_due_at < (p.today + 1 + ${span}::interval) AT TIME ZONE p.time_zone`,
-    ),
-  )
-}
-
 type CandidateRow = {
   product_id: number
   date: string
   time_zone: string
   next_due_at: Date
+  due_reason: string
   forced_at: Date | null
   last_slot_start: string | null
   last_fetched_at: Date | null
@@ -139,120 +81,47 @@ const toCandidate = (r: CandidateRow): Candidate => ({
   date: r.date,
   timeZone: r.time_zone,
   nextDueAt: r.next_due_at.getTime(),
+  reason: r.due_reason as DueReason,
   forcedAt: r.forced_at ? r.forced_at.getTime() : null,
   lastSlotStart: r.last_slot_start,
   lastFetchedAt: r.last_fetched_at ? r.last_fetched_at.getTime() : null,
 })
 
-/**
- * Listed in full: days 0–7 and day 8, which ranks as days 1–7 in the sweep
- * before midnight (it is tomorrow's day 7). Among the rest, days 9–31 come
- * before days 32–59: a backlog of the latter must not hide the former from
- * the planner, which ranks them far higher (and, pulled ahead of a crunch,
- * thousands of days 9–31 fall due at once: listed by due time alone they
- * would hide day 8 from the sweep). Day 31 is tomorrow's day 30, which ranks
- * as days 8–30 from its window (planner.ts); listed behind days 32–59 it
- * would never be reached ahead of the crunch, and the next morning would
- * start with that day of days 8–30 stale.
- */
-const SWEPT_LAST = TIERS[1].toOffset + 1
-const MONTH_LAST = TIERS[2].toOffset + 1
+/** The tier index (TIERS order) of an offset expression, as SQL. */
+const tierIndexSql = (off: string) => `CASE ${TIERS.map((t, i) => `WHEN ${off} <= ${t.toOffset} THEN ${i}`).join(' ')} END`
+const PLANNED = raw(PLANNED_REASONS.map((r) => `'${r}'`).join(', '))
+/** The tier a pair is served in: its date's offset when it goes stale, or now (policy/deadline.ts dueTier). */
+const DUE_TIER = raw(tierIndexSql(`(f.date - (GREATEST(f.next_due_at, ${NOW}) AT TIME ZONE p.time_zone)::date)`))
 
 /**
- * Due pairs (due.ts) that nobody holds. All of the near days (offset 0–8,
- * where the weighting matters) and everything "run now" asked for, plus the
- * `limit` longest-due far days: among far days of one tier, longest-due
- * first is the planner's order, so it ranks a few thousand rows instead of
- * the whole backlog.
+ * What the ranking (policy/rank.ts) orders, unclaimed and worth a request:
+ * everything "run now" asked for, today's and timed pairs that are due,
+ * every pair served as today (at most two a product: it may go early), and
+ * of each planned tier the `limits[tier]` stalest pairs, due or not (the
+ * plan may send them before they are due: a sweep before a busy midnight).
  */
-export async function loadCandidates(db: Db, now: number, limit: number): Promise<Candidate[]> {
+export async function loadCandidates(db: Db, now: number, limits: Readonly<Record<PlannedTier, number>>): Promise<Candidate[]> {
   const at = new Date(now)
-  // Two branches so the next_due_at index serves the common case (few due at once).
+  const perTier = TIERS.map((t) => (t.name === 'today' ? 0 : limits[t.name as PlannedTier]))
   const rows = await db.$queryRaw<CandidateRow[]>(
     nowFirst(
       at,
       Prisma.sql`
-        WITH ${P_TODAY},
-        due AS (
-          SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at, f.date - p.today AS off
+        WITH n AS (SELECT ${at}::timestamptz AS now), ${P_TODAY_SYNCED},
+        c AS (
+          SELECT f.product_id, f.date, p.time_zone, f.next_due_at, f.due_reason, f.forced_at, f.last_slot_start, f.last_fetched_at, ${DUE_TIER} AS tier
           FROM day_fetch_state f JOIN p ON p.id = f.product_id
-          WHERE f.next_due_at <= ${at} AND ${DUE_TODAY} AND (f.claimed_until IS NULL OR f.claimed_until < ${AT_NOW})
-          UNION
-          SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at, f.date - p.today AS off
-          FROM day_fetch_state f JOIN p ON p.id = f.product_id
-          WHERE f.forced_at IS NOT NULL AND ${DUE_TODAY} AND (f.claimed_until IS NULL OR f.claimed_until < ${AT_NOW}))
-        (SELECT * FROM due WHERE off BETWEEN 0 AND ${SWEPT_LAST} OR forced_at IS NOT NULL)
+          WHERE ${FETCHABLE_TODAY} AND (f.claimed_until IS NULL OR f.claimed_until < ${AT_NOW})),
+        planned AS (
+          SELECT c.*, row_number() OVER (PARTITION BY tier ORDER BY next_due_at, product_id, date) AS n
+          FROM c WHERE forced_at IS NULL AND tier > 0 AND due_reason IN (${PLANNED})
+            -- a day stale only after the plan's end has no turn in it
+            AND next_due_at < ${AT_NOW} + ${raw(`interval '${PLAN_MS / 1000} seconds'`)})
+        SELECT product_id, date::text AS date, time_zone, next_due_at, due_reason, forced_at, last_slot_start, last_fetched_at
+        FROM c WHERE forced_at IS NOT NULL OR ((tier = 0 OR due_reason NOT IN (${PLANNED})) AND next_due_at <= ${AT_NOW}) OR due_reason = 'today'
         UNION ALL
-        (SELECT * FROM due WHERE off > ${SWEPT_LAST} AND forced_at IS NULL ORDER BY off > ${MONTH_LAST}, next_due_at LIMIT ${limit})`,
-    ),
-  )
-  return rows.map(toCandidate)
-}
-
-/**
- * Early only once this share of the interval from a day's last fetch to its
- * next due time has passed: at most twice the refreshes the planner asks
- * for, so spare budget is spent without hammering the partner (whose key
- * other systems may share) when the limit is far above what the catalogue
- * needs.
- */
-export const EARLY_AT_SHARE = 0.5
-
-/**
- * When nothing is due, the budget left this minute is lost unless spent:
- * these are the pairs to refresh early, the largest elapsed share of their
- * interval (last fetch → next due) first, so every tier is refreshed a
- * little sooner, in proportion. Days last seen empty are left alone (they rarely change).
- */
-export async function loadEarly(db: Db, now: number, limit: number): Promise<Candidate[]> {
-  const at = new Date(now)
-  const rows = await db.$queryRaw<CandidateRow[]>(
-    nowFirst(
-      at,
-      Prisma.sql`
-        WITH ${P_TODAY}
-        SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, NULL::timestamptz AS forced_at, f.last_slot_start, f.last_fetched_at
-        FROM day_fetch_state f JOIN p ON p.id = f.product_id
-        WHERE f.next_due_at > ${at} AND f.last_outcome = 'ok' AND ${FETCHABLE_TODAY}
-          AND ${AT_NOW} - f.last_fetched_at >= ${raw(String(EARLY_AT_SHARE))} * (f.next_due_at - f.last_fetched_at)
-          AND (f.claimed_until IS NULL OR f.claimed_until < ${AT_NOW})
-        ORDER BY extract(epoch FROM ${AT_NOW} - f.last_fetched_at) / nullif(extract(epoch FROM f.next_due_at - f.last_fetched_at), 0) DESC, f.product_id, f.date
-        LIMIT ${limit}`,
-    ),
-  )
-  return rows.map(toCandidate)
-}
-
-/** The time zones of the products being synced. */
-export async function syncedTimeZones(db: Db): Promise<string[]> {
-  const rows = await db.$queryRaw<{ time_zone: string }[]>`SELECT DISTINCT time_zone FROM product WHERE active AND NOT paused ORDER BY 1`
-  return rows.map((r) => r.time_zone)
-}
-
-/**
- * Open days 2–7 not yet due whose due time falls in their zone's rephase
- * window (rephase.ts `rephaseWindow`), earliest due first: the planner's
- * candidates for a fetch before they are due.
- */
-export async function loadRephase(db: Db, now: number, byZone: ReadonlyMap<string, RephaseWindow>, limit: number): Promise<Candidate[]> {
-  if (!byZone.size) return []
-  const windows = [...byZone].map(([timeZone, w]) => ({ timeZone, ...w }))
-  const at = new Date(now)
-  // `n` is there to bind the instant before the windows' arrays (nowFirst).
-  const rows = await db.$queryRaw<CandidateRow[]>(
-    nowFirst(
-      at,
-      Prisma.sql`
-        WITH ${P_TODAY}, n AS (SELECT ${at}::timestamptz AS now),
-        w AS (SELECT * FROM unnest(${windows.map((w) => w.timeZone)}::text[], ${windows.map((w) => new Date(w.from))}::timestamptz[], ${windows.map((w) => new Date(w.to))}::timestamptz[]) AS w(time_zone, due_from, due_to))
-        SELECT f.product_id, f.date::text AS date, p.time_zone, f.next_due_at, f.forced_at, f.last_slot_start, f.last_fetched_at
-        FROM w JOIN p ON p.time_zone = w.time_zone JOIN day_fetch_state f ON f.product_id = p.id
-        WHERE f.next_due_at >= w.due_from AND f.next_due_at < w.due_to AND f.next_due_at > ${AT_NOW}
-          AND f.date - p.today BETWEEN ${REPHASE_OFFSETS.from}::int AND ${REPHASE_OFFSETS.to}::int
-          AND f.last_outcome = 'ok' AND f.forced_at IS NULL AND ${FETCHABLE_TODAY}
-          AND (f.claimed_until IS NULL OR f.claimed_until < ${AT_NOW})
-        ORDER BY f.next_due_at, f.product_id, f.date
-        LIMIT ${limit}`,
+        SELECT product_id, date::text, time_zone, next_due_at, due_reason, forced_at, last_slot_start, last_fetched_at
+        FROM planned WHERE n <= (${perTier}::int[])[tier + 1]`,
     ),
   )
   return rows.map(toCandidate)
@@ -277,12 +146,12 @@ export interface ClaimedPair {
 }
 
 /**
- * Claims the first pair of `ranked` (the planner's order) that is still due,
+ * Claims the first pair of `ranked` (policy/rank.ts's order) that is still due,
  * unclaimed and not locked by another instance, in one statement. Runs inside
  * the budget's transaction (dispatch): a place in the window and a pair are
  * taken together, at the moment of sending, or neither is. A pair marked
- * `early` may be claimed though not due (spare budget, see loadEarly and
- * rephase.ts), but only if nobody fetched it since it was listed. `skipped` is how
+ * `early` may be claimed though not due (its turn in the plan came first, or
+ * budget nothing due needs), but only if nobody fetched it since it was listed. `skipped` is how
  * many leading pairs were no longer available (another instance took them,
  * the product was paused or removed), so the caller can drop them.
  */
@@ -342,4 +211,29 @@ export async function weekdayStats(db: Db, productIds: number[]): Promise<Map<nu
     out.get(r.product_id)!.set(r.dow, { open: r.open, empty: r.empty })
   }
   return out
+}
+
+/**
+ * Where a pair stands in its tier's order (policy/rank.ts): how many
+ * planned pairs of the tier it is served in go stale before it, among
+ * those the engine would list now. For sync/explain.
+ */
+export async function stalenessPosition(db: Db, now: number, productId: number, date: string): Promise<number> {
+  const at = new Date(now)
+  const rows = await db.$queryRaw<{ n: number }[]>(
+    nowFirst(
+      at,
+      Prisma.sql`
+        WITH n AS (SELECT ${at}::timestamptz AS now), ${P_TODAY_SYNCED},
+        c AS (
+          SELECT f.product_id, f.date, f.next_due_at, ${DUE_TIER} AS tier
+          FROM day_fetch_state f JOIN p ON p.id = f.product_id
+          WHERE ${FETCHABLE_TODAY} AND f.forced_at IS NULL AND f.due_reason IN (${PLANNED})
+            AND (f.claimed_until IS NULL OR f.claimed_until < ${AT_NOW})),
+        me AS (SELECT * FROM c WHERE product_id = ${productId} AND date = ${date}::date)
+        SELECT count(*)::int AS n FROM c, me
+        WHERE c.tier = me.tier AND (c.next_due_at, c.product_id, c.date) < (me.next_due_at, me.product_id, me.date)`,
+    ),
+  )
+  return rows[0]?.n ?? 0
 }

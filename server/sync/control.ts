@@ -19,7 +19,8 @@ export interface SyncControlOptions {
   /** The zone whose calendar day "today" means for the budget's daily count. */
   timeZone: string
   partner: { baseUrl: string; sandbox: boolean }
-  engine?: { readonly state: string; readonly inFlight: number }
+  /** This instance's engine: its state for status, and told to plan again after a pause or resume (other instances re-plan within their minute). */
+  engine?: { readonly state: string; readonly inFlight: number; replanSoon?(): void }
 }
 
 async function assertProduct(db: Db, productId: number): Promise<void> {
@@ -43,7 +44,7 @@ export function partnerHost(baseUrl: string): string {
 
 /**
  * When a "run now" backlog will be fetched: it gets what the budget leaves
- * after today's open days, each due every (target − lead) (planner.ts ranks
+ * after today's open days, each due every (target − lead) (policy/rank.ts ranks
  * today first). Pure, so the estimate is testable.
  */
 export function runEta(o: { queued: number; openToday: number; limitPerMinute: number; windowMs: number; now: number }): number | null {
@@ -100,6 +101,7 @@ export function createSyncControl(o: SyncControlOptions): SyncService {
         await tx.product.updateMany({ where: { id: productId }, data: { paused, pausedAt: paused ? at : null, updatedAt: at } })
       }
     })
+    o.engine?.replanSoon?.()
     return stateView(productId)
   }
 

@@ -6,19 +6,18 @@ import type { FetchDayResult } from '../partner/client.ts'
 import type { Budget, PermitSkip } from './budget.ts'
 import { claimNext, releaseClaims, type ClaimedPair } from './claims.ts'
 import { wakeOnSchedule } from './jobs.ts'
-import { nextDueAfterFetch, rankDue, type Outcome } from './planner.ts'
+import { nextDue, type Outcome } from './policy/deadline.ts'
+import type { Plan } from './policy/plan.ts'
+import { rankCandidates } from './policy/rank.ts'
 import { createRanker } from './ranker.ts'
-import { rankRephase } from './rephase.ts'
 import { fetchDayInto, type Sent } from './worker.ts'
 
-/** The planner's two decisions; swappable so a benchmark can run a naive baseline through the same engine. */
+/** The policy's two decisions; swappable so a benchmark can run a naive baseline through the same engine. */
 export interface PlanStrategy {
-  nextDueAfterFetch: typeof nextDueAfterFetch
-  rankDue: typeof rankDue
-  /** Days 2–7 worth fetching before they are due (rephase.ts); none when absent. */
-  rankRephase?: typeof rankRephase
+  nextDue: typeof nextDue
+  rank: typeof rankCandidates
 }
-export const smartStrategy: PlanStrategy = { nextDueAfterFetch, rankDue, rankRephase }
+export const smartStrategy: PlanStrategy = { nextDue, rank: rankCandidates }
 
 /** Hooks for metrics; called synchronously, must not throw. */
 export interface SyncObserver {
@@ -42,13 +41,13 @@ export interface SyncEngineOptions {
   claimTtlMs?: number
   /** Clock ms between horizon upkeep runs (new days in, past days out). */
   maintenanceEveryMs?: number
-  /** How many far due rows a planning pass ranks at most. */
+  /** How many pairs of each planned tier a ranking lists beyond what the plan sends before the next. */
   candidateLimit?: number
   /** Clock ms a ranking is used before the due pairs are listed again. */
   rankEveryMs?: number
   /** Real ms the dispatcher waits before looking again when nothing is due or sync is paused. */
   idleWaitMs?: number
-  /** When nothing is due, spend the window's room on refreshing pairs early (default true). */
+  /** Send pairs before they are due: at the plan's turn, or with room nothing due needs (default true; tests turn it off to see only due pairs sent). */
   spendSpareBudget?: boolean
   strategy?: PlanStrategy
   observer?: SyncObserver
@@ -98,6 +97,10 @@ export interface SyncEngine {
   settled(): Promise<void>
   readonly state: EngineState
   readonly inFlight: number
+  /** The plan the engine follows (policy/plan.ts); undefined before its first ranking. */
+  readonly plan: Plan | undefined
+  /** Plan again at the next step (a product added or removed, a pause, a resume), not at the next minute. */
+  replanSoon(): void
 }
 
 /** Why a step stopped sending, with the budget's reading at that moment. */
@@ -119,8 +122,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     plan,
     maintenanceEveryMs,
     rankEveryMs,
-    candidateLimit: o.candidateLimit ?? 1_000,
-    spendSpareBudget: o.spendSpareBudget ?? true,
+    candidateLimit: o.candidateLimit ?? 64,
     observer: o.observer,
   })
   // The bound on partner requests in flight. A pair is claimed only when the
@@ -144,12 +146,12 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
   /** Sends one claimed pair; its answer is written whenever it comes, without holding up the next send. */
   function launch(pair: ClaimedPair): Promise<Sent> {
     progress.sent++
-    const context = ranker.context
-    const p = requests(() => fetchDayInto(o, plan, pair, context)).then(
+    const p = requests(() => fetchDayInto(o, plan, pair)).then(
       (r) => {
         if (r.ok) progress.ok++
         else progress.failed++
         if (r.changed) progress.changed++
+        if (r.halted) ranker.replanSoon()
         if (r.ok) o.db.prisma.syncControl.updateMany({ where: { id: 1 }, data: { lastSuccessAt: new Date(o.clock.now()) } }).catch(() => {})
         return r
       },
@@ -168,8 +170,10 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     return p
   }
 
+  const spendEarly = o.spendSpareBudget ?? true
   async function rank(now: number): Promise<void> {
     await ranker.rank(now)
+    if (!spendEarly) ranker.queue = ranker.queue.filter((r) => !r.early)
     reportProgress(now)
   }
 
@@ -188,6 +192,8 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
       return r.pair
     })
     if (permit.granted) {
+      const ranked = ranker.queue[skippedPairs]
+      if (ranked) ranker.sent(ranked)
       ranker.queue.splice(0, skippedPairs + 1)
       return { sent: true, done: launch(permit.granted), early: head[skippedPairs]?.early === true }
     }
@@ -335,6 +341,14 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     },
     get inFlight() {
       return unwritten.size
+    },
+    get plan() {
+      return ranker.plan
+    },
+    replanSoon() {
+      ranker.replanSoon()
+      ranker.queue = []
+      wake()
     },
   }
 }

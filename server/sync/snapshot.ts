@@ -13,8 +13,10 @@ export interface DaySnapshot {
   slots: PartnerSlot[]
   /** When the partner answered; an older answer never overwrites a newer one. */
   fetchedAt: Date
-  /** When this day is due again (the planner decides); default: now. */
+  /** When this day is due again (policy/deadline.ts); default: now. */
   nextDueAt?: Date
+  /** Why (policy/deadline.ts DueReason); default: its tier. */
+  dueReason?: string
   /** Requests for "run now" made before this instant are satisfied by this fetch. */
   forcedBefore?: Date
 }
@@ -151,7 +153,7 @@ WITH t AS MATERIALIZED (
   UPDATE day_fetch_state SET
     last_attempt_at = ${fetchedAt}::timestamptz, last_fetched_at = ${fetchedAt}::timestamptz, last_outcome = ${sum.slotCount ? 'ok' : 'empty'}::fetch_outcome,
     slot_count = ${sum.slotCount}, last_slot_start = ${sum.lastSlotStart}, total_remaining = ${sum.totalRemaining},
-    next_due_at = ${snap.nextDueAt ?? fetchedAt}::timestamptz, consecutive_failures = 0, last_error = NULL,
+    next_due_at = ${snap.nextDueAt ?? fetchedAt}::timestamptz, due_reason = ${snap.dueReason ?? 'tier'}, consecutive_failures = 0, last_error = NULL,
     forced_at = CASE WHEN forced_at <= ${snap.forcedBefore ?? fetchedAt}::timestamptz THEN NULL ELSE forced_at END,
     claimed_by = NULL, claimed_until = NULL
   WHERE product_id = ${productId} AND date = ${date}::date
@@ -279,6 +281,8 @@ export interface FetchFailure {
   outcome: 'invalid' | 'error' | 'rate_limited'
   error: string
   nextDueAt: Date
+  /** Why (policy/deadline.ts DueReason); default: the outcome's backoff. */
+  dueReason?: string
   forcedBefore?: Date
 }
 
@@ -292,12 +296,12 @@ export async function recordFetchFailure(db: Pick<PrismaClient, '$executeRaw'>, 
   const forcedBefore = f.forcedBefore ?? f.at
   const n = await db.$executeRaw`
     WITH p AS (SELECT id FROM product WHERE id = ${f.productId} FOR KEY SHARE)
-    INSERT INTO day_fetch_state AS d (product_id, date, last_attempt_at, last_outcome, last_error, consecutive_failures, next_due_at)
+    INSERT INTO day_fetch_state AS d (product_id, date, last_attempt_at, last_outcome, last_error, consecutive_failures, next_due_at, due_reason)
     SELECT p.id, ${f.date}::date, ${at}::timestamptz, ${f.outcome}::fetch_outcome, ${f.error.slice(0, 1000)},
-           ${f.outcome === 'rate_limited' ? 0 : 1}::int, ${f.nextDueAt}::timestamptz FROM p
+           ${f.outcome === 'rate_limited' ? 0 : 1}::int, ${f.nextDueAt}::timestamptz, ${f.dueReason ?? (f.outcome === 'rate_limited' ? 'rate_limited' : 'backoff')} FROM p
     ON CONFLICT (product_id, date) DO UPDATE SET
       last_attempt_at = EXCLUDED.last_attempt_at, last_outcome = EXCLUDED.last_outcome, last_error = EXCLUDED.last_error,
-      next_due_at = EXCLUDED.next_due_at,
+      next_due_at = EXCLUDED.next_due_at, due_reason = EXCLUDED.due_reason,
       -- a rate-limited attempt is not the day's failure: it does not count
       consecutive_failures = d.consecutive_failures + EXCLUDED.consecutive_failures,
       -- a "run now" was attempted; retrying it ahead of everything would starve the rest

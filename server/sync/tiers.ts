@@ -1,30 +1,23 @@
 /**
  * Freshness tiers: how old a day's data may be, by how far ahead the day is
  * (in the product's calendar). One fetch serves every tier; the tier only
- * decides when the next one is due and how much a late day weighs.
- *
- * `leadMs`: a day is due this much before its target age, so the wait for a
- * place in the budget stays inside the target (longer tiers wait longer
- * behind nearer ones, so they lead more).
- * `weight`: how much one target period of lateness counts when the budget
- * is oversubscribed. Today is not weighted: it always goes first (planner).
+ * decides when the answer goes stale, and the plan (policy/plan.ts) serves
+ * the tiers in this order.
  */
 export const MINUTE = 60_000
 export const HOUR = 60 * MINUTE
 
 export const TIERS = [
-  // Today leads by 12 s: the answer stamps the fetch, so the lead covers
-  // the engine's re-ranking (every 5 s), the wait for the window (today
-  // goes first: ~2 s at 30/min) and the answer (0.3–4 s). Every second of
-  // lead is more of today's requests, which in an oversubscribed catalogue's
-  // mornings is what is left for days 1–7.
-  { name: 'today', fromOffset: 0, toOffset: 0, targetMs: 15 * MINUTE, leadMs: 12_000, weight: 1000 },
-  { name: 'week', fromOffset: 1, toOffset: 7, targetMs: 4 * HOUR, leadMs: 5 * MINUTE, weight: 100 },
-  { name: 'month', fromOffset: 8, toOffset: 30, targetMs: 24 * HOUR, leadMs: 30 * MINUTE, weight: 5 },
+  // Today is sent when due rather than planned ahead, `leadMs` before its
+  // target: the answer is stamped when it arrives, so the lead covers the
+  // ranking's cadence (5 s), the wait for a place in the window and the
+  // partner's answer. Each second of lead is more of today's requests.
+  { name: 'today', fromOffset: 0, toOffset: 0, targetMs: 15 * MINUTE, leadMs: 12_000 },
+  { name: 'week', fromOffset: 1, toOffset: 7, targetMs: 4 * HOUR },
+  { name: 'month', fromOffset: 8, toOffset: 30, targetMs: 24 * HOUR },
   // /dates reaches 60 days, but the business asked no freshness of days
-  // 31–59: they get what the nearer tiers leave (every 3 days when the budget
-  // allows), and never the priority of the 30-day tier.
-  { name: 'horizon', fromOffset: 31, toOffset: 59, targetMs: 72 * HOUR, leadMs: 30 * MINUTE, weight: 1 },
+  // 31–59: they get what the nearer tiers leave, planned at every 3 days.
+  { name: 'horizon', fromOffset: 31, toOffset: 59, targetMs: 72 * HOUR },
 ] as const
 
 export type TierName = (typeof TIERS)[number]['name']

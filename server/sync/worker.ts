@@ -1,4 +1,4 @@
-import { localDate, weekday } from '../calendar/days.ts'
+import { weekday } from '../calendar/days.ts'
 import type { Clock } from '../clock.ts'
 import type { Database } from '../db/client.ts'
 import type { Logger } from '../logger.ts'
@@ -8,7 +8,7 @@ import type { Budget } from './budget.ts'
 import { weekdayStats, type ClaimedPair } from './claims.ts'
 import type { PlanStrategy, SyncObserver } from './engine.ts'
 import { summarize } from './mapping.ts'
-import { isWeekdayClosed, type Outcome, type PlanContext } from './planner.ts'
+import { isWeekdayClosed, type Outcome } from './policy/deadline.ts'
 import { recordFetchFailure, writeDaySnapshot } from './snapshot.ts'
 
 /**
@@ -26,9 +26,10 @@ export interface WorkerDeps {
   observer?: SyncObserver
 }
 
-export type Sent = { ok: boolean; changed: boolean }
+/** `halted`: the partner answered 429 and every instance waits for its reset (the plan changes with it). */
+export type Sent = { ok: boolean; changed: boolean; halted?: boolean }
 
-export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: ClaimedPair, ctx?: PlanContext): Promise<Sent> {
+export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: ClaimedPair): Promise<Sent> {
   const res = await o.partner.fetchDay(pair.productId, pair.date)
   const now = o.clock.now()
   // One record per change of state, by whichever instance made it, not one per failure.
@@ -36,25 +37,23 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
   if (change === 'entered')
     o.logger.warn({ failures: BACKOFF_AFTER_FAILURES, probeEveryMs: PROBE_EVERY_MS }, 'partner failing persistently: sending backs off to probes')
   else if (change === 'left') o.logger.info({ productId: pair.productId, date: pair.date }, 'partner answers again: sending at full speed')
-  const today = localDate(now, pair.timeZone)
   const stats = await weekdayStats(o.db.prisma, [pair.productId])
   const closed = isWeekdayClosed(stats.get(pair.productId)?.get(weekday(pair.date)))
   if (res.ok) {
     const sum = summarize(res.slots)
     const outcome: Outcome = sum.slotCount ? 'ok' : 'empty'
     o.observer?.partnerRequest(outcome, res.latencyMs)
-    const nextDueAt = plan.nextDueAfterFetch(
+    const next = plan.nextDue(
       { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: 0, lastSlotStart: sum.lastSlotStart, weekdayKnownClosed: closed },
       now,
-      today,
-      ctx,
     )
     const w = await writeDaySnapshot(o.db.prisma, {
       productId: pair.productId,
       date: pair.date,
       slots: res.slots,
       fetchedAt: new Date(now),
-      nextDueAt: new Date(nextDueAt),
+      nextDueAt: new Date(next.at),
+      dueReason: next.reason,
       forcedBefore: new Date(pair.claimedAt),
     })
     if (w.eventId !== undefined) o.observer?.changeEvent?.(w.eventId)
@@ -64,7 +63,7 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
   const outcome: Outcome = kind === 'rate_limited' ? 'rate_limited' : kind === 'invalid_response' ? 'invalid' : 'error'
   o.observer?.partnerRequest(outcome, res.latencyMs)
   const failures = outcome === 'rate_limited' ? pair.consecutiveFailures : pair.consecutiveFailures + 1
-  const nextDueAt = plan.nextDueAfterFetch(
+  const next = plan.nextDue(
     {
       date: pair.date,
       timeZone: pair.timeZone,
@@ -75,8 +74,6 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
       retryAt: res.error.retryAt,
     },
     now,
-    today,
-    ctx,
   )
   // Every instance stops sending until the partner's reset.
   if (kind === 'rate_limited' && res.error.retryAt) await o.budget.halt(res.error.retryAt)
@@ -87,12 +84,13 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
     at: new Date(now),
     outcome,
     error: `${kind}: ${res.error.message}`,
-    nextDueAt: new Date(nextDueAt),
+    nextDueAt: new Date(next.at),
+    dueReason: next.reason,
     forcedBefore: new Date(pair.claimedAt),
   })
   await o.db.prisma.syncControl.updateMany({
     where: { id: 1 },
     data: { lastError: `${pair.productId} ${pair.date} ${kind}: ${res.error.message}`.slice(0, 1000), lastErrorAt: new Date(now) },
   })
-  return { ok: false, changed: false }
+  return { ok: false, changed: false, halted: kind === 'rate_limited' }
 }

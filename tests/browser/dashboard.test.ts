@@ -24,6 +24,7 @@ const ALLOWED = new Set([
   '/api/v1/sync/status',
   '/api/v1/sync/freshness',
   '/api/v1/sync/budget-history',
+  '/api/v1/sync/explain',
   '/api/v1/sync/pause',
   '/api/v1/sync/resume',
   '/api/v1/audit',
@@ -141,6 +142,15 @@ describe('dashboard in chromium', () => {
     const addDays = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10)
     expect(cells).toEqual(grid.products.flatMap((p) => Array.from({ length: 14 }, (_, i) => [p.productId, addDays(p.today, i)])))
     expect(await page.locator('#history rect').count()).toBe(60)
+    // A click on a day shows the policy's explanation of it, as sync/explain answers it.
+    const cell = page.locator(`#grid td.c[data-product-id="${grid.products[0]!.productId}"][data-offset="3"]`)
+    const explained = page.waitForResponse((r) => r.url().includes('/api/v1/sync/explain?'))
+    await cell.click()
+    const x = (await (await explained).json()) as { productId: number; date: string; reason: string; rank: number | null }
+    expect(x).toMatchObject({ productId: grid.products[0]!.productId, date: addDays(grid.products[0]!.today, 3) })
+    await page.waitForSelector('#explain-panel:not([hidden])')
+    expect(await page.textContent('#explain dd[data-x="reason"]')).toBe(x.reason)
+    expect(await page.textContent('#explain dd[data-x="rank in tier"]')).toBe(x.rank === null ? '–' : String(x.rank))
 
     await page.screenshot({ path: SCREENSHOT, fullPage: true })
     expect(fs.readFileSync(SCREENSHOT).subarray(1, 4).toString()).toBe('PNG')

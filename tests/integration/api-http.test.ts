@@ -147,6 +147,7 @@ describe('OpenAPI and Swagger UI', () => {
       '/api/v1/products',
       '/api/v1/products/{id}',
       '/api/v1/sync/budget-history',
+      '/api/v1/sync/explain',
       '/api/v1/sync/freshness',
       '/api/v1/sync/pause',
       '/api/v1/sync/resume',

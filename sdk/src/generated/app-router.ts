@@ -154,6 +154,32 @@ export type AppRouter = TRPCBuiltRouter<{
             meta: object;
             errorShape: ErrorShape;
         }>;
+        explain: TRPCQueryProcedure<{
+            input: {
+                productId: unknown;
+                date: string;
+            };
+            output: {
+                productId: number;
+                date: string;
+                tier: "today" | "week" | "month" | "horizon" | null;
+                servedAs: "today" | "week" | "month" | "horizon" | null;
+                lastFetchedAt: string | null;
+                lastOutcome: string | null;
+                lastError: string | null;
+                dueAt: string | null;
+                staleAt: string | null;
+                reason: "today" | "never" | "paused" | "run" | "empty" | "closed" | "cutoff" | "backoff" | "rate_limited" | "plan" | "in-flight" | "outside";
+                slice: {
+                    from: string;
+                    to: string;
+                } | null;
+                rank: number | null;
+                detail: string;
+            };
+            meta: object;
+            errorShape: ErrorShape;
+        }>;
         pause: TRPCMutationProcedure<{
             input: {
                 productId?: number | undefined;

@@ -238,6 +238,33 @@ async function sendToggle(action) {
   }
 }
 
+// ---- one day's explanation: the policy's reason, its turn, its rank (sync/explain).
+async function explainCell(td) {
+  const productId = td.getAttribute('data-product-id')
+  const date = td.getAttribute('data-date')
+  if (!productId || !date) return
+  try {
+    const x = await getJson(`api/v1/sync/explain?productId=${encodeURIComponent(productId)}&date=${encodeURIComponent(date)}`)
+    const when = (iso) => (iso ? new Date(iso).toLocaleString() : '–')
+    const rows = [
+      ['reason', x.reason],
+      ['tier', x.servedAs && x.servedAs !== x.tier ? `${x.tier}, served as ${x.servedAs}` : (x.tier ?? '–')],
+      ['last fetch', x.lastFetchedAt ? `${when(x.lastFetchedAt)} (${x.lastOutcome})` : 'never'],
+      ['next sent', when(x.dueAt)],
+      ['stale at', when(x.staleAt)],
+      ['plan slice', x.slice ? `${new Date(x.slice.from).toLocaleTimeString()}–${new Date(x.slice.to).toLocaleTimeString()}` : '–'],
+      ['rank in tier', x.rank ?? '–'],
+      ['why', x.detail],
+    ]
+    if (x.lastError) rows.push(['last error', x.lastError])
+    $('explain-title').textContent = `product ${x.productId}, ${x.date}`
+    $('explain').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { 'data-x': k }, v)]))
+    $('explain-panel').hidden = false
+  } catch (err) {
+    showMessage(String(err.message || err), true)
+  }
+}
+
 // ---- admin actions: the audit trail, for a tab that holds the admin token.
 async function refreshAudit() {
   const token = sessionStorage.getItem(TOKEN_KEY)
@@ -258,6 +285,10 @@ async function refreshAudit() {
 
 function start() {
   $('toggle').addEventListener('click', () => sendToggle(status?.paused ? 'resume' : 'pause'))
+  $('grid').addEventListener('click', (ev) => {
+    const td = ev.target.closest('td[data-date]')
+    if (td) explainCell(td)
+  })
   $('token-form').addEventListener('submit', (ev) => {
     ev.preventDefault()
     sessionStorage.setItem(TOKEN_KEY, $('token').value.trim())
