@@ -1,4 +1,4 @@
-import { addDays } from '../calendar/days.ts'
+import { addDays, daysBetween } from '../calendar/days.ts'
 import type { Horizon } from '../calendar/horizon.ts'
 
 /**
@@ -27,7 +27,10 @@ export function coverageOf(fetched: string, h: Horizon): Coverage {
       if (at < oldest) oldest = at
     }
   }
+  const oldestFetchedAt = Number.isFinite(oldest) ? new Date(oldest).toISOString() : null
+  // Every day fetched (the steady state): nothing to list, no calendar walk on the read path.
+  if (seen.size === daysBetween(h.today, h.last) + 1) return { pending: [], oldestFetchedAt }
   const pending: string[] = []
   for (let date = h.today; date <= h.last; date = addDays(date, 1)) if (!seen.has(date)) pending.push(date)
-  return { pending, oldestFetchedAt: Number.isFinite(oldest) ? new Date(oldest).toISOString() : null }
+  return { pending, oldestFetchedAt }
 }
