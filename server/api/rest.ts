@@ -110,7 +110,11 @@ export async function restRoutes(fastify: FastifyInstance, opts: RestOptions): P
       params: productIdParams,
       response: responses(datesResultSchema, 400, 404, 429, 503),
     },
-    handler: async (req, reply) => reply.type(JSON_TYPE).send(`{"dates":${(await availability.datesJson(req.params.id)).dates}}`),
+    handler: async (req, reply) => {
+      const r = await availability.datesJson(req.params.id)
+      // Field order and text as JSON.stringify writes the tRPC twin's object.
+      return reply.type(JSON_TYPE).send(`{"dates":${r.dates},"pending":${JSON.stringify(r.pending)},"oldestFetchedAt":${JSON.stringify(r.oldestFetchedAt)}}`)
+    },
   })
 
   const admin = { tags: ['sync'], security: [{ bearerAuth: [] }] }

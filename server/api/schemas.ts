@@ -140,7 +140,13 @@ export const freshnessSchema = z
 export const slotsResultSchema = z.object({ slots: z.array(slotSchema), freshness: freshnessSchema }).meta({ id: 'SlotsResult' })
 
 export const datesResultSchema = z
-  .object({ dates: z.array(z.object({ date: z.string().meta({ example: '2026-12-01' }), price: priceSchema })) })
+  .object({
+    dates: z.array(z.object({ date: z.string().meta({ example: '2026-12-01' }), price: priceSchema })),
+    pending: z
+      .array(z.string().meta({ example: '2026-12-09' }))
+      .meta({ description: 'Days of the horizon never fetched yet, ascending: absent from `dates` because unknown, not because closed' }),
+    oldestFetchedAt: z.string().nullable().meta({ description: 'Oldest fetch (ISO) among the fetched days of the horizon; null when none was' }),
+  })
   .meta({ id: 'DatesResult', description: 'Days from today to today + 59 with a slot left; price = lowest slot price that day' })
 
 export const syncStateSchema = z

@@ -58,6 +58,8 @@ export interface SlotsJson {
 /** DatesResult with `dates` as its JSON text. */
 export interface DatesJson {
   dates: string
+  pending: string[]
+  oldestFetchedAt: string | null
 }
 
 export interface AvailabilityService {

@@ -57,20 +57,22 @@ export interface DatesRow {
   timeZone: string
   /** Open days from `from` to `to`, ascending, as the JSON text of /dates' `dates` (cut it with cutDates). */
   dates: string
+  /** Every fetched day from `from` to `to` with its fetch time, "YYYY-MM-DD:<epoch ms>" comma-separated (coverage.ts reads it). */
+  fetched: string
 }
 
-// The product's time zone and its open days in one call: a range scan of the
-// summary's primary key, each day's entry built as text in the same pass
+// The product's time zone, its open days and which days were fetched when, in
+// one call: a range scan of the summary's primary key, each day's entry built as text in the same pass
 // (availability_dates, migration 20261130090000_read_functions: planned once
 // per connection). The caller asks for a window a day wider on each side than
 // any zone's horizon and cuts it to the product's own days, so "today" stays
 // decided in one place (calendar/horizon.ts). One aggregate over the wide
 // window: three FILTERed ones (one per possible horizon) cost Postgres twice as much.
 const datesSql = (productId: number, from: string, to: string) => Prisma.sql`/* availability_dates */
-SELECT tz AS "timeZone", dates FROM availability_dates(${productId}::int, ${from}::date, ${to}::date)`
+SELECT tz AS "timeZone", dates, fetched FROM availability_dates(${productId}::int, ${from}::date, ${to}::date)`
 
 export async function loadOpenDays(db: Queryable, productId: number, from: string, to: string): Promise<DatesRow | undefined> {
-  const rows = await db.$queryRaw<{ timeZone: string | null; dates: string }[]>(datesSql(productId, from, to))
+  const rows = await db.$queryRaw<{ timeZone: string | null; dates: string; fetched: string }[]>(datesSql(productId, from, to))
   const row = rows[0]
   return row?.timeZone == null ? undefined : (row as DatesRow)
 }
@@ -209,4 +211,29 @@ ORDER BY h.id`
 
 export async function productSummaries(db: Queryable, at: Date, days: number, productId?: number): Promise<ProductSummaryRow[]> {
   return db.$queryRaw<ProductSummaryRow[]>(summarySql(at, days, productId ?? null))
+}
+
+/** [price final, original, currency] of a pax type as decimal text, with the type first. */
+export type UnitPriceRow = readonly [type: string, finalPrice: string, originalPrice: string, currencyCode: string]
+
+/** A fetched day as the OCTO calendar needs it: [date, slot count, largest remaining, lowest price per pax type (types in code point order)]. */
+export type CalendarDayRow = readonly [date: string, slotCount: number, vacancies: number, units: readonly UnitPriceRow[]]
+
+export interface CalendarRow {
+  timeZone: string
+  /** The fetched days of the range, ascending; a day without a row was never fetched. */
+  days: CalendarDayRow[]
+}
+
+// One narrow row per fetched day (day_calendar, kept by a trigger from the
+// stored /slots text), built into one JSON text by availability_calendar
+// (migration 20261212090000_coverage_reads): a 60-day calendar reads ≤ 60
+// short rows instead of every slot and pax row of the range.
+const calendarSql = (productId: number, from: string, to: string) => Prisma.sql`/* availability_calendar */
+SELECT tz AS "timeZone", days FROM availability_calendar(${productId}::int, ${from}::date, ${to}::date)`
+
+export async function loadCalendar(db: Queryable, productId: number, from: string, to: string): Promise<CalendarRow | undefined> {
+  const rows = await db.$queryRaw<{ timeZone: string | null; days: string | null }[]>(calendarSql(productId, from, to))
+  const row = rows[0]
+  return row?.timeZone == null ? undefined : { timeZone: row.timeZone, days: JSON.parse(row.days ?? '[]') }
 }

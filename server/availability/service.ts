@@ -7,8 +7,19 @@ import { isValidTimeZone } from '../config.ts'
 import { deepFreeze, parseFrozen } from '../json-text.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import { createReadCache } from './cache.ts'
+import { coverageOf, type Coverage } from './coverage.ts'
 import { freshnessOf } from './freshness.ts'
-import { cutDates, loadDay, loadOpenDays, loadRange, productSummaries, type ProductSummaryRow, type RangeSlotRow } from './queries.ts'
+import {
+  type CalendarDayRow,
+  cutDates,
+  loadCalendar,
+  loadDay,
+  loadOpenDays,
+  loadRange,
+  productSummaries,
+  type ProductSummaryRow,
+  type RangeSlotRow,
+} from './queries.ts'
 
 export interface AvailabilityDeps {
   /** Reads only: one `$queryRaw` per answer. */
@@ -35,11 +46,22 @@ export interface StoredRange {
 
 export type ProductSummary = ProductSummaryRow
 
+/** A product's fetched days of a range as the OCTO calendar needs them (queries.ts CalendarDayRow); money as decimal text. */
+export interface StoredCalendar {
+  timeZone: string
+  /** The product's served horizon now: days outside it are not served. */
+  horizon: Horizon
+  /** Fetched days only, ascending: a day of the range without an entry was never fetched. */
+  days: readonly CalendarDayRow[]
+}
+
 export interface CachingAvailabilityService extends AvailabilityService {
   /** Forgets cached reads of one product (or all): for a writer in this process that wants its write visible at once. */
   invalidate(productId?: number): void
   /** A product's stored slots from `from` to `to` (real days, from ≤ to) in one query; undefined for an unknown product. */
   range(productId: number, from: string, to: string): Promise<StoredRange | undefined>
+  /** A product's fetched days from `from` to `to` (real days, from ≤ to), one narrow row each, in one query; undefined for an unknown or removed product. */
+  calendar(productId: number, from: string, to: string): Promise<StoredCalendar | undefined>
   /** Start times, pax types and currencies each active product (or one) has in its stored horizon, in one query. */
   summaries(productId?: number): Promise<readonly ProductSummary[]>
 }
@@ -48,12 +70,14 @@ interface OpenDays {
   timeZone: string
   /** Open days of a window a day wider on each side than any horizon, as JSON text (queries.ts datesSql). */
   text: string
+  /** The fetched days of the same window with their fetch times (queries.ts DatesRow). */
+  fetched: string
   /** The last cut, reused while the horizon is the same; parsed only when a face needs values (frozen: its text is sent as is). */
-  cut?: { today: string; text: string; dates?: DatesResult['dates'] }
+  cut?: { today: string; text: string; coverage: Coverage; dates?: DatesResult['dates'] }
 }
 
 function cutOf(row: OpenDays, h: Horizon): NonNullable<OpenDays['cut']> {
-  if (row.cut?.today !== h.today) row.cut = { today: h.today, text: cutDates(row.text, h.today, h.last) }
+  if (row.cut?.today !== h.today) row.cut = { today: h.today, text: cutDates(row.text, h.today, h.last), coverage: deepFreeze(coverageOf(row.fetched, h)) }
   return row.cut
 }
 
@@ -103,7 +127,7 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
   const openDays = (productId: number, utcToday: string) =>
     cache.get(`${productId}|dates|${utcToday}`, async (): Promise<OpenDays | undefined> => {
       const row = await loadOpenDays(prisma, productId, addDays(utcToday, -1), addDays(utcToday, HORIZON_DAYS))
-      return row && { timeZone: row.timeZone, text: row.dates }
+      return row && { timeZone: row.timeZone, text: row.dates, fetched: row.fetched }
     })
 
   // The checks and the freshness of a /slots answer, whichever form its slots take.
@@ -145,11 +169,12 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
     async dates(productId): Promise<DatesResult> {
       const cut = await cutDays(productId)
       cut.dates ??= parseFrozen<DatesResult['dates']>(cut.text)
-      return { dates: cut.dates }
+      return { dates: cut.dates, ...cut.coverage }
     },
 
     async datesJson(productId): Promise<DatesJson> {
-      return { dates: (await cutDays(productId)).text }
+      const cut = await cutDays(productId)
+      return { dates: cut.text, ...cut.coverage }
     },
 
     async range(productId, from, to) {
@@ -163,6 +188,19 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
       if (!row) return undefined
       const tz = zone(row.timeZone)
       return { timeZone: tz, horizon: horizonNow(clock.now(), tz), slots: row.slots }
+    },
+
+    async calendar(productId, from, to) {
+      checkProductId(productId)
+      if (!isValidDate(from)) throw new BadRequestError('from', DATE_REASON.impossible(from, NO_HORIZON, ''))
+      if (!isValidDate(to)) throw new BadRequestError('to', DATE_REASON.impossible(to, NO_HORIZON, ''))
+      const row = await cache.get(`${productId}|calendar|${from}|${to}`, async () => {
+        const r = await loadCalendar(prisma, productId, from, to)
+        return r && deepFreeze(r)
+      })
+      if (!row) return undefined
+      const tz = zone(row.timeZone)
+      return { timeZone: tz, horizon: horizonNow(clock.now(), tz), days: row.days }
     },
 
     async summaries(productId) {

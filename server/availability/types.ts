@@ -46,6 +46,10 @@ export interface SlotsResult {
 
 export interface DatesResult {
   dates: { date: string; price: Price }[]
+  /** Days of the horizon never fetched yet, ascending: not closed, not known (public-api.md, "Coverage"). */
+  pending: string[]
+  /** ISO time of the oldest fetch among the horizon's fetched days; null when none was fetched. */
+  oldestFetchedAt: string | null
 }
 
 /** SlotsResult with `slots` as its JSON text, for a face that sends text (REST): stored that way, never parsed. */
@@ -57,6 +61,8 @@ export interface SlotsJson {
 /** DatesResult with `dates` as its JSON text. */
 export interface DatesJson {
   dates: string
+  pending: string[]
+  oldestFetchedAt: string | null
 }
 
 export interface AvailabilityService {

@@ -8,7 +8,7 @@ import { invalidAvailability, invalidOption, invalidProduct, invalidUnit } from 
 import { OPTION_ID, PRICING, octoAvailabilities, octoCalendar, octoProduct, type MapOptions, type UnitRequest } from './mapping.ts'
 import { availabilityIdDate, parseAvailabilityRequest, parseCalendarRequest, productIdNumber } from './requests.ts'
 
-export type OctoReads = Pick<CachingAvailabilityService, 'range' | 'summaries'>
+export type OctoReads = Pick<CachingAvailabilityService, 'range' | 'calendar' | 'summaries'>
 
 export interface SupplierInfo {
   id: string
@@ -62,6 +62,15 @@ export function createOctoAnswers(reads: OctoReads, supplier: SupplierInfo = DEF
     return range
   }
 
+  /**
+   * The stored slots of one day: every one-day availability request (a
+   * `localDate`, a one-day range, ids all on one day) reads through here,
+   * the place for a read that wants the day fresher than stored.
+   */
+  async function readDay(productId: string, optionId: string, date: string) {
+    return read(productId, optionId, date, date)
+  }
+
   const memo = createMemo()
   const mapOptions = (capabilities: readonly string[], units: UnitRequest[] | undefined): MapOptions => ({
     pricing: capabilities.includes(PRICING),
@@ -85,12 +94,14 @@ export function createOctoAnswers(reads: OctoReads, supplier: SupplierInfo = DEF
     /** One query (two when `units` are given, to check them). */
     async calendar(body: unknown, capabilities: readonly string[]) {
       const req = parseCalendarRequest(body)
-      const range = await read(req.productId, req.optionId, req.localDateStart, req.localDateEnd)
+      const cal = await reads.calendar(productIdNumber(req.productId), req.localDateStart, req.localDateEnd)
+      if (!cal) throw invalidProduct(req.productId)
+      if (req.optionId !== OPTION_ID) throw invalidOption(req.optionId)
       await checkUnits(req.productId, req.units)
       const opts = mapOptions(capabilities, req.units)
       // Units do not change a calendar; today (the horizon) does.
-      return memo(range.slots, `${range.horizon.today} ${req.localDateStart} ${req.localDateEnd} ${opts.pricing}`, () =>
-        octoCalendar(range, req.localDateStart, req.localDateEnd, opts),
+      return memo(cal.days, `${cal.horizon.today} ${req.localDateStart} ${req.localDateEnd} ${opts.pricing}`, () =>
+        octoCalendar(cal, req.localDateStart, req.localDateEnd, opts),
       )
     },
 
@@ -99,7 +110,10 @@ export function createOctoAnswers(reads: OctoReads, supplier: SupplierInfo = DEF
       const opts = mapOptions(capabilities, req.units)
       const sel = req.selector
       if (sel.kind === 'range') {
-        const range = await read(req.productId, req.optionId, sel.localDateStart, sel.localDateEnd)
+        const oneDay = sel.localDateStart === sel.localDateEnd
+        const range = oneDay
+          ? await readDay(req.productId, req.optionId, sel.localDateStart)
+          : await read(req.productId, req.optionId, sel.localDateStart, sel.localDateEnd)
         await checkUnits(req.productId, req.units)
         return octoAvailabilities(range, sel.localDateStart, sel.localDateEnd, opts)
       }
@@ -109,7 +123,7 @@ export function createOctoAnswers(reads: OctoReads, supplier: SupplierInfo = DEF
         .sort()
       const from = days[0] ?? PROBE_DAY
       const to = days[days.length - 1] ?? PROBE_DAY
-      const range = await read(req.productId, req.optionId, from, to)
+      const range = from === to ? await readDay(req.productId, req.optionId, from) : await read(req.productId, req.optionId, from, to)
       await checkUnits(req.productId, req.units)
       const served = octoAvailabilities(range, from, to, opts)
       const wanted = new Set(sel.availabilityIds)

@@ -136,7 +136,8 @@ export const OCTO_DOCS = {
   calendar: {
     ...base,
     operationId: 'octoGetAvailabilityCalendar',
-    summary: 'One entry per day of the range: available, status, vacancies (+ unitPricingFrom with octo/pricing)',
+    summary:
+      'One entry per day of the range: available, status, vacancies (+ unitPricingFrom with octo/pricing); a day of the horizon never fetched yet is left out, never CLOSED',
     body: calendarBodySchema,
     response: responses(z.array(calendarDay), true),
   },

@@ -3,8 +3,8 @@
  * Fastify, no database. The routes read through the availability service
  * and hand its rows here, so OCTO and the REST face answer from one read.
  */
-import type { ProductSummary, StoredRange } from '../availability/service.ts'
-import type { PaxRow, RangeSlotRow } from '../availability/queries.ts'
+import type { ProductSummary, StoredCalendar, StoredRange } from '../availability/service.ts'
+import type { PaxRow, RangeSlotRow, UnitPriceRow } from '../availability/queries.ts'
 import { addDays, daysBetween, localDate, localMinuteOfDay, zonedTimeToInstant } from '../calendar/days.ts'
 import { currencyPrecision, octoPricing, sumPricing, timesQuantity, toMinorUnits, type OctoPricing } from './money.ts'
 import { boundedMemo } from '../memo.ts'
@@ -139,6 +139,7 @@ export interface MapOptions {
 
 type PricingUnit = OctoPricing & { unitId: string }
 
+const unitPricing = (u: UnitPriceRow): PricingUnit => ({ ...octoPricing(u[1], u[2], u[3]), unitId: u[0] })
 const paxPricing = (p: PaxRow): PricingUnit => ({ ...octoPricing(p.finalPrice, p.originalPrice, p.currencyCode), unitId: p.type })
 
 /** Days from `from` to `to` inclusive (at most a year and a day: the request rules bound it). */
@@ -147,21 +148,21 @@ function eachDay(from: string, to: string): string[] {
   return Array.from({ length: n + 1 }, (_, i) => addDays(from, i))
 }
 
-function byDate(slots: readonly RangeSlotRow[]): Map<string, RangeSlotRow[]> {
-  const days = new Map<string, RangeSlotRow[]>()
-  for (const s of slots) {
-    const day = days.get(s.date)
-    if (day) day.push(s)
-    else days.set(s.date, [s])
-  }
-  return days
-}
-
 const inHorizon = (date: string, r: Pick<StoredRange, 'horizon'>) => date >= r.horizon.today && date <= r.horizon.last
 
-/** Per pax type, its lowest price among `slots` (retail, then original); types in code point order. */
+/**
+ * Per pax type, its lowest price among `slots` (retail, then original, then
+ * the first slot); types in code point order. The calendar's rule: the day's
+ * row applies it in SQL when the day is stored (day_calendar_row, migration
+ * 20261212090000_coverage_reads); tests hold the two equal.
+ */
 export function lowestUnitPrices(slots: readonly RangeSlotRow[]): PricingUnit[] {
-  // Compared on the stored text converted once per pax row; the OCTO object is built for the winners only.
+  return lowestUnitRows(slots).map(unitPricing)
+}
+
+/** lowestUnitPrices with each winner as its stored decimal text: [type, final, original, currency]. */
+export function lowestUnitRows(slots: readonly RangeSlotRow[]): UnitPriceRow[] {
+  // Compared on the stored text converted once per pax row.
   const best = new Map<string, { pax: PaxRow; retail: number; original: number }>()
   for (const s of slots) {
     for (const p of s.pax) {
@@ -172,33 +173,43 @@ export function lowestUnitPrices(slots: readonly RangeSlotRow[]): PricingUnit[] 
       if (!seen || retail < seen.retail || (retail === seen.retail && original < seen.original)) best.set(p.type, { pax: p, retail, original })
     }
   }
-  return [...best.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((k) => paxPricing(best.get(k)!.pax))
+  return [...best.keys()]
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((k) => {
+      const { pax } = best.get(k)!
+      return [pax.type, pax.finalPrice, pax.originalPrice, pax.currencyCode] as const
+    })
 }
 
 /**
- * One OCTO calendar day per day of the range, in order. A day outside the
- * served horizon, or with no slots, is CLOSED; with slots but none left,
- * SOLD_OUT. `unitPricingFrom` is each unit's lowest price among the day's
- * slots, sold out or not, as the contract words it (/dates, by its own
- * contract, looks only at slots with something left).
+ * One OCTO calendar day per day of the range, in order, from the stored day
+ * rows (queries.ts CalendarDayRow). A day of the served horizon never fetched
+ * is omitted, never CLOSED: nobody knows yet whether it is open (octo.md). A
+ * day outside the horizon, or fetched with no slots, is CLOSED; with slots but
+ * none left, SOLD_OUT. `unitPricingFrom` is each unit's lowest price among the
+ * day's slots, sold out or not (lowestUnitPrices' rule, applied when the day
+ * was stored), as the contract words it (/dates looks only at slots with
+ * something left, by its own contract).
  */
-export function octoCalendar(range: Pick<StoredRange, 'horizon' | 'slots'>, from: string, to: string, opts: MapOptions) {
-  const days = byDate(range.slots)
-  return eachDay(from, to).map((date) => {
-    const slots = inHorizon(date, range) ? (days.get(date) ?? []) : []
-    const open = slots.filter((s) => s.remaining > 0)
-    const vacancies = slots.reduce((m, s) => Math.max(m, s.remaining), 0)
-    const status = slots.length === 0 ? 'CLOSED' : open.length ? 'AVAILABLE' : 'SOLD_OUT'
-    return {
+export function octoCalendar(cal: Pick<StoredCalendar, 'horizon' | 'days'>, from: string, to: string, opts: MapOptions) {
+  const fetched = new Map(cal.days.map((d) => [d[0], d]))
+  const answer = []
+  for (const date of eachDay(from, to)) {
+    const inside = inHorizon(date, cal)
+    const day = inside ? fetched.get(date) : undefined
+    if (inside && !day) continue
+    const [, slotCount = 0, vacancies = 0, units = []] = day ?? []
+    answer.push({
       localDate: date,
-      available: open.length > 0,
-      status: status as 'AVAILABLE' | 'SOLD_OUT' | 'CLOSED',
+      available: vacancies > 0,
+      status: (slotCount === 0 ? 'CLOSED' : vacancies > 0 ? 'AVAILABLE' : 'SOLD_OUT') as 'AVAILABLE' | 'SOLD_OUT' | 'CLOSED',
       vacancies,
       capacity: null,
       openingHours: [] as { from: string; to: string }[],
-      ...(opts.pricing ? { unitPricingFrom: lowestUnitPrices(slots) } : {}),
-    }
-  })
+      ...(opts.pricing ? { unitPricingFrom: units.map(unitPricing) } : {}),
+    })
+  }
+  return answer
 }
 
 /** The OCTO availability id of a stored slot: its start, local, with the offset. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDatabase } from '../../server/db/client.ts'
+import { dayRange } from '../../server/calendar/days.ts'
 import type { CachingAvailabilityService } from '../../server/availability/service.ts'
 import { recordFetchFailure } from '../../server/sync/snapshot.ts'
 import { createTestApi, seedDay, type TestApi } from '../helpers/api.ts'
@@ -212,6 +213,10 @@ describe('GET /api/v1/experience/:id/dates', () => {
         // The last day of the horizon (today + 59) is in, the day after is not; yesterday is not.
         { date: '2027-01-29', price: { finalPrice: 99.99, currencyCode: 'SGD', originalPrice: 99.99 } },
       ],
+      // Coverage: every day of the horizon but the five written (12-05's fetch failed: still never fetched).
+      pending: dayRange('2026-12-01', 60).filter((d) => !['2026-12-01', '2026-12-02', '2026-12-03', '2026-12-04', '2027-01-29'].includes(d)),
+      // 12-02's, 5 h ago; yesterday's older fetch is outside the horizon.
+      oldestFetchedAt: at(5 * 60 * MIN).toISOString(),
     })
   })
 
@@ -231,7 +236,10 @@ describe('GET /api/v1/experience/:id/dates', () => {
   })
 
   it('answers an empty list for a known product with nothing stored', async () => {
-    expect(await get('/api/v1/experience/30/dates')).toMatchObject({ status: 200, body: { dates: [] } })
+    const r = await get('/api/v1/experience/30/dates')
+    expect(r).toMatchObject({ status: 200, body: { dates: [], oldestFetchedAt: null } })
+    // Nothing known is not "all closed": every day says it is not known yet.
+    expect(r.body.pending).toEqual(dayRange('2026-12-01', 60))
   })
 
   it('moves with the clock: a day later, today is 2026-12-02', async () => {

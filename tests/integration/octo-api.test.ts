@@ -157,7 +157,8 @@ describe('POST /octo/availability/calendar', () => {
   it('60 days: one valid entry per day, in order, costing one query', async () => {
     api.queries.length = 0
     const r = await cal({ localDateStart: TODAY, localDateEnd: LAST })
-    expect(api.queries).toEqual(['availability_range'])
+    // The stored day rows, not the slots of 60 days.
+    expect(api.queries).toEqual(['availability_calendar'])
     expect(r.statusCode).toBe(200)
     const days = json(r)
     expect(days).toHaveLength(60)

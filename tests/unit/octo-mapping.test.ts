@@ -15,6 +15,7 @@ import {
   unitType,
   zonedTime,
 } from '../../server/octo/mapping.ts'
+import { calendarDaysOf } from '../helpers/calendar-days.ts'
 
 const pax = (type: string, finalPrice: string, over: Partial<PaxRow> = {}): PaxRow => ({
   type,
@@ -164,7 +165,7 @@ describe('octoProduct', () => {
 })
 
 describe('octoCalendar', () => {
-  const range = {
+  const stored = {
     horizon,
     slots: [
       slot('2026-12-01', '04:00', 0),
@@ -174,6 +175,8 @@ describe('octoCalendar', () => {
       slot('2026-11-30', '09:30', 3), // stored but in the past: not served
     ],
   }
+  // 2026-12-03 was fetched and had nothing; 2026-12-04 was never fetched.
+  const range = { horizon, days: calendarDaysOf(stored.slots, ['2026-12-03']) }
 
   it('one entry per day, in order, with status, vacancies and availability', () => {
     const days = octoCalendar(range, '2026-11-30', '2026-12-03', { pricing: false })
@@ -191,8 +194,25 @@ describe('octoCalendar', () => {
   })
 
   it('days beyond the horizon are CLOSED even with stored slots', () => {
-    const days = octoCalendar({ horizon, slots: [slot('2027-01-30', '09:30', 9)] }, '2027-01-29', '2027-01-30', { pricing: false })
+    const days = octoCalendar({ horizon, days: calendarDaysOf([slot('2027-01-30', '09:30', 9)], ['2027-01-29']) }, '2027-01-29', '2027-01-30', {
+      pricing: false,
+    })
     expect(days.map((d) => d.status)).toEqual(['CLOSED', 'CLOSED'])
+  })
+
+  it('a day of the horizon never fetched is left out, never CLOSED; a day before or beyond it stays CLOSED', () => {
+    const days = octoCalendar(range, '2026-11-29', '2026-12-05', { pricing: true })
+    expect(days.map((d) => [d.localDate, d.status])).toEqual([
+      ['2026-11-29', 'CLOSED'],
+      ['2026-11-30', 'CLOSED'],
+      ['2026-12-01', 'AVAILABLE'],
+      ['2026-12-02', 'SOLD_OUT'],
+      ['2026-12-03', 'CLOSED'],
+    ])
+    // Nothing fetched at all: an empty calendar, not 60 closed days.
+    expect(octoCalendar({ horizon, days: [] }, horizon.today, horizon.last, { pricing: false })).toEqual([])
+    const beyond = octoCalendar({ horizon, days: [] }, horizon.last, addDays(horizon.last, 2), { pricing: false })
+    expect(beyond.map((d) => d.localDate)).toEqual([addDays(horizon.last, 1), addDays(horizon.last, 2)])
   })
 
   it("with pricing: each unit from its lowest price among the day's slots, sold out or not (the contract's words)", () => {
@@ -323,7 +343,8 @@ describe('every mapped object is valid OCTO, whatever the stored rows', () => {
         const range = { horizon, timeZone: tz, slots }
         const from = addDays(horizon.today, -3)
         const to = addDays(horizon.today, 70)
-        for (const d of octoCalendar(range, from, to, { pricing })) expect(zAvailabilityCalendar.safeParse(d).error).toBeUndefined()
+        const cal = { horizon, days: calendarDaysOf(slots) }
+        for (const d of octoCalendar(cal, from, to, { pricing })) expect(zAvailabilityCalendar.safeParse(d).error).toBeUndefined()
         const units = rows[0]?.pax.map((p) => ({ id: p.type, quantity: 2 }))
         for (const a of octoAvailabilities(range, from, to, { pricing, ...(units ? { units } : {}) })) expect(zAvailability.safeParse(a).error).toBeUndefined()
       }),

@@ -90,6 +90,8 @@ export type AppRouter = TRPCBuiltRouter<{
                         originalPrice: number;
                     };
                 }[];
+                pending: string[];
+                oldestFetchedAt: string | null;
             };
             meta: object;
             errorShape: ErrorShape;
