@@ -274,6 +274,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
             readOnly,
             migrationsApplied: migrated.applied.length,
             corsOrigins: config.corsOrigins ?? [],
+            // OCTO is on only with OCTO_API_KEYS; the count, never a key.
+            octo: config.octoApiKeys ? { endpoint: `${publicUrl}/octo`, keys: config.octoApiKeys.length } : 'off',
             tracing: config.tracing ? `${config.tracing.exporter}${config.tracing.exporter === 'otlp' ? ` ${config.tracing.protocol}` : ''}` : 'off',
             startupMs: Date.now() - t0,
             ...(generatedToken

@@ -25,6 +25,8 @@ describe('the service as `npm start` runs it', () => {
         dataDir: path.join(dataDir, 'postgres'),
         partnerSandbox: true,
         syncEnabled: true,
+        // OCTO_API_KEYS unset: the face is off, and the record says so.
+        octo: 'off',
       })
       expect(banner!.adminTokenHint).toMatch(/not shown \(stdout is not a terminal\): set ADMIN_TOKEN/)
       expect(p.output()).not.toMatch(/admin token for this run/)
