@@ -41,6 +41,8 @@ beforeAll(async () => {
   const config = loadConfig({
     PORT: '0',
     DATABASE_URL: db.url,
+    // The change feed LISTENs on Postgres itself: through PgBouncer (CI's pooled leg) db.url is the pooler.
+    DATABASE_DIRECT_URL: db.directUrl,
     ADMIN_TOKEN: 'openapi-test-token',
     LOG_LEVEL: 'warn',
     SANDBOX_PRODUCTS: '0',
