@@ -4,7 +4,7 @@ import { isValidDate } from '../calendar/days.ts'
 import { parseEventId } from '../changes/event.ts'
 import { isValidTimeZone } from '../config.ts'
 import { ERROR_CODES } from '../errors.ts'
-import { TIERS, type TierName } from '../sync/tiers.ts'
+import { TIER_NAMES } from '../sync/tiers.ts'
 
 /**
  * The zod schemas both faces share: tRPC validates inputs with them, the REST
@@ -160,7 +160,6 @@ export const syncStateSchema = z
   .meta({ id: 'SyncState' })
 
 // Every tier is always present, so the key is the closed set of names, not any string.
-const TIER_NAMES = TIERS.map((t) => t.name) as [TierName, ...TierName[]]
 
 export const tierCountsSchema = z.object({
   total: z.number().int(),

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { EXPLAIN_REASONS, type Explanation } from '../sync/policy/explain.ts'
-import { FRESHNESS_CLASSES, TIERS } from '../sync/tiers.ts'
+import { FRESHNESS_CLASSES, TIER_NAMES } from '../sync/tiers.ts'
 
 /**
  * Outputs of the read-only sync procedures the dashboard draws (any client
@@ -39,8 +39,6 @@ export const budgetHistorySchema = z
   })
   .meta({ id: 'BudgetHistory' })
 
-const TIER_NAMES = TIERS.map((t) => t.name) as [TierName, ...TierName[]]
-type TierName = (typeof TIERS)[number]['name']
 const isoTime = z.string().nullable()
 
 export const explainQuerySchema = z.object({

@@ -21,6 +21,8 @@ export const TIERS = [
 ] as const
 
 export type TierName = (typeof TIERS)[number]['name']
+/** The tier names as a non-empty tuple (what `z.enum` takes). */
+export const TIER_NAMES = TIERS.map((t) => t.name) as [TierName, ...TierName[]]
 export type Tier = (typeof TIERS)[number]
 
 /** The tier of a day `offset` days from today, or undefined outside the horizon. */
