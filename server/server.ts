@@ -26,6 +26,7 @@ import { createAuditService } from './audit/service.ts'
 import { createChangeFeed, type ChangeFeed } from './changes/feed.ts'
 import { LONG_RUN_REMEMBER, startSandbox, type Sandbox } from './sandbox/server.ts'
 import { partnerHost } from './sync/control.ts'
+import { usablePerMinute } from './sync/budget.ts'
 import { createSync, type SyncAssembly } from './sync/index.ts'
 
 export interface ServerDeps {
@@ -204,7 +205,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
             prisma: db.prisma,
             clock,
             plan: () => sync?.engine.plan,
-            perMinute: (config.partner.rateLimitPerMinute * 60_000) / (60_000 + config.sync.budgetMarginMs),
+            perMinute: usablePerMinute(sync.budget),
           }),
           // Other instances' read caches expire within API_CACHE_TTL_MS.
           catalogue: createCatalogueService({

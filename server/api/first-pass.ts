@@ -1,3 +1,4 @@
+import { usablePerMinute } from '../sync/budget.ts'
 import { TIERS } from '../sync/tiers.ts'
 import type { ApiServices, FirstPass, Services, SyncStatusAnswer, SyncStatusView } from './services.ts'
 
@@ -54,7 +55,7 @@ export function estimateFirstPass(i: FirstPassInput): FirstPass {
   } else {
     pace = 'budget'
     const todayRefresh = ((s.tiers[TODAY.name]?.total ?? 0) * 60_000) / TODAY.targetMs
-    perMinute = Math.max(0, (s.budget.limitPerMinute * 60_000) / i.budgetWindowMs - todayRefresh)
+    perMinute = Math.max(0, usablePerMinute({ limitPerMinute: s.budget.limitPerMinute, windowMs: i.budgetWindowMs }) - todayRefresh)
   }
   perMinute = Math.round(perMinute * 10) / 10
   // Not `running`: that is this instance's engine, and another instance may be the one syncing (the observed pace tells).

@@ -1,6 +1,7 @@
 import type { BudgetHistory, FreshnessGrid, SyncReadService } from '../api/sync-read-schemas.ts'
 import type { Clock } from '../clock.ts'
 import type { PrismaClient } from '../db/client.ts'
+import { usablePerMinute } from '../sync/budget.ts'
 import { createExplain, type ExplainOptions } from '../sync/explain.ts'
 import { freshnessClass, TIERS } from '../sync/tiers.ts'
 
@@ -16,7 +17,12 @@ const MINUTE_MS = 60_000
 export function createSyncReads(o: { prisma: PrismaClient; clock: Clock } & Partial<Pick<ExplainOptions, 'plan' | 'perMinute'>>): SyncReadService {
   return {
     // Without the partner rate given, the default key's (30 a minute over a 61 s window).
-    explain: createExplain({ prisma: o.prisma, clock: o.clock, plan: o.plan, perMinute: o.perMinute ?? (30 * 60) / 61 }),
+    explain: createExplain({
+      prisma: o.prisma,
+      clock: o.clock,
+      plan: o.plan,
+      perMinute: o.perMinute ?? usablePerMinute({ limitPerMinute: 30, windowMs: 61_000 }),
+    }),
     async freshness(): Promise<FreshnessGrid> {
       const at = new Date(o.clock.now())
       // LEFT JOIN: a product added a moment ago has no days yet and still gets a row.

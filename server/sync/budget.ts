@@ -77,6 +77,11 @@ export interface BudgetOptions {
   clock?: Clock
 }
 
+/** What the shared window allows a minute on average: the limit over the window with its margin. */
+export function usablePerMinute(b: { limitPerMinute: number; windowMs: number }): number {
+  return (b.limitPerMinute * 60_000) / b.windowMs
+}
+
 export type PermitSkip = 'paused' | 'halted' | 'backoff' | 'budget' | 'idle'
 
 export interface Permit<T> {

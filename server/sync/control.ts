@@ -5,7 +5,7 @@ import { BadRequestError, NotFoundError } from '../errors.ts'
 import type { RunRequest, SyncService, SyncStateView, SyncStatusView } from './types.ts'
 import { Prisma, type Db, type PrismaClient } from '../db/client.ts'
 import { transaction, TX } from '../db/transaction.ts'
-import { DISPATCH_LOCK_KEY, type Budget } from './budget.ts'
+import { DISPATCH_LOCK_KEY, usablePerMinute, type Budget } from './budget.ts'
 import { breakerGate, type BreakerState } from './backoff.ts'
 import { maintainHorizon } from './claims.ts'
 import { readControl } from './control-state.ts'
@@ -50,7 +50,7 @@ export function partnerHost(baseUrl: string): string {
 export function runEta(o: { queued: number; openToday: number; limitPerMinute: number; windowMs: number; now: number }): number | null {
   if (!o.queued) return null
   const today = TIERS[0]
-  const perMinute = (o.limitPerMinute * 60_000) / o.windowMs
+  const perMinute = usablePerMinute(o)
   const todayNeed = (o.openToday * 60_000) / (today.targetMs - today.leadMs)
   const left = Math.max(perMinute * 0.05, perMinute - todayNeed)
   return o.now + Math.ceil((o.queued / left) * 60_000)

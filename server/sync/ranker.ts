@@ -1,7 +1,7 @@
 import { localDate } from '../calendar/days.ts'
 import type { Database } from '../db/client.ts'
 import type { Logger } from '../logger.ts'
-import type { Budget } from './budget.ts'
+import { usablePerMinute, type Budget } from './budget.ts'
 import { loadCandidates, maintainHorizon } from './claims.ts'
 import type { PlanStrategy, SyncObserver } from './engine.ts'
 import { cadence } from './jobs.ts'
@@ -46,7 +46,6 @@ export interface Ranker {
 export function createRanker(o: RankerOptions): Ranker {
   const upkeep = cadence(o.maintenanceEveryMs)
   const ranking = cadence(o.rankEveryMs)
-  const usablePerMinute = () => (o.budget.limitPerMinute * 60_000) / o.budget.windowMs
   let plan: Plan | undefined
   // Requests sent per planned tier since the plan was made.
   let sent: Record<PlannedTier, number> = { week: 0, month: 0, horizon: 0 }
@@ -91,7 +90,7 @@ export function createRanker(o: RankerOptions): Ranker {
     if (m.added || m.pruned) o.logger.debug(m, 'horizon maintained')
     const t0 = performance.now()
     const control = await o.db.prisma.syncControl.findUnique({ where: { id: 1 }, select: { haltedUntil: true } })
-    plan = computePlan({ ...(await planCounts(o.db.prisma, now, usablePerMinute())), haltedUntil: control?.haltedUntil?.getTime() ?? null })
+    plan = computePlan({ ...(await planCounts(o.db.prisma, now, usablePerMinute(o.budget))), haltedUntil: control?.haltedUntil?.getTime() ?? null })
     sent = { week: 0, month: 0, horizon: 0 }
     o.logger.debug({ ms: Math.round(performance.now() - t0) }, 'planned')
   }
