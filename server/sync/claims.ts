@@ -31,7 +31,6 @@ function nowFirst(at: Date, q: Prisma.Sql): Prisma.Sql {
 
 // The rules of due.ts, built once (constant text: safe as raw SQL).
 const P_TODAY_SYNCED = raw(productsTodayCte(NOW, { syncedOnly: true }))
-const FETCHABLE_TODAY = raw(fetchableSql(NOW, 'p.today'))
 const DUE = raw(dueSql(NOW))
 /** Spare budget: worth a request, and nobody fetched it since it was listed. */
 const EARLY_CLAIMABLE = raw(`${fetchableSql(NOW)} AND f.next_due_at = want.next_due_at`)
@@ -92,6 +91,8 @@ const tierIndexSql = (off: string) => `CASE ${TIERS.map((t, i) => `WHEN ${off} <
 const PLANNED = raw(PLANNED_REASONS.map((r) => `'${r}'`).join(', '))
 /** The tier a pair is served in: its date's offset when it goes stale, or now (policy/deadline.ts dueTier). */
 const DUE_TIER = raw(tierIndexSql(`(f.date - (GREATEST(f.next_due_at, ${NOW}) AT TIME ZONE p.time_zone)::date)`))
+/** What the ranking may list: worth a request, and nobody holds it. */
+const LISTABLE = raw(`${fetchableSql(NOW, 'p.today')} AND (f.claimed_until IS NULL OR f.claimed_until < ${NOW})`)
 
 /**
  * What the ranking (policy/rank.ts) orders, unclaimed and worth a request:
@@ -111,7 +112,7 @@ export async function loadCandidates(db: Db, now: number, limits: Readonly<Recor
         c AS (
           SELECT f.product_id, f.date, p.time_zone, f.next_due_at, f.due_reason, f.forced_at, f.last_slot_start, f.last_fetched_at, ${DUE_TIER} AS tier
           FROM day_fetch_state f JOIN p ON p.id = f.product_id
-          WHERE ${FETCHABLE_TODAY} AND (f.claimed_until IS NULL OR f.claimed_until < ${AT_NOW})),
+          WHERE ${LISTABLE}),
         planned AS (
           SELECT c.*, row_number() OVER (PARTITION BY tier ORDER BY next_due_at, product_id, date) AS n
           FROM c WHERE forced_at IS NULL AND tier > 0 AND due_reason IN (${PLANNED})
@@ -228,8 +229,7 @@ export async function stalenessPosition(db: Db, now: number, productId: number, 
         c AS (
           SELECT f.product_id, f.date, f.next_due_at, ${DUE_TIER} AS tier
           FROM day_fetch_state f JOIN p ON p.id = f.product_id
-          WHERE ${FETCHABLE_TODAY} AND f.forced_at IS NULL AND f.due_reason IN (${PLANNED})
-            AND (f.claimed_until IS NULL OR f.claimed_until < ${AT_NOW})),
+          WHERE ${LISTABLE} AND f.forced_at IS NULL AND f.due_reason IN (${PLANNED})),
         me AS (SELECT * FROM c WHERE product_id = ${productId} AND date = ${date}::date)
         SELECT count(*)::int AS n FROM c, me
         WHERE c.tier = me.tier AND (c.next_due_at, c.product_id, c.date) < (me.next_due_at, me.product_id, me.date)`,
