@@ -3,10 +3,10 @@ import type { Clock } from '../clock.ts'
 import type { PrismaClient } from '../db/client.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import { stalenessPosition } from './claims.ts'
-import { planCounts } from './plan-counts.ts'
+import { planFromDatabase } from './plan-counts.ts'
 import type { DueReason } from './policy/deadline.ts'
 import { explainPair, type Explanation } from './policy/explain.ts'
-import { computePlan, type Plan } from './policy/plan.ts'
+import type { Plan } from './policy/plan.ts'
 
 export interface ExplainOptions {
   prisma: PrismaClient
@@ -26,7 +26,7 @@ export function createExplain(o: ExplainOptions): (productId: number, date: stri
   async function currentPlan(now: number): Promise<Plan> {
     const engine = o.plan?.()
     if (engine) return engine
-    if (!own || now - own.at >= OWN_PLAN_TTL_MS) own = { plan: computePlan(await planCounts(o.prisma, now, o.perMinute)), at: now }
+    if (!own || now - own.at >= OWN_PLAN_TTL_MS) own = { plan: await planFromDatabase(o.prisma, now, o.perMinute), at: now }
     return own.plan
   }
   return async (productId, date) => {

@@ -3,7 +3,7 @@ import { HORIZON_DAYS } from '../calendar/horizon.ts'
 import { Prisma, type Db } from '../db/client.ts'
 import { productsTodayCte } from './due.ts'
 import { PLANNED_REASONS } from './policy/deadline.ts'
-import { byBoundary, SLICE_MS, SLICES, type PlanInput } from './policy/plan.ts'
+import { byBoundary, computePlan, SLICE_MS, SLICES, type Plan, type PlanInput } from './policy/plan.ts'
 
 /**
  * What the plan (policy/plan.ts) counts, in one statement grouped so its
@@ -51,4 +51,10 @@ export async function planCounts(db: Db, now: number, perMinute: number): Promis
       })),
     })),
   }
+}
+
+/** The plan at `now` from the database: the horizon's counts and a 429's halt in force. */
+export async function planFromDatabase(db: Db, now: number, perMinute: number): Promise<Plan> {
+  const [counts, control] = await Promise.all([planCounts(db, now, perMinute), db.syncControl.findUnique({ where: { id: 1 }, select: { haltedUntil: true } })])
+  return computePlan({ ...counts, haltedUntil: control?.haltedUntil?.getTime() ?? null })
 }

@@ -5,8 +5,8 @@ import { usablePerMinute, type Budget } from './budget.ts'
 import { loadCandidates, maintainHorizon } from './claims.ts'
 import type { PlanStrategy, SyncObserver } from './engine.ts'
 import { cadence } from './jobs.ts'
-import { planCounts } from './plan-counts.ts'
-import { computePlan, PLANNED_TIERS, plannedBy, type Plan, type PlannedTier } from './policy/plan.ts'
+import { planFromDatabase } from './plan-counts.ts'
+import { PLANNED_TIERS, plannedBy, type Plan, type PlannedTier } from './policy/plan.ts'
 import type { Ranked } from './policy/rank.ts'
 
 export interface RankerOptions {
@@ -89,8 +89,7 @@ export function createRanker(o: RankerOptions): Ranker {
     upkeep.ran(now)
     if (m.added || m.pruned) o.logger.debug(m, 'horizon maintained')
     const t0 = performance.now()
-    const control = await o.db.prisma.syncControl.findUnique({ where: { id: 1 }, select: { haltedUntil: true } })
-    plan = computePlan({ ...(await planCounts(o.db.prisma, now, usablePerMinute(o.budget))), haltedUntil: control?.haltedUntil?.getTime() ?? null })
+    plan = await planFromDatabase(o.db.prisma, now, usablePerMinute(o.budget))
     sent = { week: 0, month: 0, horizon: 0 }
     o.logger.debug({ ms: Math.round(performance.now() - t0) }, 'planned')
   }
