@@ -2,6 +2,8 @@ import { TIERS, type TierName } from '../server/sync/tiers.ts'
 import type { Needs } from './best-plan.ts'
 import { type DayRow, formatDays } from './sync-days.ts'
 import { formatHourly, type HourRow } from './sync-hourly.ts'
+import type { LiveResult } from './sync-reads.ts'
+import type { ShopperResult } from './sync-shopper.ts'
 
 /** What bench/sync-sim.ts measures, and how RESULTS.md shows it. */
 export interface RunResult {
@@ -14,7 +16,8 @@ export interface RunResult {
 
 export interface SimResult {
   strategy: string
-  scenario: 'steady' | 'run'
+  /** `live`: the smart planner with live checks arriving (`--live-per-hour`), to compare with its steady run. */
+  scenario: 'steady' | 'run' | 'live'
   hours: number
   todayWithinTarget: number
   weekWithinTarget: number
@@ -40,6 +43,10 @@ export interface SimResult {
   /** Per calendar day of a `--days` run (sync-days.ts). */
   days?: DayRow[]
   run?: RunResult
+  /** The demand reads (sync-shopper.ts): read-weighted freshness and bookable accuracy; absent in runs before they were measured. */
+  shopper?: ShopperResult
+  /** Live checks of a `live` run. */
+  live?: LiveResult
 }
 
 export interface CatalogueReport {
@@ -79,6 +86,18 @@ export interface SimReport {
 const HOURLY_WARMUP_SHOWN = 6
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`
+const share = (x: number | null | undefined) => (x == null ? '—' : pct(x))
+const seconds = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`)
+
+const DEMAND_NOTE = (s: ShopperResult) =>
+  `⁴ Reads drawn from the demand model (bench/sync-demand.ts: products by a Zipf law of exponent 1 over a seeded popularity order, days ∝ 1/(1 + days ahead)), ${int(s.readsPerHour)} an hour, performed through the availability service and judged against the partner at that instant. Freshness: the share of reads whose stored day is within its tier's target (${int(s.reads)} reads; ${int(s.weighted.outside)} fall in no tier: days 31–59, today after its last slot, never fetched). Bookable: every slot's bookability for a party of 2 (not started, a price, 2 seats in the slot and in its primary pax type within its min/max) equal to the partner's, and its price where both sell it; reads with a slot shown bookable that is not ${int(s.bookable.withPhantom)}, with one hidden ${int(s.bookable.withHidden)}, with a wrong price ${int(s.bookable.withWrongPrice)}, of a day never fetched ${int(s.bookable.neverFetched)}.`
+
+/** A run with live checks, beside the same planner's run without them. */
+function liveText(r: SimResult, without: SimResult | undefined): string {
+  const l = r.live!
+  const vs = (a: number, b: number | undefined) => (b === undefined ? pct(a) : `${pct(a)} (${((a - b) * 100).toFixed(1)} pt against ${pct(b)} without)`)
+  return `Live checks, ${r.strategy} planner, ${l.perHour} an hour from the demand model, maximum age ${l.maxAgeS} s, answered by the ${l.via === 'hook' ? "service's live checker" : 'run-now stand-in (no live checker on this build)'}: ${int(l.checks)} checks, **${pct(l.fresh)}** answered fresh, latency p50 ${seconds(l.p50Ms)} / p95 **${seconds(l.p95Ms)}** / max ${seconds(l.maxMs)} (simulated time from the check to its answer; ${int(l.checks - l.answered)} unanswered at the end; answers ${JSON.stringify(l.states)}). The scheduled tiers meanwhile: today ${vs(r.todayWithinTarget, without?.todayWithinTarget)}, days 1–7 ${vs(r.weekWithinTarget, without?.weekWithinTarget)}, days 8–30 ${vs(r.monthWithinTarget, without?.monthWithinTarget)}; 429s ${r.rateLimited}, max arrivals in any 60 s ${r.maxArrivalsInAnyWindow}.`
+}
 const int = (x: number) => Math.round(x).toLocaleString('en')
 
 function catalogueSection(c: CatalogueReport, limit: number): string {
@@ -95,6 +114,14 @@ function catalogueSection(c: CatalogueReport, limit: number): string {
     ["today's reads within 15 min", best('today'), (r) => pct(r.todayWithinTarget), '≥ 99 %'],
     ['days 1–7 reads within 4 h', best('week'), (r) => pct(r.weekWithinTarget), '≥ 99 %'],
     ['days 8–30 reads within 24 h', best('month'), (r) => pct(r.monthWithinTarget), '≥ 99 %'],
+    ...(steady.some((r) => r.shopper)
+      ? ([
+          ["demand reads: today's within 15 min ⁴", '', (r) => share(r.shopper?.weighted.today.share), ''],
+          ['demand reads: days 1–7 within 4 h ⁴', '', (r) => share(r.shopper?.weighted.week.share), ''],
+          ['demand reads: days 8–30 within 24 h ⁴', '', (r) => share(r.shopper?.weighted.month.share), ''],
+          ['bookable accuracy: every slot bookable for 2 and priced as the partner ⁴', '', (r) => share(r.shopper?.bookable.accuracy), '≥ 99.5 %'],
+        ] satisfies [string, string, (r: SimResult) => string, string][])
+      : []),
     ['days 31–59: mean age / oldest (h)', '', (r) => `${r.farAvgAgeHours.toFixed(1)} / ${r.farMaxAgeHours.toFixed(1)}`, ''],
     ['closed/empty days re-checked within 24 h', '', (r) => pct(r.closedWithin24h), ''],
     ['accuracy: read equals the partner, whole day', `${pct(c.accuracyRef.budgetSpread.slots)} ¹`, (r) => pct(r.accuracySlots), '≥ 99 %'],
@@ -108,6 +135,14 @@ function catalogueSection(c: CatalogueReport, limit: number): string {
     ['pairs never fetched at the end', '', (r) => String(r.neverFetchedAtEnd), '0'],
   ]
   const body = rows.map(([label, best, f, target]) => `| ${label} | ${best} | ${steady.map(f).join(' | ')} | ${target} |`).join('\n')
+  const lives = c.results
+    .filter((r) => r.scenario === 'live' && r.live)
+    .map((r) =>
+      liveText(
+        r,
+        steady.find((x) => x.strategy === r.strategy),
+      ),
+    )
   const runs = c.results.filter((r) => r.scenario === 'run' && r.run)
   const runText = runs.map((r) => {
     const x = r.run!
@@ -140,6 +175,8 @@ function catalogueSection(c: CatalogueReport, limit: number): string {
           `³ Days 8–30 with days 1–7 at their minute-by-minute bound first: for each instant, the fewest requests days 1–7 must have had in the day before it to be at their bound at every instant of that day (each of their fresh days needs a request of its own within the last 4 h; every shortfall filled at the latest minutes the key had left), and what the rest of the day left after today. The second figure charges days 1–7 only their steady rate (one request per open day each 4 h) and the catch-up after a crunch, which is neither what it takes nor the least, so the two are not reachable together.`,
         ]
       : []),
+    ...(steady.some((r) => r.shopper) ? ['', DEMAND_NOTE(steady.find((r) => r.shopper)!.shopper!)] : []),
+    ...(lives.length ? ['', ...lives] : []),
     ...(runText.length ? ['', ...runText] : []),
     ...steady
       .filter((r) => r.hourly?.length)

@@ -26,6 +26,16 @@
  * Tuesday, follows the dense catalogue's light Monday (most of its closing
  * days); 2026-12-02 with a 48 h warm-up measures a day after a busy one.
  *
+ * Shoppers (sync-shopper.ts): beside the uniform sampled reads, reads drawn
+ * from a demand model (sync-demand.ts: products by a Zipf law, near days
+ * more than far ones) at `--reads-per-hour` (default 1200), counted by the
+ * service's read counter from the warm-up on, and judged while measuring:
+ * read-weighted freshness per tier and bookable accuracy. `--live-per-hour N`
+ * adds, for each catalogue, a smart run with live checks arriving at N an
+ * hour (the issue's rate is 60) from the same model, maximum age
+ * `--live-max-age-s` (default 300): its scheduled tiers compare with the run
+ * without them.
+ *
  * `SIM_DIAG=1` also writes to stderr, every measured hour, the stale open
  * days 8–30 by offset and by when they were last fetched and are due, and at
  * the end the requests by tier and stored outcome.
@@ -52,6 +62,7 @@ import { normalizeServed, storedDay, type NormalSlot } from '../tests/helpers/st
 import { bestOverTime, bestOverTimeSeries, bestShares, dailyNeeds, type BestSample, type Needs } from './best-plan.ts'
 import { naiveStrategy } from './naive-strategy.ts'
 import { prefill } from './prefill.ts'
+import { simShoppers } from './sync-shopper.ts'
 import { dayAccumulator, type SampleCounts } from './sync-days.ts'
 import { hourlyTracker } from './sync-hourly.ts'
 import { formatSimReport, type CatalogueReport, type RunResult, type SimReport, type SimResult } from './sync-report.ts'
@@ -70,6 +81,9 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     day: { type: 'string', default: '2026-12-01' },
     days: { type: 'string' },
+    'reads-per-hour': { type: 'string', default: '1200' },
+    'live-per-hour': { type: 'string' },
+    'live-max-age-s': { type: 'string', default: '300' },
   },
 })
 const PRODUCTS = Number(args.products)
@@ -83,6 +97,10 @@ const RUN_MS = Number(args['run-hours']) * 3_600_000
 const LIMIT = Number(args.limit)
 const LATENCY = parseLatency(args.latency!)
 if (!LATENCY) throw new Error(`--latency must be "n" or "a-b" milliseconds, got ${args.latency}`)
+const READS_PER_HOUR = Number(args['reads-per-hour'])
+const LIVE_PER_HOUR = args['live-per-hour'] === undefined ? undefined : Number(args['live-per-hour'])
+if (LIVE_PER_HOUR !== undefined && !(LIVE_PER_HOUR > 0)) throw new Error(`--live-per-hour must be a positive number, got ${args['live-per-hour']}`)
+const LIVE_MAX_AGE_MS = Number(args['live-max-age-s']) * 1000
 const TZ = 'Asia/Singapore'
 const DAY = args.day!
 if (!/^\d{4}-\d{2}-\d{2}$/.test(DAY)) throw new Error(`--day must be YYYY-MM-DD, got ${DAY}`)
@@ -165,6 +183,8 @@ interface SimOptions {
   shape: CatalogueShape
   /** A run-now of everything at the start of the measured span. */
   runAll?: boolean
+  /** Live checks at LIVE_PER_HOUR while measuring. */
+  live?: boolean
   measureMs: number
   /** The minute-by-minute bound per sample, warm-up included, for the hourly breakdown. */
   bound: BestSample[]
@@ -184,7 +204,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
     ids.map((id) => sandbox.catalogue.timeZone(id)),
   )
   const filled = await prefill(db.prisma, sandbox.catalogue, o.strategy, clock.now())
-  const tag = `[${o.shape}/${o.name}${o.runAll ? '+run' : ''}]`
+  const tag = `[${o.shape}/${o.name}${o.runAll ? '+run' : ''}${o.live ? '+live' : ''}]`
   process.stderr.write(`${tag} pre-filled ${filled} days\n`)
   // Production settings: default margin and in-flight limit; the shared
   // window on the simulated clock (the database's clock cannot be simulated).
@@ -200,11 +220,22 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
     engine: { strategy: o.strategy },
   })
   const engine = sync.engine
+  const shoppers = simShoppers({
+    sync,
+    prisma: db.prisma,
+    catalogue: sandbox.catalogue,
+    clock,
+    timeZone: TZ,
+    perSample: Math.round((READS_PER_HOUR * SAMPLE_EVERY_MS) / 3_600_000),
+    readsPerHour: READS_PER_HOUR,
+    measureFrom: MEASURE_FROM,
+    ...(o.live ? { live: { perHour: LIVE_PER_HOUR!, maxAgeMs: LIVE_MAX_AGE_MS } } : {}),
+  })
   /** Until every request in flight is parked in the sandbox's latency (or answered and written). */
   async function quiesce() {
     for (let stable = 0; stable < 2; ) {
       await new Promise((r) => setImmediate(r))
-      if (engine.inFlight === sandbox.pendingAnswers()) stable++
+      if (engine.inFlight + shoppers.liveInFlight() === sandbox.pendingAnswers()) stable++
       else {
         stable = 0
         await new Promise((r) => setTimeout(r, 1))
@@ -265,6 +296,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
       hourly.sample(now, s)
       if (process.env.SIM_DIAG && measuring && (nextSample - MEASURE_FROM) % 3_600_000 === 0) await staleMonthDiag(db.prisma, now, tag)
       hourly.requests(now, sandbox.stats().perProductDate)
+      await shoppers.sample(now, measuring)
       if (measuring) {
         perDay.totals(now, sandbox.stats())
         perDay.sample(now, s)
@@ -297,6 +329,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
       }
       nextSample += SAMPLE_EVERY_MS
     }
+    if (measuring) await shoppers.step(now)
     const r = await engine.runPass({ settle: false, rerank: false })
     await quiesce()
     if (measuring) {
@@ -319,6 +352,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
       r.nextBudgetAt !== undefined && !idle ? r.nextBudgetAt : undefined,
       idle ? now + IDLE_STEP_MS : undefined,
       nextSample,
+      measuring ? shoppers.nextLiveAt() : undefined,
       end,
     ]
     const next = Math.max(now + 1, Math.min(...candidates.filter((t): t is number => t !== undefined)))
@@ -351,7 +385,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
   await db.close()
   return {
     strategy: o.name,
-    scenario: o.runAll ? 'run' : 'steady',
+    scenario: o.runAll ? 'run' : o.live ? 'live' : 'steady',
     hours: o.measureMs / 3_600_000,
     todayWithinTarget: acc.todayOk / Math.max(1, acc.todayReads),
     weekWithinTarget: acc.weekOk / Math.max(1, acc.weekReads),
@@ -375,6 +409,7 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
     hourly: hourly.rows(),
     ...(DAYS !== undefined ? { days: perDay.rows() } : {}),
     ...(o.runAll ? { run } : {}),
+    ...shoppers.result(),
   }
 }
 
@@ -501,6 +536,11 @@ async function main() {
         }
         cat.results.push(r)
         process.stderr.write(`[${shape}/${name}] done in ${r.realSeconds.toFixed(0)} s: ${JSON.stringify(r)}\n`)
+      }
+      if (LIVE_PER_HOUR !== undefined) {
+        const r = await simulate({ name: 'smart', strategy: smartStrategy, shape, live: true, measureMs: MEASURE_MS, bound }, pg.url, pg.urlFor)
+        cat.results.push(r)
+        process.stderr.write(`[${shape}/smart+live] done in ${r.realSeconds.toFixed(0)} s: ${JSON.stringify(r.live)}\n`)
       }
       if (RUN_MS > 0 && shape === 'sample') {
         const r = await simulate({ name: 'smart', strategy: smartStrategy, shape, runAll: true, measureMs: RUN_MS, bound }, pg.url, pg.urlFor)
