@@ -39,6 +39,11 @@ export interface FigureRow {
   date: string
   machine: string
   note?: string
+  /** Smart's demand reads (sync-shopper.ts): freshness per tier weighted by reads, and bookable accuracy. */
+  weighted?: Tiers<number | undefined>
+  bookable?: number
+  /** Smart's run with live checks: the checks' figures and its scheduled tiers. */
+  live?: { perHour: number; maxAgeS: number; via: string; fresh: number; p50Ms: number | null; p95Ms: number | null; rateLimited: number; tiers: Tiers }
 }
 type Tiers<T = number> = { today: T; week: T; month: T }
 const TIER_KEYS = ['today', 'week', 'month'] as const
@@ -50,6 +55,7 @@ export function rowsOfReport(j: SimReport & { note?: string }): FigureRow[] {
     const of = (name: string) => c.results.find((r) => r.scenario === 'steady' && r.strategy === name)
     const tiers = (r: ReturnType<typeof of>) => (r ? { today: r.todayWithinTarget, week: r.weekWithinTarget, month: r.monthWithinTarget } : undefined)
     const smart = of('smart')
+    const live = c.results.find((r) => r.scenario === 'live' && r.strategy === 'smart' && r.live)
     const b = c.bestInTime
     const days = smart?.days ?? []
     const span =
@@ -69,6 +75,15 @@ export function rowsOfReport(j: SimReport & { note?: string }): FigureRow[] {
       date: j.date.slice(0, 10),
       machine: j.machine ?? `${j.cores} cores`,
       note: j.note,
+    }
+    if (smart?.shopper) {
+      const w = smart.shopper.weighted
+      row.weighted = { today: w.today.share ?? undefined, week: w.week.share ?? undefined, month: w.month.share ?? undefined }
+      row.bookable = smart.shopper.bookable.accuracy
+    }
+    if (live?.live) {
+      const l = live.live
+      row.live = { ...pick(l, 'perHour', 'maxAgeS', 'via', 'fresh', 'p50Ms', 'p95Ms'), rateLimited: live.rateLimited, tiers: tiers(live)! }
     }
     if (days.some((d) => d.bound)) {
       // Over several days the bound is the mean of each day's own; the worst day is the one furthest under its bound.
@@ -92,23 +107,53 @@ export function rowsOfReport(j: SimReport & { note?: string }): FigureRow[] {
   })
 }
 
+function pick<T, K extends keyof T>(o: T, ...keys: K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>
+}
+
 const pct = (x: number | undefined) => (x === undefined ? '—' : `${(x * 100).toFixed(x > 0.999 && x < 1 ? 2 : 1)} %`)
 
-/** The first screen: one line per shape, run and tier. */
+const secs = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`)
+
+/**
+ * The first screen: one line per shape, run and tier. Runs that measured
+ * shoppers add a read-weighted column, a column of the scheduled tiers with
+ * live checks arriving, and lines for bookable accuracy and the live checks.
+ */
 export function formatFigures(rows: readonly FigureRow[]): string {
-  const lines = ['| shape | run | tier | bound | smart | under the bound | naive | commit | date | machine |', '|---|---|---|---:|---:|---:|---:|---|---|---|']
+  const weighted = rows.some((r) => r.weighted)
+  const live = rows.some((r) => r.live)
+  const extra = (w: string, l: string) => `${weighted ? ` ${w} |` : ''}${live ? ` ${l} |` : ''}`
+  const lines = [
+    `| shape | run | tier | bound | smart | under the bound |${extra('smart, read-weighted ⁴', 'smart with live checks ⁵')} naive | commit | date | machine |`,
+    `|---|---|---|---:|---:|---:|${weighted ? '---:|' : ''}${live ? '---:|' : ''}---:|---|---|---|`,
+  ]
   for (const r of rows) {
     for (const k of TIER_KEYS) {
       const under = r.smart ? `${((r.bound[k] - r.smart[k]) * 100).toFixed(1)} pt` : '—'
       const worst = r.worst ? ` (worst day ${r.worst.dates[k]}: ${pct(r.worst.smart[k])} / ${pct(r.worst.bound[k])})` : ''
       const label = k === 'today' ? `${r.shape}${r.note ? ` — ${r.note}` : ''}` : ''
       lines.push(
-        `| ${label} | ${k === 'today' ? r.run : ''} | ${TIER_LABEL[k]} | ${pct(r.bound[k])} | ${pct(r.smart?.[k])}${worst} | ${under} | ${pct(r.naive?.[k])} | ${k === 'today' ? r.commit : ''} | ${k === 'today' ? r.date : ''} | ${k === 'today' ? r.machine : ''} |`,
+        `| ${label} | ${k === 'today' ? r.run : ''} | ${TIER_LABEL[k]} | ${pct(r.bound[k])} | ${pct(r.smart?.[k])}${worst} | ${under} |${extra(pct(r.weighted?.[k]), pct(r.live?.tiers[k]))} ${pct(r.naive?.[k])} | ${k === 'today' ? r.commit : ''} | ${k === 'today' ? r.date : ''} | ${k === 'today' ? r.machine : ''} |`,
+      )
+    }
+    const line = (what: string, smart: string) => lines.push(`| | | ${what} | | ${smart} | |${extra('', '')} | | | |`)
+    if (r.bookable !== undefined) line('bookable accuracy of reads (party of 2, price) ⁴', pct(r.bookable))
+    if (r.live) {
+      const l = r.live
+      line(
+        `live checks, ${l.perHour}/h, max age ${l.maxAgeS} s ⁵`,
+        `${pct(l.fresh)} fresh, p50 ${secs(l.p50Ms)} / p95 ${secs(l.p95Ms)}, ${l.rateLimited} × 429${l.via === 'hook' ? '' : ` (${l.via})`}`,
       )
     }
   }
   return lines.join('\n')
 }
+
+const FOOTNOTES = `⁴ Reads drawn from the demand model (Method, "Shoppers"): freshness per tier as a share of reads, and the
+share of reads whose every slot is bookable for 2 or not, at the price, as the partner has it at that instant.
+⁵ The same planner with live checks arriving (Method, "Shoppers"): its scheduled tiers, and the checks answered
+fresh within their maximum age, their latency and the 429s of that run.`
 
 const REPRODUCE = `## How to reproduce
 
@@ -116,6 +161,8 @@ const REPRODUCE = `## How to reproduce
 npm ci
 # one shape, one measured day at full size (450 products, 30 requests/min; ~1 h on 2 cores)
 npm run bench:sync -- --catalogue dense --strategies smart --hours 12 --warmup-hours 24 --run-hours 0
+# the same with a second run that has live checks arriving at 60 an hour (Method, "Shoppers")
+npm run bench:sync -- --catalogue dense --strategies smart --hours 12 --warmup-hours 24 --run-hours 0 --live-per-hour 60
 # a week of consecutive days, scaled (90 products at 6/min keeps the products per request), into this page's inputs
 npm run bench:sync -- --catalogue zones --products 90 --limit 6 --days 7 --warmup-hours 12 --run-hours 0 --strategies smart --out bench/results/zones-week-90x6.json
 npm run bench:results   # rewrites this first screen from bench/results/*.json
@@ -145,7 +192,23 @@ in their last 4 h, days 8–30 what is left after the least days 1–7 must take
 fluid (any request of the window counts for any day of the tier), so it errs high; \`npm run bench:bound\`
 charges days 1–7 per day as a linear program (one zone only). **naive** is a fixed-interval schedule
 through the same engine (bench/naive-strategy.ts). The history of changes and their figures:
-[HISTORY.md](HISTORY.md).`
+[HISTORY.md](HISTORY.md).
+
+**Shoppers** (bench/sync-demand.ts, sync-shopper.ts): beside the uniform reads above, reads are drawn from
+a demand model at \`--reads-per-hour\` (default 1,200, drawn at each 5-minute sample): the product by a
+Zipf law of exponent 1 (the product of popularity rank k read in proportion to 1/k; the ranks a seeded
+shuffle of the catalogue, the same in every run on it), the day independently in proportion to 1/(1 + days
+ahead) over the 60-day horizon (most reads for the next days, a long tail rather than none far out: today
+21 %, days 1–7 37 %, days 8–30 28 %, days 31–59 14 %, near the uniform reads' fixed 15 / 40 / 35 / 10 %).
+Each read goes to the service's read counter from the warm-up on, and while measuring through the
+availability service as \`/slots\` answers it. **Read-weighted freshness** is the share of those reads whose
+stored day is within its tier's target (the tiers classed as above). **Bookable accuracy** is the share of
+reads where every slot's bookability for a party of 2 (not started, priced, 2 seats in the slot and in its
+primary pax type within its min/max) equals the partner's at that instant, and so does the price of every
+slot both sell (the public API's slot price). With \`--live-per-hour N\` a second smart run has live checks
+arriving as a Poisson process at N an hour, of days drawn from the same model, each asking for a day at
+most \`--live-max-age-s\` (default 300 s) old: the share answered fresh, the simulated time from the check
+to its answer, and that run's scheduled tiers beside the run without checks.`
 
 export function firstScreen(rows: readonly FigureRow[], recordedSource: string | undefined): string {
   return [
@@ -157,6 +220,7 @@ export function firstScreen(rows: readonly FigureRow[], recordedSource: string |
     "the mean of its days and, in brackets, its worst day against that day's bound.",
     '',
     formatFigures(rows),
+    ...(rows.some((r) => r.weighted || r.live) ? ['', FOOTNOTES] : []),
     ...(recordedSource ? ['', `Rows with no run JSON in bench/results: ${recordedSource}`] : []),
     '',
     REPRODUCE,

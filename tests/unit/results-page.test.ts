@@ -72,3 +72,60 @@ describe('results page: the first screen from the bench JSON', () => {
     expect(page.indexOf('## How to reproduce')).toBeGreaterThan(page.indexOf('| zones'))
   })
 })
+
+describe('results page: what shoppers see, when a run measured it', () => {
+  const shopper = (week: number | null, bookable: number): NonNullable<SimResult['shopper']> => ({
+    readsPerHour: 1200,
+    reads: 100,
+    weighted: {
+      today: { reads: 10, within: 10, share: 1 },
+      week: { reads: 10, within: 9, share: week },
+      month: { reads: 0, within: 0, share: null },
+      closed: { reads: 1, within: 1, share: 1 },
+      outside: 3,
+    },
+    bookable: { reads: 100, accuracy: bookable, withPhantom: 1, withHidden: 0, withWrongPrice: 0, neverFetched: 0 },
+  })
+  const steady = { strategy: 'smart', scenario: 'steady', hours: 12, todayWithinTarget: 1, weekWithinTarget: 0.5, monthWithinTarget: 0.4, rateLimited: 0 }
+  const withShoppers = {
+    ...report,
+    catalogues: [
+      {
+        ...report.catalogues[0]!,
+        results: [
+          { ...steady, shopper: shopper(0.9, 0.996) } as SimResult,
+          {
+            ...steady,
+            scenario: 'live',
+            weekWithinTarget: 0.49,
+            rateLimited: 0,
+            live: { perHour: 60, maxAgeS: 300, via: 'hook', checks: 60, answered: 60, fresh: 0.995, p50Ms: 1200, p95Ms: 3800, maxMs: 4100, states: {} },
+          } as SimResult,
+        ],
+      },
+    ],
+  }
+
+  it('adds the read-weighted and live-check columns and the bookable and live lines, with their footnotes', () => {
+    const [row] = rowsOfReport(withShoppers)
+    expect(row!.weighted).toEqual({ today: 1, week: 0.9, month: undefined })
+    expect(row!.bookable).toBe(0.996)
+    expect(row!.live!.tiers.week).toBe(0.49)
+    const table = formatFigures([row!])
+    expect(table).toContain('| smart, read-weighted ⁴ | smart with live checks ⁵ | naive |')
+    expect(table).toContain('| days 1–7 (4 h) | 100.0 % | 50.0 % | 50.0 pt | 90.0 % | 49.0 % | — |')
+    expect(table).toContain('| days 8–30 (24 h) | 100.0 % | 40.0 % | 60.0 pt | — | 40.0 % | — |')
+    expect(table).toContain('| | | bookable accuracy of reads (party of 2, price) ⁴ | | 99.6 % |')
+    expect(table).toContain('| | | live checks, 60/h, max age 300 s ⁵ | | 99.5 % fresh, p50 1.2 s / p95 3.8 s, 0 × 429 |')
+    // Every line has as many cells as the header.
+    const cells = (l: string) => l.split('|').length
+    for (const l of table.split('\n')) expect(cells(l)).toBe(cells(table.split('\n')[0]!))
+    expect(firstScreen([row!], undefined)).toContain('⁴ Reads drawn from the demand model')
+  })
+
+  it('a run without shoppers keeps the table it had', () => {
+    const table = formatFigures(rowsOfReport(report))
+    expect(table.split('\n')[0]).toBe('| shape | run | tier | bound | smart | under the bound | naive | commit | date | machine |')
+    expect(firstScreen(rowsOfReport(report), undefined)).not.toContain('⁴ Reads drawn')
+  })
+})
