@@ -116,9 +116,9 @@ function catalogueSection(c: CatalogueReport, limit: number): string {
     ['days 8–30 reads within 24 h', best('month'), (r) => pct(r.monthWithinTarget), '≥ 99 %'],
     ...(steady.some((r) => r.shopper)
       ? ([
-          ["demand reads: today's within 15 min ⁴", '', (r) => share(r.shopper?.weighted.today.share), ''],
-          ['demand reads: days 1–7 within 4 h ⁴', '', (r) => share(r.shopper?.weighted.week.share), ''],
-          ['demand reads: days 8–30 within 24 h ⁴', '', (r) => share(r.shopper?.weighted.month.share), ''],
+          ["read-weighted: today's reads within 15 min ⁴", '', (r) => share(r.shopper?.weighted.today.share), ''],
+          ['read-weighted: days 1–7 reads within 4 h ⁴', '', (r) => share(r.shopper?.weighted.week.share), ''],
+          ['read-weighted: days 8–30 reads within 24 h ⁴', '', (r) => share(r.shopper?.weighted.month.share), ''],
           ['bookable accuracy: every slot bookable for 2 and priced as the partner ⁴', '', (r) => share(r.shopper?.bookable.accuracy), '≥ 99.5 %'],
         ] satisfies [string, string, (r: SimResult) => string, string][])
       : []),

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { bookable, bookableAccuracy, compareBookable, liveStats, percentile, readFreshness, readTier, type ReadState } from '../../bench/sync-reads.ts'
+import { partnerView } from '../../bench/sync-shopper.ts'
 import type { SlotView } from '../../server/availability/types.ts'
+import { zonedTimeToInstant } from '../../server/calendar/days.ts'
+import { createCatalogue } from '../../server/sandbox/catalogue.ts'
 
 const H = 3_600_000
 const NOW = Date.UTC(2026, 11, 1, 4, 0) // 12:00 in Singapore
@@ -83,6 +86,35 @@ describe('bookable accuracy: a read against the partner at that instant', () => 
     acc.add({ agree: false, phantom: 0, hidden: 3, wrongPrice: 0 }, true)
     acc.add({ agree: true, phantom: 0, hidden: 0, wrongPrice: 0 }, false)
     expect(acc.result()).toEqual({ reads: 4, accuracy: 0.5, withPhantom: 1, withHidden: 1, withWrongPrice: 1, neverFetched: 1 })
+  })
+})
+
+describe("the partner's view of a day, as /slots would answer it fetched now", () => {
+  const TZ = 'Asia/Singapore'
+  const cat = createCatalogue({ seed: 1, products: 0, timeZone: TZ })
+  const at = (time: string) => zonedTimeToInstant('2026-12-01', time, TZ)
+  const startOf = (s: SlotView) => zonedTimeToInstant(s.startDate, s.startTime, TZ)
+
+  it("prices each slot by the public API's rule: product 14's flagged adult, listed first", () => {
+    const view = partnerView(cat, 14, '2026-12-01', at('03:00'))
+    expect(view.map((s) => s.startTime)).toEqual(['04:00', '04:30', '05:00', '05:30', '06:00', '06:30', '07:00', '07:30', '08:00'])
+    for (const s of view) {
+      expect(s.paxAvailability[0]!.type).toBe('ADULT_12~99')
+      expect(s.price).toEqual(s.paxAvailability[0]!.price)
+    }
+  })
+
+  it('a day read as fetched before its first slots started agrees with the partner after they started: started slots are nobody’s to book', () => {
+    const stale = partnerView(cat, 14, '2026-12-01', at('03:50'))
+    const truth = partnerView(cat, 14, '2026-12-01', at('05:10'))
+    expect(stale).toHaveLength(9)
+    expect(truth).toHaveLength(6)
+    expect(compareBookable(stale, truth, startOf, at('05:10'))).toEqual({ agree: true, phantom: 0, hidden: 0, wrongPrice: 0 })
+    // The same stale day read at 03:55, before any started, against a partner that has sold nothing out either: still agrees.
+    expect(compareBookable(stale, partnerView(cat, 14, '2026-12-01', at('03:55')), startOf, at('03:55')).agree).toBe(true)
+    // Product 14's price changes by day: another day's answer for the same slot ids would be a wrong price everywhere.
+    const otherDay = partnerView(cat, 14, '2026-12-03', at('03:50')).map((s) => ({ ...s, providerSlotId: s.providerSlotId.replace('12-03', '12-01') }))
+    expect(compareBookable(otherDay, stale, startOf, at('03:50'))).toMatchObject({ agree: false, wrongPrice: 9 })
   })
 })
 
