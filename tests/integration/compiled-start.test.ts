@@ -214,6 +214,31 @@ describe('a production install (`npm ci --omit=dev`, then `npm start`)', () => {
     }
   }, 90_000)
 
+  it('`npm run sandbox` runs the partner sandbox from the build too', async () => {
+    const child = spawn('npm', ['run', 'sandbox', '--silent'], { cwd: prodDir, env: { ...env, SANDBOX_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (out += d))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no banner:\n${out}`)), 30_000)
+        void exited.then((code) => reject(new Error(`exited with ${code}:\n${out}`)))
+        child.stdout.on('data', () => {
+          const m = /running at (http:\/\/\S+)/.exec(out)
+          if (m) {
+            clearTimeout(timer)
+            resolve(m[1]!)
+          }
+        })
+      })
+      expect((await fetch(`${url}/__sandbox/stats`)).status).toBe(200)
+    } finally {
+      child.kill('SIGTERM')
+    }
+    expect(await exited).toBe(0)
+  })
+
   it('without a build, `npm start` says how to make one instead of failing on a missing tool', async () => {
     fs.renameSync(path.join(prodDir, 'dist'), path.join(prodDir, 'dist.away'))
     try {
