@@ -115,6 +115,9 @@ export function attachFieldDocs(router: ts.TypeNode, docs: FieldDocs): string[] 
   const undocumented: string[] = []
   const note = (node: ts.Node, key: string, required: boolean) => {
     const doc = docs.get(key)
+    // Declaration emit keeps the comment of a property written out in the
+    // router's own object literal (the root router's entries): printed from there.
+    if (ts.getJSDocCommentsAndTags(ts.getOriginalNode(node)).length > 0) return
     // One line: the printer does not indent the lines of a comment it is handed.
     if (doc) ts.addSyntheticLeadingComment(node, ts.SyntaxKind.MultiLineCommentTrivia, `* ${doc.replace(/\s+/g, ' ').replaceAll('*/', '*\\/')} `, true)
     else if (required) undocumented.push(key)

@@ -32,7 +32,6 @@ export type AppRouter = TRPCBuiltRouter<{
     transformer: true;
 }, TRPCDecorateCreateRouterOptions<{
     /** Stored availability: a day's slots, the open dates, the change feed. Public. */
-    /** Stored availability: a day's slots, the open dates, the change feed. Public. */
     availability: TRPCBuiltRouter<{
         ctx: object;
         meta: object;
@@ -166,7 +165,6 @@ export type AppRouter = TRPCBuiltRouter<{
             errorShape: ErrorShape;
         }>;
     }>>;
-    /** The sync engine: status and its views (public), pause, resume and run (admin). */
     /** The sync engine: status and its views (public), pause, resume and run (admin). */
     sync: TRPCBuiltRouter<{
         ctx: object;
@@ -450,7 +448,6 @@ export type AppRouter = TRPCBuiltRouter<{
         }>;
     }>>;
     /** Liveness and readiness, as `/health` and `/ready`. */
-    /** Liveness and readiness, as `/health` and `/ready`. */
     health: TRPCBuiltRouter<{
         ctx: object;
         meta: object;
@@ -486,7 +483,6 @@ export type AppRouter = TRPCBuiltRouter<{
             errorShape: ErrorShape;
         }>;
     }>>;
-    /** The catalogue of synced products (admin). */
     /** The catalogue of synced products (admin). */
     products: TRPCBuiltRouter<{
         ctx: object;
@@ -556,7 +552,6 @@ export type AppRouter = TRPCBuiltRouter<{
             errorShape: ErrorShape;
         }>;
     }>>;
-    /** The audit trail of admin actions (admin). */
     /** The audit trail of admin actions (admin). */
     admin: TRPCBuiltRouter<{
         ctx: object;
