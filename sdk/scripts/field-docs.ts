@@ -33,6 +33,7 @@ export function collectFieldDocs(program: ts.Program, file: string): FieldDocs {
     })
   const docs: FieldDocs = new Map()
   const walk = (type: ts.Type, key: string, depth: number): void => {
+    // A guard, not a limit the payloads come near: a self-referential type would recurse for ever.
     if (depth > 24) return
     if (type.isUnionOrIntersection()) {
       for (const t of type.types) walk(t, key, depth + 1)
@@ -78,6 +79,7 @@ function docOf(symbol: ts.Symbol, checker: ts.TypeChecker): string | undefined {
 /** The outermost `.meta({ description: '…' })` of a zod schema expression, through the variables it starts from. */
 function metaDescription(start: ts.Expression, checker: ts.TypeChecker): string | undefined {
   let expr: ts.Expression = start
+  // A few variables deep at most (`x = y.optional()`, `y = z.string().meta()`); the bound stops a cycle.
   for (let hops = 0; hops < 8; ) {
     if (ts.isCallExpression(expr)) {
       if (ts.isPropertyAccessExpression(expr.expression) && expr.expression.name.text === 'meta') {

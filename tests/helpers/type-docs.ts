@@ -36,6 +36,7 @@ export function sdkFieldDocs(opts: { probeFile: string; specifier: string; optio
   const report: DocReport = { checked: [], undocumented: [] }
   const isOwn = (s: ts.Symbol) => (s.declarations ?? []).some((d) => opts.own(d.getSourceFile().fileName))
   const walk = (type: ts.Type, key: string, depth: number): void => {
+    // A guard, not a limit the payloads come near: a self-referential type would recurse for ever.
     if (depth > 24) return
     if (type.isUnionOrIntersection()) {
       for (const t of type.types) walk(t, key, depth + 1)
