@@ -3,7 +3,7 @@
 // run by `node`, so that it works with no TypeScript loader installed.
 //
 //   node scripts/dev-tools.mjs postinstall   generate the Prisma client, when the prisma CLI is installed
-//   node scripts/dev-tools.mjs prestart      rebuild dist/ when tsup is installed; else require a built dist/
+//   node scripts/dev-tools.mjs prestart      rebuild dist/ when tsup is installed; else require a built dist/ (npm start, npm run sandbox)
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'

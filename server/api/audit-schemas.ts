@@ -13,7 +13,12 @@ const auditLimitSchema = z
   .meta({ description: `How many of the last actions (default ${AUDIT_DEFAULT_LIMIT})` })
 
 /** tRPC `admin.audit`: no input means the last 50. */
-export const auditInput = z.strictObject({ limit: auditLimitSchema.optional() }).optional()
+export const auditInput = z
+  .strictObject({
+    /** How many of the last actions (1 to 500; default 50). */
+    limit: auditLimitSchema.optional(),
+  })
+  .optional()
 
 /** `GET /api/v1/audit?limit=`: digits become a number; anything else stays text so the schema names `limit`. */
 export const auditQuery = z.object({
@@ -30,4 +35,9 @@ export const adminActionSchema = z
   })
   .meta({ id: 'AdminAction' })
 
-export const auditResultSchema = z.object({ actions: z.array(adminActionSchema) }).meta({ id: 'AuditResult' })
+export const auditResultSchema = z
+  .object({
+    /** The last admin actions, newest first. */
+    actions: z.array(adminActionSchema),
+  })
+  .meta({ id: 'AuditResult' })

@@ -4,13 +4,18 @@ import { isValidDate } from '../calendar/days.ts'
 import { parseEventId } from '../changes/event.ts'
 import { isValidTimeZone } from '../config.ts'
 import { ERROR_CODES } from '../errors.ts'
-import { TIER_NAMES } from '../sync/tiers.ts'
 
 /**
  * The zod schemas both faces share: tRPC validates inputs with them, the REST
  * routes hand the same inputs to the same procedures, and the OpenAPI
  * document is generated from them. The view types in services.ts are
  * inferred from the output schemas, so docs and code cannot disagree.
+ *
+ * Every field a client sees has a doc: its `.meta({ description })` (the
+ * OpenAPI document's, which the SDK's types carry too), else a TSDoc comment
+ * (the SDK's only; an editor shows it on hover). sdk/scripts/field-docs.ts
+ * copies them into the SDK; tests/unit/sdk-field-docs.test.ts fails on a
+ * field without one.
  */
 
 // The product id is a Postgres integer: anything above would fail in SQL, not here.
@@ -86,6 +91,7 @@ export const productIdListSchema = z.array(productIdSchema, { error: 'must be a 
 export const changesInput = z
   .object(
     {
+      /** Only these products' changes (default: every product). */
       productIds: productIdListSchema.optional(),
       lastEventId: eventIdSchema.optional(),
     },
@@ -97,20 +103,29 @@ export const changesInput = z
 
 export const priceSchema = z
   .object({
+    /** What the customer pays, in `currencyCode`. */
     finalPrice: z.number().meta({ example: 242.14 }),
+    /** ISO 4217 code, three letters, as the partner sends it. */
     currencyCode: z.string().meta({ example: 'SGD' }),
+    /** The price before any discount (the partner's retail price); equal to `finalPrice` when there is none. */
     originalPrice: z.number().meta({ example: 242.14 }),
   })
   .meta({ id: 'Price', description: 'Money as JSON numbers with at most two decimals' })
 
 export const paxSchema = z
   .object({
+    /** The partner's pax type code, unique within the slot (with the age range it covers, if any). */
     type: z.string().meta({ example: 'ADULT_12~99' }),
+    /** Its display name, as the partner sends it. */
     name: z.string(),
+    /** Its description, as the partner sends it; empty when it sends none. */
     description: z.string(),
     price: priceSchema,
+    /** The fewest tickets of this type one booking may hold. */
     min: z.number().int(),
+    /** The most tickets of this type one booking may hold. */
     max: z.number().int(),
+    /** Tickets of this type left, when the day was fetched. */
     remaining: z.number().int(),
     isPrimary: z.boolean().meta({ description: 'Flagged primary by the partner' }),
   })
@@ -119,10 +134,14 @@ export const paxSchema = z
 export const slotSchema = z
   .object({
     startTime: z.string().meta({ example: '04:00', description: 'HH:mm, product-local' }),
+    /** The slot's day, YYYY-MM-DD, product-local. */
     startDate: z.string().meta({ example: '2026-12-01' }),
+    /** HH:mm, product-local, as the partner sends it (so far always equal to `startTime`: do not rely on it). */
     endTime: z.string(),
+    /** The partner's stable id of the slot (product, date, time). */
     providerSlotId: z.string(),
     price: priceSchema.nullable().meta({ description: "The primary pax type's price; null for a slot without pax types" }),
+    /** Places left in the slot as a whole, when the day was fetched. */
     remaining: z.number().int(),
     paxAvailability: z.array(paxSchema).meta({ description: 'Primary first, then by type' }),
   })
@@ -137,11 +156,26 @@ export const freshnessSchema = z
   })
   .meta({ id: 'Freshness' })
 
-export const slotsResultSchema = z.object({ slots: z.array(slotSchema), freshness: freshnessSchema }).meta({ id: 'SlotsResult' })
+export const slotsResultSchema = z
+  .object({
+    /** The day's slots by start time; empty when the day is closed, sold out, or not fetched yet (`freshness.state: 'never'`). */
+    slots: z.array(slotSchema),
+    /** How old the stored answer is. */
+    freshness: freshnessSchema,
+  })
+  .meta({ id: 'SlotsResult' })
 
 export const datesResultSchema = z
   .object({
-    dates: z.array(z.object({ date: z.string().meta({ example: '2026-12-01' }), price: priceSchema })),
+    /** The days with a slot left, ascending. */
+    dates: z.array(
+      z.object({
+        /** YYYY-MM-DD, product-local. */
+        date: z.string().meta({ example: '2026-12-01' }),
+        /** The lowest slot price that day. */
+        price: priceSchema,
+      }),
+    ),
     pending: z
       .array(z.string().meta({ example: '2026-12-09' }))
       .meta({ description: 'Days of the horizon never fetched yet, ascending: absent from `dates` because unknown, not because closed' }),
@@ -149,138 +183,61 @@ export const datesResultSchema = z
   })
   .meta({ id: 'DatesResult', description: 'Days from today to today + 59 with a slot left; price = lowest slot price that day' })
 
-export const syncStateSchema = z
-  .object({
-    paused: z.boolean(),
-    productId: z.number().int().optional(),
-    changedAt: z.string(),
-    pausedProducts: z.array(z.number().int()).meta({ description: 'Products paused on their own while sync as a whole runs' }),
-    haltedUntil: z.string().nullable().meta({ description: "A partner 429's halt still in force; a global resume lifts it" }),
-  })
-  .meta({ id: 'SyncState' })
-
-// Every tier is always present, so the key is the closed set of names, not any string.
-
-export const tierCountsSchema = z.object({
-  total: z.number().int(),
-  fresh: z.number().int(),
-  due: z.number().int(),
-  overdue: z.number().int(),
-  oldestFetchedAt: z.string().nullable().meta({ description: "The oldest successful fetch among the tier's days (null: none fetched yet)" }),
-})
-
-export const domainSyncStatusSchema = z
-  .object({
-    paused: z.boolean(),
-    pausedProducts: z.array(z.number().int()),
-    running: z.boolean(),
-    queue: z.number().int().meta({ description: '(product, date) pairs the engine will still fetch: due now, queued by run, or in flight until written' }),
-    inFlight: z.number().int(),
-    queued: z.number().int().meta({ description: '(product, date) pairs queued by run and not yet fetched' }),
-    neverFetched: z.number().int().meta({ description: '(product, date) pairs in the horizon never fetched yet' }),
-    tiers: z.record(z.string(), tierCountsSchema),
-    run: z
-      .object({ queued: z.number().int(), etaAt: z.string().nullable() })
-      .meta({ description: 'A "run now" backlog: pairs left and when they should all be fetched, at the budget today\'s days leave' }),
-    budget: z.object({
-      limitPerMinute: z.number().int(),
-      usedLastMinute: z.number().int(),
-      leftThisMinute: z.number().int(),
-      usedToday: z.number().int(),
-      leftToday: z.number().int(),
-      haltedUntil: z.string().nullable(),
-    }),
-    lastSuccessAt: z.string().nullable(),
-    lastError: z.object({ at: z.string(), message: z.string() }).nullable(),
-    oldestServedFetchedAt: z
-      .string()
-      .nullable()
-      .meta({ description: 'The oldest successful fetch among the days served; days never fetched are not in it: read it with `neverFetched`' }),
-    products: z.object({ active: z.number().int(), paused: z.number().int() }),
-    failingProducts: z
-      .array(
-        z.object({
-          productId: z.number().int(),
-          failingDays: z.number().int(),
-          lastSuccessAt: z.string().nullable(),
-          lastError: z.string().nullable(),
-          lastErrorAt: z.string().nullable(),
-        }),
-      )
-      .meta({ description: 'Products whose latest fetch of some day failed (at most 50, most recent first), with their last success and last error' }),
-    partner: z
-      .object({
-        host: z.string(),
-        sandbox: z.boolean(),
-        state: z.enum(['ok', 'backing-off']),
-        consecutiveFailures: z.number().int(),
-        nextProbeAt: z.string().nullable(),
-      })
-      .meta({ description: 'The partner, host only; `backing-off` after persistent failures: one probe per interval until it answers' }),
-  })
-  .meta({ description: 'What the sync domain answers (server/sync/types.ts); the API adds `firstPass` (syncStatusSchema)' })
-
-export const firstPassSchema = z
-  .object({
-    pairs: z.number().int().meta({ description: '(product, day) pairs of the horizon' }),
-    fetched: z.number().int().meta({ description: 'Pairs fetched at least once' }),
-    neverFetched: z.number().int().meta({ description: 'Pairs never fetched yet (the first pass is done at 0)' }),
-    perMinute: z.number().meta({
-      description: 'Pairs fetched for the first time per minute, as used for `etaAt`: observed over the last minutes, else from the partner budget',
-    }),
-    pace: z.enum(['observed', 'budget']).meta({ description: 'Where `perMinute` comes from' }),
-    etaAt: z
-      .string()
-      .nullable()
-      .meta({ description: 'When every pair should have been fetched once at that pace (ISO); null when done, paused or not advancing' }),
-  })
-  .meta({ id: 'FirstPass', description: 'The first pass: every (product, day) pair of the horizon fetched once, and when it should end' })
-
-export const syncStatusSchema = domainSyncStatusSchema
-  .extend({
-    // Every tier is always present, so the key is the closed set of names, not any string.
-    tiers: z
-      .record(z.enum(TIER_NAMES), tierCountsSchema)
-      .meta({ description: 'Pair counts per freshness tier, each against its own target age (the tiers’ day ranges and targets: sync.freshness `tiers`)' }),
-    firstPass: firstPassSchema,
-  })
-  .meta({ id: 'SyncStatus' })
-
-export const runResultSchema = z.object({ queued: z.number().int() }).meta({ id: 'RunResult' })
-
 export const productSchema = z
   .object({
+    /** The partner's product id. */
     id: z.number().int().meta({ example: 14 }),
+    /** Its IANA time zone: its calendar days are local to it. */
     timeZone: z.string().meta({ example: 'Asia/Singapore' }),
+    /** Paused on its own (sync pause with its productId). */
     paused: z.boolean(),
     addedAt: z.string().meta({ description: 'When the product was added (ISO)' }),
     lastSuccessAt: z.string().nullable().meta({ description: 'Its latest successful fetch of any day (ISO)' }),
     lastError: z.string().nullable().meta({ description: 'The error of its latest failing day, if any' }),
   })
   .meta({ id: 'Product' })
-export const productsResultSchema = z.object({ products: z.array(productSchema) }).meta({ id: 'ProductsResult' })
-export const productRemovedSchema = z.object({ removed: z.number().int() }).meta({ id: 'ProductRemoved' })
+export const productsResultSchema = z
+  .object({
+    /** Every product in the catalogue, by id. */
+    products: z.array(productSchema),
+  })
+  .meta({ id: 'ProductsResult' })
+export const productRemovedSchema = z
+  .object({
+    /** The id of the product removed (an unknown one is a NOT_FOUND error instead). */
+    removed: z.number().int(),
+  })
+  .meta({ id: 'ProductRemoved' })
 
 export const changeEventSchema = z
   .object({
     id: z.number().int().meta({ description: 'Grows with every event; resume after the last one seen' }),
+    /** The product whose day changed. */
     productId: z.number().int(),
+    /** The day that changed, YYYY-MM-DD, product-local. */
     date: z.string().meta({ example: '2026-12-01' }),
     fetchedAt: z.string().meta({ description: 'When the partner answered (ISO)' }),
+    /** Slots in the new answer that the stored day did not have. */
     slotsAdded: z.number().int(),
+    /** Slots the stored day had that the new answer does not. */
     slotsRemoved: z.number().int(),
+    /** Slots in both whose own fields or pax types (places, prices) differ. */
     slotsChanged: z.number().int(),
     soldOut: z.boolean().meta({ description: 'The day went from some remaining to none' }),
   })
   .meta({ id: 'ChangeEvent' })
 
 export const liveSchema = z.object({
+  /** The process is working; false: restart it. */
   ok: z.boolean(),
   reason: z.string().optional().meta({ description: 'Why not live: the embedded database has not recovered for minutes (restart the service)' }),
 })
 export const readySchema = z.object({
+  /** It can serve requests now (the database answers and is migrated, not shutting down). */
   ready: z.boolean(),
+  /** The database answers. */
   database: z.boolean(),
+  /** Every migration of this version has been applied. */
   migrations: z.boolean(),
   reason: z.string().optional().meta({ description: 'Why not ready: database unreachable, schema not migrated yet, shutting down' }),
 })

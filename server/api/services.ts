@@ -5,8 +5,6 @@ import type * as Sync from '../sync/types.ts'
 import type {
   changeEventSchema,
   datesResultSchema,
-  domainSyncStatusSchema,
-  firstPassSchema,
   freshnessSchema,
   paxSchema,
   priceSchema,
@@ -16,13 +14,10 @@ import type {
   liveSchema,
   readySchema,
   runRequestSchema,
-  runResultSchema,
   slotSchema,
   slotsResultSchema,
-  syncStateSchema,
-  syncStatusSchema,
-  tierCountsSchema,
 } from './schemas.ts'
+import type { domainSyncStatusSchema, firstPassSchema, runResultSchema, syncStateSchema, syncStatusSchema, tierCountsSchema } from './sync-schemas.ts'
 import type { SyncReadService } from './sync-read-schemas.ts'
 import type { auditResultSchema } from './audit-schemas.ts'
 import type { AuditEntry } from '../audit/service.ts'

@@ -5,7 +5,8 @@ import type { Attributes, Span, TraceAPI } from '@opentelemetry/api'
  * fetches, the route name of an HTTP span). It imports nothing of
  * OpenTelemetry at run time: server/otel.ts hands the API in when tracing is
  * on (OTEL_* set), and until then each call is one check of a variable, so a
- * service without tracing loads no OpenTelemetry module at all.
+ * service without tracing loads nothing of the OpenTelemetry SDK (prom-client
+ * alone loads the API, a no-op without an SDK).
  */
 let traceApi: TraceAPI | undefined
 

@@ -2,7 +2,7 @@ import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client'
 import superjson from 'superjson'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { AppRouter } from '../../server/api/routers/index.ts'
-import { syncStateSchema, syncStatusSchema } from '../../server/api/schemas.ts'
+import { syncStateSchema, syncStatusSchema } from '../../server/api/sync-schemas.ts'
 import { ADMIN_TOKEN, createTestApi, fakeSyncService, type SyncCall, type TestApi } from '../helpers/api.ts'
 
 // The sync procedures over a SyncService test double: this file pins the

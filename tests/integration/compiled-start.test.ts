@@ -1,10 +1,12 @@
 import { execFile, execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
+import { isBuiltin } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startOtlpReceiver } from '../helpers/otlp.ts'
 import { ROOT, startProcess, startupRecord } from '../helpers/process.ts'
 
 // The build goes inside the checkout (as dist/ does), so that the bundle's
@@ -33,6 +35,44 @@ describe('the compiled server (`npm run build`, then `npm start`)', () => {
       expect(js, f).not.toMatch(/from\s*["'][^"']+\.ts["']/)
       expect(js, f).not.toMatch(/["']tsx(\/[^"']*)?["']/)
     }
+  })
+
+  it('bundles what is no runtime dependency: every bare import left in dist/ is a dependency or a Node module', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
+    const packageOf = (spec: string) =>
+      spec
+        .split('/')
+        .slice(0, spec.startsWith('@') ? 2 : 1)
+        .join('/')
+    const bare = new Set<string>()
+    for (const f of fs.readdirSync(outDir).filter((f) => f.endsWith('.js'))) {
+      const js = fs.readFileSync(path.join(outDir, f), 'utf8')
+      for (const m of js.matchAll(/(?:^import[^;'"]*?from\s*|^import\s*|\bimport\(|__require\()["']([^"'./][^"']*)["']/gm)) bare.add(packageOf(m[1]!))
+    }
+    const builtin = (name: string) => name.startsWith('node:') || isBuiltin(name)
+    // debug (bundled for the instrumentations) asks for supports-color inside a try: optional.
+    const missing = [...bare].filter((n) => !builtin(n) && !(n in pkg.dependencies) && n !== 'supports-color')
+    expect(missing).toEqual([])
+    expect(bare).toContain('fastify')
+  })
+
+  it('keeps tracing in a chunk of its own: what main.js loads without OTEL_* holds no OpenTelemetry code', () => {
+    const read = (f: string) => fs.readFileSync(path.join(outDir, f), 'utf8')
+    const otel = /import\("\.\/(otel-[^"]+)"\)/.exec(read('main.js'))![1]!
+    // Every chunk main.js can reach, statically or by import(), but through otel.ts's chunk.
+    const imports = (f: string) => [...read(f).matchAll(/(?:^import[^;'"]*?(?:from\s*)?|\bimport\()["']\.\/([^"']+)["']/gm)].map((m) => m[1]!)
+    const loaded = new Set<string>()
+    const visit = (f: string) => {
+      if (loaded.has(f) || f === otel) return
+      loaded.add(f)
+      for (const i of imports(f)) visit(i)
+    }
+    visit('main.js')
+    expect([...loaded].some((f) => f.startsWith('server-'))).toBe(true)
+    // esbuild heads each bundled module with its path.
+    const tracingModule = /^\/\/ node_modules\/(@opentelemetry|@prisma\/instrumentation)\//m
+    expect(read(otel)).toMatch(tracingModule)
+    expect([...loaded].filter((f) => tracingModule.test(read(f)))).toEqual([])
   })
 
   it('runs with plain node: migrates the embedded Postgres, answers /ready, stops on SIGTERM', async () => {
@@ -85,10 +125,9 @@ describe('a production install (`npm ci --omit=dev`, then `npm start`)', () => {
     await promisify(execFile)('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: prodDir, env, maxBuffer: 16 * 1024 * 1024 })
   }, 180_000)
 
-  // The issue's goal is 150 MiB; the OpenTelemetry packages (~47 MiB, loaded only
-  // when OTEL_* is set) put it at ~185 (README, "Install, build, deploy"). The
-  // ceiling catches a dev tool or a second platform's binaries creeping in.
-  it('installs no build or dev tool, in at most 200 MiB', () => {
+  // The issue's goal: 150 MiB. The ceiling catches a dev tool, a second
+  // platform's binaries or an unbundled tracing package creeping in.
+  it('installs no build or dev tool, in at most 150 MiB', () => {
     const modules = path.join(prodDir, 'node_modules')
     // p-limit and fastify are runtime dependencies: the check can see a package.
     const names = ['tsup', 'tsx', 'esbuild', 'prisma', '@prisma/client', 'vitest', '@biomejs/biome', 'react-dom', 'effect', 'p-limit', 'fastify']
@@ -97,7 +136,7 @@ describe('a production install (`npm ci --omit=dev`, then `npm start`)', () => {
     expect(embedded).toEqual([`${process.platform}-${process.arch}`])
     const mib = diskUse(modules) / 2 ** 20
     console.log(`production node_modules: ${mib.toFixed(0)} MiB (${process.platform}-${process.arch}; du -sh counts the same)`)
-    expect(mib).toBeLessThanOrEqual(200)
+    expect(mib).toBeLessThanOrEqual(150)
   })
 
   it('`npm start` runs the build without rebuilding: migrates, answers /ready, stops on SIGTERM', async () => {
@@ -132,6 +171,73 @@ describe('a production install (`npm ci --omit=dev`, then `npm start`)', () => {
     }
     expect(await exited).toBe(0)
   }, 90_000)
+
+  // The instrumentations are bundled into dist/ (tsup.server.config.ts): the
+  // module hooks must still see Fastify's node:http and the partner's fetch,
+  // and Prisma's client (bundled too) must still find its instrumentation.
+  it('traces with OTEL_* set from the bundle alone, no OpenTelemetry package installed: HTTP, database and partner spans', async () => {
+    const modules = path.join(prodDir, 'node_modules')
+    // (@opentelemetry/api alone is there: prom-client's dependency, for its exemplars.)
+    const installed = ['@opentelemetry/sdk-trace-node', '@opentelemetry/instrumentation', '@prisma/instrumentation', 'require-in-the-middle']
+    expect(installed.filter((p) => fs.existsSync(path.join(modules, p)))).toEqual([])
+    const rcv = await startOtlpReceiver()
+    const p = await startProcess(path.join(prodDir, 'dist/main.js'), {
+      PORT: '0',
+      SLOTSYNC_DATA_DIR: path.join(prodDir, '.data'),
+      SANDBOX_PORT: '0',
+      SANDBOX_PRODUCTS: '2',
+      OTEL_EXPORTER_OTLP_ENDPOINT: rcv.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    })
+    const span = async (match: (s: (typeof rcv.spans)[number]) => boolean, what: string) => {
+      for (const until = Date.now() + 20_000; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+        const s = rcv.spans.find(match)
+        if (s) return s
+      }
+      throw new Error(`no ${what} span among: ${[...new Set(rcv.spans.map((s) => s.name))].join(', ')}\n${p.output()}`)
+    }
+    try {
+      const res = await fetch(`${p.url}/api/v1/experience/14/slots?date=${new Date().toISOString().slice(0, 10)}`)
+      expect(res.status).toBe(200)
+      const requestId = res.headers.get('x-request-id')
+      const http = await span((s) => s.attributes['slotsync.request_id'] === requestId, 'HTTP server (instrumentation-http)')
+      expect(http.name).toBe('GET /api/v1/experience/:id/slots')
+      await span((s) => s.traceId === http.traceId && s.name === 'prisma:client:db_query', 'database (Prisma)')
+      const partner = await span((s) => s.name === 'partner fetchDay', 'partner')
+      const call = await span((s) => s.parentSpanId === partner.spanId && s.traceId === partner.traceId, 'partner call (instrumentation-undici)')
+      expect(String(call.attributes['url.full'])).toContain('/api/v1/inventory/')
+    } finally {
+      p.child.kill('SIGTERM')
+      await p.exited
+      await rcv.close()
+    }
+  }, 90_000)
+
+  it('`npm run sandbox` runs the partner sandbox from the build too', async () => {
+    const child = spawn('npm', ['run', 'sandbox', '--silent'], { cwd: prodDir, env: { ...env, SANDBOX_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (out += d))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no banner:\n${out}`)), 30_000)
+        void exited.then((code) => reject(new Error(`exited with ${code}:\n${out}`)))
+        child.stdout.on('data', () => {
+          const m = /running at (http:\/\/\S+)/.exec(out)
+          if (m) {
+            clearTimeout(timer)
+            resolve(m[1]!)
+          }
+        })
+      })
+      expect((await fetch(`${url}/__sandbox/stats`)).status).toBe(200)
+    } finally {
+      child.kill('SIGTERM')
+    }
+    expect(await exited).toBe(0)
+  })
 
   it('without a build, `npm start` says how to make one instead of failing on a missing tool', async () => {
     fs.renameSync(path.join(prodDir, 'dist'), path.join(prodDir, 'dist.away'))

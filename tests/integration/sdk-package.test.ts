@@ -6,6 +6,8 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT } from '../helpers/process.ts'
 import { startLiveServer, type LiveServer } from '../helpers/server.ts'
+import { sdkFieldDocs } from '../helpers/type-docs.ts'
+import ts from 'typescript'
 
 // The SDK as a consumer gets it: built with tsup, packed with npm, installed
 // from the tarball into an empty project, compiled there with tsc and run
@@ -157,6 +159,33 @@ describe('the packed package', () => {
     expect(report.problems).toEqual({})
     expect(Object.keys(report.analysis.entrypoints['.']!.resolutions).sort()).toEqual(['bundler', 'node10', 'node16-cjs', 'node16-esm'])
     expect(attw.code).toBe(0)
+  })
+})
+
+describe('doc comments in the packed types', () => {
+  // As an editor in a consumer project sees them: through the checker, from
+  // the bundled index.d.ts (import) and index.d.cts (require).
+  it.each(['mts', 'cts'])('every field of every procedure input and output has one, from a .%s file', (ext) => {
+    const report = sdkFieldDocs({
+      probeFile: path.join(consumer, `field-docs-probe.${ext}`),
+      specifier: '@slotsync/sdk',
+      options: {
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        strict: true,
+        lib: ['lib.es2022.d.ts', 'lib.dom.d.ts', 'lib.esnext.disposable.d.ts'],
+        types: [],
+      },
+      own: (f) => f.includes('/node_modules/@slotsync/sdk/'),
+    })
+    expect(report.checked).toEqual(
+      expect.arrayContaining([
+        'input:availability.slots.date',
+        'output:availability.slots.slots.paxAvailability.price.finalPrice',
+        'output:availability.changes.data.soldOut',
+      ]),
+    )
+    expect(report.undocumented).toEqual([])
   })
 })
 

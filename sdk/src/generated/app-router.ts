@@ -31,256 +31,415 @@ export type AppRouter = TRPCBuiltRouter<{
     errorShape: ErrorShape;
     transformer: true;
 }, TRPCDecorateCreateRouterOptions<{
+    /** Stored availability: a day's slots, the open dates, the change feed. Public. */
     availability: TRPCBuiltRouter<{
         ctx: object;
         meta: object;
         errorShape: ErrorShape;
         transformer: true;
     }, TRPCDecorateCreateRouterOptions<{
+        /** `GET /api/v1/experience/:id/slots?date=` */
         slots: TRPCQueryProcedure<{
             input: {
+                /** The partner's product (experience) id */
                 productId: number;
+                /** A calendar day in the product's time zone */
                 date: string;
             };
             output: {
+                /** The day's slots by start time; empty when the day is closed, sold out, or not fetched yet (`freshness.state: 'never'`). */
                 slots: {
+                    /** HH:mm, product-local */
                     startTime: string;
+                    /** The slot's day, YYYY-MM-DD, product-local. */
                     startDate: string;
+                    /** HH:mm, product-local, as the partner sends it (so far always equal to `startTime`: do not rely on it). */
                     endTime: string;
+                    /** The partner's stable id of the slot (product, date, time). */
                     providerSlotId: string;
+                    /** The primary pax type's price; null for a slot without pax types */
                     price: {
+                        /** What the customer pays, in `currencyCode`. */
                         finalPrice: number;
+                        /** ISO 4217 code, three letters, as the partner sends it. */
                         currencyCode: string;
+                        /** The price before any discount (the partner's retail price); equal to `finalPrice` when there is none. */
                         originalPrice: number;
                     } | null;
+                    /** Places left in the slot as a whole, when the day was fetched. */
                     remaining: number;
+                    /** Primary first, then by type */
                     paxAvailability: {
+                        /** The partner's pax type code, unique within the slot (with the age range it covers, if any). */
                         type: string;
+                        /** Its display name, as the partner sends it. */
                         name: string;
+                        /** Its description, as the partner sends it; empty when it sends none. */
                         description: string;
+                        /** Money as JSON numbers with at most two decimals */
                         price: {
+                            /** What the customer pays, in `currencyCode`. */
                             finalPrice: number;
+                            /** ISO 4217 code, three letters, as the partner sends it. */
                             currencyCode: string;
+                            /** The price before any discount (the partner's retail price); equal to `finalPrice` when there is none. */
                             originalPrice: number;
                         };
+                        /** The fewest tickets of this type one booking may hold. */
                         min: number;
+                        /** The most tickets of this type one booking may hold. */
                         max: number;
+                        /** Tickets of this type left, when the day was fetched. */
                         remaining: number;
+                        /** Flagged primary by the partner */
                         isPrimary: boolean;
                     }[];
                 }[];
+                /** How old the stored answer is. */
                 freshness: {
+                    /** Last successful fetch of this day (ISO), null if never */
                     fetchedAt: string | null;
+                    /** never: not fetched yet (an empty list means nothing); fresh: within the day's target age; stale: older */
                     state: "fresh" | "never" | "stale";
                 };
             };
             meta: object;
             errorShape: ErrorShape;
         }>;
+        /** `GET /api/v1/experience/:id/dates` */
         dates: TRPCQueryProcedure<{
             input: {
+                /** The partner's product (experience) id */
                 productId: number;
             };
             output: {
+                /** The days with a slot left, ascending. */
                 dates: {
+                    /** YYYY-MM-DD, product-local. */
                     date: string;
+                    /** The lowest slot price that day. */
                     price: {
+                        /** What the customer pays, in `currencyCode`. */
                         finalPrice: number;
+                        /** ISO 4217 code, three letters, as the partner sends it. */
                         currencyCode: string;
+                        /** The price before any discount (the partner's retail price); equal to `finalPrice` when there is none. */
                         originalPrice: number;
                     };
                 }[];
+                /** Days of the horizon never fetched yet, ascending: absent from `dates` because unknown, not because closed */
                 pending: string[];
+                /** Oldest fetch (ISO) among the fetched days of the horizon; null when none was */
                 oldestFetchedAt: string | null;
             };
             meta: object;
             errorShape: ErrorShape;
         }>;
+        /** `GET /api/v1/changes` (SSE). Each event is `tracked()` with its id, so httpSubscriptionLink reconnects with `lastEventId` and resumes there. */
         changes: TRPCSubscriptionProcedure<{
             input: {
+                /** Only these products' changes (default: every product). */
                 productIds?: number[] | undefined;
+                /** Resume after this event id (the last one received) */
                 lastEventId?: string | number | undefined;
             } | undefined;
             output: AsyncIterable<TrackedData<{
+                /** Grows with every event; resume after the last one seen */
                 id: number;
+                /** The product whose day changed. */
                 productId: number;
+                /** The day that changed, YYYY-MM-DD, product-local. */
                 date: string;
+                /** When the partner answered (ISO) */
                 fetchedAt: string;
+                /** Slots in the new answer that the stored day did not have. */
                 slotsAdded: number;
+                /** Slots the stored day had that the new answer does not. */
                 slotsRemoved: number;
+                /** Slots in both whose own fields or pax types (places, prices) differ. */
                 slotsChanged: number;
+                /** The day went from some remaining to none */
                 soldOut: boolean;
             }>, void, any>;
             meta: object;
             errorShape: ErrorShape;
         }>;
     }>>;
+    /** The sync engine: status and its views (public), pause, resume and run (admin). */
     sync: TRPCBuiltRouter<{
         ctx: object;
         meta: object;
         errorShape: ErrorShape;
         transformer: true;
     }, TRPCDecorateCreateRouterOptions<{
+        /** `GET /api/v1/sync/freshness` */
         freshness: TRPCQueryProcedure<{
             input: void;
             output: {
+                /** Server time the grid was read (ISO); ages are relative to it */
                 at: string;
+                /** Columns per product: today and the following days, each in the product’s time zone */
                 days: number;
+                /** Freshness tiers by day offset, with the age each should stay within */
                 tiers: {
+                    /** The tier's name (`today`, `week`, `month`, `horizon`). */
                     name: string;
+                    /** Its first day offset (0 = today). */
                     fromOffset: number;
+                    /** Its last day offset, included. */
                     toOffset: number;
+                    /** The age its days' stored answers should stay within, in seconds. */
                     targetSeconds: number;
                 }[];
+                /** One row per active product, by id. */
                 products: {
+                    /** The product. */
                     productId: number;
+                    /** Paused on its own (sync as a whole: `sync.status`). */
                     paused: boolean;
+                    /** Day offset 0 in the product’s time zone (YYYY-MM-DD) */
                     today: string;
+                    /** Per day offset (0 = today): last successful fetch (ISO), null if never */
                     fetchedAt: (string | null)[];
+                    /** Per day offset: fresh (age within its tier’s target at `at`), due (older, up to twice the target), overdue (older still), never; the classes sync status counts */
                     state: ("fresh" | "due" | "overdue" | "never")[];
+                    /** Day offsets whose latest fetch failed */
                     failing: number[];
                 }[];
             };
             meta: object;
             errorShape: ErrorShape;
         }>;
+        /** `GET /api/v1/sync/budget-history` */
         budgetHistory: TRPCQueryProcedure<{
             input: void;
             output: {
+                /** Server time the history was read (ISO). */
                 at: string;
+                /** Partner requests sent per minute over the last 60 minutes, oldest first; the last minute is the current one, still filling */
                 minutes: {
+                    /** Start of the minute (ISO) */
                     at: string;
+                    /** Partner requests sent in that minute, by every instance. */
                     requests: number;
                 }[];
             };
             meta: object;
             errorShape: ErrorShape;
         }>;
+        /** `GET /api/v1/sync/explain?productId=&date=` */
         explain: TRPCQueryProcedure<{
             input: {
+                /** The product id. */
                 productId: unknown;
+                /** A day of the horizon, YYYY-MM-DD in the product’s time zone */
                 date: string;
             };
             output: {
+                /** The product asked about. */
                 productId: number;
+                /** The day asked about, YYYY-MM-DD, product-local. */
                 date: string;
+                /** The tier the day is in now, by its offset in its product’s calendar */
                 tier: "today" | "week" | "month" | "horizon" | null;
+                /** The tier it is served in: the one it is in when its stored answer goes stale */
                 servedAs: "today" | "week" | "month" | "horizon" | null;
+                /** Its latest successful fetch (ISO); null if never. */
                 lastFetchedAt: string | null;
+                /** How its latest fetch went: `ok`, `empty` (no slot), `invalid` (an answer that broke the partner contract), `error`, `rate_limited`; null if never tried. */
                 lastOutcome: string | null;
+                /** The error of its latest fetch, if that failed. */
                 lastError: string | null;
+                /** When it is next sent: the plan’s turn for it, or its timed due time; null while paused or beyond the plan */
                 dueAt: string | null;
+                /** Planned days: when the stored answer goes stale */
                 staleAt: string | null;
+                /** plan: the plan’s turn in its tier (`slice`); never: never fetched, planned; run: "run now"; backoff / rate_limited: after a failure; empty / closed: a re-check of a day seen empty or a known-closed weekday; cutoff: today after its last slot; paused; in-flight; outside the horizon */
                 reason: "today" | "never" | "paused" | "run" | "empty" | "closed" | "cutoff" | "backoff" | "rate_limited" | "plan" | "in-flight" | "outside";
+                /** The plan’s time slice the turn falls in */
                 slice: {
+                    /** The slice's start (ISO). */
                     from: string;
+                    /** Its end (ISO), excluded. */
                     to: string;
                 } | null;
+                /** Its place (1-based) in its tier’s order of staleness */
                 rank: number | null;
+                /** `reason` in a sentence, for a person. */
                 detail: string;
             };
             meta: object;
             errorShape: ErrorShape;
         }>;
+        /** `POST /api/v1/sync/pause`: stops fetching, for one product (`productId`) or all. */
         pause: TRPCMutationProcedure<{
             input: {
+                /** The partner's product (experience) id */
                 productId?: number | undefined;
             } | undefined;
             output: {
+                /** Whether what was acted on (`productId`, else sync as a whole) is paused now. */
                 paused: boolean;
+                /** When that pause state last changed (ISO). */
                 changedAt: string;
+                /** Products paused on their own while sync as a whole runs */
                 pausedProducts: number[];
+                /** A partner 429's halt still in force; a global resume lifts it */
                 haltedUntil: string | null;
+                /** The product acted on; absent when the call was about sync as a whole. */
                 productId?: number | undefined;
             };
             meta: object;
             errorShape: ErrorShape;
         }>;
+        /** `POST /api/v1/sync/resume`: fetches again; a global resume also lifts a partner 429's halt. */
         resume: TRPCMutationProcedure<{
             input: {
+                /** The partner's product (experience) id */
                 productId?: number | undefined;
             } | undefined;
             output: {
+                /** Whether what was acted on (`productId`, else sync as a whole) is paused now. */
                 paused: boolean;
+                /** When that pause state last changed (ISO). */
                 changedAt: string;
+                /** Products paused on their own while sync as a whole runs */
                 pausedProducts: number[];
+                /** A partner 429's halt still in force; a global resume lifts it */
                 haltedUntil: string | null;
+                /** The product acted on; absent when the call was about sync as a whole. */
                 productId?: number | undefined;
             };
             meta: object;
             errorShape: ErrorShape;
         }>;
+        /** `POST /api/v1/sync/run`: queues days (default: every product, today to today + 59) at top priority. */
         run: TRPCMutationProcedure<{
             input: {
+                /** The partner's product (experience) id */
                 productId?: number | undefined;
+                /** First day to refresh (default: today) */
                 from?: string | undefined;
+                /** Last day to refresh (default: today + 59) */
                 to?: string | undefined;
             } | undefined;
             output: {
+                /** (product, date) pairs this call queued at top priority. */
                 queued: number;
             };
             meta: object;
             errorShape: ErrorShape;
         }>;
+        /** `GET /api/v1/sync/status`: the engine, its queue, freshness per tier, the partner budget. */
         status: TRPCQueryProcedure<{
             input: void;
             output: {
+                /** Sync as a whole is paused (products paused on their own: `pausedProducts`). */
                 paused: boolean;
+                /** Products paused on their own. */
                 pausedProducts: number[];
+                /** The engine runs on this instance and sync is not paused. */
                 running: boolean;
+                /** (product, date) pairs the engine will still fetch: due now, queued by run, or in flight until written */
                 queue: number;
+                /** (product, date) pairs sent to the partner (claimed) and not yet written. */
                 inFlight: number;
+                /** (product, date) pairs queued by run and not yet fetched */
                 queued: number;
+                /** (product, date) pairs in the horizon never fetched yet */
                 neverFetched: number;
+                /** A "run now" backlog: pairs left and when they should all be fetched, at the budget today's days leave */
                 run: {
+                    /** Pairs queued by run and not yet fetched (as `queued`). */
                     queued: number;
+                    /** When they should all be fetched (ISO); null when none is queued. */
                     etaAt: string | null;
                 };
+                /** The partner's request budget, shared by every instance. */
                 budget: {
+                    /** Requests the partner allows per minute (PARTNER_RATE_LIMIT_PER_MINUTE). */
                     limitPerMinute: number;
+                    /** Requests sent in the last minute (the sliding window the limit applies to). */
                     usedLastMinute: number;
+                    /** `limitPerMinute` − `usedLastMinute`, at least 0. */
                     leftThisMinute: number;
+                    /** Requests sent since midnight in the service's time zone. */
                     usedToday: number;
+                    /** What the limit allows over a whole day, less `usedToday`, at least 0. */
                     leftToday: number;
+                    /** Until when a partner 429 stops every request (ISO); null when none is in force. */
                     haltedUntil: string | null;
                 };
+                /** The latest successful fetch of any (product, date) pair (ISO); null if none yet. */
                 lastSuccessAt: string | null;
+                /** The latest failed fetch: when (ISO) and why; null if none. */
                 lastError: {
+                    /** When it failed (ISO). */
                     at: string;
+                    /** What went wrong. */
                     message: string;
                 } | null;
+                /** The oldest successful fetch among the days served; days never fetched are not in it: read it with `neverFetched` */
                 oldestServedFetchedAt: string | null;
+                /** The catalogue's products. */
                 products: {
+                    /** Products in the catalogue, synced unless paused (paused ones included). */
                     active: number;
+                    /** Of those, the ones paused on their own. */
                     paused: number;
                 };
+                /** Products whose latest fetch of some day failed (at most 50, most recent first), with their last success and last error */
                 failingProducts: {
+                    /** The product. */
                     productId: number;
+                    /** Its days whose latest fetch failed. */
                     failingDays: number;
+                    /** Its latest successful fetch of any day (ISO); null if none. */
                     lastSuccessAt: string | null;
+                    /** The error of its latest failed fetch. */
                     lastError: string | null;
+                    /** When that fetch failed (ISO). */
                     lastErrorAt: string | null;
                 }[];
+                /** The partner, host only; `backing-off` after persistent failures: one probe per interval until it answers */
                 partner: {
+                    /** The partner API's host name (no path, no credentials). */
                     host: string;
+                    /** The partner is slotsync's built-in sandbox, not the real one. */
                     sandbox: boolean;
+                    /** `ok`, or `backing-off` after persistent failures. */
                     state: "ok" | "backing-off";
+                    /** Partner requests that failed in a row since its last answer. */
                     consecutiveFailures: number;
+                    /** While backing off: when the next probe goes out (ISO); else null. */
                     nextProbeAt: string | null;
                 };
+                /** Pair counts per freshness tier, each against its own target age (the tiers’ day ranges and targets: sync.freshness `tiers`) */
                 tiers: Record<"today" | "week" | "month" | "horizon", {
+                    /** (product, day) pairs in the tier. */
                     total: number;
+                    /** Pairs whose stored answer is within the tier's target age. */
                     fresh: number;
+                    /** Pairs older than the target, up to twice it, and pairs never fetched (waiting for their first fetch). */
                     due: number;
+                    /** Pairs older than twice the target. */
                     overdue: number;
+                    /** The oldest successful fetch among the tier's days (null: none fetched yet) */
                     oldestFetchedAt: string | null;
                 }>;
+                /** The first pass: every (product, day) pair of the horizon fetched once, and when it should end */
                 firstPass: {
+                    /** (product, day) pairs of the horizon */
                     pairs: number;
+                    /** Pairs fetched at least once */
                     fetched: number;
+                    /** Pairs never fetched yet (the first pass is done at 0) */
                     neverFetched: number;
+                    /** Pairs fetched for the first time per minute, as used for `etaAt`: observed over the last minutes, else from the partner budget */
                     perMinute: number;
+                    /** Where `perMinute` comes from */
                     pace: "budget" | "observed";
+                    /** When every pair should have been fetched once at that pace (ISO); null when done, paused or not advancing */
                     etaAt: string | null;
                 };
             };
@@ -288,97 +447,136 @@ export type AppRouter = TRPCBuiltRouter<{
             errorShape: ErrorShape;
         }>;
     }>>;
+    /** Liveness and readiness, as `/health` and `/ready`. */
     health: TRPCBuiltRouter<{
         ctx: object;
         meta: object;
         errorShape: ErrorShape;
         transformer: true;
     }, TRPCDecorateCreateRouterOptions<{
+        /** `GET /health`: is the process working (else restart it). */
         live: TRPCQueryProcedure<{
             input: void;
             output: {
+                /** The process is working; false: restart it. */
                 ok: boolean;
+                /** Why not live: the embedded database has not recovered for minutes (restart the service) */
                 reason?: string | undefined;
             };
             meta: object;
             errorShape: ErrorShape;
         }>;
+        /** `GET /ready`: can it serve requests now (database reachable and migrated). */
         ready: TRPCQueryProcedure<{
             input: void;
             output: {
+                /** It can serve requests now (the database answers and is migrated, not shutting down). */
                 ready: boolean;
+                /** The database answers. */
                 database: boolean;
+                /** Every migration of this version has been applied. */
                 migrations: boolean;
+                /** Why not ready: database unreachable, schema not migrated yet, shutting down */
                 reason?: string | undefined;
             };
             meta: object;
             errorShape: ErrorShape;
         }>;
     }>>;
+    /** The catalogue of synced products (admin). */
     products: TRPCBuiltRouter<{
         ctx: object;
         meta: object;
         errorShape: ErrorShape;
         transformer: true;
     }, TRPCDecorateCreateRouterOptions<{
+        /** `GET /api/v1/products` */
         list: TRPCQueryProcedure<{
             input: void;
             output: {
+                /** Every product in the catalogue, by id. */
                 products: {
+                    /** The partner's product id. */
                     id: number;
+                    /** Its IANA time zone: its calendar days are local to it. */
                     timeZone: string;
+                    /** Paused on its own (sync pause with its productId). */
                     paused: boolean;
+                    /** When the product was added (ISO) */
                     addedAt: string;
+                    /** Its latest successful fetch of any day (ISO) */
                     lastSuccessAt: string | null;
+                    /** The error of its latest failing day, if any */
                     lastError: string | null;
                 }[];
             };
             meta: object;
             errorShape: ErrorShape;
         }>;
+        /** `PUT /api/v1/products/:id` */
         upsert: TRPCMutationProcedure<{
             input: {
+                /** The partner's product (experience) id */
                 productId: number;
+                /** The product's time zone: its calendar days are local to it */
                 timeZone?: string | undefined;
             };
             output: {
+                /** The partner's product id. */
                 id: number;
+                /** Its IANA time zone: its calendar days are local to it. */
                 timeZone: string;
+                /** Paused on its own (sync pause with its productId). */
                 paused: boolean;
+                /** When the product was added (ISO) */
                 addedAt: string;
+                /** Its latest successful fetch of any day (ISO) */
                 lastSuccessAt: string | null;
+                /** The error of its latest failing day, if any */
                 lastError: string | null;
             };
             meta: object;
             errorShape: ErrorShape;
         }>;
+        /** `DELETE /api/v1/products/:id` */
         remove: TRPCMutationProcedure<{
             input: {
+                /** The partner's product (experience) id */
                 productId: number;
             };
             output: {
+                /** The id of the product removed (an unknown one is a NOT_FOUND error instead). */
                 removed: number;
             };
             meta: object;
             errorShape: ErrorShape;
         }>;
     }>>;
+    /** The audit trail of admin actions (admin). */
     admin: TRPCBuiltRouter<{
         ctx: object;
         meta: object;
         errorShape: ErrorShape;
         transformer: true;
     }, TRPCDecorateCreateRouterOptions<{
+        /** `GET /api/v1/audit?limit=`: the last admin actions, newest first. */
         audit: TRPCQueryProcedure<{
             input: {
+                /** How many of the last actions (1 to 500; default 50). */
                 limit?: number | undefined;
             } | undefined;
             output: {
+                /** The last admin actions, newest first. */
                 actions: {
+                    /** When (ISO) */
                     at: string;
+                    /** What was done; `sync.halt_cleared` accompanies a global resume that lifted a partner halt */
                     action: "sync.pause" | "sync.resume" | "sync.halt_cleared" | "sync.run" | "products.upsert" | "products.remove";
+                    /** What it acted on: `all`, `product 14`, `product 14 2026-12-01..2026-12-07`, `partner (...)` */
                     target: string;
+                    /** Names the credential (first 8 hex digits of its SHA-256), never contains it */
                     tokenId: string;
+                    /** The request's x-request-id, as in its log records */
                     requestId: string | null;
                 }[];
             };
