@@ -62,7 +62,10 @@ export const explanationSchema = z
         'plan: the plan’s turn in its tier (`slice`); never: never fetched, planned; run: "run now"; backoff / rate_limited: after a failure; empty / closed: a re-check of a day seen empty or a known-closed weekday; cutoff: today after its last slot; paused; in-flight; outside the horizon',
     }),
     slice: z.object({ from: z.string(), to: z.string() }).nullable().meta({ description: 'The plan’s time slice the turn falls in' }),
-    rank: z.number().int().nullable().meta({ description: 'Its place (1-based) in its tier’s order of staleness' }),
+    rank: z.number().int().nullable().meta({ description: 'Its place (1-based) in its tier’s order of turns: stale days most read first, then by staleness' }),
+    demand: z.number().min(0).meta({
+      description: 'Reads of the day counted by every instance, each halving after a day (a read of n days counts 1/n each); orders the day within its tier',
+    }),
     detail: z.string(),
   })
   .meta({ id: 'Explanation' })

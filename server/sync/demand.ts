@@ -50,7 +50,10 @@ export function createReadCounter(o: ReadCounterOptions): ReadCounter {
 
   function add(into: Counts, productId: number, date: IsoDate, n: number): void {
     let byDate = into.get(productId)
-    if (!byDate) into.set(productId, (byDate = new Map()))
+    if (!byDate) {
+      byDate = new Map()
+      into.set(productId, byDate)
+    }
     const had = byDate.get(date)
     if (had === undefined) days++
     byDate.set(date, (had ?? 0) + n)
@@ -97,9 +100,11 @@ export function createReadCounter(o: ReadCounterOptions): ReadCounter {
       // One flush at a time per instance: the next waits for the one in progress, then flushes what came since.
       const run = (flushing ?? Promise.resolve(0)).catch(() => 0).then(flushOnce)
       flushing = run
-      void run.finally(() => {
-        if (flushing === run) flushing = undefined
-      }).catch(() => {})
+      void run
+        .finally(() => {
+          if (flushing === run) flushing = undefined
+        })
+        .catch(() => {})
       return run
     },
     async flushIfDue() {

@@ -177,6 +177,7 @@ export type AppRouter = TRPCBuiltRouter<{
                     to: string;
                 } | null;
                 rank: number | null;
+                demand: number;
                 detail: string;
             };
             meta: object;

@@ -99,10 +99,7 @@ export function earlyAfterMs(intervalMs: number, demand: number): number {
 }
 
 /** Whether a pair (planned, or today's not yet due) may go early at `now`; `byDemand`: only because it is read. */
-export function earlyAllowed(
-  r: { lastFetchedAt: number | null; nextDueAt: number; demand?: number },
-  now: number,
-): { allowed: boolean; byDemand: boolean } {
+export function earlyAllowed(r: { lastFetchedAt: number | null; nextDueAt: number; demand?: number }, now: number): { allowed: boolean; byDemand: boolean } {
   if (r.lastFetchedAt === null) return { allowed: true, byDemand: false }
   const elapsed = now - r.lastFetchedAt
   const interval = r.nextDueAt - r.lastFetchedAt
