@@ -108,7 +108,9 @@ const TURN_ORDER = raw(`CASE WHEN next_due_at <= ${NOW} THEN demand END DESC NUL
  * every pair served as today (at most two a product: it may go early), and
  * of each planned tier the `limits[tier]` first in its order of turns, due or
  * not (the plan may send them before they are due: a sweep before a busy
- * midnight). Each with its reads, decayed to now.
+ * midnight), and as many of its most-read days (the candidates for spare
+ * requests, which go to the most read first). Each with its reads, decayed
+ * to now.
  */
 export async function loadCandidates(db: Db, now: number, limits: Readonly<Record<PlannedTier, number>>): Promise<Candidate[]> {
   const at = new Date(now)
@@ -124,7 +126,8 @@ export async function loadCandidates(db: Db, now: number, limits: Readonly<Recor
           FROM day_fetch_state f JOIN p ON p.id = f.product_id ${WITH_DEMAND}
           WHERE ${LISTABLE}),
         planned AS (
-          SELECT c.*, row_number() OVER (PARTITION BY tier ORDER BY ${TURN_ORDER}) AS n
+          SELECT c.*, row_number() OVER (PARTITION BY tier ORDER BY ${TURN_ORDER}) AS n,
+                 row_number() OVER (PARTITION BY tier ORDER BY demand DESC, next_due_at, product_id, date) AS m
           FROM c WHERE forced_at IS NULL AND tier > 0 AND due_reason IN (${PLANNED})
             -- a day stale only after the plan's end has no turn in it
             AND next_due_at < ${AT_NOW} + ${raw(`interval '${PLAN_MS / 1000} seconds'`)})
@@ -132,7 +135,7 @@ export async function loadCandidates(db: Db, now: number, limits: Readonly<Recor
         FROM c WHERE forced_at IS NOT NULL OR ((tier = 0 OR due_reason NOT IN (${PLANNED})) AND next_due_at <= ${AT_NOW}) OR due_reason = 'today'
         UNION ALL
         SELECT product_id, date::text, time_zone, next_due_at, due_reason, forced_at, last_slot_start, last_fetched_at, demand
-        FROM planned WHERE n <= (${perTier}::int[])[tier + 1]`,
+        FROM planned WHERE n <= (${perTier}::int[])[tier + 1] OR (demand > 0 AND m <= (${perTier}::int[])[tier + 1])`,
     ),
   )
   return rows.map(toCandidate)

@@ -129,15 +129,24 @@ describe('read counting', () => {
       UPDATE day_fetch_state SET due_reason = 'tier', last_fetched_at = ${new Date(now - 5 * HOUR)},
         next_due_at = ${new Date(now - HOUR)}::timestamptz - (date - '2026-12-01'::date) * interval '1 minute'
       WHERE product_id = 31`
+      // Day 2 fetched a minute ago: fresh, the most read.
+      await db.prisma.$executeRaw`
+        UPDATE day_fetch_state SET last_fetched_at = ${new Date(now - 60_000)}, next_due_at = ${new Date(now + 4 * HOUR - 60_000)}
+        WHERE product_id = 31 AND date = '2026-12-03'`
       const counter = createReadCounter({ db: db.prisma, clock: manualClock(now) })
       for (let i = 0; i < 7; i++) counter.record(31, '2026-12-05')
+      for (let i = 0; i < 20; i++) counter.record(31, '2026-12-03')
       await counter.flush()
       const candidates = await loadCandidates(db.prisma, now, { week: 1, month: 0, horizon: 0 })
       const week = candidates.filter((c) => c.productId === 31 && c.date >= '2026-12-02' && c.date <= '2026-12-08')
-      // Only one of days 1–7 is listed: the read one, though six are staler.
-      expect(week.map((c) => [c.date, c.demand])).toEqual([['2026-12-05', 7]])
+      // With room for one of days 1–7: the first in its order of turns (the stale day read, though five are staler),
+      // and its most-read day (fresh: a candidate for spare requests).
+      expect(week.map((c) => [c.date, c.demand]).sort()).toEqual([
+        ['2026-12-03', 20],
+        ['2026-12-05', 7],
+      ])
       const all = await loadCandidates(db.prisma, now, { week: 64, month: 0, horizon: 0 })
-      expect(all.filter((c) => c.date === '2026-12-03')[0]?.demand).toBe(0)
+      expect(all.filter((c) => c.date === '2026-12-04')[0]?.demand).toBe(0)
 
       const explain = createExplain({ prisma: db.prisma, clock: manualClock(now), perMinute: 29.5 })
       expect(await explain(31, '2026-12-05')).toMatchObject({ demand: 7, rank: 1 })
