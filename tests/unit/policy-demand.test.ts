@@ -108,28 +108,32 @@ describe('ample budget: the plan’s turns are the same, spare requests go to th
     expect(turns(read)).toEqual(without)
   })
 
-  it('spare requests go to the most-read days first, read days sooner than half their interval, an unread day only past it', () => {
+  it('spare requests: read days sooner than half their interval, after what the tier’s own rule sends; an unread day only past half', () => {
     // No turn of days 1–7 in the plan: whatever is sent is spare.
     const plan = weekPlan([])
     const unread = pair(1, '2026-12-03', NOW + 90 * MINUTE, { lastFetchedAt: NOW - 150 * MINUTE }) // past half its 4 h
+    const readPastHalf = pair(5, '2026-12-06', NOW + 100 * MINUTE, { lastFetchedAt: NOW - 140 * MINUTE, demand: perHour(1) })
     const hot = pair(2, '2026-12-02', NOW + 230 * MINUTE, { lastFetchedAt: NOW - 10 * MINUTE, demand: perHour(20) })
     const warm = pair(3, '2026-12-04', NOW + 170 * MINUTE, { lastFetchedAt: NOW - 70 * MINUTE, demand: perHour(2) })
     const rare = pair(4, '2026-12-04', NOW + 230 * MINUTE, { lastFetchedAt: NOW - 10 * MINUTE, demand: perHour(2) }) // 1 read per 30 min: not yet
-    const ranked = rankCandidates([unread, hot, warm, rare], plan, NOW, todayOf)
-    expect(ranked.map((r) => r.productId)).toEqual([2, 3, 1])
+    const ranked = rankCandidates([unread, hot, warm, rare, readPastHalf], plan, NOW, todayOf)
+    // The tier's own early refreshes, most read first; then refreshes only readers earn, most read first.
+    expect(ranked.map((r) => r.productId)).toEqual([5, 1, 2, 3])
     expect(ranked.every((r) => r.early)).toBe(true)
     // Refreshes beyond the tier's own rule are marked, so they do not use up the tier's turns (ranker.ts).
-    expect(ranked.map((r) => r.extra === true)).toEqual([true, true, false])
+    expect(ranked.map((r) => r.extra === true)).toEqual([false, false, true, true])
   })
 
-  it('spare places keep their positions: what is due and at its turn stays ahead of them', () => {
+  it('spare places keep their positions: what is due and at its turn stays ahead of them; refreshes only readers earn come last', () => {
     const list = [
+      { id: 'extra-hot', turnAt: NOW + MINUTE, early: true, extra: true, demand: 99 },
       { id: 'due', turnAt: NOW - 1, demand: 0 },
       { id: 'spare-cold', turnAt: NOW + MINUTE, early: true, demand: 0 },
-      { id: 'late-turn', turnAt: NOW + 2 * MINUTE, demand: 0 },
+      { id: 'stale-late-turn', turnAt: NOW + 2 * MINUTE, demand: 0 },
       { id: 'spare-hot', turnAt: NOW + 3 * MINUTE, early: true, demand: 9 },
+      { id: 'extra-warm', turnAt: Number.POSITIVE_INFINITY, early: true, extra: true, demand: 5 },
     ]
-    expect(spareByDemand(list, NOW).map((r) => r.id)).toEqual(['due', 'spare-hot', 'late-turn', 'spare-cold'])
+    expect(spareByDemand(list, NOW).map((r) => r.id)).toEqual(['due', 'spare-hot', 'stale-late-turn', 'spare-cold', 'extra-hot', 'extra-warm'])
   })
 
   it('how soon a day may go early: unread at half its interval; read at one expected read, not sooner than half of today’s 15 min', () => {

@@ -110,20 +110,25 @@ export function earlyAllowed(r: { lastFetchedAt: number | null; nextDueAt: numbe
 
 /**
  * Spare requests (early, before their turn: budget nothing due needs) go
- * to the most-read days first. They keep their places in the order (what
- * is due and the plan's turns are untouched); which day fills each place is
- * chosen by demand, ties in the order they had. Mutates and returns `list`.
+ * to the most-read days first. Those the tier's own rule allows keep their
+ * places in the order (what is due and the plan's turns are untouched);
+ * which day fills each place is chosen by demand, ties in the order they
+ * had. Those only a day's readers allow (`extra`: sooner than the tier
+ * asks) come after everything else, most read first: a refresh of a day
+ * still fresh is worth less than any stale day's, read or not soon.
+ * Returns a new list.
  */
-export function spareByDemand<T extends { early?: boolean; turnAt: number; demand?: number }>(list: T[], now: number): T[] {
+export function spareByDemand<T extends { early?: boolean; extra?: boolean; turnAt: number; demand?: number }>(list: readonly T[], now: number): T[] {
+  const mostRead = (a: T, b: T) => (b.demand ?? 0) - (a.demand ?? 0)
+  const out = list.filter((r) => !r.extra)
   const places: number[] = []
-  list.forEach((r, i) => {
+  out.forEach((r, i) => {
     if (r.early && r.turnAt > now) places.push(i)
   })
-  const spare = places.map((i) => list[i]!)
   // Array.prototype.sort is stable: equal demand keeps the order by turn.
-  spare.sort((a, b) => (b.demand ?? 0) - (a.demand ?? 0))
+  const spare = places.map((i) => out[i]!).sort(mostRead)
   places.forEach((p, k) => {
-    list[p] = spare[k]!
+    out[p] = spare[k]!
   })
-  return list
+  return [...out, ...list.filter((r) => r.extra).sort(mostRead)]
 }
