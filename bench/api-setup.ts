@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { registerApi } from '../server/api/index.ts'
 import type { SyncService } from '../server/api/services.ts'
-import { createAvailabilityService } from '../server/availability/service.ts'
+import { createAvailabilityService, type ReadRecorder } from '../server/availability/service.ts'
 import { addDays } from '../server/calendar/days.ts'
 import { createCatalogueService } from '../server/catalogue/service.ts'
 import { createChangeFeed } from '../server/changes/feed.ts'
@@ -61,10 +61,10 @@ export async function seed(db: Database, products: number, today: string, now: n
   return slots
 }
 
-/** The API as production mounts it, on the given database. */
-export async function apiServer(db: Database, url: string, cacheTtlMs: number): Promise<FastifyInstance> {
+/** The API as production mounts it, on the given database (`reads`: its read counter, as server.ts wires it; default none). */
+export async function apiServer(db: Database, url: string, cacheTtlMs: number, reads?: ReadRecorder): Promise<FastifyInstance> {
   const app = Fastify({ logger: false })
-  const availability = createAvailabilityService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: TZ, cacheTtlMs })
+  const availability = createAvailabilityService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: TZ, cacheTtlMs, reads })
   // The real plugins (security headers, rate limit, tRPC, swagger) stay on; the limit is just out of reach.
   // The catalogue and change feed are not measured here; the feed is never started (no LISTEN connection).
   const catalogue = createCatalogueService({ prisma: db.prisma, clock: systemClock, defaultTimeZone: TZ })

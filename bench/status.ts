@@ -136,6 +136,15 @@ async function main() {
       planCounts: await time(Math.ceil(REPS / 4), () => planCounts(db.prisma, NOW, 29.5)),
       plan: await time(Math.ceil(REPS / 4), async () => computePlan(await planCounts(db.prisma, NOW, 29.5))),
       queue: status.queue,
+      // The list again with every day read (day_demand full: its worst case), as sync/demand.ts flushes them.
+      candidatesRead: await (async () => {
+        await db.prisma.$executeRawUnsafe(
+          `INSERT INTO day_demand (product_id, date, reads, at) SELECT product_id, date, (product_id % 97) + 1, $1::timestamptz FROM day_fetch_state`,
+          new Date(NOW - 3_600_000),
+        )
+        await db.prisma.$executeRawUnsafe('ANALYZE day_demand')
+        return time(Math.ceil(REPS / 4), () => loadCandidates(db.prisma, NOW, { week: 64, month: 64, horizon: 64 }))
+      })(),
     }
     await db.close()
     fs.mkdirSync(path.dirname(args.out!), { recursive: true })
@@ -156,6 +165,7 @@ export function formatStatusTable(r: {
   horizon?: Q
   scan?: Q
   candidates: Q
+  candidatesRead?: Q
   planCounts?: Q
   plan?: Q
 }): string {
@@ -172,6 +182,7 @@ export function formatStatusTable(r: {
       ? [row('  its horizon counts: indexed reads (horizon-counts.ts)', r.horizon), row('  the same counts as one scan of every row (before)', r.scan)]
       : []),
     row('dispatcher: list due pairs (every 5 s)', r.candidates),
+    ...(r.candidatesRead ? [row('  the same with every day read (day_demand full)', r.candidatesRead)] : []),
     ...(r.planCounts ? [row('policy: count the horizon for the plan (one statement)', r.planCounts)] : []),
     ...(r.plan ? [row('policy: re-plan (count + compute the 24 h plan)', r.plan, '< 200 ms CPU at 450 products, < 2 s at 10,000')] : []),
   ].join('\n')

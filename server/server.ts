@@ -186,7 +186,13 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         await changes.start()
         const checkHealth = pools.health
         const monitor = pools.monitor
-        const availability = createAvailabilityService({ prisma: db.prisma, clock, defaultTimeZone: config.sync.timeZone, cacheTtlMs: config.apiCacheTtlMs })
+        const availability = createAvailabilityService({
+          prisma: db.prisma,
+          clock,
+          defaultTimeZone: config.sync.timeZone,
+          cacheTtlMs: config.apiCacheTtlMs,
+          reads: sync.demand,
+        })
         const services = {
           health: {
             async ready() {
@@ -250,8 +256,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         listening = true
         listenAddress = address
         if (config.sync.enabled) sync.engine.start()
+        // Every instance's reads count, a read replica's too: its flush is its one write.
+        sync.demand.start()
         if (readOnly) {
-          log.info('read-only instance (SYNC_ENABLED=false with DATABASE_URL): no migrations, no writes')
+          log.info('read-only instance (SYNC_ENABLED=false with DATABASE_URL): no migrations, no writes but its read counts')
           watchSchema(services.health)
         }
         const publicUrl = config.publicUrl ?? address
@@ -317,6 +325,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
       await bounded(app.close(), 5_000, 'closing the HTTP server', log)
       // In-flight fetches finish and are written (PARTNER_TIMEOUT_MS at most) while the database answers.
       await bounded(sync?.engine.stop(), dbUp ? config.partner.timeoutMs + 3_000 : 2_000, 'stopping sync', log)
+      // The last minute's read counts, while the database answers.
+      await bounded(sync?.demand.stop(), dbUp ? 2_000 : 500, 'flushing read counts', log)
       await bounded(Promise.all([changes?.stop(), sandbox?.close(), pools?.close()]), dbUp ? 5_000 : 2_000, 'closing connections', log)
       await embedded?.stop()
     },

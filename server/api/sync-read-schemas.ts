@@ -98,7 +98,10 @@ export const explanationSchema = z
       })
       .nullable()
       .meta({ description: 'The plan’s time slice the turn falls in' }),
-    rank: z.number().int().nullable().meta({ description: 'Its place (1-based) in its tier’s order of staleness' }),
+    rank: z.number().int().nullable().meta({ description: 'Its place (1-based) in its tier’s order of turns: stale days most read first, then by staleness' }),
+    demand: z.number().min(0).meta({
+      description: 'Reads of the day counted by every instance, each halving after a day (a read of n days counts 1/n each); orders the day within its tier',
+    }),
     /** `reason` in a sentence, for a person. */
     detail: z.string(),
   })

@@ -1,6 +1,6 @@
 import type { Db } from '../db/client.ts'
 import type { AvailabilityService, DatesJson, DatesResult, Freshness, SlotsJson, SlotsResult, SlotView } from './types.ts'
-import { addDays, isValidDate } from '../calendar/days.ts'
+import { addDays, daysBetween, isValidDate } from '../calendar/days.ts'
 import { checkDateInHorizon, HORIZON_DAYS, horizonAt, type DateCheck, type Horizon } from '../calendar/horizon.ts'
 import type { Clock } from '../clock.ts'
 import { isValidTimeZone } from '../config.ts'
@@ -33,6 +33,22 @@ export interface AvailabilityDeps {
    * (the data is minutes old anyway) and takes Postgres off the hot path.
    */
   cacheTtlMs?: number
+  /**
+   * Where each day read is counted (the sync engine's read counter,
+   * sync/demand.ts): a /slots read (REST, tRPC) counts its day; an OCTO
+   * availability read (`range`) counts 1 spread over the horizon days it
+   * shows. /dates and the OCTO calendar are not counted: they show every
+   * day of the horizon alike, so they say which product is looked at, not
+   * which day, and the day read that follows them is counted. Only answered
+   * reads count (a known product, a day in its horizon), so nothing a client
+   * makes up grows the counts. Called in the read path: must not do I/O.
+   */
+  reads?: ReadRecorder
+}
+
+/** Counts one read of a day, `weight` < 1 for a read that shows several days. */
+export interface ReadRecorder {
+  record(productId: number, date: string, weight?: number): void
 }
 
 /** Stored days of one product with money as the stored decimal text, for faces that convert money themselves (OCTO). */
@@ -115,6 +131,7 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
   const { prisma, clock } = deps
   const zone = (tz: string) => (isKnownTimeZone(tz) ? tz : deps.defaultTimeZone)
   const cache = createReadCache({ ttlMs: deps.cacheTtlMs ?? 0, now: () => clock.now() })
+  const reads = deps.reads
 
   // Keys start with the product id so one product can be forgotten at once.
   const day = (productId: number, date: string) =>
@@ -143,6 +160,7 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
     const h = horizonNow(now, tz)
     const check = checkDateInHorizon(date, h)
     if (!check.ok) throw new BadRequestError('date', DATE_REASON[check.reason](date, h, tz))
+    reads?.record(productId, date)
     return { day: d, freshness: freshnessOf(d.lastFetchedAt, check.offset, now) }
   }
 
@@ -187,7 +205,9 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
       })
       if (!row) return undefined
       const tz = zone(row.timeZone)
-      return { timeZone: tz, horizon: horizonNow(clock.now(), tz), slots: row.slots }
+      const horizon = horizonNow(clock.now(), tz)
+      if (reads) countRange(reads, productId, from, to, horizon)
+      return { timeZone: tz, horizon, slots: row.slots }
     },
 
     async calendar(productId, from, to) {
@@ -220,6 +240,15 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
       if (productId !== undefined) cache.invalidate('|summaries|')
     },
   }
+}
+
+/** An availability read of `from..to`: 1 read spread over the days of it in the horizon (a sweep of 60 days weighs what one shopper's day does). */
+function countRange(reads: ReadRecorder, productId: number, from: string, to: string, h: Horizon): void {
+  const first = from > h.today ? from : h.today
+  const last = to < h.last ? to : h.last
+  if (first > last) return
+  const n = daysBetween(first, last) + 1
+  for (let d = first, i = 0; i < n; d = addDays(d, 1), i++) reads.record(productId, d, 1 / n)
 }
 
 // Working out today in a time zone (Intl) cost ~6 µs, more than the rest of a

@@ -1,5 +1,6 @@
 import { HORIZON_DAYS } from '../calendar/horizon.ts'
 import { Prisma, type Db } from '../db/client.ts'
+import { DEMAND_JOIN, demandSql } from './demand.ts'
 import { dueSql, fetchableSql, productsTodayCte } from './due.ts'
 import { PLANNED_REASONS, type DueReason, type WeekdayStats } from './policy/deadline.ts'
 import { PLAN_MS, type PlannedTier } from './policy/plan.ts'
@@ -73,6 +74,7 @@ type CandidateRow = {
   forced_at: Date | null
   last_slot_start: string | null
   last_fetched_at: Date | null
+  demand: number
 }
 
 const toCandidate = (r: CandidateRow): Candidate => ({
@@ -84,6 +86,7 @@ const toCandidate = (r: CandidateRow): Candidate => ({
   forcedAt: r.forced_at ? r.forced_at.getTime() : null,
   lastSlotStart: r.last_slot_start,
   lastFetchedAt: r.last_fetched_at ? r.last_fetched_at.getTime() : null,
+  demand: r.demand,
 })
 
 /** The tier index (TIERS order) of an offset expression, as SQL. */
@@ -93,13 +96,21 @@ const PLANNED = raw(PLANNED_REASONS.map((r) => `'${r}'`).join(', '))
 const DUE_TIER = raw(tierIndexSql(`(f.date - (GREATEST(f.next_due_at, ${NOW}) AT TIME ZONE p.time_zone)::date)`))
 /** What the ranking may list: worth a request, and nobody holds it. */
 const LISTABLE = raw(`${fetchableSql(NOW, 'p.today')} AND (f.claimed_until IS NULL OR f.claimed_until < ${NOW})`)
+/** A day's reads decayed to now (sync/demand.ts), and the join that brings them. */
+const DEMAND = raw(demandSql(NOW))
+const WITH_DEMAND = raw(DEMAND_JOIN)
+/** A planned tier's order of turns (policy/demand.ts byTurnOrder): stale days most read first, then by staleness. */
+const TURN_ORDER = raw(`CASE WHEN next_due_at <= ${NOW} THEN demand END DESC NULLS LAST, next_due_at, product_id, date`)
 
 /**
  * What the ranking (policy/rank.ts) orders, unclaimed and worth a request:
  * everything "run now" asked for, today's and timed pairs that are due,
  * every pair served as today (at most two a product: it may go early), and
- * of each planned tier the `limits[tier]` stalest pairs, due or not (the
- * plan may send them before they are due: a sweep before a busy midnight).
+ * of each planned tier the `limits[tier]` first in its order of turns, due or
+ * not (the plan may send them before they are due: a sweep before a busy
+ * midnight), and as many of its most-read days (the candidates for spare
+ * requests, which go to the most read first). Each with its reads, decayed
+ * to now.
  */
 export async function loadCandidates(db: Db, now: number, limits: Readonly<Record<PlannedTier, number>>): Promise<Candidate[]> {
   const at = new Date(now)
@@ -110,19 +121,21 @@ export async function loadCandidates(db: Db, now: number, limits: Readonly<Recor
       Prisma.sql`
         WITH n AS (SELECT ${at}::timestamptz AS now), ${P_TODAY_SYNCED},
         c AS (
-          SELECT f.product_id, f.date, p.time_zone, f.next_due_at, f.due_reason, f.forced_at, f.last_slot_start, f.last_fetched_at, ${DUE_TIER} AS tier
-          FROM day_fetch_state f JOIN p ON p.id = f.product_id
+          SELECT f.product_id, f.date, p.time_zone, f.next_due_at, f.due_reason, f.forced_at, f.last_slot_start, f.last_fetched_at, ${DUE_TIER} AS tier,
+                 ${DEMAND} AS demand
+          FROM day_fetch_state f JOIN p ON p.id = f.product_id ${WITH_DEMAND}
           WHERE ${LISTABLE}),
         planned AS (
-          SELECT c.*, row_number() OVER (PARTITION BY tier ORDER BY next_due_at, product_id, date) AS n
+          SELECT c.*, row_number() OVER (PARTITION BY tier ORDER BY ${TURN_ORDER}) AS n,
+                 row_number() OVER (PARTITION BY tier ORDER BY demand DESC, next_due_at, product_id, date) AS m
           FROM c WHERE forced_at IS NULL AND tier > 0 AND due_reason IN (${PLANNED})
             -- a day stale only after the plan's end has no turn in it
             AND next_due_at < ${AT_NOW} + ${raw(`interval '${PLAN_MS / 1000} seconds'`)})
-        SELECT product_id, date::text AS date, time_zone, next_due_at, due_reason, forced_at, last_slot_start, last_fetched_at
+        SELECT product_id, date::text AS date, time_zone, next_due_at, due_reason, forced_at, last_slot_start, last_fetched_at, demand
         FROM c WHERE forced_at IS NOT NULL OR ((tier = 0 OR due_reason NOT IN (${PLANNED})) AND next_due_at <= ${AT_NOW}) OR due_reason = 'today'
         UNION ALL
-        SELECT product_id, date::text, time_zone, next_due_at, due_reason, forced_at, last_slot_start, last_fetched_at
-        FROM planned WHERE n <= (${perTier}::int[])[tier + 1]`,
+        SELECT product_id, date::text, time_zone, next_due_at, due_reason, forced_at, last_slot_start, last_fetched_at, demand
+        FROM planned WHERE n <= (${perTier}::int[])[tier + 1] OR (demand > 0 AND m <= (${perTier}::int[])[tier + 1])`,
     ),
   )
   return rows.map(toCandidate)
@@ -215,9 +228,9 @@ export async function weekdayStats(db: Db, productIds: number[]): Promise<Map<nu
 }
 
 /**
- * Where a pair stands in its tier's order (policy/rank.ts): how many
- * planned pairs of the tier it is served in go stale before it, among
- * those the engine would list now. For sync/explain.
+ * Where a pair stands in its tier's order of turns (policy/demand.ts
+ * byTurnOrder): how many planned pairs of the tier it is served in come
+ * before it, among those the engine would list now. For sync/explain.
  */
 export async function stalenessPosition(db: Db, now: number, productId: number, date: string): Promise<number> {
   const at = new Date(now)
@@ -227,12 +240,16 @@ export async function stalenessPosition(db: Db, now: number, productId: number, 
       Prisma.sql`
         WITH n AS (SELECT ${at}::timestamptz AS now), ${P_TODAY_SYNCED},
         c AS (
-          SELECT f.product_id, f.date, f.next_due_at, ${DUE_TIER} AS tier
-          FROM day_fetch_state f JOIN p ON p.id = f.product_id
+          SELECT f.product_id, f.date, f.next_due_at, ${DUE_TIER} AS tier, ${DEMAND} AS demand, f.next_due_at <= ${AT_NOW} AS stale
+          FROM day_fetch_state f JOIN p ON p.id = f.product_id ${WITH_DEMAND}
           WHERE ${LISTABLE} AND f.forced_at IS NULL AND f.due_reason IN (${PLANNED})),
         me AS (SELECT * FROM c WHERE product_id = ${productId} AND date = ${date}::date)
         SELECT count(*)::int AS n FROM c, me
-        WHERE c.tier = me.tier AND (c.next_due_at, c.product_id, c.date) < (me.next_due_at, me.product_id, me.date)`,
+        WHERE c.tier = me.tier AND (
+          (c.stale AND NOT me.stale)
+          OR (c.stale = me.stale AND (
+            (c.stale AND c.demand > me.demand)
+            OR ((NOT c.stale OR c.demand = me.demand) AND (c.next_due_at, c.product_id, c.date) < (me.next_due_at, me.product_id, me.date)))))`,
     ),
   )
   return rows[0]?.n ?? 0

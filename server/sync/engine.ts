@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts'
 import type { FetchDayResult } from '../partner/client.ts'
 import type { Budget, PermitSkip } from './budget.ts'
 import { claimNext, releaseClaims, type ClaimedPair } from './claims.ts'
+import type { ReadCounter } from './demand.ts'
 import { wakeOnSchedule } from './jobs.ts'
 import { nextDue, type Outcome } from './policy/deadline.ts'
 import type { Plan } from './policy/plan.ts'
@@ -51,6 +52,8 @@ export interface SyncEngineOptions {
   spendSpareBudget?: boolean
   strategy?: PlanStrategy
   observer?: SyncObserver
+  /** Read counts to flush before a ranking, on the engine's clock (one of its periodic jobs; they also flush on their own timer). */
+  demand?: Pick<ReadCounter, 'flushIfDue'>
 }
 
 export interface PassReport {
@@ -124,6 +127,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     rankEveryMs,
     candidateLimit: o.candidateLimit ?? 64,
     observer: o.observer,
+    demand: o.demand,
   })
   // The bound on partner requests in flight. A pair is claimed only when the
   // bound has room, so nothing waits in its queue holding a claim.

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts'
 import type { PrismaClient } from '../db/client.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import { stalenessPosition } from './claims.ts'
+import { demandOf } from './demand.ts'
 import { planFromDatabase } from './plan-counts.ts'
 import type { DueReason } from './policy/deadline.ts'
 import { explainPair, type Explanation } from './policy/explain.ts'
@@ -45,7 +46,11 @@ export function createExplain(o: ExplainOptions): (productId: number, date: stri
     }
     const control = await o.prisma.syncControl.findUnique({ where: { id: 1 }, select: { paused: true } })
     const row = await o.prisma.dayFetchState.findUnique({ where: { productId_date: { productId, date: new Date(`${date}T00:00:00Z`) } } })
-    const [plan, position] = await Promise.all([currentPlan(now), stalenessPosition(o.prisma, now, productId, date)])
+    const [plan, position, demand] = await Promise.all([
+      currentPlan(now),
+      stalenessPosition(o.prisma, now, productId, date),
+      demandOf(o.prisma, productId, date, now),
+    ])
     return explainPair(
       {
         productId,
@@ -59,6 +64,7 @@ export function createExplain(o: ExplainOptions): (productId: number, date: stri
         lastFetchedAt: row?.lastFetchedAt?.getTime() ?? null,
         lastOutcome: row?.lastOutcome ?? null,
         lastError: row?.lastError ?? null,
+        demand,
       },
       plan,
       now,

@@ -7,6 +7,7 @@ import { createPartnerClient, type PartnerClientOptions } from '../partner/clien
 import type { SyncService } from './types.ts'
 import { createBudget, type Budget } from './budget.ts'
 import { createSyncControl } from './control.ts'
+import { createReadCounter, type ReadCounter } from './demand.ts'
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions, type SyncObserver } from './engine.ts'
 
 export interface SyncAssemblyOptions {
@@ -40,6 +41,12 @@ export interface SyncAssembly {
   control: SyncService
   budget: Budget
   instanceId: string
+  /**
+   * This instance's read counts (sync/demand.ts): the API records each read
+   * here; flushed once a minute of `clock` before a ranking, and by
+   * `demand.start()`'s own timer where no engine runs (SYNC_ENABLED=false).
+   */
+  demand: ReadCounter
 }
 
 /** A claim outlives the longest a request may take, and the write after it, with room to spare. */
@@ -60,6 +67,7 @@ export function createSync(o: SyncAssemblyOptions): SyncAssembly {
     clock: o.clock,
     logger: o.logger,
   })
+  const demand = createReadCounter({ db: o.db.prisma, clock: o.clock, logger: o.logger })
   const engine = createSyncEngine({
     db: o.db,
     partner,
@@ -69,6 +77,7 @@ export function createSync(o: SyncAssemblyOptions): SyncAssembly {
     instanceId,
     claimTtlMs: claimTtlFor(timeoutMs),
     observer: o.observer,
+    demand,
     ...o.engine,
   })
   const control = createSyncControl({
@@ -79,5 +88,5 @@ export function createSync(o: SyncAssemblyOptions): SyncAssembly {
     partner: { baseUrl: o.partner.baseUrl, sandbox: o.partner.sandbox },
     engine,
   })
-  return { engine, control, budget, instanceId }
+  return { engine, control, budget, instanceId, demand }
 }

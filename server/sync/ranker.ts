@@ -3,6 +3,7 @@ import type { Database } from '../db/client.ts'
 import type { Logger } from '../logger.ts'
 import { usablePerMinute, type Budget } from './budget.ts'
 import { loadCandidates, maintainHorizon } from './claims.ts'
+import type { ReadCounter } from './demand.ts'
 import type { PlanStrategy, SyncObserver } from './engine.ts'
 import { cadence } from './jobs.ts'
 import { planFromDatabase } from './plan-counts.ts'
@@ -21,6 +22,8 @@ export interface RankerOptions {
   /** At least this many pairs of each planned tier are ranked (more when the plan sends more before the next ranking). */
   candidateLimit: number
   observer?: SyncObserver
+  /** This instance's read counts: flushed before a ranking once a minute has passed, so the ranking sees them. */
+  demand?: Pick<ReadCounter, 'flushIfDue'>
 }
 
 /**
@@ -61,11 +64,13 @@ export function createRanker(o: RankerOptions): Ranker {
     },
     sent(r) {
       const t = r.tier.name
-      if (t !== 'today' && r.forcedAt === null) sent[t] += 1
+      // A refresh only a day's readers earned is beyond the plan: the tier's turns stay where they were.
+      if (t !== 'today' && r.forcedAt === null && !r.extra) sent[t] += 1
     },
     async rank(now) {
       const t0 = performance.now()
       if (upkeep.due(now)) await maintain(now)
+      await o.demand?.flushIfDue()
       const candidates = await loadCandidates(o.db.prisma, now, limits(now))
       const todays = new Map<string, string>()
       const todayOf = (tz: string) => todays.get(tz) ?? todays.set(tz, localDate(now, tz)).get(tz)!

@@ -263,8 +263,10 @@ export type AppRouter = TRPCBuiltRouter<{
                     /** Its end (ISO), excluded. */
                     to: string;
                 } | null;
-                /** Its place (1-based) in its tier’s order of staleness */
+                /** Its place (1-based) in its tier’s order of turns: stale days most read first, then by staleness */
                 rank: number | null;
+                /** Reads of the day counted by every instance, each halving after a day (a read of n days counts 1/n each); orders the day within its tier */
+                demand: number;
                 /** `reason` in a sentence, for a person. */
                 detail: string;
             };

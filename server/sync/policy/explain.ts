@@ -35,6 +35,8 @@ export interface PairFacts {
   lastFetchedAt: number | null
   lastOutcome: string | null
   lastError: string | null
+  /** Reads counted for the day, decayed to now (policy/demand.ts); 0 when never read. */
+  demand?: number
 }
 
 export interface Explanation {
@@ -54,8 +56,10 @@ export interface Explanation {
   reason: ExplainReason
   /** The plan's slice the turn falls in. */
   slice: { from: string; to: string } | null
-  /** Its place (1-based) in its tier's order of staleness; null when not planned. */
+  /** Its place (1-based) in its tier's order of turns (stale days most read first, then by staleness); null when not planned. */
   rank: number | null
+  /** Reads counted for the day across instances, decayed with a half-life of a day (policy/demand.ts): what orders it within its tier. */
+  demand: number
   detail: string
 }
 
@@ -77,6 +81,8 @@ export function explainPair(f: PairFacts, plan: Plan | undefined, now: number, p
     staleAt: null,
     slice: null,
     rank: null,
+    // Three decimals: a count, not a measurement.
+    demand: Math.round((f.demand ?? 0) * 1000) / 1000,
   }
   const timed = (reason: ExplainReason, at: number | null, detail: string): Explanation => ({ ...base, reason, dueAt: iso(at), detail })
   if (!tier) return timed('outside', null, 'outside the 60-day horizon: not fetched')
@@ -113,7 +119,7 @@ export function explainPair(f: PairFacts, plan: Plan | undefined, now: number, p
     slice,
     rank: position + 1,
     detail: Number.isFinite(t)
-      ? `number ${position + 1} of ${TIER_LABEL[served!]} in order of staleness: the plan's request for it falls in this slice`
+      ? `number ${position + 1} of ${TIER_LABEL[served!]} in its order of turns (stale days most read first, then by staleness): the plan's request for it falls in this slice`
       : `number ${position + 1} of ${TIER_LABEL[served!]}: beyond what the plan sends in the next 24 h; sent when budget is left over`,
   }
 }

@@ -2,6 +2,7 @@ import { daysBetween, type IsoDate } from '../../calendar/days.ts'
 import { isPastCutoff } from '../due.ts'
 import { TIERS, tierOf, type Tier } from '../tiers.ts'
 import { dueTier, isPlanned, type DueReason } from './deadline.ts'
+import { byStaleness, byTurnOrder, earlyAllowed, spareByDemand } from './demand.ts'
 import { PLANNED_TIERS, turnsAt, type Plan, type PlannedTier } from './plan.ts'
 
 /**
@@ -12,17 +13,20 @@ import { PLANNED_TIERS, turnsAt, type Plan, type PlannedTier } from './plan.ts'
  * 2. "Run now" requests, oldest request first, nearer days first.
  * 3. Every other pair at its turn: a planned pair (its answer goes stale at
  *    `nextDueAt`, or was never fetched) takes the plan's n-th request of its
- *    tier when it is n-th of that tier in order of staleness; a timed pair
- *    (a backoff, a re-check) its due time, once that has passed.
+ *    tier when it is n-th of that tier's order (policy/demand.ts
+ *    `byTurnOrder`: stale days most read first, then by staleness); a timed
+ *    pair (a backoff, a re-check) its due time, once that has passed.
  *
  * A pair whose turn has not come is still listed (marked `early`), and so is
  * today's day not yet due: when the budget has room that nothing due needs,
- * the next turns go early rather than the room being lost. Not earlier than
- * half its interval since the last fetch, though, so a key far larger than
- * the catalogue needs is not spent on refreshing the same days over and over.
- * Timed re-checks and retries never go early.
+ * the next turns go early rather than the room being lost, the most-read
+ * days first (`spareByDemand`). Not earlier than half its interval since the
+ * last fetch (sooner for a day people read: `earlyAllowed`), though, so a
+ * key far larger than the catalogue needs is not spent on refreshing the
+ * same days over and over. Timed re-checks and retries never go early.
+ * Demand only orders: the plan's turns per tier are the same read or not.
  */
-export const EARLY_AT_SHARE = 0.5
+export { EARLY_AT_SHARE } from './demand.ts'
 
 export interface Candidate {
   productId: number
@@ -34,6 +38,8 @@ export interface Candidate {
   forcedAt: number | null
   lastSlotStart: string | null
   lastFetchedAt: number | null
+  /** Reads counted for the day, decayed to the listing's instant (policy/demand.ts); absent: none. */
+  demand?: number
 }
 
 export interface Ranked extends Candidate {
@@ -44,6 +50,8 @@ export interface Ranked extends Candidate {
   turnAt: number
   /** Sent before it is due: claimed only if nobody fetched it since it was listed. */
   early?: boolean
+  /** Early only because people read it (sooner than its tier's rule): a refresh beyond the plan's turns, not one of them. */
+  extra?: boolean
 }
 
 const TIER_ORDER = new Map(TIERS.map((t, i) => [t.name, i]))
@@ -74,20 +82,24 @@ export function rankCandidates(
     if (c.forcedAt !== null) forced.push(r)
     else if (tier.name === 'today') {
       if (c.nextDueAt <= now) today.push(r)
-      else if (earlyAllowed(c, now)) rest.push({ ...r, early: true })
+      else if (earlyAllowed(c, now).allowed) rest.push({ ...r, early: true })
     } else if (!isPlanned(c.reason)) {
       if (c.nextDueAt <= now) rest.push(r)
     } else planned.get(tier.name as PlannedTier)!.push(r)
   }
   for (const [name, list] of planned) {
-    list.sort(byStaleness)
+    list.sort(byTurnOrder(now))
     const turns = plan ? turnsAt(plan, name, now, list.length, sent?.[name]) : list.map((r) => r.nextDueAt)
     list.forEach((r, i) => {
       r.turnAt = turns[i]!
       // Not stale yet: claimed only if unchanged since listed. Before its
       // turn, only with half its interval gone; at its turn, the plan wants it now.
       if (r.nextDueAt > now) {
-        if (r.turnAt > now && !earlyAllowed(r, now)) return
+        if (r.turnAt > now) {
+          const early = earlyAllowed(r, now)
+          if (!early.allowed) return
+          if (early.byDemand) r.extra = true
+        }
         r.early = true
       }
       rest.push(r)
@@ -96,15 +108,5 @@ export function rankCandidates(
   today.sort(byStaleness)
   forced.sort((a, b) => a.forcedAt! - b.forcedAt! || a.offset - b.offset || a.productId - b.productId)
   rest.sort((a, b) => a.turnAt - b.turnAt || TIER_ORDER.get(a.tier.name)! - TIER_ORDER.get(b.tier.name)! || byStaleness(a, b))
-  return [...today, ...forced, ...rest]
-}
-
-function byStaleness(a: Candidate, b: Candidate): number {
-  return a.nextDueAt - b.nextDueAt || a.productId - b.productId || (a.date < b.date ? -1 : a.date > b.date ? 1 : 0)
-}
-
-/** Before its turn: never fetched, or at least `EARLY_AT_SHARE` of the way from its last fetch to its staleness. */
-function earlyAllowed(r: Candidate, now: number): boolean {
-  if (r.lastFetchedAt === null) return true
-  return now - r.lastFetchedAt >= EARLY_AT_SHARE * (r.nextDueAt - r.lastFetchedAt)
+  return [...today, ...forced, ...spareByDemand(rest, now)]
 }
