@@ -45,20 +45,13 @@ export interface ShopperHooks {
 }
 
 /**
- * The hooks of one simulated instance. Until the read counter and the live
- * checker exist, nothing is counted and live checks go to the run-now
- * stand-in. Wiring them (after they exist on this branch):
- *
- *   return {
- *     recordRead: (id, date) => sync.demand.record(id, date),
- *     liveCheck: async (id, date, maxAgeMs) => {
- *       const r = await sync.live.check(id, date, maxAgeMs)
- *       return { fresh: r.state === 'fresh', state: r.state }
- *     },
- *   }
+ * The hooks of one simulated instance: every shopper read is counted by the
+ * instance's read counter (flushed by the engine's ranking on the simulated
+ * clock), as the API counts a /slots read. Until the live checker is wired,
+ * live checks go to the run-now stand-in.
  */
-export function shopperHooks(_sync: SyncAssembly): ShopperHooks {
-  return {}
+export function shopperHooks(sync: SyncAssembly): ShopperHooks {
+  return { recordRead: (id, date) => sync.demand.record(id, date) }
 }
 
 export interface ShopperResult {
