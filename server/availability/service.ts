@@ -1,5 +1,6 @@
 import type { Db } from '../db/client.ts'
-import type { AvailabilityService, DatesJson, DatesResult, Freshness, SlotsJson, SlotsResult, SlotView } from './types.ts'
+import type { LiveChecker } from '../sync/live.ts'
+import type { AvailabilityService, DatesJson, DatesResult, Freshness, LiveRead, SlotsJson, SlotsResult, SlotView } from './types.ts'
 import { addDays, isValidDate } from '../calendar/days.ts'
 import { checkDateInHorizon, HORIZON_DAYS, horizonAt, type DateCheck, type Horizon } from '../calendar/horizon.ts'
 import type { Clock } from '../clock.ts'
@@ -33,6 +34,8 @@ export interface AvailabilityDeps {
    * (the data is minutes old anyway) and takes Postgres off the hot path.
    */
   cacheTtlMs?: number
+  /** Live checks (sync/live.ts); absent: a read with a maximum age answers the stored day, `live: "failed"`. */
+  live?: Pick<LiveChecker, 'check'>
 }
 
 /** Stored days of one product with money as the stored decimal text, for faces that convert money themselves (OCTO). */
@@ -42,6 +45,8 @@ export interface StoredRange {
   horizon: Horizon
   /** Slots of the days asked for, ordered by date then start (as /slots orders them); pax by type. */
   slots: readonly RangeSlotRow[]
+  /** The oldest fetch among the days asked for (epoch ms); null when none was fetched. */
+  oldestFetchedAt: number | null
 }
 
 export type ProductSummary = ProductSummaryRow
@@ -146,6 +151,28 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
     return { day: d, freshness: freshnessOf(d.lastFetchedAt, check.offset, now) }
   }
 
+  /**
+   * checkedDay, and when the read asks for a maximum age the stored day is
+   * older than, a live check first: the fresh day read again, or the stored
+   * one saying why not (public-api.md "Live check").
+   */
+  async function liveDay(productId: number, date: string, read: LiveRead | undefined): Promise<{ day: DayView; freshness: Freshness }> {
+    const first = await checkedDay(productId, date)
+    if (read?.maxAgeS === undefined) return first
+    const maxAgeMs = read.maxAgeS * 1000
+    const stored = first.day.lastFetchedAt?.getTime()
+    if (stored !== undefined && clock.now() - stored <= maxAgeMs) return first
+    const notFresh = { ...first.freshness, state: stored === undefined ? ('never' as const) : ('stale' as const) }
+    if (!deps.live) return { day: first.day, freshness: { ...notFresh, live: 'failed', reason: 'live checks are off on this instance' } }
+    const o = await deps.live.check(productId, date, maxAgeMs, read.client)
+    if (o.status === 'fresh') {
+      if (o.fetched) cache.invalidate(`${productId}|`)
+      return checkedDay(productId, date)
+    }
+    if (o.status === 'refused') return { day: first.day, freshness: { ...notFresh, live: 'refused', retryAfterS: o.retryAfterS } }
+    return { day: first.day, freshness: { ...notFresh, live: 'failed', reason: o.reason } }
+  }
+
   async function cutDays(productId: number): Promise<NonNullable<OpenDays['cut']>> {
     checkProductId(productId)
     const now = clock.now()
@@ -155,14 +182,14 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
   }
 
   return {
-    async slots(productId, date): Promise<SlotsResult> {
-      const { day: d, freshness } = await checkedDay(productId, date)
+    async slots(productId, date, read): Promise<SlotsResult> {
+      const { day: d, freshness } = await liveDay(productId, date, read)
       d.slots ??= parseFrozen<SlotView[]>(d.body)
       return { slots: d.slots as SlotView[], freshness }
     },
 
-    async slotsJson(productId, date): Promise<SlotsJson> {
-      const { day: d, freshness } = await checkedDay(productId, date)
+    async slotsJson(productId, date, read): Promise<SlotsJson> {
+      const { day: d, freshness } = await liveDay(productId, date, read)
       return { slots: d.body, freshness }
     },
 
@@ -187,7 +214,7 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
       })
       if (!row) return undefined
       const tz = zone(row.timeZone)
-      return { timeZone: tz, horizon: horizonNow(clock.now(), tz), slots: row.slots }
+      return { timeZone: tz, horizon: horizonNow(clock.now(), tz), slots: row.slots, oldestFetchedAt: row.oldestFetchedAt }
     },
 
     async calendar(productId, from, to) {

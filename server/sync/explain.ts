@@ -59,6 +59,7 @@ export function createExplain(o: ExplainOptions): (productId: number, date: stri
         lastFetchedAt: row?.lastFetchedAt?.getTime() ?? null,
         lastOutcome: row?.lastOutcome ?? null,
         lastError: row?.lastError ?? null,
+        fetchedLive: row?.fetchedLive ?? false,
       },
       plan,
       now,

@@ -41,6 +41,7 @@ export type AppRouter = TRPCBuiltRouter<{
             input: {
                 productId: number;
                 date: string;
+                maxAgeS?: number | undefined;
             };
             output: {
                 slots: {
@@ -72,6 +73,9 @@ export type AppRouter = TRPCBuiltRouter<{
                 freshness: {
                     fetchedAt: string | null;
                     state: "fresh" | "never" | "stale";
+                    live?: "refused" | "failed" | undefined;
+                    reason?: string | undefined;
+                    retryAfterS?: number | undefined;
                 };
             };
             meta: object;
@@ -171,7 +175,7 @@ export type AppRouter = TRPCBuiltRouter<{
                 lastError: string | null;
                 dueAt: string | null;
                 staleAt: string | null;
-                reason: "today" | "never" | "paused" | "run" | "empty" | "closed" | "cutoff" | "backoff" | "rate_limited" | "plan" | "in-flight" | "outside";
+                reason: "today" | "never" | "live" | "paused" | "run" | "empty" | "closed" | "cutoff" | "backoff" | "rate_limited" | "plan" | "in-flight" | "outside";
                 slice: {
                     from: string;
                     to: string;
