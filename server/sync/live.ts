@@ -121,7 +121,11 @@ export function createLiveChecker(o: LiveCheckerOptions): LiveChecker {
         return 'pair' in claimed ? claimed.pair : undefined
       }, 'live')
       if (permit.granted) {
-        const sent = await fetchDayInto(o, o.strategy, permit.granted, true)
+        // The database failing under the write: the claim expires and the plan fetches the day again; the reader gets the stored day.
+        const sent = await fetchDayInto(o, o.strategy, permit.granted, true).catch((err: unknown) => {
+          o.logger.error({ productId, date, err: err instanceof Error ? err.message : String(err) }, 'writing a live-checked day failed')
+          return { ok: false, changed: false, error: 'writing the fetched day failed' } as const
+        })
         if (sent.ok) return { status: 'fresh', fetchedAt: sent.fetchedAt!, fetched: true }
         return { status: 'failed', reason: sent.error ?? 'the partner failed', fetchedAt: stored }
       }
