@@ -30,7 +30,7 @@ export interface LiveChecker {
    * The day's freshness after a live check: fresh at once when the stored
    * day is within `maxAgeMs`; else fetched now (concurrent checks of one day
    * share one request), or refused or failed. `client` (an address) is
-   * counted against LIVE_CHECKS_PER_MINUTE; omitted: not counted.
+   * counted against LIVE_CHECKS_PER_MINUTE when the stored day is too old (a check the stored day meets costs nothing); omitted: not counted.
    */
   check(productId: number, date: IsoDate, maxAgeMs: number, client?: string): Promise<LiveOutcome>
 }
