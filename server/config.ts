@@ -33,6 +33,20 @@ const int = (name: string, dflt: number, min: number, max: number) =>
       return Number(v)
     })
 
+/** A share from 0 to `max` (a decimal such as 0.2). */
+const share = (name: string, dflt: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return dflt
+      if (!/^(0|1)?(\.\d+)?$/.test(v) || v === '.' || Number(v) > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a share from 0 to ${max} (e.g. 0.2), got "${v}"` })
+        return z.NEVER
+      }
+      return Number(v)
+    })
+
 const url = (name: string, protocols: string[]) =>
   z
     .string()
@@ -201,6 +215,10 @@ const envSchema = z.object({
   PARTNER_MAX_HALT_S: int('PARTNER_MAX_HALT_S', 300, 1, 86_400),
   SYNC_MAX_IN_FLIGHT: int('SYNC_MAX_IN_FLIGHT', 8, 1, 1_000),
   SYNC_BUDGET_MARGIN_MS: int('SYNC_BUDGET_MARGIN_MS', 1_000, 0, 60_000),
+  // Live checks (public-api.md "Live check"; configuration.md): a share of the key, a per-address allowance, OCTO's maximum age.
+  SYNC_LIVE_SHARE: share('SYNC_LIVE_SHARE', 0.2, 1),
+  LIVE_CHECKS_PER_MINUTE: int('LIVE_CHECKS_PER_MINUTE', 10, 1, 1_000_000),
+  OCTO_LIVE_MAX_AGE_S: int('OCTO_LIVE_MAX_AGE_S', 300, 1, 86_400),
   ADMIN_TOKEN: z
     .string()
     .optional()
@@ -277,6 +295,8 @@ export interface Config {
     maxInFlight: number
     /** Added to the partner's 60 s window (network time, clock differences). */
     budgetMarginMs: number
+    /** Live checks: the key's share their lane may use (SYNC_LIVE_SHARE), checks per client address a minute (LIVE_CHECKS_PER_MINUTE). */
+    live: { share: number; perClientPerMinute: number }
   }
   /** Unset: a random token is generated and printed once at start. */
   adminToken: string | undefined
@@ -296,6 +316,8 @@ export interface Config {
   shutdownDelayMs: number
   /** Bearer keys of the OCTO face (/octo/*); undefined: the face is off (404). Secrets: never logged. */
   octoApiKeys: string[] | undefined
+  /** The maximum age of a one-day OCTO availability answer in ms (OCTO_LIVE_MAX_AGE_S): a live check when older. */
+  octoLiveMaxAgeMs: number
   /** Per-client limits at the API's edge (TRPC_MAX_BATCH, SSE_MAX_STREAMS[_PER_IP], AUTH_FAILURES_PER_MINUTE). */
   edge: EdgeLimits
   /** Origins a browser may call the API from (CORS_ORIGINS); undefined: no cross-origin access. */
@@ -360,6 +382,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeZone: e.SYNC_TIMEZONE,
       maxInFlight: e.SYNC_MAX_IN_FLIGHT,
       budgetMarginMs: e.SYNC_BUDGET_MARGIN_MS,
+      live: { share: e.SYNC_LIVE_SHARE, perClientPerMinute: e.LIVE_CHECKS_PER_MINUTE },
     },
     adminToken: e.ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
@@ -372,6 +395,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseDirectUrl: e.DATABASE_DIRECT_URL,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     octoApiKeys: e.OCTO_API_KEYS,
+    octoLiveMaxAgeMs: e.OCTO_LIVE_MAX_AGE_S * 1000,
     edge: {
       maxBatch: e.TRPC_MAX_BATCH,
       maxStreams: e.SSE_MAX_STREAMS,

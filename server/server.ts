@@ -180,18 +180,22 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
           timeZone: config.sync.timeZone,
           budgetMarginMs: config.sync.budgetMarginMs,
           engine: { maxInFlight: config.sync.maxInFlight },
+          live: config.sync.live,
           observer: { ...metrics.observer, changeEvent: () => metrics.changeEvents(1) },
         })
         changes = createChangeFeed({ connectionString: config.databaseDirectUrl ?? url, prisma: db.prisma, logger: log.child({ module: 'changes' }) })
         await changes.start()
         const checkHealth = pools.health
         const monitor = pools.monitor
+        // A read-only replica writes nothing, so it makes no live checks either.
+        const live = readOnly ? undefined : sync.live
         const availability = createAvailabilityService({
           prisma: db.prisma,
           clock,
           defaultTimeZone: config.sync.timeZone,
           cacheTtlMs: config.apiCacheTtlMs,
           reads: sync.demand,
+          live,
         })
         const services = {
           health: {
@@ -242,6 +246,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): SlotsyncSer
         if (config.octoApiKeys)
           await app.register(octoRoutes, {
             availability,
+            live: live && { check: live.check, maxAgeMs: config.octoLiveMaxAgeMs, now: () => clock.now() },
             apiKeys: config.octoApiKeys,
             rateLimitPerMinute: config.apiRateLimitPerMinute,
             authGuard,

@@ -9,7 +9,7 @@ import { DEFAULT_EDGE_LIMITS, type EdgeLimits } from '../config.ts'
 import { TooManyRequestsError } from '../errors.ts'
 import { REQUEST_ID_HEADER } from '../http.ts'
 import { nameHttpSpan, tracingOn } from '../observability/tracing.ts'
-import { type AuthGuard, createAuthGuard, createStreamSlots, type StreamSlots } from './client-limits.ts'
+import { type AuthGuard, clientKey, createAuthGuard, createStreamSlots, type StreamSlots } from './client-limits.ts'
 import { createEdge } from './edge.ts'
 import { clientErrorBody, toPublicError } from './errors.ts'
 import { withFirstPass } from './first-pass.ts'
@@ -74,6 +74,7 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     authorization: typeof headers.authorization === 'string' ? headers.authorization : undefined,
     adminToken: opts.adminToken,
     requestId: req?.id,
+    clientIp: req ? clientKey(req.ip) : undefined,
     ...(req
       ? { guard: { verify: (credential, valid) => edge.verify(req, credential, valid), retryAfterS: () => edge.retryAfterS(req) } satisfies Context['guard'] }
       : {}),

@@ -1,5 +1,14 @@
 import { z } from 'zod'
-import { eventIdSchema, productIdListSchema, productIdSchema, productUpsertInput, runRequestSchema, slotsInput, syncTargetInput } from './schemas.ts'
+import {
+  eventIdSchema,
+  maxAgeSchema,
+  productIdListSchema,
+  productIdSchema,
+  productUpsertInput,
+  runRequestSchema,
+  slotsInput,
+  syncTargetInput,
+} from './schemas.ts'
 
 /**
  * What the REST routes validate (fastify-type-provider-zod's validatorCompiler)
@@ -13,7 +22,7 @@ const pathInt = (value: unknown) => (typeof value === 'string' && /^\d{1,16}$/.t
 
 export const productIdParams = z.object({ id: z.preprocess(pathInt, productIdSchema) })
 
-export const slotsQuery = slotsInput.pick({ date: true })
+export const slotsQuery = z.object({ date: slotsInput.shape.date, maxAge: z.preprocess(pathInt, maxAgeSchema).optional() })
 
 /**
  * A POST or PUT without a body reaches the validator as null, as does a JSON

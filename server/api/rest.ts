@@ -1,3 +1,4 @@
+import { clientKey } from './client-limits.ts'
 import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify'
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { BadRequestError, TooManyRequestsError } from '../errors.ts'
@@ -97,7 +98,8 @@ export async function restRoutes(fastify: FastifyInstance, opts: RestOptions): P
       response: responses(slotsResultSchema, 400, 404, 429, 503),
     },
     handler: async (req, reply) => {
-      const r = await availability.slotsJson(req.params.id, req.query.date)
+      const r = await availability.slotsJson(req.params.id, req.query.date, { maxAgeS: req.query.maxAge, client: clientKey(req.ip) })
+      if (r.freshness.retryAfterS !== undefined) reply.header('retry-after', String(r.freshness.retryAfterS))
       // JSON.stringify's own text for { slots, freshness }: the stored text is JSON.stringify's (precompute.ts).
       return reply.type(JSON_TYPE).send(`{"slots":${r.slots},"freshness":${JSON.stringify(r.freshness)}}`)
     },

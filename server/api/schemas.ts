@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { FRESHNESS_STATES } from '../availability/freshness.ts'
+import { FRESHNESS_STATES, LIVE_RESULTS } from '../availability/freshness.ts'
 import { isValidDate } from '../calendar/days.ts'
 import { parseEventId } from '../changes/event.ts'
 import { isValidTimeZone } from '../config.ts'
@@ -40,7 +40,16 @@ export const isoDateSchema = z
 const NOT_AN_OBJECT = 'must be a JSON object'
 const strict = (iss: { code?: string; input: unknown }) => (iss.code === 'unrecognized_keys' ? 'is not a known field' : NOT_AN_OBJECT)
 
-export const slotsInput = z.object({ productId: productIdSchema, date: isoDateSchema }, { error: NOT_AN_OBJECT })
+const MAX_AGE = 'must be a whole number of seconds from 1 to 86400'
+/** A live check's maximum age (public-api.md "Live check"): at most a day, the longest any tier keeps a day. */
+export const maxAgeSchema = z
+  .number({ error: MAX_AGE })
+  .int({ error: MAX_AGE })
+  .min(1, { error: MAX_AGE })
+  .max(86_400, { error: MAX_AGE })
+  .meta({ description: 'Live check: when the stored day is older than this many seconds, fetch it from the partner now', example: 60 })
+
+export const slotsInput = z.object({ productId: productIdSchema, date: isoDateSchema, maxAgeS: maxAgeSchema.optional() }, { error: NOT_AN_OBJECT })
 export const datesInput = z.object({ productId: productIdSchema }, { error: NOT_AN_OBJECT })
 
 /**
@@ -153,6 +162,12 @@ export const freshnessSchema = z
     state: z
       .enum(FRESHNESS_STATES)
       .meta({ description: "never: not fetched yet (an empty list means nothing); fresh: within the day's target age; stale: older" }),
+    live: z.enum(LIVE_RESULTS).optional().meta({
+      description:
+        'Only after a live check (maxAge) that could not answer a fresh day: refused (no budget or allowance left: retry after retryAfterS) or failed (reason)',
+    }),
+    reason: z.string().optional().meta({ description: 'live: failed: why' }),
+    retryAfterS: z.number().int().optional().meta({ description: 'live: refused: seconds until a live check may be granted (also the Retry-After header)' }),
   })
   .meta({ id: 'Freshness' })
 

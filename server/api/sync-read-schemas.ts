@@ -87,7 +87,7 @@ export const explanationSchema = z
     staleAt: isoTime.meta({ description: 'Planned days: when the stored answer goes stale' }),
     reason: z.enum(EXPLAIN_REASONS).meta({
       description:
-        'plan: the plan’s turn in its tier (`slice`); never: never fetched, planned; run: "run now"; backoff / rate_limited: after a failure; empty / closed: a re-check of a day seen empty or a known-closed weekday; cutoff: today after its last slot; paused; in-flight; outside the horizon',
+        'plan: the plan’s turn in its tier (`slice`); never: never fetched, planned; run: "run now"; backoff / rate_limited: after a failure; empty / closed: a re-check of a day seen empty or a known-closed weekday; cutoff: today after its last slot; paused; in-flight; outside the horizon; live: last fetched by a live check (detail: when, and what follows)',
     }),
     slice: z
       .object({

@@ -16,6 +16,8 @@ export interface Context {
   adminToken: string
   /** The request's id (x-request-id), for the audit trail; absent outside a request. */
   requestId?: string | undefined
+  /** The client's address (Fastify's req.ip, TRUST_PROXY-aware), for per-client limits; absent outside a request. */
+  clientIp?: string | undefined
   /**
    * The failed-authentication guard for this request's client (edge.ts).
    * Absent on REST's inner calls: the route checked the token through it already.

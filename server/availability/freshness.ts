@@ -3,10 +3,19 @@ import { freshnessClass } from '../sync/tiers.ts'
 export const FRESHNESS_STATES = ['fresh', 'stale', 'never'] as const
 export type FreshnessState = (typeof FRESHNESS_STATES)[number]
 
+/** What became of a live check that could not answer a fresh day (public-api.md "Live check"). */
+export const LIVE_RESULTS = ['refused', 'failed'] as const
+
 export interface Freshness {
   /** When the day was last fetched successfully (ISO), null if never. */
   fetchedAt: string | null
   state: FreshnessState
+  /** Only when a read asked for a maximum age the stored day is older than, and no fresh day could be had. */
+  live?: (typeof LIVE_RESULTS)[number]
+  /** `live: "failed"`: why. */
+  reason?: string
+  /** `live: "refused"`: seconds until a live check may be granted (REST: also the Retry-After header). */
+  retryAfterS?: number
 }
 
 /**

@@ -102,6 +102,8 @@ export interface RangeRow {
   timeZone: string
   /** Every stored slot of the range, ordered by date, then as a day's slots are (daySql). */
   slots: RangeSlotRow[]
+  /** The oldest fetch among the range's fetched days (epoch ms); null when none was fetched (OCTO's Slotsync-Fetched-At). */
+  oldestFetchedAt: number | null
 }
 
 // Many days of a product in one round trip: a 60-day OCTO calendar is one
@@ -110,7 +112,10 @@ export interface RangeRow {
 // parse. The LEFT JOINs keep the product row when it has no slots; removed
 // (inactive) products have no row at all.
 const rangeSql = (productId: number, from: string, to: string) => Prisma.sql`/* availability_range */
-SELECT p.time_zone AS tz, s.date::text AS date, s.start_time AS st, s.end_time AS et, s.provider_slot_id AS psid, s.remaining AS rem,
+SELECT p.time_zone AS tz,
+       (SELECT floor(extract(epoch FROM min(d.fetched_at)) * 1000)::bigint FROM day_summary d
+        WHERE d.product_id = p.id AND d.date BETWEEN ${from}::date AND ${to}::date) AS oldest,
+       s.date::text AS date, s.start_time AS st, s.end_time AS et, s.provider_slot_id AS psid, s.remaining AS rem,
        pa.type, pa.name, pa.description AS descr, pa.is_primary AS prim, pa.min, pa.max, pa.remaining AS prem,
        pa.final_price::text AS fin, pa.original_price::text AS orig, pa.currency_code AS cur
 FROM product p
@@ -121,6 +126,7 @@ ORDER BY s.date, s.start_time COLLATE "C", s.provider_slot_id COLLATE "C", pa.ty
 
 interface RangeFlatRow {
   tz: string
+  oldest: bigint | null
   date: string | null
   st: string
   et: string
@@ -165,7 +171,7 @@ export async function loadRange(db: Queryable, productId: number, from: string, 
       })
     }
   }
-  return { timeZone: first.tz, slots }
+  return { timeZone: first.tz, slots, oldestFetchedAt: first.oldest === null ? null : Number(first.oldest) }
 }
 
 export interface ProductSummaryRow {

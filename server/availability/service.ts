@@ -1,5 +1,6 @@
 import type { Db } from '../db/client.ts'
-import type { AvailabilityService, DatesJson, DatesResult, Freshness, SlotsJson, SlotsResult, SlotView } from './types.ts'
+import type { LiveChecker } from '../sync/live.ts'
+import type { AvailabilityService, DatesJson, DatesResult, Freshness, LiveRead, SlotsJson, SlotsResult, SlotView } from './types.ts'
 import { addDays, daysBetween, isValidDate } from '../calendar/days.ts'
 import { checkDateInHorizon, HORIZON_DAYS, horizonAt, type DateCheck, type Horizon } from '../calendar/horizon.ts'
 import type { Clock } from '../clock.ts'
@@ -44,6 +45,8 @@ export interface AvailabilityDeps {
    * makes up grows the counts. Called in the read path: must not do I/O.
    */
   reads?: ReadRecorder
+  /** Live checks (sync/live.ts); absent: a read with a maximum age answers the stored day, `live: "failed"`. */
+  live?: Pick<LiveChecker, 'check'>
 }
 
 /** Counts one read of a day, `weight` < 1 for a read that shows several days. */
@@ -58,6 +61,8 @@ export interface StoredRange {
   horizon: Horizon
   /** Slots of the days asked for, ordered by date then start (as /slots orders them); pax by type. */
   slots: readonly RangeSlotRow[]
+  /** The oldest fetch among the days asked for (epoch ms); null when none was fetched. */
+  oldestFetchedAt: number | null
 }
 
 export type ProductSummary = ProductSummaryRow
@@ -147,8 +152,8 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
       return row && { timeZone: row.timeZone, text: row.dates, fetched: row.fetched }
     })
 
-  // The checks and the freshness of a /slots answer, whichever form its slots take.
-  async function checkedDay(productId: number, date: string): Promise<{ day: DayView; freshness: Freshness }> {
+  // The checks and the freshness of a /slots answer, whichever form its slots take; `count`: the read is counted (once per read, not again after a live check).
+  async function checkedDay(productId: number, date: string, count = true): Promise<{ day: DayView; freshness: Freshness }> {
     checkProductId(productId)
     // Shape first: the query casts the date, so it must be a real day.
     if (!DATE_RE.test(date)) throw new BadRequestError('date', DATE_REASON.malformed(date, NO_HORIZON, ''))
@@ -160,8 +165,30 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
     const h = horizonNow(now, tz)
     const check = checkDateInHorizon(date, h)
     if (!check.ok) throw new BadRequestError('date', DATE_REASON[check.reason](date, h, tz))
-    reads?.record(productId, date)
+    if (count) reads?.record(productId, date)
     return { day: d, freshness: freshnessOf(d.lastFetchedAt, check.offset, now) }
+  }
+
+  /**
+   * checkedDay, and when the read asks for a maximum age the stored day is
+   * older than, a live check first: the fresh day read again, or the stored
+   * one saying why not (public-api.md "Live check").
+   */
+  async function liveDay(productId: number, date: string, read: LiveRead | undefined): Promise<{ day: DayView; freshness: Freshness }> {
+    const first = await checkedDay(productId, date)
+    if (read?.maxAgeS === undefined) return first
+    const maxAgeMs = read.maxAgeS * 1000
+    const stored = first.day.lastFetchedAt?.getTime()
+    if (stored !== undefined && clock.now() - stored <= maxAgeMs) return first
+    const notFresh = { ...first.freshness, state: stored === undefined ? ('never' as const) : ('stale' as const) }
+    if (!deps.live) return { day: first.day, freshness: { ...notFresh, live: 'failed', reason: 'live checks are off on this instance' } }
+    const o = await deps.live.check(productId, date, maxAgeMs, read.client)
+    if (o.status === 'fresh') {
+      if (o.fetched) cache.invalidate(`${productId}|`)
+      return checkedDay(productId, date, false)
+    }
+    if (o.status === 'refused') return { day: first.day, freshness: { ...notFresh, live: 'refused', retryAfterS: o.retryAfterS } }
+    return { day: first.day, freshness: { ...notFresh, live: 'failed', reason: o.reason } }
   }
 
   async function cutDays(productId: number): Promise<NonNullable<OpenDays['cut']>> {
@@ -173,14 +200,14 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
   }
 
   return {
-    async slots(productId, date): Promise<SlotsResult> {
-      const { day: d, freshness } = await checkedDay(productId, date)
+    async slots(productId, date, read): Promise<SlotsResult> {
+      const { day: d, freshness } = await liveDay(productId, date, read)
       d.slots ??= parseFrozen<SlotView[]>(d.body)
       return { slots: d.slots as SlotView[], freshness }
     },
 
-    async slotsJson(productId, date): Promise<SlotsJson> {
-      const { day: d, freshness } = await checkedDay(productId, date)
+    async slotsJson(productId, date, read): Promise<SlotsJson> {
+      const { day: d, freshness } = await liveDay(productId, date, read)
       return { slots: d.body, freshness }
     },
 
@@ -207,7 +234,7 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
       const tz = zone(row.timeZone)
       const horizon = horizonNow(clock.now(), tz)
       if (reads) countRange(reads, productId, from, to, horizon)
-      return { timeZone: tz, horizon, slots: row.slots }
+      return { timeZone: tz, horizon, slots: row.slots, oldestFetchedAt: row.oldestFetchedAt }
     },
 
     async calendar(productId, from, to) {

@@ -65,13 +65,19 @@ export interface DatesJson {
   oldestFetchedAt: string | null
 }
 
+/** A read that wants the day no older than `maxAgeS` (a live check); `client` is counted against LIVE_CHECKS_PER_MINUTE. */
+export interface LiveRead {
+  maxAgeS?: number | undefined
+  client?: string | undefined
+}
+
 export interface AvailabilityService {
   /** A day's slots with pax, sorted; throws BadRequestError (field productId|date) or NotFoundError. */
-  slots(productId: number, date: string): Promise<SlotsResult>
+  slots(productId: number, date: string, live?: LiveRead): Promise<SlotsResult>
   /** Days of the 60-day horizon with something left, and their lowest price. */
   dates(productId: number): Promise<DatesResult>
   /** slots(), same checks and errors, with the slots as JSON text. */
-  slotsJson(productId: number, date: string): Promise<SlotsJson>
+  slotsJson(productId: number, date: string, live?: LiveRead): Promise<SlotsJson>
   /** dates(), same checks and errors, with the dates as JSON text. */
   datesJson(productId: number): Promise<DatesJson>
 }

@@ -4,11 +4,20 @@
  * here, so the routes stay a thin shell and these can be called directly.
  */
 import type { CachingAvailabilityService, ProductSummary } from '../availability/service.ts'
+import type { LiveChecker } from '../sync/live.ts'
 import { invalidAvailability, invalidOption, invalidProduct, invalidUnit } from './errors.ts'
 import { OPTION_ID, PRICING, octoAvailabilities, octoCalendar, octoProduct, type MapOptions, type UnitRequest } from './mapping.ts'
 import { availabilityIdDate, parseAvailabilityRequest, parseCalendarRequest, productIdNumber } from './requests.ts'
 
-export type OctoReads = Pick<CachingAvailabilityService, 'range' | 'calendar' | 'summaries'>
+export type OctoReads = Pick<CachingAvailabilityService, 'range' | 'calendar' | 'summaries' | 'invalidate'>
+
+/** A one-day availability read is a live check (octo.md "Freshness for resellers") with this maximum age (OCTO_LIVE_MAX_AGE_S). */
+export interface OctoLive {
+  check: LiveChecker['check']
+  maxAgeMs: number
+  /** The clock the stored day's age is read with (the server's). */
+  now: () => number
+}
 
 export interface SupplierInfo {
   id: string
@@ -41,7 +50,7 @@ function createMemo() {
   }
 }
 
-export function createOctoAnswers(reads: OctoReads, supplier: SupplierInfo = DEFAULT_SUPPLIER) {
+export function createOctoAnswers(reads: OctoReads, supplier: SupplierInfo = DEFAULT_SUPPLIER, live?: OctoLive) {
   async function summary(productId: string): Promise<ProductSummary> {
     const [p] = await reads.summaries(productIdNumber(productId))
     if (!p) throw invalidProduct(productId)
@@ -67,7 +76,13 @@ export function createOctoAnswers(reads: OctoReads, supplier: SupplierInfo = DEF
    * `localDate`, a one-day range, ids all on one day) reads through here,
    * the place for a read that wants the day fresher than stored.
    */
-  async function readDay(productId: string, optionId: string, date: string) {
+  async function readDay(productId: string, optionId: string, date: string, client: string | undefined) {
+    const stored = await read(productId, optionId, date, date)
+    if (!live || (stored.oldestFetchedAt !== null && live.now() - stored.oldestFetchedAt <= live.maxAgeMs)) return stored
+    // Refused or failed: the stored day is the answer (OCTO has no stale flag; Slotsync-Fetched-At says its age).
+    const o = await live.check(productIdNumber(productId), date, live.maxAgeMs, client)
+    if (o.status !== 'fresh' || !o.fetched) return stored
+    reads.invalidate(productIdNumber(productId))
     return read(productId, optionId, date, date)
   }
 
@@ -77,7 +92,7 @@ export function createOctoAnswers(reads: OctoReads, supplier: SupplierInfo = DEF
     ...(units ? { units } : {}),
   })
 
-  return {
+  const answers = {
     supplier(endpoint: string) {
       return { id: supplier.id, name: supplier.name, endpoint, contact: { ...supplier.contact } }
     },
@@ -106,16 +121,21 @@ export function createOctoAnswers(reads: OctoReads, supplier: SupplierInfo = DEF
     },
 
     async availability(body: unknown, capabilities: readonly string[]) {
+      return (await answers.availabilityAnswer(body, capabilities)).body
+    },
+
+    /** availability(), and the oldest fetch time of the days it answers (null: none fetched), for the Slotsync-Fetched-At header. */
+    async availabilityAnswer(body: unknown, capabilities: readonly string[], client?: string) {
       const req = parseAvailabilityRequest(body)
       const opts = mapOptions(capabilities, req.units)
       const sel = req.selector
       if (sel.kind === 'range') {
         const oneDay = sel.localDateStart === sel.localDateEnd
         const range = oneDay
-          ? await readDay(req.productId, req.optionId, sel.localDateStart)
+          ? await readDay(req.productId, req.optionId, sel.localDateStart, client)
           : await read(req.productId, req.optionId, sel.localDateStart, sel.localDateEnd)
         await checkUnits(req.productId, req.units)
-        return octoAvailabilities(range, sel.localDateStart, sel.localDateEnd, opts)
+        return { body: octoAvailabilities(range, sel.localDateStart, sel.localDateEnd, opts), fetchedAt: range.oldestFetchedAt }
       }
       const days = sel.availabilityIds
         .map(availabilityIdDate)
@@ -123,16 +143,17 @@ export function createOctoAnswers(reads: OctoReads, supplier: SupplierInfo = DEF
         .sort()
       const from = days[0] ?? PROBE_DAY
       const to = days[days.length - 1] ?? PROBE_DAY
-      const range = from === to ? await readDay(req.productId, req.optionId, from) : await read(req.productId, req.optionId, from, to)
+      const range = from === to ? await readDay(req.productId, req.optionId, from, client) : await read(req.productId, req.optionId, from, to)
       await checkUnits(req.productId, req.units)
       const served = octoAvailabilities(range, from, to, opts)
       const wanted = new Set(sel.availabilityIds)
       const found = new Set(served.map((a) => a.id))
       const missing = sel.availabilityIds.find((id) => !found.has(id))
       if (missing !== undefined) throw invalidAvailability(missing)
-      return served.filter((a) => wanted.has(a.id))
+      return { body: served.filter((a) => wanted.has(a.id)), fetchedAt: range.oldestFetchedAt }
     },
   }
+  return answers
 }
 
 export type OctoAnswers = ReturnType<typeof createOctoAnswers>

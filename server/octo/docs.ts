@@ -145,6 +145,8 @@ export const OCTO_DOCS = {
     ...base,
     operationId: 'octoGetAvailability',
     summary: 'One entry per slot, by start (+ unitPricing, pricing with octo/pricing)',
+    description:
+      'One day (localDate, or ids all on one day) is a live check: fetched from the partner now when stored longer ago than OCTO_LIVE_MAX_AGE_S. Every answer carries the header Slotsync-Fetched-At: the oldest fetch among its days (ISO), or "never".',
     body: availabilityBodySchema,
     response: responses(z.array(availability), true),
   },

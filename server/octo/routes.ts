@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { type AuthGuard, clientKey, createAuthGuard } from '../api/client-limits.ts'
 import { DEFAULT_EDGE_LIMITS } from '../config.ts'
-import { createOctoAnswers, type OctoReads, type SupplierInfo } from './answers.ts'
+import { createOctoAnswers, type OctoLive, type OctoReads, type SupplierInfo } from './answers.ts'
 import { createKeyCheck } from './auth.ts'
 import { OCTO_DOCS } from './docs.ts'
 import { OctoError, toOctoError } from './errors.ts'
@@ -10,6 +10,8 @@ import { appliedCapabilities } from './requests.ts'
 
 export interface OctoRouteOptions {
   availability: OctoReads
+  /** One-day availability as a live check (octo.md "Freshness for resellers"); absent: always the stored day. */
+  live?: OctoLive | undefined
   /** OCTO_API_KEYS: at least one. */
   apiKeys: readonly string[]
   /**
@@ -35,7 +37,7 @@ export interface OctoRouteOptions {
 export async function octoRoutes(app: FastifyInstance, opts: OctoRouteOptions): Promise<void> {
   const keys = createKeyCheck(opts.apiKeys)
   const guard = opts.authGuard ?? createAuthGuard({ failuresPerMinute: DEFAULT_EDGE_LIMITS.authFailuresPerMinute })
-  const answers = createOctoAnswers(opts.availability, opts.supplier)
+  const answers = createOctoAnswers(opts.availability, opts.supplier, opts.live)
 
   // The zod schemas on the routes are for /openapi.json only: answers.ts validates, with OCTO's codes.
   app.setValidatorCompiler(() => (data) => ({ value: data }))
@@ -78,5 +80,10 @@ export async function octoRoutes(app: FastifyInstance, opts: OctoRouteOptions): 
   app.get('/octo/products', { schema: OCTO_DOCS.products }, async (req) => answers.products(caps(req)))
   app.get('/octo/products/:id', { schema: OCTO_DOCS.product }, async (req) => answers.product((req.params as { id: string }).id, caps(req)))
   app.post('/octo/availability/calendar', { schema: OCTO_DOCS.calendar }, async (req) => answers.calendar(req.body, caps(req)))
-  app.post('/octo/availability', { schema: OCTO_DOCS.availability }, async (req) => answers.availability(req.body, caps(req)))
+  app.post('/octo/availability', { schema: OCTO_DOCS.availability }, async (req, reply) => {
+    const r = await answers.availabilityAnswer(req.body, caps(req), clientKey(req.ip))
+    // OCTO has no stale flag: the header says how old the answer is (the oldest day's fetch; "never" when none was fetched).
+    reply.header('slotsync-fetched-at', r.fetchedAt === null ? 'never' : new Date(r.fetchedAt).toISOString())
+    return r.body
+  })
 }

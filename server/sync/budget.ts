@@ -3,6 +3,7 @@ import { transaction, TX } from '../db/transaction.ts'
 import { nextSendAt } from '../partner/rate-window.ts'
 import type { Clock } from '../clock.ts'
 import { BACKOFF_AFTER_FAILURES, breakerChange, breakerGate, type BreakerChange, type BreakerState } from './backoff.ts'
+import { grantLane, type Lane } from './lane.ts'
 
 /**
  * The partner budget: at most `limit` requests in ANY rolling window, shared
@@ -75,6 +76,8 @@ export interface BudgetOptions {
    * far their own clocks drift. Tests and the simulation pass theirs.
    */
   clock?: Clock
+  /** SYNC_LIVE_SHARE: the share of the limit the live lane may use per window (lane.ts); default 0, no lane. */
+  liveShare?: number
 }
 
 /** What the shared window allows a minute on average: the limit over the window with its margin. */
@@ -82,7 +85,8 @@ export function usablePerMinute(b: { limitPerMinute: number; windowMs: number })
   return (b.limitPerMinute * 60_000) / b.windowMs
 }
 
-export type PermitSkip = 'paused' | 'halted' | 'backoff' | 'budget' | 'idle'
+/** `lane`: a live permit found the live lane spent (lane.ts); `budget`: the window has no place. */
+export type PermitSkip = 'paused' | 'halted' | 'backoff' | 'budget' | 'lane' | 'idle'
 
 export interface Permit<T> {
   /** What the claim returned; the request it stands for was stamped into the window. */
@@ -98,13 +102,16 @@ export interface Permit<T> {
 export interface Budget {
   readonly limitPerMinute: number
   readonly windowMs: number
+  /** SYNC_LIVE_SHARE (0: no live lane). */
+  readonly liveShare: number
   /**
    * Decides one send, atomically across instances: under the dispatch lock,
    * if sync is not paused or halted and the window has room now, runs
    * `claim` in the same transaction and, if it returns something, stamps one
    * request into the window at this instant. The caller sends right after.
+   * `lane` (default scheduled) chooses the rule of lane.ts the window is read with.
    */
-  permit<T>(claim: (tx: Prisma.TransactionClient) => Promise<T | undefined>): Promise<Permit<T>>
+  permit<T>(claim: (tx: Prisma.TransactionClient) => Promise<T | undefined>, lane?: Lane): Promise<Permit<T>>
   /** Halts every instance until `until` (a 429's reset). */
   halt(until: number): Promise<void>
   /**
@@ -126,36 +133,40 @@ const ms = (col: string) => Prisma.raw(`floor(extract(epoch FROM ${col}) * 1000)
 export function createBudget(prisma: PrismaClient, opts: BudgetOptions): Budget {
   const windowMs = WINDOW_MS + (opts.marginMs ?? 1_000)
   const clockParam = () => (opts.clock ? new Date(opts.clock.now()) : null)
+  const liveShare = opts.liveShare ?? 0
   return {
     limitPerMinute: opts.limitPerMinute,
     windowMs,
-    permit(claim) {
+    liveShare,
+    permit(claim, lane = 'scheduled') {
       return transaction(prisma, TX.dispatch, async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${DISPATCH_LOCK_KEY})`
         // Read after the lock: a pause or halt committed while we waited is seen.
         const rows = await tx.$queryRaw<
-          { now: bigint; paused: boolean | null; halted: bigint | null; failures: number | null; probe: bigint | null; sent: bigint[] }[]
+          { now: bigint; paused: boolean | null; halted: bigint | null; failures: number | null; probe: bigint | null; sent: bigint[]; live: bigint[] }[]
         >`
           WITH n AS (SELECT ${nowSql(clockParam())} AS now)
           SELECT ${ms('n.now')} AS now, c.paused, ${ms('c.halted_until')} AS halted, c.partner_failures AS failures, ${ms('c.partner_probe_at')} AS probe,
-                 ARRAY(SELECT ${ms('r.sent_at')} FROM partner_request r WHERE r.sent_at > n.now - ${windowMs} * interval '1 millisecond' ORDER BY r.sent_at) AS sent
+                 ARRAY(SELECT ${ms('r.sent_at')} FROM partner_request r WHERE r.sent_at > n.now - ${windowMs} * interval '1 millisecond' ORDER BY r.sent_at) AS sent,
+                 ARRAY(SELECT ${ms('r.sent_at')} FROM partner_request r WHERE r.live AND r.sent_at > n.now - ${windowMs} * interval '1 millisecond' ORDER BY r.sent_at) AS live
           FROM n LEFT JOIN sync_control c ON c.id = 1`
         const r = rows[0]!
         const now = Number(r.now)
         const sent = r.sent.map(Number)
         const haltedUntil = r.halted === null ? null : Number(r.halted)
-        const g = grantFromWindow({ sent, now, limit: opts.limitPerMinute, windowMs, burstMs: opts.burstMs ?? 10_000, haltedUntil }, 1)
+        const live = r.live.map(Number)
+        const g = grantLane({ sent, live, liveShare, now, limit: opts.limitPerMinute, windowMs, burstMs: opts.burstMs ?? 10_000, haltedUntil }, lane)
         const base = { now, nextAt: g.nextAt, usedInWindow: sent.length }
         if (r.paused) return { ...base, skipped: 'paused' as const }
         if (haltedUntil !== null && haltedUntil > now) return { ...base, skipped: 'halted' as const }
         const gate = breakerGate({ consecutiveFailures: r.failures ?? 0, lastProbeAt: r.probe === null ? null : Number(r.probe) }, now)
         if (!gate.allowed) return { ...base, nextAt: Math.max(g.nextAt, gate.nextProbeAt), skipped: 'backoff' as const }
-        if (!g.granted) return { ...base, skipped: 'budget' as const }
+        if (!g.granted) return { ...base, skipped: g.refusedBy === 'lane' ? ('lane' as const) : ('budget' as const) }
         const granted = await claim(tx)
         if (granted === undefined) return { ...base, nextAt: now, skipped: 'idle' as const }
         // The probe's place is taken under the lock, so all instances together send one per interval.
         if (gate.state === 'backing-off') await tx.$executeRaw`UPDATE sync_control SET partner_probe_at = ${new Date(now)} WHERE id = 1`
-        await tx.partnerRequest.create({ data: { sentAt: new Date(now), instanceId: opts.instanceId }, select: { id: true } })
+        await tx.partnerRequest.create({ data: { sentAt: new Date(now), instanceId: opts.instanceId, live: lane === 'live' }, select: { id: true } })
         return { ...base, granted, usedInWindow: g.usedInWindow }
       })
     },

@@ -65,6 +65,7 @@ export function createExplain(o: ExplainOptions): (productId: number, date: stri
         lastOutcome: row?.lastOutcome ?? null,
         lastError: row?.lastError ?? null,
         demand,
+        fetchedLive: row?.fetchedLive ?? false,
       },
       plan,
       now,

@@ -8,7 +8,8 @@ import type { SyncService } from './types.ts'
 import { createBudget, type Budget } from './budget.ts'
 import { createSyncControl } from './control.ts'
 import { createReadCounter, type ReadCounter } from './demand.ts'
-import { createSyncEngine, type SyncEngine, type SyncEngineOptions, type SyncObserver } from './engine.ts'
+import { createSyncEngine, smartStrategy, type SyncEngine, type SyncEngineOptions, type SyncObserver } from './engine.ts'
+import { createLiveChecker, type LiveChecker } from './live.ts'
 
 export interface SyncAssemblyOptions {
   /** The engine's pool: its claims, budget and writes. */
@@ -34,12 +35,20 @@ export interface SyncAssemblyOptions {
   /** The shared window's clock; default the database's, one for all instances. */
   budgetClock?: Clock
   observer?: SyncObserver
+  /**
+   * Live checks (public-api.md "Live check"): the lane's share of the key
+   * (SYNC_LIVE_SHARE) and checks per client address a minute
+   * (LIVE_CHECKS_PER_MINUTE). Default: the configuration's defaults.
+   */
+  live?: { share?: number; perClientPerMinute?: number }
 }
 
 export interface SyncAssembly {
   engine: SyncEngine
   control: SyncService
   budget: Budget
+  /** Live checks on this instance's clock, partner client and budget (sync/live.ts). */
+  live: LiveChecker
   instanceId: string
   /**
    * This instance's read counts (sync/demand.ts): the API records each read
@@ -49,6 +58,9 @@ export interface SyncAssembly {
   demand: ReadCounter
 }
 
+/** configuration.md's defaults for SYNC_LIVE_SHARE and LIVE_CHECKS_PER_MINUTE. */
+export const LIVE_DEFAULTS = { share: 0.2, perClientPerMinute: 10 } as const
+
 /** A claim outlives the longest a request may take, and the write after it, with room to spare. */
 const claimTtlFor = (timeoutMs: number) => Math.max(120_000, 3 * timeoutMs)
 
@@ -56,7 +68,13 @@ const claimTtlFor = (timeoutMs: number) => Math.max(120_000, 3 * timeoutMs)
 export function createSync(o: SyncAssemblyOptions): SyncAssembly {
   const instanceId = o.instanceId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
   const timeoutMs = o.partner.timeoutMs ?? 10_000
-  const budget = createBudget(o.db.prisma, { limitPerMinute: o.limitPerMinute, instanceId, marginMs: o.budgetMarginMs, clock: o.budgetClock })
+  const budget = createBudget(o.db.prisma, {
+    limitPerMinute: o.limitPerMinute,
+    instanceId,
+    marginMs: o.budgetMarginMs,
+    clock: o.budgetClock,
+    liveShare: o.live?.share ?? LIVE_DEFAULTS.share,
+  })
   const partner = createPartnerClient({
     baseUrl: o.partner.baseUrl,
     apiKey: o.partner.apiKey,
@@ -68,6 +86,7 @@ export function createSync(o: SyncAssemblyOptions): SyncAssembly {
     logger: o.logger,
   })
   const demand = createReadCounter({ db: o.db.prisma, clock: o.clock, logger: o.logger })
+  const claimTtlMs = claimTtlFor(timeoutMs)
   const engine = createSyncEngine({
     db: o.db,
     partner,
@@ -75,10 +94,23 @@ export function createSync(o: SyncAssemblyOptions): SyncAssembly {
     clock: o.clock,
     logger: o.logger,
     instanceId,
-    claimTtlMs: claimTtlFor(timeoutMs),
+    claimTtlMs,
     observer: o.observer,
     demand,
     ...o.engine,
+  })
+  const live = createLiveChecker({
+    db: o.db,
+    partner,
+    budget,
+    clock: o.clock,
+    logger: o.logger,
+    observer: o.observer,
+    instanceId,
+    strategy: o.engine?.strategy ?? smartStrategy,
+    perClientPerMinute: o.live?.perClientPerMinute ?? LIVE_DEFAULTS.perClientPerMinute,
+    claimTtlMs,
+    partnerTimeoutMs: timeoutMs,
   })
   const control = createSyncControl({
     prisma: (o.controlDb ?? o.db).prisma,
@@ -88,5 +120,5 @@ export function createSync(o: SyncAssemblyOptions): SyncAssembly {
     partner: { baseUrl: o.partner.baseUrl, sandbox: o.partner.sandbox },
     engine,
   })
-  return { engine, control, budget, instanceId, demand }
+  return { engine, control, budget, live, instanceId, demand }
 }

@@ -2,6 +2,7 @@ import { zonedTimeToInstant } from '../calendar/days.ts'
 import { HORIZON_DAYS } from '../calendar/horizon.ts'
 import { Prisma, type Db } from '../db/client.ts'
 import { productsTodayCte } from './due.ts'
+import { laneReservePerMinute } from './lane.ts'
 import { PLANNED_REASONS } from './policy/deadline.ts'
 import { byBoundary, computePlan, SLICE_MS, SLICES, type Plan, type PlanInput } from './policy/plan.ts'
 
@@ -53,8 +54,23 @@ export async function planCounts(db: Db, now: number, perMinute: number): Promis
   }
 }
 
-/** The plan at `now` from the database: the horizon's counts and a 429's halt in force. */
-export async function planFromDatabase(db: Db, now: number, perMinute: number): Promise<Plan> {
-  const [counts, control] = await Promise.all([planCounts(db, now, perMinute), db.syncControl.findUnique({ where: { id: 1 }, select: { haltedUntil: true } })])
-  return computePlan({ ...counts, haltedUntil: control?.haltedUntil?.getTime() ?? null })
+/** How far back the live lane's recent rate is read: the plan's slice, so the plan follows a change of rate at its next slice. */
+export const LIVE_RATE_SPAN_MS = SLICE_MS
+
+/** The live lane as the plan counts it (lane.ts laneReservePerMinute); absent: no lane. */
+export interface LiveLaneInput {
+  limit: number
+  share: number
+  windowMs: number
+}
+
+/** The plan at `now` from the database: the horizon's counts, a 429's halt in force, and what the live lane is expected to take. */
+export async function planFromDatabase(db: Db, now: number, perMinute: number, lane?: LiveLaneInput): Promise<Plan> {
+  const [counts, control, recentLive] = await Promise.all([
+    planCounts(db, now, perMinute),
+    db.syncControl.findUnique({ where: { id: 1 }, select: { haltedUntil: true } }),
+    lane ? db.partnerRequest.count({ where: { live: true, sentAt: { gt: new Date(now - LIVE_RATE_SPAN_MS), lte: new Date(now) } } }) : 0,
+  ])
+  const livePerMinute = lane ? laneReservePerMinute({ ...lane, recentLive, spanMs: LIVE_RATE_SPAN_MS }) : 0
+  return computePlan({ ...counts, livePerMinute, haltedUntil: control?.haltedUntil?.getTime() ?? null })
 }

@@ -12,7 +12,7 @@ import type { Ranked } from './policy/rank.ts'
 
 export interface RankerOptions {
   db: Database
-  budget: Pick<Budget, 'limitPerMinute' | 'windowMs'>
+  budget: Pick<Budget, 'limitPerMinute' | 'windowMs' | 'liveShare'>
   logger: Logger
   plan: PlanStrategy
   /** Clock ms between horizon upkeep runs (new days in, past days out), each followed by a new plan. */
@@ -94,7 +94,8 @@ export function createRanker(o: RankerOptions): Ranker {
     upkeep.ran(now)
     if (m.added || m.pruned) o.logger.debug(m, 'horizon maintained')
     const t0 = performance.now()
-    plan = await planFromDatabase(o.db.prisma, now, usablePerMinute(o.budget))
+    const lane = { limit: o.budget.limitPerMinute, share: o.budget.liveShare, windowMs: o.budget.windowMs }
+    plan = await planFromDatabase(o.db.prisma, now, usablePerMinute(o.budget), lane)
     sent = { week: 0, month: 0, horizon: 0 }
     o.logger.debug({ ms: Math.round(performance.now() - t0) }, 'planned')
   }

@@ -19,6 +19,8 @@ export interface DaySnapshot {
   dueReason?: string
   /** Requests for "run now" made before this instant are satisfied by this fetch. */
   forcedBefore?: Date
+  /** Fetched by a live check (sync/live.ts): sync/explain says so. */
+  live?: boolean
 }
 
 export interface SnapshotResult {
@@ -155,7 +157,7 @@ WITH t AS MATERIALIZED (
     slot_count = ${sum.slotCount}, last_slot_start = ${sum.lastSlotStart}, total_remaining = ${sum.totalRemaining},
     next_due_at = ${snap.nextDueAt ?? fetchedAt}::timestamptz, due_reason = ${snap.dueReason ?? 'tier'}, consecutive_failures = 0, last_error = NULL,
     forced_at = CASE WHEN forced_at <= ${snap.forcedBefore ?? fetchedAt}::timestamptz THEN NULL ELSE forced_at END,
-    claimed_by = NULL, claimed_until = NULL
+    claimed_by = NULL, claimed_until = NULL, fetched_live = ${snap.live === true}
   WHERE product_id = ${productId} AND date = ${date}::date
 )
 SELECT (SELECT count(*) FROM ds)::int AS slots_deleted,

@@ -26,10 +26,14 @@ export interface WorkerDeps {
   observer?: SyncObserver
 }
 
-/** `halted`: the partner answered 429 and every instance waits for its reset (the plan changes with it). */
-export type Sent = { ok: boolean; changed: boolean; halted?: boolean }
+/**
+ * `halted`: the partner answered 429 and every instance waits for its reset (the plan changes with it).
+ * `fetchedAt`: the answer's time as stored (ok only); `error`: why it failed (kind: message).
+ */
+export type Sent = { ok: boolean; changed: boolean; halted?: boolean; fetchedAt?: number; error?: string }
 
-export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: ClaimedPair): Promise<Sent> {
+/** `live`: sent by a live check (sync/live.ts); the day is written the same way, marked so for sync/explain. */
+export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: ClaimedPair, live = false): Promise<Sent> {
   const res = await o.partner.fetchDay(pair.productId, pair.date)
   const now = o.clock.now()
   // One record per change of state, by whichever instance made it, not one per failure.
@@ -55,9 +59,10 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
       nextDueAt: new Date(next.at),
       dueReason: next.reason,
       forcedBefore: new Date(pair.claimedAt),
+      live,
     })
     if (w.eventId !== undefined) o.observer?.changeEvent?.(w.eventId)
-    return { ok: true, changed: w.changed }
+    return { ok: true, changed: w.changed, fetchedAt: now }
   }
   const kind = res.error.kind
   const outcome: Outcome = kind === 'rate_limited' ? 'rate_limited' : kind === 'invalid_response' ? 'invalid' : 'error'
@@ -92,5 +97,5 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
     where: { id: 1 },
     data: { lastError: `${pair.productId} ${pair.date} ${kind}: ${res.error.message}`.slice(0, 1000), lastErrorAt: new Date(now) },
   })
-  return { ok: false, changed: false, halted: kind === 'rate_limited' }
+  return { ok: false, changed: false, halted: kind === 'rate_limited', error: `${kind}: ${res.error.message}` }
 }

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify'
+import type { LiveChecker } from '../../server/sync/live.ts'
 import { registerApi } from '../../server/api/index.ts'
 import type { Services, SyncService, SyncStateView, SyncStatusView } from '../../server/api/services.ts'
 import { createAvailabilityService } from '../../server/availability/service.ts'
@@ -25,6 +26,10 @@ export interface TestApiOptions {
   db?: TestDatabase
   /** The API's "now" (a manual clock; move it with `clock.set`). */
   now?: number
+  /** A clock to share (e.g. a SyncWorld's), instead of one of its own at `now`. */
+  clock?: ReturnType<typeof manualClock>
+  /** Live checks for reads with a maximum age (a SyncAssembly's `live`); default none. */
+  live?: LiveChecker
   /** Default: a recording double (see fakeSyncService); pass the real one when it exists. */
   sync?: SyncService
   adminToken?: string
@@ -68,12 +73,13 @@ export interface TestApi {
 export async function createTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
   const ownDb = !opts.db
   const db = opts.db ?? (await createTestDatabase())
-  const clock = manualClock(opts.now ?? Date.now())
+  const clock = opts.clock ?? manualClock(opts.now ?? Date.now())
   const availability = createAvailabilityService({
     prisma: db.prisma,
     clock,
     defaultTimeZone: opts.defaultTimeZone ?? 'Asia/Singapore',
     cacheTtlMs: opts.cacheTtlMs ?? 0,
+    live: opts.live,
   })
   const changes = createChangeFeed({ connectionString: db.directUrl, prisma: db.prisma, logger: { info() {}, warn() {} } })
   await changes.start()

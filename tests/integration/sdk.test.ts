@@ -62,7 +62,7 @@ describe('types', () => {
     expectTypeOf<RouterInputs>().toEqualTypeOf<inferRouterInputs<ServerRouter>>()
     expectTypeOf<RouterOutputs>().toEqualTypeOf<inferRouterOutputs<ServerRouter>>()
     const client = createSlotsyncClient({ url: 'http://127.0.0.1:1' })
-    expectTypeOf(client.availability.slots.query).parameter(0).toEqualTypeOf<{ productId: number; date: string }>()
+    expectTypeOf(client.availability.slots.query).parameter(0).toEqualTypeOf<{ productId: number; date: string; maxAgeS?: number | undefined }>()
     expectTypeOf(client.availability.slots.query).returns.resolves.toEqualTypeOf<SlotsResult>()
     expectTypeOf(client.sync.status.query).returns.resolves.toEqualTypeOf<SyncStatus>()
     // The tiers are keyed by the engine's tier names, not by any string.

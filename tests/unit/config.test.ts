@@ -17,7 +17,15 @@ describe('loadConfig', () => {
       maxSlots: 2_000,
       maxHaltMs: 300_000,
     })
-    expect(c.sync).toEqual({ enabled: true, productIds: undefined, timeZone: 'Asia/Singapore', maxInFlight: 8, budgetMarginMs: 1_000 })
+    expect(c.sync).toEqual({
+      enabled: true,
+      productIds: undefined,
+      timeZone: 'Asia/Singapore',
+      maxInFlight: 8,
+      budgetMarginMs: 1_000,
+      live: { share: 0.2, perClientPerMinute: 10 },
+    })
+    expect(c.octoLiveMaxAgeMs).toBe(300_000)
     expect(c.adminToken).toBeUndefined()
     expect(c.logLevel).toBe('info')
     expect(c.sandbox).toEqual({ port: undefined, apiKey: 'sandbox-key', rateLimitPerMinute: 30, products: 50, latency: { minMs: 0, maxMs: 0 } })
@@ -55,6 +63,9 @@ describe('loadConfig', () => {
       PARTNER_TIMEOUT_MS: '5000',
       SYNC_MAX_IN_FLIGHT: '4',
       SYNC_BUDGET_MARGIN_MS: '2500',
+      SYNC_LIVE_SHARE: '0.25',
+      LIVE_CHECKS_PER_MINUTE: '30',
+      OCTO_LIVE_MAX_AGE_S: '60',
     })
     expect(c.port).toBe(8080)
     expect(c.host).toBe('0.0.0.0')
@@ -68,7 +79,15 @@ describe('loadConfig', () => {
       maxSlots: 2_000,
       maxHaltMs: 300_000,
     })
-    expect(c.sync).toEqual({ enabled: false, productIds: [14, 15], timeZone: 'Europe/Paris', maxInFlight: 4, budgetMarginMs: 2_500 })
+    expect(c.sync).toEqual({
+      enabled: false,
+      productIds: [14, 15],
+      timeZone: 'Europe/Paris',
+      maxInFlight: 4,
+      budgetMarginMs: 2_500,
+      live: { share: 0.25, perClientPerMinute: 30 },
+    })
+    expect(c.octoLiveMaxAgeMs).toBe(60_000)
     expect(c.adminToken).toBe('tok')
     expect(c.logLevel).toBe('warn')
     expect(c.sandbox).toEqual({ port: 0, apiKey: 'sk', rateLimitPerMinute: 120, products: 400, latency: { minMs: 300, maxMs: 4_000 } })
@@ -97,6 +116,10 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://x/y'],
     ['PARTNER_BASE_URL', '::nope'],
     ['PARTNER_RATE_LIMIT_PER_MINUTE', '0'],
+    ['SYNC_LIVE_SHARE', '1.5'],
+    ['SYNC_LIVE_SHARE', 'a fifth'],
+    ['LIVE_CHECKS_PER_MINUTE', '0'],
+    ['OCTO_LIVE_MAX_AGE_S', '86401'],
     ['SYNC_TIMEZONE', 'Mars/Olympus'],
     ['SYNC_ENABLED', 'maybe'],
     ['SYNC_PRODUCT_IDS', '14,x'],

@@ -27,6 +27,18 @@ const sum = (a: Float64Array, from = 0, to = a.length) => a.slice(from, to).redu
 const hours = (h0: number, from: number, to: number) => [Math.round(((from - h0) * HOUR) / SLICE_MS), Math.round(((to - h0) * HOUR) / SLICE_MS)] as const
 
 describe('the plan', () => {
+  it("counts what the live lane is expected to take, not more: the rest of the budget is the tiers'", () => {
+    const now = zonedTimeToInstant('2026-12-01', '09:00', TZ)
+    const zones = [zone(TZ, now, 400, '17:00')]
+    const without = computePlan({ now, perMinute: 29.5, zones })
+    const lane = computePlan({ now, perMinute: 29.5, livePerMinute: 2, zones })
+    expect(lane.capacity).toBeCloseTo(27.5 * (SLICE_MS / MINUTE))
+    // Oversubscribed: the tiers get exactly the two requests a minute less.
+    const planned = (p: Plan) => sum(p.tiers.week) + sum(p.tiers.month) + sum(p.tiers.horizon)
+    expect(planned(lane)).toBeLessThan(planned(without))
+    expect(planned(without) - planned(lane)).toBeLessThanOrEqual(2 * (PLAN_MS / MINUTE) + 1e-6)
+  })
+
   it('never plans more than the budget, today first', () => {
     const now = zonedTimeToInstant('2026-12-01', '14:00', TZ)
     const plan = computePlan({ now, perMinute: 29.5, zones: [zone(TZ, now, 400, '17:00')] })

@@ -45,6 +45,8 @@ export type AppRouter = TRPCBuiltRouter<{
                 productId: number;
                 /** A calendar day in the product's time zone */
                 date: string;
+                /** Live check: when the stored day is older than this many seconds, fetch it from the partner now */
+                maxAgeS?: number | undefined;
             };
             output: {
                 /** The day's slots by start time; empty when the day is closed, sold out, or not fetched yet (`freshness.state: 'never'`). */
@@ -101,6 +103,12 @@ export type AppRouter = TRPCBuiltRouter<{
                     fetchedAt: string | null;
                     /** never: not fetched yet (an empty list means nothing); fresh: within the day's target age; stale: older */
                     state: "fresh" | "never" | "stale";
+                    /** Only after a live check (maxAge) that could not answer a fresh day: refused (no budget or allowance left: retry after retryAfterS) or failed (reason) */
+                    live?: "refused" | "failed" | undefined;
+                    /** live: failed: why */
+                    reason?: string | undefined;
+                    /** live: refused: seconds until a live check may be granted (also the Retry-After header) */
+                    retryAfterS?: number | undefined;
                 };
             };
             meta: object;
@@ -254,8 +262,8 @@ export type AppRouter = TRPCBuiltRouter<{
                 dueAt: string | null;
                 /** Planned days: when the stored answer goes stale */
                 staleAt: string | null;
-                /** plan: the plan’s turn in its tier (`slice`); never: never fetched, planned; run: "run now"; backoff / rate_limited: after a failure; empty / closed: a re-check of a day seen empty or a known-closed weekday; cutoff: today after its last slot; paused; in-flight; outside the horizon */
-                reason: "today" | "never" | "paused" | "run" | "empty" | "closed" | "cutoff" | "backoff" | "rate_limited" | "plan" | "in-flight" | "outside";
+                /** plan: the plan’s turn in its tier (`slice`); never: never fetched, planned; run: "run now"; backoff / rate_limited: after a failure; empty / closed: a re-check of a day seen empty or a known-closed weekday; cutoff: today after its last slot; paused; in-flight; outside the horizon; live: last fetched by a live check (detail: when, and what follows) */
+                reason: "today" | "never" | "live" | "paused" | "run" | "empty" | "closed" | "cutoff" | "backoff" | "rate_limited" | "plan" | "in-flight" | "outside";
                 /** The plan’s time slice the turn falls in */
                 slice: {
                     /** The slice's start (ISO). */

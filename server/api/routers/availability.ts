@@ -4,7 +4,9 @@ import { publicProcedure, router } from '../trpc.ts'
 
 export const availabilityRouter = router({
   /** `GET /api/v1/experience/:id/slots?date=` */
-  slots: publicProcedure.input(slotsInput).query(({ ctx, input }) => ctx.services.availability.slots(input.productId, input.date)),
+  slots: publicProcedure
+    .input(slotsInput)
+    .query(({ ctx, input }) => ctx.services.availability.slots(input.productId, input.date, { maxAgeS: input.maxAgeS, client: ctx.clientIp })),
   /** `GET /api/v1/experience/:id/dates` */
   dates: publicProcedure.input(datesInput).query(({ ctx, input }) => ctx.services.availability.dates(input.productId)),
   /**

@@ -20,6 +20,7 @@ export const EXPLAIN_REASONS = [
   'paused',
   'in-flight',
   'outside',
+  'live',
 ] as const
 export type ExplainReason = (typeof EXPLAIN_REASONS)[number]
 
@@ -37,6 +38,8 @@ export interface PairFacts {
   lastError: string | null
   /** Reads counted for the day, decayed to now (policy/demand.ts); 0 when never read. */
   demand?: number
+  /** The last successful fetch was a live check (sync/live.ts), not the plan's. */
+  fetchedLive?: boolean
 }
 
 export interface Explanation {
@@ -67,6 +70,13 @@ const TIER_LABEL: Record<TierName, string> = { today: 'today', week: 'days 1–7
 const iso = (t: number | null) => (t === null || !Number.isFinite(t) ? null : new Date(t).toISOString())
 
 export function explainPair(f: PairFacts, plan: Plan | undefined, now: number, position: number): Explanation {
+  const e = explainDecision(f, plan, now, position)
+  // A live check's answer stands until the policy's next turn: say who fetched it, keep when it is sent next.
+  if (!f.fetchedLive || f.lastFetchedAt === null || !['plan', 'today', 'empty', 'closed', 'cutoff'].includes(e.reason)) return e
+  return { ...e, reason: 'live', detail: `last fetched by a live check at ${iso(f.lastFetchedAt)}; then: ${e.detail}` }
+}
+
+function explainDecision(f: PairFacts, plan: Plan | undefined, now: number, position: number): Explanation {
   const offset = daysBetween(localDate(now, f.timeZone), f.date)
   const tier = tierOf(offset)?.name ?? null
   const served = dueTier(f.date, f.timeZone, f.nextDueAt, now)?.name ?? null

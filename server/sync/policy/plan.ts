@@ -46,8 +46,15 @@ export interface DayCounts {
 
 export interface PlanInput {
   now: number
-  /** Requests per minute the scheduled tiers may use (the budget's usable rate). */
+  /** Requests per minute the partner budget allows (the budget's usable rate). */
   perMinute: number
+  /**
+   * Of those, what the live lane is expected to take a minute (sync/lane.ts
+   * laneReservePerMinute: the recent live rate and the place kept for the
+   * next check, at most the lane's share). Not the whole share: what the
+   * lane leaves unused is sent as scheduled work. Default 0.
+   */
+  livePerMinute?: number
   /** A partner's 429 halt: nothing can be sent before this instant. */
   haltedUntil?: number | null
   zones: readonly { timeZone: string; days: readonly DayCounts[] }[]
@@ -84,7 +91,7 @@ export function byBoundary(start: number, instants: Iterable<{ at: number; count
 export function computePlan(input: PlanInput): Plan {
   const { now } = input
   const [todayTier] = TIERS
-  const capacity = input.perMinute * (SLICE_MS / MINUTE)
+  const capacity = Math.max(0, input.perMinute - (input.livePerMinute ?? 0)) * (SLICE_MS / MINUTE)
   const boundary = (s: number) => now + s * SLICE_MS
   // Per zone: its dates by offset from its date at the plan's start, and that offset at each boundary (it steps once a day).
   const zones = input.zones.map((z) => {
