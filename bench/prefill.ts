@@ -26,7 +26,8 @@ export function prefilledAt(productId: number, date: string, at: number, today: 
   return at - Math.floor(hash01('prefill', productId, date) * tierOf(daysBetween(today, date))!.targetMs)
 }
 
-export async function prefill(prisma: PrismaClient, catalogue: Catalogue, strategy: PlanStrategy, at: number): Promise<number> {
+/** `todayLeadMs`: the engine's (its nextDue decides the pre-filled due times as it would after these fetches). */
+export async function prefill(prisma: PrismaClient, catalogue: Catalogue, strategy: PlanStrategy, at: number, todayLeadMs: number): Promise<number> {
   const limit = pLimit(8)
   // Each product's days are dates of its own zone.
   const todayOf = (productId: number) => localDate(at, catalogue.timeZone(productId))
@@ -61,6 +62,7 @@ export async function prefill(prisma: PrismaClient, catalogue: Catalogue, strate
               consecutiveFailures: 0,
               lastSlotStart: sum.lastSlotStart,
               weekdayKnownClosed: isWeekdayClosed(byWeekday.get(weekday(date))),
+              todayLeadMs,
             },
             fetchedAt,
           )

@@ -4,6 +4,9 @@ import { validateDayChunked, type PartnerSlot } from './schema.ts'
 import { silentLogger, type Logger } from '../logger.ts'
 import { inSpan, markFailed } from '../observability/tracing.ts'
 
+/** How long a request may take before it is a failure (PARTNER_TIMEOUT_MS's default). */
+export const DEFAULT_PARTNER_TIMEOUT_MS = 10_000
+
 export interface PartnerClientOptions {
   baseUrl: string
   apiKey: string
@@ -51,7 +54,7 @@ type Answer = { ok: true; slots: PartnerSlot[]; status: number } | { ok: false; 
 export function createPartnerClient(opts: PartnerClientOptions): PartnerClient {
   const baseUrl = opts.baseUrl.replace(/\/+$/, '')
   const apiKey = opts.apiKey
-  const timeoutMs = opts.timeoutMs ?? 10_000
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_PARTNER_TIMEOUT_MS
   const maxBodyBytes = opts.maxBodyBytes ?? 5_000_000
   const maxSlots = opts.maxSlots ?? 2_000
   const maxHaltMs = opts.maxHaltMs ?? DEFAULT_MAX_HALT_MS

@@ -44,14 +44,15 @@ export function partnerHost(baseUrl: string): string {
 
 /**
  * When a "run now" backlog will be fetched: it gets what the budget leaves
- * after today's open days, each due every (target − lead) (policy/rank.ts ranks
- * today first). Pure, so the estimate is testable.
+ * after today's open days, each due every target (policy/rank.ts ranks
+ * today first; the lead's seconds of a 15-min target are below this
+ * estimate's precision). Pure, so the estimate is testable.
  */
 export function runEta(o: { queued: number; openToday: number; limitPerMinute: number; windowMs: number; now: number }): number | null {
   if (!o.queued) return null
   const today = TIERS[0]
   const perMinute = usablePerMinute(o)
-  const todayNeed = (o.openToday * 60_000) / (today.targetMs - today.leadMs)
+  const todayNeed = (o.openToday * 60_000) / today.targetMs
   const left = Math.max(perMinute * 0.05, perMinute - todayNeed)
   return o.now + Math.ceil((o.queued / left) * 60_000)
 }

@@ -2,12 +2,12 @@ import pLimit from 'p-limit'
 import type { Clock } from '../clock.ts'
 import type { Database } from '../db/client.ts'
 import type { Logger } from '../logger.ts'
-import type { FetchDayResult } from '../partner/client.ts'
-import type { Budget, PermitSkip } from './budget.ts'
+import { DEFAULT_PARTNER_TIMEOUT_MS, type FetchDayResult } from '../partner/client.ts'
+import { usablePerMinute, type Budget, type PermitSkip } from './budget.ts'
 import { claimNext, releaseClaims, type ClaimedPair } from './claims.ts'
 import type { ReadCounter } from './demand.ts'
 import { wakeOnSchedule } from './jobs.ts'
-import { nextDue, type Outcome } from './policy/deadline.ts'
+import { nextDue, todayLeadMs, type Outcome } from './policy/deadline.ts'
 import type { Plan } from './policy/plan.ts'
 import { rankCandidates } from './policy/rank.ts'
 import { createRanker } from './ranker.ts'
@@ -52,6 +52,8 @@ export interface SyncEngineOptions {
   spendSpareBudget?: boolean
   strategy?: PlanStrategy
   observer?: SyncObserver
+  /** The partner client's time limit for one answer (PARTNER_TIMEOUT_MS): today's lead covers it (policy/deadline.ts todayLeadMs). */
+  answerTimeoutMs?: number
   /** Read counts to flush before a ranking, on the engine's clock (one of its periodic jobs; they also flush on their own timer). */
   demand?: Pick<ReadCounter, 'flushIfDue'>
 }
@@ -102,6 +104,8 @@ export interface SyncEngine {
   readonly inFlight: number
   /** The plan the engine follows (policy/plan.ts); undefined before its first ranking. */
   readonly plan: Plan | undefined
+  /** How long before its staleness today's day is sent (policy/deadline.ts todayLeadMs, from this engine's settings). */
+  readonly todayLeadMs: number
   /** Plan again at the next step (a product added or removed, a pause, a resume), not at the next minute. */
   replanSoon(): void
 }
@@ -118,6 +122,12 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
   const idleWaitMs = o.idleWaitMs ?? 2_000
   const plan = o.strategy ?? smartStrategy
   const log = o.logger
+  const todayLead = todayLeadMs({
+    rankEveryMs,
+    perMinute: usablePerMinute(o.budget),
+    answerTimeoutMs: o.answerTimeoutMs ?? DEFAULT_PARTNER_TIMEOUT_MS,
+  })
+  const worker = { ...o, todayLeadMs: todayLead }
   const ranker = createRanker({
     db: o.db,
     budget: o.budget,
@@ -150,7 +160,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
   /** Sends one claimed pair; its answer is written whenever it comes, without holding up the next send. */
   function launch(pair: ClaimedPair): Promise<Sent> {
     progress.sent++
-    const p = requests(() => fetchDayInto(o, plan, pair)).then(
+    const p = requests(() => fetchDayInto(worker, plan, pair)).then(
       (r) => {
         if (r.ok) progress.ok++
         else progress.failed++
@@ -349,6 +359,7 @@ export function createSyncEngine(o: SyncEngineOptions): SyncEngine {
     get plan() {
       return ranker.plan
     },
+    todayLeadMs: todayLead,
     replanSoon() {
       ranker.replanSoon()
       ranker.queue = []

@@ -3,7 +3,7 @@ import os from 'node:os'
 import type { Clock } from '../clock.ts'
 import type { Database } from '../db/client.ts'
 import type { Logger } from '../logger.ts'
-import { createPartnerClient, type PartnerClientOptions } from '../partner/client.ts'
+import { createPartnerClient, DEFAULT_PARTNER_TIMEOUT_MS, type PartnerClientOptions } from '../partner/client.ts'
 import type { SyncService } from './types.ts'
 import { createBudget, type Budget } from './budget.ts'
 import { createSyncControl } from './control.ts'
@@ -67,7 +67,7 @@ const claimTtlFor = (timeoutMs: number) => Math.max(120_000, 3 * timeoutMs)
 /** Wires budget, partner client, engine and controls for one instance. */
 export function createSync(o: SyncAssemblyOptions): SyncAssembly {
   const instanceId = o.instanceId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
-  const timeoutMs = o.partner.timeoutMs ?? 10_000
+  const timeoutMs = o.partner.timeoutMs ?? DEFAULT_PARTNER_TIMEOUT_MS
   const budget = createBudget(o.db.prisma, {
     limitPerMinute: o.limitPerMinute,
     instanceId,
@@ -97,6 +97,7 @@ export function createSync(o: SyncAssemblyOptions): SyncAssembly {
     claimTtlMs,
     observer: o.observer,
     demand,
+    answerTimeoutMs: timeoutMs,
     ...o.engine,
   })
   const live = createLiveChecker({
@@ -111,6 +112,7 @@ export function createSync(o: SyncAssemblyOptions): SyncAssembly {
     perClientPerMinute: o.live?.perClientPerMinute ?? LIVE_DEFAULTS.perClientPerMinute,
     claimTtlMs,
     partnerTimeoutMs: timeoutMs,
+    todayLeadMs: engine.todayLeadMs,
   })
   const control = createSyncControl({
     prisma: (o.controlDb ?? o.db).prisma,

@@ -8,11 +8,9 @@ export const MINUTE = 60_000
 export const HOUR = 60 * MINUTE
 
 export const TIERS = [
-  // Today is sent when due rather than planned ahead, `leadMs` before its
-  // target: the answer is stamped when it arrives, so the lead covers the
-  // ranking's cadence (5 s), the wait for a place in the window and the
-  // partner's answer. Each second of lead is more of today's requests.
-  { name: 'today', fromOffset: 0, toOffset: 0, targetMs: 15 * MINUTE, leadMs: 12_000 },
+  // Today is sent when due rather than planned ahead, a lead before its
+  // target (policy/deadline.ts todayLeadMs, derived from the engine's settings).
+  { name: 'today', fromOffset: 0, toOffset: 0, targetMs: 15 * MINUTE },
   { name: 'week', fromOffset: 1, toOffset: 7, targetMs: 4 * HOUR },
   { name: 'month', fromOffset: 8, toOffset: 30, targetMs: 24 * HOUR },
   // /dates reaches 60 days, but the business asked no freshness of days

@@ -24,6 +24,8 @@ export interface WorkerDeps {
   clock: Clock
   logger: Logger
   observer?: SyncObserver
+  /** How long before its staleness today's day is sent again (policy/deadline.ts todayLeadMs). */
+  todayLeadMs: number
 }
 
 /**
@@ -48,7 +50,15 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
     const outcome: Outcome = sum.slotCount ? 'ok' : 'empty'
     o.observer?.partnerRequest(outcome, res.latencyMs)
     const next = plan.nextDue(
-      { date: pair.date, timeZone: pair.timeZone, outcome, consecutiveFailures: 0, lastSlotStart: sum.lastSlotStart, weekdayKnownClosed: closed },
+      {
+        date: pair.date,
+        timeZone: pair.timeZone,
+        outcome,
+        consecutiveFailures: 0,
+        lastSlotStart: sum.lastSlotStart,
+        weekdayKnownClosed: closed,
+        todayLeadMs: o.todayLeadMs,
+      },
       now,
     )
     const w = await writeDaySnapshot(o.db.prisma, {
@@ -77,6 +87,7 @@ export async function fetchDayInto(o: WorkerDeps, plan: PlanStrategy, pair: Clai
       lastSlotStart: null,
       weekdayKnownClosed: closed,
       retryAt: res.error.retryAt,
+      todayLeadMs: o.todayLeadMs,
     },
     now,
   )

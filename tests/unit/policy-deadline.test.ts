@@ -1,17 +1,28 @@
 import { describe, expect, it } from 'vitest'
 import { zonedTimeToInstant } from '../../server/calendar/days.ts'
-import { FAILURE_BACKOFF_MS, isWeekdayClosed, nextDue, staleAt, type DayAfterFetch } from '../../server/sync/policy/deadline.ts'
-import { HOUR, MINUTE, TIERS } from '../../server/sync/tiers.ts'
+import { FAILURE_BACKOFF_MS, isWeekdayClosed, nextDue, staleAt, todayLeadMs, type DayAfterFetch } from '../../server/sync/policy/deadline.ts'
+import { HOUR, MINUTE } from '../../server/sync/tiers.ts'
 
 const TZ = 'Asia/Singapore'
 const at = (date: string, time: string, tz = TZ) => zonedTimeToInstant(date, time, tz)
 const TODAY = '2026-12-01'
 const NOW = at(TODAY, '10:00')
-const LEAD = TIERS[0].leadMs
+const LEAD = 17_000
 
 function day(over: Partial<DayAfterFetch> = {}): DayAfterFetch {
-  return { date: TODAY, timeZone: TZ, outcome: 'ok', consecutiveFailures: 0, lastSlotStart: '17:00', weekdayKnownClosed: false, ...over }
+  return { date: TODAY, timeZone: TZ, outcome: 'ok', consecutiveFailures: 0, lastSlotStart: '17:00', weekdayKnownClosed: false, todayLeadMs: LEAD, ...over }
 }
+
+describe("todayLeadMs: today's lead from the engine's settings", () => {
+  it('the ranking cadence, one place in the window and the longest answer accepted', () => {
+    // 30 a minute with the 1 s margin: a place every 2.03 s.
+    expect(todayLeadMs({ rankEveryMs: 5_000, perMinute: (30 * 60) / 61, answerTimeoutMs: 10_000 })).toBeCloseTo(5_000 + 2_033 + 10_000, -1)
+  })
+  it('a slower key waits longer for its place: the lead grows with it', () => {
+    const lead = (perMinute: number) => todayLeadMs({ rankEveryMs: 5_000, perMinute, answerTimeoutMs: 10_000 })
+    expect(lead(2) - lead(30)).toBeCloseTo(30_000 - 2_000, -1)
+  })
+})
 
 describe('staleAt: when an answer is older than the tier the day is in then', () => {
   it('within one tier: the fetch plus its target', () => {

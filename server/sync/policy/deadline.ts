@@ -48,6 +48,20 @@ export function staleAt(fetchedAt: number, date: IsoDate, timeZone: string): num
   }
 }
 
+/**
+ * How long before today's answer goes stale it is sent. The answer is
+ * stamped when it arrives, so the lead covers, at worst, what lies between
+ * the due time and the stamp: the ranking that lists the day (its cadence),
+ * a place in the window (the key in full use frees one every minute ÷ usable
+ * rate) and the partner's answer (at most the client's timeout; a later one
+ * is a failure). Derived, not tuned: a key half as fast waits twice as long
+ * for its place. Each second of lead costs today one request per
+ * (target − lead), about 0.1 % of today's requests.
+ */
+export function todayLeadMs(o: { rankEveryMs: number; perMinute: number; answerTimeoutMs: number }): number {
+  return o.rankEveryMs + MINUTE / o.perMinute + o.answerTimeoutMs
+}
+
 /** The tier a pair is served in: the one it is in when it goes stale (or now, when it already is). */
 export function dueTier(date: IsoDate, timeZone: string, dueAt: number, now: number): Tier | undefined {
   return tierOf(daysBetween(localDate(Math.max(dueAt, now), timeZone), date))
@@ -66,6 +80,8 @@ export interface DayAfterFetch {
   weekdayKnownClosed: boolean
   /** For rate_limited: when the partner allows requests again. */
   retryAt?: number
+  /** How long before its staleness today's day is sent (todayLeadMs). */
+  todayLeadMs: number
 }
 
 export interface NextDue {
@@ -114,7 +130,7 @@ export function nextDue(d: DayAfterFetch, now: number): NextDue {
       // Entering today at a midnight, the day must be fetched in the
       // target before it to be fresh there; within today, at the lead.
       const enters = stale === startOfDay(d.date, d.timeZone) && offset > 0
-      return withCutoff(d, offset, { at: enters ? stale - todayTier.targetMs + todayTier.leadMs : stale - todayTier.leadMs, reason: 'today' })
+      return withCutoff(d, offset, { at: enters ? stale - todayTier.targetMs + d.todayLeadMs : stale - d.todayLeadMs, reason: 'today' })
     }
   }
 }
