@@ -43,7 +43,7 @@ export interface FigureRow {
   weighted?: Tiers<number | undefined>
   bookable?: number
   /** Smart's run with live checks: the checks' figures and its scheduled tiers. */
-  live?: { perHour: number; maxAgeS: number; via: string; fresh: number; p50Ms: number | null; p95Ms: number | null; rateLimited: number; tiers: Tiers }
+  live?: { perHour: number; maxAgeS: number; fresh: number; p50Ms: number | null; p95Ms: number | null; rateLimited: number; tiers: Tiers }
 }
 type Tiers<T = number> = { today: T; week: T; month: T }
 const TIER_KEYS = ['today', 'week', 'month'] as const
@@ -83,7 +83,7 @@ export function rowsOfReport(j: SimReport & { note?: string }): FigureRow[] {
     }
     if (live?.live) {
       const l = live.live
-      row.live = { ...pick(l, 'perHour', 'maxAgeS', 'via', 'fresh', 'p50Ms', 'p95Ms'), rateLimited: live.rateLimited, tiers: tiers(live)! }
+      row.live = { ...pick(l, 'perHour', 'maxAgeS', 'fresh', 'p50Ms', 'p95Ms'), rateLimited: live.rateLimited, tiers: tiers(live)! }
     }
     if (days.some((d) => d.bound)) {
       // Over several days the bound is the mean of each day's own; the worst day is the one furthest under its bound.
@@ -143,7 +143,7 @@ export function formatFigures(rows: readonly FigureRow[]): string {
       const l = r.live
       line(
         `live checks, ${l.perHour}/h, max age ${l.maxAgeS} s ⁵`,
-        `${pct(l.fresh)} fresh, p50 ${secs(l.p50Ms)} / p95 ${secs(l.p95Ms)}, ${l.rateLimited} × 429${l.via === 'hook' ? '' : ` (${l.via})`}`,
+        `${pct(l.fresh)} fresh, p50 ${secs(l.p50Ms)} / p95 ${secs(l.p95Ms)}, ${l.rateLimited} × 429`,
       )
     }
   }

@@ -176,8 +176,6 @@ export function percentile(values: readonly number[], p: number): number | null 
 export interface LiveResult {
   perHour: number
   maxAgeS: number
-  /** What answered the checks: the service's live checker (`hook`) or the run-now stand-in (sync-shopper.ts). */
-  via: 'hook' | 'run-now stand-in'
   checks: number
   /** Checks with an answer by the end of the run. */
   answered: number
@@ -191,7 +189,7 @@ export interface LiveResult {
   states: Record<string, number>
 }
 
-export function liveStats(o: Pick<LiveResult, 'perHour' | 'maxAgeS' | 'via'>) {
+export function liveStats(o: Pick<LiveResult, 'perHour' | 'maxAgeS'>) {
   const latencies: number[] = []
   const states: Record<string, number> = {}
   let checks = 0

@@ -33,25 +33,32 @@ import {
 /** What the simulation calls on the service under test, besides its engine. */
 export interface ShopperHooks {
   /** A shopper read (product, date): the service's demand counter counts it. */
-  recordRead?: (productId: number, date: IsoDate) => void
+  recordRead: (productId: number, date: IsoDate) => void
   /** A live check: answer the day fetched within `maxAgeMs`, or say why not. */
-  liveCheck?: (productId: number, date: IsoDate, maxAgeMs: number) => Promise<{ fresh: boolean; state?: string }>
+  liveCheck: (productId: number, date: IsoDate, maxAgeMs: number) => Promise<{ fresh: boolean; state?: string }>
   /**
    * Live requests sent and not yet written, when they are not counted in
    * `engine.inFlight`: the simulation waits for every request parked in the
    * sandbox before it moves the clock.
    */
-  liveInFlight?: () => number
+  liveInFlight: () => number
 }
 
 /**
  * The hooks of one simulated instance: every shopper read is counted by the
  * instance's read counter (flushed by the engine's ranking on the simulated
- * clock), as the API counts a /slots read. Until the live checker is wired,
- * live checks go to the run-now stand-in.
+ * clock), as the API counts a /slots read; live checks go through the
+ * instance's live checker, whose partner requests the simulation waits for.
  */
 export function shopperHooks(sync: SyncAssembly): ShopperHooks {
-  return { recordRead: (id, date) => sync.demand.record(id, date) }
+  return {
+    recordRead: (id, date) => sync.demand.record(id, date),
+    liveCheck: async (id, date, maxAgeMs) => {
+      const r = await sync.live.check(id, date, maxAgeMs)
+      return { fresh: r.status === 'fresh', state: r.status === 'refused' ? `refused:${r.by}` : r.status }
+    },
+    liveInFlight: () => sync.live.sending,
+  }
 }
 
 export interface ShopperResult {
@@ -134,7 +141,6 @@ export function shopperReads(o: {
 export function liveChecks(o: {
   perHour: number
   maxAgeMs: number
-  via: LiveResult['via']
   demand: DemandModel
   catalogue: Catalogue
   rnd: () => number
@@ -142,7 +148,7 @@ export function liveChecks(o: {
   start: number
   check: NonNullable<ShopperHooks['liveCheck']>
 }) {
-  const stats = liveStats({ perHour: o.perHour, maxAgeS: o.maxAgeMs / 1000, via: o.via })
+  const stats = liveStats({ perHour: o.perHour, maxAgeS: o.maxAgeMs / 1000 })
   let nextAt = o.start + poissonGapMs(o.perHour, o.rnd())
   const pending = new Set<Promise<void>>()
   return {
@@ -168,49 +174,8 @@ export function liveChecks(o: {
   }
 }
 
-/**
- * A live check without a live checker: "run now" of the one day (top
- * priority, within the budget), answered when the engine has written it.
- * It measures how long the scheduled path takes to serve an urgent day, not
- * the live lane; the report names which one answered.
- */
-export function runNowStandIn(o: { prisma: Prisma; control: SyncAssembly['control']; now: () => number; giveUpMs: number }) {
-  const waiting: { productId: number; date: IsoDate; since: number; resolve: (r: { fresh: boolean; state: string }) => void }[] = []
-  const fetchedAt = async (productId: number, date: IsoDate) => {
-    const rows = await o.prisma.$queryRawUnsafe<{ t: Date | null }[]>(
-      `SELECT last_fetched_at AS t FROM day_fetch_state WHERE product_id = $1 AND date = $2::date`,
-      productId,
-      date,
-    )
-    return rows[0]?.t?.getTime() ?? null
-  }
-  return {
-    async check(productId: number, date: IsoDate, maxAgeMs: number) {
-      const now = o.now()
-      const f = await fetchedAt(productId, date)
-      if (f !== null && now - f <= maxAgeMs) return { fresh: true, state: 'fresh' }
-      await o.control.run({ productId, from: date, to: date })
-      return new Promise<{ fresh: boolean; state: string }>((resolve) => waiting.push({ productId, date, since: now, resolve }))
-    },
-    /** Answers the checks whose day was written since (called on every step of the simulation). */
-    async poll() {
-      const now = o.now()
-      for (let i = waiting.length - 1; i >= 0; i--) {
-        const w = waiting[i]!
-        const f = await fetchedAt(w.productId, w.date)
-        if (f !== null && f >= w.since) w.resolve({ fresh: true, state: 'fresh' })
-        else if (now - w.since >= o.giveUpMs) w.resolve({ fresh: false, state: 'timeout' })
-        else continue
-        waiting.splice(i, 1)
-      }
-    },
-  }
-}
-
 /** Seeds of the shoppers' streams, apart from the uniform reads' (42, 43), so adding shoppers leaves those draws as they were. */
 const SEEDS = { ranking: 45, reads: 46, live: 47 }
-/** The stand-in gives up on a check after the engine's claim expiry would have let another instance retry it (claimTtlFor's floor). */
-const STAND_IN_GIVE_UP_MS = 120_000
 
 /** The shoppers of one simulated instance: demand reads from the warm-up on, live checks while measuring. */
 export function simShoppers(o: {
@@ -238,28 +203,24 @@ export function simShoppers(o: {
     readsPerHour: o.readsPerHour,
     hooks,
   })
-  const standIn =
-    o.live && !hooks.liveCheck ? runNowStandIn({ prisma: o.prisma, control: o.sync.control, now: o.clock.now, giveUpMs: STAND_IN_GIVE_UP_MS }) : undefined
   const live =
     o.live &&
     liveChecks({
       ...o.live,
-      via: hooks.liveCheck ? 'hook' : 'run-now stand-in',
       demand,
       catalogue: o.catalogue,
       rnd: seededRandom(SEEDS.live),
       now: o.clock.now,
       start: o.measureFrom,
-      check: hooks.liveCheck ?? standIn!.check,
+      check: hooks.liveCheck,
     })
   return {
-    liveInFlight: () => hooks.liveInFlight?.() ?? 0,
+    liveInFlight: hooks.liveInFlight,
     /** At each sample instant: reads counted always, judged only while measuring. */
     sample: (now: number, measuring: boolean) => reads.sample(now, measuring),
-    /** On every step while measuring: start the checks due, answer the stand-in's. */
+    /** On every step while measuring: start the checks due. */
     async step(now: number) {
       live?.fire(now)
-      await standIn?.poll()
     },
     nextLiveAt: () => (live ? live.nextAt() : undefined),
     result: (): { shopper?: ShopperResult; live?: LiveResult } => ({

@@ -203,9 +203,6 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
     ids,
     ids.map((id) => sandbox.catalogue.timeZone(id)),
   )
-  const filled = await prefill(db.prisma, sandbox.catalogue, o.strategy, clock.now())
-  const tag = `[${o.shape}/${o.name}${o.runAll ? '+run' : ''}${o.live ? '+live' : ''}]`
-  process.stderr.write(`${tag} pre-filled ${filled} days\n`)
   // Production settings: default margin and in-flight limit; the shared
   // window on the simulated clock (the database's clock cannot be simulated).
   const sync = createSync({
@@ -219,6 +216,9 @@ async function simulate(o: SimOptions, adminUrl: string, urlFor: (db: string) =>
     instanceId: `bench-${o.name}`,
     engine: { strategy: o.strategy },
   })
+  const filled = await prefill(db.prisma, sandbox.catalogue, o.strategy, clock.now(), sync.engine.todayLeadMs)
+  const tag = `[${o.shape}/${o.name}${o.runAll ? '+run' : ''}${o.live ? '+live' : ''}]`
+  process.stderr.write(`${tag} pre-filled ${filled} days\n`)
   const engine = sync.engine
   const shoppers = simShoppers({
     sync,

@@ -33,6 +33,8 @@ export interface LiveChecker {
    * counted against LIVE_CHECKS_PER_MINUTE when the stored day is too old (a check the stored day meets costs nothing); omitted: not counted.
    */
   check(productId: number, date: IsoDate, maxAgeMs: number, client?: string): Promise<LiveOutcome>
+  /** Live requests sent to the partner and not yet written (a simulation waits for them before it moves its clock). */
+  readonly sending: number
 }
 
 export interface LiveCheckerOptions extends WorkerDeps {
@@ -101,6 +103,7 @@ export function createLiveChecker(o: LiveCheckerOptions): LiveChecker {
   const allowance = createClientAllowance(o.perClientPerMinute)
   // One fetch per day at a time in this instance: later checks of the day join it.
   const inFlight = new Map<string, Promise<LiveOutcome>>()
+  let sending = 0
 
   /** Waits for another holder's fetch of the day; undefined when it let go without a fresh answer. */
   async function awaitHolder(productId: number, date: IsoDate, maxAgeMs: number): Promise<LiveOutcome | undefined> {
@@ -125,10 +128,13 @@ export function createLiveChecker(o: LiveCheckerOptions): LiveChecker {
       }, 'live')
       if (permit.granted) {
         // The database failing under the write: the claim expires and the plan fetches the day again; the reader gets the stored day.
-        const sent = await fetchDayInto(o, o.strategy, permit.granted, true).catch((err: unknown) => {
-          o.logger.error({ productId, date, err: err instanceof Error ? err.message : String(err) }, 'writing a live-checked day failed')
-          return { ok: false, changed: false, error: 'writing the fetched day failed' } as const
-        })
+        sending++
+        const sent = await fetchDayInto(o, o.strategy, permit.granted, true)
+          .catch((err: unknown) => {
+            o.logger.error({ productId, date, err: err instanceof Error ? err.message : String(err) }, 'writing a live-checked day failed')
+            return { ok: false, changed: false, error: 'writing the fetched day failed' } as const
+          })
+          .finally(() => sending--)
         if (sent.ok) return { status: 'fresh', fetchedAt: sent.fetchedAt!, fetched: true }
         return { status: 'failed', reason: sent.error ?? 'the partner failed', fetchedAt: stored }
       }
@@ -162,6 +168,9 @@ export function createLiveChecker(o: LiveCheckerOptions): LiveChecker {
   }
 
   return {
+    get sending() {
+      return sending
+    },
     async check(productId, date, maxAgeMs, client) {
       const now = o.clock.now()
       const s = await dayState(o.db.prisma, productId, date, now)

@@ -99,7 +99,7 @@ describe('results page: what shoppers see, when a run measured it', () => {
             scenario: 'live',
             weekWithinTarget: 0.49,
             rateLimited: 0,
-            live: { perHour: 60, maxAgeS: 300, via: 'hook', checks: 60, answered: 60, fresh: 0.995, p50Ms: 1200, p95Ms: 3800, maxMs: 4100, states: {} },
+            live: { perHour: 60, maxAgeS: 300, checks: 60, answered: 60, fresh: 0.995, p50Ms: 1200, p95Ms: 3800, maxMs: 4100, states: {} },
           } as SimResult,
         ],
       },
