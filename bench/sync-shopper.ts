@@ -37,9 +37,9 @@ export interface ShopperHooks {
   /** A live check: answer the day fetched within `maxAgeMs`, or say why not. */
   liveCheck: (productId: number, date: IsoDate, maxAgeMs: number) => Promise<{ fresh: boolean; state?: string }>
   /**
-   * Live requests sent and not yet written, when they are not counted in
-   * `engine.inFlight`: the simulation waits for every request parked in the
-   * sandbox before it moves the clock.
+   * Live checks at work (a query, a request at the partner, a write), not
+   * waiting on the clock: the simulation moves its clock only once each is
+   * parked in the sandbox's latency or done.
    */
   liveInFlight: () => number
 }
@@ -57,7 +57,7 @@ export function shopperHooks(sync: SyncAssembly): ShopperHooks {
       const r = await sync.live.check(id, date, maxAgeMs)
       return { fresh: r.status === 'fresh', state: r.status === 'refused' ? `refused:${r.by}` : r.status }
     },
-    liveInFlight: () => sync.live.sending,
+    liveInFlight: () => sync.live.busy,
   }
 }
 

@@ -33,8 +33,12 @@ export interface LiveChecker {
    * counted against LIVE_CHECKS_PER_MINUTE when the stored day is too old (a check the stored day meets costs nothing); omitted: not counted.
    */
   check(productId: number, date: IsoDate, maxAgeMs: number, client?: string): Promise<LiveOutcome>
-  /** Live requests sent to the partner and not yet written (a simulation waits for them before it moves its clock). */
-  readonly sending: number
+  /**
+   * Checks at work now (a query, a request at the partner, a write), not
+   * waiting on the clock for a place or another holder: a simulation on a
+   * manual clock moves it only when none is.
+   */
+  readonly busy: number
 }
 
 export interface LiveCheckerOptions extends WorkerDeps {
@@ -103,13 +107,21 @@ export function createLiveChecker(o: LiveCheckerOptions): LiveChecker {
   const allowance = createClientAllowance(o.perClientPerMinute)
   // One fetch per day at a time in this instance: later checks of the day join it.
   const inFlight = new Map<string, Promise<LiveOutcome>>()
-  let sending = 0
+  let busy = 0
+  const sleep = async (ms: number) => {
+    busy--
+    try {
+      await o.clock.sleep(ms)
+    } finally {
+      busy++
+    }
+  }
 
   /** Waits for another holder's fetch of the day; undefined when it let go without a fresh answer. */
   async function awaitHolder(productId: number, date: IsoDate, maxAgeMs: number): Promise<LiveOutcome | undefined> {
     const until = o.clock.now() + o.partnerTimeoutMs + o.claimTtlMs / 4
     for (;;) {
-      await o.clock.sleep(HOLDER_POLL_MS)
+      await sleep(HOLDER_POLL_MS)
       const now = o.clock.now()
       const s = await dayState(o.db.prisma, productId, date, now)
       if (s?.fetchedAt != null && now - s.fetchedAt <= maxAgeMs) return { status: 'fresh', fetchedAt: s.fetchedAt, fetched: true }
@@ -128,13 +140,10 @@ export function createLiveChecker(o: LiveCheckerOptions): LiveChecker {
       }, 'live')
       if (permit.granted) {
         // The database failing under the write: the claim expires and the plan fetches the day again; the reader gets the stored day.
-        sending++
-        const sent = await fetchDayInto(o, o.strategy, permit.granted, true)
-          .catch((err: unknown) => {
-            o.logger.error({ productId, date, err: err instanceof Error ? err.message : String(err) }, 'writing a live-checked day failed')
-            return { ok: false, changed: false, error: 'writing the fetched day failed' } as const
-          })
-          .finally(() => sending--)
+        const sent = await fetchDayInto(o, o.strategy, permit.granted, true).catch((err: unknown) => {
+          o.logger.error({ productId, date, err: err instanceof Error ? err.message : String(err) }, 'writing a live-checked day failed')
+          return { ok: false, changed: false, error: 'writing the fetched day failed' } as const
+        })
         if (sent.ok) return { status: 'fresh', fetchedAt: sent.fetchedAt!, fetched: true }
         return { status: 'failed', reason: sent.error ?? 'the partner failed', fetchedAt: stored }
       }
@@ -151,7 +160,7 @@ export function createLiveChecker(o: LiveCheckerOptions): LiveChecker {
         }
         case 'budget':
           if (o.clock.now() + wait <= giveUpAt) {
-            await o.clock.sleep(Math.max(1, wait))
+            await sleep(Math.max(1, wait))
             continue
           }
           return { status: 'refused', by: 'lane', retryAfterS: retryAfterS(wait), fetchedAt: stored }
@@ -168,24 +177,43 @@ export function createLiveChecker(o: LiveCheckerOptions): LiveChecker {
   }
 
   return {
-    get sending() {
-      return sending
+    get busy() {
+      return busy
     },
     async check(productId, date, maxAgeMs, client) {
-      const now = o.clock.now()
-      const s = await dayState(o.db.prisma, productId, date, now)
-      if (!s) return { status: 'failed', reason: 'the day is not synced (unknown product or outside the horizon)', fetchedAt: null }
-      if (s.fetchedAt !== null && now - s.fetchedAt <= maxAgeMs) return { status: 'fresh', fetchedAt: s.fetchedAt, fetched: false }
-      if (client !== undefined) {
-        const a = allowance.take(client, now)
-        if (!a.ok) return { status: 'refused', by: 'client', retryAfterS: a.retryAfterS, fetchedAt: s.fetchedAt }
+      busy++
+      let fetching: Promise<LiveOutcome>
+      try {
+        const r = await begin(productId, date, maxAgeMs, client)
+        if (!('join' in r)) return r
+        fetching = r.join
+      } finally {
+        busy--
       }
-      const key = `${productId}|${date}`
-      const joined = inFlight.get(key)
-      if (joined) return joined
-      const p = fetchNow(productId, date, maxAgeMs, s.fetchedAt).finally(() => inFlight.delete(key))
-      inFlight.set(key, p)
-      return p
+      // Waiting for the day's one fetch, which counts itself as busy while it works.
+      return fetching
     },
+  }
+
+  /** The answer at once, or the day's fetch to wait for (this check's own, or one it joins). */
+  async function begin(productId: number, date: IsoDate, maxAgeMs: number, client: string | undefined): Promise<LiveOutcome | { join: Promise<LiveOutcome> }> {
+    const now = o.clock.now()
+    const s = await dayState(o.db.prisma, productId, date, now)
+    if (!s) return { status: 'failed', reason: 'the day is not synced (unknown product or outside the horizon)', fetchedAt: null }
+    if (s.fetchedAt !== null && now - s.fetchedAt <= maxAgeMs) return { status: 'fresh', fetchedAt: s.fetchedAt, fetched: false }
+    if (client !== undefined) {
+      const a = allowance.take(client, now)
+      if (!a.ok) return { status: 'refused', by: 'client', retryAfterS: a.retryAfterS, fetchedAt: s.fetchedAt }
+    }
+    const key = `${productId}|${date}`
+    const joined = inFlight.get(key)
+    if (joined) return { join: joined }
+    busy++
+    const p = fetchNow(productId, date, maxAgeMs, s.fetchedAt).finally(() => {
+      busy--
+      inFlight.delete(key)
+    })
+    inFlight.set(key, p)
+    return { join: p }
   }
 }
