@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createAvailabilityService } from '../../server/availability/service.ts'
 import { addDays, localDate } from '../../server/calendar/days.ts'
 import { octoRoutes } from '../../server/octo/routes.ts'
 import { maintainHorizon } from '../../server/sync/claims.ts'
@@ -99,6 +100,22 @@ describe('maxAge on /slots', () => {
     expect(r.statusCode).toBe(200)
     expect(r.json().result.data.json.freshness).toEqual({ fetchedAt: new Date(world.clock.now()).toISOString(), state: 'fresh' })
     expect(requests() - before).toBe(1)
+  })
+
+  it('counts a live-checked read once for demand, not again when the fresh day is read back', async () => {
+    const counted: string[] = []
+    const service = createAvailabilityService({
+      prisma: world.db.prisma,
+      clock: world.clock,
+      defaultTimeZone: TZ,
+      reads: { record: (productId, date) => counted.push(`${productId}|${date}`) },
+      live: sync.live,
+    })
+    const before = requests()
+    const r = await service.slots(14, days[6]!, { maxAgeS: 60 })
+    expect(r.freshness.state).toBe('fresh')
+    expect(requests() - before).toBe(1)
+    expect(counted).toEqual([`14|${days[6]}`])
   })
 
   it('waits for a scheduled fetch of the same day instead of sending a second request', async () => {
