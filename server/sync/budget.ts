@@ -3,7 +3,7 @@ import { transaction, TX } from '../db/transaction.ts'
 import { nextSendAt } from '../partner/rate-window.ts'
 import type { Clock } from '../clock.ts'
 import { BACKOFF_AFTER_FAILURES, breakerChange, breakerGate, type BreakerChange, type BreakerState } from './backoff.ts'
-import { grantLane, type Lane } from './lane.ts'
+import { grantLane, LIVE_ACTIVE_MS, type Lane } from './lane.ts'
 
 /**
  * The partner budget: at most `limit` requests in ANY rolling window, shared
@@ -143,19 +143,32 @@ export function createBudget(prisma: PrismaClient, opts: BudgetOptions): Budget 
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${DISPATCH_LOCK_KEY})`
         // Read after the lock: a pause or halt committed while we waited is seen.
         const rows = await tx.$queryRaw<
-          { now: bigint; paused: boolean | null; halted: bigint | null; failures: number | null; probe: bigint | null; sent: bigint[]; live: bigint[] }[]
+          {
+            now: bigint
+            paused: boolean | null
+            halted: bigint | null
+            failures: number | null
+            probe: bigint | null
+            sent: bigint[]
+            live: bigint[]
+            live_active: boolean
+          }[]
         >`
           WITH n AS (SELECT ${nowSql(clockParam())} AS now)
           SELECT ${ms('n.now')} AS now, c.paused, ${ms('c.halted_until')} AS halted, c.partner_failures AS failures, ${ms('c.partner_probe_at')} AS probe,
                  ARRAY(SELECT ${ms('r.sent_at')} FROM partner_request r WHERE r.sent_at > n.now - ${windowMs} * interval '1 millisecond' ORDER BY r.sent_at) AS sent,
-                 ARRAY(SELECT ${ms('r.sent_at')} FROM partner_request r WHERE r.live AND r.sent_at > n.now - ${windowMs} * interval '1 millisecond' ORDER BY r.sent_at) AS live
+                 ARRAY(SELECT ${ms('r.sent_at')} FROM partner_request r WHERE r.live AND r.sent_at > n.now - ${windowMs} * interval '1 millisecond' ORDER BY r.sent_at) AS live,
+                 EXISTS (SELECT 1 FROM partner_request r WHERE r.live AND r.sent_at > n.now - ${LIVE_ACTIVE_MS} * interval '1 millisecond') AS live_active
           FROM n LEFT JOIN sync_control c ON c.id = 1`
         const r = rows[0]!
         const now = Number(r.now)
         const sent = r.sent.map(Number)
         const haltedUntil = r.halted === null ? null : Number(r.halted)
         const live = r.live.map(Number)
-        const g = grantLane({ sent, live, liveShare, now, limit: opts.limitPerMinute, windowMs, burstMs: opts.burstMs ?? 10_000, haltedUntil }, lane)
+        const g = grantLane(
+          { sent, live, liveActive: r.live_active, liveShare, now, limit: opts.limitPerMinute, windowMs, burstMs: opts.burstMs ?? 10_000, haltedUntil },
+          lane,
+        )
         const base = { now, nextAt: g.nextAt, usedInWindow: sent.length }
         if (r.paused) return { ...base, skipped: 'paused' as const }
         if (haltedUntil !== null && haltedUntil > now) return { ...base, skipped: 'halted' as const }

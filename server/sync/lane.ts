@@ -1,5 +1,6 @@
 import { nextSendAt } from '../partner/rate-window.ts'
 import { grantFromWindow, type Grant, type WindowState } from './budget.ts'
+import { SLICE_MS } from './policy/plan.ts'
 
 /**
  * The live lane of the partner budget (public-api.md "Live check",
@@ -12,15 +13,22 @@ import { grantFromWindow, type Grant, type WindowState } from './budget.ts'
  * 2. A live send also needs room in the lane: live sends in the window <
  *    liveCap = ⌊limit × share⌋. It is not spread by the burst cap (that is
  *    for scheduled work): a shopper is waiting for it.
- * 3. A scheduled send leaves `keep` places free, keep = min(1, liveCap −
- *    live sends in the window): one place for the next live check while the
- *    lane has room, none once it is spent. So a live check goes out the
- *    moment it arrives, and every other place the lane does not use
- *    (liveCap − live − keep) is sent as scheduled work in the same window.
+ * 3. While checks come (a live send within `LIVE_ACTIVE_MS`), a scheduled
+ *    send leaves `keep` places free, keep = min(1, liveCap − live sends in
+ *    the window): one place for the next live check while the lane has
+ *    room, none once it is spent. So a live check goes out the moment it
+ *    arrives, and every other place the lane does not use (liveCap − live −
+ *    keep) is sent as scheduled work in the same window. While none come,
+ *    nothing is kept: a service nobody live-checks spends its whole key on
+ *    the plan, and the first check after a quiet spell waits for a place.
  *
- * What the lane takes from scheduled work is therefore the live sends plus
- * the one kept place: `laneReserve` is what the plan counts for it.
+ * What the lane takes from scheduled work is therefore the live sends plus,
+ * while checks come, the one kept place: `laneReserve` is what the plan
+ * counts for it.
  */
+
+/** How long after a live send the lane keeps a place: the span the plan reads the live rate over (its slice), so the place and the plan's reservation for it start and end together. */
+export const LIVE_ACTIVE_MS = SLICE_MS
 
 export type Lane = 'live' | 'scheduled'
 
@@ -29,6 +37,8 @@ export interface LaneWindow extends WindowState {
   live: readonly number[]
   /** SYNC_LIVE_SHARE: the share of the limit live checks may use per window. */
   liveShare: number
+  /** Whether a live request was sent within LIVE_ACTIVE_MS (rule 3 keeps a place only then). */
+  liveActive: boolean
 }
 
 export interface LaneGrant extends Grant {
@@ -43,7 +53,8 @@ export function liveCap(limit: number, share: number): number {
 }
 
 /** Places a scheduled send leaves free in the window now (rule 3). */
-export function keptForLive(limit: number, share: number, liveInWindow: number): number {
+export function keptForLive(limit: number, share: number, liveInWindow: number, active: boolean): number {
+  if (!active) return 0
   return Math.min(1, Math.max(0, liveCap(limit, share) - liveInWindow))
 }
 
@@ -52,7 +63,7 @@ export function grantLane(s: LaneWindow, lane: Lane): LaneGrant {
   const inWindow = s.sent.filter((t) => t > s.now - s.windowMs)
   const live = s.live.filter((t) => t > s.now - s.windowMs)
   if (lane === 'scheduled') {
-    const keep = keptForLive(s.limit, s.liveShare, live.length)
+    const keep = keptForLive(s.limit, s.liveShare, live.length, s.liveActive)
     const g = grantFromWindow({ ...s, sent: inWindow, limit: s.limit - keep }, 1)
     return g.granted ? g : { ...g, refusedBy: 'window' }
   }
@@ -72,12 +83,13 @@ export function grantLane(s: LaneWindow, lane: Lane): LaneGrant {
  * What the lane takes from scheduled work a minute, for the plan
  * (policy/plan.ts `livePerMinute`): the live sends expected in a window
  * (the recent rate: `recentLive` sends over the last `spanMs`) plus the
- * place rule 3 keeps, at most the lane's share. Not the whole share: what
+ * place rule 3 keeps while checks come, at most the lane's share. Not the whole share: what
  * the lane leaves unused is scheduled work's.
  */
 export function laneReservePerMinute(o: { recentLive: number; spanMs: number; limit: number; share: number; windowMs: number }): number {
   const cap = liveCap(o.limit, o.share)
   if (cap === 0) return 0
+  if (o.recentLive === 0) return 0
   const expected = o.spanMs > 0 ? (o.recentLive * o.windowMs) / o.spanMs : 0
   return (Math.min(cap, expected + 1) * 60_000) / o.windowMs
 }

@@ -2,7 +2,7 @@ import { zonedTimeToInstant } from '../calendar/days.ts'
 import { HORIZON_DAYS } from '../calendar/horizon.ts'
 import { Prisma, type Db } from '../db/client.ts'
 import { productsTodayCte } from './due.ts'
-import { laneReservePerMinute } from './lane.ts'
+import { LIVE_ACTIVE_MS, laneReservePerMinute } from './lane.ts'
 import { PLANNED_REASONS } from './policy/deadline.ts'
 import { byBoundary, computePlan, SLICE_MS, SLICES, type Plan, type PlanInput } from './policy/plan.ts'
 
@@ -54,8 +54,8 @@ export async function planCounts(db: Db, now: number, perMinute: number): Promis
   }
 }
 
-/** How far back the live lane's recent rate is read: the plan's slice, so the plan follows a change of rate at its next slice. */
-export const LIVE_RATE_SPAN_MS = SLICE_MS
+/** How far back the live lane's recent rate is read: the span a live send keeps the lane active (lane.ts), the plan's slice, so the plan follows a change of rate at its next slice. */
+export const LIVE_RATE_SPAN_MS = LIVE_ACTIVE_MS
 
 /** The live lane as the plan counts it (lane.ts laneReservePerMinute); absent: no lane. */
 export interface LiveLaneInput {

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { grantLane, keptForLive, laneReservePerMinute, liveCap, type Lane } from '../../server/sync/lane.ts'
+import { grantLane, keptForLive, LIVE_ACTIVE_MS, laneReservePerMinute, liveCap, type Lane } from '../../server/sync/lane.ts'
 import { allowCheck, createClientAllowance } from '../../server/sync/live-limits.ts'
 
 const W = 61_000
@@ -22,6 +22,7 @@ function run(o: { liveAt: readonly number[]; untilMs: number; tickMs: number; bu
       sent: sent.map((s) => s.at),
       live: sent.filter((s) => s.lane === 'live').map((s) => s.at),
       liveShare: o.share ?? SHARE,
+      liveActive: sent.some((s) => s.lane === 'live' && s.at > now - LIVE_ACTIVE_MS),
       now,
       limit: LIMIT,
       windowMs: W,
@@ -53,9 +54,11 @@ describe('the live lane (lane.ts)', () => {
     expect(liveCap(30, 0.2)).toBe(6)
     expect(liveCap(30, 0)).toBe(0)
     expect(liveCap(7, 0.1)).toBe(0)
-    expect(keptForLive(30, 0.2, 0)).toBe(1)
-    expect(keptForLive(30, 0.2, 6)).toBe(0)
-    expect(keptForLive(30, 0, 0)).toBe(0)
+    expect(keptForLive(30, 0.2, 0, true)).toBe(1)
+    expect(keptForLive(30, 0.2, 6, true)).toBe(0)
+    expect(keptForLive(30, 0, 0, true)).toBe(0)
+    // No live send lately: nothing kept.
+    expect(keptForLive(30, 0.2, 0, false)).toBe(0)
   })
 
   it('never lets more than the limit into any window, nor more than the share of live sends, whatever the mix (property)', () => {
@@ -69,13 +72,22 @@ describe('the live lane (lane.ts)', () => {
     )
   })
 
-  it('spends what the lane leaves unused on scheduled work: with no checks, all places but the one kept for the next check', () => {
-    const { sent } = run({ liveAt: [], untilMs: 600_000, tickMs: 500 })
-    // Steady state, after the first window: every window holds limit − 1 scheduled sends.
-    const steady = sent.filter((s) => s.at >= W)
-    expect(maxInAnyWindow(steady)).toBe(LIMIT - 1)
-    const lastWindow = sent.filter((s) => s.at > 600_000 - W)
-    expect(lastWindow.length).toBeGreaterThanOrEqual(LIMIT - 2)
+  it('spends what the lane leaves unused on scheduled work: while checks come, all places but the one kept for the next check', () => {
+    // One check at the start, then every 4 min: the lane stays active (a live send within LIVE_ACTIVE_MS).
+    const liveAt = Array.from({ length: 3 }, (_, k) => k * 240_000)
+    const { sent } = run({ liveAt, untilMs: 600_000, tickMs: 500 })
+    // A window after the first with no live send in it holds limit − 1 scheduled sends.
+    const quiet = sent.filter((s) => s.at >= 300_000 && s.at < 300_000 + W)
+    expect(quiet.every((s) => s.lane === 'scheduled')).toBe(true)
+    expect(quiet.length).toBe(LIMIT - 1)
+  })
+
+  it('keeps nothing back while no check comes: the whole limit is scheduled work', () => {
+    const { sent } = run({ liveAt: [], untilMs: 300_000, tickMs: 500 })
+    expect(maxInAnyWindow(sent.filter((s) => s.at >= W))).toBe(LIMIT)
+    // And once the last check is LIVE_ACTIVE_MS old, the kept place goes back to scheduled work.
+    const after = run({ liveAt: [0], untilMs: LIVE_ACTIVE_MS + 3 * W, tickMs: 500 }).sent.filter((s) => s.at > LIVE_ACTIVE_MS + W)
+    expect(maxInAnyWindow(after)).toBe(LIMIT)
   })
 
   it('gives scheduled work the whole limit when there is no lane (share 0)', () => {
@@ -83,9 +95,9 @@ describe('the live lane (lane.ts)', () => {
     expect(maxInAnyWindow(sent.filter((s) => s.at >= W))).toBe(LIMIT)
   })
 
-  it('sends a check the moment it arrives into a window scheduled work keeps full', () => {
-    // One check a minute, each arriving in a saturated steady state.
-    const liveAt = Array.from({ length: 8 }, (_, k) => 120_000 + k * 60_000 + 250)
+  it('while checks come, sends a check the moment it arrives into a window scheduled work keeps full', () => {
+    // A first check into an empty window (it goes out: there is a place), then one a minute, each arriving in a saturated steady state.
+    const liveAt = [0, ...Array.from({ length: 8 }, (_, k) => 120_000 + k * 60_000 + 250)]
     const { sent, refusedLive } = run({ liveAt, untilMs: 700_000, tickMs: 250 })
     expect(refusedLive).toEqual([])
     for (const t of liveAt) expect(sent.some((s) => s.lane === 'live' && s.at === t)).toBe(true)
@@ -93,21 +105,25 @@ describe('the live lane (lane.ts)', () => {
 
   it('refuses a check once the lane is spent, and says when its oldest send leaves the window', () => {
     const live = [1_000, 2_000, 3_000, 4_000, 5_000, 6_000]
-    const g = grantLane({ sent: live, live, liveShare: SHARE, now: 10_000, limit: LIMIT, windowMs: W, haltedUntil: null }, 'live')
+    const g = grantLane({ sent: live, live, liveActive: true, liveShare: SHARE, now: 10_000, limit: LIMIT, windowMs: W, haltedUntil: null }, 'live')
     expect(g).toMatchObject({ granted: 0, refusedBy: 'lane', nextAt: 1_000 + W })
     // Scheduled work then keeps nothing back: the lane's places are spent.
-    const s = grantLane({ sent: live, live, liveShare: SHARE, now: 10_000, limit: LIMIT, windowMs: W, haltedUntil: null, burstMs: W }, 'scheduled')
+    const s = grantLane(
+      { sent: live, live, liveActive: true, liveShare: SHARE, now: 10_000, limit: LIMIT, windowMs: W, haltedUntil: null, burstMs: W },
+      'scheduled',
+    )
     expect(s.granted).toBe(1)
   })
 
   it('refuses a check while a 429 halt lasts', () => {
-    const g = grantLane({ sent: [], live: [], liveShare: SHARE, now: 0, limit: LIMIT, windowMs: W, haltedUntil: 5_000 }, 'live')
+    const g = grantLane({ sent: [], live: [], liveActive: false, liveShare: SHARE, now: 0, limit: LIMIT, windowMs: W, haltedUntil: 5_000 }, 'live')
     expect(g).toMatchObject({ granted: 0, refusedBy: 'window', nextAt: 5_000 })
   })
 
-  it('reserves for the plan the expected checks and the kept place, at most the share', () => {
+  it('reserves for the plan the expected checks and, while they come, the kept place, at most the share', () => {
     const o = { limit: LIMIT, share: SHARE, windowMs: 60_000, spanMs: 300_000 }
-    expect(laneReservePerMinute({ ...o, recentLive: 0 })).toBe(1)
+    // No check lately: nothing kept, nothing expected.
+    expect(laneReservePerMinute({ ...o, recentLive: 0 })).toBe(0)
     // One check a minute over five minutes: one expected, one kept.
     expect(laneReservePerMinute({ ...o, recentLive: 5 })).toBe(2)
     expect(laneReservePerMinute({ ...o, recentLive: 500 })).toBe(6)
