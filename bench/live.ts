@@ -12,6 +12,7 @@
  * age, p50/p95 latency, refusals and failures; and over the run the 429s the
  * sandbox served and the most partner requests that arrived in any 60 s.
  */
+import { seededRandom } from '../server/sandbox/rng.ts'
 import { parseArgs } from 'node:util'
 import { addDays, localDate } from '../server/calendar/days.ts'
 import { startSandbox } from '../server/sandbox/server.ts'
@@ -34,18 +35,6 @@ const MAX_AGE_S = Number(args['max-age'])
 const TZ = 'Asia/Singapore'
 const LIMIT = 30
 const ADMIN_TOKEN = 'bench-live-admin'
-
-/** A small deterministic generator (mulberry32), so two runs ask for the same days at the same offsets. */
-function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 const quantile = (xs: number[], q: number) => {
   if (!xs.length) return Number.NaN
@@ -87,7 +76,7 @@ async function main() {
     await sleep(Number(args['warmup-s']) * 1000)
     sandbox.resetStats()
     const t0 = Date.now()
-    const random = rng(Number(args.seed))
+    const random = seededRandom(Number(args.seed))
     for (const perHour of RATES) {
       const checks: Check[] = []
       const pending: Promise<void>[] = []

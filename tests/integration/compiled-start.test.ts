@@ -141,28 +141,15 @@ describe('a production install (`npm ci --omit=dev`, then `npm start`)', () => {
 
   it('`npm start` runs the build without rebuilding: migrates, answers /ready, stops on SIGTERM', async () => {
     const builtAt = fs.statSync(path.join(prodDir, 'dist/main.js')).mtimeMs
-    const child = spawn('npm', ['start', '--silent'], {
-      cwd: prodDir,
-      env: { ...env, PORT: '0', SLOTSYNC_DATA_DIR: path.join(prodDir, '.data'), SANDBOX_PORT: '0', SANDBOX_PRODUCTS: '2' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let out = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (out += d))
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    const { child, out, url, exited } = await spawnUntilUrl(
+      ['start', '--silent'],
+      { ...env, PORT: '0', SLOTSYNC_DATA_DIR: path.join(prodDir, '.data'), SANDBOX_PORT: '0', SANDBOX_PRODUCTS: '2' },
+      (text) => startupRecord(text)?.url as string | undefined,
+      'no start-up record',
+      60_000,
+    )
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no start-up record:\n${out}`)), 60_000)
-        void exited.then((code) => reject(new Error(`exited with ${code}:\n${out}`)))
-        child.stdout.on('data', () => {
-          const u = startupRecord(out)?.url
-          if (typeof u === 'string') {
-            clearTimeout(timer)
-            resolve(u)
-          }
-        })
-      })
-      expect(out).toContain('applied migration')
+      expect(out()).toContain('applied migration')
       expect(await (await fetch(`${url}/ready`)).json()).toEqual({ ready: true, database: true, migrations: true })
       expect((await fetch(`${url}/api/v1/experience/14/dates`)).status).toBe(200)
       expect(fs.statSync(path.join(prodDir, 'dist/main.js')).mtimeMs).toBe(builtAt)
@@ -215,23 +202,14 @@ describe('a production install (`npm ci --omit=dev`, then `npm start`)', () => {
   }, 90_000)
 
   it('`npm run sandbox` runs the partner sandbox from the build too', async () => {
-    const child = spawn('npm', ['run', 'sandbox', '--silent'], { cwd: prodDir, env: { ...env, SANDBOX_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (out += d))
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    const { child, url, exited } = await spawnUntilUrl(
+      ['run', 'sandbox', '--silent'],
+      { ...env, SANDBOX_PORT: '0' },
+      (text) => /running at (http:\/\/\S+)/.exec(text)?.[1],
+      'no banner',
+      30_000,
+    )
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no banner:\n${out}`)), 30_000)
-        void exited.then((code) => reject(new Error(`exited with ${code}:\n${out}`)))
-        child.stdout.on('data', () => {
-          const m = /running at (http:\/\/\S+)/.exec(out)
-          if (m) {
-            clearTimeout(timer)
-            resolve(m[1]!)
-          }
-        })
-      })
       expect((await fetch(`${url}/__sandbox/stats`)).status).toBe(200)
     } finally {
       child.kill('SIGTERM')
@@ -251,3 +229,29 @@ describe('a production install (`npm ci --omit=dev`, then `npm start`)', () => {
     }
   })
 })
+
+/** Runs an npm script from the production install until `urlOf` finds its URL in the output (or it exits, or `timeoutMs` passes). */
+async function spawnUntilUrl(args: string[], childEnv: NodeJS.ProcessEnv, urlOf: (out: string) => string | undefined, what: string, timeoutMs: number) {
+  const child = spawn('npm', args, { cwd: prodDir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+  let text = ''
+  child.stdout.on('data', (d) => (text += d))
+  child.stderr.on('data', (d) => (text += d))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${what}:\n${text}`)), timeoutMs)
+      void exited.then((code) => reject(new Error(`exited with ${code}:\n${text}`)))
+      child.stdout.on('data', () => {
+        const u = urlOf(text)
+        if (typeof u === 'string') {
+          clearTimeout(timer)
+          resolve(u)
+        }
+      })
+    })
+    return { child, url, exited, out: () => text }
+  } catch (err) {
+    child.kill('SIGTERM')
+    throw err
+  }
+}
