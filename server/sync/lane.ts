@@ -83,13 +83,12 @@ export function grantLane(s: LaneWindow, lane: Lane): LaneGrant {
  * What the lane takes from scheduled work a minute, for the plan
  * (policy/plan.ts `livePerMinute`): the live sends expected in a window
  * (the recent rate: `recentLive` sends over the last `spanMs`) plus the
- * place rule 3 keeps while checks come, at most the lane's share. Not the whole share: what
- * the lane leaves unused is scheduled work's.
+ * place rule 3 keeps while checks come, at most the lane's share. Not the
+ * whole share: what the lane leaves unused is scheduled work's.
  */
 export function laneReservePerMinute(o: { recentLive: number; spanMs: number; limit: number; share: number; windowMs: number }): number {
   const cap = liveCap(o.limit, o.share)
-  if (cap === 0) return 0
-  if (o.recentLive === 0) return 0
+  if (cap === 0 || o.recentLive === 0) return 0
   const expected = o.spanMs > 0 ? (o.recentLive * o.windowMs) / o.spanMs : 0
   return (Math.min(cap, expected + 1) * 60_000) / o.windowMs
 }
