@@ -189,6 +189,9 @@ const octoApiKeys = z
 /** Defaults of the per-client limits at the API's edge (docs/contracts/configuration.md). */
 export const DEFAULT_EDGE_LIMITS: EdgeLimits = { maxBatch: 50, maxStreams: 2000, maxStreamsPerClient: 20, authFailuresPerMinute: 20 }
 
+/** configuration.md's defaults for SYNC_LIVE_SHARE and LIVE_CHECKS_PER_MINUTE (also what createSync uses when not told). */
+export const LIVE_DEFAULTS = { share: 0.2, perClientPerMinute: 10 } as const
+
 const envSchema = z.object({
   PORT: int('PORT', 3000, 0, 65535),
   HOST: z
@@ -216,8 +219,8 @@ const envSchema = z.object({
   SYNC_MAX_IN_FLIGHT: int('SYNC_MAX_IN_FLIGHT', 8, 1, 1_000),
   SYNC_BUDGET_MARGIN_MS: int('SYNC_BUDGET_MARGIN_MS', 1_000, 0, 60_000),
   // Live checks (public-api.md "Live check"; configuration.md): a share of the key, a per-address allowance, OCTO's maximum age.
-  SYNC_LIVE_SHARE: share('SYNC_LIVE_SHARE', 0.2, 1),
-  LIVE_CHECKS_PER_MINUTE: int('LIVE_CHECKS_PER_MINUTE', 10, 1, 1_000_000),
+  SYNC_LIVE_SHARE: share('SYNC_LIVE_SHARE', LIVE_DEFAULTS.share, 1),
+  LIVE_CHECKS_PER_MINUTE: int('LIVE_CHECKS_PER_MINUTE', LIVE_DEFAULTS.perClientPerMinute, 1, 1_000_000),
   OCTO_LIVE_MAX_AGE_S: int('OCTO_LIVE_MAX_AGE_S', 300, 1, 86_400),
   ADMIN_TOKEN: z
     .string()

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import os from 'node:os'
 import type { Clock } from '../clock.ts'
+import { LIVE_DEFAULTS } from '../config.ts'
 import type { Database } from '../db/client.ts'
 import type { Logger } from '../logger.ts'
 import { createPartnerClient, DEFAULT_PARTNER_TIMEOUT_MS, type PartnerClientOptions } from '../partner/client.ts'
@@ -57,9 +58,6 @@ export interface SyncAssembly {
    */
   demand: ReadCounter
 }
-
-/** configuration.md's defaults for SYNC_LIVE_SHARE and LIVE_CHECKS_PER_MINUTE. */
-export const LIVE_DEFAULTS = { share: 0.2, perClientPerMinute: 10 } as const
 
 /** A claim outlives the longest a request may take, and the write after it, with room to spare. */
 const claimTtlFor = (timeoutMs: number) => Math.max(120_000, 3 * timeoutMs)
