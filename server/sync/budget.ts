@@ -134,6 +134,10 @@ export function createBudget(prisma: PrismaClient, opts: BudgetOptions): Budget 
   const windowMs = WINDOW_MS + (opts.marginMs ?? 1_000)
   const clockParam = () => (opts.clock ? new Date(opts.clock.now()) : null)
   const liveShare = opts.liveShare ?? 0
+  // When this instance last asked for a live place (granted or not): a check
+  // waiting for a place in a full window must make the lane active, or
+  // scheduled work takes every place that frees and no check ever goes out.
+  let liveAskedAt = Number.NEGATIVE_INFINITY
   return {
     limitPerMinute: opts.limitPerMinute,
     windowMs,
@@ -162,11 +166,22 @@ export function createBudget(prisma: PrismaClient, opts: BudgetOptions): Budget 
           FROM n LEFT JOIN sync_control c ON c.id = 1`
         const r = rows[0]!
         const now = Number(r.now)
+        if (lane === 'live') liveAskedAt = now
         const sent = r.sent.map(Number)
         const haltedUntil = r.halted === null ? null : Number(r.halted)
         const live = r.live.map(Number)
         const g = grantLane(
-          { sent, live, liveActive: r.live_active, liveShare, now, limit: opts.limitPerMinute, windowMs, burstMs: opts.burstMs ?? 10_000, haltedUntil },
+          {
+            sent,
+            live,
+            liveActive: r.live_active || now - liveAskedAt < LIVE_ACTIVE_MS,
+            liveShare,
+            now,
+            limit: opts.limitPerMinute,
+            windowMs,
+            burstMs: opts.burstMs ?? 10_000,
+            haltedUntil,
+          },
           lane,
         )
         const base = { now, nextAt: g.nextAt, usedInWindow: sent.length }

@@ -13,14 +13,15 @@ import { SLICE_MS } from './policy/plan.ts'
  * 2. A live send also needs room in the lane: live sends in the window <
  *    liveCap = ⌊limit × share⌋. It is not spread by the burst cap (that is
  *    for scheduled work): a shopper is waiting for it.
- * 3. While checks come (a live send within `LIVE_ACTIVE_MS`), a scheduled
- *    send leaves `keep` places free, keep = min(1, liveCap − live sends in
- *    the window): one place for the next live check while the lane has
+ * 3. While checks come (a live send, or a check asking for a place, within
+ *    `LIVE_ACTIVE_MS`), a scheduled send leaves `keep` places free, keep =
+ *    min(1, liveCap − live sends in the window): one place for the next live check while the lane has
  *    room, none once it is spent. So a live check goes out the moment it
  *    arrives, and every other place the lane does not use (liveCap − live −
  *    keep) is sent as scheduled work in the same window. While none come,
  *    nothing is kept: a service nobody live-checks spends its whole key on
- *    the plan, and the first check after a quiet spell waits for a place.
+ *    the plan, and the first check after a quiet spell waits for the place
+ *    its ask makes scheduled work leave (the next to free).
  *
  * What the lane takes from scheduled work is therefore the live sends plus,
  * while checks come, the one kept place: `laneReserve` is what the plan
@@ -37,7 +38,7 @@ export interface LaneWindow extends WindowState {
   live: readonly number[]
   /** SYNC_LIVE_SHARE: the share of the limit live checks may use per window. */
   liveShare: number
-  /** Whether a live request was sent within LIVE_ACTIVE_MS (rule 3 keeps a place only then). */
+  /** Whether a live request was sent, or a check asked for a place, within LIVE_ACTIVE_MS (rule 3 keeps a place only then). */
   liveActive: boolean
 }
 

@@ -46,4 +46,22 @@ describe('the dispatch transaction (budget permit)', () => {
     expect((await db.prisma.syncControl.findUnique({ where: { id: 1 } }))?.lastError).toBeNull()
     expect(await db.prisma.partnerRequest.count({ where: { instanceId: 'thrower' } })).toBe(0)
   })
+
+  it('a check asking for a place in a full window makes scheduled work leave it the next place that frees', async () => {
+    const t0 = Date.parse('2026-12-01T04:00:00Z')
+    const clock = manualClock(t0)
+    // A 6-place lane; no live send yet, so nothing is kept: scheduled work fills the window.
+    const budget = createBudget(db.prisma, { limitPerMinute: 30, instanceId: 'asker', clock, liveShare: 0.2, burstMs: 60_000 })
+    const one = async () => 1
+    for (let i = 0; i < 30; i++) {
+      expect((await budget.permit(one)).granted).toBe(1)
+      clock.advance(1_000)
+    }
+    const refused = await budget.permit(one, 'live')
+    expect(refused.skipped).toBe('budget')
+    // The first send leaves the window, one place frees: scheduled work must leave it to the waiting check.
+    clock.set(t0 + budget.windowMs + 500)
+    expect((await budget.permit(one)).skipped).toBe('budget')
+    expect((await budget.permit(one, 'live')).granted).toBe(1)
+  })
 })
