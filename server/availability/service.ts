@@ -132,6 +132,13 @@ const DATE_REASON: Record<Exclude<DateCheck, { ok: true }>['reason'], (date: str
   beyond: (d, h, tz) => `${d} is beyond the served horizon (the last day is ${h.last} in ${tz})`,
 }
 
+/** A product id and a from/to pair of real calendar days (range reads: OCTO availability and calendar). */
+function checkRange(productId: number, from: string, to: string): void {
+  checkProductId(productId)
+  if (!isValidDate(from)) throw new BadRequestError('from', DATE_REASON.impossible(from, NO_HORIZON, ''))
+  if (!isValidDate(to)) throw new BadRequestError('to', DATE_REASON.impossible(to, NO_HORIZON, ''))
+}
+
 export function createAvailabilityService(deps: AvailabilityDeps): CachingAvailabilityService {
   const { prisma, clock } = deps
   const zone = (tz: string) => (isKnownTimeZone(tz) ? tz : deps.defaultTimeZone)
@@ -223,9 +230,7 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
     },
 
     async range(productId, from, to) {
-      checkProductId(productId)
-      if (!isValidDate(from)) throw new BadRequestError('from', DATE_REASON.impossible(from, NO_HORIZON, ''))
-      if (!isValidDate(to)) throw new BadRequestError('to', DATE_REASON.impossible(to, NO_HORIZON, ''))
+      checkRange(productId, from, to)
       const row = await cache.get(`${productId}|range|${from}|${to}`, async () => {
         const r = await loadRange(prisma, productId, from, to)
         return r && deepFreeze(r)
@@ -238,9 +243,7 @@ export function createAvailabilityService(deps: AvailabilityDeps): CachingAvaila
     },
 
     async calendar(productId, from, to) {
-      checkProductId(productId)
-      if (!isValidDate(from)) throw new BadRequestError('from', DATE_REASON.impossible(from, NO_HORIZON, ''))
-      if (!isValidDate(to)) throw new BadRequestError('to', DATE_REASON.impossible(to, NO_HORIZON, ''))
+      checkRange(productId, from, to)
       const row = await cache.get(`${productId}|calendar|${from}|${to}`, async () => {
         const r = await loadCalendar(prisma, productId, from, to)
         return r && deepFreeze(r)
