@@ -163,8 +163,8 @@ npm ci
 npm run bench:sync -- --catalogue dense --strategies smart --hours 12 --warmup-hours 24 --run-hours 0
 # the same with a second run that has live checks arriving at 60 an hour (Method, "Shoppers")
 npm run bench:sync -- --catalogue dense --strategies smart --hours 12 --warmup-hours 24 --run-hours 0 --live-per-hour 60
-# a week of consecutive days, scaled (90 products at 6/min keeps the products per request), into this page's inputs
-npm run bench:sync -- --catalogue zones --products 90 --limit 6 --days 7 --warmup-hours 12 --run-hours 0 --strategies smart --out bench/results/zones-week-90x6.json
+# a week of consecutive days, scaled (30 products at 2/min keeps the products per request; ~20–60 min), into this page's inputs
+npm run bench:sync -- --catalogue zones --products 30 --limit 2 --days 7 --warmup-hours 24 --run-hours 0 --strategies smart --out bench/results/zones-7d-30x2.json
 npm run bench:results   # rewrites this first screen from bench/results/*.json
 npm run bench           # every benchmark (sync, status, ingest, API) and the sections below
 \`\`\`

@@ -76,7 +76,10 @@ export const explanationSchema = z
     /** The day asked about, YYYY-MM-DD, product-local. */
     date: z.string(),
     tier: z.enum(TIER_NAMES).nullable().meta({ description: 'The tier the day is in now, by its offset in its product’s calendar' }),
-    servedAs: z.enum(TIER_NAMES).nullable().meta({ description: 'The tier it is served in: the one it is in when its stored answer goes stale' }),
+    servedAs: z.enum(TIER_NAMES).nullable().meta({
+      description:
+        'The tier whose turns it takes: the one it is in when its stored answer goes stale; a re-check of a day with nothing on sale, the next slower tier (a weekday known closed, two slower)',
+    }),
     /** Its latest successful fetch (ISO); null if never. */
     lastFetchedAt: isoTime,
     /** How its latest fetch went: `ok`, `empty` (no slot), `invalid` (an answer that broke the partner contract), `error`, `rate_limited`; null if never tried. */

@@ -65,7 +65,12 @@ describe('sync/explain', () => {
       lastError: 'HTTP 503',
       rank: null,
     })
-    expect((await explain('productId=1&date=2026-12-06')).json()).toMatchObject({ reason: 'empty', dueAt: new Date(NOW + 20 * H).toISOString() })
+    expect((await explain('productId=1&date=2026-12-06')).json()).toMatchObject({
+      reason: 'empty',
+      tier: 'week',
+      servedAs: 'month',
+      dueAt: new Date(NOW + 20 * H).toISOString(),
+    })
     expect((await explain('productId=1&date=2026-12-07')).json()).toMatchObject({ reason: 'run' })
     expect((await explain('productId=3&date=2026-12-07')).json()).toMatchObject({ reason: 'paused', dueAt: null })
   })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { zonedTimeToInstant } from '../../server/calendar/days.ts'
-import { FAILURE_BACKOFF_MS, isWeekdayClosed, nextDue, staleAt, todayLeadMs, type DayAfterFetch } from '../../server/sync/policy/deadline.ts'
+import { FAILURE_BACKOFF_MS, isWeekdayClosed, nextDue, servedTier, staleAt, todayLeadMs, type DayAfterFetch } from '../../server/sync/policy/deadline.ts'
 import { HOUR, MINUTE } from '../../server/sync/tiers.ts'
 
 const TZ = 'Asia/Singapore'
@@ -75,6 +75,18 @@ describe('nextDue after a fetch', () => {
     expect(empty('2027-01-20')).toEqual({ at: NOW + 72 * HOUR, reason: 'empty' })
     // Today empty: re-checked at 4 h, unless that is past its cut-off (an empty day has none: it is re-checked).
     expect(nextDue(day({ outcome: 'empty', lastSlotStart: null }), NOW)).toEqual({ at: NOW + 4 * HOUR, reason: 'empty' })
+  })
+  it("a re-check is served in the tier of its interval: one slower than the day's (two for a known-closed weekday); a retry in the day's own", () => {
+    const served = (date: string, reason: 'empty' | 'closed' | 'backoff' | 'tier') =>
+      servedTier({ date, timeZone: TZ, reason, nextDueAt: NOW - MINUTE }, NOW)?.name
+    expect(served(TODAY, 'empty')).toBe('week')
+    expect(served('2026-12-04', 'empty')).toBe('month')
+    expect(served('2026-12-04', 'closed')).toBe('horizon')
+    expect(served('2026-12-20', 'empty')).toBe('horizon')
+    expect(served('2027-01-20', 'closed')).toBe('horizon')
+    expect(served('2026-12-04', 'backoff')).toBe('week')
+    expect(served('2026-12-04', 'tier')).toBe('week')
+    expect(served('2027-03-20', 'empty')).toBeUndefined()
   })
   it('failures back off, doubling from a minute, never beyond the tier target', () => {
     const failed = (n: number, date = '2026-12-04') => nextDue(day({ date, outcome: 'error', consecutiveFailures: n }), NOW)

@@ -56,6 +56,21 @@ describe('the plan', () => {
     expect(plannedBy(plan, 'week', now + 4 * HOUR)).toBeCloseTo(60 * 7, -1)
   })
 
+  it('counts due re-checks in the tier they are served in: that tier plans a request for each, the others nothing more', () => {
+    const now = zonedTimeToInstant('2026-12-01', '14:00', TZ)
+    const zones = [zone(TZ, now, 60, '17:00')]
+    const without = computePlan({ now, perMinute: 29.5, zones })
+    const due = byBoundary(now, [
+      { at: now, count: 30 },
+      { at: now + 6 * HOUR, count: 20 },
+    ])
+    const withRechecks = computePlan({ now, perMinute: 29.5, zones: [{ ...zones[0]!, rechecks: { month: due } }] })
+    expect(sum(withRechecks.tiers.month) - sum(without.tiers.month)).toBeCloseTo(50, 6)
+    expect(sum(withRechecks.tiers.week)).toBeCloseTo(sum(without.tiers.week), 6)
+    // The 30 due now are planned at once (the first slice), with room to spare.
+    expect(plannedBy(withRechecks, 'month', now + 5 * MINUTE) - plannedBy(without, 'month', now + 5 * MINUTE)).toBeGreaterThanOrEqual(30 - 1e-6)
+  })
+
   it('before a midnight whose hours today takes, days 1–7 are fetched late in the evening (a sweep), not earlier', () => {
     // 400 products open daily until 17:00 at 29.5 a minute: from midnight to 17:00 today asks 26.7 a minute.
     const now = zonedTimeToInstant('2026-12-01', '14:00', TZ)

@@ -52,6 +52,25 @@ describe('rankCandidates', () => {
     expect(ranked.find((r) => r.productId === 2)!.early).toBeUndefined()
   })
 
+  it("a due re-check takes its served tier's turns: an empty day 3 waits behind the days 8–30 the plan sends first", () => {
+    // Stale days 8–30 and one empty day 3 due for its re-check; the plan has room for only some of them now.
+    const days: DayCounts[] = Array.from({ length: 31 }, (_, off) => ({
+      date: addDays(TODAY, off),
+      open: off >= 8 ? 10 : 0,
+      staleBy: byBoundary(NOW, off >= 8 ? [{ at: NOW, count: 10 }] : []),
+    }))
+    const plan = computePlan({ now: NOW, perMinute: 1, zones: [{ timeZone: TZ, days, rechecks: { month: byBoundary(NOW, [{ at: NOW, count: 1 }]) } }] })
+    const month = Array.from({ length: 5 }, (_, i) => pair(200 + i, '2026-12-15', NOW - 2 * HOUR + i * MINUTE, { lastFetchedAt: NOW - 26 * HOUR }))
+    const recheck = pair(1, '2026-12-04', NOW - MINUTE, { reason: 'empty', lastSlotStart: null, lastFetchedAt: NOW - 24 * HOUR })
+    const ranked = rankCandidates([recheck, ...month], plan, NOW, todayOf, { week: 0, month: 0, horizon: 0 })
+    const r = ranked.find((x) => x.productId === 1)!
+    expect(r.tier.name).toBe('month')
+    // Staler days 8–30 take the earlier turns; the re-check's turn is the plan's, later than now.
+    expect(ranked.map((x) => x.productId).indexOf(1)).toBe(5)
+    expect(r.turnAt).toBeGreaterThan(ranked[0]!.turnAt)
+    expect(r.early).toBeUndefined()
+  })
+
   it('a pair is served in the tier it is in when it goes stale: day 8 stale at midnight ranks as days 1–7', () => {
     const [r] = rankCandidates([pair(1, '2026-12-09', at('2026-12-02', '00:00'), { lastFetchedAt: NOW - 14 * HOUR })], undefined, NOW, todayOf)
     expect(r!.tier.name).toBe('week')

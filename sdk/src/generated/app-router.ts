@@ -250,7 +250,7 @@ export type AppRouter = TRPCBuiltRouter<{
                 date: string;
                 /** The tier the day is in now, by its offset in its product’s calendar */
                 tier: "today" | "week" | "month" | "horizon" | null;
-                /** The tier it is served in: the one it is in when its stored answer goes stale */
+                /** The tier whose turns it takes: the one it is in when its stored answer goes stale; a re-check of a day with nothing on sale, the next slower tier (a weekday known closed, two slower) */
                 servedAs: "today" | "week" | "month" | "horizon" | null;
                 /** Its latest successful fetch (ISO); null if never. */
                 lastFetchedAt: string | null;

@@ -62,9 +62,35 @@ export function todayLeadMs(o: { rankEveryMs: number; perMinute: number; answerT
   return o.rankEveryMs + MINUTE / o.perMinute + o.answerTimeoutMs
 }
 
-/** The tier a pair is served in: the one it is in when it goes stale (or now, when it already is). */
+/** The tier a planned pair is served in: the one it is in when it goes stale (or now, when it already is). */
 export function dueTier(date: IsoDate, timeZone: string, dueAt: number, now: number): Tier | undefined {
   return tierOf(daysBetween(localDate(Math.max(dueAt, now), timeZone), date))
+}
+
+/** Re-checks of a day with nothing on sale: timed (never sent before due), then served in a slower tier (`servedTier`). */
+export const RECHECK_REASONS: readonly DueReason[] = ['empty', 'closed']
+export const isRecheck = (r: DueReason) => RECHECK_REASONS.includes(r)
+
+/**
+ * The tier whose turns a pair takes. Planned pairs: `dueTier`; today's:
+ * today. A re-check is served in the tier whose target is its interval (the
+ * next slower tier; a weekday known closed two slower), after the tiers
+ * before it, as that tier's own days are: a day with nothing on sale is
+ * worth no more than a day of the tier its re-check interval comes from, so
+ * where the key is short it waits behind the days people can buy. A backoff,
+ * a partner's reset or today's cutoff: the tier the day is in now.
+ */
+export function servedTier(p: { reason: DueReason; date: IsoDate; timeZone: string; nextDueAt: number }, now: number): Tier | undefined {
+  if (p.reason === 'today') return TIERS[0]
+  if (isPlanned(p.reason)) return dueTier(p.date, p.timeZone, p.nextDueAt, now)
+  const tier = tierOf(daysBetween(localDate(now, p.timeZone), p.date))
+  if (!tier || !isRecheck(p.reason)) return tier
+  return slower(tier, p.reason === 'closed' ? 2 : 1)
+}
+
+/** The tier `steps` slower than `tier` (the slowest stays itself). */
+function slower(tier: Tier, steps: number): Tier {
+  return TIERS[Math.min(TIERS.length - 1, TIERS.indexOf(tier) + steps)]!
 }
 
 export type Outcome = 'ok' | 'empty' | 'invalid' | 'error' | 'rate_limited'
@@ -89,11 +115,6 @@ export interface NextDue {
   reason: DueReason
 }
 
-/** The tier `steps` slower than `tier` (the slowest stays itself). */
-function slower(tier: Tier, steps: number): Tier {
-  return TIERS[Math.min(TIERS.length - 1, TIERS.indexOf(tier) + steps)]!
-}
-
 /**
  * After a fetch at `now` that ended in `d.outcome`:
  * - with slots: when the answer goes stale (`staleAt`), planned; a day
@@ -104,7 +125,8 @@ function slower(tier: Tier, steps: number): Tier {
  * - with nothing on sale: re-checked at the next slower tier's target (a
  *   closed period rarely reopens within the tier's own period, and a missed
  *   reopening costs a sale shown unavailable, never one sold twice), and a
- *   weekday the product is known to close on two tiers slower;
+ *   weekday the product is known to close on two tiers slower; once due,
+ *   served in that slower tier (`servedTier`);
  * - failed: retried after a doubling backoff, at most the tier's target;
  *   rate limited: at the partner's reset.
  */

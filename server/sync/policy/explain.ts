@@ -1,6 +1,6 @@
 import { daysBetween, localDate, type IsoDate } from '../../calendar/days.ts'
 import { tierOf, type TierName } from '../tiers.ts'
-import { dueTier, isPlanned, type DueReason } from './deadline.ts'
+import { isPlanned, servedTier, type DueReason } from './deadline.ts'
 import { SLICE_MS, turnsAt, type Plan, type PlannedTier } from './plan.ts'
 
 /**
@@ -79,7 +79,7 @@ export function explainPair(f: PairFacts, plan: Plan | undefined, now: number, p
 function explainDecision(f: PairFacts, plan: Plan | undefined, now: number, position: number): Explanation {
   const offset = daysBetween(localDate(now, f.timeZone), f.date)
   const tier = tierOf(offset)?.name ?? null
-  const served = dueTier(f.date, f.timeZone, f.nextDueAt, now)?.name ?? null
+  const served = servedTier(f, now)?.name ?? null
   const base = {
     productId: f.productId,
     date: f.date,
@@ -104,8 +104,8 @@ function explainDecision(f: PairFacts, plan: Plan | undefined, now: number, posi
       never: 'never fetched',
       tier: 'stale: sent when the budget first allows',
       today: 'served as today: sent when due, a lead before its 15 min (tomorrow: in the 15 min before midnight)',
-      empty: 'last seen with nothing on sale: re-checked at the next slower tier’s target',
-      closed: 'a weekday the product is known to close: re-checked two tiers slower',
+      empty: 'last seen with nothing on sale: re-checked at the next slower tier’s target, then sent at that tier’s turns (servedAs)',
+      closed: 'a weekday the product is known to close: re-checked two tiers slower, then sent at that tier’s turns (servedAs)',
       cutoff: "today's last slot has started: not fetched again today",
       backoff: 'the last fetch failed: retried after a doubling backoff',
       rate_limited: 'the partner answered 429: retried at its reset',

@@ -16,7 +16,8 @@ import { MINUTE, TIERS, type TierName } from '../tiers.ts'
  * boundary, its open days whose stored answers will be stale there, with
  * requests in the slices of its target before that boundary, taking the
  * latest slices the tiers before it left: the later a request, the longer
- * it lasts into what follows. Where the budget ahead is taken (the hours
+ * it lasts into what follows. A due re-check of a day with nothing on sale
+ * counts as a stale day of the tier it is served in. Where the budget ahead is taken (the hours
  * after a midnight, when today's open days ask for most of the key), the
  * cover lands before it: tomorrow's days 1–7 are fetched late in the
  * evening, and the days 8–30 that go stale in those hours in the afternoon.
@@ -57,8 +58,16 @@ export interface PlanInput {
   livePerMinute?: number
   /** A partner's 429 halt: nothing can be sent before this instant. */
   haltedUntil?: number | null
-  zones: readonly { timeZone: string; days: readonly DayCounts[] }[]
+  zones: readonly { timeZone: string; days: readonly DayCounts[]; rechecks?: Rechecks }[]
 }
+
+/**
+ * Re-checks of days with nothing on sale, per tier they are served in
+ * (deadline.ts `servedTier`): how many are due by each slice boundary
+ * 0..SLICES (`byBoundary`). Each asks that tier for one request after it is
+ * due, as a stale day of the tier does.
+ */
+export type Rechecks = Partial<Record<PlannedTier, ArrayLike<number>>>
 
 export interface Plan {
   start: number
@@ -103,7 +112,7 @@ export function computePlan(input: PlanInput): Plan {
     }
     const shift = Int32Array.from({ length: SLICES + 1 }, (_, s) => daysBetween(base, localDate(boundary(s), z.timeZone)))
     const midnight = startOfDay(addDays(base, 1), z.timeZone)
-    return { byOffset, shift, midnight }
+    return { byOffset, shift, midnight, rechecks: z.rechecks }
   })
 
   // Today's need per slice: its open days before their last slot, one request per target each.
@@ -141,6 +150,7 @@ export function computePlan(input: PlanInput): Plan {
           const d = z.byOffset[off + shift]
           if (d) need += Math.min(d.open, d.staleBy[s] ?? d.open)
         }
+        need += z.rechecks?.[name]?.[s] ?? 0
       }
       // Cover with what is planned in the target before, then with the latest slices left.
       let missing = need - have

@@ -1,7 +1,7 @@
 import { daysBetween, type IsoDate } from '../../calendar/days.ts'
 import { isPastCutoff } from '../due.ts'
 import { TIERS, tierOf, type Tier } from '../tiers.ts'
-import { dueTier, isPlanned, type DueReason } from './deadline.ts'
+import { isPlanned, isRecheck, servedTier, type DueReason } from './deadline.ts'
 import { byStaleness, byTurnOrder, earlyAllowed, spareByDemand } from './demand.ts'
 import { PLANNED_TIERS, turnsAt, type Plan, type PlannedTier } from './plan.ts'
 
@@ -14,8 +14,10 @@ import { PLANNED_TIERS, turnsAt, type Plan, type PlannedTier } from './plan.ts'
  * 3. Every other pair at its turn: a planned pair (its answer goes stale at
  *    `nextDueAt`, or was never fetched) takes the plan's n-th request of its
  *    tier when it is n-th of that tier's order (policy/demand.ts
- *    `byTurnOrder`: stale days most read first, then by staleness); a timed
- *    pair (a backoff, a re-check) its due time, once that has passed.
+ *    `byTurnOrder`: stale days most read first, then by staleness); so does
+ *    a re-check of a day with nothing on sale once due, in the slower tier
+ *    it is served in (deadline.ts `servedTier`); a retry (a backoff, a
+ *    partner's reset) its due time, once that has passed.
  *
  * A pair whose turn has not come is still listed (marked `early`), and so is
  * today's day not yet due: when the budget has room that nothing due needs,
@@ -76,13 +78,16 @@ export function rankCandidates(
   for (const c of candidates) {
     const offset = daysBetween(todayOf(c.timeZone), c.date)
     if (!tierOf(offset) || (c.forcedAt === null && isPastCutoff(c, offset, now))) continue
-    const tier = c.reason === 'today' ? TIERS[0] : isPlanned(c.reason) ? dueTier(c.date, c.timeZone, c.nextDueAt, now) : tierOf(offset)
+    const tier = servedTier(c, now)
     if (!tier) continue
     const r: Ranked = { ...c, offset, tier, turnAt: c.nextDueAt }
     if (c.forcedAt !== null) forced.push(r)
     else if (tier.name === 'today') {
       if (c.nextDueAt <= now) today.push(r)
       else if (earlyAllowed(c, now).allowed) rest.push({ ...r, early: true })
+    } else if (isRecheck(c.reason)) {
+      // Due: one of its served tier's stale days, at that tier's turns.
+      if (c.nextDueAt <= now) planned.get(tier.name as PlannedTier)!.push(r)
     } else if (!isPlanned(c.reason)) {
       if (c.nextDueAt <= now) rest.push(r)
     } else planned.get(tier.name as PlannedTier)!.push(r)
