@@ -17,10 +17,11 @@ import { MINUTE, TIERS, type TierName } from '../tiers.ts'
  * requests in the slices of its target before that boundary, taking the
  * latest slices the tiers before it left: the later a request, the longer
  * it lasts into what follows. A due re-check of a day with nothing on sale
- * counts as a stale day of the tier it is served in. Where the budget ahead is taken (the hours
- * after a midnight, when today's open days ask for most of the key), the
- * cover lands before it: tomorrow's days 1–7 are fetched late in the
- * evening, and the days 8–30 that go stale in those hours in the afternoon.
+ * counts as a stale day of the tier it is served in. Where the budget ahead
+ * is taken (the hours after a midnight, when today's open days ask for most
+ * of the key), the cover lands before it: tomorrow's days 1–7 are fetched
+ * late in the evening, and the days 8–30 that go stale in those hours in
+ * the afternoon.
  * Nothing in the plan names those hours; they are where the budget is.
  */
 
