@@ -1,7 +1,7 @@
 import { HORIZON_DAYS } from '../calendar/horizon.ts'
 import { Prisma, type Db } from '../db/client.ts'
 import { DEMAND_JOIN, demandSql } from './demand.ts'
-import { dueSql, fetchableSql, productsTodayCte } from './due.ts'
+import { dueSql, fetchableSql, productsTodayCte, reasonsSql } from './due.ts'
 import { PLANNED_REASONS, type DueReason, type WeekdayStats } from './policy/deadline.ts'
 import { PLAN_MS, type PlannedTier } from './policy/plan.ts'
 import type { Candidate } from './policy/rank.ts'
@@ -91,7 +91,7 @@ const toCandidate = (r: CandidateRow): Candidate => ({
 
 /** The tier index (TIERS order) of an offset expression, as SQL. */
 const tierIndexSql = (off: string) => `CASE ${TIERS.map((t, i) => `WHEN ${off} <= ${t.toOffset} THEN ${i}`).join(' ')} END`
-const PLANNED = raw(PLANNED_REASONS.map((r) => `'${r}'`).join(', '))
+const PLANNED = raw(reasonsSql(PLANNED_REASONS))
 /** The tier a pair is served in: its date's offset when it goes stale, or now (policy/deadline.ts dueTier). */
 const DUE_TIER = raw(tierIndexSql(`(f.date - (GREATEST(f.next_due_at, ${NOW}) AT TIME ZONE p.time_zone)::date)`))
 /** What the ranking may list: worth a request, and nobody holds it. */

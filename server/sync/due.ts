@@ -83,6 +83,11 @@ export function dueSql(now: string, today = todaySql(now)): string {
   return `(${fetchableSql(now, today)} AND (f.forced_at IS NOT NULL OR f.next_due_at <= ${now}))`
 }
 
+/** Due reasons (policy/deadline.ts DueReason) as an SQL list of literals, for `due_reason IN (…)`. */
+export function reasonsSql(reasons: readonly string[]): string {
+  return reasons.map((r) => `'${r}'`).join(', ')
+}
+
 /** The tier's target age in milliseconds for a day offset (an SQL expression). */
 export function tierTargetSql(off: string): string {
   return `CASE ${TIERS.map((t) => `WHEN ${off} BETWEEN ${t.fromOffset} AND ${t.toOffset} THEN ${t.targetMs}`).join(' ')} END`

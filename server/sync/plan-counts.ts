@@ -1,7 +1,7 @@
 import { zonedTimeToInstant } from '../calendar/days.ts'
 import { HORIZON_DAYS } from '../calendar/horizon.ts'
 import { Prisma, type Db } from '../db/client.ts'
-import { productsTodayCte } from './due.ts'
+import { productsTodayCte, reasonsSql } from './due.ts'
 import { LIVE_ACTIVE_MS, laneReservePerMinute } from './lane.ts'
 import { PLANNED_REASONS, RECHECK_REASONS, servedTier, type DueReason } from './policy/deadline.ts'
 import { byBoundary, computePlan, SLICE_MS, SLICES, type Plan, type PlanInput, type PlannedTier, type Rechecks } from './policy/plan.ts'
@@ -18,8 +18,8 @@ import { byBoundary, computePlan, SLICE_MS, SLICES, type Plan, type PlanInput, t
  */
 export async function planCounts(db: Db, now: number, perMinute: number): Promise<PlanInput> {
   const at = new Date(now)
-  const planned = Prisma.raw(PLANNED_REASONS.map((r) => `'${r}'`).join(', '))
-  const recheck = Prisma.raw(RECHECK_REASONS.map((r) => `'${r}'`).join(', '))
+  const planned = Prisma.raw(reasonsSql(PLANNED_REASONS))
+  const recheck = Prisma.raw(reasonsSql(RECHECK_REASONS))
   const rows = await db.$queryRaw<{ time_zone: string; date: string; b: number; last_slot: string | null; recheck: DueReason | null; n: number }[]>`
     WITH n AS (SELECT ${at}::timestamptz AS now), ${Prisma.raw(productsTodayCte('$1::timestamptz', { syncedOnly: true }))}
     SELECT p.time_zone, f.date::text AS date,
