@@ -6,6 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { localDate } from '../../server/calendar/days.ts'
 import { startOtlpReceiver } from '../helpers/otlp.ts'
 import { ROOT, startProcess, startupRecord } from '../helpers/process.ts'
 
@@ -185,7 +186,8 @@ describe('a production install (`npm ci --omit=dev`, then `npm start`)', () => {
       throw new Error(`no ${what} span among: ${[...new Set(rcv.spans.map((s) => s.name))].join(', ')}\n${p.output()}`)
     }
     try {
-      const res = await fetch(`${p.url}/api/v1/experience/14/slots?date=${new Date().toISOString().slice(0, 10)}`)
+      // Today in the product's calendar (Asia/Singapore), not UTC's: from 16:00 UTC a UTC date is a past day, a 400.
+      const res = await fetch(`${p.url}/api/v1/experience/14/slots?date=${localDate(Date.now(), 'Asia/Singapore')}`)
       expect(res.status).toBe(200)
       const requestId = res.headers.get('x-request-id')
       const http = await span((s) => s.attributes['slotsync.request_id'] === requestId, 'HTTP server (instrumentation-http)')

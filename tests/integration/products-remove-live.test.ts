@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { addDays } from '../../server/calendar/days.ts'
+import { addDays, localDate } from '../../server/calendar/days.ts'
 import { horizonAt } from '../../server/calendar/horizon.ts'
 import { startSandbox, type Sandbox } from '../../server/sandbox/server.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
@@ -113,7 +113,7 @@ describe('products.remove under a running engine', () => {
       Object.values(left).every((n) => n === 0),
       JSON.stringify(left),
     ).toBe(true)
-    for (const route of [`/api/v1/experience/${P}/dates`, `/api/v1/experience/${P}/slots?date=${new Date().toISOString().slice(0, 10)}`]) {
+    for (const route of [`/api/v1/experience/${P}/dates`, `/api/v1/experience/${P}/slots?date=${localDate(Date.now(), 'Asia/Singapore')}`]) {
       const r = await fetch(`${server.url}${route}`)
       expect(r.status, route).toBe(404)
       expect(((await r.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND')
