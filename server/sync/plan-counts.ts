@@ -39,8 +39,10 @@ export async function planCounts(db: Db, now: number, perMinute: number): Promis
   const rechecks = new Map<string, Partial<Record<PlannedTier, { at: number; count: number }[]>>>()
   for (const r of rows) {
     if (r.recheck) {
-      // A re-check is due at its boundary, in the tier it is served in then.
-      // (Always a planned tier: one slower than the day's own.)
+      // A re-check is due at its boundary, in the tier it is served in now
+      // (always a planned tier: one slower than the day's own). One due past
+      // a midnight may be served a tier faster by then; the plan is made again
+      // every minute, so it is counted there once that midnight has passed.
       const tier = servedTier({ reason: r.recheck, date: r.date, timeZone: r.time_zone, nextDueAt: now }, now)?.name as PlannedTier | undefined
       if (!tier) continue
       const z = rechecks.get(r.time_zone) ?? rechecks.set(r.time_zone, {}).get(r.time_zone)!
